@@ -1,0 +1,185 @@
+//! Merchant identity: the whole request validated at once, masked output, no leaks.
+
+use harim_vault::pii::{
+    BirthDate, Country, Email, FullName, IDENTITY_FIELDS, IdentityInput, Iban, MerchantIdentity,
+    NationalId, Phone, PostalCode, mask_stored_field,
+};
+use time::macros::date;
+
+const TODAY: time::Date = date!(2025 - 06 - 01);
+
+fn valid_json() -> serde_json::Value {
+    serde_json::json!({
+        "full_name": "Ali Rezaei",
+        "national_id": "0499370899",
+        "iban": "IR06 2960 0000 0010 0324 2000 01",
+        "birth_date": {"calendar": "persian", "date": "1370-01-15"},
+        "phone": "09121234567",
+        "email": "Ali@Example.com",
+        "address": "Tehran, Azadi St., No 5",
+        "postal_code": "1318534567",
+        "country": "ir"
+    })
+}
+
+fn parse(v: serde_json::Value) -> Result<MerchantIdentity, Vec<harim_vault::pii::FieldError>> {
+    let input: IdentityInput = serde_json::from_value(v).unwrap();
+    MerchantIdentity::parse(input, TODAY)
+}
+
+#[test]
+fn a_valid_iranian_identity_parses_and_normalises() {
+    let id = parse(valid_json()).unwrap();
+    let fields: Vec<(&str, String)> = id
+        .fields()
+        .map(|(k, v)| (k, String::from_utf8(v.to_vec()).unwrap()))
+        .collect();
+    let expected = [
+        ("full_name", "Ali Rezaei"),
+        ("national_id", "0499370899"),
+        ("iban", "IR062960000000100324200001"),
+        ("birth_date", "1991-04-04"),
+        ("phone", "+989121234567"),
+        ("email", "Ali@example.com"),
+        ("address", "Tehran, Azadi St., No 5"),
+        ("postal_code", "1318534567"),
+        ("country", "IR"),
+    ];
+    assert_eq!(
+        fields,
+        expected.iter().map(|(k, v)| (*k, v.to_string())).collect::<Vec<_>>()
+    );
+    assert_eq!(IDENTITY_FIELDS.to_vec(), expected.iter().map(|(k, _)| *k).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_masked_view_and_debug_reveal_no_plaintext() {
+    let id = parse(valid_json()).unwrap();
+    let masked = id.masked();
+    let json = serde_json::to_string(&masked).unwrap();
+    assert_eq!(
+        serde_json::to_value(&masked).unwrap(),
+        serde_json::json!({
+            "full_name": "A*** R***",
+            "national_id": "******0899",
+            "iban": "IR********************0001",
+            "birth_date": "1991-**-**",
+            "phone": "+98******4567",
+            "email": "A***@example.com",
+            "address": "********",
+            "postal_code": "******4567",
+            "country": "IR"
+        })
+    );
+    let dbg = format!("{id:?}");
+    for secret in ["Rezaei", "0499370", "2960000000100324", "04-04", "9121234", "Ali@", "Azadi", "131853"] {
+        assert!(!dbg.contains(secret), "Debug leaks {secret}: {dbg}");
+        assert!(!json.contains(secret), "JSON leaks {secret}: {json}");
+    }
+    // The stored-value masker agrees with the typed masks.
+    for (field, value) in id.fields() {
+        let v = std::str::from_utf8(value).unwrap();
+        let typed = serde_json::to_value(&masked).unwrap()[field].as_str().unwrap().to_owned();
+        assert_eq!(mask_stored_field(field, v), typed, "{field}");
+    }
+}
+
+#[test]
+fn the_debug_of_every_secret_type_and_of_the_raw_input_is_masked() {
+    let c = Country::IR;
+    let values: Vec<(String, &str)> = vec![
+        (format!("{:?}", NationalId::parse("0499370899", c).unwrap()), "049937"),
+        (format!("{:?}", Iban::parse("DE89370400440532013000").unwrap()), "3704004405"),
+        (format!("{:?}", Phone::parse("09121234567", Some(c)).unwrap()), "912123"),
+        (format!("{:?}", BirthDate::parse_iso("1990-05-06", TODAY).unwrap()), "05-06"),
+        (format!("{:?}", Email::parse("someone@example.com").unwrap()), "someone"),
+        (format!("{:?}", FullName::parse("Mina Karimi").unwrap()), "Karimi"),
+        (format!("{:?}", PostalCode::parse("1318534567", Some(c)).unwrap()), "131853"),
+        (format!("{:?}", serde_json::from_value::<IdentityInput>(valid_json()).unwrap()), "0499370899"),
+    ];
+    for (dbg, secret) in values {
+        assert!(!dbg.contains(secret), "{dbg}");
+    }
+}
+
+#[test]
+fn every_bad_field_is_named_without_echoing_values() {
+    let v = serde_json::json!({
+        "full_name": "Ali\u{0007}",
+        "national_id": "0499370898",
+        "iban": "IR062960000000100324200002",
+        "birth_date": "2015-01-01",
+        "phone": "0912",
+        "email": "not-an-email",
+        "address": "   ",
+        "postal_code": "0000000000",
+        "country": "IR"
+    });
+    let errs = parse(v).unwrap_err();
+    let fields: Vec<&str> = errs.iter().map(|e| e.field).collect();
+    for f in ["full_name", "national_id", "iban", "birth_date", "phone", "email", "address", "postal_code"] {
+        assert!(fields.contains(&f), "{f} not reported: {errs:?}");
+    }
+    let codes: Vec<(&str, &str)> = errs.iter().map(|e| (e.field, e.code)).collect();
+    assert!(codes.contains(&("national_id", "invalid_checksum")));
+    assert!(codes.contains(&("birth_date", "too_young")));
+    assert!(codes.contains(&("address", "missing")));
+    let dump = serde_json::to_string(&errs).unwrap();
+    for secret in ["0499370898", "324200002", "0912", "not-an-email", "0000000000"] {
+        assert!(!dump.contains(secret), "{dump}");
+    }
+}
+
+#[test]
+fn missing_fields_are_reported_and_unknown_fields_rejected() {
+    let errs = parse(serde_json::json!({})).unwrap_err();
+    assert_eq!(errs.len(), 9, "{errs:?}");
+    assert!(errs.iter().all(|e| e.code == "missing"));
+    let mut extra = valid_json();
+    extra["role"] = "admin".into();
+    assert!(serde_json::from_value::<IdentityInput>(extra).is_err());
+}
+
+#[test]
+fn an_invalid_country_is_reported_and_other_fields_still_checked() {
+    let mut v = valid_json();
+    v["country"] = "XX".into();
+    v["national_id"] = "!!".into();
+    let errs = parse(v).unwrap_err();
+    let fields: Vec<&str> = errs.iter().map(|e| e.field).collect();
+    assert!(fields.contains(&"country"));
+    assert!(fields.contains(&"national_id"));
+    // A national-format phone cannot be read without a country.
+    assert!(fields.contains(&"phone"));
+}
+
+#[test]
+fn the_uae_needs_no_postal_code() {
+    let mut v = valid_json();
+    v["country"] = "AE".into();
+    v["phone"] = "+971 50 123 4567".into();
+    v["iban"] = "AE070331234567890123456".into();
+    v["national_id"] = "784-1990-1234567-0".into();
+    v.as_object_mut().unwrap().remove("postal_code");
+    match parse(v) {
+        Ok(id) => {
+            assert!(id.postal_code.is_none());
+            assert!(id.fields().all(|(k, _)| k != "postal_code"));
+            assert_eq!(id.masked().postal_code, None);
+        }
+        // Only the Emirates ID check digit may be wrong for this made-up number.
+        Err(errs) => assert!(
+            errs.iter().all(|e| e.field == "national_id" && e.code == "invalid_checksum"),
+            "{errs:?}"
+        ),
+    }
+}
+
+#[test]
+fn gregorian_iso_birth_dates_work_in_the_request() {
+    let mut v = valid_json();
+    v["birth_date"] = "1991-04-04".into();
+    let a = parse(v).unwrap();
+    let b = parse(valid_json()).unwrap();
+    assert_eq!(a.birth_date, b.birth_date);
+}
