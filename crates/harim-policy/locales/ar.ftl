@@ -1,0 +1,210 @@
+# harim-policy: Arabic (العربية). Arabic has six plural forms; see `days`.
+
+## Page frame
+title = سياسة الخصوصية لمتجر { $shop }
+intro = توضح هذه السياسة البيانات الشخصية التي يجمعها المتجر الإلكتروني { $shop } من عملائه، وسبب جمعها، والجهات التي تتلقاها، ومدة الاحتفاظ بها، والحقوق التي تتمتع بها.
+last-updated = تاريخ آخر تحديث: { $date } (الإصدار { $version })
+toc = المحتويات
+history-title = سجل التحديثات
+history-entry = الإصدار { $version }
+history-first = أول إصدار منشور.
+footer = أنشأ { $platform } هذه السياسة من إعدادات الخصوصية الحالية للمتجر، وهي الإعدادات نفسها التي تحدد طريقة تعامل المتجر مع بياناتك.
+days = { $n ->
+    [zero] { $t } يوم
+    [one] يوم واحد
+    [two] يومان
+    [few] { $t } أيام
+    [many] { $t } يومًا
+   *[other] { $t } يوم
+}
+
+## Section titles
+section-controller = الجهة المسؤولة عن بياناتك
+section-data = البيانات التي نجمعها
+section-purposes = أغراض استخدام بياناتك وأساسها النظامي
+section-recipients = الجهات التي تتلقى بياناتك
+section-transfers = نقل البيانات إلى دول أخرى
+section-retention = مدة الاحتفاظ ببياناتك
+section-rights = حقوقك
+section-cookies = ملفات تعريف الارتباط
+section-children = الحد الأدنى للعمر
+section-security = حماية بياناتك
+section-changes = التعديلات على هذه السياسة
+section-contact = التواصل
+
+## Controller
+controller-identity = الجهة المتحكمة في بياناتك الشخصية هي { $legal_name }، التي تدير المتجر الإلكتروني { $shop }.
+controller-country = مقر الجهة المتحكمة: { $country }.
+controller-registration = رقم السجل: { $number }.
+controller-platform = أُنشئ المتجر ويُستضاف على { $platform }. ولا يعالج { $platform } بيانات العملاء إلا بتعليمات من المتجر، بصفته جهة معالجة لصالحه.
+controller-dpo = يمكنك التواصل مع مسؤول حماية البيانات عبر { $email }.
+
+## Data
+data-intro = يجمع المتجر منك البيانات التالية. البيانات الموصوفة بأنها إلزامية ضرورية لقبول طلبك، ويمكنك عدم تقديم البيانات الأخرى.
+data-row = { $category } ({ $need }): { $purpose }
+data-consequences = إذا لم تقدم البيانات الإلزامية فلن يتمكن المتجر من قبول طلبك أو توصيله أو متابعته، ولا يترتب على ذلك أي أثر آخر.
+need-required = إلزامية
+need-optional = اختيارية
+cat-name = الاسم الكامل
+cat-email = البريد الإلكتروني
+cat-phone = رقم الهاتف
+cat-address = العنوان
+cat-postal-code = الرمز البريدي
+cat-order-history = سجل الطلبات
+cat-payment-reference = مرجع الدفع
+cat-ip-address = عنوان IP
+cat-device-cookies = بيانات الجهاز وملفات تعريف الارتباط
+cat-birth-date = تاريخ الميلاد
+cat-national-id = رقم الهوية الوطنية
+cat-identity-document = صورة وثيقة الهوية
+purpose-name = لمخاطبتك ووضع اسمك على الشحنة.
+purpose-email = لإرسال تأكيدات الطلبات والرد على استفساراتك.
+purpose-phone = للتواصل معك بشأن طلبك ولمندوب التوصيل.
+purpose-address = لتوصيل طلبك وإصدار الفواتير.
+purpose-postal-code = لتوصيل طلبك وحساب تكلفة الشحن.
+purpose-order-history = لتنفيذ طلباتك ومتابعتها وقيدها محاسبيًا.
+purpose-payment-reference = لمطابقة الدفعة مع الطلب ومعالجة المبالغ المستردة. لا تُخزَّن أرقام البطاقات مطلقًا.
+purpose-ip-address = للحفاظ على أمن المتجر ومنع الاحتيال.
+purpose-device-cookies = لكي تعمل سلة التسوق وتسجيل الدخول.
+purpose-birth-date = للتحقق من بلوغك الحد الأدنى للعمر.
+purpose-national-id = لإصدار الفواتير والوفاء بالالتزامات النظامية التي تتطلبه.
+purpose-identity-document = للتحقق من هويتك حين يتطلب ذلك النظام أو طبيعة السلعة.
+
+## Purposes
+purposes-orders = قبول طلباتك ومعالجتها وتوصيلها ومتابعتها. الأساس النظامي: تنفيذ العقد المبرم معك.
+purposes-legal = الاحتفاظ بسجلات الطلبات والفواتير التي تفرضها الأنظمة الضريبية والتجارية. الأساس النظامي: التزام نظامي.
+notifications-order-email = يتلقى المتجر عن كل طلب رسالة بريد إلكتروني تتضمن تفاصيل الطلب، ومنها اسمك وبيانات التواصل معك، ليتمكن من معالجته. الأساس النظامي: تنفيذ العقد.
+notifications-order-sms = اختار مالك المتجر إرسال رسائل نصية قصيرة بشأن طلبك إلى رقم الهاتف الذي تقدمه، مثلًا عند تسجيل الطلب أو شحنه. تُرسل هذه الرسائل عبر { $providers }. الأساس النظامي: تنفيذ العقد.
+purposes-security = لحماية المتجر من الهجمات والاحتيال وإساءة الاستخدام، يُحتفظ بسجلات الخادم مع عناوين IP. الأساس النظامي: المصلحة المشروعة للمتجر في تقديم خدمة آمنة.
+analytics-services = بموافقتك، يقيس المتجر طريقة استخدام الزوار له عبر خدمات التحليل التالية: { $services }. تتلقى هذه الخدمات عنوان IP وبيانات الجهاز والصفحات التي تزورها. الأساس النظامي: موافقتك، ويمكنك سحبها في أي وقت.
+purposes-automated = لا يُتخذ أي قرار ذي أثر نظامي أو أثر مماثل بالغ عليك بوسائل آلية فقط، ولا يجري أي تنميط.
+
+## Recipients
+recipients-platform = { $platform }: يستضيف المتجر ويعالج البيانات نيابةً عنه (جهة معالجة).
+recipients-processor = { $name }: { $role } (جهة معالجة، { $country }).
+recipients-payment = { $gateway }: معالجة المدفوعات ({ $country }).
+recipients-analytics = { $service }: تحليل الزيارات ({ $country }).
+recipients-authorities = المحاكم والجهات الضريبية وغيرها من الجهات العامة، وذلك فقط حين يوجب النظام ذلك.
+role-sms = إرسال الرسائل النصية
+role-email = إرسال البريد الإلكتروني
+role-hosting = الاستضافة والبنية التحتية
+role-shipping = توصيل الطلبات
+role-support = خدمة العملاء
+gateway-zarinpal = زرين بال
+gateway-idpay = آي دي باي
+gateway-behpardakht = به برداخت ملت
+gateway-saman = سامان للدفع الإلكتروني
+gateway-raiffeisen-pos = نقاط بيع بنك رايفايزن
+gateway-hyperpay = هايبر باي
+gateway-moyasar = ميسر
+gateway-tap = تاب للمدفوعات
+gateway-telr = تلر
+gateway-stripe = سترايب
+gateway-paypal = باي بال
+
+## Countries
+country-ir = إيران
+country-al = ألبانيا
+country-xk = كوسوفو
+country-mk = مقدونيا الشمالية
+country-sa = المملكة العربية السعودية
+country-ae = الإمارات العربية المتحدة
+country-kw = الكويت
+country-bh = البحرين
+country-qa = قطر
+country-om = عُمان
+country-tr = تركيا
+country-de = ألمانيا
+country-fr = فرنسا
+country-it = إيطاليا
+country-ie = أيرلندا
+country-nl = هولندا
+country-mt = مالطا
+country-gb = المملكة المتحدة
+country-us = الولايات المتحدة الأمريكية
+country-ru = روسيا
+
+## Transfers
+transfers-intro = تعالج بعض الجهات المتلقية البيانات خارج { $country }، لذا قد تُنقل بياناتك إلى:
+transfers-row = { $recipient }: { $country }
+transfers-safeguards = يستند هذا النقل إلى شروط حماية البيانات لدى الجهات المتلقية، وإلى موافقتك حين يشترط النظام ذلك. يمكنك طلب نسخة من الضمانات عبر { $email }.
+
+## Retention
+retention-intro = لا يُحتفظ بالبيانات إلا للمدة اللازمة للأغراض المذكورة أعلاه، ثم تُحذف أو تُجعل مجهولة الهوية.
+retention-customer-accounts = بيانات حساب العميل والتواصل: { $period } بعد آخر نشاط لك في المتجر.
+retention-orders = الطلبات ومراجع الدفع: { $period } بعد الطلب، وفق ما تفرضه الأنظمة الضريبية والتجارية.
+retention-server-logs = سجلات الخادم وعناوين IP وبيانات الأجهزة: { $period }.
+retention-kyc = وثائق الهوية: { $period } بعد صدور قرار التحقق.
+retention-after-deletion = بعد حذف حسابك، تُمحى البيانات الشخصية المتبقية خلال { $period }، باستثناء السجلات التي يلزم النظام المتجر بالاحتفاظ بها.
+retention-kind-customer-accounts-days = بيانات حسابات العملاء
+retention-kind-orders-days = الطلبات
+retention-kind-server-logs-days = سجلات الخادم
+retention-kind-kyc-documents-after-decision-days = وثائق الهوية
+retention-kind-after-account-deletion-days = المحو بعد حذف الحساب
+
+## Rights
+rights-intro = لك الحقوق التالية على بياناتك الشخصية:
+rights-access = الوصول: طلب نسخة من البيانات التي يحتفظ بها المتجر عنك.
+rights-rectify = التصحيح: تصحيح البيانات غير الدقيقة أو الناقصة.
+rights-erase = الإتلاف: حذف بياناتك في أي وقت، باستثناء السجلات التي يلزم النظام المتجر بالاحتفاظ بها.
+rights-restrict = التقييد: طلب الاكتفاء بحفظ بياناتك دون أي استخدام آخر ريثما يُبت في اعتراض.
+rights-object = الاعتراض: الاعتراض على المعالجة القائمة على المصلحة المشروعة، وعلى التسويق المباشر في أي وقت.
+rights-portability = قابلية النقل: الحصول على البيانات التي قدمتها بصيغة منظمة يمكن للآلة قراءتها.
+rights-withdraw = سحب الموافقة: حين تستند المعالجة إلى موافقتك يمكنك سحبها في أي وقت، وتبقى المعالجة السابقة للسحب مشروعة.
+rights-how = لممارسة هذه الحقوق راسلنا على { $email }. يرد المتجر خلال { $period }.
+rights-complain = يحق لك أيضًا تقديم شكوى إلى { $authority }.
+rights-complain-url = يحق لك أيضًا تقديم شكوى إلى { $authority } ({ $url }).
+authority-al = مفوض الحق في المعلومات وحماية البيانات الشخصية في ألبانيا (IDP)
+authority-sa = الهيئة السعودية للبيانات والذكاء الاصطناعي (سدايا)
+authority-ae = مكتب الإمارات للبيانات
+authority-ir = المحاكم والجهات القضائية المختصة في إيران
+authority-eu = هيئة الإشراف على حماية البيانات في البلد الذي تقيم أو تعمل فيه
+authority-other = هيئة حماية البيانات أو المحاكم في بلدك
+
+## Cookies
+cookies-essential = يستخدم المتجر ملفات تعريف ارتباط ضرورية حصرًا لسلة التسوق وتسجيل الدخول وإتمام الشراء. لا تتطلب موافقة، وتنتهي صلاحيتها حين تنتفي الحاجة إليها.
+cookies-analytics = لا تُحفظ ملفات تعريف الارتباط التحليلية إلا بعد موافقتك، ويمكنك تغيير اختيارك في أي وقت.
+
+## Children
+children-age = المتجر موجه لمن بلغوا { $age } عامًا فأكثر، ولا يجمع عن علم بيانات من هم أصغر سنًا؛ فإن كنت أصغر فاطلب من أحد والديك أو وليّ أمرك أن يطلب نيابةً عنك.
+
+## Security
+security-transport = تُقدَّم جميع الصفحات عبر اتصالات مشفرة فقط (HTTPS).
+security-encryption = تُخزَّن البيانات الشخصية مشفرة، ويُسجَّل كل اطلاع للموظفين عليها مع الغرض منه.
+security-cards = تُدخل بيانات البطاقة مباشرة لدى مزود خدمة الدفع، ولا يخزنها المتجر ولا { $platform }.
+security-breach = لا يوجد نظام آمن تمامًا. وإذا عرّض أي تسرب حقوقك للخطر فسيجري إبلاغك وفق ما يقتضيه النظام.
+
+## Changes
+changes-publication = عند تعديل هذه السياسة يُنشر الإصدار الجديد في هذه الصفحة مع تاريخه وقائمة بالتعديلات، وتبقى الإصدارات السابقة متاحة.
+changes-email = قبل سريان أي تعديل جوهري، كغرض جديد أو جهة متلقية جديدة، يُبلَّغ العملاء بالبريد الإلكتروني.
+
+## Contact
+contact-email = البريد الإلكتروني: { $email }
+contact-phone = الهاتف: { $phone }
+contact-address = العنوان البريدي: { $address }
+
+## Change descriptions
+change-data-added = بيانات جديدة تُجمع: { $category } ({ $need }).
+change-data-removed = بيانات لم تعد تُجمع: { $category }.
+change-data-requirement = أصبحت { $need }: { $category }.
+change-order-email-on = أصبح المتجر يتلقى بريدًا إلكترونيًا عن كل طلب.
+change-order-email-off = لم يعد المتجر يتلقى بريدًا إلكترونيًا عن كل طلب.
+change-order-sms-on = أصبحت الرسائل النصية بشأن الطلبات تُرسل.
+change-order-sms-off = لم تعد الرسائل النصية بشأن الطلبات تُرسل.
+change-analytics-added = أُضيفت خدمة تحليل: { $service }.
+change-analytics-removed = أُزيلت خدمة تحليل: { $service }.
+change-gateway-added = أُضيف مزود دفع: { $gateway }.
+change-gateway-removed = أُزيل مزود دفع: { $gateway }.
+change-processor-added = أُضيفت جهة معالجة: { $name } ({ $role }).
+change-processor-removed = أُزيلت جهة معالجة: { $name } ({ $role }).
+change-retention = تغيرت مدة الاحتفاظ: { $kind }، من { $from } إلى { $to }.
+change-response-time = تغيرت مهلة الرد على الطلبات من { $from } إلى { $to }.
+change-minimum-age = تغير الحد الأدنى للعمر من { $from } إلى { $to } عامًا.
+change-contact = تغيرت بيانات التواصل.
+change-controller = تغيرت بيانات الجهة المتحكمة.
+change-locale-added = أصبحت السياسة متاحة أيضًا باللغة { $language }.
+change-locale-removed = لم تعد السياسة متاحة باللغة { $language }.
+lang-en = الإنجليزية
+lang-fa = الفارسية
+lang-ar = العربية
+lang-sq = الألبانية

@@ -1,0 +1,206 @@
+# harim-policy: Albanian (shqip).
+
+## Page frame
+title = Politika e privatësisë e { $shop }
+intro = Kjo politikë shpjegon cilat të dhëna personale mbledh dyqani online { $shop } nga klientët e vet, pse, kush i merr, sa kohë ruhen dhe cilat të drejta keni.
+last-updated = Përditësuar së fundi: { $date } (versioni { $version })
+toc = Përmbajtja
+history-title = Historiku i përditësimeve
+history-entry = Versioni { $version }
+history-first = Versioni i parë i publikuar.
+footer = Kjo politikë u krijua nga { $platform } mbi bazën e cilësimeve aktuale të privatësisë së dyqanit, të njëjtat cilësime që përcaktojnë si i trajton dyqani të dhënat tuaja.
+days = { $n ->
+    [one] { $t } ditë
+   *[other] { $t } ditë
+}
+
+## Section titles
+section-controller = Kush është përgjegjës për të dhënat tuaja
+section-data = Të dhënat që mbledhim
+section-purposes = Pse i përdorim të dhënat dhe mbi çfarë baze ligjore
+section-recipients = Kush i merr të dhënat tuaja
+section-transfers = Transferimi në vende të tjera
+section-retention = Sa kohë i ruajmë të dhënat
+section-rights = Të drejtat tuaja
+section-cookies = Cookies
+section-children = Mosha minimale
+section-security = Si mbrohen të dhënat tuaja
+section-changes = Ndryshimet e kësaj politike
+section-contact = Kontakti
+
+## Controller
+controller-identity = Kontrollues i të dhënave tuaja personale është { $legal_name }, që drejton dyqanin online { $shop }.
+controller-country = Kontrolluesi është i vendosur në { $country }.
+controller-registration = Numri i regjistrimit: { $number }.
+controller-platform = Dyqani është ndërtuar dhe strehohet në { $platform }. { $platform } i përpunon të dhënat e klientëve vetëm sipas udhëzimeve të dyqanit, si përpunues i tij.
+controller-dpo = Nëpunësin për mbrojtjen e të dhënave mund ta kontaktoni në { $email }.
+
+## Data
+data-intro = Dyqani mbledh nga ju të dhënat e mëposhtme. Ato të shënuara si të detyrueshme nevojiten për të pranuar porosinë; të tjerat mund t'i lini bosh.
+data-row = { $category } ({ $need }): { $purpose }
+data-consequences = Nëse nuk jepni të dhënat e detyrueshme, dyqani nuk mund ta pranojë, ta dërgojë ose ta ndjekë porosinë tuaj. Refuzimi nuk ka pasoja të tjera.
+need-required = e detyrueshme
+need-optional = fakultative
+cat-name = Emri i plotë
+cat-email = Adresa e e-mailit
+cat-phone = Numri i telefonit
+cat-address = Adresa
+cat-postal-code = Kodi postar
+cat-order-history = Historiku i porosive
+cat-payment-reference = Referenca e pagesës
+cat-ip-address = Adresa IP
+cat-device-cookies = Të dhënat e pajisjes dhe cookies
+cat-birth-date = Data e lindjes
+cat-national-id = Numri personal i identifikimit
+cat-identity-document = Imazhi i dokumentit të identitetit
+purpose-name = për t'ju drejtuar dhe për të etiketuar dërgesat.
+purpose-email = për të dërguar konfirmimet e porosive dhe për t'iu përgjigjur pyetjeve tuaja.
+purpose-phone = për t'ju kontaktuar rreth porosisë dhe për korrierin.
+purpose-address = për të dërguar porosinë dhe për të lëshuar faturat.
+purpose-postal-code = për të dërguar porosinë dhe për të llogaritur transportin.
+purpose-order-history = për të kryer, ndjekur dhe kontabilizuar porositë.
+purpose-payment-reference = për të lidhur pagesën me porosinë dhe për rimbursimet. Numrat e kartave nuk ruhen kurrë.
+purpose-ip-address = për sigurinë e dyqanit dhe parandalimin e mashtrimeve.
+purpose-device-cookies = që shporta dhe hyrja në llogari të funksionojnë.
+purpose-birth-date = për të kontrolluar që e plotësoni moshën minimale.
+purpose-national-id = për të lëshuar faturat dhe për detyrime ligjore që e kërkojnë.
+purpose-identity-document = për të verifikuar identitetin kur e kërkon ligji ose malli që shitet.
+
+## Purposes
+purposes-orders = Pranimi, përpunimi, dërgimi dhe ndjekja e porosive tuaja. Baza ligjore: zbatimi i kontratës me ju.
+purposes-legal = Ruajtja e të dhënave të porosive dhe faturave që kërkon legjislacioni tatimor dhe tregtar. Baza ligjore: detyrim ligjor.
+notifications-order-email = Për çdo porosi, dyqani merr një e-mail me detajet e porosisë, përfshirë emrin dhe të dhënat tuaja të kontaktit, që ta përpunojë atë. Baza ligjore: zbatimi i kontratës.
+notifications-order-sms = Pronari i dyqanit ka zgjedhur të dërgojë mesazhe SMS për porosinë tuaj në numrin e telefonit që jepni, për shembull kur porosia regjistrohet ose niset. Ato dërgohen përmes { $providers }. Baza ligjore: zbatimi i kontratës.
+purposes-security = Për të mbrojtur dyqanin nga sulmet, mashtrimet dhe keqpërdorimi, ruhen regjistrat e serverit me adresat IP. Baza ligjore: interesi legjitim i dyqanit për një shërbim të sigurt.
+analytics-services = Me pëlqimin tuaj, dyqani mat si e përdorin vizitorët me këto shërbime analitike: { $services }. Ato marrin adresën tuaj IP, të dhënat e pajisjes dhe faqet që vizitoni. Baza ligjore: pëlqimi, të cilin mund ta tërhiqni në çdo kohë.
+purposes-automated = Asnjë vendim me efekte ligjore ose efekte të ngjashme të rëndësishme për ju nuk merret vetëm në mënyrë të automatizuar, dhe nuk bëhet profilizim.
+
+## Recipients
+recipients-platform = { $platform }: streh dyqanin dhe përpunon të dhënat në emër të tij (përpunues).
+recipients-processor = { $name }: { $role } (përpunues, { $country }).
+recipients-payment = { $gateway }: përpunimi i pagesave ({ $country }).
+recipients-analytics = { $service }: analitika e vizitorëve ({ $country }).
+recipients-authorities = Gjykatat, administrata tatimore dhe autoritete të tjera publike, vetëm kur e kërkon ligji.
+role-sms = dërgimi i mesazheve SMS
+role-email = dërgimi i e-maileve
+role-hosting = strehimi dhe infrastruktura
+role-shipping = dorëzimi i porosive
+role-support = mbështetja e klientëve
+gateway-zarinpal = Zarinpal
+gateway-idpay = IDPay
+gateway-behpardakht = Behpardakht Mellat
+gateway-saman = Saman Electronic Payment (SEP)
+gateway-raiffeisen-pos = POS-i i Raiffeisen Bank
+gateway-hyperpay = HyperPay
+gateway-moyasar = Moyasar
+gateway-tap = Tap Payments
+gateway-telr = Telr
+gateway-stripe = Stripe
+gateway-paypal = PayPal
+
+## Countries
+country-ir = Iran
+country-al = Shqipëri
+country-xk = Kosovë
+country-mk = Maqedoni e Veriut
+country-sa = Arabi Saudite
+country-ae = Emiratet e Bashkuara Arabe
+country-kw = Kuvajt
+country-bh = Bahrejn
+country-qa = Katar
+country-om = Oman
+country-tr = Turqi
+country-de = Gjermani
+country-fr = Francë
+country-it = Itali
+country-ie = Irlandë
+country-nl = Holandë
+country-mt = Maltë
+country-gb = Mbretëri e Bashkuar
+country-us = Shtetet e Bashkuara të Amerikës
+country-ru = Rusi
+
+## Transfers
+transfers-intro = Disa marrës i përpunojnë të dhënat jashtë vendit ku është kontrolluesi ({ $country }). Prandaj të dhënat tuaja mund të transferohen te:
+transfers-row = { $recipient }: { $country }
+transfers-safeguards = Këto transferime mbështeten në kushtet e mbrojtjes së të dhënave të marrësve dhe, kur e kërkon ligji, në pëlqimin tuaj. Një kopje të garancive mund ta kërkoni në { $email }.
+
+## Retention
+retention-intro = Të dhënat ruhen vetëm për aq kohë sa nevojitet për qëllimet e mësipërme; pas kësaj fshihen ose anonimizohen.
+retention-customer-accounts = Të dhënat e llogarisë dhe të kontaktit: { $period } pas aktivitetit tuaj të fundit në dyqan.
+retention-orders = Porositë dhe referencat e pagesave: { $period } pas porosisë, siç e kërkon legjislacioni tatimor dhe tregtar.
+retention-server-logs = Regjistrat e serverit, adresat IP dhe të dhënat e pajisjes: { $period }.
+retention-kyc = Dokumentet e identitetit: { $period } pas vendimit të verifikimit.
+retention-after-deletion = Pasi fshini llogarinë, të dhënat personale të mbetura fshihen brenda { $period }, përveç atyre që ligji e detyron dyqanin t'i ruajë.
+retention-kind-customer-accounts-days = Të dhënat e llogarive të klientëve
+retention-kind-orders-days = Porositë
+retention-kind-server-logs-days = Regjistrat e serverit
+retention-kind-kyc-documents-after-decision-days = Dokumentet e identitetit
+retention-kind-after-account-deletion-days = Fshirja pas mbylljes së llogarisë
+
+## Rights
+rights-intro = Për të dhënat tuaja personale keni këto të drejta:
+rights-access = Qasja: të kërkoni një kopje të të dhënave që dyqani mban për ju.
+rights-rectify = Korrigjimi: të korrigjohen të dhënat e pasakta ose të paplota.
+rights-erase = Fshirja: të fshihen të dhënat tuaja në çdo kohë, përveç atyre që ligji e detyron dyqanin t'i ruajë.
+rights-restrict = Kufizimi: të kërkoni që të dhënat vetëm të ruhen, pa përdorim tjetër, derisa të zgjidhet një ankesë.
+rights-object = Kundërshtimi: të kundërshtoni përpunimin e bazuar në interes legjitim, si dhe marketingun e drejtpërdrejtë në çdo kohë.
+rights-portability = Transportueshmëria: të merrni të dhënat që keni dhënë në një format të strukturuar, të lexueshëm nga makina.
+rights-withdraw = Tërheqja e pëlqimit: kur përpunimi bazohet në pëlqimin tuaj, mund ta tërhiqni në çdo kohë; përpunimi para tërheqjes mbetet i ligjshëm.
+rights-how = Për të ushtruar këto të drejta, shkruani në { $email }. Dyqani përgjigjet brenda { $period }.
+rights-complain = Keni gjithashtu të drejtë të ankoheni te { $authority }.
+rights-complain-url = Keni gjithashtu të drejtë të ankoheni te { $authority } ({ $url }).
+authority-al = Komisioneri për të Drejtën e Informimit dhe Mbrojtjen e të Dhënave Personale (IDP)
+authority-sa = Autoriteti Saudit i të Dhënave dhe Inteligjencës Artificiale (SDAIA)
+authority-ae = Zyra e të Dhënave e Emirateve të Bashkuara Arabe
+authority-ir = gjykatat dhe autoritetet gjyqësore kompetente të Iranit
+authority-eu = autoriteti mbikëqyrës i mbrojtjes së të dhënave në vendin ku jetoni ose punoni
+authority-other = autoriteti i mbrojtjes së të dhënave ose gjykatat e vendit tuaj
+
+## Cookies
+cookies-essential = Dyqani përdor cookies që janë rreptësisht të nevojshme për shportën, hyrjen dhe pagesën. Ato nuk kërkojnë pëlqim dhe skadojnë kur nuk nevojiten më.
+cookies-analytics = Cookies analitike vendosen vetëm pasi të jepni pëlqimin, dhe këtë zgjedhje mund ta ndryshoni në çdo kohë.
+
+## Children
+children-age = Dyqani është për persona { $age } vjeç e lart. Ai nuk mbledh me dije të dhëna për persona më të rinj; nëse jeni më i ri, kërkojini një prindi ose kujdestari të porosisë për ju.
+
+## Security
+security-transport = Të gjitha faqet shërbehen vetëm përmes lidhjeve të enkriptuara (HTTPS).
+security-encryption = Të dhënat personale ruhen të enkriptuara, dhe çdo herë që stafi i shikon, regjistrohet qasja dhe qëllimi i saj.
+security-cards = Të dhënat e kartës futen drejtpërdrejt te ofruesi i pagesës; as dyqani, as { $platform } nuk i ruajnë ato.
+security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cenim rrezikon të drejtat tuaja, do të njoftoheni siç e kërkon ligji.
+
+## Changes
+changes-publication = Kur kjo politikë ndryshon, versioni i ri publikohet në këtë faqe me datën dhe listën e ndryshimeve. Versionet e mëparshme mbeten të disponueshme.
+changes-email = Para se një ndryshim i rëndësishëm, si një qëllim ose marrës i ri, të hyjë në fuqi, klientët njoftohen me e-mail.
+
+## Contact
+contact-email = E-mail: { $email }
+contact-phone = Telefon: { $phone }
+contact-address = Adresa postare: { $address }
+
+## Change descriptions
+change-data-added = Mblidhet tani: { $category } ({ $need }).
+change-data-removed = Nuk mblidhet më: { $category }.
+change-data-requirement = Tani { $need }: { $category }.
+change-order-email-on = Dyqani tani merr një e-mail për çdo porosi.
+change-order-email-off = Dyqani nuk merr më e-mail për çdo porosi.
+change-order-sms-on = Tani dërgohen mesazhe SMS për porositë.
+change-order-sms-off = Nuk dërgohen më mesazhe SMS për porositë.
+change-analytics-added = U shtua shërbimi analitik: { $service }.
+change-analytics-removed = U hoq shërbimi analitik: { $service }.
+change-gateway-added = U shtua ofruesi i pagesave: { $gateway }.
+change-gateway-removed = U hoq ofruesi i pagesave: { $gateway }.
+change-processor-added = U shtua përpunuesi: { $name } ({ $role }).
+change-processor-removed = U hoq përpunuesi: { $name } ({ $role }).
+change-retention = Ndryshoi afati i ruajtjes: { $kind }, nga { $from } në { $to }.
+change-response-time = Afati i përgjigjes ndaj kërkesave ndryshoi nga { $from } në { $to }.
+change-minimum-age = Mosha minimale ndryshoi nga { $from } në { $to } vjeç.
+change-contact = Të dhënat e kontaktit ndryshuan.
+change-controller = Të dhënat e kontrolluesit ndryshuan.
+change-locale-added = Politika tani është e disponueshme edhe në { $language }.
+change-locale-removed = Politika nuk është më e disponueshme në { $language }.
+lang-en = anglisht
+lang-fa = persisht
+lang-ar = arabisht
+lang-sq = shqip

@@ -1,0 +1,328 @@
+//! Fluent messages (embedded .ftl per locale) and ICU4X dates/numbers.
+//!
+//! Fluent's own bidi isolation is switched off (`set_use_isolating(false)`): arguments are
+//! passed as private-use sentinels and replaced by typed segments afterwards, so the HTML
+//! renderer isolates them with `<bdi>` and links never contain U+2068/U+2069.
+
+use std::sync::OnceLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use icu_datetime::DateTimeFormatter;
+use icu_datetime::fieldsets::YMD;
+use icu_decimal::DecimalFormatter;
+use icu_decimal::input::Decimal;
+
+use crate::doc::Arg;
+use crate::locale::{Locale, LocaleFormat};
+
+/// The embedded Fluent sources, by locale.
+#[must_use]
+pub fn ftl_source(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => include_str!("../locales/en.ftl"),
+        Locale::Fa => include_str!("../locales/fa.ftl"),
+        Locale::Ar => include_str!("../locales/ar.ftl"),
+        Locale::Sq => include_str!("../locales/sq.ftl"),
+    }
+}
+
+type Bundle = FluentBundle<FluentResource>;
+
+struct Loaded {
+    bundle: Bundle,
+    /// Parse or registration errors (expected empty; a test checks).
+    errors: Vec<String>,
+}
+
+fn load(locale: Locale) -> Loaded {
+    let mut errors = Vec::new();
+    let res = match FluentResource::try_new(ftl_source(locale).to_owned()) {
+        Ok(r) => r,
+        Err((r, errs)) => {
+            errors.extend(errs.iter().map(|e| format!("{}: parse: {e:?}", locale.tag())));
+            r
+        }
+    };
+    let langid: unic_langid::LanguageIdentifier =
+        locale.tag().parse().unwrap_or_default();
+    let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+    bundle.set_use_isolating(false);
+    if let Err(errs) = bundle.add_resource(res) {
+        errors.extend(errs.iter().map(|e| format!("{}: {e}", locale.tag())));
+    }
+    Loaded { bundle, errors }
+}
+
+fn loaded(locale: Locale) -> &'static Loaded {
+    static B: OnceLock<[Loaded; 4]> = OnceLock::new();
+    let all = B.get_or_init(|| Locale::ALL.map(load));
+    let i = Locale::ALL.iter().position(|l| *l == locale).unwrap_or(0);
+    &all[i]
+}
+
+/// Errors found while loading a locale's .ftl (empty when healthy).
+#[must_use]
+pub fn load_errors(locale: Locale) -> Vec<String> {
+    loaded(locale).errors.clone()
+}
+
+/// A piece of localised output, typed so each renderer can escape/isolate it properly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    /// Translated prose (or localised numbers/dates).
+    Plain(String),
+    /// User-supplied text of unknown direction.
+    Text(String),
+    /// E-mail address.
+    Email(String),
+    /// Phone number.
+    Phone(String),
+    /// URL.
+    Url(String),
+}
+
+impl Seg {
+    /// The visible text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Plain(s) | Self::Text(s) | Self::Email(s) | Self::Phone(s) | Self::Url(s) => s,
+        }
+    }
+}
+
+/// Joins segments into plain text (no markup, no isolation marks).
+#[must_use]
+pub fn plain(segs: &[Seg]) -> String {
+    segs.iter().map(Seg::as_str).collect()
+}
+
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+
+/// Formats messages of one locale with one date/number format, collecting every error.
+pub struct Localizer {
+    locale: Locale,
+    format: LocaleFormat,
+    decimal: Option<DecimalFormatter>,
+    date: Option<DateTimeFormatter<YMD>>,
+    /// Everything that went wrong (missing messages, bad arguments, ICU data).
+    pub errors: Vec<String>,
+}
+
+impl std::fmt::Debug for Localizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Localizer")
+            .field("locale", &self.locale)
+            .field("format", &self.format)
+            .field("errors", &self.errors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Localizer {
+    /// A localizer for `locale` writing dates and numbers as `format` says.
+    #[must_use]
+    pub fn new(locale: Locale, format: LocaleFormat) -> Self {
+        let mut errors = loaded(locale).errors.clone();
+        let tag = format.icu_tag(locale);
+        let (decimal, date) = match icu_locale::Locale::try_from_str(&tag) {
+            Ok(l) => {
+                let decimal = DecimalFormatter::try_new((&l).into(), Default::default())
+                    .map_err(|e| errors.push(format!("{tag}: decimal data: {e}")))
+                    .ok();
+                let date = DateTimeFormatter::try_new((&l).into(), YMD::long())
+                    .map_err(|e| errors.push(format!("{tag}: date data: {e}")))
+                    .ok();
+                (decimal, date)
+            }
+            Err(e) => {
+                errors.push(format!("{tag}: bad ICU locale: {e}"));
+                (None, None)
+            }
+        };
+        Self {
+            locale,
+            format,
+            decimal,
+            date,
+            errors,
+        }
+    }
+
+    /// The locale.
+    #[must_use]
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+
+    /// A number in the locale's digits.
+    #[must_use]
+    pub fn number(&self, n: u32) -> String {
+        match &self.decimal {
+            Some(f) => f.format(&Decimal::from(n)).to_string(),
+            None => n.to_string(),
+        }
+    }
+
+    /// A date in the locale's calendar and digits (e.g. `۱ فروردین ۱۴۰۴`).
+    pub fn date(&mut self, d: time::Date) -> String {
+        let iso = icu_calendar::Date::try_new_iso(d.year(), u8::from(d.month()), d.day());
+        match (iso, &self.date) {
+            (Ok(iso), Some(f)) => f.format(&iso).to_string(),
+            (Err(e), _) => {
+                self.errors.push(format!("date {d}: {e}"));
+                d.to_string()
+            }
+            (_, None) => d.to_string(),
+        }
+    }
+
+    /// A plain message without arguments.
+    pub fn text(&mut self, id: &str) -> String {
+        plain(&self.message(id, &[]))
+    }
+
+    /// Formats message `id` with `args` into typed segments. Errors are collected, and the
+    /// message id is shown in place of a missing message.
+    pub fn message(&mut self, id: &str, args: &[(&str, Arg)]) -> Vec<Seg> {
+        let bundle = &loaded(self.locale).bundle;
+        let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+            self.errors
+                .push(format!("{}: missing message `{id}`", self.locale.tag()));
+            return vec![Seg::Plain(id.to_owned())];
+        };
+        let mut slots: Vec<Vec<Seg>> = Vec::new();
+        let mut fargs = FluentArgs::new();
+        for (name, arg) in args {
+            match arg {
+                // Selectors need the real number; the display text comes from a slot.
+                Arg::Days(n) | Arg::Number(n) => {
+                    fargs.set(format!("{name}_n"), FluentValue::from(*n));
+                }
+                _ => {}
+            }
+            let segs = self.arg(arg);
+            fargs.set(*name, format!("{OPEN}{}{CLOSE}", slots.len()));
+            slots.push(segs);
+        }
+        let mut errs = Vec::new();
+        let out = bundle.format_pattern(pattern, Some(&fargs), &mut errs).into_owned();
+        for e in errs {
+            self.errors
+                .push(format!("{}: `{id}`: {e}", self.locale.tag()));
+        }
+        expand(&out, &mut slots)
+    }
+
+    fn arg(&mut self, arg: &Arg) -> Vec<Seg> {
+        match arg {
+            Arg::Text(s) => vec![Seg::Text(s.clone())],
+            Arg::Email(s) => vec![Seg::Email(s.clone())],
+            Arg::Phone(s) => vec![Seg::Phone(s.clone())],
+            Arg::Url(s) => vec![Seg::Url(s.clone())],
+            Arg::Number(n) => vec![Seg::Plain(self.number(*n))],
+            Arg::Date(d) => vec![Seg::Plain(self.date(*d))],
+            Arg::Days(n) => {
+                let t = self.number(*n);
+                self.days(*n, &t)
+            }
+            Arg::Msg(id) => self.message(id, &[]),
+            Arg::List(items) => {
+                let parts: Vec<Vec<Seg>> = items.iter().map(|a| self.arg(a)).collect();
+                let (sep, last) = list_separators(self.locale);
+                let mut out = Vec::new();
+                let n = parts.len();
+                for (i, p) in parts.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(Seg::Plain(if i + 1 == n { last } else { sep }.to_owned()));
+                    }
+                    out.extend(p);
+                }
+                out
+            }
+        }
+    }
+
+    fn days(&mut self, n: u32, t: &str) -> Vec<Seg> {
+        let bundle = &loaded(self.locale).bundle;
+        let Some(pattern) = bundle.get_message("days").and_then(|m| m.value()) else {
+            self.errors
+                .push(format!("{}: missing message `days`", self.locale.tag()));
+            return vec![Seg::Plain(t.to_owned())];
+        };
+        let mut fargs = FluentArgs::new();
+        fargs.set("n", FluentValue::from(n));
+        fargs.set("t", t.to_owned());
+        let mut errs = Vec::new();
+        let out = bundle.format_pattern(pattern, Some(&fargs), &mut errs).into_owned();
+        for e in errs {
+            self.errors.push(format!("{}: `days`: {e}", self.locale.tag()));
+        }
+        vec![Seg::Plain(out)]
+    }
+}
+
+fn list_separators(l: Locale) -> (&'static str, &'static str) {
+    match l {
+        Locale::En => (", ", " and "),
+        Locale::Fa => ("، ", " و "),
+        Locale::Ar => ("، ", " و"),
+        Locale::Sq => (", ", " dhe "),
+    }
+}
+
+/// Replaces sentinels in `s` with their slots, merging adjacent plain text.
+fn expand(s: &str, slots: &mut [Vec<Seg>]) -> Vec<Seg> {
+    let mut out: Vec<Seg> = Vec::new();
+    let push_plain = |out: &mut Vec<Seg>, t: &str| {
+        if t.is_empty() {
+            return;
+        }
+        if let Some(Seg::Plain(p)) = out.last_mut() {
+            p.push_str(t);
+        } else {
+            out.push(Seg::Plain(t.to_owned()));
+        }
+    };
+    let mut rest = s;
+    while let Some(start) = rest.find(OPEN) {
+        push_plain(&mut out, &rest[..start]);
+        let after = &rest[start + OPEN.len_utf8()..];
+        let Some(end) = after.find(CLOSE) else {
+            push_plain(&mut out, after);
+            return out;
+        };
+        let idx: Option<usize> = after[..end].parse().ok();
+        match idx.and_then(|i| slots.get_mut(i)) {
+            Some(slot) => {
+                for seg in slot.iter().cloned() {
+                    match seg {
+                        Seg::Plain(t) => push_plain(&mut out, &t),
+                        other => out.push(other),
+                    }
+                }
+            }
+            None => push_plain(&mut out, &after[..end]),
+        }
+        rest = &after[end + CLOSE.len_utf8()..];
+    }
+    push_plain(&mut out, rest);
+    out
+}
+
+/// Every message id in a locale's .ftl source, in file order.
+#[must_use]
+pub fn message_ids(locale: Locale) -> Vec<String> {
+    use fluent_bundle::FluentResource as R;
+    let res = match R::try_new(ftl_source(locale).to_owned()) {
+        Ok(r) | Err((r, _)) => r,
+    };
+    res.entries()
+        .filter_map(|e| match e {
+            fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
+            _ => None,
+        })
+        .collect()
+}

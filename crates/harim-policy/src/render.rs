@@ -1,0 +1,494 @@
+//! HTML, Markdown and JSON(-LD) renderers.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::doc::{Clause, PolicyDocument, Section};
+use crate::i18n::{Localizer, Seg, plain};
+use crate::locale::{Locale, LocaleFormat};
+use crate::{HistoryEntry, PolicyMeta};
+
+/// Errors found while rendering (missing messages, fluent argument errors, ICU data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy rendering failed: {}", .0.join("; "))]
+pub struct RenderError(pub Vec<String>);
+
+/// Sections whose clauses (other than the `*.intro` one) read as a bulleted list.
+fn is_list_section(id: &str) -> bool {
+    matches!(
+        id,
+        "data" | "recipients" | "transfers" | "retention" | "rights" | "contact"
+    )
+}
+
+fn is_intro(c: &Clause) -> bool {
+    c.id.ends_with(".intro")
+}
+
+/// Escapes text for HTML content and attribute values.
+#[must_use]
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn segs_html(segs: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        match s {
+            Seg::Plain(t) => out.push_str(&escape_html(t)),
+            Seg::Text(t) => {
+                let _ = write!(out, "<bdi>{}</bdi>", escape_html(t));
+            }
+            Seg::Email(e) => {
+                let e = escape_html(e);
+                let _ = write!(out, "<bdi dir=\"ltr\"><a href=\"mailto:{e}\">{e}</a></bdi>");
+            }
+            Seg::Phone(p) => {
+                let href: String = p
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
+                let _ = write!(
+                    out,
+                    "<bdi dir=\"ltr\"><a href=\"tel:{}\">{}</a></bdi>",
+                    escape_html(&href),
+                    escape_html(p)
+                );
+            }
+            Seg::Url(u) => {
+                let u = escape_html(u);
+                let _ = write!(out, "<bdi dir=\"ltr\"><a href=\"{u}\">{u}</a></bdi>");
+            }
+        }
+    }
+    out
+}
+
+/// Escapes user text for Markdown (and for HTML that Markdown passes through).
+fn escape_md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-'
+            | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn segs_md(segs: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        match s {
+            Seg::Plain(t) => out.push_str(&t.replace(['<', '>'], "")),
+            Seg::Text(t) => out.push_str(&escape_md(t)),
+            Seg::Email(e) => {
+                let _ = write!(out, "[{}](mailto:{e})", escape_md(e));
+            }
+            Seg::Phone(p) => {
+                let href: String = p
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
+                let _ = write!(out, "[{}](tel:{href})", escape_md(p));
+            }
+            Seg::Url(u) => {
+                let _ = write!(out, "<{u}>");
+            }
+        }
+    }
+    out
+}
+
+struct Rendered {
+    title: Vec<Seg>,
+    intro: Vec<Seg>,
+    updated: Vec<Seg>,
+    date_iso: String,
+    sections: Vec<(String, String, Vec<(String, bool, Vec<Seg>)>)>,
+    history_title: String,
+    history: Vec<(u32, String, String, Vec<String>)>,
+    toc: String,
+    footer: Vec<Seg>,
+}
+
+fn localize(
+    doc: &PolicyDocument,
+    meta: &PolicyMeta,
+    l: &mut Localizer,
+) -> Rendered {
+    use crate::doc::Arg;
+    let shop = Arg::Text(doc.shop.shop_name.clone());
+    let title = l.message("title", &[("shop", shop.clone())]);
+    let intro = l.message("intro", &[("shop", shop)]);
+    let updated = l.message(
+        "last-updated",
+        &[
+            ("date", Arg::Date(meta.effective_at)),
+            ("version", Arg::Number(meta.version)),
+        ],
+    );
+    let sections = doc
+        .sections
+        .iter()
+        .map(|s: &Section| {
+            let title = l.text(&format!("section-{}", s.id));
+            let clauses = s
+                .clauses
+                .iter()
+                .map(|c| (c.id.clone(), is_intro(c), l.message(c.message, &c.args)))
+                .collect();
+            (s.id.to_owned(), title, clauses)
+        })
+        .collect();
+    let history_title = l.text("history-title");
+    let mut hist: Vec<&HistoryEntry> = meta.history.iter().collect();
+    hist.sort_by(|a, b| b.version.cmp(&a.version));
+    let history = hist
+        .into_iter()
+        .map(|h| {
+            let d = l.date(h.effective_at);
+            let label = plain(&l.message(
+                "history-entry",
+                &[("version", Arg::Number(h.version))],
+            ));
+            let changes = if h.changes.is_empty() {
+                vec![l.text("history-first")]
+            } else {
+                h.changes.iter().map(|c| c.describe_with(l)).collect()
+            };
+            (h.version, label, d, changes)
+        })
+        .collect();
+    let toc = l.text("toc");
+    let footer = l.message(
+        "footer",
+        &[("platform", Arg::Text(doc.shop.platform_name.clone()))],
+    );
+    Rendered {
+        title,
+        intro,
+        updated,
+        date_iso: meta.effective_at.to_string(),
+        sections,
+        history_title,
+        history,
+        toc,
+        footer,
+    }
+}
+
+const CSS: &str = r#"
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 48rem; padding: 1.5rem 1.25rem 3rem; color: #1b1b1b; background: #fff;
+  font-family: system-ui, "Segoe UI", "Noto Sans", Arial, sans-serif; font-size: 1rem; line-height: 1.6; }
+:lang(fa) body, body:lang(fa) { font-family: "Vazirmatn", "Noto Sans Arabic", "Noto Naskh Arabic", Tahoma, sans-serif; line-height: 1.9; }
+:lang(ar) body, body:lang(ar) { font-family: "Vazirmatn", "Noto Naskh Arabic", "Noto Sans Arabic", Tahoma, sans-serif; line-height: 1.9; }
+header { border-block-end: 3px solid #2d5b8c; padding-block-end: .75rem; margin-block-end: 1rem; }
+.shop { margin: 0; color: #2d5b8c; font-weight: 600; }
+h1 { font-size: 1.65rem; margin: .2rem 0 .4rem; line-height: 1.3; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; padding-block-end: .2rem; border-block-end: 1px solid #d6dde5; }
+.meta { color: #4a4a4a; margin: 0; }
+nav { background: #f4f7fa; border: 1px solid #d6dde5; border-radius: 6px; padding: .5rem 1rem; }
+nav h2 { border: 0; margin: .25rem 0; font-size: 1rem; }
+nav ol { margin: 0; padding-inline-start: 1.5rem; columns: 2; column-gap: 2rem; }
+ul, ol { padding-inline-start: 1.5rem; }
+li { margin-block: .25rem; }
+a { color: #0b57d0; }
+a:focus-visible { outline: 2px solid #0b57d0; outline-offset: 2px; }
+.history time { font-weight: 600; }
+footer { margin-top: 2.5rem; padding-top: .75rem; border-top: 1px solid #d6dde5; color: #4a4a4a; font-size: .9rem; }
+@media (max-width: 36rem) { nav ol { columns: 1; } }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; color: #000; }
+  nav { display: none; }
+  a { color: inherit; text-decoration: none; }
+  h2 { break-after: avoid; }
+  li, p { break-inside: avoid; }
+}
+"#;
+
+/// Renders a standalone, accessible HTML page, collecting any localisation error.
+///
+/// # Errors
+/// [`RenderError`] listing missing messages or formatting failures.
+pub fn try_render_html(
+    doc: &PolicyDocument,
+    meta: &PolicyMeta,
+    locale: Locale,
+    format: &LocaleFormat,
+) -> Result<String, RenderError> {
+    let (h, errors) = html(doc, meta, locale, format);
+    if errors.is_empty() {
+        Ok(h)
+    } else {
+        Err(RenderError(errors))
+    }
+}
+
+fn html(
+    doc: &PolicyDocument,
+    meta: &PolicyMeta,
+    locale: Locale,
+    format: &LocaleFormat,
+) -> (String, Vec<String>) {
+    let mut l = Localizer::new(locale, *format);
+    let r = localize(doc, meta, &mut l);
+    let mut h = String::with_capacity(16 * 1024);
+    let title_text = escape_html(&plain(&r.title));
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title_text}</title>\n\
+<style>{CSS}</style>\n</head>\n<body>\n",
+        locale.tag(),
+        locale.direction().as_str()
+    );
+    let _ = write!(
+        h,
+        "<header>\n<p class=\"shop\"><bdi>{}</bdi></p>\n<h1>{}</h1>\n<p class=\"meta\"><time datetime=\"{}\">{}</time></p>\n</header>\n",
+        escape_html(&doc.shop.shop_name),
+        segs_html(&r.title),
+        r.date_iso,
+        segs_html(&r.updated)
+    );
+    let _ = write!(
+        h,
+        "<nav aria-labelledby=\"toc-title\">\n<h2 id=\"toc-title\">{}</h2>\n<ol>\n",
+        escape_html(&r.toc)
+    );
+    for (id, title, _) in &r.sections {
+        let _ = writeln!(h, "<li><a href=\"#{id}\">{}</a></li>", escape_html(title));
+    }
+    let _ = write!(
+        h,
+        "<li><a href=\"#history\">{}</a></li>\n</ol>\n</nav>\n<main>\n<p>{}</p>\n",
+        escape_html(&r.history_title),
+        segs_html(&r.intro)
+    );
+    for (id, title, clauses) in &r.sections {
+        let _ = write!(
+            h,
+            "<section id=\"{id}\" aria-labelledby=\"h-{id}\">\n<h2 id=\"h-{id}\">{}</h2>\n",
+            escape_html(title)
+        );
+        let list = is_list_section(id);
+        let mut open = false;
+        for (cid, intro, segs) in clauses {
+            let body = segs_html(segs);
+            let cid = escape_html(cid);
+            if list && !intro {
+                if !open {
+                    h.push_str("<ul>\n");
+                    open = true;
+                }
+                let _ = writeln!(h, "<li id=\"{cid}\" data-clause=\"{cid}\">{body}</li>");
+            } else {
+                if open {
+                    h.push_str("</ul>\n");
+                    open = false;
+                }
+                let _ = writeln!(h, "<p id=\"{cid}\" data-clause=\"{cid}\">{body}</p>");
+            }
+        }
+        if open {
+            h.push_str("</ul>\n");
+        }
+        h.push_str("</section>\n");
+    }
+    let _ = write!(
+        h,
+        "<section id=\"history\" class=\"history\" aria-labelledby=\"h-history\">\n<h2 id=\"h-history\">{}</h2>\n<ol reversed>\n",
+        escape_html(&r.history_title)
+    );
+    for (_, label, date, changes) in &r.history {
+        let _ = write!(
+            h,
+            "<li><time>{}</time> — {}\n<ul>\n",
+            escape_html(date),
+            escape_html(label)
+        );
+        for c in changes {
+            let _ = writeln!(h, "<li>{}</li>", escape_html(c));
+        }
+        h.push_str("</ul>\n</li>\n");
+    }
+    let _ = write!(
+        h,
+        "</ol>\n</section>\n</main>\n<footer>\n<p>{}</p>\n</footer>\n</body>\n</html>\n",
+        segs_html(&r.footer)
+    );
+    (h, l.errors)
+}
+
+/// Renders a standalone HTML page. Localisation errors (none in a healthy build; tests check)
+/// show the message id in place of the text.
+#[must_use]
+pub fn render_html(
+    doc: &PolicyDocument,
+    meta: &PolicyMeta,
+    locale: Locale,
+    format: &LocaleFormat,
+) -> String {
+    html(doc, meta, locale, format).0
+}
+
+/// Renders Markdown, collecting any localisation error.
+///
+/// # Errors
+/// [`RenderError`] listing missing messages or formatting failures.
+pub fn try_render_markdown(
+    doc: &PolicyDocument,
+    meta: &PolicyMeta,
+    locale: Locale,
+    format: &LocaleFormat,
+) -> Result<String, RenderError> {
+    let (m, errors) = markdown(doc, meta, locale, format);
+    if errors.is_empty() {
+        Ok(m)
+    } else {
+        Err(RenderError(errors))
+    }
+}
+
+fn markdown(
+    doc: &PolicyDocument,
+    meta: &PolicyMeta,
+    locale: Locale,
+    format: &LocaleFormat,
+) -> (String, Vec<String>) {
+    let mut l = Localizer::new(locale, *format);
+    let r = localize(doc, meta, &mut l);
+    let mut m = String::new();
+    let _ = write!(
+        m,
+        "# {}\n\n{}\n\n{}\n",
+        segs_md(&r.title),
+        segs_md(&r.updated),
+        segs_md(&r.intro)
+    );
+    for (_, title, clauses) in &r.sections {
+        let _ = write!(m, "\n## {title}\n\n");
+        for (_, intro, segs) in clauses {
+            if *intro {
+                let _ = write!(m, "{}\n\n", segs_md(segs));
+            } else {
+                let _ = writeln!(m, "- {}", segs_md(segs));
+            }
+        }
+    }
+    let _ = write!(m, "\n## {}\n\n", r.history_title);
+    for (_, label, date, changes) in &r.history {
+        let _ = writeln!(m, "- **{date}** — {label}");
+        for c in changes {
+            let _ = writeln!(m, "  - {}", escape_md(c));
+        }
+    }
+    let _ = write!(m, "\n---\n\n{}\n", segs_md(&r.footer));
+    (m, l.errors)
+}
+
+/// Renders Markdown; any localisation error shows the message id in place of the text.
+#[must_use]
+pub fn render_markdown(
+    doc: &PolicyDocument,
+    meta: &PolicyMeta,
+    locale: Locale,
+    format: &LocaleFormat,
+) -> String {
+    markdown(doc, meta, locale, format).0
+}
+
+/// Renders the structured policy as JSON-LD using W3C DPV terms, with clause ids and the
+/// localised text of every clause.
+#[must_use]
+pub fn render_json(
+    doc: &PolicyDocument,
+    meta: &PolicyMeta,
+    locale: Locale,
+    format: &LocaleFormat,
+) -> Value {
+    let mut l = Localizer::new(locale, *format);
+    let r = localize(doc, meta, &mut l);
+    let sections: Vec<Value> = r
+        .sections
+        .iter()
+        .map(|(id, title, clauses)| {
+            json!({
+                "id": id,
+                "title": title,
+                "clauses": clauses.iter().map(|(cid, _, segs)| json!({"id": cid, "text": plain(segs)})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut hist: Vec<&HistoryEntry> = meta.history.iter().collect();
+    hist.sort_by(|a, b| b.version.cmp(&a.version));
+    let history: Vec<Value> = hist
+        .iter()
+        .map(|h| {
+            json!({
+                "version": h.version,
+                "effective_at": h.effective_at.to_string(),
+                "changes": h.changes.iter().map(|c| json!({"change": c, "text": c.describe_with(&mut l)})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "@context": {
+            "dpv": "https://w3id.org/dpv#",
+            "pd": "https://w3id.org/dpv/pd#",
+            "eu-gdpr": "https://w3id.org/dpv/legal/eu/gdpr#",
+        },
+        "@type": ["dpv:PrivacyNotice", "eu-gdpr:DirectDataCollectionNotice"],
+        "language": locale.tag(),
+        "direction": locale.direction().as_str(),
+        "version": meta.version,
+        "effective_at": meta.effective_at.to_string(),
+        "effective_at_localized": l.date(meta.effective_at),
+        "title": plain(&r.title),
+        "shop": {"name": doc.shop.shop_name, "slug": doc.shop.slug, "url": doc.shop.public_url},
+        "dpv:hasDataController": {
+            "@type": "dpv:DataController",
+            "name": doc.controller_name,
+            "country": doc.controller_country,
+            "contact_email": doc.contact_email,
+        },
+        "dpv:hasPersonalData": doc.categories.iter().map(|c| json!({
+            "@type": c.category.dpv(),
+            "category": c.category,
+            "required": c.required,
+            "retention": c.retention,
+            "dpv:hasStorageCondition": {"@type": "dpv:StorageDuration", "days": c.retention_days},
+        })).collect::<Vec<_>>(),
+        "dpv:hasRecipient": doc.recipients.iter().map(|r| json!({
+            "@type": if r.kind == "platform" || r.kind == "processor" { "dpv:DataProcessor" } else { "dpv:Recipient" },
+            "name": r.name,
+            "kind": r.kind,
+            "country": r.country,
+            "third_country": r.country != doc.controller_country,
+        })).collect::<Vec<_>>(),
+        "sections": sections,
+        "history": history,
+    })
+}

@@ -1,0 +1,933 @@
+//! The shop's privacy settings: one typed value drives the platform and the policy.
+
+use serde::{Deserialize, Serialize};
+
+use crate::locale::{Calendar, Digits, Locale, LocaleFormat};
+
+/// Countries a controller or recipient can be in (ISO 3166-1 alpha-2, upper case in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+#[allow(missing_docs)]
+pub enum Country {
+    Ir,
+    Al,
+    Xk,
+    Mk,
+    Sa,
+    Ae,
+    Kw,
+    Bh,
+    Qa,
+    Om,
+    Tr,
+    De,
+    Fr,
+    It,
+    Ie,
+    Nl,
+    Mt,
+    Gb,
+    Us,
+    Ru,
+}
+
+impl Country {
+    /// Every country, in declaration order.
+    pub const ALL: [Country; 20] = [
+        Self::Ir,
+        Self::Al,
+        Self::Xk,
+        Self::Mk,
+        Self::Sa,
+        Self::Ae,
+        Self::Kw,
+        Self::Bh,
+        Self::Qa,
+        Self::Om,
+        Self::Tr,
+        Self::De,
+        Self::Fr,
+        Self::It,
+        Self::Ie,
+        Self::Nl,
+        Self::Mt,
+        Self::Gb,
+        Self::Us,
+        Self::Ru,
+    ];
+
+    /// Lower-case ISO code, used in message ids (`country-ir`).
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ir => "ir",
+            Self::Al => "al",
+            Self::Xk => "xk",
+            Self::Mk => "mk",
+            Self::Sa => "sa",
+            Self::Ae => "ae",
+            Self::Kw => "kw",
+            Self::Bh => "bh",
+            Self::Qa => "qa",
+            Self::Om => "om",
+            Self::Tr => "tr",
+            Self::De => "de",
+            Self::Fr => "fr",
+            Self::It => "it",
+            Self::Ie => "ie",
+            Self::Nl => "nl",
+            Self::Mt => "mt",
+            Self::Gb => "gb",
+            Self::Us => "us",
+            Self::Ru => "ru",
+        }
+    }
+
+    /// Member of the EU/EEA (GDPR applies; complaint goes to a national supervisory authority).
+    #[must_use]
+    pub fn is_eu(self) -> bool {
+        matches!(
+            self,
+            Self::De | Self::Fr | Self::It | Self::Ie | Self::Nl | Self::Mt
+        )
+    }
+}
+
+/// A category of personal data collected from the shop's customers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerDataCategory {
+    /// Full name.
+    Name,
+    /// E-mail address.
+    Email,
+    /// Phone (mobile) number.
+    Phone,
+    /// Delivery / billing address.
+    Address,
+    /// Postal code.
+    PostalCode,
+    /// Orders placed and their contents.
+    OrderHistory,
+    /// Payment transaction reference (never card numbers).
+    PaymentReference,
+    /// IP address in server logs.
+    IpAddress,
+    /// Device, browser and cookie identifiers.
+    DeviceCookies,
+    /// Date of birth (age checks).
+    BirthDate,
+    /// National identification number.
+    NationalId,
+    /// Image of an identity document.
+    IdentityDocument,
+}
+
+impl CustomerDataCategory {
+    /// Every category, in declaration order.
+    pub const ALL: [CustomerDataCategory; 12] = [
+        Self::Name,
+        Self::Email,
+        Self::Phone,
+        Self::Address,
+        Self::PostalCode,
+        Self::OrderHistory,
+        Self::PaymentReference,
+        Self::IpAddress,
+        Self::DeviceCookies,
+        Self::BirthDate,
+        Self::NationalId,
+        Self::IdentityDocument,
+    ];
+
+    /// Stable snake_case key (same as the JSON value).
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::Address => "address",
+            Self::PostalCode => "postal_code",
+            Self::OrderHistory => "order_history",
+            Self::PaymentReference => "payment_reference",
+            Self::IpAddress => "ip_address",
+            Self::DeviceCookies => "device_cookies",
+            Self::BirthDate => "birth_date",
+            Self::NationalId => "national_id",
+            Self::IdentityDocument => "identity_document",
+        }
+    }
+
+    /// Which retention period governs this category.
+    #[must_use]
+    pub fn retention_kind(self) -> RetentionKind {
+        match self {
+            Self::Name | Self::Email | Self::Phone | Self::Address | Self::PostalCode => {
+                RetentionKind::CustomerAccounts
+            }
+            Self::BirthDate => RetentionKind::CustomerAccounts,
+            Self::OrderHistory | Self::PaymentReference => RetentionKind::Orders,
+            Self::IpAddress | Self::DeviceCookies => RetentionKind::ServerLogs,
+            Self::NationalId | Self::IdentityDocument => RetentionKind::KycDocuments,
+        }
+    }
+
+    /// W3C DPV personal-data concept for the JSON-LD output.
+    #[must_use]
+    pub fn dpv(self) -> &'static str {
+        match self {
+            Self::Name => "pd:Name",
+            Self::Email => "pd:EmailAddress",
+            Self::Phone => "pd:TelephoneNumber",
+            Self::Address => "pd:PhysicalAddress",
+            Self::PostalCode => "pd:PostalCode",
+            Self::OrderHistory => "pd:PurchasesAndSpendingHabit",
+            Self::PaymentReference => "pd:TransactionalData",
+            Self::IpAddress => "pd:IPAddress",
+            Self::DeviceCookies => "pd:BrowsingBehavior",
+            Self::BirthDate => "pd:DateOfBirth",
+            Self::NationalId => "pd:NationalIdentificationNumber",
+            Self::IdentityDocument => "pd:OfficialID",
+        }
+    }
+}
+
+/// One collected category and whether the customer must provide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectedData {
+    /// What is collected.
+    pub category: CustomerDataCategory,
+    /// `true`: needed to place an order; `false`: the customer may leave it out.
+    pub required: bool,
+}
+
+/// Order notification channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notifications {
+    /// The shop receives an e-mail for every order (with the customer's order details).
+    pub order_email: bool,
+    /// The customer gets text messages about the order (owner's choice). Needs an SMS processor.
+    pub order_sms: bool,
+}
+
+/// A third-party analytics / event-monitoring service.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnalyticsService {
+    /// Google Analytics (Google LLC, US).
+    GoogleAnalytics,
+    /// Matomo Cloud (InnoCraft, servers in Germany).
+    Matomo,
+    /// Yandex Metrica (Yandex, Russia).
+    YandexMetrica,
+    /// Hotjar (Hotjar Ltd, Malta).
+    Hotjar,
+    /// Microsoft Clarity (Microsoft, US).
+    MicrosoftClarity,
+    /// Any other service; validated (name 1..=80 printable chars, https URL).
+    Custom {
+        /// Display name.
+        name: String,
+        /// The service's privacy page (https).
+        url: String,
+        /// Where the service processes data.
+        country: Country,
+    },
+}
+
+impl AnalyticsService {
+    /// Display name (a brand name, same in every language).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        match self {
+            Self::GoogleAnalytics => "Google Analytics",
+            Self::Matomo => "Matomo",
+            Self::YandexMetrica => "Yandex Metrica",
+            Self::Hotjar => "Hotjar",
+            Self::MicrosoftClarity => "Microsoft Clarity",
+            Self::Custom { name, .. } => name,
+        }
+    }
+
+    /// Stable id for clause ids (`analytics.google_analytics`, `analytics.custom.<name>`).
+    #[must_use]
+    pub fn key(&self) -> String {
+        match self {
+            Self::GoogleAnalytics => "google_analytics".into(),
+            Self::Matomo => "matomo".into(),
+            Self::YandexMetrica => "yandex_metrica".into(),
+            Self::Hotjar => "hotjar".into(),
+            Self::MicrosoftClarity => "microsoft_clarity".into(),
+            Self::Custom { name, .. } => format!("custom.{}", slugify(name)),
+        }
+    }
+
+    /// Country where the service processes data.
+    #[must_use]
+    pub fn country(&self) -> Country {
+        match self {
+            Self::GoogleAnalytics | Self::MicrosoftClarity => Country::Us,
+            Self::Matomo => Country::De,
+            Self::YandexMetrica => Country::Ru,
+            Self::Hotjar => Country::Mt,
+            Self::Custom { country, .. } => *country,
+        }
+    }
+}
+
+/// A payment gateway the shop accepts. Card data stays with the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentGateway {
+    /// Zarinpal (Iran).
+    Zarinpal,
+    /// IDPay (Iran).
+    Idpay,
+    /// Behpardakht Mellat (Iran).
+    Behpardakht,
+    /// Saman Electronic Payment, SEP (Iran).
+    Saman,
+    /// Raiffeisen Bank e-commerce POS (Albania).
+    RaiffeisenPos,
+    /// HyperPay (Saudi Arabia; mada cards).
+    Hyperpay,
+    /// Moyasar (Saudi Arabia; mada cards).
+    Moyasar,
+    /// Tap Payments (Kuwait; Gulf region).
+    Tap,
+    /// Telr (United Arab Emirates).
+    Telr,
+    /// Stripe (US).
+    Stripe,
+    /// PayPal (US).
+    Paypal,
+}
+
+impl PaymentGateway {
+    /// Every gateway, in declaration order.
+    pub const ALL: [PaymentGateway; 11] = [
+        Self::Zarinpal,
+        Self::Idpay,
+        Self::Behpardakht,
+        Self::Saman,
+        Self::RaiffeisenPos,
+        Self::Hyperpay,
+        Self::Moyasar,
+        Self::Tap,
+        Self::Telr,
+        Self::Stripe,
+        Self::Paypal,
+    ];
+
+    /// Stable snake_case key; also the suffix of its message id (`gateway-zarinpal`).
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Zarinpal => "zarinpal",
+            Self::Idpay => "idpay",
+            Self::Behpardakht => "behpardakht",
+            Self::Saman => "saman",
+            Self::RaiffeisenPos => "raiffeisen_pos",
+            Self::Hyperpay => "hyperpay",
+            Self::Moyasar => "moyasar",
+            Self::Tap => "tap",
+            Self::Telr => "telr",
+            Self::Stripe => "stripe",
+            Self::Paypal => "paypal",
+        }
+    }
+
+    /// Country where the gateway processes payments.
+    #[must_use]
+    pub fn country(self) -> Country {
+        match self {
+            Self::Zarinpal | Self::Idpay | Self::Behpardakht | Self::Saman => Country::Ir,
+            Self::RaiffeisenPos => Country::Al,
+            Self::Hyperpay | Self::Moyasar => Country::Sa,
+            Self::Tap => Country::Kw,
+            Self::Telr => Country::Ae,
+            Self::Stripe | Self::Paypal => Country::Us,
+        }
+    }
+}
+
+/// What a processor does for the shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessorRole {
+    /// Sends text messages.
+    Sms,
+    /// Sends e-mail.
+    Email,
+    /// Hosting / infrastructure beyond the platform itself.
+    Hosting,
+    /// Shipping / delivery.
+    Shipping,
+    /// Customer support tooling.
+    Support,
+}
+
+impl ProcessorRole {
+    /// Stable key; also the suffix of its message id (`role-sms`).
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Sms => "sms",
+            Self::Email => "email",
+            Self::Hosting => "hosting",
+            Self::Shipping => "shipping",
+            Self::Support => "support",
+        }
+    }
+}
+
+/// A vendor processing customer data on the shop's behalf.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Processor {
+    /// What it does.
+    pub role: ProcessorRole,
+    /// Vendor name (1..=80 printable characters).
+    pub name: String,
+    /// Where it processes data.
+    pub country: Country,
+}
+
+/// A retention period kind (keys of [`Retention`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionKind {
+    /// `customer_accounts_days`.
+    CustomerAccounts,
+    /// `orders_days`.
+    Orders,
+    /// `server_logs_days`.
+    ServerLogs,
+    /// `kyc_documents_after_decision_days`.
+    KycDocuments,
+    /// `after_account_deletion_days`.
+    AfterAccountDeletion,
+}
+
+impl RetentionKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [RetentionKind; 5] = [
+        Self::CustomerAccounts,
+        Self::Orders,
+        Self::ServerLogs,
+        Self::KycDocuments,
+        Self::AfterAccountDeletion,
+    ];
+
+    /// The settings field name.
+    #[must_use]
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::CustomerAccounts => "customer_accounts_days",
+            Self::Orders => "orders_days",
+            Self::ServerLogs => "server_logs_days",
+            Self::KycDocuments => "kyc_documents_after_decision_days",
+            Self::AfterAccountDeletion => "after_account_deletion_days",
+        }
+    }
+
+    /// Allowed range in days.
+    #[must_use]
+    pub fn range(self) -> (u32, u32) {
+        match self {
+            Self::CustomerAccounts => (30, 3660),
+            Self::Orders => (30, 4000),
+            Self::ServerLogs => (1, 400),
+            Self::KycDocuments => (1, 3660),
+            Self::AfterAccountDeletion => (1, 90),
+        }
+    }
+}
+
+/// Retention periods in days. The same numbers feed the policy text and the purge jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Customer account and contact data, counted from the customer's last activity (30..=3660).
+    pub customer_accounts_days: u32,
+    /// Orders and payment references, counted from the order (30..=4000).
+    pub orders_days: u32,
+    /// Server logs, IP addresses and device data (1..=400).
+    pub server_logs_days: u32,
+    /// Identity documents, counted from the verification decision (1..=3660).
+    pub kyc_documents_after_decision_days: u32,
+    /// Erasure of what is left after a customer deletes their account (1..=90).
+    pub after_account_deletion_days: u32,
+}
+
+impl Retention {
+    /// The period for one kind.
+    #[must_use]
+    pub fn days(&self, kind: RetentionKind) -> u32 {
+        match kind {
+            RetentionKind::CustomerAccounts => self.customer_accounts_days,
+            RetentionKind::Orders => self.orders_days,
+            RetentionKind::ServerLogs => self.server_logs_days,
+            RetentionKind::KycDocuments => self.kyc_documents_after_decision_days,
+            RetentionKind::AfterAccountDeletion => self.after_account_deletion_days,
+        }
+    }
+}
+
+/// How customers reach the shop about privacy.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Required e-mail for privacy requests.
+    pub email: String,
+    /// Optional phone number (digits, spaces, `+`, `-`, parentheses).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Optional postal address.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// Who is responsible for the customers' data: the shop, never the platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Controller {
+    /// Legal name of the person or company running the shop.
+    pub legal_name: String,
+    /// Commercial / company registration number, if any.
+    #[serde(default)]
+    pub registration_number: Option<String>,
+    /// Country of establishment (decides the complaint authority and what counts as a transfer).
+    pub country: Country,
+    /// Data-protection officer e-mail, if one is appointed.
+    #[serde(default)]
+    pub dpo_email: Option<String>,
+}
+
+/// Date/number format of one published language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleSettings {
+    /// The language.
+    pub locale: Locale,
+    /// Calendar for dates in that language.
+    pub calendar: Calendar,
+    /// Digits in that language.
+    pub digits: Digits,
+}
+
+impl LocaleSettings {
+    /// The customary setting of a language (see [`LocaleFormat::customary`]).
+    #[must_use]
+    pub fn customary(locale: Locale) -> Self {
+        let f = LocaleFormat::customary(locale);
+        Self {
+            locale,
+            calendar: f.calendar,
+            digits: f.digits,
+        }
+    }
+
+    /// The format part.
+    #[must_use]
+    pub fn format(&self) -> LocaleFormat {
+        LocaleFormat {
+            calendar: self.calendar,
+            digits: self.digits,
+        }
+    }
+}
+
+/// Everything the policy says, as data. See the crate docs for the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Categories collected from customers, each required or optional. No duplicates.
+    pub customer_data: Vec<CollectedData>,
+    /// Order notification channels.
+    pub notifications: Notifications,
+    /// Analytics / event-monitoring services (empty: none, and no analytics clause).
+    pub analytics: Vec<AnalyticsService>,
+    /// Payment gateways offered at checkout.
+    pub payment_gateways: Vec<PaymentGateway>,
+    /// Vendors processing customer data for the shop (besides the platform).
+    pub processors: Vec<Processor>,
+    /// Retention periods.
+    pub retention: Retention,
+    /// Days within which privacy requests are answered (1..=30).
+    pub response_days: u32,
+    /// Privacy contact.
+    pub contact: Contact,
+    /// The controller (the shop's legal identity).
+    pub controller: Controller,
+    /// Minimum customer age (13..=21).
+    pub minimum_age: u8,
+    /// Published languages with their calendar and digits. Non-empty, no duplicates.
+    pub locales: Vec<LocaleSettings>,
+    /// Default language; must be one of `locales`.
+    pub default_locale: Locale,
+}
+
+impl Default for PrivacySettings {
+    /// Modelled on the Persian shop-builder policy the project started from: buyers give name,
+    /// e-mail, phone, address and postal code; the shop gets an e-mail for every order; order SMS
+    /// is on (owner's choice). Contact, controller name and the SMS processor are left empty on
+    /// purpose, so the default does not validate until the owner fills them in.
+    fn default() -> Self {
+        use CustomerDataCategory as C;
+        let req = |category| CollectedData {
+            category,
+            required: true,
+        };
+        Self {
+            customer_data: vec![
+                req(C::Name),
+                CollectedData {
+                    category: C::Email,
+                    required: false,
+                },
+                req(C::Phone),
+                req(C::Address),
+                req(C::PostalCode),
+                req(C::OrderHistory),
+                req(C::PaymentReference),
+                req(C::IpAddress),
+                req(C::DeviceCookies),
+            ],
+            notifications: Notifications {
+                order_email: true,
+                order_sms: true,
+            },
+            analytics: Vec::new(),
+            payment_gateways: vec![PaymentGateway::Zarinpal],
+            processors: Vec::new(),
+            retention: Retention {
+                customer_accounts_days: 1095,
+                orders_days: 1825,
+                server_logs_days: 90,
+                kyc_documents_after_decision_days: 365,
+                after_account_deletion_days: 30,
+            },
+            response_days: 30,
+            contact: Contact::default(),
+            controller: Controller {
+                legal_name: String::new(),
+                registration_number: None,
+                country: Country::Ir,
+                dpo_email: None,
+            },
+            minimum_age: 18,
+            locales: vec![LocaleSettings::customary(Locale::Fa)],
+            default_locale: Locale::Fa,
+        }
+    }
+}
+
+/// One validation failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// JSON path, e.g. `retention.orders_days` or `processors[1].name`.
+    pub field: String,
+    /// Machine code: `required`, `out_of_range`, `duplicate`, `invalid_email`, `invalid_phone`,
+    /// `invalid_text`, `invalid_url`, `missing_processor`, `not_in_locales`, `unused_processor`.
+    pub code: String,
+    /// English explanation for developers.
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl PrivacySettings {
+    /// Checks every rule; returns all failures at once. Only valid settings can be published.
+    ///
+    /// # Errors
+    /// Every [`FieldError`] found.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut e = Vec::new();
+
+        if self.customer_data.is_empty() {
+            e.push(FieldError::new(
+                "customer_data",
+                "required",
+                "at least one category",
+            ));
+        }
+        for (i, d) in self.customer_data.iter().enumerate() {
+            if self.customer_data[..i]
+                .iter()
+                .any(|o| o.category == d.category)
+            {
+                e.push(FieldError::new(
+                    format!("customer_data[{i}].category"),
+                    "duplicate",
+                    format!("{} listed twice", d.category.key()),
+                ));
+            }
+        }
+        let collects = |c| self.customer_data.iter().any(|d| d.category == c);
+        if self.notifications.order_sms {
+            if !collects(CustomerDataCategory::Phone) {
+                e.push(FieldError::new(
+                    "notifications.order_sms",
+                    "requires_phone",
+                    "order SMS needs the phone category in customer_data",
+                ));
+            }
+            if !self.processors.iter().any(|p| p.role == ProcessorRole::Sms) {
+                e.push(FieldError::new(
+                    "notifications.order_sms",
+                    "missing_processor",
+                    "order SMS needs a processor with role sms",
+                ));
+            }
+        } else if let Some(i) = self
+            .processors
+            .iter()
+            .position(|p| p.role == ProcessorRole::Sms)
+        {
+            e.push(FieldError::new(
+                format!("processors[{i}].role"),
+                "unused_processor",
+                "an SMS processor is configured but order SMS is off",
+            ));
+        }
+
+        for (i, a) in self.analytics.iter().enumerate() {
+            if self.analytics[..i].contains(a) {
+                e.push(FieldError::new(
+                    format!("analytics[{i}]"),
+                    "duplicate",
+                    "service listed twice",
+                ));
+            }
+            if let AnalyticsService::Custom { name, url, .. } = a {
+                check_text(&mut e, &format!("analytics[{i}].custom.name"), name, 80);
+                if !valid_https_url(url) {
+                    e.push(FieldError::new(
+                        format!("analytics[{i}].custom.url"),
+                        "invalid_url",
+                        "an https:// URL without spaces or quotes, at most 200 characters",
+                    ));
+                }
+            }
+        }
+        for (i, g) in self.payment_gateways.iter().enumerate() {
+            if self.payment_gateways[..i].contains(g) {
+                e.push(FieldError::new(
+                    format!("payment_gateways[{i}]"),
+                    "duplicate",
+                    "gateway listed twice",
+                ));
+            }
+        }
+        for (i, p) in self.processors.iter().enumerate() {
+            check_text(&mut e, &format!("processors[{i}].name"), &p.name, 80);
+            if self.processors[..i]
+                .iter()
+                .any(|o| o.role == p.role && o.name == p.name)
+            {
+                e.push(FieldError::new(
+                    format!("processors[{i}]"),
+                    "duplicate",
+                    "processor listed twice",
+                ));
+            }
+        }
+
+        for kind in RetentionKind::ALL {
+            let (lo, hi) = kind.range();
+            let v = self.retention.days(kind);
+            if v < lo || v > hi {
+                e.push(FieldError::new(
+                    format!("retention.{}", kind.field()),
+                    "out_of_range",
+                    format!("must be between {lo} and {hi} days"),
+                ));
+            }
+        }
+        if !(1..=30).contains(&self.response_days) {
+            e.push(FieldError::new(
+                "response_days",
+                "out_of_range",
+                "must be between 1 and 30 days",
+            ));
+        }
+
+        if !valid_email(&self.contact.email) {
+            e.push(FieldError::new(
+                "contact.email",
+                "invalid_email",
+                "a plain e-mail address is required",
+            ));
+        }
+        if let Some(p) = &self.contact.phone
+            && !valid_phone(p)
+        {
+            e.push(FieldError::new(
+                "contact.phone",
+                "invalid_phone",
+                "5..=20 digits with optional +, spaces, dashes or parentheses",
+            ));
+        }
+        if let Some(a) = &self.contact.address {
+            check_text(&mut e, "contact.address", a, 300);
+        }
+        check_text(
+            &mut e,
+            "controller.legal_name",
+            &self.controller.legal_name,
+            160,
+        );
+        if let Some(r) = &self.controller.registration_number {
+            check_text(&mut e, "controller.registration_number", r, 60);
+        }
+        if let Some(d) = &self.controller.dpo_email
+            && !valid_email(d)
+        {
+            e.push(FieldError::new(
+                "controller.dpo_email",
+                "invalid_email",
+                "a plain e-mail address",
+            ));
+        }
+
+        if !(13..=21).contains(&self.minimum_age) {
+            e.push(FieldError::new(
+                "minimum_age",
+                "out_of_range",
+                "must be between 13 and 21",
+            ));
+        }
+        if self.locales.is_empty() {
+            e.push(FieldError::new(
+                "locales",
+                "required",
+                "at least one language",
+            ));
+        }
+        for (i, l) in self.locales.iter().enumerate() {
+            if self.locales[..i].iter().any(|o| o.locale == l.locale) {
+                e.push(FieldError::new(
+                    format!("locales[{i}].locale"),
+                    "duplicate",
+                    "language listed twice",
+                ));
+            }
+        }
+        if !self.locales.iter().any(|l| l.locale == self.default_locale) {
+            e.push(FieldError::new(
+                "default_locale",
+                "not_in_locales",
+                "the default language must be one of locales",
+            ));
+        }
+        if e.is_empty() { Ok(()) } else { Err(e) }
+    }
+
+    /// Whether a category is collected.
+    #[must_use]
+    pub fn collects(&self, c: CustomerDataCategory) -> bool {
+        self.customer_data.iter().any(|d| d.category == c)
+    }
+
+    /// The stored format of a locale, or its customary format when the shop does not publish it.
+    #[must_use]
+    pub fn format_for(&self, locale: Locale) -> LocaleFormat {
+        self.locales
+            .iter()
+            .find(|l| l.locale == locale)
+            .map_or_else(|| LocaleFormat::customary(locale), LocaleSettings::format)
+    }
+
+    /// Published languages.
+    #[must_use]
+    pub fn published_locales(&self) -> Vec<Locale> {
+        self.locales.iter().map(|l| l.locale).collect()
+    }
+}
+
+fn check_text(e: &mut Vec<FieldError>, field: &str, v: &str, max: usize) {
+    let n = v.chars().count();
+    if v.trim().is_empty() || n > max || v.chars().any(char::is_control) {
+        e.push(FieldError::new(
+            field,
+            "invalid_text",
+            format!("1..={max} characters, no control characters"),
+        ));
+    }
+}
+
+/// A deliberately strict e-mail check: `local@domain.tld`, ASCII, no spaces/quotes/angle brackets.
+#[must_use]
+pub fn valid_email(v: &str) -> bool {
+    if v.len() > 254 || !v.is_ascii() {
+        return false;
+    }
+    let Some((local, domain)) = v.split_once('@') else {
+        return false;
+    };
+    let ok_local = !local.is_empty()
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b));
+    let ok_domain = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    ok_local && ok_domain
+}
+
+/// Phone: optional leading `+`, 5..=20 digits, spaces, dashes, parentheses.
+#[must_use]
+pub fn valid_phone(v: &str) -> bool {
+    let body = v.strip_prefix('+').unwrap_or(v);
+    let digits = body.bytes().filter(u8::is_ascii_digit).count();
+    (5..=20).contains(&digits)
+        && v.len() <= 30
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" -()".contains(&b))
+}
+
+/// `https://` URL without whitespace, quotes or angle brackets, at most 200 characters.
+#[must_use]
+pub fn valid_https_url(v: &str) -> bool {
+    v.len() <= 200
+        && v.strip_prefix("https://").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"\"'<>\\`".contains(&b))
+        })
+}
+
+pub(crate) fn slugify(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let t = out.trim_matches('_');
+    if t.is_empty() {
+        "x".into()
+    } else {
+        t.into()
+    }
+}
