@@ -37,6 +37,7 @@
 mod consistency;
 mod diff;
 mod doc;
+pub mod examples;
 mod hash;
 pub mod i18n;
 mod locale;

@@ -1,0 +1,229 @@
+//! Three contrasting, valid example configurations (used by tests, benches and API docs).
+
+use time::macros::date;
+
+use crate::doc::{HistoryEntry, PolicyMeta, ShopFacts};
+use crate::locale::{Calendar, Locale};
+use crate::settings::{
+    AnalyticsService, CollectedData, Contact, Controller, Country, CustomerDataCategory as C,
+    LocaleSettings, Notifications, PaymentGateway, PrivacySettings, Processor, ProcessorRole,
+    Retention,
+};
+use crate::Change;
+
+fn req(category: C) -> CollectedData {
+    CollectedData {
+        category,
+        required: true,
+    }
+}
+
+fn opt(category: C) -> CollectedData {
+    CollectedData {
+        category,
+        required: false,
+    }
+}
+
+fn all_locales(default: Locale, ar_calendar: Calendar) -> Vec<LocaleSettings> {
+    let mut v: Vec<LocaleSettings> = Locale::ALL.iter().map(|l| LocaleSettings::customary(*l)).collect();
+    for l in &mut v {
+        if l.locale == Locale::Ar {
+            l.calendar = ar_calendar;
+        }
+    }
+    v.sort_by_key(|l| l.locale != default);
+    v
+}
+
+/// A small Iranian shop: the platform default with order SMS on (through Kavenegar).
+#[must_use]
+pub fn iranian_shop() -> (PrivacySettings, ShopFacts) {
+    let s = PrivacySettings {
+        processors: vec![Processor {
+            role: ProcessorRole::Sms,
+            name: "Kavenegar".into(),
+            country: Country::Ir,
+        }],
+        contact: Contact {
+            email: "info@golsorkh.example".into(),
+            phone: Some("+98 21 8888 1234".into()),
+            address: None,
+        },
+        controller: Controller {
+            legal_name: "مریم احمدی".into(),
+            registration_number: None,
+            country: Country::Ir,
+            dpo_email: None,
+        },
+        locales: all_locales(Locale::Fa, Calendar::Gregorian),
+        ..PrivacySettings::default()
+    };
+    let shop = ShopFacts {
+        shop_name: "گل سرخ".into(),
+        slug: "golsorkh".into(),
+        platform_name: "Harim".into(),
+        public_url: Some("https://golsorkh.example".into()),
+    };
+    (s, shop)
+}
+
+/// An Albanian shop: no SMS, analytics (Matomo, Google Analytics), Raiffeisen and PayPal.
+#[must_use]
+pub fn albanian_shop() -> (PrivacySettings, ShopFacts) {
+    let s = PrivacySettings {
+        customer_data: vec![
+            req(C::Name),
+            req(C::Email),
+            opt(C::Phone),
+            req(C::Address),
+            req(C::PostalCode),
+            req(C::OrderHistory),
+            req(C::PaymentReference),
+            req(C::IpAddress),
+            req(C::DeviceCookies),
+        ],
+        notifications: Notifications {
+            order_email: true,
+            order_sms: false,
+        },
+        analytics: vec![AnalyticsService::Matomo, AnalyticsService::GoogleAnalytics],
+        payment_gateways: vec![PaymentGateway::RaiffeisenPos, PaymentGateway::Paypal],
+        processors: vec![Processor {
+            role: ProcessorRole::Shipping,
+            name: "Posta Shqiptare".into(),
+            country: Country::Al,
+        }],
+        retention: Retention {
+            customer_accounts_days: 730,
+            orders_days: 3650,
+            server_logs_days: 90,
+            kyc_documents_after_decision_days: 180,
+            after_account_deletion_days: 30,
+        },
+        response_days: 30,
+        contact: Contact {
+            email: "privacy@dyqani-ilir.example".into(),
+            phone: Some("+355 4 222 3344".into()),
+            address: Some("Rruga e Durrësit 12, Tiranë".into()),
+        },
+        controller: Controller {
+            legal_name: "Ilir Shpk".into(),
+            registration_number: Some("L91234567A".into()),
+            country: Country::Al,
+            dpo_email: Some("dpo@dyqani-ilir.example".into()),
+        },
+        minimum_age: 16,
+        locales: all_locales(Locale::Sq, Calendar::Gregorian),
+        default_locale: Locale::Sq,
+    };
+    let shop = ShopFacts {
+        shop_name: "Dyqani i Ilirit".into(),
+        slug: "dyqani-ilir".into(),
+        platform_name: "Harim".into(),
+        public_url: None,
+    };
+    (s, shop)
+}
+
+/// A Saudi shop: Umm al-Qura calendar for Arabic, HyperPay and Tap, SMS through Unifonic,
+/// identity documents for age-restricted goods.
+#[must_use]
+pub fn saudi_shop() -> (PrivacySettings, ShopFacts) {
+    let s = PrivacySettings {
+        customer_data: vec![
+            req(C::Name),
+            req(C::Email),
+            req(C::Phone),
+            req(C::Address),
+            opt(C::PostalCode),
+            req(C::OrderHistory),
+            req(C::PaymentReference),
+            req(C::IpAddress),
+            req(C::DeviceCookies),
+            opt(C::BirthDate),
+            opt(C::NationalId),
+            opt(C::IdentityDocument),
+        ],
+        notifications: Notifications {
+            order_email: true,
+            order_sms: true,
+        },
+        analytics: vec![AnalyticsService::Custom {
+            name: "Zid Insights".into(),
+            url: "https://insights.example.sa/privacy".into(),
+            country: Country::Sa,
+        }],
+        payment_gateways: vec![PaymentGateway::Hyperpay, PaymentGateway::Tap],
+        processors: vec![
+            Processor {
+                role: ProcessorRole::Sms,
+                name: "Unifonic".into(),
+                country: Country::Sa,
+            },
+            Processor {
+                role: ProcessorRole::Email,
+                name: "Amazon SES".into(),
+                country: Country::Bh,
+            },
+        ],
+        retention: Retention {
+            customer_accounts_days: 1095,
+            orders_days: 2190,
+            server_logs_days: 180,
+            kyc_documents_after_decision_days: 90,
+            after_account_deletion_days: 14,
+        },
+        response_days: 30,
+        contact: Contact {
+            email: "privacy@nakheel.example".into(),
+            phone: Some("+966 11 234 5678".into()),
+            address: Some("طريق الملك فهد، الرياض".into()),
+        },
+        controller: Controller {
+            legal_name: "شركة النخيل للتجارة".into(),
+            registration_number: Some("1010123456".into()),
+            country: Country::Sa,
+            dpo_email: None,
+        },
+        minimum_age: 18,
+        locales: all_locales(Locale::Ar, Calendar::IslamicUmalqura),
+        default_locale: Locale::Ar,
+    };
+    let shop = ShopFacts {
+        shop_name: "متجر النخيل".into(),
+        slug: "nakheel".into(),
+        platform_name: "Harim".into(),
+        public_url: Some("https://nakheel.example".into()),
+    };
+    (s, shop)
+}
+
+/// Version 2 metadata with a two-entry history (effective 2025-03-21 = 1 Farvardin 1404).
+#[must_use]
+pub fn meta_v2() -> PolicyMeta {
+    PolicyMeta {
+        version: 2,
+        effective_at: date!(2025 - 03 - 21),
+        history: vec![
+            HistoryEntry {
+                version: 1,
+                effective_at: date!(2024 - 09 - 01),
+                changes: vec![],
+            },
+            HistoryEntry {
+                version: 2,
+                effective_at: date!(2025 - 03 - 21),
+                changes: vec![
+                    Change::NotificationSmsEnabled,
+                    Change::RetentionChanged {
+                        kind: crate::RetentionKind::ServerLogs,
+                        from: 30,
+                        to: 90,
+                    },
+                ],
+            },
+        ],
+    }
+}
+

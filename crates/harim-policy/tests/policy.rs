@@ -1,0 +1,455 @@
+//! Behaviour tests for harim-policy.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+
+use harim_policy::examples::{albanian_shop, iranian_shop, meta_v2, saudi_shop};
+use harim_policy::i18n::{Localizer, ftl_source, load_errors, message_ids};
+use harim_policy::*;
+
+fn all_examples() -> Vec<(&'static str, PrivacySettings, ShopFacts)> {
+    let (a, b) = iranian_shop();
+    let (c, d) = albanian_shop();
+    let (e, f) = saudi_shop();
+    vec![("iran", a, b), ("albania", c, d), ("saudi", e, f)]
+}
+
+fn html(s: &PrivacySettings, shop: &ShopFacts, l: Locale) -> String {
+    try_render_html(&compile(s, shop), &meta_v2(), l, &s.format_for(l)).unwrap()
+}
+
+#[test]
+fn every_locale_defines_exactly_the_same_message_ids() {
+    let en: BTreeSet<String> = message_ids(Locale::En).into_iter().collect();
+    assert!(en.len() > 150);
+    for l in Locale::ALL {
+        assert!(load_errors(l).is_empty(), "{l:?}: {:?}", load_errors(l));
+        let ids = message_ids(l);
+        let set: BTreeSet<String> = ids.iter().cloned().collect();
+        assert_eq!(set.len(), ids.len(), "{l:?} has a duplicate id");
+        let missing: Vec<_> = en.difference(&set).collect();
+        let extra: Vec<_> = set.difference(&en).collect();
+        assert!(missing.is_empty() && extra.is_empty(), "{l:?}: missing {missing:?}, extra {extra:?}");
+    }
+}
+
+/// Variables a message uses, read from the source (`{ $name }` and selectors).
+fn variables(locale: Locale, id: &str) -> Vec<String> {
+    let src = ftl_source(locale);
+    let mut in_msg = false;
+    let mut vars = BTreeSet::new();
+    for line in src.lines() {
+        if line.starts_with(|c: char| c.is_ascii_lowercase()) {
+            in_msg = line.split(" =").next() == Some(id);
+        } else if !line.starts_with(' ') {
+            in_msg = false;
+        }
+        if in_msg {
+            for part in line.split('$').skip(1) {
+                let name: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                vars.insert(name);
+            }
+        }
+    }
+    vars.into_iter().collect()
+}
+
+#[test]
+fn every_message_formats_without_errors_in_every_locale() {
+    for l in Locale::ALL {
+        let mut loc = Localizer::new(l, LocaleFormat::customary(l));
+        for id in message_ids(l) {
+            let vars = variables(l, &id);
+            let args: Vec<(&str, Arg)> = vars
+                .iter()
+                .map(|v| {
+                    let a = if v == "n" { Arg::Number(5) } else { Arg::Text("X".into()) };
+                    (v.as_str(), a)
+                })
+                .collect();
+            let out = i18n::plain(&loc.message(&id, &args));
+            assert!(!out.trim().is_empty(), "{l:?} {id} is empty");
+            assert!(!out.contains(['\u{2068}', '\u{2069}']), "{l:?} {id} has isolation marks");
+        }
+        assert!(loc.errors.is_empty(), "{l:?}: {:?}", loc.errors);
+    }
+}
+
+#[test]
+fn every_change_is_worded_in_every_locale() {
+    for l in Locale::ALL {
+        let mut loc = Localizer::new(l, LocaleFormat::customary(l));
+        for c in sample_changes() {
+            let t = c.describe_with(&mut loc);
+            assert!(!t.is_empty());
+        }
+        assert!(loc.errors.is_empty(), "{l:?}: {:?}", loc.errors);
+    }
+}
+
+#[test]
+fn example_settings_are_valid_and_render_without_errors_everywhere() {
+    for (name, s, shop) in all_examples() {
+        s.validate().unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let doc = compile(&s, &shop);
+        for l in Locale::ALL {
+            let f = s.format_for(l);
+            try_render_html(&doc, &meta_v2(), l, &f).unwrap();
+            try_render_markdown(&doc, &meta_v2(), l, &f).unwrap();
+            let j = render_json(&doc, &meta_v2(), l, &f);
+            assert_eq!(j["language"], l.tag());
+        }
+    }
+}
+
+#[test]
+fn the_default_settings_do_not_validate_until_the_owner_fills_them_in() {
+    let errs = PrivacySettings::default().validate().unwrap_err();
+    let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+    assert!(fields.contains(&"contact.email"));
+    assert!(fields.contains(&"controller.legal_name"));
+    assert!(fields.contains(&"notifications.order_sms"));
+    let d = PrivacySettings::default();
+    assert!(d.notifications.order_email && d.notifications.order_sms);
+}
+
+#[test]
+fn out_of_range_retention_is_reported_with_its_json_path() {
+    let (mut s, _) = iranian_shop();
+    s.retention.orders_days = 0;
+    s.retention.server_logs_days = 100_000;
+    s.minimum_age = 5;
+    let errs = s.validate().unwrap_err();
+    let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+    assert!(got.contains(&("retention.orders_days", "out_of_range")));
+    assert!(got.contains(&("retention.server_logs_days", "out_of_range")));
+    assert!(got.contains(&("minimum_age", "out_of_range")));
+}
+
+#[test]
+fn hostile_custom_analytics_and_duplicates_are_rejected() {
+    let (mut s, _) = albanian_shop();
+    s.analytics.push(AnalyticsService::Custom {
+        name: "Evil\u{0007}".into(),
+        url: "javascript:alert(1)".into(),
+        country: Country::Us,
+    });
+    s.analytics.push(AnalyticsService::Matomo);
+    s.customer_data.push(s.customer_data[0]);
+    s.contact.email = "a@b\"><script>".into();
+    s.default_locale = Locale::Fa;
+    s.locales.retain(|l| l.locale != Locale::Fa);
+    let errs = s.validate().unwrap_err();
+    let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+    for f in [
+        "analytics[2].custom.name",
+        "analytics[2].custom.url",
+        "analytics[3]",
+        "customer_data[9].category",
+        "contact.email",
+        "default_locale",
+    ] {
+        assert!(fields.contains(&f), "{f} not in {fields:?}");
+    }
+}
+
+#[test]
+fn unknown_fields_are_refused_when_deserialising() {
+    let (s, _) = iranian_shop();
+    let mut v = serde_json::to_value(&s).unwrap();
+    v["surprise"] = serde_json::json!(true);
+    assert!(serde_json::from_value::<PrivacySettings>(v).is_err());
+    let mut v = serde_json::to_value(&s).unwrap();
+    v["retention"]["forever"] = serde_json::json!(1);
+    assert!(serde_json::from_value::<PrivacySettings>(v).is_err());
+    let back: PrivacySettings = serde_json::from_value(serde_json::to_value(&s).unwrap()).unwrap();
+    assert_eq!(back, s);
+}
+
+#[test]
+fn toggling_order_sms_adds_and_removes_the_sms_clause_in_all_four_languages() {
+    let (on, shop) = iranian_shop();
+    let mut off = on.clone();
+    off.notifications.order_sms = false;
+    off.processors.clear();
+    off.validate().unwrap();
+    assert!(compile(&on, &shop).has_clause("notifications.order_sms"));
+    assert!(!compile(&off, &shop).has_clause("notifications.order_sms"));
+    let sms_words = [
+        (Locale::En, "text messages (SMS)"),
+        (Locale::Fa, "پیامک"),
+        (Locale::Ar, "رسائل نصية"),
+        (Locale::Sq, "mesazhe SMS"),
+    ];
+    for (l, word) in sms_words {
+        let h_on = html(&on, &shop, l);
+        let h_off = html(&off, &shop, l);
+        assert!(h_on.contains("data-clause=\"notifications.order_sms\""));
+        assert!(!h_off.contains("data-clause=\"notifications.order_sms\""));
+        assert!(h_on.contains("Kavenegar"), "{l:?} names the SMS provider");
+        let body_off = h_off.split("id=\"history\"").next().unwrap();
+        let body_on = h_on.split("id=\"history\"").next().unwrap();
+        assert!(body_on.contains(word), "{l:?}");
+        assert!(!body_off.contains(word), "{l:?} still mentions SMS: {word}");
+    }
+    let d = diff(&on, &off);
+    assert!(d.contains(&Change::NotificationSmsDisabled));
+    assert!(d.contains(&Change::ProcessorRemoved { role: ProcessorRole::Sms, name: "Kavenegar".into() }));
+    assert_eq!(diff(&off, &on)[0], Change::NotificationSmsEnabled);
+    assert!(Change::NotificationSmsEnabled.describe(Locale::Fa).contains("پیامک"));
+}
+
+#[test]
+fn analytics_clause_exists_only_when_analytics_is_configured_and_names_each_service() {
+    let (s, shop) = albanian_shop();
+    let doc = compile(&s, &shop);
+    assert!(doc.has_clause("analytics.services"));
+    assert!(doc.has_clause("cookies.analytics"));
+    for l in Locale::ALL {
+        let h = html(&s, &shop, l);
+        assert!(h.contains("Matomo") && h.contains("Google Analytics"));
+    }
+    let (s, shop) = iranian_shop();
+    let doc = compile(&s, &shop);
+    assert!(!doc.has_clause("analytics.services"));
+    assert!(!doc.has_clause("cookies.analytics"));
+}
+
+fn persian_digits(n: u32) -> String {
+    n.to_string().chars().map(|c| char::from_u32(0x06F0 + c.to_digit(10).unwrap()).unwrap()).collect()
+}
+
+fn arabic_digits(n: u32) -> String {
+    n.to_string().chars().map(|c| char::from_u32(0x0660 + c.to_digit(10).unwrap()).unwrap()).collect()
+}
+
+/// ICU groups thousands; the test numbers stay below 1000 or we compare with grouping.
+fn localised(n: u32, l: Locale, f: LocaleFormat) -> String {
+    let loc = Localizer::new(l, f);
+    loc.number(n)
+}
+
+#[test]
+fn every_retention_period_appears_localised_in_every_language() {
+    let (s, shop) = saudi_shop(); // collects every retention kind
+    for l in Locale::ALL {
+        let f = s.format_for(l);
+        let h = html(&s, &shop, l);
+        for kind in RetentionKind::ALL {
+            let days = s.retention.days(kind);
+            let want = localised(days, l, f);
+            let clause = format!("data-clause=\"retention.{}\"", kind.field());
+            let start = h.find(&clause).unwrap_or_else(|| panic!("{l:?} lacks {clause}"));
+            let line = &h[start..h[start..].find('\n').unwrap() + start];
+            assert!(line.contains(&want), "{l:?}: {line} lacks {want}");
+            match f.digits {
+                Digits::Arab => assert!(!line.chars().any(|c| c.is_ascii_digit())),
+                Digits::Arabext => assert!(!line.chars().any(|c| c.is_ascii_digit())),
+                Digits::Latin => {}
+            }
+        }
+    }
+    // Spot checks of the digit systems themselves.
+    assert_eq!(localised(90, Locale::Fa, LocaleFormat::customary(Locale::Fa)), persian_digits(90));
+    assert_eq!(localised(180, Locale::Ar, s.format_for(Locale::Ar)), arabic_digits(180));
+    assert_eq!(localised(90, Locale::Sq, LocaleFormat::customary(Locale::Sq)), "90");
+}
+
+#[test]
+fn persian_dates_use_the_solar_hijri_calendar_and_arabic_uses_umm_al_qura_when_chosen() {
+    let (s, shop) = saudi_shop();
+    let fa = html(&s, &shop, Locale::Fa);
+    assert!(fa.contains("۱ فروردین ۱۴۰۴"), "Solar Hijri date");
+    let ar = html(&s, &shop, Locale::Ar);
+    assert!(ar.contains("رمضان ١٤٤٦"), "Umm al-Qura date");
+    let (s2, shop2) = albanian_shop();
+    let ar_greg = html(&s2, &shop2, Locale::Ar);
+    assert!(ar_greg.contains("مارس ٢٠٢٥"), "Gregorian Arabic date");
+    let sq = html(&s2, &shop2, Locale::Sq);
+    assert!(sq.contains("21 mars 2025"));
+}
+
+#[test]
+fn script_in_the_shop_name_is_escaped_everywhere() {
+    let (s, mut shop) = iranian_shop();
+    shop.shop_name = "<script>alert('x')</script> & \"co\"".into();
+    shop.platform_name = "<b>plat</b>".into();
+    let doc = compile(&s, &shop);
+    for l in Locale::ALL {
+        let h = render_html(&doc, &meta_v2(), l, &s.format_for(l));
+        assert!(!h.contains("<script>"), "{l:?}");
+        assert!(!h.contains("<b>plat"), "{l:?}");
+        assert!(h.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;co&quot;"));
+        let md = render_markdown(&doc, &meta_v2(), l, &s.format_for(l));
+        assert!(!md.contains("<script>"), "{l:?} markdown");
+    }
+}
+
+#[test]
+fn html_pages_declare_language_direction_and_isolate_ltr_tokens() {
+    let (s, shop) = saudi_shop();
+    for l in Locale::ALL {
+        let h = html(&s, &shop, l);
+        assert!(h.starts_with("<!DOCTYPE html>"));
+        let dir = l.direction().as_str();
+        assert!(h.contains(&format!("<html lang=\"{}\" dir=\"{dir}\">", l.tag())));
+        for tag in ["<header>", "<nav ", "<main>", "<section ", "<h2 ", "<footer>", "@media print"] {
+            assert!(h.contains(tag), "{l:?} lacks {tag}");
+        }
+        assert!(h.contains("<bdi dir=\"ltr\"><a href=\"mailto:privacy@nakheel.example\">privacy@nakheel.example</a></bdi>"));
+        assert!(h.contains("<a href=\"tel:+966112345678\">+966 11 234 5678</a>"));
+        assert!(!h.contains(['\u{2068}', '\u{2069}']), "no fluent isolation marks");
+        assert!(h.contains("Noto Naskh Arabic"));
+    }
+}
+
+#[test]
+fn the_shop_is_named_controller_and_vendors_appear_as_recipients() {
+    let (s, shop) = saudi_shop();
+    let doc = compile(&s, &shop);
+    assert_eq!(doc.controller_name, "شركة النخيل للتجارة");
+    let names: Vec<&str> = doc.recipients.iter().map(|r| r.name.as_str()).collect();
+    for n in ["Harim", "Unifonic", "Amazon SES", "HyperPay", "Tap Payments", "Zid Insights"] {
+        assert!(names.contains(&n), "{n}");
+    }
+    // Amazon SES (Bahrain) and Tap (Kuwait) are outside Saudi Arabia: a transfers section exists.
+    assert!(doc.has_clause("transfers.intro"));
+    assert!(doc.has_clause("rights.complain"));
+    let (s, shop) = iranian_shop();
+    assert!(!compile(&s, &shop).has_clause("transfers.intro"), "all Iranian recipients");
+}
+
+#[test]
+fn gdpr_article_13_items_are_present() {
+    let (s, shop) = albanian_shop();
+    let doc = compile(&s, &shop);
+    for id in [
+        "controller.identity",
+        "controller.dpo",
+        "purposes.orders",
+        "recipients.platform",
+        "transfers.safeguards",
+        "retention.orders_days",
+        "rights.access",
+        "rights.rectify",
+        "rights.erase",
+        "rights.restrict",
+        "rights.object",
+        "rights.portability",
+        "rights.withdraw_consent",
+        "rights.complain",
+        "data.consequences",
+        "purposes.automated_decisions",
+        "children.minimum_age",
+        "changes.publication",
+        "contact.email",
+    ] {
+        assert!(doc.has_clause(id), "{id}");
+    }
+}
+
+#[test]
+fn diff_reports_typed_changes_in_a_stable_order() {
+    let (old, _) = albanian_shop();
+    let mut new = old.clone();
+    new.retention.server_logs_days = 30;
+    new.analytics.retain(|a| *a != AnalyticsService::GoogleAnalytics);
+    new.analytics.push(AnalyticsService::Hotjar);
+    new.payment_gateways.push(PaymentGateway::Stripe);
+    new.minimum_age = 18;
+    let d = diff(&old, &new);
+    assert_eq!(
+        d,
+        vec![
+            Change::AnalyticsAdded { service: AnalyticsService::Hotjar },
+            Change::AnalyticsRemoved { service: AnalyticsService::GoogleAnalytics },
+            Change::PaymentGatewayAdded { gateway: PaymentGateway::Stripe },
+            Change::RetentionChanged { kind: RetentionKind::ServerLogs, from: 90, to: 30 },
+            Change::MinimumAgeChanged { from: 16, to: 18 },
+        ]
+    );
+    assert!(diff(&old, &old).is_empty());
+    let fa = d[3].describe(Locale::Fa);
+    assert!(fa.contains("۹۰ روز") && fa.contains("۳۰ روز"), "{fa}");
+    let ar = d[3].describe(Locale::Ar);
+    assert!(ar.contains("٩٠ يومًا"), "{ar}");
+    assert_eq!(
+        d[3].describe(Locale::En),
+        "Retention changed: Server logs, from 90 days to 30 days."
+    );
+}
+
+#[test]
+fn canonical_json_is_stable_and_sorted() {
+    let (s, _) = iranian_shop();
+    let a = canonical_json(&s);
+    assert_eq!(a, canonical_json(&s.clone()));
+    assert!(a.starts_with("{\"analytics\":[],\"contact\":"));
+    assert!(!a.contains(": ") && !a.contains('\n'));
+    let back: PrivacySettings = serde_json::from_str(&a).unwrap();
+    assert_eq!(back, s);
+}
+
+#[test]
+fn version_hash_chains_to_the_previous_hash() {
+    let (s, _) = iranian_shop();
+    let c = canonical_json(&s);
+    let h1 = version_hash(None, &c, &["<html>a</html>"]);
+    assert_eq!(h1.len(), 64);
+    assert_eq!(h1, version_hash(None, &c, &["<html>a</html>"]));
+    let h2 = version_hash(Some(&h1), &c, &["<html>a</html>"]);
+    assert_ne!(h1, h2);
+    assert_ne!(h2, version_hash(Some(&h1), &c, &["<html>b</html>"]));
+    // Length prefixes: moving a boundary changes the hash.
+    assert_ne!(version_hash(None, "ab", &["c"]), version_hash(None, "a", &["bc"]));
+}
+
+#[test]
+fn consistency_check_refuses_unnamed_categories_and_unconfigured_processors() {
+    let (s, _) = iranian_shop();
+    let ok = PlatformFacts {
+        customer_data: vec![CustomerDataCategory::Name, CustomerDataCategory::Phone],
+        vault_fields: vec!["phone".into(), "postal_code".into()],
+        kyc_document_kinds: vec![],
+        processors: vec![ProcessorRef { role: ProcessorRole::Sms, name: "kavenegar".into() }],
+        payment_gateways: vec![PaymentGateway::Zarinpal],
+    };
+    check_consistency(&s, &ok).unwrap();
+
+    let mut bad = ok.clone();
+    bad.vault_fields.push("national_id".into());
+    bad.vault_fields.push("shoe_size".into());
+    bad.kyc_document_kinds.push("national_id_card".into());
+    bad.processors.clear();
+    bad.payment_gateways = vec![PaymentGateway::Idpay];
+    let errs = check_consistency(&s, &bad).unwrap_err();
+    assert!(errs.contains(&Inconsistency::UnnamedCategory {
+        category: CustomerDataCategory::NationalId,
+        source_kind: "vault_field:national_id".into()
+    }));
+    assert!(errs.contains(&Inconsistency::UnknownVaultField { field: "shoe_size".into() }));
+    assert!(errs.iter().any(|e| matches!(e, Inconsistency::UnnamedCategory { category: CustomerDataCategory::IdentityDocument, .. })));
+    assert!(errs.contains(&Inconsistency::ProcessorNotConfigured { role: ProcessorRole::Sms, name: "Kavenegar".into() }));
+    assert!(errs.contains(&Inconsistency::GatewayNotConfigured { gateway: PaymentGateway::Zarinpal }));
+    assert!(errs.contains(&Inconsistency::UnnamedGateway { gateway: PaymentGateway::Idpay }));
+}
+
+#[test]
+fn json_output_is_json_ld_with_clause_ids() {
+    let (s, shop) = saudi_shop();
+    let doc = compile(&s, &shop);
+    let j = render_json(&doc, &meta_v2(), Locale::En, &s.format_for(Locale::En));
+    assert_eq!(j["@context"]["dpv"], "https://w3id.org/dpv#");
+    assert_eq!(j["direction"], "ltr");
+    let ids: Vec<&str> = j["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["clauses"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ids, doc.clause_ids());
+    assert_eq!(j["history"][0]["version"], 2);
+}
