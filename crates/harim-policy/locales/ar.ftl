@@ -1,7 +1,7 @@
 # harim-policy: Arabic (العربية). Arabic has six plural forms; see `days`.
 
 ## Page frame
-title = سياسة الخصوصية لمتجر { $shop }
+title = سياسة الخصوصية – { $shop }
 intro = توضح هذه السياسة البيانات الشخصية التي يجمعها المتجر الإلكتروني { $shop } من عملائه، وسبب جمعها، والجهات التي تتلقاها، ومدة الاحتفاظ بها، والحقوق التي تتمتع بها.
 last-updated = تاريخ آخر تحديث: { $date } (الإصدار { $version })
 toc = المحتويات

@@ -22,8 +22,13 @@ fn is_list_section(id: &str) -> bool {
     )
 }
 
+/// Clauses that read as a paragraph even inside a list section.
 fn is_intro(c: &Clause) -> bool {
     c.id.ends_with(".intro")
+        || matches!(
+            c.id.as_str(),
+            "data.consequences" | "transfers.safeguards" | "rights.how" | "rights.complain"
+        )
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -214,6 +219,8 @@ nav { background: #f4f7fa; border: 1px solid #d6dde5; border-radius: 6px; paddin
 nav h2 { border: 0; margin: .25rem 0; font-size: 1rem; }
 nav ol { margin: 0; padding-inline-start: 1.5rem; columns: 2; column-gap: 2rem; }
 ul, ol { padding-inline-start: 1.5rem; }
+.nu-arabext ol { list-style-type: persian; }
+.nu-arab ol { list-style-type: arabic-indic; }
 li { margin-block: .25rem; }
 a { color: #0b57d0; }
 a:focus-visible { outline: 2px solid #0b57d0; outline-offset: 2px; }
@@ -259,11 +266,16 @@ fn html(
     let title_text = escape_html(&plain(&r.title));
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{}\" class=\"nu-{}\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title_text}</title>\n\
 <style>{CSS}</style>\n</head>\n<body>\n",
         locale.tag(),
-        locale.direction().as_str()
+        locale.direction().as_str(),
+        match format.digits {
+            crate::locale::Digits::Latin => "latn",
+            crate::locale::Digits::Arab => "arab",
+            crate::locale::Digits::Arabext => "arabext",
+        }
     );
     let _ = write!(
         h,
@@ -388,13 +400,20 @@ fn markdown(
         segs_md(&r.updated),
         segs_md(&r.intro)
     );
-    for (_, title, clauses) in &r.sections {
-        let _ = write!(m, "\n## {title}\n\n");
+    for (id, title, clauses) in &r.sections {
+        let _ = write!(m, "\n## {title}\n");
+        let list = is_list_section(id);
+        let mut in_list = false;
         for (_, intro, segs) in clauses {
-            if *intro {
-                let _ = write!(m, "{}\n\n", segs_md(segs));
-            } else {
+            if list && !intro {
+                if !in_list {
+                    m.push('\n');
+                    in_list = true;
+                }
                 let _ = writeln!(m, "- {}", segs_md(segs));
+            } else {
+                in_list = false;
+                let _ = write!(m, "\n{}\n", segs_md(segs));
             }
         }
     }
