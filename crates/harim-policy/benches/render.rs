@@ -29,7 +29,9 @@ fn bench(c: &mut Criterion) {
             let doc = compile(black_box(&s), &shop);
             black_box(render_html(&doc, &meta, l, &f));
         };
-        c.bench_function(&format!("compile_render_html_{}", l.tag()), |b| b.iter(&mut run));
+        c.bench_function(&format!("compile_render_html_{}", l.tag()), |b| {
+            b.iter(&mut run)
+        });
         let t = per_iter(&mut run, 50);
         println!(
             "{}: {:.1} µs per page, {:.0}x the serde_json baseline ({:.2} µs)",

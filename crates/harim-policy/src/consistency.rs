@@ -36,7 +36,9 @@ pub struct ProcessorRef {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Inconsistency {
     /// The platform stores a category the policy does not name.
-    #[error("the platform stores {category:?} (from {source_kind}) but the policy does not name it")]
+    #[error(
+        "the platform stores {category:?} (from {source_kind}) but the policy does not name it"
+    )]
     UnnamedCategory {
         /// Category.
         category: CustomerDataCategory,
@@ -127,7 +129,10 @@ pub fn check_consistency(
         }
     }
     for k in &platform.kyc_document_kinds {
-        need(CustomerDataCategory::IdentityDocument, format!("kyc_document:{k}"));
+        need(
+            CustomerDataCategory::IdentityDocument,
+            format!("kyc_document:{k}"),
+        );
     }
     out.extend(unknown);
     let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());

@@ -117,9 +117,7 @@ pub enum Change {
 impl Change {
     /// The message id and arguments wording this change.
     fn message(&self) -> (&'static str, Vec<(&'static str, Arg)>) {
-        let cat = |c: &CustomerDataCategory| {
-            Arg::Msg(format!("cat-{}", c.key().replace('_', "-")))
-        };
+        let cat = |c: &CustomerDataCategory| Arg::Msg(format!("cat-{}", c.key().replace('_', "-")));
         let need = |r: bool| Arg::Msg(if r { "need-required" } else { "need-optional" }.into());
         let gw = |g: &PaymentGateway| Arg::Msg(format!("gateway-{}", g.key().replace('_', "-")));
         let role = |r: &ProcessorRole| Arg::Msg(format!("role-{}", r.key()));
@@ -186,7 +184,9 @@ impl Change {
             ),
             Self::ContactChanged => ("change-contact", vec![]),
             Self::ControllerChanged => ("change-controller", vec![]),
-            Self::LocaleAdded { locale } => ("change-locale-added", vec![("language", lang(locale))]),
+            Self::LocaleAdded { locale } => {
+                ("change-locale-added", vec![("language", lang(locale))])
+            }
             Self::LocaleRemoved { locale } => {
                 ("change-locale-removed", vec![("language", lang(locale))])
             }

@@ -180,7 +180,10 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         clause(
             "controller.identity",
             "controller-identity",
-            vec![("legal_name", text(&s.controller.legal_name)), ("shop", shop_arg())],
+            vec![
+                ("legal_name", text(&s.controller.legal_name)),
+                ("shop", shop_arg()),
+            ],
         ),
         clause(
             "controller.country",
@@ -231,7 +234,11 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
                 ("category", msg(format!("cat-{}", k.replace('_', "-")))),
                 (
                     "need",
-                    msg(if d.required { "need-required" } else { "need-optional" }),
+                    msg(if d.required {
+                        "need-required"
+                    } else {
+                        "need-optional"
+                    }),
                 ),
                 ("purpose", msg(format!("purpose-{}", k.replace('_', "-")))),
             ],
@@ -332,7 +339,10 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
             format!("recipients.payment.{}", g.key()),
             "recipients-payment",
             vec![
-                ("gateway", msg(format!("gateway-{}", g.key().replace('_', "-")))),
+                (
+                    "gateway",
+                    msg(format!("gateway-{}", g.key().replace('_', "-"))),
+                ),
                 ("country", msg(format!("country-{}", g.country().code()))),
             ],
         ));
@@ -395,7 +405,9 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     let mut c = vec![clause("retention.intro", "retention-intro", vec![])];
     for kind in RetentionKind::ALL {
         let applies = kind == RetentionKind::AfterAccountDeletion
-            || s.customer_data.iter().any(|d| d.category.retention_kind() == kind);
+            || s.customer_data
+                .iter()
+                .any(|d| d.category.retention_kind() == kind);
         if applies {
             c.push(clause(
                 format!("retention.{}", kind.field()),
@@ -421,8 +433,7 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     ] {
         c.push(clause(format!("rights.{r}"), right_message(r), vec![]));
     }
-    let consent_based =
-        !s.analytics.is_empty() || s.customer_data.iter().any(|d| !d.required);
+    let consent_based = !s.analytics.is_empty() || s.customer_data.iter().any(|d| !d.required);
     if consent_based {
         c.push(clause("rights.withdraw_consent", "rights-withdraw", vec![]));
     }

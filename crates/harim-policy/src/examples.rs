@@ -2,6 +2,7 @@
 
 use time::macros::date;
 
+use crate::Change;
 use crate::doc::{HistoryEntry, PolicyMeta, ShopFacts};
 use crate::locale::{Calendar, Locale};
 use crate::settings::{
@@ -9,7 +10,6 @@ use crate::settings::{
     LocaleSettings, Notifications, PaymentGateway, PrivacySettings, Processor, ProcessorRole,
     Retention,
 };
-use crate::Change;
 
 fn req(category: C) -> CollectedData {
     CollectedData {
@@ -26,7 +26,10 @@ fn opt(category: C) -> CollectedData {
 }
 
 fn all_locales(default: Locale, ar_calendar: Calendar) -> Vec<LocaleSettings> {
-    let mut v: Vec<LocaleSettings> = Locale::ALL.iter().map(|l| LocaleSettings::customary(*l)).collect();
+    let mut v: Vec<LocaleSettings> = Locale::ALL
+        .iter()
+        .map(|l| LocaleSettings::customary(*l))
+        .collect();
     for l in &mut v {
         if l.locale == Locale::Ar {
             l.calendar = ar_calendar;
@@ -226,4 +229,3 @@ pub fn meta_v2() -> PolicyMeta {
         ],
     }
 }
-

@@ -52,7 +52,11 @@ fn write_canonical(v: &Value, out: &mut String) {
 ///
 /// Pass documents in a fixed order (e.g. html/md/json per locale in `Locale::ALL` order).
 #[must_use]
-pub fn version_hash(prev_hash: Option<&str>, canonical_settings: &str, rendered: &[&str]) -> String {
+pub fn version_hash(
+    prev_hash: Option<&str>,
+    canonical_settings: &str,
+    rendered: &[&str],
+) -> String {
     let mut h = Sha256::new();
     h.update(b"harim-policy/v1\n");
     let mut part = |label: &[u8], data: &[u8]| {

@@ -40,12 +40,14 @@ fn load(locale: Locale) -> Loaded {
     let res = match FluentResource::try_new(ftl_source(locale).to_owned()) {
         Ok(r) => r,
         Err((r, errs)) => {
-            errors.extend(errs.iter().map(|e| format!("{}: parse: {e:?}", locale.tag())));
+            errors.extend(
+                errs.iter()
+                    .map(|e| format!("{}: parse: {e:?}", locale.tag())),
+            );
             r
         }
     };
-    let langid: unic_langid::LanguageIdentifier =
-        locale.tag().parse().unwrap_or_default();
+    let langid: unic_langid::LanguageIdentifier = locale.tag().parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![langid]);
     bundle.set_use_isolating(false);
     if let Err(errs) = bundle.add_resource(res) {
@@ -208,7 +210,9 @@ impl Localizer {
             slots.push(segs);
         }
         let mut errs = Vec::new();
-        let out = bundle.format_pattern(pattern, Some(&fargs), &mut errs).into_owned();
+        let out = bundle
+            .format_pattern(pattern, Some(&fargs), &mut errs)
+            .into_owned();
         for e in errs {
             self.errors
                 .push(format!("{}: `{id}`: {e}", self.locale.tag()));
@@ -256,9 +260,12 @@ impl Localizer {
         fargs.set("n", FluentValue::from(n));
         fargs.set("t", t.to_owned());
         let mut errs = Vec::new();
-        let out = bundle.format_pattern(pattern, Some(&fargs), &mut errs).into_owned();
+        let out = bundle
+            .format_pattern(pattern, Some(&fargs), &mut errs)
+            .into_owned();
         for e in errs {
-            self.errors.push(format!("{}: `days`: {e}", self.locale.tag()));
+            self.errors
+                .push(format!("{}: `days`: {e}", self.locale.tag()));
         }
         vec![Seg::Plain(out)]
     }

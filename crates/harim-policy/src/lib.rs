@@ -44,7 +44,9 @@ mod locale;
 mod render;
 mod settings;
 
-pub use consistency::{Inconsistency, PlatformFacts, ProcessorRef, check_consistency, vault_field_category};
+pub use consistency::{
+    Inconsistency, PlatformFacts, ProcessorRef, check_consistency, vault_field_category,
+};
 pub use diff::{Change, diff, sample_changes};
 pub use doc::{
     Arg, CategoryEntry, Clause, HistoryEntry, PolicyDocument, PolicyMeta, Recipient, Section,

@@ -89,8 +89,8 @@ fn escape_md(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-'
-            | '!' | '|' | '~' => {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '!'
+            | '|' | '~' => {
                 out.push('\\');
                 out.push(ch);
             }
@@ -125,23 +125,22 @@ fn segs_md(segs: &[Seg]) -> String {
     out
 }
 
+/// (section id, title, [(clause id, is paragraph, text)]).
+type LocalSection = (String, String, Vec<(String, bool, Vec<Seg>)>);
+
 struct Rendered {
     title: Vec<Seg>,
     intro: Vec<Seg>,
     updated: Vec<Seg>,
     date_iso: String,
-    sections: Vec<(String, String, Vec<(String, bool, Vec<Seg>)>)>,
+    sections: Vec<LocalSection>,
     history_title: String,
     history: Vec<(u32, String, String, Vec<String>)>,
     toc: String,
     footer: Vec<Seg>,
 }
 
-fn localize(
-    doc: &PolicyDocument,
-    meta: &PolicyMeta,
-    l: &mut Localizer,
-) -> Rendered {
+fn localize(doc: &PolicyDocument, meta: &PolicyMeta, l: &mut Localizer) -> Rendered {
     use crate::doc::Arg;
     let shop = Arg::Text(doc.shop.shop_name.clone());
     let title = l.message("title", &[("shop", shop.clone())]);
@@ -168,15 +167,12 @@ fn localize(
         .collect();
     let history_title = l.text("history-title");
     let mut hist: Vec<&HistoryEntry> = meta.history.iter().collect();
-    hist.sort_by(|a, b| b.version.cmp(&a.version));
+    hist.sort_by_key(|h| std::cmp::Reverse(h.version));
     let history = hist
         .into_iter()
         .map(|h| {
             let d = l.date(h.effective_at);
-            let label = plain(&l.message(
-                "history-entry",
-                &[("version", Arg::Number(h.version))],
-            ));
+            let label = plain(&l.message("history-entry", &[("version", Arg::Number(h.version))]));
             let changes = if h.changes.is_empty() {
                 vec![l.text("history-first")]
             } else {
@@ -462,7 +458,7 @@ pub fn render_json(
         })
         .collect();
     let mut hist: Vec<&HistoryEntry> = meta.history.iter().collect();
-    hist.sort_by(|a, b| b.version.cmp(&a.version));
+    hist.sort_by_key(|h| std::cmp::Reverse(h.version));
     let history: Vec<Value> = hist
         .iter()
         .map(|h| {

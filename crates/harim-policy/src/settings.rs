@@ -925,9 +925,5 @@ pub(crate) fn slugify(s: &str) -> String {
         }
     }
     let t = out.trim_matches('_');
-    if t.is_empty() {
-        "x".into()
-    } else {
-        t.into()
-    }
+    if t.is_empty() { "x".into() } else { t.into() }
 }

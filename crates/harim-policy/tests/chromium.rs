@@ -67,7 +67,8 @@ fn persian_and_arabic_pages_render_right_to_left_in_chromium() {
         if std::env::var("HARIM_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
             let plain = dir.path().join(format!("policy-{}.html", l.tag()));
             std::fs::write(&plain, &html).unwrap();
-            let shots: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+            let shots: PathBuf =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
             std::fs::create_dir_all(&shots).unwrap();
             let png = shots.join(format!("policy-{}.png", l.tag()));
             let shot = format!("--screenshot={}", png.display());
@@ -76,7 +77,11 @@ fn persian_and_arabic_pages_render_right_to_left_in_chromium() {
                 &[&shot, "--window-size=1000,1400"],
                 &format!("file://{}", plain.display()),
             );
-            assert!(png.exists(), "screenshot failed: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                png.exists(),
+                "screenshot failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }

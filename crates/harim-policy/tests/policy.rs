@@ -29,7 +29,10 @@ fn every_locale_defines_exactly_the_same_message_ids() {
         assert_eq!(set.len(), ids.len(), "{l:?} has a duplicate id");
         let missing: Vec<_> = en.difference(&set).collect();
         let extra: Vec<_> = set.difference(&en).collect();
-        assert!(missing.is_empty() && extra.is_empty(), "{l:?}: missing {missing:?}, extra {extra:?}");
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{l:?}: missing {missing:?}, extra {extra:?}"
+        );
     }
 }
 
@@ -66,13 +69,20 @@ fn every_message_formats_without_errors_in_every_locale() {
             let args: Vec<(&str, Arg)> = vars
                 .iter()
                 .map(|v| {
-                    let a = if v == "n" { Arg::Number(5) } else { Arg::Text("X".into()) };
+                    let a = if v == "n" {
+                        Arg::Number(5)
+                    } else {
+                        Arg::Text("X".into())
+                    };
                     (v.as_str(), a)
                 })
                 .collect();
             let out = i18n::plain(&loc.message(&id, &args));
             assert!(!out.trim().is_empty(), "{l:?} {id} is empty");
-            assert!(!out.contains(['\u{2068}', '\u{2069}']), "{l:?} {id} has isolation marks");
+            assert!(
+                !out.contains(['\u{2068}', '\u{2069}']),
+                "{l:?} {id} has isolation marks"
+            );
         }
         assert!(loc.errors.is_empty(), "{l:?}: {:?}", loc.errors);
     }
@@ -123,7 +133,10 @@ fn out_of_range_retention_is_reported_with_its_json_path() {
     s.retention.server_logs_days = 100_000;
     s.minimum_age = 5;
     let errs = s.validate().unwrap_err();
-    let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+    let got: Vec<(&str, &str)> = errs
+        .iter()
+        .map(|e| (e.field.as_str(), e.code.as_str()))
+        .collect();
     assert!(got.contains(&("retention.orders_days", "out_of_range")));
     assert!(got.contains(&("retention.server_logs_days", "out_of_range")));
     assert!(got.contains(&("minimum_age", "out_of_range")));
@@ -197,9 +210,16 @@ fn toggling_order_sms_adds_and_removes_the_sms_clause_in_all_four_languages() {
     }
     let d = diff(&on, &off);
     assert!(d.contains(&Change::NotificationSmsDisabled));
-    assert!(d.contains(&Change::ProcessorRemoved { role: ProcessorRole::Sms, name: "Kavenegar".into() }));
+    assert!(d.contains(&Change::ProcessorRemoved {
+        role: ProcessorRole::Sms,
+        name: "Kavenegar".into()
+    }));
     assert_eq!(diff(&off, &on)[0], Change::NotificationSmsEnabled);
-    assert!(Change::NotificationSmsEnabled.describe(Locale::Fa).contains("پیامک"));
+    assert!(
+        Change::NotificationSmsEnabled
+            .describe(Locale::Fa)
+            .contains("پیامک")
+    );
 }
 
 #[test]
@@ -219,11 +239,17 @@ fn analytics_clause_exists_only_when_analytics_is_configured_and_names_each_serv
 }
 
 fn persian_digits(n: u32) -> String {
-    n.to_string().chars().map(|c| char::from_u32(0x06F0 + c.to_digit(10).unwrap()).unwrap()).collect()
+    n.to_string()
+        .chars()
+        .map(|c| char::from_u32(0x06F0 + c.to_digit(10).unwrap()).unwrap())
+        .collect()
 }
 
 fn arabic_digits(n: u32) -> String {
-    n.to_string().chars().map(|c| char::from_u32(0x0660 + c.to_digit(10).unwrap()).unwrap()).collect()
+    n.to_string()
+        .chars()
+        .map(|c| char::from_u32(0x0660 + c.to_digit(10).unwrap()).unwrap())
+        .collect()
 }
 
 /// ICU groups thousands; the test numbers stay below 1000 or we compare with grouping.
@@ -242,7 +268,9 @@ fn every_retention_period_appears_localised_in_every_language() {
             let days = s.retention.days(kind);
             let want = localised(days, l, f);
             let clause = format!("data-clause=\"retention.{}\"", kind.field());
-            let start = h.find(&clause).unwrap_or_else(|| panic!("{l:?} lacks {clause}"));
+            let start = h
+                .find(&clause)
+                .unwrap_or_else(|| panic!("{l:?} lacks {clause}"));
             let line = &h[start..h[start..].find('\n').unwrap() + start];
             assert!(line.contains(&want), "{l:?}: {line} lacks {want}");
             match f.digits {
@@ -253,9 +281,18 @@ fn every_retention_period_appears_localised_in_every_language() {
         }
     }
     // Spot checks of the digit systems themselves.
-    assert_eq!(localised(90, Locale::Fa, LocaleFormat::customary(Locale::Fa)), persian_digits(90));
-    assert_eq!(localised(180, Locale::Ar, s.format_for(Locale::Ar)), arabic_digits(180));
-    assert_eq!(localised(90, Locale::Sq, LocaleFormat::customary(Locale::Sq)), "90");
+    assert_eq!(
+        localised(90, Locale::Fa, LocaleFormat::customary(Locale::Fa)),
+        persian_digits(90)
+    );
+    assert_eq!(
+        localised(180, Locale::Ar, s.format_for(Locale::Ar)),
+        arabic_digits(180)
+    );
+    assert_eq!(
+        localised(90, Locale::Sq, LocaleFormat::customary(Locale::Sq)),
+        "90"
+    );
 }
 
 #[test]
@@ -296,12 +333,23 @@ fn html_pages_declare_language_direction_and_isolate_ltr_tokens() {
         assert!(h.starts_with("<!DOCTYPE html>"));
         let dir = l.direction().as_str();
         assert!(h.contains(&format!("<html lang=\"{}\" dir=\"{dir}\"", l.tag())));
-        for tag in ["<header>", "<nav ", "<main>", "<section ", "<h2 ", "<footer>", "@media print"] {
+        for tag in [
+            "<header>",
+            "<nav ",
+            "<main>",
+            "<section ",
+            "<h2 ",
+            "<footer>",
+            "@media print",
+        ] {
             assert!(h.contains(tag), "{l:?} lacks {tag}");
         }
         assert!(h.contains("<bdi dir=\"ltr\"><a href=\"mailto:privacy@nakheel.example\">privacy@nakheel.example</a></bdi>"));
         assert!(h.contains("<a href=\"tel:+966112345678\">+966 11 234 5678</a>"));
-        assert!(!h.contains(['\u{2068}', '\u{2069}']), "no fluent isolation marks");
+        assert!(
+            !h.contains(['\u{2068}', '\u{2069}']),
+            "no fluent isolation marks"
+        );
         assert!(h.contains("Noto Naskh Arabic"));
     }
 }
@@ -312,14 +360,24 @@ fn the_shop_is_named_controller_and_vendors_appear_as_recipients() {
     let doc = compile(&s, &shop);
     assert_eq!(doc.controller_name, "شركة النخيل للتجارة");
     let names: Vec<&str> = doc.recipients.iter().map(|r| r.name.as_str()).collect();
-    for n in ["Harim", "Unifonic", "Amazon SES", "HyperPay", "Tap Payments", "Zid Insights"] {
+    for n in [
+        "Harim",
+        "Unifonic",
+        "Amazon SES",
+        "HyperPay",
+        "Tap Payments",
+        "Zid Insights",
+    ] {
         assert!(names.contains(&n), "{n}");
     }
     // Amazon SES (Bahrain) and Tap (Kuwait) are outside Saudi Arabia: a transfers section exists.
     assert!(doc.has_clause("transfers.intro"));
     assert!(doc.has_clause("rights.complain"));
     let (s, shop) = iranian_shop();
-    assert!(!compile(&s, &shop).has_clause("transfers.intro"), "all Iranian recipients");
+    assert!(
+        !compile(&s, &shop).has_clause("transfers.intro"),
+        "all Iranian recipients"
+    );
 }
 
 #[test]
@@ -356,7 +414,8 @@ fn diff_reports_typed_changes_in_a_stable_order() {
     let (old, _) = albanian_shop();
     let mut new = old.clone();
     new.retention.server_logs_days = 30;
-    new.analytics.retain(|a| *a != AnalyticsService::GoogleAnalytics);
+    new.analytics
+        .retain(|a| *a != AnalyticsService::GoogleAnalytics);
     new.analytics.push(AnalyticsService::Hotjar);
     new.payment_gateways.push(PaymentGateway::Stripe);
     new.minimum_age = 18;
@@ -364,10 +423,20 @@ fn diff_reports_typed_changes_in_a_stable_order() {
     assert_eq!(
         d,
         vec![
-            Change::AnalyticsAdded { service: AnalyticsService::Hotjar },
-            Change::AnalyticsRemoved { service: AnalyticsService::GoogleAnalytics },
-            Change::PaymentGatewayAdded { gateway: PaymentGateway::Stripe },
-            Change::RetentionChanged { kind: RetentionKind::ServerLogs, from: 90, to: 30 },
+            Change::AnalyticsAdded {
+                service: AnalyticsService::Hotjar
+            },
+            Change::AnalyticsRemoved {
+                service: AnalyticsService::GoogleAnalytics
+            },
+            Change::PaymentGatewayAdded {
+                gateway: PaymentGateway::Stripe
+            },
+            Change::RetentionChanged {
+                kind: RetentionKind::ServerLogs,
+                from: 90,
+                to: 30
+            },
             Change::MinimumAgeChanged { from: 16, to: 18 },
         ]
     );
@@ -404,7 +473,10 @@ fn version_hash_chains_to_the_previous_hash() {
     assert_ne!(h1, h2);
     assert_ne!(h2, version_hash(Some(&h1), &c, &["<html>b</html>"]));
     // Length prefixes: moving a boundary changes the hash.
-    assert_ne!(version_hash(None, "ab", &["c"]), version_hash(None, "a", &["bc"]));
+    assert_ne!(
+        version_hash(None, "ab", &["c"]),
+        version_hash(None, "a", &["bc"])
+    );
 }
 
 #[test]
@@ -414,7 +486,10 @@ fn consistency_check_refuses_unnamed_categories_and_unconfigured_processors() {
         customer_data: vec![CustomerDataCategory::Name, CustomerDataCategory::Phone],
         vault_fields: vec!["phone".into(), "postal_code".into()],
         kyc_document_kinds: vec![],
-        processors: vec![ProcessorRef { role: ProcessorRole::Sms, name: "kavenegar".into() }],
+        processors: vec![ProcessorRef {
+            role: ProcessorRole::Sms,
+            name: "kavenegar".into(),
+        }],
         payment_gateways: vec![PaymentGateway::Zarinpal],
     };
     check_consistency(&s, &ok).unwrap();
@@ -430,11 +505,26 @@ fn consistency_check_refuses_unnamed_categories_and_unconfigured_processors() {
         category: CustomerDataCategory::NationalId,
         source_kind: "vault_field:national_id".into()
     }));
-    assert!(errs.contains(&Inconsistency::UnknownVaultField { field: "shoe_size".into() }));
-    assert!(errs.iter().any(|e| matches!(e, Inconsistency::UnnamedCategory { category: CustomerDataCategory::IdentityDocument, .. })));
-    assert!(errs.contains(&Inconsistency::ProcessorNotConfigured { role: ProcessorRole::Sms, name: "Kavenegar".into() }));
-    assert!(errs.contains(&Inconsistency::GatewayNotConfigured { gateway: PaymentGateway::Zarinpal }));
-    assert!(errs.contains(&Inconsistency::UnnamedGateway { gateway: PaymentGateway::Idpay }));
+    assert!(errs.contains(&Inconsistency::UnknownVaultField {
+        field: "shoe_size".into()
+    }));
+    assert!(errs.iter().any(|e| matches!(
+        e,
+        Inconsistency::UnnamedCategory {
+            category: CustomerDataCategory::IdentityDocument,
+            ..
+        }
+    )));
+    assert!(errs.contains(&Inconsistency::ProcessorNotConfigured {
+        role: ProcessorRole::Sms,
+        name: "Kavenegar".into()
+    }));
+    assert!(errs.contains(&Inconsistency::GatewayNotConfigured {
+        gateway: PaymentGateway::Zarinpal
+    }));
+    assert!(errs.contains(&Inconsistency::UnnamedGateway {
+        gateway: PaymentGateway::Idpay
+    }));
 }
 
 #[test]
@@ -448,7 +538,13 @@ fn json_output_is_json_ld_with_clause_ids() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|s| s["clauses"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()))
+        .flat_map(|s| {
+            s["clauses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap())
+        })
         .collect();
     assert_eq!(ids, doc.clause_ids());
     assert_eq!(j["history"][0]["version"], 2);

@@ -16,13 +16,15 @@ fn analytics() -> impl Strategy<Value = AnalyticsService> {
         Just(AnalyticsService::YandexMetrica),
         Just(AnalyticsService::Hotjar),
         Just(AnalyticsService::MicrosoftClarity),
-        ("[A-Za-z][A-Za-z <>&\"']{0,20}", proptest::sample::select(Country::ALL.to_vec())).prop_map(
-            |(name, country)| AnalyticsService::Custom {
+        (
+            "[A-Za-z][A-Za-z <>&\"']{0,20}",
+            proptest::sample::select(Country::ALL.to_vec())
+        )
+            .prop_map(|(name, country)| AnalyticsService::Custom {
                 name,
                 url: "https://example.com/privacy".into(),
                 country
-            }
-        ),
+            }),
     ]
 }
 

@@ -8,7 +8,11 @@ fn shops() -> Vec<(&'static str, PrivacySettings, ShopFacts)> {
     let (a, b) = iranian_shop();
     let (c, d) = albanian_shop();
     let (e, f) = saudi_shop();
-    vec![("iran_sms", a, b), ("albania_analytics", c, d), ("saudi_hijri", e, f)]
+    vec![
+        ("iran_sms", a, b),
+        ("albania_analytics", c, d),
+        ("saudi_hijri", e, f),
+    ]
 }
 
 #[test]
@@ -38,5 +42,8 @@ fn json_snapshot_of_the_saudi_shop() {
     let (s, shop) = saudi_shop();
     let doc = compile(&s, &shop);
     let j = render_json(&doc, &meta_v2(), Locale::Ar, &s.format_for(Locale::Ar));
-    insta::assert_snapshot!("json_saudi_hijri_ar", serde_json::to_string_pretty(&j).unwrap());
+    insta::assert_snapshot!(
+        "json_saudi_hijri_ar",
+        serde_json::to_string_pretty(&j).unwrap()
+    );
 }
