@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use rand::RngCore;
 use rand::rngs::OsRng;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -134,19 +133,23 @@ impl Default for CacheConfig {
     }
 }
 
-/// Cache key: everything that identifies one wrapped key, including a hash of its bytes, so a
-/// re-wrapped, rotated or replaced key never hits a stale entry.
+/// Cache key: tenant and both versions. The entry also holds the exact wrapped bytes it was
+/// unwrapped from, and a hit requires them to be equal, so a re-wrapped, rotated, replaced or
+/// corrupted key never hits a stale entry. (Comparing the 60 bytes is exact and cheaper than
+/// hashing them on every call; wrapped bytes are not secret.)
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct CacheKey {
     tenant_id: Uuid,
     tk_version: u32,
     kek_version: u32,
-    wrapped_hash: [u8; 32],
 }
 
 struct CacheEntry {
+    wrapped: Vec<u8>,
     /// The keyed cipher; its key schedule is zeroized when the last `Arc` drops.
     cipher: Arc<Cipher>,
+    /// Shared with `Vault::counters`, so a hit needs no second lock.
+    counter: Arc<AtomicU64>,
     inserted: Instant,
     last_used: Instant,
 }
@@ -260,12 +263,12 @@ impl Vault {
             tenant_id: wk.tenant_id,
             tk_version: wk.tk_version,
             kek_version: wk.kek_version,
-            wrapped_hash: Sha256::digest(&wk.wrapped).into(),
         }
     }
 
-    /// The cipher of an unwrapped tenant key, from the cache or through the provider.
-    fn cipher(&self, wk: &WrappedTenantKey) -> Result<Arc<Cipher>> {
+    /// The cipher of an unwrapped tenant key and its encryption counter, from the cache or
+    /// through the provider.
+    fn cipher(&self, wk: &WrappedTenantKey) -> Result<(Arc<Cipher>, Arc<AtomicU64>)> {
         // A destroyed root version must not keep serving keys it wrapped.
         if self.provider.state(wk.kek_version).is_none() {
             self.evict_kek_version(wk.kek_version);
@@ -273,16 +276,19 @@ impl Vault {
         }
         if self.config.max_entries == 0 {
             let key = self.unwrap_key(wk)?;
-            return Ok(Arc::new(Cipher::new(&key)));
+            let counter = self.counter(wk.tenant_id, wk.tk_version);
+            return Ok((Arc::new(Cipher::new(&key)), counter));
         }
         let ck = Self::cache_key(wk);
         let now = Instant::now();
         {
             let mut cache = lock(&self.cache);
             if let Some(entry) = cache.get_mut(&ck) {
-                if now.duration_since(entry.inserted) <= self.config.max_age {
+                if entry.wrapped == wk.wrapped
+                    && now.duration_since(entry.inserted) <= self.config.max_age
+                {
                     entry.last_used = now;
-                    return Ok(entry.cipher.clone());
+                    return Ok((entry.cipher.clone(), entry.counter.clone()));
                 }
                 cache.remove(&ck);
             }
@@ -291,6 +297,7 @@ impl Vault {
         let key = self.unwrap_key(wk)?;
         let cipher = Arc::new(Cipher::new(&key));
         drop(key);
+        let counter = self.counter(wk.tenant_id, wk.tk_version);
         let mut cache = lock(&self.cache);
         if cache.len() >= self.config.max_entries && !cache.contains_key(&ck) {
             self.evict(&mut cache, now);
@@ -298,12 +305,14 @@ impl Vault {
         cache.insert(
             ck,
             CacheEntry {
+                wrapped: wk.wrapped.clone(),
                 cipher: cipher.clone(),
+                counter: counter.clone(),
                 inserted: now,
                 last_used: now,
             },
         );
-        Ok(cipher)
+        Ok((cipher, counter))
     }
 
     /// Drops expired entries; if none expired, the least recently used one. O(n) per miss on a
@@ -385,8 +394,7 @@ impl Vault {
         if ctx.tenant_id != wk.tenant_id {
             return Err(VaultError::TenantMismatch);
         }
-        let cipher = self.cipher(wk)?;
-        let counter = self.counter(wk.tenant_id, wk.tk_version);
+        let (cipher, counter) = self.cipher(wk)?;
         // Reserve the slot first; never go past the limit, even under concurrency.
         let count = counter
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
@@ -423,7 +431,7 @@ impl Vault {
                 found,
             });
         }
-        let cipher = self.cipher(wk)?;
+        let (cipher, _) = self.cipher(wk)?;
         let (header, body) = ciphertext.split_at(FIELD_HEADER_LEN);
         let aad = field_aad(header, ctx);
         cipher.open_combined(&aad, body)

@@ -304,3 +304,16 @@ fn debug_output_of_keys_and_vault_has_no_secret_bytes() {
     let err = VaultError::DecryptFailed.to_string();
     assert!(!err.contains("secret"));
 }
+
+#[test]
+fn a_replaced_wrapped_key_with_the_same_versions_is_never_served_from_the_cache() {
+    let v = common::vault();
+    let t = Uuid::new_v4();
+    let a = v.create_tenant_key(t).unwrap();
+    let b = v.create_tenant_key(t).unwrap();
+    assert_eq!((a.tk_version, a.kek_version), (b.tk_version, b.kek_version));
+    let c = ctx(t, t, "f");
+    let ct = v.encrypt_field(&a, &c, b"x").unwrap();
+    assert!(matches!(v.decrypt_field(&b, &c, &ct), Err(VaultError::DecryptFailed)));
+    assert!(v.decrypt_field(&a, &c, &ct).is_ok());
+}
