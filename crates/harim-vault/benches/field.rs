@@ -4,6 +4,8 @@
 //!
 //! Run: `cargo bench -p harim-vault --bench field`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,8 +18,8 @@ use uuid::Uuid;
 const SIZES: [usize; 2] = [32, 1024];
 
 fn setup() -> (Vault, harim_vault::WrappedTenantKey, Uuid, Uuid) {
-    let ring = EnvKeyring::from_values("1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", None)
-        .unwrap();
+    let ring =
+        EnvKeyring::from_values("1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", None).unwrap();
     let vault = Vault::new(Arc::new(ring), CacheConfig::default());
     let t = Uuid::new_v4();
     let wk = vault.create_tenant_key(t).unwrap();
@@ -86,7 +88,14 @@ fn ratios() {
     println!("\nratios (same run, mean per call):");
     println!(
         "{:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12}",
-        "size", "to_vec", "raw_seal", "raw_open", "encrypt", "decrypt", "enc/raw_seal", "dec/raw_open"
+        "size",
+        "to_vec",
+        "raw_seal",
+        "raw_open",
+        "encrypt",
+        "decrypt",
+        "enc/raw_seal",
+        "dec/raw_open"
     );
     for size in SIZES {
         let pt = vec![0x41u8; size];

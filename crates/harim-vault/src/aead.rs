@@ -32,7 +32,9 @@ impl Cipher {
     /// `nonce || ciphertext || tag`, with `prefix` written in front of it (pass `&[]` for none).
     pub fn seal_random(&self, prefix: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
-        OsRng.try_fill_bytes(&mut nonce).map_err(|_| VaultError::Rng)?;
+        OsRng
+            .try_fill_bytes(&mut nonce)
+            .map_err(|_| VaultError::Rng)?;
         let ct = self.seal(&nonce, aad, plaintext)?;
         let mut out = Vec::with_capacity(prefix.len() + NONCE_LEN + ct.len());
         out.extend_from_slice(prefix);

@@ -69,7 +69,9 @@ pub enum VaultError {
     #[error("field ciphertext is malformed")]
     MalformedCiphertext,
     /// The field ciphertext was made under another tenant-key version than the one supplied.
-    #[error("field ciphertext uses tenant key version {found}, but version {expected} was supplied")]
+    #[error(
+        "field ciphertext uses tenant key version {found}, but version {expected} was supplied"
+    )]
     TenantKeyVersionMismatch {
         /// The version of the tenant key supplied.
         expected: u32,

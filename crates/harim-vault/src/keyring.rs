@@ -59,7 +59,11 @@ struct RootKey {
 }
 
 impl RootKey {
-    fn new(key: SecretBox<[u8; 32]>, state: KeyState, created_at: Option<OffsetDateTime>) -> Result<Self> {
+    fn new(
+        key: SecretBox<[u8; 32]>,
+        state: KeyState,
+        created_at: Option<OffsetDateTime>,
+    ) -> Result<Self> {
         let wrap_key = hkdf32(key.expose_secret(), &[WRAP_KEY_INFO])?;
         let wrap = Cipher::new(wrap_key.expose_secret());
         Ok(Self {
@@ -111,17 +115,21 @@ impl Keyring {
             return Err(self.invalid("key versions start at 1"));
         }
         match self.keys.get(&self.active) {
-            None => Err(self.invalid(format!("active version {} is not in the keyring", self.active))),
-            Some(k) if k.state != KeyState::Active => Err(self.invalid(format!(
-                "active version {} is decrypt_only",
+            None => Err(self.invalid(format!(
+                "active version {} is not in the keyring",
                 self.active
             ))),
+            Some(k) if k.state != KeyState::Active => {
+                Err(self.invalid(format!("active version {} is decrypt_only", self.active)))
+            }
             Some(_) => Ok(()),
         }
     }
 
     fn get(&self, version: u32) -> Result<&RootKey> {
-        self.keys.get(&version).ok_or(VaultError::UnknownKeyVersion(version))
+        self.keys
+            .get(&version)
+            .ok_or(VaultError::UnknownKeyVersion(version))
     }
 
     fn versions(&self) -> Vec<KeyVersionInfo> {
@@ -473,7 +481,11 @@ impl KeyProvider for FileKeyring {
     fn unwrap(&self, kek_version: u32, aad: &[u8], wrapped: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
         self.read().unwrap(kek_version, aad, wrapped)
     }
-    fn blind_index_key(&self, kek_version: u32, kind: BlindIndexKind) -> Result<SecretBox<[u8; 32]>> {
+    fn blind_index_key(
+        &self,
+        kek_version: u32,
+        kind: BlindIndexKind,
+    ) -> Result<SecretBox<[u8; 32]>> {
         self.read().blind_index_key(kek_version, kind)
     }
 }
@@ -520,8 +532,8 @@ fn load_file(path: &Path) -> Result<Keyring> {
     }
     let bytes = Zeroizing::new(fs::read(path).map_err(io_err(path))?);
     // serde_json's message names a line and column, never the content.
-    let doc: FileDocIn =
-        serde_json::from_slice(&bytes).map_err(|e| invalid(format!("not valid keyring JSON ({e})")))?;
+    let doc: FileDocIn = serde_json::from_slice(&bytes)
+        .map_err(|e| invalid(format!("not valid keyring JSON ({e})")))?;
     if doc.format != KEYRING_FORMAT {
         return Err(invalid(format!(
             "format {} is not supported (expected {KEYRING_FORMAT})",
@@ -628,7 +640,9 @@ pub struct EnvKeyring {
 
 impl std::fmt::Debug for EnvKeyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnvKeyring").field("keyring", &self.inner).finish()
+        f.debug_struct("EnvKeyring")
+            .field("keyring", &self.inner)
+            .finish()
     }
 }
 
@@ -664,17 +678,23 @@ impl EnvKeyring {
                 ));
             };
             let version: u32 = v.trim().parse().map_err(|_| {
-                invalid(ENV_ROOT_KEYS, format!("entry {} has a non-numeric version", i + 1))
+                invalid(
+                    ENV_ROOT_KEYS,
+                    format!("entry {} has a non-numeric version", i + 1),
+                )
             })?;
             let key = decode_key(ENV_ROOT_KEYS, version, b64)?;
             if parsed.insert(version, key).is_some() {
-                return Err(invalid(ENV_ROOT_KEYS, format!("version {version} appears twice")));
+                return Err(invalid(
+                    ENV_ROOT_KEYS,
+                    format!("version {version} appears twice"),
+                ));
             }
         }
         let active = match active.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(a) => a.parse::<u32>().map_err(|_| {
-                invalid(ENV_ROOT_KEY_ACTIVE, "is not a version number".into())
-            })?,
+            Some(a) => a
+                .parse::<u32>()
+                .map_err(|_| invalid(ENV_ROOT_KEY_ACTIVE, "is not a version number".into()))?,
             None => parsed.keys().next_back().copied().unwrap_or(0),
         };
         let mut keyring_keys = BTreeMap::new();
@@ -715,7 +735,11 @@ impl KeyProvider for EnvKeyring {
     fn unwrap(&self, kek_version: u32, aad: &[u8], wrapped: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
         self.inner.unwrap(kek_version, aad, wrapped)
     }
-    fn blind_index_key(&self, kek_version: u32, kind: BlindIndexKind) -> Result<SecretBox<[u8; 32]>> {
+    fn blind_index_key(
+        &self,
+        kek_version: u32,
+        kind: BlindIndexKind,
+    ) -> Result<SecretBox<[u8; 32]>> {
         self.inner.blind_index_key(kek_version, kind)
     }
 }

@@ -90,7 +90,11 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
 
     /// The HMAC-SHA256 key for blind indexes of `kind` under root version `kek_version`:
     /// HKDF-SHA256(root key, salt = none, info = `"harim blind-index v1/" + kind label`).
-    fn blind_index_key(&self, kek_version: u32, kind: BlindIndexKind) -> Result<SecretBox<[u8; 32]>>;
+    fn blind_index_key(
+        &self,
+        kek_version: u32,
+        kind: BlindIndexKind,
+    ) -> Result<SecretBox<[u8; 32]>>;
 
     /// HMAC-SHA256 of `data` under [`KeyProvider::blind_index_key`]. Override to keep the key
     /// inside an HSM.

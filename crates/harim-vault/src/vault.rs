@@ -214,7 +214,9 @@ impl Vault {
 
     fn new_tenant_key(&self, tenant_id: Uuid, tk_version: u32) -> Result<WrappedTenantKey> {
         let mut key = Zeroizing::new([0u8; 32]);
-        OsRng.try_fill_bytes(&mut *key).map_err(|_| VaultError::Rng)?;
+        OsRng
+            .try_fill_bytes(&mut *key)
+            .map_err(|_| VaultError::Rng)?;
         let kek_version = self.provider.active_version();
         let aad = WrappedTenantKey::aad(tenant_id, tk_version, kek_version);
         let wrapped = self.provider.wrap(kek_version, &aad, &key)?;
@@ -363,7 +365,12 @@ impl Vault {
     /// Seeds the in-memory counter with the count the API persisted (taking the maximum), e.g.
     /// when it loads the tenant's key row. The database count is the authority across replicas;
     /// this counter is each process's backstop.
-    pub fn record_persisted_count(&self, tenant_id: Uuid, tk_version: u32, persisted: u64) -> KeyUsage {
+    pub fn record_persisted_count(
+        &self,
+        tenant_id: Uuid,
+        tk_version: u32,
+        persisted: u64,
+    ) -> KeyUsage {
         let c = self.counter(tenant_id, tk_version);
         let prev = c.fetch_max(persisted, Ordering::Relaxed);
         KeyUsage::from_count(prev.max(persisted))
@@ -380,8 +387,14 @@ impl Vault {
     /// Counts the encryption against the tenant key; at [`MAX_ENCRYPTIONS_PER_TENANT_KEY`] it
     /// fails with [`VaultError::EncryptionLimitReached`]. The API should add the number of
     /// fields it encrypted to its persisted count in the same transaction as the write.
-    pub fn encrypt_field(&self, wk: &WrappedTenantKey, ctx: &FieldContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
-        self.encrypt_field_with_usage(wk, ctx, plaintext).map(|(ct, _)| ct)
+    pub fn encrypt_field(
+        &self,
+        wk: &WrappedTenantKey,
+        ctx: &FieldContext<'_>,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
+        self.encrypt_field_with_usage(wk, ctx, plaintext)
+            .map(|(ct, _)| ct)
     }
 
     /// [`Vault::encrypt_field`], also returning the key usage after this encryption.
@@ -471,13 +484,23 @@ impl Vault {
     /// `kind` for root version `kek_version`. Equal inputs give equal outputs (for "already
     /// registered?" lookups); see [`crate::pii::NationalId::blind_index_input`] and
     /// [`crate::pii::Iban::blind_index_input`].
-    pub fn blind_index(&self, kek_version: u32, kind: BlindIndexKind, normalized: &str) -> Result<[u8; 32]> {
-        self.provider.blind_index(kek_version, kind, normalized.as_bytes())
+    pub fn blind_index(
+        &self,
+        kek_version: u32,
+        kind: BlindIndexKind,
+        normalized: &str,
+    ) -> Result<[u8; 32]> {
+        self.provider
+            .blind_index(kek_version, kind, normalized.as_bytes())
     }
 
     /// [`Vault::blind_index`] under the active root version; returns `(version, index)` so the
     /// caller can store which version produced it.
-    pub fn blind_index_active(&self, kind: BlindIndexKind, normalized: &str) -> Result<(u32, [u8; 32])> {
+    pub fn blind_index_active(
+        &self,
+        kind: BlindIndexKind,
+        normalized: &str,
+    ) -> Result<(u32, [u8; 32])> {
         let v = self.provider.active_version();
         Ok((v, self.blind_index(v, kind, normalized)?))
     }

@@ -1,13 +1,15 @@
 //! Tenant keys and field ciphertexts: binding, tampering, versions, rotation, limits.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic
+
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use harim_vault::{
-    CacheConfig, FIELD_OVERHEAD, FieldContext, FileKeyring, KeyProvider, MAX_ENCRYPTIONS_PER_TENANT_KEY,
-    ROTATION_DUE_AT, Vault, VaultError, field_tk_version,
+    CacheConfig, FIELD_OVERHEAD, FieldContext, FileKeyring, KeyProvider,
+    MAX_ENCRYPTIONS_PER_TENANT_KEY, ROTATION_DUE_AT, Vault, VaultError, field_tk_version,
 };
 use uuid::Uuid;
 
@@ -27,14 +29,21 @@ fn a_field_round_trips_and_carries_its_header() {
     let r = Uuid::new_v4();
     let wk = v.create_tenant_key(t).unwrap();
     assert_eq!((wk.tk_version, wk.kek_version), (1, 2));
-    let ct = v.encrypt_field(&wk, &ctx(t, r, "iban"), b"IR062960000000100324200001").unwrap();
+    let ct = v
+        .encrypt_field(&wk, &ctx(t, r, "iban"), b"IR062960000000100324200001")
+        .unwrap();
     assert_eq!(ct.len(), 26 + FIELD_OVERHEAD);
     assert_eq!(ct[0], 0x01);
     assert_eq!(field_tk_version(&ct).unwrap(), 1);
     let pt = v.decrypt_field(&wk, &ctx(t, r, "iban"), &ct).unwrap();
     assert_eq!(&pt[..], b"IR062960000000100324200001");
-    let s = v.decrypt_field_string(&wk, &ctx(t, r, "iban"), &ct).unwrap();
-    assert_eq!(secrecy::ExposeSecret::expose_secret(&s), "IR062960000000100324200001");
+    let s = v
+        .decrypt_field_string(&wk, &ctx(t, r, "iban"), &ct)
+        .unwrap();
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&s),
+        "IR062960000000100324200001"
+    );
 }
 
 #[test]
@@ -43,7 +52,10 @@ fn two_encryptions_of_one_value_differ() {
     let t = Uuid::new_v4();
     let wk = v.create_tenant_key(t).unwrap();
     let c = ctx(t, Uuid::new_v4(), "email");
-    assert_ne!(v.encrypt_field(&wk, &c, b"x").unwrap(), v.encrypt_field(&wk, &c, b"x").unwrap());
+    assert_ne!(
+        v.encrypt_field(&wk, &c, b"x").unwrap(),
+        v.encrypt_field(&wk, &c, b"x").unwrap()
+    );
 }
 
 #[test]
@@ -53,7 +65,9 @@ fn ciphertexts_swapped_between_fields_rows_tables_or_tenants_fail() {
     let (r1, r2) = (Uuid::new_v4(), Uuid::new_v4());
     let wk1 = v.create_tenant_key(t1).unwrap();
     let wk2 = v.create_tenant_key(t2).unwrap();
-    let ct = v.encrypt_field(&wk1, &ctx(t1, r1, "iban"), b"secret").unwrap();
+    let ct = v
+        .encrypt_field(&wk1, &ctx(t1, r1, "iban"), b"secret")
+        .unwrap();
 
     let other_field = v.decrypt_field(&wk1, &ctx(t1, r1, "national_id"), &ct);
     assert!(matches!(other_field, Err(VaultError::DecryptFailed)));
@@ -63,7 +77,10 @@ fn ciphertexts_swapped_between_fields_rows_tables_or_tenants_fail() {
         table: "customers",
         ..ctx(t1, r1, "iban")
     };
-    assert!(matches!(v.decrypt_field(&wk1, &other_table, &ct), Err(VaultError::DecryptFailed)));
+    assert!(matches!(
+        v.decrypt_field(&wk1, &other_table, &ct),
+        Err(VaultError::DecryptFailed)
+    ));
     // Another tenant's key with that tenant's context.
     let other_tenant = v.decrypt_field(&wk2, &ctx(t2, r1, "iban"), &ct);
     assert!(matches!(other_tenant, Err(VaultError::DecryptFailed)));
@@ -73,8 +90,16 @@ fn ciphertexts_swapped_between_fields_rows_tables_or_tenants_fail() {
         Err(VaultError::TenantMismatch)
     ));
     // Length-prefixing: moving a byte between table and field names does not collide.
-    let a = FieldContext { table: "ab", field: "c", ..ctx(t1, r1, "") };
-    let b = FieldContext { table: "a", field: "bc", ..ctx(t1, r1, "") };
+    let a = FieldContext {
+        table: "ab",
+        field: "c",
+        ..ctx(t1, r1, "")
+    };
+    let b = FieldContext {
+        table: "a",
+        field: "bc",
+        ..ctx(t1, r1, "")
+    };
     let ct_a = v.encrypt_field(&wk1, &a, b"v").unwrap();
     assert!(v.decrypt_field(&wk1, &b, &ct_a).is_err());
 }
@@ -90,12 +115,18 @@ fn flipping_any_single_bit_fails() {
         for bit in 0..8 {
             let mut bad = ct.clone();
             bad[byte] ^= 1 << bit;
-            assert!(v.decrypt_field(&wk, &c, &bad).is_err(), "byte {byte} bit {bit}");
+            assert!(
+                v.decrypt_field(&wk, &c, &bad).is_err(),
+                "byte {byte} bit {bit}"
+            );
         }
     }
     // Truncation and extension fail too.
     for n in 0..ct.len() {
-        assert!(v.decrypt_field(&wk, &c, &ct[..n]).is_err(), "truncated to {n}");
+        assert!(
+            v.decrypt_field(&wk, &c, &ct[..n]).is_err(),
+            "truncated to {n}"
+        );
     }
     let mut longer = ct.clone();
     longer.push(0);
@@ -126,7 +157,10 @@ fn a_wrapped_key_with_a_wrong_kek_version_or_binding_fails() {
 
     let mut wrong_kek = wk.clone();
     wrong_kek.kek_version = 1;
-    assert!(matches!(v.decrypt_field(&wrong_kek, &c, &ct), Err(VaultError::UnwrapFailed)));
+    assert!(matches!(
+        v.decrypt_field(&wrong_kek, &c, &ct),
+        Err(VaultError::UnwrapFailed)
+    ));
     let mut unknown_kek = wk.clone();
     unknown_kek.kek_version = 9;
     assert!(matches!(
@@ -168,7 +202,10 @@ fn rewrap_round_trips_and_keeps_ciphertexts_readable() {
     // Idempotent at the target version.
     assert_eq!(v.rewrap(&wk2, 2).unwrap(), wk2);
     // Back to a decrypt-only version is refused.
-    assert!(matches!(v.rewrap(&wk2, 1), Err(VaultError::KeyVersionDecryptOnly(1))));
+    assert!(matches!(
+        v.rewrap(&wk2, 1),
+        Err(VaultError::KeyVersionDecryptOnly(1))
+    ));
     assert_eq!(p.active_version(), 2);
 }
 
@@ -183,7 +220,10 @@ fn tenant_key_rotation_reencrypts_idempotently() {
     let ct1 = v.encrypt_field(&old, &c, b"Tehran").unwrap();
     assert!(matches!(
         v.decrypt_field(&new, &c, &ct1),
-        Err(VaultError::TenantKeyVersionMismatch { expected: 2, found: 1 })
+        Err(VaultError::TenantKeyVersionMismatch {
+            expected: 2,
+            found: 1
+        })
     ));
     let ct2 = v.reencrypt_field(&old, &new, &c, &ct1).unwrap();
     assert_eq!(field_tk_version(&ct2).unwrap(), 2);
@@ -197,7 +237,7 @@ fn the_encryption_limit_is_enforced_and_rotation_flagged() {
     let t = Uuid::new_v4();
     let wk = v.create_tenant_key(t).unwrap();
     let c = ctx(t, Uuid::new_v4(), "email");
-    assert!(MAX_ENCRYPTIONS_PER_TENANT_KEY <= 1 << 30);
+    const { assert!(MAX_ENCRYPTIONS_PER_TENANT_KEY <= 1 << 30) };
     let u = v.record_persisted_count(t, 1, ROTATION_DUE_AT - 1);
     assert!(!u.rotation_due);
     let (_, u) = v.encrypt_field_with_usage(&wk, &c, b"x").unwrap();
@@ -274,7 +314,10 @@ fn a_destroyed_root_version_is_not_served_from_the_cache() {
     let ct = v.encrypt_field(&wk, &c, b"x").unwrap();
     assert_eq!(ring.add_version().unwrap(), 2);
     ring.destroy(1).unwrap();
-    assert!(matches!(v.decrypt_field(&wk, &c, &ct), Err(VaultError::UnknownKeyVersion(1))));
+    assert!(matches!(
+        v.decrypt_field(&wk, &c, &ct),
+        Err(VaultError::UnknownKeyVersion(1))
+    ));
     assert_eq!(v.cached_keys(), 0);
 }
 
@@ -287,7 +330,10 @@ fn blind_indexes_are_deterministic_per_version_and_kind() {
     assert_ne!(a, v.blind_index(1, NationalId, "IR:0499370899").unwrap());
     assert_ne!(a, v.blind_index(2, Iban, "IR:0499370899").unwrap());
     assert_ne!(a, v.blind_index(2, NationalId, "IR:0499370898").unwrap());
-    assert_eq!(v.blind_index_active(NationalId, "IR:0499370899").unwrap(), (2, a));
+    assert_eq!(
+        v.blind_index_active(NationalId, "IR:0499370899").unwrap(),
+        (2, a)
+    );
     assert!(v.blind_index(7, Iban, "x").is_err());
 }
 
@@ -297,8 +343,16 @@ fn debug_output_of_keys_and_vault_has_no_secret_bytes() {
     let t = Uuid::new_v4();
     let wk = v.create_tenant_key(t).unwrap();
     let dbg = format!("{wk:?} {v:?} {:?}", common::env_provider());
-    assert!(!dbg.contains("AQEBAQEB") && !dbg.contains("AgICAgIC"), "{dbg}");
-    let hex_wrapped = wk.wrapped.iter().map(|b| format!("{b}")).collect::<Vec<_>>().join(", ");
+    assert!(
+        !dbg.contains("AQEBAQEB") && !dbg.contains("AgICAgIC"),
+        "{dbg}"
+    );
+    let hex_wrapped = wk
+        .wrapped
+        .iter()
+        .map(|b| format!("{b}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     assert!(!dbg.contains(&hex_wrapped), "{dbg}");
     assert!(dbg.contains("60 bytes"), "{dbg}");
     let err = VaultError::DecryptFailed.to_string();
@@ -314,6 +368,9 @@ fn a_replaced_wrapped_key_with_the_same_versions_is_never_served_from_the_cache(
     assert_eq!((a.tk_version, a.kek_version), (b.tk_version, b.kek_version));
     let c = ctx(t, t, "f");
     let ct = v.encrypt_field(&a, &c, b"x").unwrap();
-    assert!(matches!(v.decrypt_field(&b, &c, &ct), Err(VaultError::DecryptFailed)));
+    assert!(matches!(
+        v.decrypt_field(&b, &c, &ct),
+        Err(VaultError::DecryptFailed)
+    ));
     assert!(v.decrypt_field(&a, &c, &ct).is_ok());
 }

@@ -1,7 +1,9 @@
 //! Merchant identity: the whole request validated at once, masked output, no leaks.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic
+
 use harim_vault::pii::{
-    BirthDate, Country, Email, FullName, IDENTITY_FIELDS, IdentityInput, Iban, MerchantIdentity,
+    BirthDate, Country, Email, FullName, IDENTITY_FIELDS, Iban, IdentityInput, MerchantIdentity,
     NationalId, Phone, PostalCode, mask_stored_field,
 };
 use time::macros::date;
@@ -47,9 +49,15 @@ fn a_valid_iranian_identity_parses_and_normalises() {
     ];
     assert_eq!(
         fields,
-        expected.iter().map(|(k, v)| (*k, v.to_string())).collect::<Vec<_>>()
+        expected
+            .iter()
+            .map(|(k, v)| (*k, v.to_string()))
+            .collect::<Vec<_>>()
     );
-    assert_eq!(IDENTITY_FIELDS.to_vec(), expected.iter().map(|(k, _)| *k).collect::<Vec<_>>());
+    assert_eq!(
+        IDENTITY_FIELDS.to_vec(),
+        expected.iter().map(|(k, _)| *k).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -72,14 +80,26 @@ fn the_masked_view_and_debug_reveal_no_plaintext() {
         })
     );
     let dbg = format!("{id:?}");
-    for secret in ["Rezaei", "0499370", "2960000000100324", "04-04", "9121234", "Ali@", "Azadi", "131853"] {
+    for secret in [
+        "Rezaei",
+        "0499370",
+        "2960000000100324",
+        "04-04",
+        "9121234",
+        "Ali@",
+        "Azadi",
+        "131853",
+    ] {
         assert!(!dbg.contains(secret), "Debug leaks {secret}: {dbg}");
         assert!(!json.contains(secret), "JSON leaks {secret}: {json}");
     }
     // The stored-value masker agrees with the typed masks.
     for (field, value) in id.fields() {
         let v = std::str::from_utf8(value).unwrap();
-        let typed = serde_json::to_value(&masked).unwrap()[field].as_str().unwrap().to_owned();
+        let typed = serde_json::to_value(&masked).unwrap()[field]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert_eq!(mask_stored_field(field, v), typed, "{field}");
     }
 }
@@ -88,14 +108,41 @@ fn the_masked_view_and_debug_reveal_no_plaintext() {
 fn the_debug_of_every_secret_type_and_of_the_raw_input_is_masked() {
     let c = Country::IR;
     let values: Vec<(String, &str)> = vec![
-        (format!("{:?}", NationalId::parse("0499370899", c).unwrap()), "049937"),
-        (format!("{:?}", Iban::parse("DE89370400440532013000").unwrap()), "3704004405"),
-        (format!("{:?}", Phone::parse("09121234567", Some(c)).unwrap()), "912123"),
-        (format!("{:?}", BirthDate::parse_iso("1990-05-06", TODAY).unwrap()), "05-06"),
-        (format!("{:?}", Email::parse("someone@example.com").unwrap()), "someone"),
-        (format!("{:?}", FullName::parse("Mina Karimi").unwrap()), "Karimi"),
-        (format!("{:?}", PostalCode::parse("1318534567", Some(c)).unwrap()), "131853"),
-        (format!("{:?}", serde_json::from_value::<IdentityInput>(valid_json()).unwrap()), "0499370899"),
+        (
+            format!("{:?}", NationalId::parse("0499370899", c).unwrap()),
+            "049937",
+        ),
+        (
+            format!("{:?}", Iban::parse("DE89370400440532013000").unwrap()),
+            "3704004405",
+        ),
+        (
+            format!("{:?}", Phone::parse("09121234567", Some(c)).unwrap()),
+            "912123",
+        ),
+        (
+            format!("{:?}", BirthDate::parse_iso("1990-05-06", TODAY).unwrap()),
+            "05-06",
+        ),
+        (
+            format!("{:?}", Email::parse("someone@example.com").unwrap()),
+            "someone",
+        ),
+        (
+            format!("{:?}", FullName::parse("Mina Karimi").unwrap()),
+            "Karimi",
+        ),
+        (
+            format!("{:?}", PostalCode::parse("1318534567", Some(c)).unwrap()),
+            "131853",
+        ),
+        (
+            format!(
+                "{:?}",
+                serde_json::from_value::<IdentityInput>(valid_json()).unwrap()
+            ),
+            "0499370899",
+        ),
     ];
     for (dbg, secret) in values {
         assert!(!dbg.contains(secret), "{dbg}");
@@ -117,7 +164,16 @@ fn every_bad_field_is_named_without_echoing_values() {
     });
     let errs = parse(v).unwrap_err();
     let fields: Vec<&str> = errs.iter().map(|e| e.field).collect();
-    for f in ["full_name", "national_id", "iban", "birth_date", "phone", "email", "address", "postal_code"] {
+    for f in [
+        "full_name",
+        "national_id",
+        "iban",
+        "birth_date",
+        "phone",
+        "email",
+        "address",
+        "postal_code",
+    ] {
         assert!(fields.contains(&f), "{f} not reported: {errs:?}");
     }
     let codes: Vec<(&str, &str)> = errs.iter().map(|e| (e.field, e.code)).collect();
@@ -125,7 +181,13 @@ fn every_bad_field_is_named_without_echoing_values() {
     assert!(codes.contains(&("birth_date", "too_young")));
     assert!(codes.contains(&("address", "missing")));
     let dump = serde_json::to_string(&errs).unwrap();
-    for secret in ["0499370898", "324200002", "0912", "not-an-email", "0000000000"] {
+    for secret in [
+        "0499370898",
+        "324200002",
+        "0912",
+        "not-an-email",
+        "0000000000",
+    ] {
         assert!(!dump.contains(secret), "{dump}");
     }
 }
@@ -169,7 +231,10 @@ fn the_uae_needs_no_postal_code() {
     assert_eq!(id.national_id.expose_secret(), "784199012345676");
     v["national_id"] = "784-1990-1234567-5".into();
     let errs = parse(v).unwrap_err();
-    assert_eq!((errs[0].field, errs[0].code), ("national_id", "invalid_checksum"));
+    assert_eq!(
+        (errs[0].field, errs[0].code),
+        ("national_id", "invalid_checksum")
+    );
 }
 
 #[test]

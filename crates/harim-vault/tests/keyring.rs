@@ -1,5 +1,7 @@
 //! File and environment keyrings: permissions, validation, atomic creation and rotation.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
@@ -27,13 +29,20 @@ fn create_dev_makes_a_0600_file_in_a_new_0700_directory() {
     let ring = FileKeyring::create_dev(&path).unwrap();
     let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    let dmode = fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    let dmode = fs::metadata(path.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dmode, 0o700);
     assert_eq!(ring.active_version(), 1);
     // No temporary files left behind.
     assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
     // Refuses to overwrite.
-    assert!(matches!(FileKeyring::create_dev(&path), Err(VaultError::KeyringExists { .. })));
+    assert!(matches!(
+        FileKeyring::create_dev(&path),
+        Err(VaultError::KeyringExists { .. })
+    ));
     // And reopens.
     let reopened = FileKeyring::open(&path).unwrap();
     assert_eq!(reopened.versions(), ring.versions());
@@ -48,7 +57,10 @@ fn open_refuses_group_or_world_accessible_files() {
     for mode in [0o644, 0o640, 0o604, 0o660, 0o666] {
         write(&path, &doc(K1), mode);
         let err = FileKeyring::open(&path).unwrap_err();
-        assert!(matches!(err, VaultError::KeyringPermissions { .. }), "{mode:o}: {err}");
+        assert!(
+            matches!(err, VaultError::KeyringPermissions { .. }),
+            "{mode:o}: {err}"
+        );
         assert!(err.to_string().contains("chmod 600"), "{err}");
     }
     write(&path, &doc(K1), 0o600);
@@ -67,7 +79,12 @@ fn open_refuses_keys_that_are_not_32_bytes_and_says_why() {
     assert!(err.contains("16 bytes") && err.contains("32"), "{err}");
     assert!(!err.contains("AQEB"), "{err}");
     write(&path, &doc("not base64!"), 0o600);
-    assert!(FileKeyring::open(&path).unwrap_err().to_string().contains("base64"));
+    assert!(
+        FileKeyring::open(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("base64")
+    );
 }
 
 #[test]
@@ -78,11 +95,15 @@ fn open_refuses_inconsistent_keyrings() {
         (r#"{"format":2,"active":1,"keys":[]}"#, "format"),
         (r#"{"format":1,"active":1,"keys":[]}"#, "no keys"),
         (
-            &*format!(r#"{{"format":1,"active":2,"keys":[{{"version":1,"key":"{K1}","state":"active"}}]}}"#),
+            &*format!(
+                r#"{{"format":1,"active":2,"keys":[{{"version":1,"key":"{K1}","state":"active"}}]}}"#
+            ),
             "active version 2",
         ),
         (
-            &*format!(r#"{{"format":1,"active":1,"keys":[{{"version":1,"key":"{K1}","state":"decrypt_only"}}]}}"#),
+            &*format!(
+                r#"{{"format":1,"active":1,"keys":[{{"version":1,"key":"{K1}","state":"decrypt_only"}}]}}"#
+            ),
             "decrypt_only",
         ),
         (
@@ -111,10 +132,16 @@ fn rotation_adds_retires_and_destroys_atomically() {
 
     assert_eq!(ring.add_version().unwrap(), 2);
     assert_eq!(ring.active_version(), 2);
-    assert!(matches!(ring.retire(2), Err(VaultError::KeyVersionActive(2))));
+    assert!(matches!(
+        ring.retire(2),
+        Err(VaultError::KeyVersionActive(2))
+    ));
     ring.retire(1).unwrap();
     assert_eq!(ring.state(1), Some(KeyState::DecryptOnly));
-    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 
     // Another process sees the change after reopening (or reload()).
     let other = FileKeyring::open(&path).unwrap();
@@ -124,15 +151,25 @@ fn rotation_adds_retires_and_destroys_atomically() {
     let wk2 = other_vault.rewrap_to_active(&wk1).unwrap();
     assert_eq!(wk2.kek_version, 2);
     assert!(vault.rewrap(&wk2, 1).is_err()); // decrypt-only cannot wrap
-    assert!(matches!(ring.set_active(1), Err(VaultError::KeyVersionDecryptOnly(1))));
+    assert!(matches!(
+        ring.set_active(1),
+        Err(VaultError::KeyVersionDecryptOnly(1))
+    ));
 
-    assert!(matches!(ring.destroy(2), Err(VaultError::KeyVersionActive(2))));
+    assert!(matches!(
+        ring.destroy(2),
+        Err(VaultError::KeyVersionActive(2))
+    ));
     ring.destroy(1).unwrap();
     ring.reload().unwrap();
     assert_eq!(ring.versions().len(), 1);
     assert!(vault.rewrap(&wk1, 2).is_err());
     assert!(vault.rewrap(&wk2, 2).is_ok());
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temporary files left");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "temporary files left"
+    );
 }
 
 #[test]
@@ -142,7 +179,12 @@ fn the_env_keyring_parses_versions_and_defaults_to_the_highest() {
     assert_eq!(ring.active_version(), 2);
     assert_eq!(ring.state(1), Some(KeyState::DecryptOnly));
     assert!(EnvKeyring::from_values(&format!("1:{K1}"), Some("3")).is_err());
-    assert!(EnvKeyring::from_values("1:AQEB", None).unwrap_err().to_string().contains("32 bytes"));
+    assert!(
+        EnvKeyring::from_values("1:AQEB", None)
+            .unwrap_err()
+            .to_string()
+            .contains("32 bytes")
+    );
     assert!(EnvKeyring::from_values(K1, None).is_err());
     assert!(EnvKeyring::from_values("", None).is_err());
     assert!(EnvKeyring::from_values(&format!("1:{K1},1:{K1}"), None).is_err());

@@ -1,8 +1,10 @@
 //! Property tests: every parser returns `Ok` or `Err` on arbitrary input, never panics, and a
 //! rejected value never appears in its error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic
+
 use harim_vault::pii::{
-    Address, BirthDate, BirthDateInput, Country, Email, FullName, IdentityInput, Iban,
+    Address, BirthDate, BirthDateInput, Country, Email, FullName, Iban, IdentityInput,
     MerchantIdentity, NationalId, Phone, PostalCode,
 };
 use harim_vault::{FieldContext, field_tk_version};
@@ -81,6 +83,13 @@ proptest! {
 }
 
 fn common_vault() -> harim_vault::Vault {
-    let ring = harim_vault::EnvKeyring::from_values("1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", None).unwrap();
-    harim_vault::Vault::new(std::sync::Arc::new(ring), harim_vault::CacheConfig::default())
+    let ring = harim_vault::EnvKeyring::from_values(
+        "1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        None,
+    )
+    .unwrap();
+    harim_vault::Vault::new(
+        std::sync::Arc::new(ring),
+        harim_vault::CacheConfig::default(),
+    )
 }

@@ -1,6 +1,8 @@
 //! Wycheproof AES-GCM vectors (256-bit keys, 96-bit nonces, 128-bit tags) through the crate's own
 //! AES-GCM primitive, `harim_vault::aead::Cipher`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests and benches may panic
+
 use harim_vault::aead::Cipher;
 use wycheproof::TestResult;
 use wycheproof::aead::{TestName, TestSet};

@@ -51,8 +51,12 @@ pub struct BirthDate {
 masked_secret_type!(BirthDate);
 
 const FORMAT: PiiError = PiiError::new("invalid_format", "a date is written YYYY-MM-DD");
-const NO_SUCH_DATE: PiiError = PiiError::new("invalid_date", "this date does not exist in its calendar");
-const CALENDAR: PiiError = PiiError::new("unsupported_calendar", "the calendar must be persian or gregorian");
+const NO_SUCH_DATE: PiiError =
+    PiiError::new("invalid_date", "this date does not exist in its calendar");
+const CALENDAR: PiiError = PiiError::new(
+    "unsupported_calendar",
+    "the calendar must be persian or gregorian",
+);
 const FUTURE: PiiError = PiiError::new("in_future", "the birth date is in the future");
 const TOO_OLD: PiiError = PiiError::new("out_of_range", "the birth date is before 1900");
 const TOO_YOUNG: PiiError = PiiError::new("too_young", "the person must be at least 18 years old");
@@ -65,7 +69,8 @@ fn split_ymd(input: &str) -> Result<(i32, u8, u8), PiiError> {
     }
     let sep = if t.contains('/') { '/' } else { '-' };
     let mut parts = t.split(sep);
-    let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(FORMAT);
     };
@@ -229,6 +234,7 @@ pub(crate) fn mask_birth_date(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use time::macros::date;
@@ -270,22 +276,45 @@ mod tests {
 
     #[test]
     fn iso_dates_parse_strictly() {
-        assert_eq!(BirthDate::parse_iso("1991-03-21", TODAY).unwrap().expose_secret(), "1991-03-21");
-        assert_eq!(BirthDate::parse_iso("1991-3-21", TODAY).unwrap_err().code, "invalid_format");
-        assert_eq!(BirthDate::parse_iso("1991-02-30", TODAY).unwrap_err().code, "invalid_date");
-        assert_eq!(BirthDate::parse_iso("1850-01-01", TODAY).unwrap_err().code, "out_of_range");
+        assert_eq!(
+            BirthDate::parse_iso("1991-03-21", TODAY)
+                .unwrap()
+                .expose_secret(),
+            "1991-03-21"
+        );
+        assert_eq!(
+            BirthDate::parse_iso("1991-3-21", TODAY).unwrap_err().code,
+            "invalid_format"
+        );
+        assert_eq!(
+            BirthDate::parse_iso("1991-02-30", TODAY).unwrap_err().code,
+            "invalid_date"
+        );
+        assert_eq!(
+            BirthDate::parse_iso("1850-01-01", TODAY).unwrap_err().code,
+            "out_of_range"
+        );
     }
 
     #[test]
     fn under_eighteen_is_rejected_and_the_birthday_counts() {
-        assert_eq!(BirthDate::parse_iso("2010-01-01", TODAY).unwrap_err().code, "too_young");
+        assert_eq!(
+            BirthDate::parse_iso("2010-01-01", TODAY).unwrap_err().code,
+            "too_young"
+        );
         assert!(BirthDate::parse_iso("2007-06-01", TODAY).is_ok());
-        assert_eq!(BirthDate::parse_iso("2007-06-02", TODAY).unwrap_err().code, "too_young");
+        assert_eq!(
+            BirthDate::parse_iso("2007-06-02", TODAY).unwrap_err().code,
+            "too_young"
+        );
     }
 
     #[test]
     fn future_dates_are_rejected() {
-        assert_eq!(BirthDate::parse_iso("2030-01-01", TODAY).unwrap_err().code, "in_future");
+        assert_eq!(
+            BirthDate::parse_iso("2030-01-01", TODAY).unwrap_err().code,
+            "in_future"
+        );
     }
 
     #[test]

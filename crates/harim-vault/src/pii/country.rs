@@ -71,6 +71,7 @@ impl serde::Serialize for Country {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -30,7 +30,10 @@ const BBAN: PiiError = PiiError::new(
     "invalid_format",
     "the IBAN does not have the length or structure its country requires",
 );
-const COUNTRY: PiiError = PiiError::new("unsupported_country", "IBANs of this country are not supported");
+const COUNTRY: PiiError = PiiError::new(
+    "unsupported_country",
+    "IBANs of this country are not supported",
+);
 
 fn base_err(e: ParseBaseIbanError) -> PiiError {
     match e {
@@ -98,6 +101,7 @@ pub(crate) fn mask_iban(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -141,9 +145,18 @@ mod tests {
 
     #[test]
     fn iranian_ibans_must_be_24_digits() {
-        assert_eq!(Iban::parse("IR06296000000010032420000").unwrap_err().code, "invalid_format");
-        assert_eq!(Iban::parse("IR0629600000001003242000011").unwrap_err().code, "invalid_format");
-        assert_eq!(Iban::parse("IR062960000000100324200002").unwrap_err().code, "invalid_checksum");
+        assert_eq!(
+            Iban::parse("IR06296000000010032420000").unwrap_err().code,
+            "invalid_format"
+        );
+        assert_eq!(
+            Iban::parse("IR0629600000001003242000011").unwrap_err().code,
+            "invalid_format"
+        );
+        assert_eq!(
+            Iban::parse("IR062960000000100324200002").unwrap_err().code,
+            "invalid_checksum"
+        );
     }
 
     #[test]
@@ -158,7 +171,11 @@ mod tests {
     fn output_is_masked() {
         let i = Iban::parse(REGISTRY_EXAMPLES[0]).unwrap();
         assert_eq!(i.mask(), "IR********************0001");
-        for s in [format!("{i:?}"), i.to_string(), serde_json::to_string(&i).unwrap()] {
+        for s in [
+            format!("{i:?}"),
+            i.to_string(),
+            serde_json::to_string(&i).unwrap(),
+        ] {
             assert!(!s.contains("2960000000100324"), "{s}");
         }
     }

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::{
-    Address, BirthDate, BirthDateInput, Country, Email, FullName, Iban, NationalId, PiiError, Phone,
-    PostalCode, mask_tail,
+    Address, BirthDate, BirthDateInput, Country, Email, FullName, Iban, NationalId, Phone,
+    PiiError, PostalCode, mask_tail,
 };
 
 /// The raw request body. Every field is optional here so that a missing field is reported with
@@ -137,7 +137,11 @@ fn required<'a>(
     }
 }
 
-fn check<T>(errors: &mut Vec<FieldError>, field: &'static str, r: Result<T, PiiError>) -> Option<T> {
+fn check<T>(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    r: Result<T, PiiError>,
+) -> Option<T> {
     r.map_err(|e| errors.push(FieldError::new(field, e))).ok()
 }
 
@@ -158,15 +162,17 @@ impl MerchantIdentity {
         };
         let full_name = required(&mut e, "full_name", &input.full_name)
             .and_then(|s| check(&mut e, "full_name", FullName::parse(s)));
-        let national_id = required(&mut e, "national_id", &input.national_id).and_then(|s| match country {
-            Some(c) => check(&mut e, "national_id", NationalId::parse(s, c)),
-            None => {
-                // No valid country: report the ID's own problems under the generic rule.
-                check(&mut e, "national_id", super::national_id::check_generic(s));
-                None
-            }
-        });
-        let iban = required(&mut e, "iban", &input.iban).and_then(|s| check(&mut e, "iban", Iban::parse(s)));
+        let national_id =
+            required(&mut e, "national_id", &input.national_id).and_then(|s| match country {
+                Some(c) => check(&mut e, "national_id", NationalId::parse(s, c)),
+                None => {
+                    // No valid country: report the ID's own problems under the generic rule.
+                    check(&mut e, "national_id", super::national_id::check_generic(s));
+                    None
+                }
+            });
+        let iban = required(&mut e, "iban", &input.iban)
+            .and_then(|s| check(&mut e, "iban", Iban::parse(s)));
         let birth_date = match &input.birth_date {
             Some(b) => check(&mut e, "birth_date", BirthDate::parse(b, today)),
             None => {
@@ -176,18 +182,31 @@ impl MerchantIdentity {
         };
         let phone = required(&mut e, "phone", &input.phone)
             .and_then(|s| check(&mut e, "phone", Phone::parse(s, country)));
-        let email = required(&mut e, "email", &input.email).and_then(|s| check(&mut e, "email", Email::parse(s)));
+        let email = required(&mut e, "email", &input.email)
+            .and_then(|s| check(&mut e, "email", Email::parse(s)));
         let address = required(&mut e, "address", &input.address)
             .and_then(|s| check(&mut e, "address", Address::parse(s)));
         let postal_code = match input.postal_code.as_ref().map(|s| s.expose_secret()) {
-            Some(s) if !s.trim().is_empty() => check(&mut e, "postal_code", PostalCode::parse(s, country)).map(Some),
+            Some(s) if !s.trim().is_empty() => {
+                check(&mut e, "postal_code", PostalCode::parse(s, country)).map(Some)
+            }
             _ if PostalCode::required_for(country) => {
                 e.push(FieldError::missing("postal_code"));
                 None
             }
             _ => Some(None),
         };
-        match (full_name, national_id, iban, birth_date, phone, email, address, postal_code, country) {
+        match (
+            full_name,
+            national_id,
+            iban,
+            birth_date,
+            phone,
+            email,
+            address,
+            postal_code,
+            country,
+        ) {
             (
                 Some(full_name),
                 Some(national_id),
@@ -219,15 +238,23 @@ impl MerchantIdentity {
     pub fn fields(&self) -> impl Iterator<Item = (&'static str, &[u8])> {
         [
             ("full_name", Some(self.full_name.expose_secret().as_bytes())),
-            ("national_id", Some(self.national_id.expose_secret().as_bytes())),
+            (
+                "national_id",
+                Some(self.national_id.expose_secret().as_bytes()),
+            ),
             ("iban", Some(self.iban.expose_secret().as_bytes())),
-            ("birth_date", Some(self.birth_date.expose_secret().as_bytes())),
+            (
+                "birth_date",
+                Some(self.birth_date.expose_secret().as_bytes()),
+            ),
             ("phone", Some(self.phone.expose_secret().as_bytes())),
             ("email", Some(self.email.expose_secret().as_bytes())),
             ("address", Some(self.address.expose_secret().as_bytes())),
             (
                 "postal_code",
-                self.postal_code.as_ref().map(|p| p.expose_secret().as_bytes()),
+                self.postal_code
+                    .as_ref()
+                    .map(|p| p.expose_secret().as_bytes()),
             ),
             ("country", Some(self.country.as_str().as_bytes())),
         ]

@@ -14,8 +14,8 @@
 
 mod birth_date;
 mod country;
-mod identity;
 mod iban;
+mod identity;
 mod national_id;
 mod phone;
 mod text;
@@ -148,6 +148,7 @@ macro_rules! masked_secret_type {
 pub(crate) use masked_secret_type;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -169,10 +169,11 @@ fn luhn_valid(b: &[u8]) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -224,7 +225,9 @@ mod tests {
         // 1000000008: Luhn sum 1*2->2 + 8 = 10.
         assert!(NationalId::parse("1000000008", Country::SA).is_ok());
         assert_eq!(
-            NationalId::parse("1000000009", Country::SA).unwrap_err().code,
+            NationalId::parse("1000000009", Country::SA)
+                .unwrap_err()
+                .code,
             "invalid_checksum"
         );
         assert!(NationalId::parse("3000000008", Country::SA).is_err());
@@ -242,7 +245,10 @@ mod tests {
         let good = format!("784-1990-1234567-{check}");
         assert!(NationalId::parse(&good, Country::AE).is_ok());
         let bad = format!("784-1990-1234567-{}", (check + 1) % 10);
-        assert_eq!(NationalId::parse(&bad, Country::AE).unwrap_err().code, "invalid_checksum");
+        assert_eq!(
+            NationalId::parse(&bad, Country::AE).unwrap_err().code,
+            "invalid_checksum"
+        );
         assert!(NationalId::parse("785199012345670", Country::AE).is_err());
     }
 
@@ -261,7 +267,11 @@ mod tests {
     #[test]
     fn debug_display_and_serialize_are_masked() {
         let id = ir("0499370899").unwrap();
-        for s in [format!("{id:?}"), id.to_string(), serde_json::to_string(&id).unwrap()] {
+        for s in [
+            format!("{id:?}"),
+            id.to_string(),
+            serde_json::to_string(&id).unwrap(),
+        ] {
             assert!(!s.contains("0499370899"), "{s}");
             assert!(!s.contains("049937"), "{s}");
         }

@@ -57,6 +57,7 @@ pub(crate) fn mask_phone(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -79,11 +80,15 @@ mod tests {
     #[test]
     fn other_countries_work_too() {
         assert_eq!(
-            Phone::parse("050 123 4567", Some(Country::AE)).unwrap().expose_secret(),
+            Phone::parse("050 123 4567", Some(Country::AE))
+                .unwrap()
+                .expose_secret(),
             "+971501234567"
         );
         assert_eq!(
-            Phone::parse("+355 69 123 4567", None).unwrap().expose_secret(),
+            Phone::parse("+355 69 123 4567", None)
+                .unwrap()
+                .expose_secret(),
             "+355691234567"
         );
     }

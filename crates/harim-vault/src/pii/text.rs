@@ -12,7 +12,10 @@ fn forbidden_char(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-const CONTROL: PiiError = PiiError::new("invalid_characters", "the value contains control characters");
+const CONTROL: PiiError = PiiError::new(
+    "invalid_characters",
+    "the value contains control characters",
+);
 
 fn clean_text(input: &str, max_chars: usize) -> Result<Zeroizing<String>, PiiError> {
     let t = input.trim();
@@ -119,10 +122,12 @@ impl Email {
                     && l.len() <= 63
                     && !l.starts_with('-')
                     && !l.ends_with('-')
-                    && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && l.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             });
         let tld_ok = labels.last().is_some_and(|tld| {
-            tld.len() >= 2 && (tld.bytes().all(|b| b.is_ascii_lowercase()) || tld.starts_with("xn--"))
+            tld.len() >= 2
+                && (tld.bytes().all(|b| b.is_ascii_lowercase()) || tld.starts_with("xn--"))
         });
         if !labels_ok || !tld_ok {
             return Err(EMAIL);
@@ -233,21 +238,42 @@ pub(crate) fn mask_email(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn emails_are_checked_and_domains_lowercased() {
-        assert_eq!(Email::parse(" Ali.Rezaei@Example.COM ").unwrap().expose_secret(), "Ali.Rezaei@example.com");
-        for bad in ["a@b", "@example.com", "a@@example.com", "a..b@example.com", "a@-x.com", "a b@x.com", "a@x.c0m", "a@x.c"] {
+        assert_eq!(
+            Email::parse(" Ali.Rezaei@Example.COM ")
+                .unwrap()
+                .expose_secret(),
+            "Ali.Rezaei@example.com"
+        );
+        for bad in [
+            "a@b",
+            "@example.com",
+            "a@@example.com",
+            "a..b@example.com",
+            "a@-x.com",
+            "a b@x.com",
+            "a@x.c0m",
+            "a@x.c",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(Email::parse("mina@example.com").unwrap().mask(), "m***@example.com");
+        assert_eq!(
+            Email::parse("mina@example.com").unwrap().mask(),
+            "m***@example.com"
+        );
     }
 
     #[test]
     fn names_and_addresses_reject_control_characters() {
-        assert_eq!(FullName::parse("  علی رضایی ").unwrap().expose_secret(), "علی رضایی");
+        assert_eq!(
+            FullName::parse("  علی رضایی ").unwrap().expose_secret(),
+            "علی رضایی"
+        );
         assert!(FullName::parse("a\u{0007}b").is_err());
         assert!(FullName::parse("a\u{202E}b").is_err());
         assert!(FullName::parse("   ").is_err());
@@ -260,7 +286,12 @@ mod tests {
 
     #[test]
     fn iranian_postal_codes_follow_the_iran_post_rule() {
-        assert_eq!(PostalCode::parse("13185-34567", Some(Country::IR)).unwrap().expose_secret(), "1318534567");
+        assert_eq!(
+            PostalCode::parse("13185-34567", Some(Country::IR))
+                .unwrap()
+                .expose_secret(),
+            "1318534567"
+        );
         assert!(PostalCode::parse("1318534567", Some(Country::IR)).is_ok());
         assert!(PostalCode::parse("1028534567", Some(Country::IR)).is_err());
         assert!(PostalCode::parse("131853456", Some(Country::IR)).is_err());
@@ -274,7 +305,13 @@ mod tests {
         assert!(PostalCode::parse("12345", Some(Country::SA)).is_ok());
         assert!(PostalCode::parse("1234", Some(Country::SA)).is_err());
         assert!(!PostalCode::required_for(Some(Country::AE)));
-        assert_eq!(PostalCode::parse("sw1a 1aa", None).unwrap().expose_secret(), "SW1A1AA");
-        assert_eq!(PostalCode::parse("1001", Some(Country::AL)).unwrap().mask(), "******1");
+        assert_eq!(
+            PostalCode::parse("sw1a 1aa", None).unwrap().expose_secret(),
+            "SW1A1AA"
+        );
+        assert_eq!(
+            PostalCode::parse("1001", Some(Country::AL)).unwrap().mask(),
+            "******1"
+        );
     }
 }

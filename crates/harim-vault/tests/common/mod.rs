@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
 #![allow(dead_code)]
 
 use std::sync::Arc;
