@@ -3,8 +3,8 @@
 //! Only 96-bit nonces and 128-bit tags are accepted: other IV sizes are where GCM's known
 //! authentication bypasses live (zero-length IV, CVE-2017-7822; counter wrap with long IVs).
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::aead::{Aead, AeadInPlace, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use zeroize::Zeroizing;
@@ -69,7 +69,8 @@ impl Cipher {
             .map_err(|_| VaultError::EncryptFailed)
     }
 
-    /// Raw open of `ciphertext || tag` with the given nonce.
+    /// Raw open of `ciphertext || tag` with the given nonce. Decrypts into a zeroizing buffer,
+    /// so even the unauthenticated output of a failed attempt is wiped.
     pub fn open(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -79,16 +80,17 @@ impl Cipher {
         if ct_and_tag.len() < TAG_LEN {
             return Err(VaultError::MalformedCiphertext);
         }
+        let (ct, tag) = ct_and_tag.split_at(ct_and_tag.len() - TAG_LEN);
+        let mut buf = Zeroizing::new(ct.to_vec());
         self.0
-            .decrypt(
+            .decrypt_in_place_detached(
                 Nonce::from_slice(nonce),
-                Payload {
-                    msg: ct_and_tag,
-                    aad,
-                },
+                aad,
+                &mut buf,
+                Tag::from_slice(tag),
             )
-            .map(Zeroizing::new)
-            .map_err(|_| VaultError::DecryptFailed)
+            .map_err(|_| VaultError::DecryptFailed)?;
+        Ok(buf)
     }
 }
 
