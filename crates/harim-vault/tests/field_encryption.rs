@@ -374,3 +374,27 @@ fn a_replaced_wrapped_key_with_the_same_versions_is_never_served_from_the_cache(
     ));
     assert!(v.decrypt_field(&a, &c, &ct).is_ok());
 }
+
+#[test]
+fn the_vault_is_shareable_across_threads_and_counts_exactly() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Vault>();
+    assert_send_sync::<harim_vault::WrappedTenantKey>();
+    let v = Arc::new(common::vault());
+    let t = Uuid::new_v4();
+    let wk = v.create_tenant_key(t).unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (v, wk) = (v.clone(), wk.clone());
+            std::thread::spawn(move || {
+                for _ in 0..250 {
+                    v.encrypt_field(&wk, &ctx(t, t, "f"), b"x").unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(v.key_usage(t, 1).encryptions, 1000);
+}
