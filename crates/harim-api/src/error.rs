@@ -1,0 +1,325 @@
+//! The one place where errors become HTTP: every failure leaves as `application/problem+json`
+//! (RFC 9457) with a stable `type`.
+//!
+//! Database and internal errors are logged once, here, and answered with an opaque body: their
+//! text can echo input values (PII) or schema details.
+
+use axum::{
+    Json,
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Base of every problem `type`; the slug after it is the stable part clients match on.
+pub const PROBLEM_BASE: &str = "https://harim.dev/problems/";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `email` or `retention.orders_days`.
+    pub field: String,
+    /// Stable machine-readable code, e.g. `required`, `invalid`, `too_short`.
+    pub code: String,
+    /// Human-readable explanation. Never contains the submitted value.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every error a handler can return.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("not allowed")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType(String),
+    #[error("invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("dependency unavailable: {0}")]
+    Unavailable(&'static str),
+    #[error("request timed out")]
+    Timeout,
+    /// The cause is logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+    /// A database failure: 503 when the database is unreachable, otherwise an opaque 500.
+    #[error("database error")]
+    Db(#[source] sea_orm::DbErr),
+}
+
+impl ApiError {
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        Self::Internal(format!("{context}: {err}"))
+    }
+
+    /// True for a unique-constraint violation, which handlers turn into 409.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, ApiError::Db(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))))
+    }
+
+    pub fn validation_one(field: &str, code: &str, message: &str) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+        use ApiError::*;
+        match self {
+            BadRequest(d) => (
+                StatusCode::BAD_REQUEST,
+                "malformed-request",
+                "Malformed request",
+                d.clone(),
+            ),
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication required",
+                "Send a valid token as `Authorization: Bearer <token>`.".into(),
+            ),
+            Forbidden(d) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed",
+                (*d).into(),
+            ),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "No such resource, or it is not yours.".into(),
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "This resource does not support that method.".into(),
+            ),
+            Conflict(d) => (StatusCode::CONFLICT, "conflict", "Conflict", (*d).into()),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                "The request body exceeds the size limit.".into(),
+            ),
+            UnsupportedMediaType(d) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                d.clone(),
+            ),
+            Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid fields",
+                "One or more fields are invalid; see `errors`.".into(),
+            ),
+            RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                "Slow down and retry after the time in `Retry-After`.".into(),
+            ),
+            Unavailable(d) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                (*d).into(),
+            ),
+            Timeout => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "Request timed out",
+                "The server did not finish in time; retry later.".into(),
+            ),
+            Db(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "The database is unavailable; retry later.".into(),
+            ),
+            Internal(_) | Db(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "Something went wrong on our side; the request id identifies it in our logs."
+                    .into(),
+            ),
+        }
+    }
+
+    /// The RFC 9457 document for this error.
+    pub fn problem(&self) -> Problem {
+        let (status, slug, title, detail) = self.parts();
+        Problem {
+            kind: format!("{PROBLEM_BASE}{slug}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            instance: None,
+            errors: match self {
+                ApiError::Validation(errs) => errs.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            // sqlx errors can quote bound values; only the variant is logged.
+            ApiError::Db(e) => tracing::error!(kind = db_kind(e), "database error"),
+            _ => {}
+        }
+        let problem = self.problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, Json(problem)).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            );
+        }
+        resp
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ApiError::Db(e)
+    }
+}
+
+fn db_kind(e: &sea_orm::DbErr) -> &'static str {
+    use sea_orm::DbErr::*;
+    match e {
+        ConnectionAcquire(_) | Conn(_) => "connection",
+        Exec(_) => "exec",
+        Query(_) => "query",
+        RecordNotFound(_) => "record_not_found",
+        RecordNotInserted => "record_not_inserted",
+        RecordNotUpdated => "record_not_updated",
+        Migration(_) => "migration",
+        _ => "other",
+    }
+}
+
+impl From<sea_orm::TransactionError<ApiError>> for ApiError {
+    fn from(e: sea_orm::TransactionError<ApiError>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(api) => api,
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => {
+                // serde's message names the field and the expected type; it quotes values only
+                // for unknown enum variants, which are ours, not the client's secrets.
+                ApiError::Validation(vec![FieldError::new(
+                    field_from_serde(&e.body_text()),
+                    "invalid",
+                    "The field is missing or has the wrong type or value.",
+                )])
+            }
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::BadRequest("The body is not valid JSON.".into())
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::UnsupportedMediaType("Send `Content-Type: application/json`.".into())
+            }
+            JsonRejection::BytesRejection(_) => ApiError::PayloadTooLarge,
+            _ => ApiError::BadRequest("The body could not be read.".into()),
+        }
+    }
+}
+
+/// Pulls the field path out of axum's data-error text, which comes from `serde_path_to_error`:
+/// `Failed to deserialize the JSON body into the target type: a.b: invalid type ...`.
+/// Only the path is kept: serde's message may quote the submitted value.
+fn field_from_serde(text: &str) -> String {
+    let detail = text.split_once("target type: ").map_or(text, |(_, d)| d);
+    let (path, msg) = detail.split_once(": ").unwrap_or((".", detail));
+    // For a missing field the path names its parent; for an unknown one, the field itself.
+    if let Some(start) = msg.find("missing field `") {
+        let rest = &msg[start + "missing field `".len()..];
+        if let Some(end) = rest.find('`') {
+            let leaf = &rest[..end];
+            return if path == "." {
+                leaf.to_string()
+            } else {
+                format!("{path}.{leaf}")
+            };
+        }
+    }
+    if path == "." {
+        "body".into()
+    } else {
+        path.to_string()
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> Self {
+        // A path segment that is not a valid id names nothing that exists.
+        ApiError::NotFound
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::validation_one("query", "invalid", &r.body_text())
+    }
+}

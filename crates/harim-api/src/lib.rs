@@ -1,0 +1,120 @@
+//! `harim-api`: the HTTP face of harim (axum + tower).
+//!
+//! Owns authentication (`auth`), the tenant scope (`tenant`), the routes, the OpenAPI document,
+//! the mapping of every error to `application/problem+json` (`error`), request telemetry and the
+//! persistence of domain values through sea-orm (`entity`).
+//!
+//! Invariants: handlers reach tenant data only through a [`tenant::TenantCtx`]; no handler
+//! returns a database error's text; domain crates never see an HTTP type.
+
+pub mod auth;
+pub mod db;
+pub mod entity;
+pub mod error;
+mod middleware;
+mod openapi;
+pub mod routes;
+pub mod tenant;
+pub mod validate;
+
+use std::{net::IpAddr, sync::Arc, time::Duration};
+
+use axum::Router;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sea_orm::DatabaseConnection;
+
+pub use error::{ApiError, FieldError, Problem};
+pub use openapi::openapi;
+
+/// Tunables of the HTTP layer; the binary fills them from its configuration.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub session_ttl: Duration,
+    /// Sign-in attempts allowed per minute, per client address and per e-mail address.
+    pub login_attempts_per_minute: u32,
+    pub request_timeout: Duration,
+    /// Limit for JSON bodies.
+    pub body_limit_bytes: usize,
+    /// How many argon2id computations may run at once.
+    pub hash_concurrency: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(12 * 3600),
+            login_attempts_per_minute: 10,
+            request_timeout: Duration::from_secs(30),
+            body_limit_bytes: 64 * 1024,
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Sign-in rate limits, keyed by client address and by e-mail address.
+pub struct LoginLimiter {
+    by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    by_email: DefaultKeyedRateLimiter<String>,
+}
+
+impl std::fmt::Debug for LoginLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginLimiter").finish_non_exhaustive()
+    }
+}
+
+impl LoginLimiter {
+    fn new(per_minute: u32) -> Self {
+        let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+        let quota = Quota::per_minute(n);
+        Self {
+            by_ip: RateLimiter::keyed(quota),
+            by_email: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// `Err(seconds to wait)` when either key is over its quota.
+    pub fn check(&self, ip: Option<IpAddr>, email: &str) -> Result<(), u64> {
+        let clock = governor::clock::DefaultClock::default();
+        use governor::clock::Clock;
+        if let Some(ip) = ip {
+            self.by_ip
+                .check_key(&ip)
+                .map_err(|na| na.wait_time_from(clock.now()).as_secs() + 1)?;
+        }
+        self.by_email
+            .check_key(&email.to_string())
+            .map_err(|na| na.wait_time_from(clock.now()).as_secs() + 1)?;
+        Ok(())
+    }
+}
+
+/// Everything a handler may use. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub passwords: auth::Passwords,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, config: ApiConfig) -> Result<Self, ApiError> {
+        Ok(Self {
+            db,
+            passwords: auth::Passwords::new(config.hash_concurrency)?,
+            login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// The whole HTTP application: routes, OpenAPI, docs viewer and the tower layers.
+pub fn app(state: AppState) -> Router {
+    let _ = routes::ops::prometheus();
+    let (router, _api) = routes::router().split_for_parts();
+    let router = router
+        .fallback(middleware::not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed);
+    middleware::layers(router, &state.config).with_state(state)
+}

@@ -1,0 +1,131 @@
+//! The tower stack every request passes through, and request telemetry.
+//!
+//! Order, outermost first: request id → sensitive-header redaction → trace span (matched route,
+//! request id; never bodies or credentials) → metrics → problem+json normaliser → panic catcher →
+//! timeout → body limit → router.
+
+use std::{any::Any, time::Instant};
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{MatchedPath, Request},
+    http::{HeaderName, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    sensitive_headers::SetSensitiveHeadersLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{ApiConfig, AppState, error::ApiError};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    // The payload may hold anything, including values; it is not logged here. The panic hook
+    // has already printed the location.
+    ApiError::Internal("handler panicked".into()).into_response()
+}
+
+/// Turns any error response that is not yet problem+json (a layer's 413 or 408, a bare status
+/// from an extractor) into one, so clients meet one error format everywhere.
+async fn problemify(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return resp;
+    }
+    let err = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => ApiError::Timeout,
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("This content type is not accepted here.".into())
+        }
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized,
+        s if s.is_client_error() => {
+            ApiError::BadRequest("The request could not be processed.".into())
+        }
+        _ => ApiError::Internal(format!("bare {status} from a layer")),
+    };
+    let mut out = err.into_response();
+    // Keep headers a layer set on purpose (Allow, Retry-After, request id).
+    for name in [header::ALLOW, header::RETRY_AFTER, REQUEST_ID] {
+        if let Some(v) = resp.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
+/// Request counter and latency histogram, labelled by matched route (never the raw path, which
+/// holds ids and would explode cardinality).
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels[..2])
+        .record(start.elapsed().as_secs_f64());
+    resp
+}
+
+pub fn layers(router: Router<AppState>, cfg: &ApiConfig) -> Router<AppState> {
+    let sensitive = [header::AUTHORIZATION, header::COOKIE, header::SET_COOKIE];
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", |p| p.as_str());
+        let request_id = req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("http", method = %req.method(), route, request_id)
+    });
+    // Router::layer wraps each route after routing, so MatchedPath is known to the span and
+    // the metrics; unknown paths reach the fallback and are labelled "unmatched". The last layer
+    // added is the outermost.
+    router
+        .layer(RequestBodyLimitLayer::new(cfg.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            cfg.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(problemify))
+        .layer(middleware::from_fn(record_metrics))
+        .layer(trace)
+        .layer(SetSensitiveHeadersLayer::new(sensitive))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

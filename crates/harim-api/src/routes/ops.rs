@@ -1,0 +1,112 @@
+//! Operations endpoints: liveness, readiness, metrics, the OpenAPI document and its viewer.
+
+use std::sync::OnceLock;
+
+use axum::{
+    extract::State,
+    http::{StatusCode, header},
+    response::{Html, IntoResponse},
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{AppState, error::ApiError};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(docs))
+        .routes(routes!(docs_script))
+}
+
+/// The process-wide Prometheus recorder, installed on first use.
+pub fn prometheus() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    &buckets,
+                )
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "alive", body = String)))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "ready", body = String),
+        (status = 503, description = "a dependency is down", body = crate::Problem, content_type = "application/problem+json")))]
+async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state
+        .db
+        .ping()
+        .await
+        .map_err(|_| ApiError::Unavailable("The database is not reachable."))?;
+    Ok("ready")
+}
+
+/// Prometheus text exposition: `http_requests_total` and `http_request_duration_seconds` by
+/// method, matched route and status.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text format", body = String)))]
+async fn metrics() -> impl IntoResponse {
+    let body = prometheus()
+        .map(PrometheusHandle::render)
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+fn spec_json() -> &'static str {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    SPEC.get_or_init(|| crate::openapi().to_pretty_json().unwrap_or_default())
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+async fn openapi_json() -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        spec_json(),
+    )
+}
+
+/// Interactive API documentation (RapiDoc, served from this binary), reading `/openapi.json`.
+#[utoipa::path(get, path = "/docs", tag = "operations", security(()),
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+async fn docs() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}
+
+/// The viewer's script, vendored (see `assets/README.md`) so the docs work without a CDN.
+#[utoipa::path(get, path = "/docs/rapidoc-min.js", tag = "operations", security(()),
+    responses((status = 200, description = "JavaScript, gzip-encoded", content_type = "text/javascript")))]
+async fn docs_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CONTENT_ENCODING, "gzip"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_bytes!("../../assets/rapidoc-min.js.gz").as_slice(),
+    )
+}

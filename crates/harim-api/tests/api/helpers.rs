@@ -1,0 +1,267 @@
+//! Test harness: a fresh database per test (SQLite file, or a new PostgreSQL database when
+//! `HARIM_TEST_DATABASE_URL` points at a server), the app driven in-process.
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Method, Request, StatusCode},
+};
+use harim_api::{ApiConfig, AppState};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Runs a test body once on SQLite and, when configured, once on PostgreSQL.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::TestApp::sqlite().await;
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::helpers::TestApp::postgres().await else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Drop the per-test PostgreSQL database; FORCE ends the pool's open connections.
+        if let Some((admin_url, name)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub fn test_config() -> ApiConfig {
+    ApiConfig {
+        login_attempts_per_minute: 1000,
+        hash_concurrency: 4,
+        ..ApiConfig::default()
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        Self::sqlite_with(test_config()).await
+    }
+
+    pub async fn sqlite_with(config: ApiConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = SecretString::from(format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("t.db").display()
+        ));
+        let db = harim_api::db::connect(&url).await.unwrap();
+        Self::finish(db, config, Some(dir), None).await
+    }
+
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("HARIM_TEST_DATABASE_URL") else {
+            eprintln!("HARIM_TEST_DATABASE_URL unset: PostgreSQL variant skipped");
+            return None;
+        };
+        let name = format!("harim_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        drop(admin);
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let url = SecretString::from(format!("{base}/{name}"));
+        let db = harim_api::db::connect(&url).await.unwrap();
+        Some(Self::finish(db, test_config(), None, Some((admin_url, name))).await)
+    }
+
+    async fn finish(
+        db: DatabaseConnection,
+        config: ApiConfig,
+        dir: Option<tempfile::TempDir>,
+        pg: Option<(String, String)>,
+    ) -> Self {
+        harim_api::db::migrate(&db).await.unwrap();
+        let state = AppState::new(db.clone(), config).unwrap();
+        Self {
+            router: harim_api::app(state),
+            db,
+            _dir: dir,
+            pg,
+        }
+    }
+
+    pub async fn raw(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, body)
+    }
+
+    /// Sends JSON (or nothing) and returns status, headers and the body parsed as JSON (or
+    /// `Value::String` for a non-JSON body).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let (status, headers, bytes) = self.raw(req).await;
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Resp {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Signs up and signs in a fresh account; returns (account id, session token).
+    pub async fn account(&self, email: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"email": email, "password": "correct horse battery staple"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        let id = r.json["id"].as_str().unwrap().to_string();
+        let r = self
+            .post(
+                "/v1/sessions",
+                None,
+                json!({"email": email, "password": "correct horse battery staple"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        (id, r.json["token"].as_str().unwrap().to_string())
+    }
+
+    /// A merchant with a shop: (session token, shop id).
+    pub async fn merchant(&self, tag: &str) -> (String, String) {
+        let (_, token) = self.account(&format!("{tag}@example.com")).await;
+        let r = self
+            .post(
+                "/v1/shops",
+                Some(&token),
+                json!({"name": format!("Shop {tag}"), "slug": format!("shop-{tag}"), "default_locale": "fa"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        (token, r.json["id"].as_str().unwrap().to_string())
+    }
+
+    pub async fn api_key(&self, owner: &str, shop: &str, role: &str) -> (String, String) {
+        let r = self
+            .post(
+                &format!("/v1/shops/{shop}/api-keys"),
+                Some(owner),
+                json!({"name": "k", "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        (
+            r.json["id"].as_str().unwrap().to_string(),
+            r.json["key"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn platform_token(&self, role: harim_api::auth::PlatformRole) -> String {
+        harim_api::routes::admin::create_platform_token(&self.db, role, "test")
+            .await
+            .unwrap()
+            .expose_secret()
+            .to_string()
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: Value,
+}
+
+impl Resp {
+    /// Asserts an RFC 9457 problem with the given status and type slug.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, slug: &str) {
+        assert_eq!(self.status, status, "{:?}", self.json);
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .map(|v| v.to_str().unwrap()),
+            Some("application/problem+json"),
+            "{:?}",
+            self.json
+        );
+        assert_eq!(
+            self.json["type"],
+            format!("{}{slug}", harim_api::error::PROBLEM_BASE),
+            "{:?}",
+            self.json
+        );
+        assert_eq!(self.json["status"], status.as_u16());
+        assert!(self.json["title"].is_string() && self.json["detail"].is_string());
+    }
+}

@@ -1,0 +1,125 @@
+//! Tenant isolation, walked over every shop-scoped route the OpenAPI document lists: routes
+//! added later are covered without touching this test.
+
+use std::collections::BTreeMap;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{db_test, helpers::TestApp};
+
+/// Plausible bodies, so a broken scope would make the request succeed and change data.
+fn sample_body(method: &Method, template: &str) -> Option<Value> {
+    let body = match (method.as_str(), template) {
+        ("POST", "/v1/shops/{shop_id}/members") => {
+            json!({"email": "victim-staff@example.com", "role": "staff"})
+        }
+        ("POST", "/v1/shops/{shop_id}/api-keys") => json!({"name": "stolen", "role": "owner"}),
+        ("GET" | "DELETE", _) => return None,
+        _ => json!({}),
+    };
+    Some(body)
+}
+
+/// Every (method, path template) under `/v1/shops/{shop_id}`.
+pub fn shop_routes() -> Vec<(Method, String)> {
+    let doc = harim_api::openapi();
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        if !path.contains("{shop_id}") {
+            continue;
+        }
+        for (m, present) in [
+            (Method::GET, item.get.is_some()),
+            (Method::POST, item.post.is_some()),
+            (Method::PUT, item.put.is_some()),
+            (Method::PATCH, item.patch.is_some()),
+            (Method::DELETE, item.delete.is_some()),
+        ] {
+            if present {
+                out.push((m, path.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn fill(template: &str, shop: &str, ids: &BTreeMap<&str, String>) -> String {
+    let mut p = template.replace("{shop_id}", shop);
+    while let Some(start) = p.find('{') {
+        let end = p[start..].find('}').map_or(p.len(), |e| start + e + 1);
+        let name = &p[start + 1..end - 1];
+        let value = ids
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        p.replace_range(start..end, &value);
+    }
+    p
+}
+
+/// Everything the victim's owner can read, to compare before and after the attack.
+async fn snapshot(
+    app: &TestApp,
+    owner: &str,
+    shop: &str,
+    ids: &BTreeMap<&str, String>,
+) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (m, t) in shop_routes() {
+        if m == Method::GET {
+            let path = fill(&t, shop, ids);
+            let r = app.get(&path, owner).await;
+            out.push((path, json!({"status": r.status.as_u16(), "body": r.json})));
+        }
+    }
+    let r = app.get("/v1/shops", owner).await;
+    out.push(("/v1/shops".into(), r.json));
+    out
+}
+
+db_test!(
+    another_tenant_gets_404_on_every_shop_route_and_changes_nothing,
+    |app: TestApp| async move {
+        let (victim, shop_a) = app.merchant("victim").await;
+        let (victim_key_id, _) = app.api_key(&victim, &shop_a, "staff").await;
+        app.account("victim-staff@example.com").await;
+        let ids: BTreeMap<&str, String> = [("key_id", victim_key_id)].into_iter().collect();
+
+        let (attacker, shop_b) = app.merchant("attacker").await;
+        let (_, attacker_owner_key) = app.api_key(&attacker, &shop_b, "owner").await;
+        let (_, attacker_staff_key) = app.api_key(&attacker, &shop_b, "staff").await;
+
+        let routes = shop_routes();
+        assert!(
+            routes.len() >= 4,
+            "the walker found too few routes: {routes:?}"
+        );
+        let before = snapshot(&app, &victim, &shop_a, &ids).await;
+        for cred in [&attacker, &attacker_owner_key, &attacker_staff_key] {
+            for (method, template) in &routes {
+                let path = fill(template, &shop_a, &ids);
+                let r = app
+                    .call(
+                        method.clone(),
+                        &path,
+                        Some(cred),
+                        sample_body(method, template),
+                    )
+                    .await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {template} answered {:?}",
+                    r.json
+                );
+                r.assert_problem(StatusCode::NOT_FOUND, "not-found");
+            }
+        }
+        let after = snapshot(&app, &victim, &shop_a, &ids).await;
+        assert_eq!(
+            before, after,
+            "an attacker's request changed the victim's data"
+        );
+    }
+);

@@ -1,0 +1,387 @@
+//! In-process API tests. Each runs on its own fresh database, on SQLite and (when
+//! `HARIM_TEST_DATABASE_URL` is set) on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod helpers;
+mod isolation;
+
+use axum::{
+    body::Body,
+    http::{Method, Request, StatusCode},
+};
+use helpers::TestApp;
+use serde_json::json;
+
+db_test!(
+    signing_up_and_in_gives_a_session_that_signing_out_revokes,
+    |app: TestApp| async move {
+        let (_, token) = app.account("ana@example.com").await;
+        let r = app.get("/v1/shops", &token).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json, json!([]));
+        let r = app
+            .call(Method::DELETE, "/v1/sessions/current", Some(&token), None)
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        app.get("/v1/shops", &token)
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+);
+
+db_test!(
+    a_duplicate_email_is_a_conflict_and_case_does_not_matter,
+    |app: TestApp| async move {
+        app.account("dup@example.com").await;
+        let r = app
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"email": "DUP@example.com", "password": "another long password"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::CONFLICT, "conflict");
+    }
+);
+
+db_test!(
+    wrong_password_and_unknown_email_get_the_same_401,
+    |app: TestApp| async move {
+        app.account("bob@example.com").await;
+        let a = app
+            .post(
+                "/v1/sessions",
+                None,
+                json!({"email": "bob@example.com", "password": "wrong password!!"}),
+            )
+            .await;
+        let b = app
+            .post(
+                "/v1/sessions",
+                None,
+                json!({"email": "nobody@example.com", "password": "wrong password!!"}),
+            )
+            .await;
+        a.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        b.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_eq!(a.json, b.json);
+    }
+);
+
+db_test!(
+    every_bad_field_is_named_and_no_value_is_echoed,
+    |app: TestApp| async move {
+        let r = app
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"email": "not-an-email", "password": "short", "display_name": "\u{7}"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        let fields: Vec<&str> = r.json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["email", "password", "display_name"]);
+        assert!(!r.json.to_string().contains("not-an-email"));
+    }
+);
+
+db_test!(
+    malformed_json_unknown_fields_and_wrong_types_are_problems,
+    |app: TestApp| async move {
+        let req = Request::post("/v1/accounts")
+            .header("content-type", "application/json")
+            .body(Body::from("{not json"))
+            .unwrap();
+        let (status, headers, _) = app.raw(req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(headers["content-type"], "application/problem+json");
+
+        let r = app
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"email": "a@b.io", "password": "long enough pw", "admin": true}),
+            )
+            .await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        assert_eq!(r.json["errors"][0]["field"], "admin");
+
+        let r = app
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"email": 42, "password": "long enough pw"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        assert_eq!(r.json["errors"][0]["field"], "email");
+
+        let r = app
+            .post("/v1/accounts", None, json!({"password": "long enough pw"}))
+            .await;
+        assert_eq!(r.json["errors"][0]["field"], "email");
+
+        let req = Request::post("/v1/accounts")
+            .header("content-type", "text/plain")
+            .body(Body::from("{}"))
+            .unwrap();
+        let (status, headers, _) = app.raw(req).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(headers["content-type"], "application/problem+json");
+    }
+);
+
+db_test!(
+    unknown_routes_wrong_methods_and_huge_bodies_are_problems,
+    |app: TestApp| async move {
+        let (_, token) = app.account("c@example.com").await;
+        app.get("/nope", &token)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, "not-found");
+        let r = app.call(Method::PATCH, "/v1/accounts", None, None).await;
+        r.assert_problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
+        let big = "x".repeat(200 * 1024);
+        let r = app
+            .post(
+                "/v1/accounts",
+                None,
+                json!({"email": "a@b.io", "password": big}),
+            )
+            .await;
+        r.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+        app.get("/v1/shops/not-a-uuid", &token)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    }
+);
+
+db_test!(garbage_tokens_are_401_not_500, |app: TestApp| async move {
+    for t in [
+        "x",
+        "hs_",
+        "hs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "hk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "ha_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "zz_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "ش",
+    ] {
+        app.get("/v1/shops", t)
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    let r = app.call(Method::GET, "/v1/shops", None, None).await;
+    r.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+});
+
+db_test!(
+    shops_have_one_owner_slugs_are_unique_and_staff_cannot_administer,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("alpha").await;
+        let r = app
+            .post(
+                "/v1/shops",
+                Some(&owner),
+                json!({"name": "Other", "slug": "shop-alpha", "default_locale": "en"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::CONFLICT, "conflict");
+        let r = app
+            .post(
+                "/v1/shops",
+                Some(&owner),
+                json!({"name": "", "slug": "Bad Slug", "default_locale": "de"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+
+        let (_, staff) = app.account("staff@example.com").await;
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/members"),
+                Some(&owner),
+                json!({"email": "staff@example.com", "role": "staff"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/members"),
+                Some(&owner),
+                json!({"email": "staff@example.com", "role": "staff"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::CONFLICT, "conflict");
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/members"),
+                Some(&owner),
+                json!({"email": "ghost@example.com", "role": "staff"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+
+        let r = app.get(&format!("/v1/shops/{shop}"), &staff).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json["role"], "staff");
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/api-keys"),
+                Some(&staff),
+                json!({"name": "k", "role": "owner"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        let r = app.get("/v1/shops", &staff).await;
+        assert_eq!(r.json[0]["id"], shop.as_str());
+    }
+);
+
+db_test!(
+    api_keys_act_for_their_shop_only_and_stop_when_revoked,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("beta").await;
+        let (key_id, key) = app.api_key(&owner, &shop, "staff").await;
+        assert!(key.starts_with("hk_"));
+        let r = app.get(&format!("/v1/shops/{shop}"), &key).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json["role"], "staff");
+        // A key cannot mint keys, even an owner key.
+        let (_, owner_key) = app.api_key(&owner, &shop, "owner").await;
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/api-keys"),
+                Some(&owner_key),
+                json!({"name": "x", "role": "owner"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        let r = app
+            .call(
+                Method::DELETE,
+                &format!("/v1/shops/{shop}/api-keys/{key_id}"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        app.get(&format!("/v1/shops/{shop}"), &key)
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        let r = app
+            .call(
+                Method::DELETE,
+                &format!("/v1/shops/{shop}/api-keys/{key_id}"),
+                Some(&owner),
+                None,
+            )
+            .await;
+        r.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    }
+);
+
+db_test!(
+    sign_in_is_rate_limited_with_retry_after,
+    |_unused: TestApp| async move {
+        let app = TestApp::sqlite_with(harim_api::ApiConfig {
+            login_attempts_per_minute: 3,
+            hash_concurrency: 4,
+            ..Default::default()
+        })
+        .await;
+        let body = json!({"email": "flood@example.com", "password": "whatever whatever"});
+        for _ in 0..3 {
+            assert_eq!(
+                app.post("/v1/sessions", None, body.clone()).await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let r = app.post("/v1/sessions", None, body).await;
+        r.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        assert!(r.headers.contains_key("retry-after"));
+    }
+);
+
+db_test!(operations_endpoints_answer, |app: TestApp| async move {
+    let r = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.json.as_str().unwrap().to_string();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/healthz\""), "{text}");
+    let r = app.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json["paths"]["/v1/shops/{shop_id}"]["get"].is_object());
+    let r = app.call(Method::GET, "/docs", None, None).await;
+    assert!(r.json.as_str().unwrap().contains("rapi-doc"));
+    assert!(r.headers.contains_key("x-request-id"));
+});
+
+#[test]
+fn the_openapi_document_lists_every_route_of_the_contract() {
+    let doc = harim_api::openapi();
+    let have: Vec<(String, String)> = doc
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(p, item)| {
+            [
+                ("get", item.get.is_some()),
+                ("post", item.post.is_some()),
+                ("put", item.put.is_some()),
+                ("delete", item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(move |(m, _)| (m.to_string(), p.clone()))
+        })
+        .collect();
+    for (m, p) in [
+        ("post", "/v1/accounts"),
+        ("post", "/v1/sessions"),
+        ("delete", "/v1/sessions/current"),
+        ("post", "/v1/shops"),
+        ("get", "/v1/shops"),
+        ("get", "/v1/shops/{shop_id}"),
+        ("post", "/v1/shops/{shop_id}/members"),
+        ("post", "/v1/shops/{shop_id}/api-keys"),
+        ("delete", "/v1/shops/{shop_id}/api-keys/{key_id}"),
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("get", "/metrics"),
+        ("get", "/openapi.json"),
+        ("get", "/docs"),
+    ] {
+        assert!(
+            have.contains(&(m.to_string(), p.to_string())),
+            "{m} {p} missing from OpenAPI"
+        );
+    }
+}
+
+db_test!(
+    platform_tokens_reach_shops_but_are_not_merchants,
+    |app: TestApp| async move {
+        let (_, shop) = app.merchant("gamma").await;
+        let reviewer = app
+            .platform_token(harim_api::auth::PlatformRole::Reviewer)
+            .await;
+        let r = app.get(&format!("/v1/shops/{shop}"), &reviewer).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json["role"], "platform");
+        app.get("/v1/shops", &reviewer)
+            .await
+            .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        let missing = uuid::Uuid::now_v7();
+        app.get(&format!("/v1/shops/{missing}"), &reviewer)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    }
+);

@@ -1,0 +1,229 @@
+//! Configuration: defaults, then an optional TOML file, then `HARIM_*` environment variables,
+//! then command-line flags; validated once at startup.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Every configuration key; each is also `HARIM_<KEY>` in the environment.
+pub const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "object_store_url",
+    "keyring",
+    "log_format",
+    "session_ttl_secs",
+    "login_attempts_per_minute",
+    "request_timeout_secs",
+    "body_limit_bytes",
+    "auto_migrate",
+];
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    listen: String,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    object_store_url: Option<String>,
+    keyring: Option<PathBuf>,
+    log_format: String,
+    session_ttl_secs: u64,
+    login_attempts_per_minute: u32,
+    request_timeout_secs: u64,
+    body_limit_bytes: usize,
+    auto_migrate: Option<bool>,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: "./harim-data".into(),
+            database_url: None,
+            object_store_url: None,
+            keyring: None,
+            log_format: "text".into(),
+            session_ttl_secs: 12 * 3600,
+            login_attempts_per_minute: 10,
+            request_timeout_secs: 30,
+            body_limit_bytes: 64 * 1024,
+            auto_migrate: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated configuration. `Debug` is derived only over non-secret fields.
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `sqlite://<data_dir>/harim.db` on the embedded default.
+    pub database_url: SecretString,
+    /// True when no database URL was configured.
+    pub embedded: bool,
+    #[allow(dead_code)] // read once the document store lands
+    pub object_store_url: Option<String>,
+    #[allow(dead_code)] // read once the vault is wired in
+    pub keyring: Option<PathBuf>,
+    pub log_format: LogFormat,
+    pub auto_migrate: bool,
+    pub api: harim_api::ApiConfig,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("embedded", &self.embedded)
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Flags given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Raw::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        let raw: Raw = fig
+            .merge(Env::prefixed("HARIM_").only(KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .context("invalid configuration")?;
+        Self::validate(raw)
+    }
+
+    fn validate(raw: Raw) -> anyhow::Result<Self> {
+        let listen: SocketAddr = raw.listen.parse().with_context(|| {
+            format!(
+                "listen: {:?} is not an address like 127.0.0.1:8080",
+                raw.listen
+            )
+        })?;
+        let log_format = match raw.log_format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => bail!("log_format: {other:?} is not one of text, json"),
+        };
+        if raw.session_ttl_secs == 0 || raw.session_ttl_secs > 30 * 24 * 3600 {
+            bail!("session_ttl_secs: must be between 1 and 2592000 (30 days)");
+        }
+        if raw.request_timeout_secs == 0 {
+            bail!("request_timeout_secs: must be at least 1");
+        }
+        if raw.body_limit_bytes < 1024 {
+            bail!("body_limit_bytes: must be at least 1024");
+        }
+        let (database_url, embedded) = match raw.database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                (url, false)
+            }
+            Some(url) if url.starts_with("sqlite:") => (url, false),
+            Some(_) => bail!("database_url: must start with postgres://, postgresql:// or sqlite:"),
+            None => {
+                let path = raw.data_dir.join("harim.db");
+                (format!("sqlite://{}?mode=rwc", path.display()), true)
+            }
+        };
+        let is_sqlite = database_url.starts_with("sqlite:");
+        Ok(Self {
+            listen,
+            data_dir: raw.data_dir,
+            database_url: SecretString::from(database_url),
+            embedded,
+            object_store_url: raw.object_store_url,
+            keyring: raw.keyring,
+            log_format,
+            // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.
+            auto_migrate: raw.auto_migrate.unwrap_or(is_sqlite),
+            api: harim_api::ApiConfig {
+                session_ttl: Duration::from_secs(raw.session_ttl_secs),
+                login_attempts_per_minute: raw.login_attempts_per_minute,
+                request_timeout: Duration::from_secs(raw.request_timeout_secs),
+                body_limit_bytes: raw.body_limit_bytes,
+                ..harim_api::ApiConfig::default()
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closure type, not ours
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_set_gives_the_embedded_default() {
+        figment::Jail::expect_with(|_jail| {
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert!(c.embedded);
+            assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+            assert!(c.auto_migrate);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn flags_beat_environment_which_beats_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "h.toml",
+                "listen = \"127.0.0.1:1\"\nsession_ttl_secs = 60\nlog_format = \"json\"",
+            )?;
+            jail.set_env("HARIM_LISTEN", "127.0.0.1:2");
+            jail.set_env("HARIM_DATABASE_URL", "postgres://u:secret@db/harim");
+            let o = Overrides {
+                listen: Some("127.0.0.1:3".into()),
+                data_dir: None,
+            };
+            let c = Config::load(Some(std::path::Path::new("h.toml")), &o).unwrap();
+            assert_eq!(c.listen.to_string(), "127.0.0.1:3");
+            assert_eq!(c.api.session_ttl, Duration::from_secs(60));
+            assert_eq!(c.log_format, LogFormat::Json);
+            assert!(!c.embedded && !c.auto_migrate);
+            assert!(!format!("{c:?}").contains("secret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_key_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HARIM_LISTEN", "not an address");
+            let e = Config::load(None, &Overrides::default()).err().unwrap();
+            assert!(format!("{e:#}").contains("listen"));
+            jail.set_env("HARIM_LISTEN", "127.0.0.1:1");
+            jail.set_env("HARIM_DATABASE_URL", "mysql://x");
+            let e = Config::load(None, &Overrides::default()).err().unwrap();
+            assert!(format!("{e:#}").contains("database_url"));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,20 @@
+//! `harim-migrations`: every table harim uses, for SQLite and PostgreSQL.
+//!
+//! Owns the schema. Rules: a migration that has shipped is never edited (expand, then contract,
+//! in new migrations); every tenant-owned table leads its primary key with `tenant_id` so the
+//! schema can be distributed by tenant (Citus) without rewriting keys.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_foundation;
+
+/// Applies harim's migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,280 @@
+//! End-to-end: the real `harim` binary, started as a process, driven over HTTP.
+//! Runs on the embedded default always, and against PostgreSQL when `HARIM_TEST_DATABASE_URL`
+//! is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use serde_json::{Value, json};
+
+/// `target/<profile>/harim`, found next to this test executable (`target/<profile>/deps/`).
+fn harim_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(format!("harim{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo test --workspace` (it builds the binary)",
+        bin.display()
+    );
+    bin
+}
+
+fn harim() -> Command {
+    let mut c = Command::new(harim_bin());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info");
+    c
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some((admin, name)) = self.pg.take() {
+            let _ = Command::new("psql")
+                .args([
+                    admin.as_str(),
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                ])
+                .output();
+        }
+    }
+}
+
+fn pg_database() -> Option<(String, String, String)> {
+    let admin = std::env::var("HARIM_TEST_DATABASE_URL").ok()?;
+    let name = format!("harim_e2e_{}", uuid::Uuid::new_v4().simple());
+    let out = Command::new("psql")
+        .args([
+            admin.as_str(),
+            "-qc",
+            &format!("CREATE DATABASE \"{name}\""),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    Some((format!("{base}/{name}"), admin, name))
+}
+
+fn start(env: &[(&str, &str)], pg: Option<(String, String)>) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = harim();
+    cmd.current_dir(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = stderr.clone();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push_str(&line);
+            sink.lock().unwrap().push('\n');
+        }
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("harim listening on ")
+        .unwrap_or_else(|| {
+            panic!(
+                "unexpected first line {line:?}; stderr: {}",
+                stderr.lock().unwrap()
+            )
+        })
+        .to_string();
+    Server {
+        child,
+        base,
+        stderr,
+        _dir: dir,
+        pg,
+    }
+}
+
+async fn call(
+    s: &Server,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, String, Value) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut req = client.request(method, format!("{}{path}", s.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let ctype = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        ctype,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn onboarding_and_isolation(s: &Server) {
+    use reqwest::Method;
+    let pw = "a long enough passphrase";
+    let mut tokens = Vec::new();
+    let mut shops = Vec::new();
+    for who in ["one", "two"] {
+        let (st, _, _) = call(
+            s,
+            Method::POST,
+            "/v1/accounts",
+            None,
+            Some(json!({"email": format!("{who}@example.com"), "password": pw})),
+        )
+        .await;
+        assert_eq!(st, 201);
+        let (st, _, v) = call(
+            s,
+            Method::POST,
+            "/v1/sessions",
+            None,
+            Some(json!({"email": format!("{who}@example.com"), "password": pw})),
+        )
+        .await;
+        assert_eq!(st, 201);
+        let token = v["token"].as_str().unwrap().to_string();
+        let (st, _, v) = call(
+            s,
+            Method::POST,
+            "/v1/shops",
+            Some(&token),
+            Some(json!({"name": "فروشگاه", "slug": format!("shop-{who}"), "default_locale": "fa"})),
+        )
+        .await;
+        assert_eq!(st, 201, "{v}");
+        assert_eq!(v["role"], "owner");
+        shops.push(v["id"].as_str().unwrap().to_string());
+        tokens.push(token);
+    }
+    let (st, _, v) = call(
+        s,
+        Method::GET,
+        &format!("/v1/shops/{}", shops[0]),
+        Some(&tokens[0]),
+        None,
+    )
+    .await;
+    assert_eq!((st, v["name"].as_str()), (200, Some("فروشگاه")));
+    let (st, ctype, v) = call(
+        s,
+        Method::GET,
+        &format!("/v1/shops/{}", shops[0]),
+        Some(&tokens[1]),
+        None,
+    )
+    .await;
+    assert_eq!(st, 404);
+    assert_eq!(ctype, "application/problem+json");
+    assert!(v["type"].as_str().unwrap().ends_with("/not-found"));
+    let (st, ctype, _) = call(
+        s,
+        Method::POST,
+        "/v1/shops",
+        Some(&tokens[0]),
+        Some(json!({"name": 1})),
+    )
+    .await;
+    assert_eq!((st, ctype.as_str()), (422, "application/problem+json"));
+    let (st, _, _) = call(s, Method::GET, "/readyz", None, None).await;
+    assert_eq!(st, 200);
+}
+
+#[tokio::test]
+async fn the_embedded_default_serves_the_api_and_warns_it_is_not_for_production() {
+    let s = start(&[], None);
+    onboarding_and_isolation(&s).await;
+    let data = s._dir.path().join("harim-data");
+    assert!(data.join("harim.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+    let log = s.stderr.lock().unwrap().clone();
+    assert!(log.contains("NOT FOR PRODUCTION"), "{log}");
+    assert_eq!(log.matches("NOT FOR PRODUCTION").count(), 1);
+}
+
+#[tokio::test]
+async fn postgres_needs_migrate_first_then_serves_the_same_api() {
+    let Some((url, admin, name)) = pg_database() else {
+        eprintln!("HARIM_TEST_DATABASE_URL unset: PostgreSQL end-to-end skipped");
+        return;
+    };
+    let refused = harim()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("HARIM_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("harim migrate"));
+    let out = harim()
+        .arg("migrate")
+        .env("HARIM_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = start(&[("HARIM_DATABASE_URL", &url)], Some((admin, name)));
+    onboarding_and_isolation(&s).await;
+    let log = s.stderr.lock().unwrap().clone();
+    assert!(!log.contains("NOT FOR PRODUCTION"));
+    assert!(
+        !log.contains("postgres://"),
+        "the database URL leaked into logs"
+    );
+}
