@@ -156,7 +156,7 @@ async fn call(
     )
 }
 
-async fn onboarding_and_isolation(s: &Server) {
+async fn onboarding_and_isolation(s: &Server) -> (String, String) {
     use reqwest::Method;
     let pw = "a long enough passphrase";
     let mut tokens = Vec::new();
@@ -225,6 +225,7 @@ async fn onboarding_and_isolation(s: &Server) {
     assert_eq!((st, ctype.as_str()), (422, "application/problem+json"));
     let (st, _, _) = call(s, Method::GET, "/readyz", None, None).await;
     assert_eq!(st, 200);
+    (tokens[0].clone(), shops[0].clone())
 }
 
 #[tokio::test]
@@ -269,10 +270,87 @@ async fn postgres_needs_migrate_first_then_serves_the_same_api() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s = start(&[("HARIM_DATABASE_URL", &url)], Some((admin, name)));
-    onboarding_and_isolation(&s).await;
+    let no_keys = harim()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("HARIM_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!no_keys.status.success());
+    assert!(String::from_utf8_lossy(&no_keys.stderr).contains("HARIM_KEYRING"));
+    // A production-shaped key provider: root keys from the environment.
+    let key = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let s = start(
+        &[
+            ("HARIM_DATABASE_URL", &url),
+            ("HARIM_KEYRING", "env"),
+            ("HARIM_ROOT_KEYS", key),
+            ("HARIM_ROOT_KEY_ACTIVE", "1"),
+        ],
+        Some((admin, name)),
+    );
+    let (token, shop) = onboarding_and_isolation(&s).await;
     let log = s.stderr.lock().unwrap().clone();
     assert!(!log.contains("NOT FOR PRODUCTION"));
+
+    // An identity write and a reveal leave two audit entries; `harim audit verify` checks the
+    // chain, then finds an entry edited behind its back.
+    use reqwest::Method;
+    let identity = json!({"full_name": "Audit Person", "national_id": "0499370899",
+        "iban": "IR062960000000100324200001", "birth_date": "1980-01-01", "phone": "09121234567",
+        "email": "audit@example.ir", "address": "Somewhere 1", "postal_code": "1417614418", "country": "IR"});
+    let (st, _, v) = call(
+        &s,
+        Method::PUT,
+        &format!("/v1/shops/{shop}/identity"),
+        Some(&token),
+        Some(identity),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, _, _) = call(
+        &s,
+        Method::POST,
+        &format!("/v1/shops/{shop}/identity/reveal"),
+        Some(&token),
+        Some(json!({"fields": ["iban"], "purpose": "payout"})),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let verify = || {
+        harim()
+            .args(["audit", "verify"])
+            .env("HARIM_DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let ok = verify();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("all intact"));
+    let admin = &s.pg.as_ref().unwrap().0;
+    let tamper = Command::new("psql")
+        .args([
+            url.as_str(),
+            "-qc",
+            "UPDATE audit_log SET purpose = 'support' WHERE seq = 2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        tamper.status.success(),
+        "{admin}: {}",
+        String::from_utf8_lossy(&tamper.stderr)
+    );
+    let bad = verify();
+    assert!(!bad.status.success());
+    let out = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        out.contains(&format!("BROKEN tenant {shop} at entry 2")),
+        "{out}"
+    );
     assert!(
         !log.contains("postgres://"),
         "the database URL leaked into logs"

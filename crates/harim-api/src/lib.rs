@@ -7,10 +7,12 @@
 //! Invariants: handlers reach tenant data only through a [`tenant::TenantCtx`]; no handler
 //! returns a database error's text; domain crates never see an HTTP type.
 
+pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod entity;
 pub mod error;
+pub mod keys;
 mod middleware;
 mod openapi;
 pub mod routes;
@@ -96,11 +98,18 @@ pub struct AppState {
     pub passwords: auth::Passwords,
     pub login_limiter: Arc<LoginLimiter>,
     pub config: Arc<ApiConfig>,
+    /// Keys and field encryption; the only holder of key material.
+    pub vault: Arc<harim_vault::Vault>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: ApiConfig) -> Result<Self, ApiError> {
+    pub fn new(
+        db: DatabaseConnection,
+        config: ApiConfig,
+        vault: Arc<harim_vault::Vault>,
+    ) -> Result<Self, ApiError> {
         Ok(Self {
+            vault,
             db,
             passwords: auth::Passwords::new(config.hash_concurrency)?,
             login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),

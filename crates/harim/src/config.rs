@@ -76,7 +76,6 @@ pub struct Config {
     pub embedded: bool,
     #[allow(dead_code)] // read once the document store lands
     pub object_store_url: Option<String>,
-    #[allow(dead_code)] // read once the vault is wired in
     pub keyring: Option<PathBuf>,
     pub log_format: LogFormat,
     pub auto_migrate: bool,

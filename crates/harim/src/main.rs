@@ -6,7 +6,7 @@
 
 mod config;
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -44,10 +44,24 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Platform administration.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every tenant's hash chain; names the first broken link and exits 1 if any.
+    Verify {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
@@ -84,6 +98,9 @@ async fn main() -> anyhow::Result<()> {
             data_dir: data_dir.clone(),
         },
         Command::Migrate { data_dir }
+        | Command::Audit {
+            command: AuditCommand::Verify { data_dir },
+        }
         | Command::Admin {
             command: AdminCommand::CreateToken { data_dir, .. },
         } => Overrides {
@@ -96,6 +113,9 @@ async fn main() -> anyhow::Result<()> {
 
     match cli.command {
         Command::Serve { .. } => serve(config).await,
+        Command::Audit {
+            command: AuditCommand::Verify { .. },
+        } => audit_verify(config).await,
         Command::Migrate { .. } => {
             let db = open_db(&config).await?;
             harim_api::db::migrate(&db)
@@ -120,6 +140,33 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn audit_verify(config: Config) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    ensure_schema(&config, &db).await?;
+    let report = harim_api::audit::verify(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the audit log: {e}"))?;
+    for b in &report.broken {
+        println!(
+            "BROKEN tenant {} at entry {}: {}",
+            b.tenant_id, b.seq, b.reason
+        );
+    }
+    let verdict = if report.broken.is_empty() {
+        "all intact".to_string()
+    } else {
+        format!("{} broken", report.broken.len())
+    };
+    println!(
+        "checked {} entries in {} chains: {verdict}",
+        report.entries, report.tenants
+    );
+    if !report.broken.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
@@ -159,16 +206,50 @@ fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The root key provider: a keyring file, the environment (`HARIM_KEYRING=env`), or on the
+/// embedded default a development keyring generated in the data directory.
+fn key_provider(config: &Config) -> anyhow::Result<Arc<dyn harim_vault::KeyProvider>> {
+    match &config.keyring {
+        Some(p) if p.as_os_str() == "env" => Ok(Arc::new(
+            harim_vault::EnvKeyring::from_env().context("reading HARIM_ROOT_KEYS")?,
+        )),
+        Some(path) => Ok(Arc::new(
+            harim_vault::FileKeyring::open(path)
+                .with_context(|| format!("opening keyring {}", path.display()))?,
+        )),
+        None if config.embedded => {
+            let path = config.data_dir.join("keyring.json");
+            let (ring, created) = harim_vault::FileKeyring::open_or_create_dev(&path)
+                .with_context(|| format!("opening development keyring {}", path.display()))?;
+            if created {
+                tracing::info!(path = %path.display(), "generated a development keyring");
+            }
+            Ok(Arc::new(ring))
+        }
+        None => anyhow::bail!(
+            "keyring: a database is configured but no key provider; set HARIM_KEYRING to a keyring file or to `env`"
+        ),
+    }
+}
+
+fn vault(config: &Config) -> anyhow::Result<Arc<harim_vault::Vault>> {
+    Ok(Arc::new(harim_vault::Vault::new(
+        key_provider(config)?,
+        Default::default(),
+    )))
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
+    let vault = vault(&config)?;
     if config.embedded {
         tracing::warn!(
             data_dir = %config.data_dir.display(),
             "EMBEDDED DEFAULT: SQLite, local object directory and a generated development keyring. NOT FOR PRODUCTION."
         );
     }
-    let state = harim_api::AppState::new(db, config.api.clone())
+    let state = harim_api::AppState::new(db, config.api.clone(), vault)
         .map_err(|e| anyhow::anyhow!("building the application: {e}"))?;
     let app = harim_api::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -121,6 +121,7 @@ async fn create_shop(
         created_at: now,
     };
     let row = model.clone();
+    let vault = state.vault.clone();
     let result = state
         .db
         .transaction::<_, (), ApiError>(|txn| {
@@ -134,6 +135,7 @@ async fn create_shop(
                 }
                 .insert(txn)
                 .await?;
+                crate::keys::create(txn, &vault, id).await?;
                 Ok(())
             })
         })

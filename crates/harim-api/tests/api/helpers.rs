@@ -74,6 +74,21 @@ pub fn test_config() -> ApiConfig {
     }
 }
 
+/// A vault over an in-memory (environment-format) keyring with a random root key.
+pub fn test_vault() -> std::sync::Arc<harim_vault::Vault> {
+    use base64::Engine;
+    let key: [u8; 32] = rand::random();
+    let keys = format!(
+        "1:{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    );
+    let provider = harim_vault::EnvKeyring::from_values(&keys, Some("1")).unwrap();
+    std::sync::Arc::new(harim_vault::Vault::new(
+        std::sync::Arc::new(provider),
+        Default::default(),
+    ))
+}
+
 impl TestApp {
     pub async fn sqlite() -> Self {
         Self::sqlite_with(test_config()).await
@@ -114,7 +129,7 @@ impl TestApp {
         pg: Option<(String, String)>,
     ) -> Self {
         harim_api::db::migrate(&db).await.unwrap();
-        let state = AppState::new(db.clone(), config).unwrap();
+        let state = AppState::new(db.clone(), config, test_vault()).unwrap();
         Self {
             router: harim_api::app(state),
             db,

@@ -1,0 +1,322 @@
+//! The merchant identity vault over HTTP: validation, masking, reveal rights, audit.
+
+use axum::http::StatusCode;
+use harim_api::auth::PlatformRole;
+use sea_orm::{ConnectionTrait, EntityTrait};
+use serde_json::{Value, json};
+
+use crate::{db_test, helpers::TestApp};
+
+pub fn iranian_identity() -> Value {
+    json!({
+        "full_name": "Shirin Ghasemabadi-Test",
+        "national_id": "0499370899",
+        "iban": "IR06 2960 0000 0010 0324 2000 01",
+        "birth_date": {"calendar": "persian", "date": "1370-01-15"},
+        "phone": "09121234567",
+        "email": "shirin.vault-test@example.ir",
+        "address": "Tehran, Vali-Asr Street, No. 4711",
+        "postal_code": "1417614418",
+        "country": "IR"
+    })
+}
+
+async fn put_identity(app: &TestApp, token: &str, shop: &str, body: Value) -> crate::helpers::Resp {
+    app.call(
+        axum::http::Method::PUT,
+        &format!("/v1/shops/{shop}/identity"),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+db_test!(
+    an_identity_is_stored_encrypted_and_read_back_masked,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("vault").await;
+        let r = put_identity(&app, &owner, &shop, iranian_identity()).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let body = r.json.to_string();
+        for secret in [
+            "0499370899",
+            "IR062960000000100324200001",
+            "9121234567",
+            "Ghasemabadi",
+            "Vali-Asr",
+            "1417614418",
+        ] {
+            assert!(!body.contains(secret), "{secret} leaked in {body}");
+        }
+        assert!(r.json["national_id"].as_str().unwrap().ends_with("0899"));
+        assert_eq!(r.json["country"], "IR");
+        let g = app.get(&format!("/v1/shops/{shop}/identity"), &owner).await;
+        assert_eq!(g.status, StatusCode::OK);
+        assert_eq!(g.json["iban"], r.json["iban"]);
+        assert_eq!(g.json["phone"], r.json["phone"]);
+
+        // The row holds ciphertext only.
+        let row = harim_api::entity::merchant_identity::Entity::find_by_id(
+            uuid::Uuid::parse_str(&shop).unwrap(),
+        )
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+        for (ct, plain) in [
+            (&row.national_id, "0499370899"),
+            (&row.iban, "IR062960000000100324200001"),
+            (&row.phone, "+989121234567"),
+        ] {
+            assert!(!ct.windows(plain.len()).any(|w| w == plain.as_bytes()));
+        }
+    }
+);
+
+db_test!(
+    every_invalid_identity_field_is_named_without_its_value,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("badid").await;
+        let r = put_identity(
+            &app,
+            &owner,
+            &shop,
+            json!({
+                "full_name": "", "national_id": "0499370898", "iban": "IR062960000000100324200002",
+                "birth_date": "2015-01-01", "phone": "12", "email": "nope", "address": "x",
+                "postal_code": "12", "country": "IR"
+            }),
+        )
+        .await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        let fields: Vec<&str> = r.json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        for f in [
+            "full_name",
+            "national_id",
+            "iban",
+            "birth_date",
+            "phone",
+            "email",
+            "postal_code",
+        ] {
+            assert!(fields.contains(&f), "{f} not named in {fields:?}");
+        }
+        assert!(!r.json.to_string().contains("0499370898"));
+        let r = put_identity(&app, &owner, &shop, json!({"country": "IR"})).await;
+        assert_eq!(
+            r.json["errors"].as_array().unwrap().len(),
+            8,
+            "{:?}",
+            r.json
+        );
+        let r = put_identity(&app, &owner, &shop, json!({"national_id": 5})).await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        app.get(&format!("/v1/shops/{shop}/identity"), &owner)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, "not-found");
+    }
+);
+
+db_test!(
+    only_owner_and_reviewers_reveal_and_each_reveal_is_audited_first,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("reveal").await;
+        assert_eq!(
+            put_identity(&app, &owner, &shop, iranian_identity())
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let (_, staff) = app.account("reveal-staff@example.com").await;
+        app.post(
+            &format!("/v1/shops/{shop}/members"),
+            Some(&owner),
+            json!({"email": "reveal-staff@example.com", "role": "staff"}),
+        )
+        .await;
+        let (_, staff_key) = app.api_key(&owner, &shop, "staff").await;
+        let reviewer = app.platform_token(PlatformRole::Reviewer).await;
+        let admin = app.platform_token(PlatformRole::Admin).await;
+        let path = format!("/v1/shops/{shop}/identity/reveal");
+        let ask = json!({"fields": ["national_id", "iban", "phone"], "purpose": "payout"});
+
+        for denied in [&staff, &staff_key, &admin] {
+            let m = app.get(&format!("/v1/shops/{shop}/identity"), denied).await;
+            assert_eq!(m.status, StatusCode::OK);
+            assert!(!m.json.to_string().contains("0499370899"));
+            app.post(&path, Some(denied), ask.clone())
+                .await
+                .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        }
+        let r = app.post(&path, Some(&owner), ask.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        assert_eq!(r.json["fields"]["national_id"], "0499370899");
+        assert_eq!(r.json["fields"]["iban"], "IR062960000000100324200001");
+        assert_eq!(r.json["fields"]["phone"], "+989121234567");
+        let r = app
+            .post(
+                &path,
+                Some(&reviewer),
+                json!({"fields": ["birth_date"], "purpose": "kyc_review"}),
+            )
+            .await;
+        assert_eq!(r.json["fields"]["birth_date"], "1991-04-04");
+
+        app.post(
+            &path,
+            Some(&owner),
+            json!({"fields": [], "purpose": "payout"}),
+        )
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        app.post(
+            &path,
+            Some(&owner),
+            json!({"fields": ["password"], "purpose": "payout"}),
+        )
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        app.post(&path, Some(&owner), json!({"fields": ["iban"]}))
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        app.post(
+            &path,
+            Some(&owner),
+            json!({"fields": ["iban"], "purpose": "curiosity"}),
+        )
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+
+        let log = app.get(&format!("/v1/shops/{shop}/audit"), &owner).await;
+        assert_eq!(log.status, StatusCode::OK);
+        let entries = log.json.as_array().unwrap();
+        let reveals: Vec<&Value> = entries
+            .iter()
+            .filter(|e| e["action"] == "identity.reveal")
+            .collect();
+        assert_eq!(reveals.len(), 2);
+        assert_eq!(reveals[0]["purpose"], "kyc_review");
+        assert!(
+            reveals[0]["actor"]
+                .as_str()
+                .unwrap()
+                .starts_with("platform_reviewer:")
+        );
+        assert_eq!(
+            reveals[1]["fields"],
+            json!(["national_id", "iban", "phone"])
+        );
+        assert!(reveals[1]["request_id"].is_string());
+        assert!(!log.json.to_string().contains("0499370899"));
+        app.get(&format!("/v1/shops/{shop}/audit"), &staff)
+            .await
+            .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    }
+);
+
+db_test!(
+    a_reveal_fails_closed_when_the_audit_log_cannot_be_written,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("closed").await;
+        assert_eq!(
+            put_identity(&app, &owner, &shop, iranian_identity())
+                .await
+                .status,
+            StatusCode::OK
+        );
+        app.db
+            .execute_unprepared("DROP TABLE audit_log")
+            .await
+            .unwrap();
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/identity/reveal"),
+                Some(&owner),
+                json!({"fields": ["iban"], "purpose": "payout"}),
+            )
+            .await;
+        r.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+        assert!(!r.json.to_string().contains("IR06"));
+    }
+);
+
+db_test!(
+    the_audit_chain_verifies_and_a_tampered_entry_is_named,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("chain").await;
+        put_identity(&app, &owner, &shop, iranian_identity()).await;
+        for _ in 0..3 {
+            app.post(
+                &format!("/v1/shops/{shop}/identity/reveal"),
+                Some(&owner),
+                json!({"fields": ["iban"], "purpose": "payout"}),
+            )
+            .await;
+        }
+        let ok = harim_api::audit::verify(&app.db).await.unwrap();
+        assert!(ok.broken.is_empty(), "{:?}", ok.broken);
+        assert_eq!(ok.entries, 4);
+        app.db
+            .execute_unprepared("UPDATE audit_log SET purpose = 'support' WHERE seq = 3")
+            .await
+            .unwrap();
+        let bad = harim_api::audit::verify(&app.db).await.unwrap();
+        assert_eq!(bad.broken.len(), 1);
+        assert_eq!(bad.broken[0].seq, 3);
+        assert_eq!(bad.broken[0].tenant_id.to_string(), shop);
+    }
+);
+
+db_test!(
+    reviewers_find_shops_sharing_a_national_id_through_the_blind_index,
+    |app: TestApp| async move {
+        let (o1, s1) = app.merchant("twin-one").await;
+        let (o2, s2) = app.merchant("twin-two").await;
+        let (o3, s3) = app.merchant("other").await;
+        put_identity(&app, &o1, &s1, iranian_identity()).await;
+        put_identity(&app, &o2, &s2, iranian_identity()).await;
+        let mut other = iranian_identity();
+        other["national_id"] = json!("0013542419");
+        other["iban"] = json!("DE89370400440532013000");
+        let r = put_identity(&app, &o3, &s3, other).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let reviewer = app.platform_token(PlatformRole::Reviewer).await;
+        let r = app
+            .get(
+                "/v1/admin/identities?national_id=۰۴۹۹۳۷۰۸۹۹&country=IR",
+                &reviewer,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let mut found: Vec<String> = r
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["shop_id"].as_str().unwrap().to_string())
+            .collect();
+        found.sort();
+        let mut want = vec![s1.clone(), s2.clone()];
+        want.sort();
+        assert_eq!(found, want);
+        let r = app
+            .get(
+                "/v1/admin/identities?iban=DE89%203704%200044%200532%200130%2000",
+                &reviewer,
+            )
+            .await;
+        assert_eq!(r.json.as_array().unwrap().len(), 1);
+        assert_eq!(r.json[0]["shop_id"], s3.as_str());
+        app.get("/v1/admin/identities?national_id=123", &reviewer)
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        app.get("/v1/admin/identities?iban=DE89370400440532013000", &o1)
+            .await
+            .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    }
+);
