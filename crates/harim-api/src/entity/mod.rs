@@ -2,7 +2,11 @@
 
 pub mod account;
 pub mod api_key;
+pub mod audit_entry;
+pub mod audit_head;
 pub mod membership;
+pub mod merchant_identity;
 pub mod platform_token;
 pub mod session;
 pub mod shop;
+pub mod tenant_key;

@@ -7,6 +7,7 @@ use crate::{AppState, error::ApiError};
 
 pub mod accounts;
 pub mod admin;
+pub mod identity;
 pub mod ops;
 pub mod shops;
 
@@ -27,5 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
         .merge(accounts::router())
         .merge(shops::router())
+        .merge(identity::router())
         .merge(ops::router())
 }
