@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261121_000002_vault;
+mod m20261121_000003_policies;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_vault::Migration),
+            Box::new(m20261121_000003_policies::Migration),
         ]
     }
 }

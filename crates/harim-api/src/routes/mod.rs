@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admin;
 pub mod identity;
 pub mod ops;
+pub mod policies;
 pub mod shops;
 
 /// `axum::Json` whose rejections are problem documents.
@@ -29,5 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(shops::router())
         .merge(identity::router())
+        .merge(policies::router())
         .merge(ops::router())
 }

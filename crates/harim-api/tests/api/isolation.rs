@@ -15,6 +15,7 @@ fn sample_body(method: &Method, template: &str) -> Option<Value> {
             json!({"email": "victim-staff@example.com", "role": "staff"})
         }
         ("POST", "/v1/shops/{shop_id}/api-keys") => json!({"name": "stolen", "role": "owner"}),
+        ("PUT", "/v1/shops/{shop_id}/privacy-settings") => crate::policies::valid_settings(),
         ("PUT", "/v1/shops/{shop_id}/identity") => crate::identity::iranian_identity(),
         ("POST", "/v1/shops/{shop_id}/identity/reveal") => {
             json!({"fields": ["national_id", "iban"], "purpose": "support"})

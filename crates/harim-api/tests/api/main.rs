@@ -5,6 +5,7 @@
 mod helpers;
 mod identity;
 mod isolation;
+mod policies;
 
 use axum::{
     body::Body,

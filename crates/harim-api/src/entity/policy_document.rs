@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+/// One rendered document of a published version (frozen at publish time).
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "policy_documents")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub version: i32,
+    /// `en`, `fa`, `ar`, `sq`.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub locale: String,
+    /// `html`, `md` or `json`.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub format: String,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
