@@ -571,14 +571,29 @@ impl Format {
     }
 }
 
-/// Frozen documents by (tenant, version, locale, format). Entries never go stale (a published
-/// document never changes); the map is bounded by clearing it when full.
+/// Read-path caches of one application instance.
+///
+/// - Frozen documents by (tenant, version, locale, format). They never go stale: a published
+///   document never changes.
+/// - Which version a (slug, requested version) resolves to, kept [`RESOLVE_TTL`]. Publishing
+///   drops the shop's entries at once; the TTL bounds how late a future version takes over when
+///   its date arrives and how long a deleted shop's page outlives it (the public
+///   `Cache-Control` already allows clients five minutes).
+///
+/// Both maps are bounded by clearing them when full.
 #[derive(Debug, Default)]
 pub struct DocCache {
     docs: RwLock<HashMap<(Uuid, i32, Locale, Format), Bytes>>,
+    resolved: RwLock<HashMap<ResolveKey, (Resolved, std::time::Instant)>>,
 }
 
+/// (slug, requested version; `None` = the version in force).
+type ResolveKey = (String, Option<i32>);
+
 const DOC_CACHE_ENTRIES: usize = 2048;
+const RESOLVE_CACHE_ENTRIES: usize = 4096;
+/// How long a slug's resolution to a version is reused.
+pub const RESOLVE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl DocCache {
     fn get(&self, key: &(Uuid, i32, Locale, Format)) -> Option<Bytes> {
@@ -593,8 +608,21 @@ impl DocCache {
         }
     }
     fn forget_tenant(&self, tenant: Uuid) {
-        if let Ok(mut m) = self.docs.write() {
-            m.retain(|k, _| k.0 != tenant);
+        if let Ok(mut m) = self.resolved.write() {
+            m.retain(|_, (r, _)| r.0 != tenant);
+        }
+    }
+    fn resolved(&self, slug: &str, version: Option<i32>) -> Option<Resolved> {
+        let m = self.resolved.read().ok()?;
+        let (r, at) = m.get(&(slug.to_string(), version))?;
+        (at.elapsed() < RESOLVE_TTL).then(|| r.clone())
+    }
+    fn put_resolved(&self, slug: &str, version: Option<i32>, r: Resolved) {
+        if let Ok(mut m) = self.resolved.write() {
+            if m.len() >= RESOLVE_CACHE_ENTRIES {
+                m.clear();
+            }
+            m.insert((slug.to_string(), version), (r, std::time::Instant::now()));
         }
     }
 }
@@ -656,8 +684,15 @@ async fn serve(
     lang: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (tenant, version, hash, locales, settings_default, shop_default) =
-        resolve(&state.db, slug, version).await?;
+    let resolved = match cache.resolved(slug, version) {
+        Some(r) => r,
+        None => {
+            let r = resolve(&state.db, slug, version).await?;
+            cache.put_resolved(slug, version, r.clone());
+            r
+        }
+    };
+    let (tenant, version, hash, locales, settings_default, shop_default) = resolved;
     let available: Vec<Locale> = split_locales(&locales).collect();
     let default = Locale::from_tag(&shop_default)
         .filter(|l| available.contains(l))
