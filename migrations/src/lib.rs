@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_foundation;
 mod m20261121_000002_vault;
 mod m20261121_000003_policies;
+mod m20261121_000004_rotation;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261121_000002_vault::Migration),
             Box::new(m20261121_000003_policies::Migration),
+            Box::new(m20261121_000004_rotation::Migration),
         ]
     }
 }

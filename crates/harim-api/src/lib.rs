@@ -15,6 +15,7 @@ pub mod error;
 pub mod keys;
 mod middleware;
 mod openapi;
+pub mod rotation;
 pub mod routes;
 pub mod tenant;
 pub mod validate;

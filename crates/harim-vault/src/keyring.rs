@@ -466,6 +466,23 @@ impl KeyProvider for FileKeyring {
     fn kind(&self) -> &'static str {
         "file"
     }
+    /// Re-reads the file first, so a process holding a stale copy never drops a version
+    /// another process added, then [`FileKeyring::add_version`].
+    fn add_version(&self) -> Result<u32> {
+        self.reload()?;
+        FileKeyring::add_version(self)
+    }
+    fn retire_version(&self, kek_version: u32) -> Result<()> {
+        self.reload()?;
+        self.retire(kek_version)
+    }
+    fn destroy_version(&self, kek_version: u32) -> Result<()> {
+        self.reload()?;
+        self.destroy(kek_version)
+    }
+    fn reload(&self) -> Result<bool> {
+        FileKeyring::reload(self).map(|()| true)
+    }
     fn active_version(&self) -> u32 {
         self.read().active
     }

@@ -47,6 +47,7 @@ mod error;
 mod keyring;
 pub mod pii;
 mod provider;
+mod reload;
 mod vault;
 
 pub use error::{Result, VaultError};
@@ -55,6 +56,7 @@ pub use keyring::{
     WRAP_KEY_INFO,
 };
 pub use provider::{BlindIndexKind, KeyProvider, KeyState, KeyVersionInfo};
+pub use reload::ReloadingProvider;
 pub use vault::{
     CacheConfig, FIELD_FORMAT_V1, FIELD_HEADER_LEN, FIELD_OVERHEAD, FieldContext, KeyUsage,
     MAX_ENCRYPTIONS_PER_TENANT_KEY, ROTATION_DUE_AT, Vault, WRAPPED_KEY_LEN, WrappedTenantKey,

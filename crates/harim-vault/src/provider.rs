@@ -106,4 +106,30 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
         mac.update(data);
         Ok(mac.finalize().into_bytes().into())
     }
+
+    /// Root-key rotation: adds a new random root key as the next version and makes it the
+    /// active one; returns it. Read-only providers (the default) answer
+    /// [`crate::VaultError::ReadOnlyProvider`].
+    fn add_version(&self) -> Result<u32> {
+        Err(crate::error::VaultError::ReadOnlyProvider)
+    }
+
+    /// Marks a version decrypt-only (never the active one). Read-only providers answer
+    /// [`crate::VaultError::ReadOnlyProvider`].
+    fn retire_version(&self, _kek_version: u32) -> Result<()> {
+        Err(crate::error::VaultError::ReadOnlyProvider)
+    }
+
+    /// Removes a version for good (never the active one): every key it wrapped becomes
+    /// unreadable. The caller must first prove no wrapped key references it. Read-only
+    /// providers answer [`crate::VaultError::ReadOnlyProvider`].
+    fn destroy_version(&self, _kek_version: u32) -> Result<()> {
+        Err(crate::error::VaultError::ReadOnlyProvider)
+    }
+
+    /// Re-reads the provider's backing store (another process rotated it). Returns whether
+    /// there was anything to re-read; the default (a provider fixed at start-up) is `Ok(false)`.
+    fn reload(&self) -> Result<bool> {
+        Ok(false)
+    }
 }

@@ -54,6 +54,35 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Root keys: status, online rotation, retirement.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Root key versions, the tenant keys each wraps, and the current or last rotation.
+    Status,
+    /// Add a new root key version (active at once) and re-wrap every tenant key under it.
+    /// Resumes an unfinished rotation instead of starting another.
+    Rotate {
+        /// Run the re-wrap here, with a progress bar, until it is done (otherwise a running
+        /// `harim serve` picks the job up).
+        #[arg(long)]
+        wait: bool,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = harim_api::rotation::DEFAULT_BATCH)]
+        batch: u64,
+    },
+    /// Destroy an old root key version for good (refused while active or referenced).
+    Retire {
+        #[arg(long)]
+        version: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -103,7 +132,8 @@ async fn main() -> anyhow::Result<()> {
         }
         | Command::Admin {
             command: AdminCommand::CreateToken { data_dir, .. },
-        } => Overrides {
+        }
+        | Command::Keys { data_dir, .. } => Overrides {
             listen: None,
             data_dir: data_dir.clone(),
         },
@@ -124,6 +154,7 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Keys { command, .. } => keys(config, command).await,
         Command::Admin {
             command: AdminCommand::CreateToken { role, name, .. },
         } => {
@@ -137,6 +168,98 @@ async fn main() -> anyhow::Result<()> {
                 role.as_str()
             );
             println!("{}", token.expose_secret());
+            Ok(())
+        }
+    }
+}
+
+async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
+    use harim_api::rotation;
+    let db = open_db(&config).await?;
+    ensure_schema(&config, &db).await?;
+    let vault = vault(&config)?;
+    let actor = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    match command {
+        KeysCommand::Status => {
+            let s = rotation::status(&db, &vault)
+                .await
+                .map_err(|e| anyhow::anyhow!("reading key status: {e}"))?;
+            println!(
+                "provider {}, active root key version {}",
+                s.provider, s.active_version
+            );
+            println!(
+                "{:>8}  {:<13} {:>12} {:>14}",
+                "version", "state", "tenant_keys", "blind_indexes"
+            );
+            for v in &s.versions {
+                println!(
+                    "{:>8}  {:<13} {:>12} {:>14}",
+                    v.version, v.state, v.tenant_keys, v.blind_indexes
+                );
+            }
+            match &s.rotation {
+                Some(j) => println!(
+                    "rotation {} to version {}: {} ({}/{})",
+                    j.id, j.target_kek_version, j.state, j.done, j.total
+                ),
+                None => println!("no rotation yet"),
+            }
+            Ok(())
+        }
+        KeysCommand::Rotate { wait, batch } => {
+            let (job, created) = rotation::start(&db, &vault, &actor, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if created {
+                println!(
+                    "rotation {} started: new root key version {} is active",
+                    job.id, job.target_kek_version
+                );
+            } else {
+                println!(
+                    "resuming rotation {} to version {} ({}/{} done)",
+                    job.id, job.target_kek_version, job.done, job.total
+                );
+            }
+            if !wait {
+                println!(
+                    "a running `harim serve` re-wraps the tenant keys; follow with `harim keys status`"
+                );
+                return Ok(());
+            }
+            let bar =
+                indicatif::ProgressBar::new(u64::try_from(job.total.max(job.done)).unwrap_or(0));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} rows  {per_sec}  ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_position(u64::try_from(job.done).unwrap_or(0));
+            bar.reset_eta();
+            let progress = |done: u64, total: u64| {
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let done = rotation::run(&db, &vault, job.id, batch, Some(&progress))
+                .await
+                .map_err(|e| anyhow::anyhow!("rotation {}: {e}", job.id))?;
+            bar.finish();
+            println!(
+                "rotation {} done: {} rows re-wrapped under version {}",
+                done.id, done.done, done.target_kek_version
+            );
+            Ok(())
+        }
+        KeysCommand::Retire { version } => {
+            rotation::retire(&db, &vault, version, &actor)
+                .await
+                .map_err(|e| anyhow::anyhow!("refused: {e}"))?;
+            println!("root key version {version} destroyed");
             Ok(())
         }
     }
@@ -232,9 +355,11 @@ fn key_provider(config: &Config) -> anyhow::Result<Arc<dyn harim_vault::KeyProvi
     }
 }
 
+/// The vault over the configured provider. The provider re-reads its keyring when it meets a
+/// root version it does not know (another process rotated the shared file).
 fn vault(config: &Config) -> anyhow::Result<Arc<harim_vault::Vault>> {
     Ok(Arc::new(harim_vault::Vault::new(
-        key_provider(config)?,
+        Arc::new(harim_vault::ReloadingProvider::new(key_provider(config)?)),
         Default::default(),
     )))
 }
@@ -249,6 +374,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "EMBEDDED DEFAULT: SQLite, local object directory and a generated development keyring. NOT FOR PRODUCTION."
         );
     }
+    // Picks up rotation jobs started by the CLI (or left by a dead worker) and re-reads the
+    // keyring every few seconds.
+    tokio::spawn(harim_api::rotation::background_worker(
+        db.clone(),
+        vault.clone(),
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(30),
+    ));
     let state = harim_api::AppState::new(db, config.api.clone(), vault)
         .map_err(|e| anyhow::anyhow!("building the application: {e}"))?;
     let app = harim_api::app(state);

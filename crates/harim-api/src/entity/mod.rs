@@ -10,6 +10,7 @@ pub mod platform_token;
 pub mod policy_document;
 pub mod policy_version;
 pub mod privacy_settings;
+pub mod rotation_job;
 pub mod session;
 pub mod shop;
 pub mod tenant_key;

@@ -8,6 +8,7 @@ use crate::{AppState, error::ApiError};
 pub mod accounts;
 pub mod admin;
 pub mod identity;
+pub mod keys;
 pub mod ops;
 pub mod policies;
 pub mod shops;
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(shops::router())
         .merge(identity::router())
+        .merge(keys::router())
         .merge(policies::router())
         .merge(ops::router())
 }

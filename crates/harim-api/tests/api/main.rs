@@ -6,6 +6,7 @@ mod helpers;
 mod identity;
 mod isolation;
 mod policies;
+mod rotation;
 
 use axum::{
     body::Body,

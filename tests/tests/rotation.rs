@@ -1,0 +1,324 @@
+//! End-to-end root-key rotation with the real binary: `harim keys rotate --wait` is SIGKILLed
+//! part-way several times, then finishes; every tenant key ends up wrapped exactly once under
+//! the new version and every identity stays readable, also after retiring the old version and
+//! restarting.
+//!
+//! 2,000 shops by default; `HARIM_ROTATION_STRESS=1` uses 10,000 (slow: every shop is created
+//! over HTTP).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::Duration,
+};
+
+use serde_json::{Value, json};
+
+fn harim_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(format!("harim{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} is missing", bin.display());
+    bin
+}
+
+fn harim(dir: &Path) -> Command {
+    let mut c = Command::new(harim_bin());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .current_dir(dir);
+    c
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path) -> Server {
+    let mut child = harim(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("harim listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, base }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    s: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = client.request(method, format!("{s}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn identity() -> Value {
+    json!({
+        "full_name": "Shirin Rotation-Test",
+        "national_id": "0499370899",
+        "iban": "IR06 2960 0000 0010 0324 2000 01",
+        "birth_date": "1991-04-04",
+        "phone": "09121234567",
+        "email": "shirin.rotation@example.ir",
+        "address": "Tehran, Vali-Asr Street, No. 4711",
+        "postal_code": "1417614418",
+        "country": "IR"
+    })
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    harim(dir).args(args).output().unwrap()
+}
+
+/// `(version, state, tenant_keys)` rows and the rotation line of `harim keys status`.
+fn status(dir: &Path) -> (Vec<(u32, String, u64)>, String) {
+    let out = run(dir, &["keys", "status"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut rows = Vec::new();
+    let mut rotation = String::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if let [v, state, tk, _bi] = parts[..]
+            && let (Ok(v), Ok(tk)) = (v.parse(), tk.parse())
+        {
+            rows.push((v, state.to_string(), tk));
+        }
+        if line.starts_with("rotation ") {
+            rotation = line.to_string();
+        }
+    }
+    (rows, rotation)
+}
+
+/// `(done, total)` from the rotation line, e.g. `rotation <id> to version 2: running (40/2003)`.
+fn progress(rotation: &str) -> (u64, u64) {
+    let inner = rotation
+        .rsplit_once('(')
+        .and_then(|(_, r)| r.strip_suffix(')'))
+        .unwrap();
+    let (d, t) = inner.split_once('/').unwrap();
+    (d.parse().unwrap(), t.parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
+    let shops: usize = if std::env::var("HARIM_ROTATION_STRESS").is_ok_and(|v| v == "1") {
+        10_000
+    } else {
+        2_000
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+
+    // Populate: one merchant with many shops, three of them with an identity.
+    let server = start(dir.path());
+    let base = server.base.clone();
+    let (st, _) = call(
+        &client,
+        &base,
+        reqwest::Method::POST,
+        "/v1/accounts",
+        None,
+        Some(json!({"email": "rot@example.com", "password": "correct horse battery staple"})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let (_, s) = call(
+        &client,
+        &base,
+        reqwest::Method::POST,
+        "/v1/sessions",
+        None,
+        Some(json!({"email": "rot@example.com", "password": "correct horse battery staple"})),
+    )
+    .await;
+    let token = s["token"].as_str().unwrap().to_string();
+    let mut set = tokio::task::JoinSet::new();
+    let per = shops.div_ceil(8);
+    for w in 0..8 {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        set.spawn(async move {
+            let mut ids = Vec::new();
+            for i in (w * per)..((w + 1) * per).min(shops) {
+                let (st, b) = call(
+                    &client,
+                    &base,
+                    reqwest::Method::POST,
+                    "/v1/shops",
+                    Some(&token),
+                    Some(json!({"name": format!("Shop {i}"), "slug": format!("rot-{i}"), "default_locale": "fa"})),
+                )
+                .await;
+                assert_eq!(st, 201, "{b:?}");
+                ids.push(b["id"].as_str().unwrap().to_string());
+            }
+            ids
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(r) = set.join_next().await {
+        ids.extend(r.unwrap());
+    }
+    assert_eq!(ids.len(), shops);
+    let with_identity: Vec<String> = ids.iter().take(3).cloned().collect();
+    for shop in &with_identity {
+        let (st, b) = call(
+            &client,
+            &base,
+            reqwest::Method::PUT,
+            &format!("/v1/shops/{shop}/identity"),
+            Some(&token),
+            Some(identity()),
+        )
+        .await;
+        assert_eq!(st, 200, "{b:?}");
+    }
+    drop(server);
+
+    // Kill the worker part-way, several times.
+    let expected = (shops + with_identity.len()) as u64;
+    let mut last_done = 0;
+    let mut part_way = 0;
+    for delay_ms in [150u64, 250, 200, 300, 350] {
+        let mut child = harim(dir.path())
+            // One row per transaction: slow enough to be killed part-way every time.
+            .args(["keys", "rotate", "--wait", "--batch", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(
+            first.starts_with("rotation ") || first.starts_with("resuming rotation "),
+            "{first:?}"
+        );
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let (_, rotation) = status(dir.path());
+        let (done, total) = progress(&rotation);
+        assert!(done >= last_done, "{rotation}");
+        assert!(done <= total, "{rotation}");
+        assert!(rotation.contains("to version 2:"), "{rotation}");
+        last_done = done;
+        if rotation.contains(": done") {
+            break; // finished before the kill: another `rotate` would start a new rotation
+        }
+        part_way += 1;
+    }
+    assert!(part_way >= 2, "the worker was never killed part-way");
+
+    // Finish (resumes the unfinished job).
+    let (_, rotation) = status(dir.path());
+    if !rotation.contains(": done") {
+        let out = run(dir.path(), &["keys", "rotate", "--wait"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("resuming rotation"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let (rows, rotation) = status(dir.path());
+    assert!(rotation.contains(": done"), "{rotation}");
+    // Every row re-wrapped exactly once: `done` is bumped in each batch's transaction.
+    assert_eq!(progress(&rotation), (expected, expected), "{rotation}");
+    assert_eq!(rows[0], (1, "decrypt_only".into(), 0), "{rows:?}");
+    assert_eq!(rows[1], (2, "active".into(), shops as u64), "{rows:?}");
+
+    // Retirement: the active version is refused with a clear message; the old one goes.
+    let out = run(dir.path(), &["keys", "retire", "--version", "2"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is the active version"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(dir.path(), &["keys", "retire", "--version", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (rows, _) = status(dir.path());
+    assert_eq!(rows[0], (1, "retired".into(), 0), "{rows:?}");
+
+    // After a restart every identity reads, and new shops work.
+    let server = start(dir.path());
+    for shop in &with_identity {
+        let (st, b) = call(
+            &client,
+            &server.base,
+            reqwest::Method::GET,
+            &format!("/v1/shops/{shop}/identity"),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(st, 200, "{b:?}");
+        assert!(b["iban"].as_str().unwrap().ends_with("0001"), "{b:?}");
+    }
+    let (st, b) = call(
+        &client,
+        &server.base,
+        reqwest::Method::POST,
+        "/v1/shops",
+        Some(&token),
+        Some(json!({"name": "After", "slug": "rot-after", "default_locale": "fa"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{b:?}");
+}
