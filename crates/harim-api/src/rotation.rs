@@ -532,10 +532,11 @@ async fn batch_tenant_keys(
     if !pg {
         bump(&txn, id, 0).await?;
     }
+    // No ORDER BY: any `batch` rows under an old version will do, found through the
+    // `tenant_keys_kek_version` index. (Ordering by the primary key made every batch sort all
+    // remaining rows: 5x slower at 100,000 keys.)
     let mut q = tenant_key::Entity::find()
         .filter(tenant_key::Column::KekVersion.lt(target))
-        .order_by_asc(tenant_key::Column::TenantId)
-        .order_by_asc(tenant_key::Column::TkVersion)
         .limit(batch);
     if pg {
         q = q.lock_with_behavior(
@@ -651,7 +652,6 @@ async fn batch_blind_indexes(
     }
     let mut q = merchant_identity::Entity::find()
         .filter(merchant_identity::Column::BidxVersion.lt(target))
-        .order_by_asc(merchant_identity::Column::TenantId)
         .limit(batch);
     if pg {
         q = q.lock_with_behavior(
