@@ -78,23 +78,22 @@ pub async fn append(
     tenant_id: Uuid,
     event: Event<'_>,
 ) -> Result<(), ApiError> {
-    // Take the per-tenant lock first, creating the head on first use.
-    let bumped = audit_head::Entity::update_many()
-        .col_expr(
-            audit_head::Column::Seq,
-            Expr::col(audit_head::Column::Seq).add(1),
-        )
-        .filter(audit_head::Column::TenantId.eq(tenant_id))
-        .exec(db)
-        .await?;
-    if bumped.rows_affected == 0 {
-        audit_head::ActiveModel {
-            tenant_id: Set(tenant_id),
-            seq: Set(1),
-            hash: Set(GENESIS.to_vec()),
+    // Take the per-tenant lock first. Shops get their head when they are created; for any
+    // other chain (the platform's) it is created here, race-free, on first use.
+    let bump = || {
+        audit_head::Entity::update_many()
+            .col_expr(
+                audit_head::Column::Seq,
+                Expr::col(audit_head::Column::Seq).add(1),
+            )
+            .filter(audit_head::Column::TenantId.eq(tenant_id))
+            .exec(db)
+    };
+    if bump().await?.rows_affected == 0 {
+        create_head(db, tenant_id).await?;
+        if bump().await?.rows_affected == 0 {
+            return Err(ApiError::internal("audit", "head missing"));
         }
-        .insert(db)
-        .await?;
     }
     let head = audit_head::Entity::find_by_id(tenant_id)
         .one(db)
@@ -129,6 +128,25 @@ pub async fn append(
         hash: Set(hash),
     }
     .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Creates a tenant's chain head (seq 0) unless it exists.
+pub async fn create_head(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), ApiError> {
+    use sea_orm::sea_query::OnConflict;
+    audit_head::Entity::insert(audit_head::ActiveModel {
+        tenant_id: Set(tenant_id),
+        seq: Set(0),
+        hash: Set(GENESIS.to_vec()),
+    })
+    .on_conflict(
+        OnConflict::column(audit_head::Column::TenantId)
+            .do_nothing()
+            .to_owned(),
+    )
+    .do_nothing()
+    .exec(db)
     .await?;
     Ok(())
 }

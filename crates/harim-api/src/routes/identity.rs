@@ -180,16 +180,9 @@ async fn put_identity(
         .db
         .transaction::<_, (), ApiError>(|txn| {
             Box::pin(async move {
-                let exists = merchant_identity::Entity::find_by_id(t)
-                    .one(txn)
-                    .await?
-                    .is_some();
-                if exists {
-                    row.update(txn).await?;
-                } else {
-                    row.insert(txn).await?;
-                }
-                keys::count_encryptions(txn, &wk, n).await?;
+                // Write first: on SQLite a transaction that reads before its first write fails
+                // (BUSY_SNAPSHOT) if another writer commits in between; the audit append takes
+                // the write lock (PostgreSQL: the tenant's audit-head row lock) up front.
                 audit::append(
                     txn,
                     t,
@@ -201,7 +194,18 @@ async fn put_identity(
                         request_id,
                     },
                 )
-                .await
+                .await?;
+                keys::count_encryptions(txn, &wk, n).await?;
+                let exists = merchant_identity::Entity::find_by_id(t)
+                    .one(txn)
+                    .await?
+                    .is_some();
+                if exists {
+                    row.update(txn).await?;
+                } else {
+                    row.insert(txn).await?;
+                }
+                Ok(())
             })
         })
         .await?;
@@ -372,10 +376,8 @@ async fn reveal_identity(
         .db
         .transaction::<_, BTreeMap<String, String>, ApiError>(|txn| {
             Box::pin(async move {
-                let row = merchant_identity::Entity::find_by_id(t)
-                    .one(txn)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
+                // The audit entry comes first (and is the transaction's first write, see above);
+                // a missing identity rolls it back with the 404.
                 audit::append(
                     txn,
                     t,
@@ -394,6 +396,10 @@ async fn reveal_identity(
                         "The access could not be recorded, so nothing was revealed.",
                     )
                 })?;
+                let row = merchant_identity::Entity::find_by_id(t)
+                    .one(txn)
+                    .await?
+                    .ok_or(ApiError::NotFound)?;
                 let wk = keys::version(txn, t, row.tk_version).await?;
                 let mut out = BTreeMap::new();
                 for f in &fields {

@@ -418,6 +418,21 @@ async fn publish(
         .db
         .transaction::<_, policy_version::Model, ApiError>(|txn| {
             Box::pin(async move {
+                // Write first (SQLite: take the write lock before reading, or a concurrent
+                // writer's commit fails this transaction with BUSY_SNAPSHOT), and record who
+                // published in the shop's audit chain.
+                crate::audit::append(
+                    txn,
+                    tenant_id,
+                    crate::audit::Event {
+                        actor: actor.clone(),
+                        action: "policy.publish",
+                        fields: Vec::new(),
+                        purpose: None,
+                        request_id: None,
+                    },
+                )
+                .await?;
                 let earlier = policy_version::Entity::find()
                     .filter(policy_version::Column::TenantId.eq(tenant_id))
                     .order_by_asc(policy_version::Column::Version)

@@ -136,6 +136,7 @@ async fn create_shop(
                 .insert(txn)
                 .await?;
                 crate::keys::create(txn, &vault, id).await?;
+                crate::audit::create_head(txn, id).await?;
                 Ok(())
             })
         })

@@ -320,3 +320,42 @@ db_test!(
             .assert_problem(StatusCode::FORBIDDEN, "forbidden");
     }
 );
+
+db_test!(
+    concurrent_identity_writes_never_fail,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("busy").await;
+        let app = std::sync::Arc::new(app);
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let (app, owner, shop) = (app.clone(), owner.clone(), shop.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = if i % 3 == 2 {
+                    app.post(
+                        &format!("/v1/shops/{shop}/identity/reveal"),
+                        Some(&owner),
+                        json!({"fields": ["iban"], "purpose": "payout"}),
+                    )
+                    .await
+                } else {
+                    put_identity(&app, &owner, &shop, iranian_identity()).await
+                };
+                (r.status, r.json)
+            }));
+        }
+        for t in tasks {
+            let (status, json) = t.await.unwrap();
+            assert!(
+                status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+                "{status}: {json:?}"
+            );
+        }
+        assert!(
+            harim_api::audit::verify(&app.db)
+                .await
+                .unwrap()
+                .broken
+                .is_empty()
+        );
+    }
+);

@@ -8,9 +8,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use harim_api::{AppState, auth::PlatformRole, entity::tenant_key, rotation};
 use harim_vault::{FileKeyring, ReloadingProvider, Vault};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 
 use crate::{db_test, helpers::TestApp, identity::iranian_identity};
 
@@ -236,7 +234,6 @@ db_test!(
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let ok = Arc::new(AtomicU64::new(0));
         let mut load = Vec::new();
-        let sqlite = r.app.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
         for i in 0..3 {
             let (r, stop, ok) = (r.clone(), stop.clone(), ok.clone());
             load.push(tokio::spawn(async move {
@@ -259,11 +256,7 @@ db_test!(
                             Some(iranian_identity()),
                         )
                         .await;
-                    // Known, not caused by rotation: on SQLite the identity PUT's deferred
-                    // transaction (read, then write) fails with SQLITE_BUSY_SNAPSHOT whenever
-                    // any other writer commits in between (two concurrent PUTs do it too).
-                    // Strict on PostgreSQL; on SQLite only reads are held to zero failures.
-                    if p.status != StatusCode::OK && !sqlite {
+                    if p.status != StatusCode::OK {
                         failures.push(format!("PUT {}: {:?}", p.status, p.json));
                     }
                     ok.fetch_add(2, Ordering::Relaxed);
