@@ -3,31 +3,15 @@
 //! is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+use harim_e2e::harim_bin;
+
 use std::{
     io::{BufRead, BufReader},
-    path::PathBuf,
     process::{Child, Command, Stdio},
     time::Duration,
 };
 
 use serde_json::{Value, json};
-
-/// `target/<profile>/harim`, found next to this test executable (`target/<profile>/deps/`).
-fn harim_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join(format!("harim{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo test --workspace` (it builds the binary)",
-        bin.display()
-    );
-    bin
-}
 
 fn harim() -> Command {
     let mut c = Command::new(harim_bin());

@@ -7,26 +7,16 @@
 //! over HTTP).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+use harim_e2e::harim_bin;
+
 use std::{
     io::{BufRead, BufReader},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Output, Stdio},
     time::Duration,
 };
 
 use serde_json::{Value, json};
-
-fn harim_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join(format!("harim{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} is missing", bin.display());
-    bin
-}
 
 fn harim(dir: &Path) -> Command {
     let mut c = Command::new(harim_bin());

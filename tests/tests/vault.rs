@@ -2,6 +2,8 @@
 //! file under the data directory and no log line holds any plaintext value.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+use harim_e2e::harim_bin;
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
@@ -10,15 +12,6 @@ use std::{
 };
 
 use serde_json::{Value, json};
-
-fn harim_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join(format!("harim{}", std::env::consts::EXE_SUFFIX))
-}
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
