@@ -18,6 +18,7 @@ mod openapi;
 pub mod rotation;
 pub mod routes;
 pub mod tenant;
+pub mod tenant_rotation;
 pub mod validate;
 
 use std::{net::IpAddr, sync::Arc, time::Duration};

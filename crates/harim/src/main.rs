@@ -78,6 +78,17 @@ enum KeysCommand {
         #[arg(long, default_value_t = harim_api::rotation::DEFAULT_BATCH)]
         batch: u64,
     },
+    /// Give shops a new tenant key and re-encrypt their data under it; the old key is destroyed.
+    /// `--all` is resumable: run it again after an interruption.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["shop", "all"])))]
+    RotateTenant {
+        /// One shop (its id).
+        #[arg(long)]
+        shop: Option<uuid::Uuid>,
+        /// Every shop whose tenant key predates this run.
+        #[arg(long)]
+        all: bool,
+    },
     /// Destroy an old root key version for good (refused while active or referenced).
     Retire {
         #[arg(long)]
@@ -252,6 +263,49 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             println!(
                 "rotation {} done: {} rows re-wrapped under version {}",
                 done.id, done.done, done.target_kek_version
+            );
+            Ok(())
+        }
+        KeysCommand::RotateTenant {
+            shop: Some(shop), ..
+        } => {
+            use harim_api::tenant_rotation::{Outcome, rotate_shop};
+            let now = time::OffsetDateTime::now_utc();
+            match rotate_shop(&db, &vault, shop, now, &actor).await {
+                Ok(Outcome::Rotated(v)) => println!("shop {shop}: now on tenant key version {v}"),
+                Ok(Outcome::AlreadyFresh) => {
+                    println!("shop {shop}: its key is newer than this run")
+                }
+                Err(harim_api::ApiError::NotFound) => anyhow::bail!("no shop {shop}"),
+                Err(e) => anyhow::bail!("shop {shop}: {e}"),
+            }
+            Ok(())
+        }
+        KeysCommand::RotateTenant { .. } => {
+            use harim_api::tenant_rotation::{run_all, start_all};
+            let job = start_all(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "tenant-key rotation {} ({}/{} shops done)",
+                job.id, job.done, job.total
+            );
+            let bar = indicatif::ProgressBar::new(u64::try_from(job.total).unwrap_or(0));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} shops  {per_sec}  ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let progress = |done: u64, total: u64| {
+                bar.set_length(total.max(done));
+                bar.set_position(done);
+            };
+            let done = run_all(&db, &vault, job, &actor, &progress)
+                .await
+                .map_err(|e| anyhow::anyhow!("tenant-key rotation: {e}"))?;
+            bar.finish();
+            println!(
+                "tenant-key rotation {} done: {} shops rotated",
+                done.id, done.done
             );
             Ok(())
         }

@@ -39,6 +39,8 @@ macro_rules! db_test {
 pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
+    /// The app's vault (same root keys), for tests that drive domain code directly.
+    pub vault: std::sync::Arc<harim_vault::Vault>,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
@@ -129,10 +131,12 @@ impl TestApp {
         pg: Option<(String, String)>,
     ) -> Self {
         harim_api::db::migrate(&db).await.unwrap();
-        let state = AppState::new(db.clone(), config, test_vault()).unwrap();
+        let vault = test_vault();
+        let state = AppState::new(db.clone(), config, vault.clone()).unwrap();
         Self {
             router: harim_api::app(state),
             db,
+            vault,
             _dir: dir,
             pg,
         }

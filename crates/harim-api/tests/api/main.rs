@@ -7,6 +7,7 @@ mod identity;
 mod isolation;
 mod policies;
 mod rotation;
+mod tenant_rotation;
 
 use axum::{
     body::Body,

@@ -1,0 +1,156 @@
+//! Tenant-key rotation: new key, fields re-encrypted, old key destroyed, resumable `--all`.
+
+use axum::http::{Method, StatusCode};
+use harim_api::{
+    entity::{merchant_identity, tenant_key},
+    tenant_rotation::{Outcome, rotate_shop, run_all, start_all},
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{db_test, helpers::TestApp, identity::iranian_identity};
+
+async fn versions(app: &TestApp, shop: &str) -> Vec<i32> {
+    tenant_key::Entity::find()
+        .filter(tenant_key::Column::TenantId.eq(Uuid::parse_str(shop).unwrap()))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.tk_version)
+        .collect()
+}
+
+async fn reveal_iban(app: &TestApp, owner: &str, shop: &str) -> String {
+    let r = app
+        .post(
+            &format!("/v1/shops/{shop}/identity/reveal"),
+            Some(owner),
+            json!({"fields": ["iban"], "purpose": "payout"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    r.json["fields"]["iban"].as_str().unwrap().to_string()
+}
+
+db_test!(
+    a_shop_gets_a_new_key_its_fields_follow_and_the_old_key_is_destroyed,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("tkrot").await;
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/shops/{shop}/identity"),
+                Some(&owner),
+                Some(iranian_identity()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let id = Uuid::parse_str(&shop).unwrap();
+        let before = merchant_identity::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+
+        let out = rotate_shop(&app.db, &app.vault, id, OffsetDateTime::now_utc(), "test")
+            .await
+            .unwrap();
+        assert_eq!(out, Outcome::Rotated(2));
+        assert_eq!(versions(&app, &shop).await, vec![2]);
+        let after = merchant_identity::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.tk_version, 2);
+        assert_ne!(after.iban, before.iban);
+        assert_eq!(
+            after.iban_bidx, before.iban_bidx,
+            "blind indexes do not depend on the tenant key"
+        );
+        assert_eq!(
+            reveal_iban(&app, &owner, &shop).await,
+            "IR062960000000100324200001"
+        );
+
+        // A key newer than the cutoff is left alone.
+        let stale_cutoff = OffsetDateTime::now_utc() - time::Duration::hours(1);
+        assert_eq!(
+            rotate_shop(&app.db, &app.vault, id, stale_cutoff, "test")
+                .await
+                .unwrap(),
+            Outcome::AlreadyFresh
+        );
+        assert_eq!(versions(&app, &shop).await, vec![2]);
+        // Writes after the rotation use the new key.
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/shops/{shop}/identity"),
+                Some(&owner),
+                Some(iranian_identity()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            harim_api::audit::verify(&app.db)
+                .await
+                .unwrap()
+                .broken
+                .is_empty()
+        );
+    }
+);
+
+db_test!(
+    rotating_every_shop_resumes_and_rotates_each_shop_once,
+    |app: TestApp| async move {
+        let mut shops = Vec::new();
+        for i in 0..5 {
+            let (owner, shop) = app.merchant(&format!("all{i}")).await;
+            if i % 2 == 0 {
+                app.call(
+                    Method::PUT,
+                    &format!("/v1/shops/{shop}/identity"),
+                    Some(&owner),
+                    Some(iranian_identity()),
+                )
+                .await;
+            }
+            shops.push((owner, shop));
+        }
+        let job = start_all(&app.db).await.unwrap();
+        assert_eq!(job.total, 5);
+        // A worker died after one shop: that shop is done under this job's cutoff...
+        let first = Uuid::parse_str(&shops[0].1).unwrap();
+        rotate_shop(&app.db, &app.vault, first, job.created_at, "test")
+            .await
+            .unwrap();
+        // ...and the resumed job (the same one) does the rest, not that shop again.
+        let again = start_all(&app.db).await.unwrap();
+        assert_eq!(again.id, job.id);
+        let done = run_all(&app.db, &app.vault, again, "test", &|_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(done.state, "done");
+        for (owner, shop) in &shops {
+            assert_eq!(versions(&app, shop).await, vec![2], "{shop}");
+            let g = app.get(&format!("/v1/shops/{shop}/identity"), owner).await;
+            assert!(g.status == StatusCode::OK || g.status == StatusCode::NOT_FOUND);
+        }
+        assert_eq!(
+            reveal_iban(&app, &shops[2].0, &shops[2].1).await,
+            "IR062960000000100324200001"
+        );
+        assert!(
+            harim_api::audit::verify(&app.db)
+                .await
+                .unwrap()
+                .broken
+                .is_empty()
+        );
+    }
+);
