@@ -124,8 +124,6 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let _ = routes::ops::prometheus();
     let (router, _api) = routes::router().split_for_parts();
-    let router = router
-        .fallback(middleware::not_found)
-        .method_not_allowed_fallback(middleware::method_not_allowed);
+    let router = router.fallback(middleware::not_found);
     middleware::layers(router, &state.config).with_state(state)
 }

@@ -31,10 +31,6 @@ pub async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-pub async fn method_not_allowed() -> ApiError {
-    ApiError::MethodNotAllowed
-}
-
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     // The payload may hold anything, including values; it is not logged here. The panic hook
     // has already printed the location.

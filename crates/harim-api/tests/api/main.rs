@@ -149,6 +149,10 @@ db_test!(
             .assert_problem(StatusCode::NOT_FOUND, "not-found");
         let r = app.call(Method::PATCH, "/v1/accounts", None, None).await;
         r.assert_problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
+        assert_eq!(
+            r.headers.get("allow").map(|v| v.to_str().unwrap()),
+            Some("POST")
+        );
         let big = "x".repeat(200 * 1024);
         let r = app
             .post(
