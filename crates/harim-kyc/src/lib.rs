@@ -5,3 +5,5 @@
 //! (local filesystem, S3, in-memory), the review workflow and the retention purge.
 //!
 //! Must never: depend on HTTP crates, or write an unencrypted byte of a document anywhere.
+
+pub mod sanitize;
