@@ -1,0 +1,415 @@
+//! The object store behind the documents and the upload/download pipeline over it.
+
+use std::{sync::Arc, time::Duration};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt, TryStreamExt};
+use object_store::{
+    ObjectStore, PutPayloadMut, WriteMultipart, local::LocalFileSystem, memory::InMemory,
+    path::Path,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::{
+    KycError,
+    crypt::{ChunkDecryptor, ChunkEncryptor, DocumentBinding, DocumentKey},
+    sanitize::{DocumentType, SNIFF_LEN, Sanitizer, Sniff, sniff},
+};
+
+/// Default bytes buffered before an upload switches to a multipart upload; 5 MiB is the S3
+/// minimum part size, so it is also the smallest buffer that works against every S3 server.
+pub const DEFAULT_PART_SIZE: usize = 5 * 1024 * 1024;
+
+/// What an accepted upload produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    pub document_type: DocumentType,
+    /// Bytes of the sanitized document (what a download returns).
+    pub size: u64,
+    /// SHA-256 of the sanitized document.
+    pub sha256: [u8; 32],
+    /// Bytes of the encrypted object.
+    pub stored_size: u64,
+}
+
+/// An object found by [`DocumentStore::list_objects`].
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub tenant_id: Uuid,
+    pub document_id: Uuid,
+    pub last_modified: time::OffsetDateTime,
+}
+
+/// Encrypted documents in an object store (local directory, S3, or memory).
+#[derive(Clone)]
+pub struct DocumentStore {
+    store: Arc<dyn ObjectStore>,
+    describe: String,
+    part_size: usize,
+}
+
+impl std::fmt::Debug for DocumentStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentStore")
+            .field("backend", &self.describe)
+            .field("part_size", &self.part_size)
+            .finish()
+    }
+}
+
+impl DocumentStore {
+    /// Opens the store a URL names:
+    /// - `file:///absolute/dir` (created if missing),
+    /// - `s3://bucket[/prefix]`, with credentials, region and endpoint from the usual `AWS_*`
+    ///   environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`,
+    ///   `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`); path-style requests, so any S3-compatible server works,
+    /// - `memory://` for tests.
+    pub fn from_url(url: &str) -> Result<Self, KycError> {
+        let parsed = url::Url::parse(url).map_err(|_| KycError::Config("not a URL".into()))?;
+        match parsed.scheme() {
+            "file" => {
+                let dir = parsed
+                    .to_file_path()
+                    .map_err(|_| KycError::Config("a file URL needs an absolute path".into()))?;
+                Self::local(&dir)
+            }
+            "memory" => Ok(Self::in_memory()),
+            "s3" | "s3a" => {
+                let bucket = parsed
+                    .host_str()
+                    .filter(|b| !b.is_empty())
+                    .ok_or_else(|| KycError::Config("an s3 URL names a bucket".into()))?;
+                let s3 = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_virtual_hosted_style_request(false)
+                    .with_retry(object_store::RetryConfig {
+                        max_retries: 3,
+                        retry_timeout: Duration::from_secs(30),
+                        ..Default::default()
+                    })
+                    .build()
+                    .map_err(|e| KycError::Config(format!("S3 store: {e}")))?;
+                let prefix = parsed.path().trim_matches('/');
+                let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+                    Arc::new(s3)
+                } else {
+                    Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+                };
+                Ok(Self {
+                    store,
+                    describe: format!("s3://{bucket}/{prefix}"),
+                    part_size: DEFAULT_PART_SIZE,
+                })
+            }
+            other => Err(KycError::Config(format!(
+                "unsupported object store scheme '{other}' (use file://, s3:// or memory://)"
+            ))),
+        }
+    }
+
+    /// A directory on the local filesystem, created (mode 0700 on Unix) if missing.
+    pub fn local(dir: &std::path::Path) -> Result<Self, KycError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| KycError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let fs = LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| KycError::Config(format!("local store: {e}")))?;
+        Ok(Self {
+            store: Arc::new(fs),
+            describe: format!("file://{}", dir.display()),
+            part_size: DEFAULT_PART_SIZE,
+        })
+    }
+
+    /// An in-memory store (tests).
+    pub fn in_memory() -> Self {
+        Self {
+            store: Arc::new(InMemory::new()),
+            describe: "memory://".into(),
+            part_size: DEFAULT_PART_SIZE,
+        }
+    }
+
+    /// Bytes buffered before switching to a multipart upload (at least 5 MiB on S3).
+    pub fn with_part_size(mut self, part_size: usize) -> Self {
+        self.part_size = part_size.max(64 * 1024);
+        self
+    }
+
+    /// Where the store is, without credentials (for logs and `/readyz`).
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    /// The raw store (tests read objects back through it).
+    pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The object name of a document: random ids only, nothing about its content or owner.
+    pub fn object_path(tenant_id: Uuid, document_id: Uuid) -> Path {
+        Path::from(format!("t/{tenant_id}/d/{document_id}"))
+    }
+
+    /// The inverse of [`DocumentStore::object_path`].
+    pub fn parse_object_path(path: &Path) -> Option<(Uuid, Uuid)> {
+        let parts: Vec<_> = path.parts().collect();
+        match parts.as_slice() {
+            [t, tenant, d, doc] if t.as_ref() == "t" && d.as_ref() == "d" => Some((
+                Uuid::parse_str(tenant.as_ref()).ok()?,
+                Uuid::parse_str(doc.as_ref()).ok()?,
+            )),
+            _ => None,
+        }
+    }
+
+    /// Proves the store answers: a HEAD of a name that never exists must say "not found".
+    pub async fn check(&self) -> Result<(), KycError> {
+        match self.store.head(&Path::from("readyz/probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(KycError::Store(e)),
+        }
+    }
+
+    /// Streams an upload through the pipeline: size limit, type sniffing, sanitizing, hashing,
+    /// encryption, then the object store. Memory stays at about one part per upload, whatever
+    /// the body size. On any error nothing is left in the store.
+    pub async fn upload<S, E>(
+        &self,
+        binding: DocumentBinding,
+        key: &DocumentKey,
+        body: S,
+        limit: u64,
+    ) -> Result<StoredDocument, KycError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let path = Self::object_path(binding.tenant_id, binding.document_id);
+        let mut sink = ObjectSink::new(self.store.clone(), path, self.part_size);
+        match self.run_upload(binding, key, body, limit, &mut sink).await {
+            Ok(stored) => match sink.finish().await {
+                Ok(()) => Ok(stored),
+                Err(e) => Err(KycError::Store(e)),
+            },
+            Err(e) => {
+                sink.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn run_upload<S, E>(
+        &self,
+        binding: DocumentBinding,
+        key: &DocumentKey,
+        body: S,
+        limit: u64,
+        sink: &mut ObjectSink,
+    ) -> Result<StoredDocument, KycError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send,
+        E: std::fmt::Display,
+    {
+        let mut body = std::pin::pin!(body);
+        let mut received: u64 = 0;
+        let mut prefix: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
+        let mut state: Option<(DocumentType, Sanitizer)> = None;
+        let (mut enc, header) = ChunkEncryptor::new(key, binding)?;
+        let mut cipher_out = header;
+        let mut clean = Zeroizing::new(Vec::new());
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut stored_size: u64 = 0;
+
+        loop {
+            let piece = match body.next().await {
+                Some(Ok(b)) => Some(b),
+                Some(Err(e)) => return Err(KycError::Body(e.to_string())),
+                None => None,
+            };
+            let at_eof = piece.is_none();
+            let input: &[u8] = piece.as_deref().unwrap_or(&[]);
+            received += input.len() as u64;
+            if received > limit {
+                return Err(KycError::TooLarge { limit });
+            }
+            // Until the type is known, hold the first few bytes.
+            let feed: Vec<u8>;
+            let input = if state.is_none() {
+                prefix.extend_from_slice(input);
+                match sniff(&prefix, at_eof) {
+                    Sniff::NeedMore => continue,
+                    Sniff::Refused => return Err(KycError::UnsupportedType),
+                    Sniff::Type(t) => {
+                        state = Some((t, Sanitizer::new(t)));
+                        feed = std::mem::take(&mut prefix);
+                        &feed[..]
+                    }
+                }
+            } else {
+                input
+            };
+            let Some((_, sanitizer)) = state.as_mut() else {
+                return Err(KycError::UnsupportedType);
+            };
+            clean.clear();
+            sanitizer.push(input, &mut clean)?;
+            if at_eof {
+                let Some((ty, sanitizer)) = state.take() else {
+                    return Err(KycError::UnsupportedType);
+                };
+                sanitizer.finish(&mut clean)?;
+                hasher.update(&clean[..]);
+                size += clean.len() as u64;
+                enc.push(&clean, &mut cipher_out)?;
+                enc.finish(&mut cipher_out)?;
+                stored_size += cipher_out.len() as u64;
+                sink.put(Bytes::from(std::mem::take(&mut cipher_out)))
+                    .await
+                    .map_err(KycError::Store)?;
+                return Ok(StoredDocument {
+                    document_type: ty,
+                    size,
+                    sha256: hasher.finalize().into(),
+                    stored_size,
+                });
+            }
+            hasher.update(&clean[..]);
+            size += clean.len() as u64;
+            enc.push(&clean, &mut cipher_out)?;
+            if !cipher_out.is_empty() {
+                stored_size += cipher_out.len() as u64;
+                sink.put(Bytes::from(std::mem::take(&mut cipher_out)))
+                    .await
+                    .map_err(KycError::Store)?;
+            }
+        }
+    }
+
+    /// Reads, decrypts and verifies a document. The whole plaintext is checked against its
+    /// recorded SHA-256 before a byte is returned, so a caller never serves half a document.
+    pub async fn download(
+        &self,
+        binding: DocumentBinding,
+        key: DocumentKey,
+        expected_sha256: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KycError> {
+        let path = Self::object_path(binding.tenant_id, binding.document_id);
+        let got = self.store.get(&path).await.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => KycError::ObjectMissing,
+            e => KycError::Store(e),
+        })?;
+        let mut stream = got.into_stream();
+        let mut dec = ChunkDecryptor::new(key, binding);
+        let mut out = Zeroizing::new(Vec::new());
+        while let Some(piece) = stream.try_next().await.map_err(KycError::Store)? {
+            dec.push(&piece, &mut out)?;
+        }
+        dec.finish(&mut out)?;
+        let digest: [u8; 32] = Sha256::digest(&out[..]).into();
+        if digest.as_slice() != expected_sha256 {
+            return Err(KycError::Corrupt(
+                "content does not match its recorded SHA-256",
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Deletes a document's object; an object already gone is not an error.
+    pub async fn delete(&self, tenant_id: Uuid, document_id: Uuid) -> Result<(), KycError> {
+        match self
+            .store
+            .delete(&Self::object_path(tenant_id, document_id))
+            .await
+        {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(KycError::Store(e)),
+        }
+    }
+
+    /// Every document object in the store (for the orphan sweep). Names that are not document
+    /// objects are skipped.
+    pub async fn list_objects(&self) -> Result<Vec<StoredObject>, KycError> {
+        let mut out = Vec::new();
+        let mut listing = self.store.list(Some(&Path::from("t")));
+        while let Some(meta) = listing.try_next().await.map_err(KycError::Store)? {
+            if let Some((tenant_id, document_id)) = Self::parse_object_path(&meta.location) {
+                let ts = meta.last_modified.timestamp_nanos_opt().unwrap_or(0);
+                let last_modified = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts))
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                out.push(StoredObject {
+                    tenant_id,
+                    document_id,
+                    last_modified,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Buffers up to one part; a document that fits is written with one PUT (atomic: nothing is
+/// visible until it completes), a larger one becomes a multipart upload that is aborted on error.
+struct ObjectSink {
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    part_size: usize,
+    buffer: PutPayloadMut,
+    multipart: Option<WriteMultipart>,
+}
+
+impl ObjectSink {
+    fn new(store: Arc<dyn ObjectStore>, path: Path, part_size: usize) -> Self {
+        Self {
+            store,
+            path,
+            part_size,
+            buffer: PutPayloadMut::new(),
+            multipart: None,
+        }
+    }
+
+    async fn put(&mut self, bytes: Bytes) -> object_store::Result<()> {
+        if let Some(mp) = self.multipart.as_mut() {
+            // At most one part in flight while the next one fills: two parts per upload.
+            mp.wait_for_capacity(1).await?;
+            mp.put(bytes);
+            return Ok(());
+        }
+        self.buffer.push(bytes);
+        if self.buffer.content_length() >= self.part_size {
+            let upload = self.store.put_multipart(&self.path).await?;
+            let mut mp = WriteMultipart::new_with_chunk_size(upload, self.part_size);
+            for chunk in std::mem::take(&mut self.buffer).freeze() {
+                mp.put(chunk);
+            }
+            self.multipart = Some(mp);
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> object_store::Result<()> {
+        match self.multipart.take() {
+            Some(mp) => mp.finish().await.map(|_| ()),
+            None => {
+                let payload = std::mem::take(&mut self.buffer).freeze();
+                self.store.put(&self.path, payload).await.map(|_| ())
+            }
+        }
+    }
+
+    async fn abort(mut self) {
+        if let Some(mp) = self.multipart.take() {
+            if let Err(e) = mp.abort().await {
+                tracing::warn!(error = %e, "aborting a multipart upload failed; the orphan sweep or the bucket's lifecycle rule removes its parts");
+            }
+        }
+    }
+}
