@@ -10,6 +10,7 @@ mod m20261121_000001_foundation;
 mod m20261121_000002_vault;
 mod m20261121_000003_policies;
 mod m20261121_000004_rotation;
+mod m20261122_000005_kyc;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_vault::Migration),
             Box::new(m20261121_000003_policies::Migration),
             Box::new(m20261121_000004_rotation::Migration),
+            Box::new(m20261122_000005_kyc::Migration),
         ]
     }
 }

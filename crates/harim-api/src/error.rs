@@ -80,6 +80,16 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("dependency unavailable: {0}")]
     Unavailable(&'static str),
+    /// The resource existed and was deliberately removed (a purged document).
+    #[error("gone")]
+    Gone(&'static str),
+    /// A document refused for what its bytes contain: `slug` is `malformed-document` or
+    /// `unsafe-document`.
+    #[error("document refused")]
+    DocumentRefused { slug: &'static str, detail: String },
+    /// A stored document failed authentication or its checksum: tampering or storage damage.
+    #[error("stored document corrupt")]
+    DocumentCorrupt,
     #[error("request timed out")]
     Timeout,
     /// The cause is logged, never sent.
@@ -168,6 +178,20 @@ impl ApiError {
                 "Service unavailable",
                 (*d).into(),
             ),
+            Gone(d) => (StatusCode::GONE, "gone", "Gone", (*d).into()),
+            DocumentRefused { slug, detail } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                slug,
+                "Document refused",
+                detail.clone(),
+            ),
+            DocumentCorrupt => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "document-corrupt",
+                "Stored document corrupt",
+                "The stored document failed its integrity check; operators have been alerted."
+                    .into(),
+            ),
             Timeout => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "timeout",
@@ -213,6 +237,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
             ApiError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            ApiError::DocumentCorrupt => {
+                tracing::error!("a stored KYC document failed its integrity check")
+            }
             // sqlx errors can quote bound values; only the variant is logged.
             ApiError::Db(e) => tracing::error!(kind = db_kind(e), "database error"),
             _ => {}

@@ -13,6 +13,7 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod keys;
+pub mod kyc;
 mod middleware;
 mod openapi;
 pub mod rotation;
@@ -41,6 +42,8 @@ pub struct ApiConfig {
     pub body_limit_bytes: usize,
     /// How many argon2id computations may run at once.
     pub hash_concurrency: usize,
+    /// Largest KYC document accepted, enforced while the upload streams.
+    pub kyc_upload_limit_bytes: u64,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +54,7 @@ impl Default for ApiConfig {
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 64 * 1024,
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            kyc_upload_limit_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Keys and field encryption; the only holder of key material.
     pub vault: Arc<harim_vault::Vault>,
+    /// Encrypted KYC documents (local directory, S3 or memory).
+    pub documents: harim_kyc::DocumentStore,
 }
 
 impl AppState {
@@ -109,9 +115,11 @@ impl AppState {
         db: DatabaseConnection,
         config: ApiConfig,
         vault: Arc<harim_vault::Vault>,
+        documents: harim_kyc::DocumentStore,
     ) -> Result<Self, ApiError> {
         Ok(Self {
             vault,
+            documents,
             db,
             passwords: auth::Passwords::new(config.hash_concurrency)?,
             login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),

@@ -111,8 +111,16 @@ pub fn layers(router: Router<AppState>, cfg: &ApiConfig) -> Router<AppState> {
     // Router::layer wraps each route after routing, so MatchedPath is known to the span and
     // the metrics; unknown paths reach the fallback and are labelled "unmatched". The last layer
     // added is the outermost.
+    // Two limits: extractors that buffer (JSON) stop at `body_limit_bytes`; the KYC upload
+    // streams its body and enforces its own limit while reading, so the outer layer only
+    // refuses what no route could accept (and answers 413 at once when Content-Length says so).
+    let outer_limit = usize::try_from(cfg.kyc_upload_limit_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024)
+        .max(cfg.body_limit_bytes);
     router
-        .layer(RequestBodyLimitLayer::new(cfg.body_limit_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(cfg.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(outer_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             cfg.request_timeout,

@@ -117,6 +117,8 @@ pub async fn rotate_shop(
                     am.tk_version = Set(new_version);
                     am.update(txn).await?;
                 }
+                // Document keys hang off the tenant key too.
+                encryptions += crate::kyc::reencrypt_keys(txn, &vault, &old, &new).await?;
                 tenant_key::ActiveModel {
                     tenant_id: Set(tenant_id),
                     tk_version: Set(new_version),

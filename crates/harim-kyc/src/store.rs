@@ -406,10 +406,10 @@ impl ObjectSink {
     }
 
     async fn abort(mut self) {
-        if let Some(mp) = self.multipart.take() {
-            if let Err(e) = mp.abort().await {
-                tracing::warn!(error = %e, "aborting a multipart upload failed; the orphan sweep or the bucket's lifecycle rule removes its parts");
-            }
+        if let Some(mp) = self.multipart.take()
+            && let Err(e) = mp.abort().await
+        {
+            tracing::warn!(error = %e, "aborting a multipart upload failed; the orphan sweep or the bucket's lifecycle rule removes its parts");
         }
     }
 }

@@ -24,6 +24,8 @@ pub const KEYS: &[&str] = &[
     "request_timeout_secs",
     "body_limit_bytes",
     "auto_migrate",
+    "kyc_upload_limit_bytes",
+    "retention_interval_secs",
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -40,6 +42,8 @@ struct Raw {
     request_timeout_secs: u64,
     body_limit_bytes: usize,
     auto_migrate: Option<bool>,
+    kyc_upload_limit_bytes: u64,
+    retention_interval_secs: u64,
 }
 
 impl Default for Raw {
@@ -56,6 +60,8 @@ impl Default for Raw {
             request_timeout_secs: 30,
             body_limit_bytes: 64 * 1024,
             auto_migrate: None,
+            kyc_upload_limit_bytes: 10 * 1024 * 1024,
+            retention_interval_secs: 3600,
         }
     }
 }
@@ -74,8 +80,12 @@ pub struct Config {
     pub database_url: SecretString,
     /// True when no database URL was configured.
     pub embedded: bool,
-    #[allow(dead_code)] // read once the document store lands
-    pub object_store_url: Option<String>,
+    /// `file://<data_dir>/objects` when none was configured.
+    pub object_store_url: String,
+    /// True when the object store is the default local directory.
+    pub object_store_default: bool,
+    /// How often `serve` runs the KYC retention purge and orphan sweep.
+    pub retention_interval: Duration,
     pub keyring: Option<PathBuf>,
     pub log_format: LogFormat,
     pub auto_migrate: bool,
@@ -152,12 +162,35 @@ impl Config {
             }
         };
         let is_sqlite = database_url.starts_with("sqlite:");
+        if raw.kyc_upload_limit_bytes < 1024 || raw.kyc_upload_limit_bytes > 1024 * 1024 * 1024 {
+            bail!("kyc_upload_limit_bytes: must be between 1024 and 1073741824");
+        }
+        if raw.retention_interval_secs == 0 {
+            bail!("retention_interval_secs: must be at least 1");
+        }
+        let (object_store_url, object_store_default) = match raw.object_store_url {
+            Some(url)
+                if url.starts_with("s3://")
+                    || url.starts_with("file:///")
+                    || url.starts_with("memory://") =>
+            {
+                (url, false)
+            }
+            Some(_) => bail!("object_store_url: must start with s3://, file:/// or memory://"),
+            None => {
+                let dir = std::path::absolute(raw.data_dir.join("objects"))
+                    .context("object_store_url: cannot resolve data_dir")?;
+                (format!("file://{}", dir.display()), true)
+            }
+        };
         Ok(Self {
             listen,
             data_dir: raw.data_dir,
             database_url: SecretString::from(database_url),
             embedded,
-            object_store_url: raw.object_store_url,
+            object_store_url,
+            object_store_default,
+            retention_interval: Duration::from_secs(raw.retention_interval_secs),
             keyring: raw.keyring,
             log_format,
             // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.
@@ -167,6 +200,7 @@ impl Config {
                 login_attempts_per_minute: raw.login_attempts_per_minute,
                 request_timeout: Duration::from_secs(raw.request_timeout_secs),
                 body_limit_bytes: raw.body_limit_bytes,
+                kyc_upload_limit_bytes: raw.kyc_upload_limit_bytes,
                 ..harim_api::ApiConfig::default()
             },
         })

@@ -54,6 +54,13 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Scheduled jobs, run once on demand.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
     /// Root keys: status, online rotation, retirement.
     Keys {
         #[command(subcommand)]
@@ -93,6 +100,15 @@ enum KeysCommand {
     Retire {
         #[arg(long)]
         version: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run a job once and print what it did as JSON.
+    Run {
+        #[arg(value_parser = ["retention"])]
+        job: String,
     },
 }
 
@@ -144,7 +160,8 @@ async fn main() -> anyhow::Result<()> {
         | Command::Admin {
             command: AdminCommand::CreateToken { data_dir, .. },
         }
-        | Command::Keys { data_dir, .. } => Overrides {
+        | Command::Keys { data_dir, .. }
+        | Command::Jobs { data_dir, .. } => Overrides {
             listen: None,
             data_dir: data_dir.clone(),
         },
@@ -166,6 +183,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command, .. } => keys(config, command).await,
+        Command::Jobs {
+            command: JobsCommand::Run { job },
+            ..
+        } => run_job(config, &job).await,
         Command::Admin {
             command: AdminCommand::CreateToken { role, name, .. },
         } => {
@@ -436,7 +457,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         std::time::Duration::from_secs(5),
         std::time::Duration::from_secs(30),
     ));
-    let state = harim_api::AppState::new(db, config.api.clone(), vault)
+    let documents = document_store(&config)?;
+    // Purges KYC documents whose retention ran out and sweeps orphaned objects.
+    tokio::spawn(retention_worker(
+        db.clone(),
+        documents.clone(),
+        config.retention_interval,
+    ));
+    let state = harim_api::AppState::new(db, config.api.clone(), vault, documents)
         .map_err(|e| anyhow::anyhow!("building the application: {e}"))?;
     let app = harim_api::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -454,6 +482,51 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     .await
     .context("serving")?;
     Ok(())
+}
+
+fn document_store(config: &Config) -> anyhow::Result<harim_kyc::DocumentStore> {
+    let store = harim_kyc::DocumentStore::from_url(&config.object_store_url)
+        .map_err(|e| anyhow::anyhow!("object store: {e}"))?;
+    if config.object_store_default && !config.embedded {
+        tracing::warn!(
+            store = store.describe(),
+            "a database is configured but no object store: KYC documents go to a local directory; set HARIM_OBJECT_STORE_URL=s3://bucket for production"
+        );
+    }
+    Ok(store)
+}
+
+async fn retention_worker(
+    db: sea_orm::DatabaseConnection,
+    documents: harim_kyc::DocumentStore,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = time::OffsetDateTime::now_utc();
+        if let Err(e) = harim_api::kyc::run_retention(&db, &documents, now).await {
+            tracing::warn!(error = %e, "KYC retention run failed; retried next interval");
+        }
+    }
+}
+
+async fn run_job(config: Config, job: &str) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    ensure_schema(&config, &db).await?;
+    let documents = document_store(&config)?;
+    match job {
+        "retention" => {
+            let report =
+                harim_api::kyc::run_retention(&db, &documents, time::OffsetDateTime::now_utc())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("retention: {e}"))?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        other => anyhow::bail!("unknown job {other}"),
+    }
 }
 
 async fn shutdown() {

@@ -294,7 +294,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Purpose::KycReview => "kyc_review",
             Purpose::Payout => "payout",

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admin;
 pub mod identity;
 pub mod keys;
+pub mod kyc;
 pub mod ops;
 pub mod policies;
 pub mod shops;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(shops::router())
         .merge(identity::router())
         .merge(keys::router())
+        .merge(kyc::router())
         .merge(policies::router())
         .merge(ops::router())
 }

@@ -60,6 +60,12 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError>
         .ping()
         .await
         .map_err(|_| ApiError::Unavailable("The database is not reachable."))?;
+    if let Err(e) = state.documents.check().await {
+        tracing::warn!(error = %e, "readyz: object store check failed");
+        return Err(ApiError::Unavailable(
+            "The document store is not reachable.",
+        ));
+    }
     Ok("ready")
 }
 

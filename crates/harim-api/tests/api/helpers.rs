@@ -41,6 +41,9 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The app's vault (same root keys), for tests that drive domain code directly.
     pub vault: std::sync::Arc<harim_vault::Vault>,
+    /// The app's document store (S3 in CI), for tests that read objects back directly.
+    pub documents: harim_kyc::DocumentStore,
+    _objects_dir: Option<tempfile::TempDir>,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
@@ -91,6 +94,29 @@ pub fn test_vault() -> std::sync::Arc<harim_vault::Vault> {
     ))
 }
 
+/// The document store of a test app: the real S3 server when `HARIM_TEST_S3_URL` is set (each
+/// app under its own random prefix), else a temporary local directory. `HARIM_REQUIRE_S3=1`
+/// (set by `.ci/run`) makes a missing S3 server a failure instead of a fallback.
+pub fn test_documents() -> (harim_kyc::DocumentStore, Option<tempfile::TempDir>) {
+    match std::env::var("HARIM_TEST_S3_URL") {
+        Ok(url) => {
+            let url = format!("{}/run-{}", url.trim_end_matches('/'), uuid::Uuid::new_v4());
+            (harim_kyc::DocumentStore::from_url(&url).unwrap(), None)
+        }
+        Err(_) => {
+            assert!(
+                std::env::var("HARIM_REQUIRE_S3").is_err(),
+                "HARIM_REQUIRE_S3 is set but HARIM_TEST_S3_URL is not: run infra/garage.sh"
+            );
+            let dir = tempfile::tempdir().unwrap();
+            (
+                harim_kyc::DocumentStore::local(&dir.path().join("objects")).unwrap(),
+                Some(dir),
+            )
+        }
+    }
+}
+
 impl TestApp {
     pub async fn sqlite() -> Self {
         Self::sqlite_with(test_config()).await
@@ -132,11 +158,14 @@ impl TestApp {
     ) -> Self {
         harim_api::db::migrate(&db).await.unwrap();
         let vault = test_vault();
-        let state = AppState::new(db.clone(), config, vault.clone()).unwrap();
+        let (documents, objects_dir) = test_documents();
+        let state = AppState::new(db.clone(), config, vault.clone(), documents.clone()).unwrap();
         Self {
             router: harim_api::app(state),
             db,
             vault,
+            documents,
+            _objects_dir: objects_dir,
             _dir: dir,
             pg,
         }

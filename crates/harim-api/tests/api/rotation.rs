@@ -43,7 +43,13 @@ async fn rig(mut app: TestApp, shops: usize, extra: usize) -> Rig {
     let keyring = dir.path().join("keyring.json");
     let vault = file_vault(&keyring);
     app.router = harim_api::app(
-        AppState::new(app.db.clone(), crate::helpers::test_config(), vault.clone()).unwrap(),
+        AppState::new(
+            app.db.clone(),
+            crate::helpers::test_config(),
+            vault.clone(),
+            app.documents.clone(),
+        )
+        .unwrap(),
     );
     let mut out = Vec::new();
     for i in 0..shops {
@@ -324,7 +330,13 @@ db_test!(
         assert!(fresh.provider().state(1).is_none());
         let mut r = r;
         r.app.router = harim_api::app(
-            AppState::new(r.app.db.clone(), crate::helpers::test_config(), fresh).unwrap(),
+            AppState::new(
+                r.app.db.clone(),
+                crate::helpers::test_config(),
+                fresh,
+                r.app.documents.clone(),
+            )
+            .unwrap(),
         );
         assert_all_readable(&r).await;
         let st = r.app.get("/v1/admin/keys", &r.admin).await.json;

@@ -1,0 +1,524 @@
+//! KYC documents: merchants upload, reviewers decide, downloads are audited like reveals.
+
+use axum::{
+    body::Body,
+    extract::{Path, Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use harim_kyc::{
+    Decision, DocumentBinding, DocumentKey, DocumentKind, DocumentStatus, RejectionReason,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::{
+    ApiJson,
+    identity::{Purpose, RequestId},
+};
+use crate::{
+    AppState, audit,
+    auth::{PlatformPrincipal, PlatformRole},
+    entity::kyc_document,
+    error::{ApiError, FieldError},
+    kyc,
+    tenant::{TenantCtx, TenantRole},
+};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_document, list_documents))
+        .routes(routes!(get_document))
+        .routes(routes!(get_content))
+        .routes(routes!(review_queue))
+        .routes(routes!(decide))
+}
+
+/// A document's metadata (never its bytes).
+#[derive(Serialize, ToSchema)]
+pub struct DocumentOut {
+    id: Uuid,
+    shop_id: Uuid,
+    /// national_id_front, national_id_back, selfie or business_license.
+    kind: String,
+    /// pending, approved or rejected.
+    status: String,
+    /// As decided from the bytes: image/jpeg, image/png or application/pdf.
+    content_type: String,
+    /// Bytes of the stored (metadata-stripped) document.
+    size: i64,
+    /// Hex SHA-256 of the stored document, as a download returns it.
+    sha256: String,
+    #[serde(with = "time::serde::rfc3339")]
+    uploaded_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    decided_at: Option<OffsetDateTime>,
+    /// The reviewer's reason (required for rejections).
+    reason: Option<String>,
+    /// Set once retention has removed the document; the row stays as a tombstone.
+    #[serde(with = "time::serde::rfc3339::option")]
+    purged_at: Option<OffsetDateTime>,
+}
+
+impl From<kyc_document::Model> for DocumentOut {
+    fn from(r: kyc_document::Model) -> Self {
+        Self {
+            id: r.id,
+            shop_id: r.tenant_id,
+            kind: r.kind,
+            status: r.status,
+            content_type: r.content_type,
+            size: r.size,
+            sha256: hex::encode(&r.sha256),
+            uploaded_at: r.uploaded_at,
+            decided_at: r.decided_at,
+            reason: r.reason,
+            purged_at: r.purged_at,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UploadQuery {
+    /// national_id_front, national_id_back, selfie or business_license.
+    kind: Option<String>,
+}
+
+/// Upload a document as the raw request body. The type is read from the bytes (JPEG, PNG or
+/// PDF), whatever `Content-Type` says; images lose their EXIF/XMP/IPTC/text metadata without
+/// re-encoding; PDFs with active content are refused. The document is encrypted before it
+/// leaves the process.
+#[utoipa::path(post, path = "/v1/shops/{shop_id}/kyc/documents", tag = "kyc",
+    params(("shop_id" = Uuid, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "The file's bytes (image/jpeg, image/png or application/pdf)"),
+    responses(
+        (status = 201, body = DocumentOut),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "larger than the limit (10 MiB by default); nothing stored", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not a JPEG, PNG or PDF by its bytes", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`malformed-document`, `unsafe-document` or an invalid `kind`", body = crate::Problem, content_type = "application/problem+json")))]
+async fn upload_document(
+    State(state): State<AppState>,
+    tenant: TenantCtx,
+    RequestId(request_id): RequestId,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, ApiJson<DocumentOut>), ApiError> {
+    tenant.require_owner()?;
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(DocumentKind::parse)
+        .ok_or_else(|| {
+            ApiError::validation_one(
+                "kind",
+                "invalid",
+                "Use national_id_front, national_id_back, selfie or business_license.",
+            )
+        })?;
+    let limit = state.config.kyc_upload_limit_bytes;
+    // A declared length over the limit is refused before a byte is read.
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && len > limit
+    {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let tenant_id = tenant.tenant_id;
+    let document_id = Uuid::new_v4();
+    let binding = DocumentBinding {
+        tenant_id,
+        document_id,
+    };
+    let key = DocumentKey::generate()?;
+    let stored = state
+        .documents
+        .upload(binding, &key, body.into_data_stream(), limit)
+        .await?;
+
+    // The object exists; now the row. If the row cannot be written, the object goes.
+    let row = kyc_document::Model {
+        tenant_id,
+        id: document_id,
+        kind: kind.as_str().into(),
+        status: DocumentStatus::Pending.as_str().into(),
+        content_type: stored.document_type.media_type().into(),
+        size: i64::try_from(stored.size).map_err(|e| ApiError::internal("size", e))?,
+        stored_size: i64::try_from(stored.stored_size)
+            .map_err(|e| ApiError::internal("size", e))?,
+        sha256: stored.sha256.to_vec(),
+        wrapped_key: None,
+        uploaded_by: tenant.actor(),
+        uploaded_at: OffsetDateTime::now_utc(),
+        decided_at: None,
+        decided_by: None,
+        reason: None,
+        purged_at: None,
+    };
+    let actor = tenant.actor();
+    let st = state.clone();
+    let insert = row.clone();
+    let saved = state
+        .db
+        .transaction::<_, kyc_document::Model, ApiError>(|txn| {
+            Box::pin(async move {
+                audit::append(
+                    txn,
+                    tenant_id,
+                    audit::Event {
+                        actor,
+                        action: "kyc.upload",
+                        fields: vec![format!("{}:{document_id}", kind.as_str())],
+                        purpose: None,
+                        request_id,
+                    },
+                )
+                .await?;
+                let wrapped = kyc::wrap_key(txn, &st.vault, tenant_id, document_id, &key).await?;
+                let mut am: kyc_document::ActiveModel = insert.into();
+                am.wrapped_key = Set(Some(wrapped));
+                Ok(am.insert(txn).await?)
+            })
+        })
+        .await
+        .map_err(ApiError::from);
+    match saved {
+        Ok(saved) => {
+            metrics::counter!("harim_kyc_documents_uploaded_total").increment(1);
+            Ok((StatusCode::CREATED, ApiJson(saved.into())))
+        }
+        Err(e) => {
+            if let Err(del) = state.documents.delete(tenant_id, document_id).await {
+                tracing::warn!(error = %del, "could not delete the object of a failed upload; the orphan sweep will");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The shop's documents, newest first (owner, staff and platform operators; metadata only).
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/kyc/documents", tag = "kyc",
+    params(("shop_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<DocumentOut>), (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
+async fn list_documents(
+    State(state): State<AppState>,
+    tenant: TenantCtx,
+) -> Result<ApiJson<Vec<DocumentOut>>, ApiError> {
+    let rows = kyc_document::Entity::find()
+        .filter(kyc_document::Column::TenantId.eq(tenant.tenant_id))
+        .order_by_desc(kyc_document::Column::UploadedAt)
+        .limit(500)
+        .all(&state.db)
+        .await?;
+    Ok(ApiJson(rows.into_iter().map(DocumentOut::from).collect()))
+}
+
+async fn find(
+    state: &AppState,
+    tenant_id: Uuid,
+    raw_id: &str,
+) -> Result<kyc_document::Model, ApiError> {
+    let id = Uuid::parse_str(raw_id).map_err(|_| ApiError::NotFound)?;
+    kyc_document::Entity::find_by_id((tenant_id, id))
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// One document's metadata, with its review status and reason.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/kyc/documents/{doc_id}", tag = "kyc",
+    params(("shop_id" = Uuid, Path), ("doc_id" = Uuid, Path)),
+    responses((status = 200, body = DocumentOut), (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
+async fn get_document(
+    State(state): State<AppState>,
+    tenant: TenantCtx,
+    Path((_, doc_id)): Path<(String, String)>,
+) -> Result<ApiJson<DocumentOut>, ApiError> {
+    Ok(ApiJson(
+        find(&state, tenant.tenant_id, &doc_id).await?.into(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ContentQuery {
+    /// Why the document is needed; recorded in the audit log.
+    purpose: Option<String>,
+}
+
+/// Download the document (owner or platform reviewer, with a `purpose`). The access is written
+/// to the shop's audit chain before the document key is unwrapped.
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/kyc/documents/{doc_id}/content", tag = "kyc",
+    params(("shop_id" = Uuid, Path), ("doc_id" = Uuid, Path), ContentQuery),
+    responses(
+        (status = 200, description = "the stored document", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "purged by retention", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "missing or unknown purpose", body = crate::Problem, content_type = "application/problem+json")))]
+async fn get_content(
+    State(state): State<AppState>,
+    tenant: TenantCtx,
+    RequestId(request_id): RequestId,
+    Path((_, doc_id)): Path<(String, String)>,
+    Query(q): Query<ContentQuery>,
+) -> Result<Response, ApiError> {
+    match tenant.role {
+        TenantRole::Owner | TenantRole::Platform(PlatformRole::Reviewer) => {}
+        _ => {
+            return Err(ApiError::Forbidden(
+                "Only the shop owner or a platform reviewer may download documents.",
+            ));
+        }
+    }
+    let purpose: Purpose = q
+        .purpose
+        .as_deref()
+        .and_then(|p| serde_json::from_value(serde_json::Value::String(p.into())).ok())
+        .ok_or_else(|| {
+            ApiError::validation_one(
+                "purpose",
+                "invalid",
+                "Use kyc_review, payout, legal_obligation, data_subject_request or support.",
+            )
+        })?;
+    let tenant_id = tenant.tenant_id;
+    let id = Uuid::parse_str(&doc_id).map_err(|_| ApiError::NotFound)?;
+    let actor = tenant.actor();
+    let st = state.clone();
+    let (row, key) = state
+        .db
+        .transaction::<_, (kyc_document::Model, DocumentKey), ApiError>(|txn| {
+            Box::pin(async move {
+                // Audit first (see identity reveal); a missing document rolls it back.
+                audit::append(
+                    txn,
+                    tenant_id,
+                    audit::Event {
+                        actor,
+                        action: "kyc.download",
+                        fields: vec![format!("document:{id}")],
+                        purpose: Some(purpose.as_str()),
+                        request_id,
+                    },
+                )
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "audit append failed; download refused");
+                    ApiError::Unavailable(
+                        "The access could not be recorded, so nothing was served.",
+                    )
+                })?;
+                let row = kyc_document::Entity::find_by_id((tenant_id, id))
+                    .one(txn)
+                    .await?
+                    .ok_or(ApiError::NotFound)?;
+                if row.purged_at.is_some() {
+                    return Err(ApiError::Gone(
+                        "This document was purged when its retention ran out.",
+                    ));
+                }
+                let key = kyc::unwrap_key(txn, &st.vault, &row).await?;
+                Ok((row, key))
+            })
+        })
+        .await
+        .map_err(ApiError::from)?;
+    let binding = DocumentBinding {
+        tenant_id,
+        document_id: row.id,
+    };
+    let bytes = state.documents.download(binding, key, &row.sha256).await?;
+    let mut resp = Response::new(Body::from(bytes.to_vec()));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&row.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    let ext = match row.content_type.as_str() {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        _ => "pdf",
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", row.kind)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    // Never cached, never sniffed, never run as a page.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("sha-256=:{}:", b64(&row.sha256))) {
+        h.insert("repr-digest", v);
+    }
+    Ok((StatusCode::OK, resp).into_response())
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct QueueQuery {
+    /// At most this many (1–500, default 100), oldest first.
+    limit: Option<u64>,
+}
+
+/// Pending documents across all shops, oldest first (platform reviewers and admins).
+#[utoipa::path(get, path = "/v1/admin/kyc/queue", tag = "kyc",
+    params(QueueQuery),
+    responses((status = 200, body = Vec<DocumentOut>), (status = 403, body = crate::Problem, content_type = "application/problem+json")))]
+async fn review_queue(
+    State(state): State<AppState>,
+    _operator: PlatformPrincipal,
+    Query(q): Query<QueueQuery>,
+) -> Result<ApiJson<Vec<DocumentOut>>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let rows = kyc_document::Entity::find()
+        .filter(kyc_document::Column::Status.eq(DocumentStatus::Pending.as_str()))
+        .order_by_asc(kyc_document::Column::UploadedAt)
+        .limit(limit)
+        .all(&state.db)
+        .await?;
+    Ok(ApiJson(rows.into_iter().map(DocumentOut::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Approved,
+    Rejected,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    decision: DecisionKind,
+    /// Required for a rejection (shown to the merchant); optional note for an approval.
+    reason: Option<String>,
+}
+
+/// Approve or reject a pending document (platform reviewers). A decision is final: the
+/// merchant uploads a new document after a rejection.
+#[utoipa::path(post, path = "/v1/admin/kyc/documents/{doc_id}/decision", tag = "kyc",
+    params(("doc_id" = Uuid, Path)), request_body = DecisionIn,
+    responses(
+        (status = 200, body = DocumentOut),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already decided", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
+async fn decide(
+    State(state): State<AppState>,
+    operator: PlatformPrincipal,
+    RequestId(request_id): RequestId,
+    Path(doc_id): Path<String>,
+    ApiJson(input): ApiJson<DecisionIn>,
+) -> Result<ApiJson<DocumentOut>, ApiError> {
+    if operator.role != PlatformRole::Reviewer {
+        return Err(ApiError::Forbidden(
+            "Only KYC reviewers decide on documents.",
+        ));
+    }
+    let id = Uuid::parse_str(&doc_id).map_err(|_| ApiError::NotFound)?;
+    let decision = match input.decision {
+        DecisionKind::Approved => Decision::Approve {
+            note: match input.reason.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(r) => Some(
+                    RejectionReason::parse(r)
+                        .ok_or_else(|| {
+                            ApiError::Validation(vec![FieldError::new(
+                                "reason",
+                                "invalid",
+                                "At most 500 characters, no control characters.",
+                            )])
+                        })?
+                        .as_str()
+                        .to_string(),
+                ),
+            },
+        },
+        DecisionKind::Rejected => Decision::Reject(
+            input
+                .reason
+                .as_deref()
+                .and_then(RejectionReason::parse)
+                .ok_or_else(|| {
+                    ApiError::validation_one(
+                        "reason",
+                        "required",
+                        "A rejection needs a reason of 1 to 500 characters; the merchant sees it.",
+                    )
+                })?,
+        ),
+    };
+    // The document's shop never changes, so reading it outside the transaction is safe; the
+    // transaction then writes first (audit) and re-reads under the shop's lock.
+    let tenant_id = kyc_document::Entity::find()
+        .filter(kyc_document::Column::Id.eq(id))
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .tenant_id;
+    let actor = format!("platform:{}", operator.token_id);
+    let saved = state
+        .db
+        .transaction::<_, kyc_document::Model, ApiError>(|txn| {
+            Box::pin(async move {
+                audit::append(
+                    txn,
+                    tenant_id,
+                    audit::Event {
+                        actor: actor.clone(),
+                        action: match decision.status() {
+                            DocumentStatus::Approved => "kyc.approve",
+                            _ => "kyc.reject",
+                        },
+                        fields: vec![format!("document:{id}")],
+                        purpose: None,
+                        request_id,
+                    },
+                )
+                .await?;
+                let row = kyc_document::Entity::find_by_id((tenant_id, id))
+                    .one(txn)
+                    .await?
+                    .ok_or(ApiError::NotFound)?;
+                let status = DocumentStatus::parse(&row.status)
+                    .ok_or_else(|| ApiError::internal("kyc", "unknown status in row"))?;
+                if !Decision::applies_to(status) || row.purged_at.is_some() {
+                    return Err(ApiError::Conflict(
+                        "This document was already decided; the merchant can upload a new one.",
+                    ));
+                }
+                let mut am: kyc_document::ActiveModel = row.into();
+                am.status = Set(decision.status().as_str().into());
+                am.reason = Set(decision.reason().map(str::to_string));
+                am.decided_at = Set(Some(OffsetDateTime::now_utc()));
+                am.decided_by = Set(Some(actor));
+                Ok(am.update(txn).await?)
+            })
+        })
+        .await
+        .map_err(ApiError::from)?;
+    Ok(ApiJson(saved.into()))
+}
