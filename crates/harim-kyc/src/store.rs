@@ -22,6 +22,15 @@ use crate::{
 /// minimum part size, so it is also the smallest buffer that works against every S3 server.
 pub const DEFAULT_PART_SIZE: usize = 5 * 1024 * 1024;
 
+/// Why reading an upload's body failed, as the transport tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// The transport's own size limit stopped the body.
+    TooLarge,
+    /// The client went away or sent a broken body.
+    Other(String),
+}
+
 /// What an accepted upload produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDocument {
@@ -189,7 +198,7 @@ impl DocumentStore {
     ) -> Result<StoredDocument, KycError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send,
-        E: std::fmt::Display,
+        E: Into<BodyError>,
     {
         let path = Self::object_path(binding.tenant_id, binding.document_id);
         let mut sink = ObjectSink::new(self.store.clone(), path, self.part_size);
@@ -215,7 +224,7 @@ impl DocumentStore {
     ) -> Result<StoredDocument, KycError>
     where
         S: Stream<Item = Result<Bytes, E>> + Send,
-        E: std::fmt::Display,
+        E: Into<BodyError>,
     {
         let mut body = std::pin::pin!(body);
         let mut received: u64 = 0;
@@ -231,7 +240,12 @@ impl DocumentStore {
         loop {
             let piece = match body.next().await {
                 Some(Ok(b)) => Some(b),
-                Some(Err(e)) => return Err(KycError::Body(e.to_string())),
+                Some(Err(e)) => {
+                    return Err(match e.into() {
+                        BodyError::TooLarge => KycError::TooLarge { limit },
+                        BodyError::Other(why) => KycError::Body(why),
+                    });
+                }
                 None => None,
             };
             let at_eof = piece.is_none();

@@ -7,7 +7,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use harim_kyc::{
-    Decision, DocumentBinding, DocumentKey, DocumentKind, DocumentStatus, RejectionReason,
+    BodyError, Decision, DocumentBinding, DocumentKey, DocumentKind, DocumentStatus,
+    RejectionReason,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -145,7 +146,12 @@ async fn upload_document(
     let key = DocumentKey::generate()?;
     let stored = state
         .documents
-        .upload(binding, &key, body.into_data_stream(), limit)
+        .upload(
+            binding,
+            &key,
+            futures::TryStreamExt::map_err(body.into_data_stream(), body_error),
+            limit,
+        )
         .await?;
 
     // The object exists; now the row. If the row cannot be written, the object goes.
@@ -206,6 +212,19 @@ async fn upload_document(
             Err(e)
         }
     }
+}
+
+/// Tells the transport's size limit apart from a broken body.
+fn body_error(e: axum::Error) -> BodyError {
+    let inner = e.into_inner();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(inner.as_ref());
+    while let Some(err) = cur {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return BodyError::TooLarge;
+        }
+        cur = err.source();
+    }
+    BodyError::Other(inner.to_string())
 }
 
 /// The shop's documents, newest first (owner, staff and platform operators; metadata only).

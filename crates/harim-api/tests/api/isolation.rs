@@ -89,7 +89,10 @@ db_test!(
         let (victim, shop_a) = app.merchant("victim").await;
         let (victim_key_id, _) = app.api_key(&victim, &shop_a, "staff").await;
         app.account("victim-staff@example.com").await;
-        let ids: BTreeMap<&str, String> = [("key_id", victim_key_id)].into_iter().collect();
+        let doc = crate::kyc::upload_jpeg(&app, &victim, &shop_a).await;
+        let ids: BTreeMap<&str, String> = [("key_id", victim_key_id), ("doc_id", doc)]
+            .into_iter()
+            .collect();
 
         let (attacker, shop_b) = app.merchant("attacker").await;
         let (_, attacker_owner_key) = app.api_key(&attacker, &shop_b, "owner").await;

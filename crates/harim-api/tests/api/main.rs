@@ -5,6 +5,7 @@
 mod helpers;
 mod identity;
 mod isolation;
+mod kyc;
 mod policies;
 mod rotation;
 mod tenant_rotation;
