@@ -140,6 +140,68 @@ async fn call(
     )
 }
 
+/// A small, valid PDF with a recognisable sentence in it.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n% Business licence of Harim Test Trading Co, number 4711-0815\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+
+/// Uploads [`PDF`] over real HTTP, downloads it back, and returns the document id.
+async fn kyc_round_trip(s: &Server, token: &str, shop: &str) -> String {
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(format!(
+            "{}/v1/shops/{shop}/kyc/documents?kind=business_license",
+            s.base
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/pdf")
+        .body(PDF)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let v: Value = resp.json().await.unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    let resp = client
+        .get(format!(
+            "{}/v1/shops/{shop}/kyc/documents/{id}/content?purpose=support",
+            s.base
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(&resp.bytes().await.unwrap()[..], PDF);
+    // An executable claiming to be a JPEG.
+    let resp = client
+        .post(format!(
+            "{}/v1/shops/{shop}/kyc/documents?kind=selfie",
+            s.base
+        ))
+        .bearer_auth(token)
+        .header("content-type", "image/jpeg")
+        .body(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 415);
+    id
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().map(Result::unwrap) {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
 async fn onboarding_and_isolation(s: &Server) -> (String, String) {
     use reqwest::Method;
     let pw = "a long enough passphrase";
@@ -215,9 +277,29 @@ async fn onboarding_and_isolation(s: &Server) -> (String, String) {
 #[tokio::test]
 async fn the_embedded_default_serves_the_api_and_warns_it_is_not_for_production() {
     let s = start(&[], None);
-    onboarding_and_isolation(&s).await;
+    let (token, shop) = onboarding_and_isolation(&s).await;
     let data = s._dir.path().join("harim-data");
     assert!(data.join("harim.db").exists());
+    // KYC documents go to the local object directory, encrypted, under ids only.
+    let doc = kyc_round_trip(&s, &token, &shop).await;
+    let objects = files_under(&data.join("objects"));
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert!(objects[0].ends_with(format!("t/{shop}/d/{doc}")));
+    let stored = std::fs::read(&objects[0]).unwrap();
+    assert!(!stored.windows(12).any(|w| PDF.windows(12).any(|p| p == w)));
+    // The retention job runs on demand and has nothing to purge yet.
+    let out = harim()
+        .current_dir(s._dir.path())
+        .args(["jobs", "run", "retention"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["purged"], 0);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -261,18 +343,26 @@ async fn postgres_needs_migrate_first_then_serves_the_same_api() {
         .unwrap();
     assert!(!no_keys.status.success());
     assert!(String::from_utf8_lossy(&no_keys.stderr).contains("HARIM_KEYRING"));
-    // A production-shaped key provider: root keys from the environment.
+    // A production-shaped key provider: root keys from the environment; documents on the real
+    // S3 server when the CI started one.
     let key = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-    let s = start(
-        &[
-            ("HARIM_DATABASE_URL", &url),
-            ("HARIM_KEYRING", "env"),
-            ("HARIM_ROOT_KEYS", key),
-            ("HARIM_ROOT_KEY_ACTIVE", "1"),
-        ],
-        Some((admin, name)),
-    );
+    let mut env: Vec<(String, String)> = vec![
+        ("HARIM_DATABASE_URL".into(), url.clone()),
+        ("HARIM_KEYRING".into(), "env".into()),
+        ("HARIM_ROOT_KEYS".into(), key.into()),
+        ("HARIM_ROOT_KEY_ACTIVE".into(), "1".into()),
+    ];
+    if let Ok(s3) = std::env::var("HARIM_TEST_S3_URL") {
+        env.push((
+            "HARIM_OBJECT_STORE_URL".into(),
+            format!("{s3}/e2e-{}", uuid::Uuid::new_v4()),
+        ));
+        env.extend(std::env::vars().filter(|(k, _)| k.starts_with("AWS_")));
+    }
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let s = start(&env_refs, Some((admin, name)));
     let (token, shop) = onboarding_and_isolation(&s).await;
+    kyc_round_trip(&s, &token, &shop).await;
     let log = s.stderr.lock().unwrap().clone();
     assert!(!log.contains("NOT FOR PRODUCTION"));
 
@@ -319,7 +409,7 @@ async fn postgres_needs_migrate_first_then_serves_the_same_api() {
         .args([
             url.as_str(),
             "-qc",
-            "UPDATE audit_log SET purpose = 'support' WHERE seq = 2",
+            "UPDATE audit_log SET purpose = 'legal_obligation' WHERE seq = 2",
         ])
         .output()
         .unwrap();

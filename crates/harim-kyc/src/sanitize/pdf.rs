@@ -51,7 +51,9 @@ const MAX_INFLATED: u64 = 64 << 20;
 const UNINSPECTABLE: SanitizeError = SanitizeError::ActivePdf("an object stream it cannot inspect");
 
 /// Names whose presence refuses the document, and what the refusal says it contains.
-const ACTIVE: [(&[u8], &str); 11] = [
+// `EF` is the embedded-file stream entry of a file specification: a file attachment annotation
+// can carry one without ever naming /EmbeddedFile(s).
+const ACTIVE: [(&[u8], &str); 13] = [
     (b"JavaScript", "JavaScript"),
     (b"JS", "JavaScript"),
     (b"Launch", "a launch action"),
@@ -63,6 +65,8 @@ const ACTIVE: [(&[u8], &str); 11] = [
     (b"XFA", "an XFA form"),
     (b"SubmitForm", "a form-submit action"),
     (b"ImportData", "a form-data import action"),
+    (b"EF", "an embedded file"),
+    (b"FileAttachment", "a file attachment"),
 ];
 
 fn is_whitespace(b: u8) -> bool {
