@@ -427,3 +427,156 @@ impl ObjectSink {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::stream;
+
+    fn binding() -> DocumentBinding {
+        DocumentBinding {
+            tenant_id: Uuid::new_v4(),
+            document_id: Uuid::new_v4(),
+        }
+    }
+
+    fn pieces(data: &[u8], n: usize) -> impl Stream<Item = Result<Bytes, BodyError>> + Send {
+        let v: Vec<Result<Bytes, BodyError>> = data
+            .chunks(n)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        stream::iter(v)
+    }
+
+    /// A PDF (passed through unchanged) of about `len` bytes.
+    fn pdf(len: usize) -> Vec<u8> {
+        let mut v = b"%PDF-1.4\n".to_vec();
+        while v.len() < len {
+            v.extend_from_slice(b"% filler line of a long document, nothing active here\n");
+        }
+        v.extend_from_slice(b"%%EOF\n");
+        v
+    }
+
+    async fn count(store: &DocumentStore) -> usize {
+        store.list_objects().await.unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn round_trip_single_put_and_multipart() {
+        // A small part size forces the multipart path on the in-memory store too.
+        let store = DocumentStore::in_memory().with_part_size(64 * 1024);
+        for len in [100, 300 * 1024] {
+            let key = DocumentKey::generate().unwrap();
+            let b = binding();
+            let doc = pdf(len);
+            let stored = store
+                .upload(b, &key, pieces(&doc, 7000), 1 << 20)
+                .await
+                .unwrap();
+            assert_eq!(stored.document_type, DocumentType::Pdf);
+            assert_eq!(stored.size, doc.len() as u64);
+            assert_eq!(stored.sha256, <[u8; 32]>::from(Sha256::digest(&doc)));
+            let key2 = DocumentKey::from_bytes(key.expose()).unwrap();
+            let back = store.download(b, key2, &stored.sha256).await.unwrap();
+            assert_eq!(&back[..], &doc[..]);
+        }
+        assert_eq!(count(&store).await, 2);
+    }
+
+    #[tokio::test]
+    async fn over_the_limit_leaves_nothing_even_after_multipart_began() {
+        let store = DocumentStore::in_memory().with_part_size(64 * 1024);
+        let key = DocumentKey::generate().unwrap();
+        let doc = pdf(600 * 1024);
+        let err = store
+            .upload(binding(), &key, pieces(&doc, 10_000), 500 * 1024)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, KycError::TooLarge { limit: 512_000 }));
+        assert_eq!(count(&store).await, 0);
+        // The transport's own limit maps to the same error.
+        let s = stream::iter(vec![
+            Ok(Bytes::from_static(b"%PDF-1.4\n")),
+            Err(BodyError::TooLarge),
+        ]);
+        let err = store.upload(binding(), &key, s, 1 << 20).await.unwrap_err();
+        assert!(matches!(err, KycError::TooLarge { .. }));
+        assert_eq!(count(&store).await, 0);
+    }
+
+    #[tokio::test]
+    async fn refused_and_broken_bodies_leave_nothing() {
+        let store = DocumentStore::in_memory();
+        let key = DocumentKey::generate().unwrap();
+        let err = store
+            .upload(
+                binding(),
+                &key,
+                pieces(b"MZ\x90\0 an executable", 3),
+                1 << 20,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, KycError::UnsupportedType));
+        let s = stream::iter(vec![
+            Ok(Bytes::from_static(b"%PDF-1.4\n")),
+            Err(BodyError::Other("client went away".into())),
+        ]);
+        let err = store.upload(binding(), &key, s, 1 << 20).await.unwrap_err();
+        assert!(matches!(err, KycError::Body(_)));
+        let err = store
+            .upload(
+                binding(),
+                &key,
+                pieces(b"%PDF-1.4\n/OpenAction\n%%EOF\n", 5),
+                1 << 20,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, KycError::Refused(_)));
+        assert_eq!(count(&store).await, 0);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_checksum_or_key_never_returns_bytes() {
+        let store = DocumentStore::in_memory();
+        let key = DocumentKey::generate().unwrap();
+        let b = binding();
+        let stored = store
+            .upload(b, &key, pieces(&pdf(1000), 100), 1 << 20)
+            .await
+            .unwrap();
+        let k = || DocumentKey::from_bytes(key.expose()).unwrap();
+        assert!(matches!(
+            store.download(b, k(), &[0u8; 32]).await,
+            Err(KycError::Corrupt(_))
+        ));
+        assert!(matches!(
+            store
+                .download(b, DocumentKey::generate().unwrap(), &stored.sha256)
+                .await,
+            Err(KycError::Corrupt(_))
+        ));
+        store.delete(b.tenant_id, b.document_id).await.unwrap();
+        store.delete(b.tenant_id, b.document_id).await.unwrap();
+        assert!(matches!(
+            store.download(b, k(), &stored.sha256).await,
+            Err(KycError::ObjectMissing)
+        ));
+    }
+
+    #[test]
+    fn object_names_hold_only_ids() {
+        let (t, d) = (Uuid::new_v4(), Uuid::new_v4());
+        let p = DocumentStore::object_path(t, d);
+        assert_eq!(p.as_ref(), format!("t/{t}/d/{d}"));
+        assert_eq!(DocumentStore::parse_object_path(&p), Some((t, d)));
+        assert_eq!(
+            DocumentStore::parse_object_path(&Path::from("t/x/d/y")),
+            None
+        );
+        assert!(DocumentStore::from_url("ftp://x").is_err());
+        assert!(DocumentStore::from_url("memory://").is_ok());
+    }
+}
