@@ -498,7 +498,11 @@ async fn decide(
         .await?
         .ok_or(ApiError::NotFound)?
         .tenant_id;
-    let actor = format!("platform:{}", operator.token_id);
+    let actor = crate::auth::Principal::Platform {
+        token_id: operator.token_id,
+        role: operator.role,
+    }
+    .actor();
     let saved = state
         .db
         .transaction::<_, kyc_document::Model, ApiError>(|txn| {

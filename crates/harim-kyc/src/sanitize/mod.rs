@@ -118,3 +118,29 @@ impl Sanitizer {
         }
     }
 }
+
+/// Runs a whole input through a fresh sanitizer, cut into pieces of the given sizes in turn
+/// (`[]`: one piece), as the network might deliver it.
+#[cfg(test)]
+pub(crate) fn run_in_pieces(
+    ty: DocumentType,
+    input: &[u8],
+    sizes: &[usize],
+) -> Result<Vec<u8>, SanitizeError> {
+    let mut s = Sanitizer::new(ty);
+    let mut out = Vec::new();
+    let mut rest = input;
+    let mut k = 0;
+    while !rest.is_empty() {
+        let n = if sizes.is_empty() {
+            rest.len()
+        } else {
+            sizes[k % sizes.len()].clamp(1, rest.len())
+        };
+        k += 1;
+        s.push(&rest[..n], &mut out)?;
+        rest = &rest[n..];
+    }
+    s.finish(&mut out)?;
+    Ok(out)
+}

@@ -895,22 +895,7 @@ mod tests {
     }
 
     fn scan_in(input: &[u8], sizes: &[usize]) -> Result<Vec<u8>, SanitizeError> {
-        let mut s = PdfScanner::new();
-        let mut out = Vec::new();
-        let mut rest = input;
-        let mut k = 0;
-        while !rest.is_empty() {
-            let n = if sizes.is_empty() {
-                rest.len()
-            } else {
-                sizes[k % sizes.len()].clamp(1, rest.len())
-            };
-            k += 1;
-            s.push(&rest[..n], &mut out)?;
-            rest = &rest[n..];
-        }
-        s.finish(&mut out)?;
-        Ok(out)
+        crate::sanitize::run_in_pieces(crate::sanitize::DocumentType::Pdf, input, sizes)
     }
 
     /// Scans whole and byte by byte; both must agree.
