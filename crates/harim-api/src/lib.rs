@@ -44,6 +44,9 @@ pub struct ApiConfig {
     pub hash_concurrency: usize,
     /// Largest KYC document accepted, enforced while the upload streams.
     pub kyc_upload_limit_bytes: u64,
+    /// KYC uploads processed at once; more wait their turn. Each holds up to about two 5 MiB
+    /// parts, so this bounds the memory all uploads together can take.
+    pub kyc_max_concurrent_uploads: usize,
 }
 
 impl Default for ApiConfig {
@@ -55,6 +58,7 @@ impl Default for ApiConfig {
             body_limit_bytes: 64 * 1024,
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             kyc_upload_limit_bytes: 10 * 1024 * 1024,
+            kyc_max_concurrent_uploads: 16,
         }
     }
 }
@@ -108,6 +112,8 @@ pub struct AppState {
     pub vault: Arc<harim_vault::Vault>,
     /// Encrypted KYC documents (local directory, S3 or memory).
     pub documents: harim_kyc::DocumentStore,
+    /// Permits for KYC uploads in flight (`ApiConfig::kyc_max_concurrent_uploads`).
+    pub upload_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -120,6 +126,9 @@ impl AppState {
         Ok(Self {
             vault,
             documents,
+            upload_permits: Arc::new(tokio::sync::Semaphore::new(
+                config.kyc_max_concurrent_uploads.max(1),
+            )),
             db,
             passwords: auth::Passwords::new(config.hash_concurrency)?,
             login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),

@@ -25,6 +25,7 @@ pub const KEYS: &[&str] = &[
     "body_limit_bytes",
     "auto_migrate",
     "kyc_upload_limit_bytes",
+    "kyc_max_concurrent_uploads",
     "retention_interval_secs",
 ];
 
@@ -43,6 +44,7 @@ struct Raw {
     body_limit_bytes: usize,
     auto_migrate: Option<bool>,
     kyc_upload_limit_bytes: u64,
+    kyc_max_concurrent_uploads: usize,
     retention_interval_secs: u64,
 }
 
@@ -61,6 +63,7 @@ impl Default for Raw {
             body_limit_bytes: 64 * 1024,
             auto_migrate: None,
             kyc_upload_limit_bytes: 10 * 1024 * 1024,
+            kyc_max_concurrent_uploads: 16,
             retention_interval_secs: 3600,
         }
     }
@@ -165,6 +168,9 @@ impl Config {
         if raw.kyc_upload_limit_bytes < 1024 || raw.kyc_upload_limit_bytes > 1024 * 1024 * 1024 {
             bail!("kyc_upload_limit_bytes: must be between 1024 and 1073741824");
         }
+        if raw.kyc_max_concurrent_uploads == 0 || raw.kyc_max_concurrent_uploads > 4096 {
+            bail!("kyc_max_concurrent_uploads: must be between 1 and 4096");
+        }
         if raw.retention_interval_secs == 0 {
             bail!("retention_interval_secs: must be at least 1");
         }
@@ -201,6 +207,7 @@ impl Config {
                 request_timeout: Duration::from_secs(raw.request_timeout_secs),
                 body_limit_bytes: raw.body_limit_bytes,
                 kyc_upload_limit_bytes: raw.kyc_upload_limit_bytes,
+                kyc_max_concurrent_uploads: raw.kyc_max_concurrent_uploads,
                 ..harim_api::ApiConfig::default()
             },
         })

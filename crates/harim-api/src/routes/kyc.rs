@@ -144,6 +144,12 @@ async fn upload_document(
         document_id,
     };
     let key = DocumentKey::generate()?;
+    // Waits (within the request timeout) when too many uploads are in flight.
+    let _permit = state
+        .upload_permits
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Unavailable("The document store is shutting down."))?;
     let stored = state
         .documents
         .upload(
