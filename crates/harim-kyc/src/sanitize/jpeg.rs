@@ -191,17 +191,32 @@ impl JpegStripper {
                         self.state = State::MarkerStart;
                     }
                 }
-                State::Scan => match rest.iter().position(|&c| c == 0xFF) {
-                    Some(p) => {
-                        out.extend_from_slice(&rest[..p]);
-                        self.state = State::ScanFf;
-                        i += p + 1;
+                State::Scan => {
+                    // The hot loop: entropy-coded data is most of a photo. Stuffed zeros and
+                    // restart markers stay inside the run, so the run is copied in one go and
+                    // only a real marker (or an FF at the end of the piece) leaves the scan.
+                    let mut from = 0;
+                    loop {
+                        match memchr::memchr(0xFF, &rest[from..]) {
+                            None => {
+                                out.extend_from_slice(rest);
+                                i = input.len();
+                                break;
+                            }
+                            Some(p) => {
+                                let ff = from + p;
+                                if let Some(0x00 | 0xD0..=0xD7) = rest.get(ff + 1) {
+                                    from = ff + 2;
+                                    continue;
+                                }
+                                out.extend_from_slice(&rest[..ff]);
+                                self.state = State::ScanFf;
+                                i += ff + 1;
+                                break;
+                            }
+                        }
                     }
-                    None => {
-                        out.extend_from_slice(rest);
-                        i = input.len();
-                    }
-                },
+                }
                 State::ScanFf => {
                     match b {
                         // A stuffed zero byte or a restart marker: still entropy-coded data.
