@@ -443,7 +443,7 @@ impl From<audit_entry::Model> for AuditOut {
             fields: serde_json::from_str(&e.fields).unwrap_or_default(),
             purpose: e.purpose,
             request_id: e.request_id,
-            hash: e.hash.iter().map(|b| format!("{b:02x}")).collect(),
+            hash: hex::encode(&e.hash),
         }
     }
 }
