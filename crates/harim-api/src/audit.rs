@@ -1,27 +1,56 @@
-//! The audit log: append-only, one SHA-256 hash chain per tenant.
+//! The audit log: append-only, one keyed hash chain per tenant.
 //!
-//! Each entry's hash covers the previous entry's hash and the entry's own content, so editing,
-//! deleting or reordering any entry breaks every later link; `harim audit verify` recomputes
-//! the chains and names the first broken link. Entries record who, what, which fields, why,
-//! which request and when; never a value.
+//! Each link is an HMAC-SHA256, under the *audit key*, of the previous link and the entry's
+//! content, so editing, deleting or reordering any entry breaks every later link, and someone
+//! who can write the database but cannot unwrap the audit key cannot re-link a chain they
+//! edited (Vault's audit device HMACs its entries for the same reason). `harim audit verify`
+//! recomputes every chain and names the first broken link of each. Entries record who, what,
+//! which fields, why, which request and when; never a value.
 //!
-//! Appends are serialised per tenant by first bumping the tenant's row in `audit_heads` (a row
-//! lock on PostgreSQL, the write lock on SQLite), inside the caller's transaction: the entry
-//! commits or rolls back with the work it describes.
+//! The audit key is derived (HKDF, info [`AUDIT_KEY_INFO`]) from the platform's own tenant key:
+//! the `tenant_keys` row of [`PLATFORM_TENANT`], wrapped under the root key like every tenant
+//! key (root rotation re-wraps it; it is never rotated or shredded, so old links stay
+//! verifiable). Deleting a chain's tail together with its head, or a whole chain, is caught by
+//! comparing against *exported heads* ([`export_heads`], `harim audit heads`), which an operator
+//! keeps outside the database; a shop whose head is missing is reported without one.
+//!
+//! Appends run inside the caller's transaction only (the type says so): the first statement
+//! bumps the tenant's `audit_heads` row and returns the sequence number and previous link (a
+//! row lock on PostgreSQL, the write lock on SQLite), so appends of one tenant are serialised
+//! and the entry commits or rolls back with the work it describes. The head then moves to the
+//! new link only from the sequence number this append took.
 
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
-use serde::Serialize;
-use sha2::{Digest, Sha256};
+use secrecy::{ExposeSecret, SecretBox};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use harim_vault::Vault;
+
 use crate::{
-    entity::{audit_entry, audit_head},
+    entity::{audit_entry, audit_head, shop},
     error::ApiError,
+    keys,
+    rotation::PLATFORM_TENANT,
 };
+
+/// HKDF info of the audit key (derived from the platform's tenant key).
+pub const AUDIT_KEY_INFO: &[u8] = b"harim audit-chain v2";
+/// Domain separation of a link's MAC input.
+const LINK_LABEL: &[u8] = b"harim-audit-v2";
+/// Domain separation of the exported heads' MAC input.
+const HEADS_LABEL: &[u8] = b"harim-audit-heads-v1";
+const GENESIS: [u8; 32] = [0u8; 32];
+
+type AuditKey = Arc<SecretBox<[u8; 32]>>;
 
 /// What happened; the audit record of one action.
 #[derive(Debug, Clone)]
@@ -33,7 +62,7 @@ pub struct Event<'a> {
     pub request_id: Option<String>,
 }
 
-/// The bytes a link's hash covers. Field order is fixed by this struct.
+/// The bytes a link covers. Field order is fixed by this struct.
 #[derive(Serialize)]
 struct Canonical<'a> {
     tenant_id: Uuid,
@@ -47,7 +76,12 @@ struct Canonical<'a> {
     request_id: Option<&'a str>,
 }
 
-fn link_hash(prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, ApiError> {
+fn mac(key: &AuditKey) -> Result<Hmac<Sha256>, ApiError> {
+    <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret())
+        .map_err(|e| ApiError::internal("audit key", e))
+}
+
+fn link(key: &AuditKey, prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, ApiError> {
     let canonical = Canonical {
         tenant_id: e.tenant_id,
         seq: e.seq,
@@ -62,44 +96,84 @@ fn link_hash(prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, ApiError> {
     };
     let body =
         serde_json::to_vec(&canonical).map_err(|err| ApiError::internal("audit encode", err))?;
-    let mut h = Sha256::new();
-    h.update(b"harim-audit-v1");
-    h.update((prev.len() as u32).to_be_bytes());
-    h.update(prev);
-    h.update(&body);
-    Ok(h.finalize().to_vec())
+    let mut m = mac(key)?;
+    m.update(LINK_LABEL);
+    m.update(&(prev.len() as u32).to_be_bytes());
+    m.update(prev);
+    m.update(&body);
+    Ok(m.finalize().into_bytes().to_vec())
 }
 
-const GENESIS: [u8; 32] = [0u8; 32];
+/// The audit key, from the vault's memory or derived from the platform's tenant key, which is
+/// created (race-free) on first use.
+async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey, ApiError> {
+    if let Some(k) = vault.cached_derived_key(PLATFORM_TENANT, AUDIT_KEY_INFO) {
+        return Ok(k);
+    }
+    let wk = match keys::find(db, PLATFORM_TENANT, 1).await? {
+        Some(wk) => wk,
+        None => {
+            keys::create_if_missing(db, vault, PLATFORM_TENANT).await?;
+            keys::find(db, PLATFORM_TENANT, 1)
+                .await?
+                .ok_or_else(|| ApiError::internal("audit", "platform key missing"))?
+        }
+    };
+    Ok(vault.derive_key_cached(&wk, AUDIT_KEY_INFO)?)
+}
 
-/// Appends `event` to `tenant_id`'s chain on `db` (normally a transaction).
+fn backend_sql(db: &impl ConnectionTrait, pg: &str) -> (DatabaseBackend, String) {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        // SQLite numbers its parameters `?1`, PostgreSQL `$1`.
+        DatabaseBackend::Sqlite => pg.replace('$', "?"),
+        _ => pg.to_string(),
+    };
+    (backend, sql)
+}
+
+/// Takes the tenant's lock and the next sequence number: `(seq, previous link)`.
+async fn bump(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+) -> Result<Option<(i64, Vec<u8>)>, ApiError> {
+    let (backend, sql) = backend_sql(
+        txn,
+        "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash",
+    );
+    let row = txn
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [tenant_id.into()],
+        ))
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(Some((r.try_get("", "seq")?, r.try_get("", "hash")?))),
+    }
+}
+
+/// Appends `event` to `tenant_id`'s chain inside `txn`.
 pub async fn append(
-    db: &impl ConnectionTrait,
+    txn: &DatabaseTransaction,
+    vault: &Vault,
     tenant_id: Uuid,
     event: Event<'_>,
 ) -> Result<(), ApiError> {
-    // Take the per-tenant lock first. Shops get their head when they are created; for any
-    // other chain (the platform's) it is created here, race-free, on first use.
-    let bump = || {
-        audit_head::Entity::update_many()
-            .col_expr(
-                audit_head::Column::Seq,
-                Expr::col(audit_head::Column::Seq).add(1),
-            )
-            .filter(audit_head::Column::TenantId.eq(tenant_id))
-            .exec(db)
-    };
-    if bump().await?.rows_affected == 0 {
-        create_head(db, tenant_id).await?;
-        if bump().await?.rows_affected == 0 {
-            return Err(ApiError::internal("audit", "head missing"));
+    // Shops get their head when they are created; any other chain (the platform's) gets it
+    // here, race-free, on first use.
+    let (seq, prev) = match bump(txn, tenant_id).await? {
+        Some(h) => h,
+        None => {
+            create_head(txn, tenant_id).await?;
+            bump(txn, tenant_id)
+                .await?
+                .ok_or_else(|| ApiError::internal("audit", "head missing"))?
         }
-    }
-    let head = audit_head::Entity::find_by_id(tenant_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::internal("audit", "head vanished"))?;
-
+    };
+    crate::checkpoint::reached("audit.append.head_read", tenant_id).await;
+    let key = audit_key(txn, vault).await?;
     let now = OffsetDateTime::now_utc();
     let at = now
         .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
@@ -108,7 +182,7 @@ pub async fn append(
         serde_json::to_string(&event.fields).map_err(|e| ApiError::internal("audit fields", e))?;
     let mut entry = audit_entry::Model {
         tenant_id,
-        seq: head.seq,
+        seq,
         id: Uuid::now_v7(),
         at,
         actor: event.actor,
@@ -116,25 +190,40 @@ pub async fn append(
         fields,
         purpose: event.purpose.map(str::to_string),
         request_id: event.request_id,
-        prev_hash: head.hash.clone(),
+        prev_hash: prev.clone(),
         hash: Vec::new(),
     };
-    entry.hash = link_hash(&head.hash, &entry)?;
+    entry.hash = link(&key, &prev, &entry)?;
     let hash = entry.hash.clone();
-    audit_entry::ActiveModel::from(entry).insert(db).await?;
-    audit_head::ActiveModel {
-        tenant_id: Set(tenant_id),
-        seq: Set(head.seq),
-        hash: Set(hash),
+    audit_entry::Entity::insert(audit_entry::ActiveModel::from(entry))
+        .exec_without_returning(txn)
+        .await?;
+    // Only from the sequence number this append took: anything else means the lock did not
+    // hold, and a fork is refused rather than written.
+    let (backend, sql) = backend_sql(
+        txn,
+        "UPDATE audit_heads SET hash = $1 WHERE tenant_id = $2 AND seq = $3",
+    );
+    let moved = txn
+        .execute(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [hash.into(), tenant_id.into(), seq.into()],
+        ))
+        .await?
+        .rows_affected();
+    if moved != 1 {
+        return Err(ApiError::internal(
+            "audit",
+            "the chain head moved during an append",
+        ));
     }
-    .update(db)
-    .await?;
     Ok(())
 }
 
 /// Creates a tenant's chain head (seq 0) unless it exists.
 pub async fn create_head(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), ApiError> {
-    use sea_orm::sea_query::OnConflict;
+    use sea_orm::{Set, sea_query::OnConflict};
     audit_head::Entity::insert(audit_head::ActiveModel {
         tenant_id: Set(tenant_id),
         seq: Set(0),
@@ -157,13 +246,79 @@ pub async fn list(
     tenant_id: Uuid,
     limit: u64,
 ) -> Result<Vec<audit_entry::Model>, ApiError> {
-    use sea_orm::QuerySelect;
     Ok(audit_entry::Entity::find()
         .filter(audit_entry::Column::TenantId.eq(tenant_id))
         .order_by_desc(audit_entry::Column::Seq)
         .limit(limit)
         .all(db)
         .await?)
+}
+
+/// One chain's head as exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedHead {
+    pub tenant_id: Uuid,
+    pub seq: i64,
+    /// The head's link, hex.
+    pub hash: String,
+}
+
+/// Every chain's head at one instant, with a MAC under the audit key, for safekeeping outside
+/// the database (`harim audit heads`). `verify` checks the chains still contain every exported
+/// head.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedHeads {
+    pub format: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub exported_at: OffsetDateTime,
+    pub heads: Vec<ExportedHead>,
+    /// HMAC-SHA256 (hex) over the label, the export time and the heads.
+    pub mac: String,
+}
+
+fn heads_mac(
+    key: &AuditKey,
+    exported_at: OffsetDateTime,
+    heads: &[ExportedHead],
+) -> Result<Hmac<Sha256>, ApiError> {
+    let body = serde_json::to_vec(&(exported_at.unix_timestamp(), heads))
+        .map_err(|e| ApiError::internal("audit heads", e))?;
+    let mut m = mac(key)?;
+    m.update(HEADS_LABEL);
+    m.update(&body);
+    Ok(m)
+}
+
+/// Every chain's head, MACed. Read in one transaction so the heads are of one instant.
+pub async fn export_heads(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+) -> Result<SignedHeads, ApiError> {
+    let key = audit_key(db, vault).await?;
+    let now = OffsetDateTime::now_utc();
+    let exported_at = now.replace_nanosecond(0).unwrap_or(now);
+    let heads: Vec<ExportedHead> = audit_head::Entity::find()
+        .order_by_asc(audit_head::Column::TenantId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| ExportedHead {
+            tenant_id: h.tenant_id,
+            seq: h.seq,
+            hash: hex::encode(&h.hash),
+        })
+        .collect();
+    let mac = hex::encode(
+        heads_mac(&key, exported_at, &heads)?
+            .finalize()
+            .into_bytes(),
+    );
+    Ok(SignedHeads {
+        format: 1,
+        exported_at,
+        heads,
+        mac,
+    })
 }
 
 /// The first broken link of a chain.
@@ -180,27 +335,56 @@ pub struct Verification {
     pub tenants: usize,
     pub entries: usize,
     pub broken: Vec<BrokenLink>,
+    /// Set when exported heads were given: whether their MAC holds (if not, nothing was
+    /// compared against them).
+    pub heads_authentic: Option<bool>,
 }
 
-/// Recomputes every tenant's chain, reporting the first broken link of each.
-pub async fn verify(db: &impl ConnectionTrait) -> Result<Verification, ApiError> {
+/// Recomputes every tenant's chain, reporting the first broken link of each; with `heads`,
+/// also that every exported head is still in its chain.
+pub async fn verify(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    heads: Option<&SignedHeads>,
+) -> Result<Verification, ApiError> {
+    let key = audit_key(db, vault).await?;
     let mut out = Verification::default();
-    let heads = audit_head::Entity::find().all(db).await?;
-    let mut tenants: Vec<Uuid> = heads.iter().map(|h| h.tenant_id).collect();
-    // Entries whose head was deleted are checked too.
-    let orphan_tenants: Vec<Uuid> = {
-        use sea_orm::QuerySelect;
-        audit_entry::Entity::find()
-            .select_only()
-            .column(audit_entry::Column::TenantId)
-            .distinct()
-            .into_tuple()
-            .all(db)
-            .await?
+    let exported: Vec<ExportedHead> = match heads {
+        None => Vec::new(),
+        Some(h) => {
+            let ok = hex::decode(&h.mac).is_ok_and(|tag| {
+                heads_mac(&key, h.exported_at, &h.heads)
+                    .map(|m| m.verify_slice(&tag).is_ok())
+                    .unwrap_or(false)
+            });
+            out.heads_authentic = Some(ok);
+            if ok { h.heads.clone() } else { Vec::new() }
+        }
     };
-    for t in orphan_tenants {
-        if !tenants.contains(&t) {
-            tenants.push(t);
+    let stored_heads = audit_head::Entity::find().all(db).await?;
+    let mut tenants: Vec<Uuid> = stored_heads.iter().map(|h| h.tenant_id).collect();
+    let entry_tenants: Vec<Uuid> = audit_entry::Entity::find()
+        .select_only()
+        .column(audit_entry::Column::TenantId)
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let shops: Vec<Uuid> = shop::Entity::find()
+        .select_only()
+        .column(shop::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    // A chain is checked if anything says it should exist: its head, its entries, its shop, or
+    // the exported heads.
+    for t in entry_tenants
+        .iter()
+        .chain(&shops)
+        .chain(exported.iter().map(|h| &h.tenant_id))
+    {
+        if !tenants.contains(t) {
+            tenants.push(*t);
         }
     }
     for tenant in tenants {
@@ -222,8 +406,8 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<Verification, ApiError>
                 Some("an entry is missing before this one")
             } else if e.prev_hash != prev {
                 Some("prev_hash does not match the previous entry")
-            } else if link_hash(&prev, e)? != e.hash {
-                Some("the entry's content does not match its hash")
+            } else if link(&key, &prev, e)? != e.hash {
+                Some("the entry's content does not match its link")
             } else {
                 None
             };
@@ -237,15 +421,45 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<Verification, ApiError>
             prev = e.hash.clone();
             expected_seq = e.seq + 1;
         }
-        let head = heads.iter().find(|h| h.tenant_id == tenant);
-        if let Some(head) = head.filter(|_| broken.is_none())
-            && (head.seq != expected_seq - 1 || head.hash != prev)
+        if broken.is_none() {
+            match stored_heads.iter().find(|h| h.tenant_id == tenant) {
+                None => {
+                    broken = Some(BrokenLink {
+                        tenant_id: tenant,
+                        seq: 0,
+                        reason: "the chain's head is missing",
+                    })
+                }
+                Some(head) if head.seq != expected_seq - 1 || head.hash != prev => {
+                    broken = Some(BrokenLink {
+                        tenant_id: tenant,
+                        seq: head.seq,
+                        reason: "the head does not match the last entry",
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        if broken.is_none()
+            && let Some(x) = exported.iter().find(|h| h.tenant_id == tenant && h.seq > 0)
         {
-            broken = Some(BrokenLink {
-                tenant_id: tenant,
-                seq: head.seq,
-                reason: "entries after this one were removed",
-            });
+            match entries.iter().find(|e| e.seq == x.seq) {
+                None => {
+                    broken = Some(BrokenLink {
+                        tenant_id: tenant,
+                        seq: x.seq,
+                        reason: "an entry recorded in the exported heads is gone",
+                    })
+                }
+                Some(e) if hex::encode(&e.hash) != x.hash => {
+                    broken = Some(BrokenLink {
+                        tenant_id: tenant,
+                        seq: x.seq,
+                        reason: "an entry differs from the exported heads",
+                    })
+                }
+                Some(_) => {}
+            }
         }
         out.broken.extend(broken);
     }

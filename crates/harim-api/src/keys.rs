@@ -2,8 +2,8 @@
 
 use harim_vault::{Vault, VaultError, WrappedTenantKey};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
+    QueryOrder, Set, Statement, sea_query::Expr,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -48,7 +48,8 @@ pub async fn create(
     vault: &Vault,
     tenant_id: Uuid,
 ) -> Result<(), ApiError> {
-    let wk = vault.create_tenant_key(tenant_id)?;
+    let kek = wrap_version(db, vault).await?;
+    let wk = vault.create_tenant_key_at(tenant_id, kek)?;
     tenant_key::ActiveModel {
         tenant_id: Set(tenant_id),
         tk_version: Set(i32_of(wk.tk_version)?),
@@ -95,14 +96,16 @@ pub async fn version(
     wrapped(&row)
 }
 
-/// Adds `n` to the stored encryption count (same transaction as the write it counts).
+/// Adds `n` to the stored encryption count (same transaction as the write it counts). Fails
+/// unless exactly that key's row changed: a write under a key that is gone must roll back,
+/// never land.
 pub async fn count_encryptions(
     db: &impl ConnectionTrait,
     wk: &WrappedTenantKey,
     n: u64,
 ) -> Result<(), ApiError> {
     let n = i64::try_from(n).map_err(|_| ApiError::internal("tenant key", "count overflow"))?;
-    tenant_key::Entity::update_many()
+    let res = tenant_key::Entity::update_many()
         .col_expr(
             tenant_key::Column::Encryptions,
             Expr::col(tenant_key::Column::Encryptions).add(n),
@@ -111,5 +114,132 @@ pub async fn count_encryptions(
         .filter(tenant_key::Column::TkVersion.eq(i32_of(wk.tk_version)?))
         .exec(db)
         .await?;
+    if res.rows_affected != 1 {
+        return Err(ApiError::internal(
+            "tenant key",
+            "the key a write was encrypted under is gone",
+        ));
+    }
     Ok(())
+}
+
+/// A stored version of a shop's tenant key, if it exists.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    tk_version: i32,
+) -> Result<Option<WrappedTenantKey>, ApiError> {
+    tenant_key::Entity::find_by_id((tenant_id, tk_version))
+        .one(db)
+        .await?
+        .as_ref()
+        .map(wrapped)
+        .transpose()
+}
+
+/// Creates tenant-key version 1 of `tenant_id` unless it exists (concurrent callers: one wins,
+/// the others change nothing).
+pub async fn create_if_missing(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    tenant_id: Uuid,
+) -> Result<(), ApiError> {
+    use sea_orm::sea_query::OnConflict;
+    let kek = wrap_version(db, vault).await?;
+    let wk = vault.create_tenant_key_at(tenant_id, kek)?;
+    tenant_key::Entity::insert(tenant_key::ActiveModel {
+        tenant_id: Set(tenant_id),
+        tk_version: Set(i32_of(wk.tk_version)?),
+        kek_version: Set(i32_of(wk.kek_version)?),
+        wrapped: Set(wk.wrapped),
+        encryptions: Set(0),
+        created_at: Set(OffsetDateTime::now_utc()),
+    })
+    .on_conflict(
+        OnConflict::columns([tenant_key::Column::TenantId, tenant_key::Column::TkVersion])
+            .do_nothing()
+            .to_owned(),
+    )
+    .do_nothing()
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// States of a root key version in `root_key_versions`, the one record every process shares.
+pub const ROOT_ACTIVE: &str = "active";
+pub const ROOT_DECRYPT_ONLY: &str = "decrypt_only";
+pub const ROOT_DESTROYED: &str = "destroyed";
+
+fn backend_sql(db: &impl ConnectionTrait, pg: &str) -> (DatabaseBackend, String) {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Sqlite => pg.replace('$', "?").replace(" FOR SHARE", ""),
+        _ => pg.to_string(),
+    };
+    (backend, sql)
+}
+
+/// Checks, inside the caller's transaction, that root version `kek_version` may wrap, and holds
+/// that answer until commit: the version's row is created if missing and read `FOR SHARE`
+/// (PostgreSQL), so a retirement waits for this transaction and a later one sees the new
+/// state; on SQLite the insert takes the write lock, which serialises the same way.
+pub async fn check_wrappable(
+    db: &impl ConnectionTrait,
+    kek_version: u32,
+) -> Result<bool, ApiError> {
+    let v = i32_of(kek_version)?;
+    let (backend, sql) = backend_sql(
+        db,
+        "INSERT INTO root_key_versions (version, state, changed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (version) DO NOTHING",
+    );
+    db.execute(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            v.into(),
+            ROOT_ACTIVE.into(),
+            OffsetDateTime::now_utc().into(),
+        ],
+    ))
+    .await?;
+    let (backend, sql) = backend_sql(
+        db,
+        "SELECT state FROM root_key_versions WHERE version = $1 FOR SHARE",
+    );
+    let row = db
+        .query_one(Statement::from_sql_and_values(backend, sql, [v.into()]))
+        .await?
+        .ok_or_else(|| ApiError::internal("root key", "version row vanished"))?;
+    let state: String = row.try_get("", "state")?;
+    Ok(state == ROOT_ACTIVE)
+}
+
+/// The root version new tenant keys are wrapped under, checked against the database (see
+/// [`check_wrappable`]). A process whose copy of the key provider is stale (another one
+/// retired its active version) re-reads it once; if that does not help, the write is refused
+/// rather than wrapped under a version that is on its way to destruction.
+pub async fn wrap_version(db: &impl ConnectionTrait, vault: &Vault) -> Result<u32, ApiError> {
+    let v = vault.provider().active_version();
+    if check_wrappable(db, v).await? {
+        return Ok(v);
+    }
+    let _ = vault.provider().reload();
+    let fresh = vault.provider().active_version();
+    if fresh != v && check_wrappable(db, fresh).await? {
+        tracing::info!(
+            stale = v,
+            active = fresh,
+            "key provider re-read: its active root version was retired"
+        );
+        return Ok(fresh);
+    }
+    tracing::error!(
+        kek_version = v,
+        "the active root version is retired in the database"
+    );
+    Err(ApiError::Unavailable(
+        "The root key is being retired; try again in a moment.",
+    ))
 }

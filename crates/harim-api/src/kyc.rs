@@ -183,6 +183,7 @@ pub struct RetentionReport {
 /// next one.
 pub async fn run_retention(
     db: &DatabaseConnection,
+    vault: &std::sync::Arc<Vault>,
     store: &DocumentStore,
     now: OffsetDateTime,
 ) -> Result<RetentionReport, ApiError> {
@@ -209,7 +210,7 @@ pub async fn run_retention(
         if decided_at + Duration::days(i64::from(days)) > now {
             continue;
         }
-        match purge_one(db, store, &row, now).await {
+        match purge_one(db, vault, store, &row, now).await {
             Ok(true) => report.purged += 1,
             Ok(false) => {}
             Err(e) => {
@@ -232,10 +233,12 @@ pub async fn run_retention(
 
 async fn purge_one(
     db: &DatabaseConnection,
+    vault: &std::sync::Arc<Vault>,
     store: &DocumentStore,
     row: &kyc_document::Model,
     now: OffsetDateTime,
 ) -> Result<bool, ApiError> {
+    let vault = vault.clone();
     store.delete(row.tenant_id, row.id).await?;
     let (tenant_id, id) = (row.tenant_id, row.id);
     let kind = row.kind.clone();
@@ -244,6 +247,7 @@ async fn purge_one(
             Box::pin(async move {
                 audit::append(
                     txn,
+                    &vault,
                     tenant_id,
                     audit::Event {
                         actor: "system:retention".into(),

@@ -72,6 +72,15 @@ pub enum RotationError {
     },
     #[error("no rotation job {0}")]
     NoSuchJob(Uuid),
+    #[error("root key version {0} is being retired and may not wrap; start a new rotation")]
+    NotWrappable(u32),
+    #[error(
+        "root key version {version} is decrypt-only; it is destroyed once every process has seen that, after {destroy_after}"
+    )]
+    GracePeriod {
+        version: u32,
+        destroy_after: OffsetDateTime,
+    },
     #[error("key provider: {0}")]
     Vault(#[from] VaultError),
     #[error("{0}")]
@@ -97,6 +106,9 @@ impl From<RotationError> for ApiError {
                 "That root key version still wraps tenant keys or blind indexes; rotate first.",
             ),
             RotationError::Unknown(_) | RotationError::NoSuchJob(_) => ApiError::NotFound,
+            RotationError::NotWrappable(_) | RotationError::GracePeriod { .. } => {
+                ApiError::Conflict("That root key version is being retired.")
+            }
             RotationError::Vault(v) => ApiError::from(v),
             RotationError::Api(a) => a,
         }
@@ -296,6 +308,13 @@ async fn remaining(db: &impl ConnectionTrait, target: i32) -> Result<u64, ApiErr
 
 /// Starts a root rotation, or returns the unfinished one (so a killed `rotate --wait` resumes
 /// instead of adding yet another version). Returns the job and whether it was created now.
+///
+/// The job row is inserted *before* the new root version exists: a unique index admits one
+/// unfinished root job, so of two concurrent starters (two replicas, a replica and the CLI) one
+/// waits on the other's insert (PostgreSQL) or write lock (SQLite), fails, and returns the
+/// winner's job; only the winner asks the provider for a version, under the keyring's file
+/// lock. If the transaction fails after that, the extra version is harmless: it is in the
+/// provider, so anything wrapped under it stays readable.
 pub async fn start(
     db: &DatabaseConnection,
     vault: &Vault,
@@ -305,51 +324,65 @@ pub async fn start(
     if let Some(j) = unfinished(db).await? {
         return Ok((j, false));
     }
-    let version = vault.provider().add_version().map_err(vault_err)?;
-    let target = i32_of(version)?;
-    let total = i64::try_from(remaining(db, target).await?).unwrap_or(i64::MAX);
+    crate::checkpoint::reached("rotation.start.before_create", actor).await;
+    match create_job(db, vault, actor, request_id).await {
+        Ok(job) => Ok((job, true)),
+        Err(RotationError::Api(e)) if e.is_unique_violation() => match unfinished(db).await? {
+            Some(j) => Ok((j, false)),
+            None => Err(RotationError::Api(e)),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+async fn create_job(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    actor: &str,
+    request_id: Option<String>,
+) -> Result<rotation_job::Model, RotationError> {
     let now = OffsetDateTime::now_utc();
     let id = Uuid::now_v7();
-    let actor = actor.to_string();
-    let job = db
-        .transaction::<_, rotation_job::Model, ApiError>(|txn| {
-            Box::pin(async move {
-                let job = rotation_job::ActiveModel {
-                    id: Set(id),
-                    kind: Set(KIND_ROOT.into()),
-                    target_kek_version: Set(target),
-                    state: Set(STATE_PENDING.into()),
-                    total: Set(total),
-                    done: Set(0),
-                    error: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    finished_at: Set(None),
-                }
-                .insert(txn)
-                .await?;
-                audit::append(
-                    txn,
-                    PLATFORM_TENANT,
-                    audit::Event {
-                        actor,
-                        action: "keys.rotation_started",
-                        fields: vec![format!("job:{id}"), format!("kek_version:{target}")],
-                        purpose: None,
-                        request_id,
-                    },
-                )
-                .await?;
-                Ok(job)
-            })
-        })
-        .await
-        .map_err(|e| match e {
-            sea_orm::TransactionError::Connection(c) => ApiError::from(c),
-            sea_orm::TransactionError::Transaction(t) => t,
-        })?;
+    let txn = db.begin().await?;
+    // The claim: the transaction's first write.
+    let job = rotation_job::ActiveModel {
+        id: Set(id),
+        kind: Set(KIND_ROOT.into()),
+        target_kek_version: Set(0),
+        state: Set(STATE_PENDING.into()),
+        total: Set(0),
+        done: Set(0),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let version = vault.provider().add_version().map_err(vault_err)?;
+    let target = i32_of(version)?;
+    crate::keys::check_wrappable(&txn, version).await?;
+    let total = i64::try_from(remaining(&txn, target).await?).unwrap_or(i64::MAX);
+    let mut am: rotation_job::ActiveModel = job.into();
+    am.target_kek_version = Set(target);
+    am.total = Set(total);
+    let job = am.update(&txn).await?;
+    audit::append(
+        &txn,
+        vault,
+        PLATFORM_TENANT,
+        audit::Event {
+            actor: actor.to_string(),
+            action: "keys.rotation_started",
+            fields: vec![format!("job:{id}"), format!("kek_version:{target}")],
+            purpose: None,
+            request_id,
+        },
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(job = %id, kek_version = version, total, "root key rotation started");
-    Ok((job, true))
+    Ok(job)
 }
 
 /// Progress callback: `(done, total)` after each committed batch.
@@ -398,7 +431,18 @@ pub async fn run(
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
-            return finish(db, id).await;
+            // Nothing may wrap under an older version from now on, whatever copy of the key
+            // provider a process holds (see `keys::check_wrappable`). A wrapper that was in
+            // flight has committed once the marks are in: look again before finishing.
+            for info in vault.provider().versions() {
+                if info.version < target_u {
+                    mark_decrypt_only(db, i32_of(info.version)?).await?;
+                }
+            }
+            if remaining(db, target).await? > 0 {
+                continue;
+            }
+            return finish(db, vault, id).await;
         }
         if let Some(p) = progress {
             let j = self::job(db, id).await?;
@@ -425,9 +469,15 @@ async fn fail(db: &DatabaseConnection, id: Uuid, e: &RotationError) {
         .await;
 }
 
-async fn finish(db: &DatabaseConnection, id: Uuid) -> Result<rotation_job::Model, RotationError> {
-    db.transaction::<_, (), ApiError>(|txn| {
-        Box::pin(async move {
+async fn finish(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    id: Uuid,
+) -> Result<rotation_job::Model, RotationError> {
+    {
+        let owned = db.begin().await?;
+        let txn = &owned;
+        let result: Result<(), ApiError> = async {
             // Write first: on SQLite a read-then-write transaction fails (BUSY_SNAPSHOT) when
             // another writer commits in between.
             let now = OffsetDateTime::now_utc();
@@ -452,6 +502,7 @@ async fn finish(db: &DatabaseConnection, id: Uuid) -> Result<rotation_job::Model
                 }
                 audit::append(
                     txn,
+                    vault,
                     PLATFORM_TENANT,
                     audit::Event {
                         actor: "rotation-worker".into(),
@@ -469,13 +520,11 @@ async fn finish(db: &DatabaseConnection, id: Uuid) -> Result<rotation_job::Model
                 tracing::info!(job = %id, rows = j.done, "root key rotation finished");
             }
             Ok(())
-        })
-    })
-    .await
-    .map_err(|e| match e {
-        sea_orm::TransactionError::Connection(c) => ApiError::from(c),
-        sea_orm::TransactionError::Transaction(t) => t,
-    })?;
+        }
+        .await;
+        result?;
+        owned.commit().await?;
+    }
     Ok(job(db, id).await?)
 }
 
@@ -500,13 +549,15 @@ async fn bump(db: &impl ConnectionTrait, id: Uuid, n: u64) -> Result<(), ApiErro
 }
 
 async fn audit_batch(
-    db: &impl ConnectionTrait,
+    txn: &sea_orm::DatabaseTransaction,
+    vault: &Vault,
     id: Uuid,
     what: &str,
     n: u64,
 ) -> Result<(), ApiError> {
     audit::append(
-        db,
+        txn,
+        vault,
         PLATFORM_TENANT,
         audit::Event {
             actor: "rotation-worker".into(),
@@ -550,6 +601,10 @@ async fn batch_tenant_keys(
         return Ok(0);
     }
     let target_u = u32::try_from(target).map_err(|_| RotationError::Unknown(0))?;
+    // Never wrap under a version another process has started to retire.
+    if !crate::keys::check_wrappable(&txn, target_u).await? {
+        return Err(RotationError::NotWrappable(target_u));
+    }
     let mut rewrapped = Vec::with_capacity(rows.len());
     for row in &rows {
         let wk = crate::keys::wrapped(row)?;
@@ -566,7 +621,7 @@ async fn batch_tenant_keys(
         n
     };
     bump(&txn, id, n).await?;
-    audit_batch(&txn, id, "tenant_keys", n).await?;
+    audit_batch(&txn, vault, id, "tenant_keys", n).await?;
     txn.commit().await?;
     metrics::counter!("harim_tenant_keys_rewrapped_total").increment(n);
     Ok(n)
@@ -679,14 +734,9 @@ async fn batch_blind_indexes(
                 .decrypt_field_string(&wk, &ctx(field), ct)
                 .map_err(vault_err)
         };
-        let country = dec("country", &row.country)?;
         let nid = dec("national_id", &row.national_id)?;
         let iban = dec("iban", &row.iban)?;
-        let nid_input = zeroize::Zeroizing::new(format!(
-            "{}:{}",
-            country.expose_secret(),
-            nid.expose_secret()
-        ));
+        let nid_input = harim_vault::pii::national_id_index_input(nid.expose_secret());
         let nid_bidx = vault
             .blind_index(target_u, BlindIndexKind::NationalId, &nid_input)
             .map_err(vault_err)?;
@@ -710,7 +760,7 @@ async fn batch_blind_indexes(
         n += res.rows_affected;
     }
     bump(&txn, id, n).await?;
-    audit_batch(&txn, id, "blind_indexes", n).await?;
+    audit_batch(&txn, vault, id, "blind_indexes", n).await?;
     txn.commit().await?;
     metrics::counter!("harim_blind_indexes_rewritten_total").increment(n);
     Ok(n)
@@ -729,13 +779,64 @@ async fn references(db: &DatabaseConnection, v: i32) -> Result<(u64, u64), sea_o
     Ok((tk, bi))
 }
 
-/// Destroys root version `version` for good, refusing while it is active or referenced by any
-/// tenant key or blind index. Records the retirement (audit + a `retire` job row).
+/// How long a retired version stays decrypt-only before [`retire`] destroys it: longer than
+/// any process goes without re-reading the key provider (`serve` re-reads it every 5 s, and on
+/// any unknown version at most once a second) and than a wrapping transaction lasts.
+pub const RETIRE_GRACE: Duration = Duration::from_secs(30);
+
+/// Marks `version` decrypt-only in the database (once: a second call keeps the first time) and
+/// returns since when. On PostgreSQL the upsert waits for every transaction that holds the
+/// version's row `FOR SHARE` while wrapping under it (see `keys::check_wrappable`); every later
+/// one sees the new state and refuses. On SQLite writers are serialised anyway.
+async fn mark_decrypt_only(
+    db: &DatabaseConnection,
+    version: i32,
+) -> Result<OffsetDateTime, ApiError> {
+    let backend = db.get_database_backend();
+    let sql = |pg: &str| match backend {
+        DatabaseBackend::Sqlite => pg.replace('$', "?"),
+        _ => pg.to_string(),
+    };
+    let txn = db.begin().await?;
+    txn.execute(Statement::from_sql_and_values(
+        backend,
+        sql(
+            "INSERT INTO root_key_versions (version, state, changed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (version) DO UPDATE SET state = $2, changed_at = $3 \
+             WHERE root_key_versions.state = $4",
+        ),
+        [
+            version.into(),
+            crate::keys::ROOT_DECRYPT_ONLY.into(),
+            OffsetDateTime::now_utc().into(),
+            crate::keys::ROOT_ACTIVE.into(),
+        ],
+    ))
+    .await?;
+    let row = txn
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            sql("SELECT changed_at FROM root_key_versions WHERE version = $1"),
+            [version.into()],
+        ))
+        .await?
+        .ok_or_else(|| ApiError::internal("root key", "version row missing"))?;
+    let since: OffsetDateTime = row.try_get("", "changed_at")?;
+    txn.commit().await?;
+    Ok(since)
+}
+
+/// Retires root version `version`: refuses while it is active or referenced by any tenant key
+/// or blind index; otherwise marks it decrypt-only (database first, then the provider) and, once
+/// it has been decrypt-only for `grace`, checks the references again and destroys it for good,
+/// recording the retirement (audit + a `retire` job row). Before that it answers
+/// [`RotationError::GracePeriod`] with the instant to call again (`harim keys retire` waits).
 pub async fn retire(
     db: &DatabaseConnection,
     vault: &Vault,
     version: u32,
     actor: &str,
+    grace: Duration,
 ) -> Result<(), RotationError> {
     let provider = vault.provider();
     provider.reload().map_err(vault_err)?;
@@ -754,10 +855,18 @@ pub async fn retire(
             blind_indexes: bi,
         });
     }
-    // Decrypt-only first, so a process that reloads stops wrapping under it; then check again.
+    let since = mark_decrypt_only(db, v).await?;
     if provider.state(version) == Some(KeyState::Active) {
         provider.retire_version(version).map_err(vault_err)?;
     }
+    let destroy_after = since + grace;
+    if OffsetDateTime::now_utc() < destroy_after {
+        return Err(RotationError::GracePeriod {
+            version,
+            destroy_after,
+        });
+    }
+    // Anything that wrapped under it before it became decrypt-only has committed by now.
     let (tk, bi) = references(db, v).await?;
     if tk > 0 || bi > 0 {
         return Err(RotationError::Referenced {
@@ -770,42 +879,46 @@ pub async fn retire(
     vault.clear_cache();
     let now = OffsetDateTime::now_utc();
     let id = Uuid::now_v7();
-    let actor = actor.to_string();
-    db.transaction::<_, (), ApiError>(|txn| {
-        Box::pin(async move {
-            rotation_job::ActiveModel {
-                id: Set(id),
-                kind: Set(KIND_RETIRE.into()),
-                target_kek_version: Set(v),
-                state: Set(STATE_DONE.into()),
-                total: Set(0),
-                done: Set(0),
-                error: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                finished_at: Set(Some(now)),
-            }
-            .insert(txn)
-            .await?;
-            audit::append(
-                txn,
-                PLATFORM_TENANT,
-                audit::Event {
-                    actor,
-                    action: "keys.version_retired",
-                    fields: vec![format!("kek_version:{version}")],
-                    purpose: None,
-                    request_id: None,
-                },
-            )
-            .await
-        })
-    })
-    .await
-    .map_err(|e| match e {
-        sea_orm::TransactionError::Connection(c) => ApiError::from(c),
-        sea_orm::TransactionError::Transaction(t) => t,
-    })?;
+    let txn = db.begin().await?;
+    rotation_job::ActiveModel {
+        id: Set(id),
+        kind: Set(KIND_RETIRE.into()),
+        target_kek_version: Set(v),
+        state: Set(STATE_DONE.into()),
+        total: Set(0),
+        done: Set(0),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(Some(now)),
+    }
+    .insert(&txn)
+    .await?;
+    let backend = txn.get_database_backend();
+    let sql = "UPDATE root_key_versions SET state = $1, changed_at = $2 WHERE version = $3";
+    txn.execute(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DatabaseBackend::Sqlite => sql.replace('$', "?"),
+            _ => sql.to_string(),
+        },
+        [crate::keys::ROOT_DESTROYED.into(), now.into(), v.into()],
+    ))
+    .await?;
+    audit::append(
+        &txn,
+        vault,
+        PLATFORM_TENANT,
+        audit::Event {
+            actor: actor.to_string(),
+            action: "keys.version_retired",
+            fields: vec![format!("kek_version:{version}")],
+            purpose: None,
+            request_id: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(
         kek_version = version,
         "root key version retired (destroyed)"

@@ -26,7 +26,7 @@ use crate::{
     entity::{merchant_identity, rotation_job, tenant_key},
     error::ApiError,
     keys,
-    rotation::{STATE_DONE, STATE_FAILED, STATE_PENDING, STATE_RUNNING},
+    rotation::{PLATFORM_TENANT, STATE_DONE, STATE_FAILED, STATE_PENDING, STATE_RUNNING},
 };
 
 /// Job kind in `key_rotation_jobs`.
@@ -51,6 +51,10 @@ pub async fn rotate_shop(
     cutoff: OffsetDateTime,
     actor: &str,
 ) -> Result<Outcome, ApiError> {
+    if tenant_id == PLATFORM_TENANT {
+        // The platform's key derives the audit key; rotating it would orphan every link.
+        return Ok(Outcome::AlreadyFresh);
+    }
     let actor = actor.to_string();
     let v = vault.clone();
     let out = db
@@ -60,6 +64,7 @@ pub async fn rotate_shop(
                 // the write lock before any read).
                 audit::append(
                     txn,
+                    &v,
                     tenant_id,
                     audit::Event {
                         actor,
@@ -82,7 +87,8 @@ pub async fn rotate_shop(
                 }
                 let vault = v;
                 let old = keys::wrapped(&current)?;
-                let new = vault.rotate_tenant_key(&old)?;
+                let kek = keys::wrap_version(txn, &vault).await?;
+                let new = vault.rotate_tenant_key_at(&old, kek)?;
                 let new_version = i32::try_from(new.tk_version)
                     .map_err(|e| ApiError::internal("tk_version", e))?;
                 let mut encryptions = 0i64;
@@ -168,6 +174,7 @@ pub async fn start_all(db: &DatabaseConnection) -> Result<rotation_job::Model, A
     let now = OffsetDateTime::now_utc();
     let total = tenant_key::Entity::find()
         .filter(tenant_key::Column::CreatedAt.lt(now))
+        .filter(tenant_key::Column::TenantId.ne(PLATFORM_TENANT))
         .select_only()
         .column(tenant_key::Column::TenantId)
         .distinct()
@@ -207,6 +214,7 @@ pub async fn run_all(
         // Shops still on a key older than the cutoff; rotated shops drop out of this query.
         let batch: Vec<Uuid> = tenant_key::Entity::find()
             .filter(tenant_key::Column::CreatedAt.lt(cutoff))
+            .filter(tenant_key::Column::TenantId.ne(PLATFORM_TENANT))
             .select_only()
             .column(tenant_key::Column::TenantId)
             .distinct()

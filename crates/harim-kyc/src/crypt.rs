@@ -267,18 +267,21 @@ impl ChunkDecryptor {
             msg: &self.pending,
             aad: &aad,
         };
-        let pt = if last {
-            self.inner
-                .take()
-                .ok_or(KycError::Corrupt("data after the last chunk"))?
-                .decrypt_last(payload)
-        } else {
-            self.inner
-                .as_mut()
-                .ok_or(KycError::Corrupt("data after the last chunk"))?
-                .decrypt_next(payload)
-        }
-        .map_err(|_| KycError::Corrupt("a chunk failed authentication"))?;
+        // The chunk's plaintext is wiped once copied out.
+        let pt = zeroize::Zeroizing::new(
+            if last {
+                self.inner
+                    .take()
+                    .ok_or(KycError::Corrupt("data after the last chunk"))?
+                    .decrypt_last(payload)
+            } else {
+                self.inner
+                    .as_mut()
+                    .ok_or(KycError::Corrupt("data after the last chunk"))?
+                    .decrypt_next(payload)
+            }
+            .map_err(|_| KycError::Corrupt("a chunk failed authentication"))?,
+        );
         out.extend_from_slice(&pt);
         self.pending.clear();
         self.index = self

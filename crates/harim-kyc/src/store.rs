@@ -228,7 +228,8 @@ impl DocumentStore {
     {
         let mut body = std::pin::pin!(body);
         let mut received: u64 = 0;
-        let mut prefix: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
+        // The first bytes of a national-ID scan are personal data too: wiped on drop.
+        let mut prefix: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(SNIFF_LEN));
         let mut state: Option<(DocumentType, Sanitizer)> = None;
         let (mut enc, header) = ChunkEncryptor::new(key, binding)?;
         let mut cipher_out = header;
@@ -255,7 +256,7 @@ impl DocumentStore {
                 return Err(KycError::TooLarge { limit });
             }
             // Until the type is known, hold the first few bytes.
-            let feed: Vec<u8>;
+            let feed: Zeroizing<Vec<u8>>;
             let input = if state.is_none() {
                 prefix.extend_from_slice(input);
                 match sniff(&prefix, at_eof) {
@@ -320,9 +321,12 @@ impl DocumentStore {
             object_store::Error::NotFound { .. } => KycError::ObjectMissing,
             e => KycError::Store(e),
         })?;
+        // Sized once up front (the plaintext is never larger than the object), so growing the
+        // buffer never leaves a copy of the document behind in freed memory.
+        let capacity = usize::try_from(got.meta.size).unwrap_or(0);
         let mut stream = got.into_stream();
         let mut dec = ChunkDecryptor::new(key, binding);
-        let mut out = Zeroizing::new(Vec::new());
+        let mut out = Zeroizing::new(Vec::with_capacity(capacity));
         while let Some(piece) = stream.try_next().await.map_err(KycError::Store)? {
             dec.push(&piece, &mut out)?;
         }

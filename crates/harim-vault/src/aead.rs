@@ -18,8 +18,26 @@ pub const TAG_LEN: usize = 16;
 /// AES-256 key length in bytes.
 pub const KEY_LEN: usize = 32;
 
-/// A keyed AES-256-GCM instance. The expanded key schedule is zeroized on drop (the `zeroize`
-/// features of `aes` and `aes-gcm` are enabled). Not `Debug`.
+/// A keyed AES-256-GCM instance. Not `Debug`.
+///
+/// What is wiped, with the `zeroize` features this crate turns on for `aes` 0.8.4, `aes-gcm`
+/// 0.10.3, `ghash` 0.5.1 and `polyval` 0.6.2:
+///
+/// - the AES-256 key schedule (all round keys), when the `Cipher` is dropped (`aes`; its
+///   CPU-autodetect wrapper drops, and so wipes, whichever backend is in use);
+/// - the temporary copies of the GHASH key H = AES_K(0^128) made while keying, right after use
+///   (`aes-gcm` and `ghash`);
+/// - the per-message GHASH state of every seal and open (a clone holding H and the running
+///   accumulator), when its tag is finalized (`polyval`).
+///
+/// Not wiped: the `Cipher`'s own long-lived copy of H. On x86/x86_64 (and aarch64 built with
+/// `--cfg polyval_armv8`) polyval 0.6.2 keeps its backend in a `ManuallyDrop` union inside its
+/// CPU-autodetect type, which has no `Drop`, so the backend's zeroizing `Drop` never runs for
+/// that copy and it stays in freed memory; only the portable software backend (other targets)
+/// wipes it. H is not the AES key and decrypts nothing, but together with one ciphertext and its
+/// tag it lets an attacker forge tags under that ciphertext's nonce. Wiping it would take
+/// `unsafe` or an upstream fix. Copies the compiler leaves in registers or on the stack are not
+/// wiped either.
 pub struct Cipher(Aes256Gcm);
 
 impl Cipher {

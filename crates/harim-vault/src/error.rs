@@ -43,6 +43,16 @@ pub enum VaultError {
         /// The keyring file.
         path: PathBuf,
     },
+    /// The keyring file changed while a mutation held the keyring lock: between being read and
+    /// being replaced (or while being read). Something wrote it without taking `<path>.lock`
+    /// (an older binary, an editor, a restore). Nothing was written; re-read and retry.
+    #[error(
+        "keyring file {path} was changed by another writer during an update; nothing was written, retry"
+    )]
+    KeyringChanged {
+        /// The keyring file.
+        path: PathBuf,
+    },
     /// The keyring is read-only (for example the environment keyring).
     #[error("this key provider is read-only")]
     ReadOnlyProvider,

@@ -7,10 +7,12 @@
 //! See `FORMAT.md` for the file layout.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -19,7 +21,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -37,6 +39,8 @@ pub const BLIND_INDEX_INFO: &[u8] = b"harim blind-index v1";
 pub const ENV_ROOT_KEYS: &str = "HARIM_ROOT_KEYS";
 /// Environment variable naming the active version (defaults to the highest).
 pub const ENV_ROOT_KEY_ACTIVE: &str = "HARIM_ROOT_KEY_ACTIVE";
+/// The largest keyring file the loader accepts.
+const MAX_KEYRING_LEN: u64 = 1 << 20;
 
 fn hkdf32(root: &[u8; 32], info: &[&[u8]]) -> Result<SecretBox<[u8; 32]>> {
     let hk = Hkdf::<Sha256>::new(None, root);
@@ -203,7 +207,7 @@ impl Keyring {
         // Pre-size so the buffer is not reallocated (which would leave key copies behind).
         let mut buf = Zeroizing::new(Vec::with_capacity(256 + 192 * self.keys.len()));
         serde_json::to_writer_pretty(&mut *buf, &doc)
-            .map_err(|e| self.invalid(format!("cannot serialise: {e}")))?;
+            .map_err(|e| self.invalid(format!("cannot serialise ({})", json_error(&e))))?;
         buf.push(b'\n');
         Ok(buf)
     }
@@ -277,9 +281,22 @@ fn decode_key(source_name: &str, version: u32, b64: &str) -> Result<SecretBox<[u
 /// A versioned keyring in a JSON file that only its owner may read (mode 0600).
 ///
 /// Mutations ([`FileKeyring::add_version`], [`FileKeyring::set_active`],
-/// [`FileKeyring::retire`], [`FileKeyring::destroy`]) are written atomically (temporary file,
-/// fsync, rename, fsync of the directory) before they take effect in memory. One process should
-/// own mutations (the CLI); other processes call [`FileKeyring::reload`].
+/// [`FileKeyring::retire`], [`FileKeyring::destroy`] and the [`KeyProvider`] rotation methods)
+/// are safe to run from several processes at once. Each one, in order:
+///
+/// 1. takes an exclusive advisory lock on the sibling file `<path>.lock` ([`std::fs::File::lock`];
+///    the file is created with mode 0600 if missing and never deleted), so concurrent writers
+///    are serialised;
+/// 2. re-reads the keyring file under the lock, so it changes the latest state on disk, never a
+///    stale copy held in memory;
+/// 3. applies the change and validates the result;
+/// 4. writes it atomically (temporary file, fsync; then, right before the rename, refuses with
+///    [`VaultError::KeyringChanged`] if the file differs from what step 2 read: device, inode,
+///    length, mtime and SHA-256 of the bytes; then rename and fsync of the directory);
+/// 5. only then replaces the in-memory state, and releases the lock.
+///
+/// Readers never take the lock: [`FileKeyring::open`] and [`FileKeyring::reload`] read the file
+/// while a writer may hold it, which is safe because the file is only ever replaced by a rename.
 pub struct FileKeyring {
     path: PathBuf,
     inner: RwLock<Keyring>,
@@ -295,12 +312,13 @@ impl std::fmt::Debug for FileKeyring {
 }
 
 impl FileKeyring {
-    /// Opens an existing keyring. Refuses a file accessible by group or others (unix), an
-    /// unknown format, a key that is not exactly 32 bytes, duplicate versions, or an active
-    /// version that is missing or decrypt-only.
+    /// Opens an existing keyring. Refuses something other than a regular file, a file
+    /// accessible by group or others (unix), a file over 1 MiB, an unknown format, a key that is
+    /// not exactly 32 bytes, duplicate versions, or an active version that is missing or
+    /// decrypt-only. Takes no lock.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let keyring = load_file(&path)?;
+        let (keyring, _) = load_file(&path)?;
         Ok(Self {
             path,
             inner: RwLock::new(keyring),
@@ -308,11 +326,16 @@ impl FileKeyring {
     }
 
     /// Generates a new keyring with one random version-1 key, written with mode 0600 (parent
-    /// directories are created with mode 0700). Fails if the file already exists.
+    /// directories are created with mode 0700). Fails with [`VaultError::KeyringExists`] if the
+    /// file already exists, also when another process creates it at the same moment: creation
+    /// runs under the keyring lock and the file is put in place with `hard_link`, which never
+    /// replaces an existing file.
     ///
     /// For development and the embedded default only: the key sits next to the data.
     pub fn create_dev(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
+        create_private_dir(&parent_dir(&path))?;
+        let lock = KeyringLock::acquire(&path)?;
         if path.exists() {
             return Err(VaultError::KeyringExists { path });
         }
@@ -324,7 +347,8 @@ impl FileKeyring {
             keys,
         };
         let bytes = keyring.to_file_bytes()?;
-        write_atomic(&path, &bytes, false)?;
+        write_atomic(&path, &bytes, Commit::CreateNew)?;
+        drop(lock);
         Ok(Self {
             path,
             inner: RwLock::new(keyring),
@@ -352,52 +376,51 @@ impl FileKeyring {
         &self.path
     }
 
+    /// The lock file mutations hold an exclusive advisory lock on: `<path>.lock`.
+    pub fn lock_path(&self) -> PathBuf {
+        lock_path(&self.path)
+    }
+
     /// Re-reads the file (after another process rotated it). On error the old state is kept.
+    /// Takes no lock: a concurrent writer replaces the file by an atomic rename, so this reads
+    /// either the old or the new file, never a mix.
     pub fn reload(&self) -> Result<()> {
-        let fresh = load_file(&self.path)?;
+        let (fresh, _) = load_file(&self.path)?;
         *self.write() = fresh;
         Ok(())
     }
 
-    /// Adds a new random root key as the next version and makes it the active one. Existing
-    /// versions stay as they are (still able to unwrap). Returns the new version.
+    /// Adds a new random root key as the next version (one above the highest in the file, read
+    /// under the lock) and makes it the active one. Existing versions stay as they are (still
+    /// able to unwrap). Returns the new version.
     ///
     /// For a staged roll-out across replicas (add everywhere first, promote later), follow with
     /// [`FileKeyring::set_active`] to the previous version, reload everywhere, then promote.
     pub fn add_version(&self) -> Result<u32> {
-        let mut kr = self.write();
-        let version = kr
-            .keys
-            .keys()
-            .next_back()
-            .copied()
-            .unwrap_or(0)
-            .checked_add(1)
-            .ok_or(VaultError::VersionOverflow)?;
-        let previous_active = kr.active;
-        kr.keys.insert(version, RootKey::generate()?);
-        kr.active = version;
-        if let Err(e) = self.persist(&kr) {
-            kr.keys.remove(&version);
-            kr.active = previous_active;
-            return Err(e);
-        }
-        Ok(version)
+        self.mutate(|kr| {
+            let version = kr
+                .keys
+                .keys()
+                .next_back()
+                .copied()
+                .unwrap_or(0)
+                .checked_add(1)
+                .ok_or(VaultError::VersionOverflow)?;
+            kr.keys.insert(version, RootKey::generate()?);
+            kr.active = version;
+            Ok(version)
+        })
     }
 
     /// Makes `version` the one new tenant keys are wrapped under. It must be in state active.
     pub fn set_active(&self, version: u32) -> Result<()> {
-        let mut kr = self.write();
-        if kr.get(version)?.state != KeyState::Active {
-            return Err(VaultError::KeyVersionDecryptOnly(version));
-        }
-        let previous = kr.active;
-        kr.active = version;
-        if let Err(e) = self.persist(&kr) {
-            kr.active = previous;
-            return Err(e);
-        }
-        Ok(())
+        self.mutate(|kr| {
+            if kr.get(version)?.state != KeyState::Active {
+                return Err(VaultError::KeyVersionDecryptOnly(version));
+            }
+            kr.active = version;
+            Ok(())
+        })
     }
 
     /// Marks `version` decrypt-only: it still unwraps, but wraps nothing new. The active
@@ -410,50 +433,50 @@ impl FileKeyring {
     /// unreadable: call only after a scan shows no wrapped key references it (and after the
     /// backup retention window, see ARCHITECTURE.md "crypto-shredding").
     pub fn destroy(&self, version: u32) -> Result<()> {
-        let mut kr = self.write();
-        if kr.active == version {
-            return Err(VaultError::KeyVersionActive(version));
-        }
-        let removed = kr
-            .keys
-            .remove(&version)
-            .ok_or(VaultError::UnknownKeyVersion(version))?;
-        if let Err(e) = self.persist(&kr) {
-            kr.keys.insert(version, removed);
-            return Err(e);
-        }
-        Ok(())
+        self.mutate(|kr| {
+            if kr.active == version {
+                return Err(VaultError::KeyVersionActive(version));
+            }
+            kr.keys
+                .remove(&version)
+                .ok_or(VaultError::UnknownKeyVersion(version))?;
+            Ok(())
+        })
     }
 
     fn set_state(&self, version: u32, state: KeyState) -> Result<()> {
-        let mut kr = self.write();
-        if kr.active == version && state != KeyState::Active {
-            return Err(VaultError::KeyVersionActive(version));
-        }
-        let key = kr
-            .keys
-            .get_mut(&version)
-            .ok_or(VaultError::UnknownKeyVersion(version))?;
-        let previous = key.state;
-        key.state = state;
-        if let Err(e) = self.persist(&kr) {
-            if let Some(k) = kr.keys.get_mut(&version) {
-                k.state = previous;
+        self.mutate(|kr| {
+            if kr.active == version && state != KeyState::Active {
+                return Err(VaultError::KeyVersionActive(version));
             }
-            return Err(e);
-        }
-        Ok(())
+            kr.keys
+                .get_mut(&version)
+                .ok_or(VaultError::UnknownKeyVersion(version))?
+                .state = state;
+            Ok(())
+        })
     }
 
-    fn persist(&self, kr: &Keyring) -> Result<()> {
-        kr.validate()?;
-        let bytes = kr.to_file_bytes()?;
-        write_atomic(&self.path, &bytes, true)
+    /// The write protocol (see the type's docs): lock, re-read, change, validate, verify
+    /// unchanged and rename, then replace the in-memory state, then unlock. On any error
+    /// nothing is written and the in-memory state is left as it was.
+    fn mutate<T>(&self, change: impl FnOnce(&mut Keyring) -> Result<T>) -> Result<T> {
+        let lock = KeyringLock::acquire(&self.path)?;
+        let (mut keyring, read_as) = load_file(&self.path)?;
+        let out = change(&mut keyring)?;
+        keyring.validate()?;
+        let bytes = keyring.to_file_bytes()?;
+        write_atomic(&self.path, &bytes, Commit::Replace { read_as: &read_as })?;
+        // Still under the file lock, so two threads of this process cannot swap in their
+        // results in the opposite order of their writes.
+        *self.write() = keyring;
+        drop(lock);
+        Ok(out)
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Keyring> {
-        // A panic while holding the lock cannot leave the keyring half-updated (every mutation
-        // is rolled back on error before returning), so a poisoned lock is still consistent.
+        // The in-memory lock is only ever held to read or to swap in a whole, validated
+        // keyring, so a poisoned lock still guards a consistent keyring.
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -466,18 +489,15 @@ impl KeyProvider for FileKeyring {
     fn kind(&self) -> &'static str {
         "file"
     }
-    /// Re-reads the file first, so a process holding a stale copy never drops a version
-    /// another process added, then [`FileKeyring::add_version`].
+    /// [`FileKeyring::add_version`]: under the keyring lock, on the file as it is now, so a
+    /// process holding a stale copy never drops or duplicates a version another process added.
     fn add_version(&self) -> Result<u32> {
-        self.reload()?;
         FileKeyring::add_version(self)
     }
     fn retire_version(&self, kek_version: u32) -> Result<()> {
-        self.reload()?;
         self.retire(kek_version)
     }
     fn destroy_version(&self, kek_version: u32) -> Result<()> {
-        self.reload()?;
         self.destroy(kek_version)
     }
     fn reload(&self) -> Result<bool> {
@@ -514,6 +534,77 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
     }
 }
 
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `<keyring path>.lock`.
+fn lock_path(keyring: &Path) -> PathBuf {
+    let mut name = OsString::from(keyring.as_os_str());
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// An exclusive advisory lock on `<keyring path>.lock` (`flock` on unix, `LockFileEx` on
+/// Windows), released when dropped (or when the process dies). The lock file holds nothing and
+/// is never deleted: deleting it could let two writers lock two different files.
+struct KeyringLock {
+    file: fs::File,
+}
+
+impl KeyringLock {
+    /// Blocks until the lock is free. Holders keep it only for one read, fsync and rename.
+    fn acquire(keyring: &Path) -> Result<Self> {
+        let path = lock_path(keyring);
+        let mut opts = fs::OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts.open(&path).map_err(io_err(&path))?;
+        let meta = file.metadata().map_err(io_err(&path))?;
+        if !meta.is_file() {
+            return Err(VaultError::KeyringInvalid {
+                source_name: path.display().to_string(),
+                reason: "the lock file is not a regular file".into(),
+            });
+        }
+        file.lock().map_err(io_err(&path))?;
+        Ok(Self { file })
+    }
+}
+
+impl Drop for KeyringLock {
+    fn drop(&mut self) {
+        // Closing the handle releases the lock too; unlocking first makes it explicit.
+        let _ = self.file.unlock();
+    }
+}
+
+/// What a keyring file was when it was read: compared again right before it is replaced.
+/// Deliberately not `Debug` (the hash is of key material).
+#[derive(PartialEq, Eq)]
+struct Fingerprint {
+    #[cfg(unix)]
+    dev: u64,
+    #[cfg(unix)]
+    ino: u64,
+    len: u64,
+    modified: Option<SystemTime>,
+    sha256: [u8; 32],
+}
+
+/// Checks the permission bits of the opened keyring file: no group or other bit may be set.
+///
+/// The owner is not compared with the process's effective uid: without `libc` (and with
+/// `unsafe` forbidden) the only ways to learn the euid are creating a probe file (readers must
+/// not write: the keyring may be a read-only mounted secret) or parsing Linux-only `/proc`. With
+/// mode 0600 enforced, only the owner or a privileged process can open the file at all.
 #[cfg(unix)]
 fn check_permissions(path: &Path, meta: &fs::Metadata) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -532,25 +623,82 @@ fn check_permissions(_path: &Path, _meta: &fs::Metadata) -> Result<()> {
     Ok(())
 }
 
-fn load_file(path: &Path) -> Result<Keyring> {
+/// Describes a serde_json error by category and position only. Its `Display` can quote the
+/// input (`invalid type: string "..."`, `unknown field ...`), which here may be key material.
+fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let category = match e.classify() {
+        Category::Io => "I/O error",
+        Category::Syntax => "syntax error",
+        Category::Data => "unexpected value, type or field",
+        Category::Eof => "unexpected end of input",
+    };
+    format!("{category} at line {}, column {}", e.line(), e.column())
+}
+
+/// Opens the keyring file, checks type, permissions and size on the opened handle, and reads it
+/// from that same handle (so what was checked is what is read).
+fn read_keyring_file(path: &Path) -> Result<(Zeroizing<Vec<u8>>, Fingerprint)> {
+    let invalid = |reason: &str| VaultError::KeyringInvalid {
+        source_name: path.display().to_string(),
+        reason: reason.into(),
+    };
+    // A first look by path only so that opening cannot block on a FIFO or a device; the checks
+    // that count are the ones on the handle below. Both follow symlinks: a mounted secret is
+    // often a symlink, and its target is what must be a 0600 regular file.
+    if !fs::metadata(path).map_err(io_err(path))?.is_file() {
+        return Err(invalid("not a regular file"));
+    }
+    let mut file = fs::File::open(path).map_err(io_err(path))?;
+    let meta = file.metadata().map_err(io_err(path))?;
+    if !meta.is_file() {
+        return Err(invalid("not a regular file"));
+    }
+    check_permissions(path, &meta)?;
+    if meta.len() > MAX_KEYRING_LEN {
+        return Err(invalid("larger than 1 MiB"));
+    }
+    let len = usize::try_from(meta.len()).map_err(|_| invalid("larger than 1 MiB"))?;
+    // One buffer of the final size plus one byte (to notice growth), never reallocated, so no
+    // stray copy of the keys is left in freed memory.
+    let mut bytes = Zeroizing::new(vec![0u8; len + 1]);
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err(path)(e)),
+        }
+    }
+    if filled != len {
+        // Written in place (not replaced by a rename) while we read it.
+        return Err(VaultError::KeyringChanged {
+            path: path.to_path_buf(),
+        });
+    }
+    bytes.truncate(len);
+    let fingerprint = Fingerprint {
+        #[cfg(unix)]
+        dev: std::os::unix::fs::MetadataExt::dev(&meta),
+        #[cfg(unix)]
+        ino: std::os::unix::fs::MetadataExt::ino(&meta),
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        sha256: Sha256::digest(&bytes[..]).into(),
+    };
+    Ok((bytes, fingerprint))
+}
+
+fn load_file(path: &Path) -> Result<(Keyring, Fingerprint)> {
     let source_name = path.display().to_string();
     let invalid = |reason: String| VaultError::KeyringInvalid {
         source_name: source_name.clone(),
         reason,
     };
-    // `metadata` follows symlinks: a mounted secret is often a symlink; its target must be 0600.
-    let meta = fs::metadata(path).map_err(io_err(path))?;
-    if !meta.is_file() {
-        return Err(invalid("not a regular file".into()));
-    }
-    check_permissions(path, &meta)?;
-    if meta.len() > 1 << 20 {
-        return Err(invalid("larger than 1 MiB".into()));
-    }
-    let bytes = Zeroizing::new(fs::read(path).map_err(io_err(path))?);
-    // serde_json's message names a line and column, never the content.
+    let (bytes, fingerprint) = read_keyring_file(path)?;
     let doc: FileDocIn = serde_json::from_slice(&bytes)
-        .map_err(|e| invalid(format!("not valid keyring JSON ({e})")))?;
+        .map_err(|e| invalid(format!("not valid keyring JSON ({})", json_error(&e))))?;
     if doc.format != KEYRING_FORMAT {
         return Err(invalid(format!(
             "format {} is not supported (expected {KEYRING_FORMAT})",
@@ -571,17 +719,23 @@ fn load_file(path: &Path) -> Result<Keyring> {
         keys,
     };
     keyring.validate()?;
-    Ok(keyring)
+    Ok((keyring, fingerprint))
+}
+
+/// How [`write_atomic`] puts the temporary file in place.
+enum Commit<'a> {
+    /// `hard_link`: fails with [`VaultError::KeyringExists`] if there is a file already.
+    CreateNew,
+    /// `rename` over the file, after checking it is still what was read (under the lock).
+    Replace { read_as: &'a Fingerprint },
 }
 
 /// Writes `bytes` to `path` atomically with mode 0600: a uniquely named temporary file in the
-/// same directory, fsync, then `rename` (`replace = true`) or `hard_link` (`replace = false`, so
-/// an existing file is never clobbered), then fsync of the directory.
-fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+/// same directory, fsync, then `rename` (after refusing with [`VaultError::KeyringChanged`] if
+/// the file no longer matches `read_as`) or `hard_link` (so an existing file is never
+/// clobbered), then fsync of the directory.
+fn write_atomic(path: &Path, bytes: &[u8], commit: Commit<'_>) -> Result<()> {
+    let parent = parent_dir(path);
     create_private_dir(&parent)?;
     let file_name = path
         .file_name()
@@ -604,19 +758,30 @@ fn write_atomic(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
         f.write_all(bytes).map_err(io_err(&tmp))?;
         f.sync_all().map_err(io_err(&tmp))?;
         drop(f);
-        if replace {
-            fs::rename(&tmp, path).map_err(io_err(path))?;
-        } else {
-            match fs::hard_link(&tmp, path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(VaultError::KeyringExists {
+        match commit {
+            Commit::Replace { read_as } => {
+                // Someone who does not take the lock (an older binary, an editor, a restore)
+                // may have replaced the file since it was read: do not overwrite their change.
+                let (_, now) = read_keyring_file(path)?;
+                if now != *read_as {
+                    return Err(VaultError::KeyringChanged {
                         path: path.to_path_buf(),
                     });
                 }
-                Err(e) => return Err(io_err(path)(e)),
+                fs::rename(&tmp, path).map_err(io_err(path))?;
             }
-            let _ = fs::remove_file(&tmp);
+            Commit::CreateNew => {
+                match fs::hard_link(&tmp, path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        return Err(VaultError::KeyringExists {
+                            path: path.to_path_buf(),
+                        });
+                    }
+                    Err(e) => return Err(io_err(path)(e)),
+                }
+                let _ = fs::remove_file(&tmp);
+            }
         }
         // Make the rename durable. Not all platforms can open a directory; best effort there.
         if let Ok(dir) = fs::File::open(&parent) {
@@ -758,5 +923,99 @@ impl KeyProvider for EnvKeyring {
         kind: BlindIndexKind,
     ) -> Result<SecretBox<[u8; 32]>> {
         self.inner.blind_index_key(kek_version, kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    }
+
+    /// A writer that bypasses the lock replaces the file between our read and our rename: the
+    /// rename is refused, their file is kept, no temporary file is left behind.
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        drop(FileKeyring::create_dev(&path).unwrap());
+        let (mut keyring, read_as) = load_file(&path).unwrap();
+
+        // The writer that does not take the lock.
+        let (mut theirs, _) = load_file(&path).unwrap();
+        theirs.keys.insert(2, RootKey::generate().unwrap());
+        theirs.active = 2;
+        write_atomic(
+            &path,
+            &theirs.to_file_bytes().unwrap(),
+            Commit::Replace { read_as: &read_as },
+        )
+        .unwrap();
+        let theirs_on_disk = fs::read(&path).unwrap();
+
+        keyring.keys.insert(2, RootKey::generate().unwrap());
+        keyring.active = 2;
+        let err = write_atomic(
+            &path,
+            &keyring.to_file_bytes().unwrap(),
+            Commit::Replace { read_as: &read_as },
+        )
+        .unwrap_err();
+        assert!(matches!(err, VaultError::KeyringChanged { .. }), "{err}");
+        assert!(err.to_string().contains("retry"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), theirs_on_disk);
+        assert_eq!(names(dir.path()), ["keyring.json", "keyring.json.lock"]);
+    }
+
+    /// Rewritten in place with the same length: the hash (and mtime) still tell.
+    #[test]
+    fn an_in_place_rewrite_of_the_same_length_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyring.json");
+        drop(FileKeyring::create_dev(&path).unwrap());
+        let (keyring, read_as) = load_file(&path).unwrap();
+        let mut body = fs::read(&path).unwrap();
+        // Flip one character of the base64 key to another base64 character.
+        let at = body.windows(7).position(|w| w == b"\"key\": ").unwrap() + 8;
+        body[at] = if body[at] == b'A' { b'B' } else { b'A' };
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .write_all(&body)
+            .unwrap();
+        let (_, now) = read_keyring_file(&path).unwrap();
+        assert!(now != read_as);
+        assert!(matches!(
+            write_atomic(
+                &path,
+                &keyring.to_file_bytes().unwrap(),
+                Commit::Replace { read_as: &read_as }
+            ),
+            Err(VaultError::KeyringChanged { .. })
+        ));
+    }
+
+    #[test]
+    fn json_errors_are_described_without_the_input() {
+        let Err(e) = serde_json::from_str::<FileDocIn>(r#"{"format":"s3cr3t"}"#) else {
+            panic!("parsed");
+        };
+        assert!(e.to_string().contains("s3cr3t")); // what serde_json itself would say
+        let shown = json_error(&e);
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert_eq!(
+            shown,
+            "unexpected value, type or field at line 1, column 18"
+        );
     }
 }

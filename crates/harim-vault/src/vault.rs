@@ -154,11 +154,17 @@ struct CacheEntry {
     last_used: Instant,
 }
 
+/// Keys derived from tenant keys, by (tenant, HKDF info).
+type DerivedKeys = HashMap<(Uuid, &'static [u8]), Arc<secrecy::SecretBox<[u8; 32]>>>;
+
 /// Envelope encryption for tenant data. Cheap to share: wrap it in an `Arc`.
 pub struct Vault {
     provider: Arc<dyn KeyProvider>,
     config: CacheConfig,
     cache: Mutex<HashMap<CacheKey, CacheEntry>>,
+    /// Keys derived with [`Vault::derive_key_cached`], by (tenant, info). They do not depend on
+    /// the root version (re-wrapping does not change a tenant key), so root changes keep them.
+    derived: Mutex<DerivedKeys>,
     /// Per (tenant, tk_version) encryption counters. Kept apart from the cache so that evicting
     /// a key does not reset its count; removed by [`Vault::forget_tenant`].
     counters: Mutex<HashMap<(Uuid, u32), Arc<AtomicU64>>>,
@@ -186,6 +192,7 @@ impl Vault {
             provider,
             config,
             cache: Mutex::new(HashMap::new()),
+            derived: Mutex::new(HashMap::new()),
             counters: Mutex::new(HashMap::new()),
         }
     }
@@ -212,12 +219,83 @@ impl Vault {
         self.new_tenant_key(current.tenant_id, next)
     }
 
+    /// [`Vault::create_tenant_key`] under a root version the caller has checked may wrap (the
+    /// store checks it against the database, which every process shares, rather than against
+    /// this process's copy of the provider).
+    pub fn create_tenant_key_at(
+        &self,
+        tenant_id: Uuid,
+        kek_version: u32,
+    ) -> Result<WrappedTenantKey> {
+        self.new_tenant_key_at(tenant_id, 1, kek_version)
+    }
+
+    /// [`Vault::rotate_tenant_key`] under a root version the caller has checked may wrap.
+    pub fn rotate_tenant_key_at(
+        &self,
+        current: &WrappedTenantKey,
+        kek_version: u32,
+    ) -> Result<WrappedTenantKey> {
+        let next = current
+            .tk_version
+            .checked_add(1)
+            .ok_or(VaultError::VersionOverflow)?;
+        self.new_tenant_key_at(current.tenant_id, next, kek_version)
+    }
+
+    /// A 32-byte key for another use of a tenant key (e.g. the audit chain's MAC key):
+    /// HKDF-SHA256(tenant key, salt = none, info). The tenant key itself never leaves the vault.
+    pub fn derive_key(
+        &self,
+        wk: &WrappedTenantKey,
+        info: &[u8],
+    ) -> Result<secrecy::SecretBox<[u8; 32]>> {
+        let key = self.unwrap_key(wk)?;
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, &*key);
+        let mut failed = false;
+        let out = secrecy::SecretBox::init_with_mut(|okm: &mut [u8; 32]| {
+            failed = hk.expand(info, okm).is_err();
+        });
+        if failed {
+            return Err(VaultError::EncryptFailed);
+        }
+        Ok(out)
+    }
+
+    /// A key derived earlier by [`Vault::derive_key_cached`] for this tenant and use.
+    pub fn cached_derived_key(
+        &self,
+        tenant_id: Uuid,
+        info: &'static [u8],
+    ) -> Option<Arc<secrecy::SecretBox<[u8; 32]>>> {
+        lock(&self.derived).get(&(tenant_id, info)).cloned()
+    }
+
+    /// [`Vault::derive_key`], kept in memory (zeroized on drop) for later calls.
+    pub fn derive_key_cached(
+        &self,
+        wk: &WrappedTenantKey,
+        info: &'static [u8],
+    ) -> Result<Arc<secrecy::SecretBox<[u8; 32]>>> {
+        let key = Arc::new(self.derive_key(wk, info)?);
+        lock(&self.derived).insert((wk.tenant_id, info), key.clone());
+        Ok(key)
+    }
+
     fn new_tenant_key(&self, tenant_id: Uuid, tk_version: u32) -> Result<WrappedTenantKey> {
+        self.new_tenant_key_at(tenant_id, tk_version, self.provider.active_version())
+    }
+
+    fn new_tenant_key_at(
+        &self,
+        tenant_id: Uuid,
+        tk_version: u32,
+        kek_version: u32,
+    ) -> Result<WrappedTenantKey> {
         let mut key = Zeroizing::new([0u8; 32]);
         OsRng
             .try_fill_bytes(&mut *key)
             .map_err(|_| VaultError::Rng)?;
-        let kek_version = self.provider.active_version();
         let aad = WrappedTenantKey::aad(tenant_id, tk_version, kek_version);
         let wrapped = self.provider.wrap(kek_version, &aad, &key)?;
         Ok(WrappedTenantKey {
@@ -342,6 +420,7 @@ impl Vault {
     /// deleting the tenant's wrapped keys, on every replica (the cache also expires by age).
     pub fn forget_tenant(&self, tenant_id: Uuid) {
         lock(&self.cache).retain(|k, _| k.tenant_id != tenant_id);
+        lock(&self.derived).retain(|(t, _), _| *t != tenant_id);
         lock(&self.counters).retain(|(t, _), _| *t != tenant_id);
     }
 

@@ -36,8 +36,14 @@ fn create_dev_makes_a_0600_file_in_a_new_0700_directory() {
         & 0o777;
     assert_eq!(dmode, 0o700);
     assert_eq!(ring.active_version(), 1);
-    // No temporary files left behind.
-    assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    // No temporary files left behind: only the keyring and its (empty, 0600) lock file.
+    assert_eq!(
+        dir_entries(path.parent().unwrap()),
+        ["keyring.json", "keyring.json.lock"]
+    );
+    assert_eq!(ring.lock_path(), path.with_file_name("keyring.json.lock"));
+    let lmode = fs::metadata(ring.lock_path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(lmode, 0o600);
     // Refuses to overwrite.
     assert!(matches!(
         FileKeyring::create_dev(&path),
@@ -166,10 +172,112 @@ fn rotation_adds_retires_and_destroys_atomically() {
     assert!(vault.rewrap(&wk1, 2).is_err());
     assert!(vault.rewrap(&wk2, 2).is_ok());
     assert_eq!(
-        fs::read_dir(dir.path()).unwrap().count(),
-        1,
+        dir_entries(dir.path()),
+        ["keyring.json", "keyring.json.lock"],
         "temporary files left"
     );
+}
+
+fn dir_entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn parse_errors_name_a_position_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let fake_key = "c2VjcmV0LXJvb3Qta2V5LW1hdGVyaWFsLTEyMzQ1Njc=";
+    let cases = [
+        // `active` must be a number: serde_json's own message would quote the string.
+        format!(r#"{{"format":1,"active":"{fake_key}","keys":[]}}"#),
+        // An unknown field: its name would be quoted too.
+        format!(r#"{{"format":1,"active":1,"{fake_key}":1,"keys":[]}}"#),
+        // A state that is not one of the two.
+        format!(
+            r#"{{"format":1,"active":1,"keys":[{{"version":1,"key":"{K1}","state":"{fake_key}"}}]}}"#
+        ),
+    ];
+    for body in cases {
+        write(&path, &body, 0o600);
+        let err = FileKeyring::open(&path).unwrap_err();
+        let shown = format!("{err} / {err:?}");
+        assert!(matches!(err, VaultError::KeyringInvalid { .. }), "{shown}");
+        assert!(!shown.contains(fake_key), "{shown}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+        assert!(!shown.contains("AQEB"), "{shown}");
+        assert!(shown.contains("line 1, column"), "{shown}");
+    }
+}
+
+#[test]
+fn a_mutation_starts_from_the_file_not_from_a_stale_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let a = FileKeyring::create_dev(&path).unwrap();
+    let b = FileKeyring::open(&path).unwrap();
+    assert_eq!(b.add_version().unwrap(), 2);
+    // `a` still holds version 1 only in memory, but adds on top of the file.
+    assert_eq!(a.versions().len(), 1);
+    assert_eq!(a.add_version().unwrap(), 3);
+    assert_eq!(a.versions().len(), 3);
+    // The other mutations, too: `b` has not seen version 3, yet can act on it.
+    b.set_active(3).unwrap();
+    b.retire(2).unwrap();
+    assert_eq!(b.versions().len(), 3);
+    let fresh = FileKeyring::open(&path).unwrap();
+    assert_eq!(fresh.active_version(), 3);
+    assert_eq!(fresh.state(2), Some(KeyState::DecryptOnly));
+    // A refused mutation leaves file and memory alone.
+    assert!(matches!(a.destroy(3), Err(VaultError::KeyVersionActive(3))));
+    assert!(matches!(
+        a.destroy(9),
+        Err(VaultError::UnknownKeyVersion(9))
+    ));
+    assert_eq!(FileKeyring::open(&path).unwrap().versions().len(), 3);
+}
+
+#[test]
+fn writers_wait_for_the_lock_and_readers_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let ring = Arc::new(FileKeyring::create_dev(&path).unwrap());
+    // Hold the lock as another process would.
+    let held = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(ring.lock_path())
+        .unwrap();
+    held.lock().unwrap();
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let writer = {
+        let ring = ring.clone();
+        std::thread::spawn(move || tx.send(ring.add_version()).unwrap())
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        rx.try_recv().is_err(),
+        "the writer did not wait for the lock"
+    );
+    // Readers are not blocked by a held lock.
+    ring.reload().unwrap();
+    assert_eq!(FileKeyring::open(&path).unwrap().versions().len(), 1);
+    let wrapped = ring.wrap(1, b"aad", &[7; 32]).unwrap();
+    assert_eq!(*ring.unwrap(1, b"aad", &wrapped).unwrap(), [7; 32]);
+
+    held.unlock().unwrap();
+    let added = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap()
+        .unwrap();
+    writer.join().unwrap();
+    assert_eq!(added, 2);
+    assert_eq!(FileKeyring::open(&path).unwrap().active_version(), 2);
 }
 
 #[test]

@@ -114,8 +114,18 @@ enum JobsCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every tenant's hash chain; names the first broken link and exits 1 if any.
+    /// Recompute every tenant's keyed hash chain; names the first broken link and exits 1 if
+    /// any. With `--heads FILE` (from `harim audit heads`), also checks that every exported head
+    /// is still in its chain (catches a deleted tail or chain).
     Verify {
+        #[arg(long)]
+        heads: Option<PathBuf>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print every chain's head as JSON with a MAC under the audit key, to keep outside the
+    /// database for `harim audit verify --heads`.
+    Heads {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -155,7 +165,7 @@ async fn main() -> anyhow::Result<()> {
         },
         Command::Migrate { data_dir }
         | Command::Audit {
-            command: AuditCommand::Verify { data_dir },
+            command: AuditCommand::Verify { data_dir, .. } | AuditCommand::Heads { data_dir },
         }
         | Command::Admin {
             command: AdminCommand::CreateToken { data_dir, .. },
@@ -172,8 +182,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => serve(config).await,
         Command::Audit {
-            command: AuditCommand::Verify { .. },
-        } => audit_verify(config).await,
+            command: AuditCommand::Verify { heads, .. },
+        } => audit_verify(config, heads).await,
+        Command::Audit {
+            command: AuditCommand::Heads { .. },
+        } => audit_heads(config).await,
         Command::Migrate { .. } => {
             let db = open_db(&config).await?;
             harim_api::db::migrate(&db)
@@ -330,22 +343,62 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        KeysCommand::Retire { version } => {
-            rotation::retire(&db, &vault, version, &actor)
-                .await
-                .map_err(|e| anyhow::anyhow!("refused: {e}"))?;
-            println!("root key version {version} destroyed");
-            Ok(())
-        }
+        KeysCommand::Retire { version } => loop {
+            match rotation::retire(&db, &vault, version, &actor, rotation::RETIRE_GRACE).await {
+                Ok(()) => {
+                    println!("root key version {version} destroyed");
+                    return Ok(());
+                }
+                // Decrypt-only now; every process must see that before the key goes.
+                Err(rotation::RotationError::GracePeriod { destroy_after, .. }) => {
+                    let wait = destroy_after - time::OffsetDateTime::now_utc();
+                    println!(
+                        "root key version {version} is decrypt-only; destroying it in {}s",
+                        wait.whole_seconds().max(0)
+                    );
+                    tokio::time::sleep(wait.try_into().unwrap_or_default()).await;
+                }
+                Err(e) => anyhow::bail!("refused: {e}"),
+            }
+        },
     }
 }
 
-async fn audit_verify(config: Config) -> anyhow::Result<()> {
+async fn audit_heads(config: Config) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
-    let report = harim_api::audit::verify(&db)
+    let vault = vault(&config)?;
+    let heads = harim_api::audit::export_heads(&db, &vault)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the audit heads: {e}"))?;
+    println!("{}", serde_json::to_string_pretty(&heads)?);
+    Ok(())
+}
+
+async fn audit_verify(config: Config, heads: Option<PathBuf>) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    ensure_schema(&config, &db).await?;
+    let vault = vault(&config)?;
+    let heads: Option<harim_api::audit::SignedHeads> = match heads {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not an audit heads export", path.display()))?,
+            )
+        }
+    };
+    let report = harim_api::audit::verify(&db, &vault, heads.as_ref())
         .await
         .map_err(|e| anyhow::anyhow!("reading the audit log: {e}"))?;
+    if report.heads_authentic == Some(false) {
+        println!(
+            "BROKEN the heads file's MAC does not hold: it was altered or is from another deployment"
+        );
+        std::process::exit(1);
+    }
     for b in &report.broken {
         println!(
             "BROKEN tenant {} at entry {}: {}",
@@ -461,6 +514,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // Purges KYC documents whose retention ran out and sweeps orphaned objects.
     tokio::spawn(retention_worker(
         db.clone(),
+        vault.clone(),
         documents.clone(),
         config.retention_interval,
     ));
@@ -498,6 +552,7 @@ fn document_store(config: &Config) -> anyhow::Result<harim_kyc::DocumentStore> {
 
 async fn retention_worker(
     db: sea_orm::DatabaseConnection,
+    vault: std::sync::Arc<harim_vault::Vault>,
     documents: harim_kyc::DocumentStore,
     every: std::time::Duration,
 ) {
@@ -506,7 +561,7 @@ async fn retention_worker(
     loop {
         tick.tick().await;
         let now = time::OffsetDateTime::now_utc();
-        if let Err(e) = harim_api::kyc::run_retention(&db, &documents, now).await {
+        if let Err(e) = harim_api::kyc::run_retention(&db, &vault, &documents, now).await {
             tracing::warn!(error = %e, "KYC retention run failed; retried next interval");
         }
     }
@@ -516,12 +571,17 @@ async fn run_job(config: Config, job: &str) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
     let documents = document_store(&config)?;
+    let vault = vault(&config)?;
     match job {
         "retention" => {
-            let report =
-                harim_api::kyc::run_retention(&db, &documents, time::OffsetDateTime::now_utc())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("retention: {e}"))?;
+            let report = harim_api::kyc::run_retention(
+                &db,
+                &vault,
+                &documents,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("retention: {e}"))?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }

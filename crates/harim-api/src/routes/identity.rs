@@ -113,6 +113,53 @@ fn vault_errors(errs: Vec<pii::FieldError>) -> ApiError {
     )
 }
 
+/// The row of an identity: every field encrypted under `wk`, both blind indexes under the
+/// active root version.
+fn encrypt_identity(
+    vault: &harim_vault::Vault,
+    wk: &harim_vault::WrappedTenantKey,
+    identity: &MerchantIdentity,
+    now: OffsetDateTime,
+) -> Result<merchant_identity::ActiveModel, ApiError> {
+    let t = wk.tenant_id;
+    let mut ct: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();
+    for (field, plaintext) in identity.fields() {
+        ct.insert(field, vault.encrypt_field(wk, &ctx(t, field), plaintext)?);
+    }
+    let (bidx_version, nid_bidx) = vault.blind_index_active(
+        BlindIndexKind::NationalId,
+        &identity.national_id.blind_index_input(),
+    )?;
+    let iban_bidx = vault.blind_index(
+        bidx_version,
+        BlindIndexKind::Iban,
+        identity.iban.blind_index_input(),
+    )?;
+    let mut take = |f: &str| {
+        ct.remove(f)
+            .ok_or_else(|| ApiError::internal("identity", format!("field {f} not encrypted")))
+    };
+    Ok(merchant_identity::ActiveModel {
+        tenant_id: Set(t),
+        tk_version: Set(
+            i32::try_from(wk.tk_version).map_err(|e| ApiError::internal("tk_version", e))?
+        ),
+        full_name: Set(take("full_name")?),
+        national_id: Set(take("national_id")?),
+        iban: Set(take("iban")?),
+        birth_date: Set(take("birth_date")?),
+        phone: Set(take("phone")?),
+        email: Set(take("email")?),
+        address: Set(take("address")?),
+        postal_code: Set(take("postal_code").ok()),
+        country: Set(take("country")?),
+        national_id_bidx: Set(nid_bidx.to_vec()),
+        iban_bidx: Set(iban_bidx.to_vec()),
+        bidx_version: Set(i32::try_from(bidx_version).map_err(|e| ApiError::internal("bidx", e))?),
+        updated_at: Set(now),
+    })
+}
+
 /// Register or replace the shop's merchant identity (owner only). Every value is validated,
 /// then encrypted under the shop's tenant key; the response is masked.
 #[utoipa::path(put, path = "/v1/shops/{shop_id}/identity", tag = "identity",
@@ -131,51 +178,12 @@ async fn put_identity(
     let identity =
         MerchantIdentity::parse(input, OffsetDateTime::now_utc().date()).map_err(vault_errors)?;
     let t = tenant.tenant_id;
-    let wk = keys::current(&state.db, &state.vault, t).await?;
-
-    let mut ct: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();
-    for (field, plaintext) in identity.fields() {
-        ct.insert(
-            field,
-            state.vault.encrypt_field(&wk, &ctx(t, field), plaintext)?,
-        );
-    }
-    let (bidx_version, nid_bidx) = state.vault.blind_index_active(
-        BlindIndexKind::NationalId,
-        &identity.national_id.blind_index_input(),
-    )?;
-    let iban_bidx = state.vault.blind_index(
-        bidx_version,
-        BlindIndexKind::Iban,
-        identity.iban.blind_index_input(),
-    )?;
-    let take = |ct: &mut BTreeMap<&'static str, Vec<u8>>, f: &str| {
-        ct.remove(f)
-            .ok_or_else(|| ApiError::internal("identity", format!("field {f} not encrypted")))
-    };
-    let now = OffsetDateTime::now_utc();
-    let row = merchant_identity::ActiveModel {
-        tenant_id: Set(t),
-        tk_version: Set(
-            i32::try_from(wk.tk_version).map_err(|e| ApiError::internal("tk_version", e))?
-        ),
-        full_name: Set(take(&mut ct, "full_name")?),
-        national_id: Set(take(&mut ct, "national_id")?),
-        iban: Set(take(&mut ct, "iban")?),
-        birth_date: Set(take(&mut ct, "birth_date")?),
-        phone: Set(take(&mut ct, "phone")?),
-        email: Set(take(&mut ct, "email")?),
-        address: Set(take(&mut ct, "address")?),
-        postal_code: Set(ct.remove("postal_code")),
-        country: Set(take(&mut ct, "country")?),
-        national_id_bidx: Set(nid_bidx.to_vec()),
-        iban_bidx: Set(iban_bidx.to_vec()),
-        bidx_version: Set(i32::try_from(bidx_version).map_err(|e| ApiError::internal("bidx", e))?),
-        updated_at: Set(now),
-    };
     let fields: Vec<String> = identity.fields().map(|(f, _)| f.to_string()).collect();
-    let n = fields.len() as u64;
     let actor = tenant.actor();
+    let masked = identity.masked();
+    let now = OffsetDateTime::now_utc();
+    let vault = state.vault.clone();
+    crate::checkpoint::reached("identity.write.before_transaction", t).await;
     state
         .db
         .transaction::<_, (), ApiError>(|txn| {
@@ -185,6 +193,7 @@ async fn put_identity(
                 // the write lock (PostgreSQL: the tenant's audit-head row lock) up front.
                 audit::append(
                     txn,
+                    &vault,
                     t,
                     audit::Event {
                         actor,
@@ -195,7 +204,11 @@ async fn put_identity(
                     },
                 )
                 .await?;
-                keys::count_encryptions(txn, &wk, n).await?;
+                // The key is read under the shop's audit lock, which tenant rotation also
+                // takes: no rotation can delete it between here and the commit.
+                let wk = keys::current(txn, &vault, t).await?;
+                let row = encrypt_identity(&vault, &wk, &identity, now)?;
+                keys::count_encryptions(txn, &wk, identity.fields().count() as u64).await?;
                 let exists = merchant_identity::Entity::find_by_id(t)
                     .one(txn)
                     .await?
@@ -209,7 +222,6 @@ async fn put_identity(
             })
         })
         .await?;
-    let masked = identity.masked();
     Ok(ApiJson(IdentityOut {
         full_name: masked.full_name,
         national_id: masked.national_id,
@@ -245,12 +257,21 @@ async fn load(
     state: &AppState,
     tenant_id: Uuid,
 ) -> Result<(merchant_identity::Model, harim_vault::WrappedTenantKey), ApiError> {
-    let row = merchant_identity::Entity::find_by_id(tenant_id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let wk = keys::version(&state.db, tenant_id, row.tk_version).await?;
-    Ok((row, wk))
+    // Two reads outside a transaction: a tenant rotation can commit between them (the row's
+    // key is then gone). The row is re-read once, and then names the new key.
+    for _ in 0..2 {
+        let row = merchant_identity::Entity::find_by_id(tenant_id)
+            .one(&state.db)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if let Some(wk) = keys::find(&state.db, tenant_id, row.tk_version).await? {
+            return Ok((row, wk));
+        }
+    }
+    Err(ApiError::internal(
+        "tenant key",
+        "referenced version missing",
+    ))
 }
 
 /// The shop's merchant identity, masked (any member, platform operators).
@@ -317,8 +338,17 @@ pub struct RevealIn {
 pub struct RevealOut {
     /// Field name → plaintext value.
     #[schema(value_type = Object)]
-    fields: BTreeMap<String, String>,
+    fields: BTreeMap<String, Revealed>,
     purpose: Purpose,
+}
+
+/// One revealed value: kept as a secret (wiped on drop, `Debug` redacted) until serialised.
+pub struct Revealed(secrecy::SecretString);
+
+impl Serialize for Revealed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.expose_secret())
+    }
 }
 
 /// Reveal named fields in plaintext (the owner or a platform reviewer, with a purpose). The audit
@@ -374,12 +404,13 @@ async fn reveal_identity(
     let st = state.clone();
     let out = state
         .db
-        .transaction::<_, BTreeMap<String, String>, ApiError>(|txn| {
+        .transaction::<_, BTreeMap<String, Revealed>, ApiError>(|txn| {
             Box::pin(async move {
                 // The audit entry comes first (and is the transaction's first write, see above);
                 // a missing identity rolls it back with the 404.
                 audit::append(
                     txn,
+                    &st.vault,
                     t,
                     audit::Event {
                         actor,
@@ -404,7 +435,7 @@ async fn reveal_identity(
                 let mut out = BTreeMap::new();
                 for f in &fields {
                     if let Some(v) = decrypt(&st, &wk, &row, f)? {
-                        out.insert(f.clone(), v.expose_secret().to_string());
+                        out.insert(f.clone(), Revealed(v));
                     }
                 }
                 Ok(out)
@@ -499,7 +530,14 @@ async fn search_identities(
     Query(q): Query<SearchQuery>,
 ) -> Result<ApiJson<Vec<IdentityMatch>>, ApiError> {
     let mut errs = Vec::new();
-    let mut wanted: Vec<(&'static str, BlindIndexKind, String)> = Vec::new();
+    // Each search term with the index inputs to try: for a national ID the current form (the
+    // identifier alone) and the form indexes had before (with the declared country), until a
+    // root rotation has recomputed every stored index.
+    let mut wanted: Vec<(
+        &'static str,
+        BlindIndexKind,
+        Vec<zeroize::Zeroizing<String>>,
+    )> = Vec::new();
     if let Some(raw) = q.national_id.as_deref() {
         match q.country.as_deref().map(pii::Country::parse) {
             None => errs.push(FieldError::new(
@@ -512,7 +550,7 @@ async fn search_identities(
                 Ok(id) => wanted.push((
                     "national_id",
                     BlindIndexKind::NationalId,
-                    id.blind_index_input().to_string(),
+                    vec![id.blind_index_input(), id.legacy_blind_index_input()],
                 )),
                 Err(e) => errs.push(FieldError::new("national_id", e.code, e.message)),
             },
@@ -523,7 +561,9 @@ async fn search_identities(
             Ok(iban) => wanted.push((
                 "iban",
                 BlindIndexKind::Iban,
-                iban.blind_index_input().to_string(),
+                vec![zeroize::Zeroizing::new(
+                    iban.blind_index_input().to_string(),
+                )],
             )),
             Err(e) => errs.push(FieldError::new("iban", e.code, e.message)),
         }
@@ -538,53 +578,95 @@ async fn search_identities(
     if !errs.is_empty() {
         return Err(ApiError::Validation(errs));
     }
-    let mut matches: Vec<IdentityMatch> = Vec::new();
-    for (field, kind, normalized) in wanted {
-        // Every root version an index may have been written under.
-        for info in state.vault.provider().versions() {
-            let idx = state
-                .vault
-                .blind_index(info.version, kind, &normalized)?
-                .to_vec();
-            let col = match kind {
-                BlindIndexKind::NationalId => merchant_identity::Column::NationalIdBidx,
-                BlindIndexKind::Iban => merchant_identity::Column::IbanBidx,
-            };
-            let rows = merchant_identity::Entity::find()
-                .filter(col.eq(idx))
-                .filter(merchant_identity::Column::BidxVersion.eq(i64::from(info.version)))
-                .all(&state.db)
-                .await?;
-            for r in rows {
-                if matches
-                    .iter()
-                    .any(|m| m.shop_id == r.tenant_id && m.matched_on == field)
-                {
-                    continue;
-                }
-                let Some(s) = shop::Entity::find_by_id(r.tenant_id).one(&state.db).await? else {
-                    continue;
-                };
+    let vault = state.vault.clone();
+    let actor = format!("platform_{}:{}", operator.role.as_str(), operator.token_id);
+    let searched: Vec<String> = wanted.iter().map(|(f, _, _)| f.to_string()).collect();
+    let matches = state
+        .db
+        .transaction::<_, Vec<IdentityMatch>, ApiError>(|txn| {
+            Box::pin(async move {
+                // Every search is audited, matched or not, in the platform's chain, first (it
+                // is also the transaction's first write); then each match in its shop's chain.
                 audit::append(
-                    &state.db,
-                    s.id,
+                    txn,
+                    &vault,
+                    crate::rotation::PLATFORM_TENANT,
                     audit::Event {
-                        actor: format!("platform_{}:{}", operator.role.as_str(), operator.token_id),
-                        action: "identity.search_match",
-                        fields: vec![field.to_string()],
+                        actor: actor.clone(),
+                        action: "identity.search",
+                        fields: searched,
                         purpose: Some("kyc_review"),
                         request_id: request_id.clone(),
                     },
                 )
                 .await?;
-                matches.push(IdentityMatch {
-                    shop_id: s.id,
-                    slug: s.slug,
-                    name: s.name,
-                    matched_on: field.into(),
-                });
+                let mut matches: Vec<IdentityMatch> = Vec::new();
+                for (field, kind, inputs) in wanted {
+                    for (shop_id, shop) in lookup(txn, &vault, kind, &inputs).await? {
+                        if matches
+                            .iter()
+                            .any(|m| m.shop_id == shop_id && m.matched_on == field)
+                        {
+                            continue;
+                        }
+                        audit::append(
+                            txn,
+                            &vault,
+                            shop_id,
+                            audit::Event {
+                                actor: actor.clone(),
+                                action: "identity.search_match",
+                                fields: vec![field.to_string()],
+                                purpose: Some("kyc_review"),
+                                request_id: request_id.clone(),
+                            },
+                        )
+                        .await?;
+                        matches.push(IdentityMatch {
+                            shop_id,
+                            slug: shop.slug,
+                            name: shop.name,
+                            matched_on: field.into(),
+                        });
+                    }
+                }
+                Ok(matches)
+            })
+        })
+        .await?;
+    Ok(ApiJson(matches))
+}
+
+/// Shops whose stored blind index of `kind` equals one of `inputs` under any root version an
+/// index may have been written under.
+async fn lookup(
+    txn: &sea_orm::DatabaseTransaction,
+    vault: &harim_vault::Vault,
+    kind: BlindIndexKind,
+    inputs: &[zeroize::Zeroizing<String>],
+) -> Result<Vec<(Uuid, shop::Model)>, ApiError> {
+    let col = match kind {
+        BlindIndexKind::NationalId => merchant_identity::Column::NationalIdBidx,
+        BlindIndexKind::Iban => merchant_identity::Column::IbanBidx,
+    };
+    let mut out: Vec<(Uuid, shop::Model)> = Vec::new();
+    for info in vault.provider().versions() {
+        for input in inputs {
+            let idx = vault.blind_index(info.version, kind, input)?.to_vec();
+            let rows = merchant_identity::Entity::find()
+                .filter(col.eq(idx))
+                .filter(merchant_identity::Column::BidxVersion.eq(i64::from(info.version)))
+                .all(txn)
+                .await?;
+            for r in rows {
+                if out.iter().any(|(id, _)| *id == r.tenant_id) {
+                    continue;
+                }
+                if let Some(s) = shop::Entity::find_by_id(r.tenant_id).one(txn).await? {
+                    out.push((r.tenant_id, s));
+                }
             }
         }
     }
-    Ok(ApiJson(matches))
+    Ok(out)
 }

@@ -181,6 +181,7 @@ async fn upload_document(
     };
     let actor = tenant.actor();
     let st = state.clone();
+    let vault = state.vault.clone();
     let insert = row.clone();
     let saved = state
         .db
@@ -188,6 +189,7 @@ async fn upload_document(
             Box::pin(async move {
                 audit::append(
                     txn,
+                    &vault,
                     tenant_id,
                     audit::Event {
                         actor,
@@ -322,6 +324,7 @@ async fn get_content(
     let id = Uuid::parse_str(&doc_id).map_err(|_| ApiError::NotFound)?;
     let actor = tenant.actor();
     let st = state.clone();
+    let vault = state.vault.clone();
     let (row, key) = state
         .db
         .transaction::<_, (kyc_document::Model, DocumentKey), ApiError>(|txn| {
@@ -329,6 +332,7 @@ async fn get_content(
                 // Audit first (see identity reveal); a missing document rolls it back.
                 audit::append(
                     txn,
+                    &vault,
                     tenant_id,
                     audit::Event {
                         actor,
@@ -509,12 +513,14 @@ async fn decide(
         role: operator.role,
     }
     .actor();
+    let vault = state.vault.clone();
     let saved = state
         .db
         .transaction::<_, kyc_document::Model, ApiError>(|txn| {
             Box::pin(async move {
                 audit::append(
                     txn,
+                    &vault,
                     tenant_id,
                     audit::Event {
                         actor: actor.clone(),

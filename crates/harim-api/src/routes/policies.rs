@@ -414,6 +414,7 @@ async fn publish(
     let actor = ctx.actor();
     let tenant_id = ctx.tenant_id;
 
+    let vault = state.vault.clone();
     let result = state
         .db
         .transaction::<_, policy_version::Model, ApiError>(|txn| {
@@ -423,6 +424,7 @@ async fn publish(
                 // published in the shop's audit chain.
                 crate::audit::append(
                     txn,
+                    &vault,
                     tenant_id,
                     crate::audit::Event {
                         actor: actor.clone(),

@@ -258,14 +258,18 @@ db_test!(
             )
             .await;
         }
-        let ok = harim_api::audit::verify(&app.db).await.unwrap();
+        let ok = harim_api::audit::verify(&app.db, &app.vault, None)
+            .await
+            .unwrap();
         assert!(ok.broken.is_empty(), "{:?}", ok.broken);
         assert_eq!(ok.entries, 4);
         app.db
             .execute_unprepared("UPDATE audit_log SET purpose = 'support' WHERE seq = 3")
             .await
             .unwrap();
-        let bad = harim_api::audit::verify(&app.db).await.unwrap();
+        let bad = harim_api::audit::verify(&app.db, &app.vault, None)
+            .await
+            .unwrap();
         assert_eq!(bad.broken.len(), 1);
         assert_eq!(bad.broken[0].seq, 3);
         assert_eq!(bad.broken[0].tenant_id.to_string(), shop);
@@ -351,7 +355,7 @@ db_test!(
             );
         }
         assert!(
-            harim_api::audit::verify(&app.db)
+            harim_api::audit::verify(&app.db, &app.vault, None)
                 .await
                 .unwrap()
                 .broken

@@ -712,14 +712,23 @@ db_test!(
         assert_eq!(r.status, StatusCode::OK);
 
         let now = OffsetDateTime::now_utc();
-        let early =
-            harim_api::kyc::run_retention(&app.db, &app.documents, now + Duration::days(29))
-                .await
-                .unwrap();
+        let early = harim_api::kyc::run_retention(
+            &app.db,
+            &app.vault,
+            &app.documents,
+            now + Duration::days(29),
+        )
+        .await
+        .unwrap();
         assert_eq!(early.purged, 0);
-        let run = harim_api::kyc::run_retention(&app.db, &app.documents, now + Duration::days(31))
-            .await
-            .unwrap();
+        let run = harim_api::kyc::run_retention(
+            &app.db,
+            &app.vault,
+            &app.documents,
+            now + Duration::days(31),
+        )
+        .await
+        .unwrap();
         assert_eq!(run.purged, 1, "{run:?}");
 
         // No object left for it; the pending one is untouched.
@@ -750,10 +759,14 @@ db_test!(
         .unwrap();
         assert!(row.wrapped_key.is_none());
         // Running again does nothing more; the purge is in the audit chain.
-        let again =
-            harim_api::kyc::run_retention(&app.db, &app.documents, now + Duration::days(400))
-                .await
-                .unwrap();
+        let again = harim_api::kyc::run_retention(
+            &app.db,
+            &app.vault,
+            &app.documents,
+            now + Duration::days(400),
+        )
+        .await
+        .unwrap();
         assert_eq!(again.purged, 0);
         let audit = app.get(&format!("/v1/shops/{shop}/audit"), &owner).await;
         assert!(

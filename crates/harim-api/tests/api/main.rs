@@ -7,6 +7,7 @@ mod identity;
 mod isolation;
 mod kyc;
 mod policies;
+mod races;
 mod rotation;
 mod tenant_rotation;
 

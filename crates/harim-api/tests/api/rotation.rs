@@ -16,7 +16,7 @@ use crate::{db_test, helpers::TestApp, identity::iranian_identity};
 const EXTRA_KEYS: usize = 2_000;
 
 /// A vault over a keyring file, as `serve` and the CLI build it.
-fn file_vault(path: &std::path::Path) -> Arc<Vault> {
+pub(crate) fn file_vault(path: &std::path::Path) -> Arc<Vault> {
     let (ring, _) = FileKeyring::open_or_create_dev(path).unwrap();
     Arc::new(Vault::new(
         Arc::new(ReloadingProvider::with_interval(
@@ -27,18 +27,18 @@ fn file_vault(path: &std::path::Path) -> Arc<Vault> {
     ))
 }
 
-struct Rig {
-    app: TestApp,
-    vault: Arc<Vault>,
-    keyring: std::path::PathBuf,
+pub(crate) struct Rig {
+    pub(crate) app: TestApp,
+    pub(crate) vault: Arc<Vault>,
+    pub(crate) keyring: std::path::PathBuf,
     _dir: tempfile::TempDir,
-    admin: String,
-    shops: Vec<(String, String)>,
+    pub(crate) admin: String,
+    pub(crate) shops: Vec<(String, String)>,
 }
 
 /// Re-points the app at a file-keyring vault, creates `shops` shops with identities and
 /// `extra` bare tenant keys.
-async fn rig(mut app: TestApp, shops: usize, extra: usize) -> Rig {
+pub(crate) async fn rig(mut app: TestApp, shops: usize, extra: usize) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let keyring = dir.path().join("keyring.json");
     let vault = file_vault(&keyring);
@@ -91,7 +91,7 @@ async fn count_at(app: &TestApp, version: i32) -> u64 {
         .unwrap()
 }
 
-async fn assert_all_readable(r: &Rig) {
+pub(crate) async fn assert_all_readable(r: &Rig) {
     for (owner, shop) in &r.shops {
         let g = r
             .app
@@ -121,7 +121,8 @@ db_test!(
     rotation_rewraps_every_tenant_key_exactly_once_over_http,
     |app: TestApp| async move {
         let r = rig(app, 3, EXTRA_KEYS).await;
-        let rows = (EXTRA_KEYS + 3) as i64;
+        // Every shop's key, the bare ones, and the platform's own (the audit key derives from it).
+        let rows = (EXTRA_KEYS + 3 + 1) as i64;
         let reviewer = r.app.platform_token(PlatformRole::Reviewer).await;
         r.app
             .call(Method::POST, "/v1/admin/keys/rotate", Some(&reviewer), None)
@@ -185,7 +186,7 @@ db_test!(
             1
         );
         assert!(
-            harim_api::audit::verify(&r.app.db)
+            harim_api::audit::verify(&r.app.db, &r.vault, None)
                 .await
                 .unwrap()
                 .broken
@@ -206,7 +207,7 @@ db_test!(
     two_workers_share_one_job_without_doing_a_row_twice,
     |app: TestApp| async move {
         let r = rig(app, 2, EXTRA_KEYS).await;
-        let rows = (EXTRA_KEYS + 2) as i64;
+        let rows = (EXTRA_KEYS + 2 + 1) as i64; // + the platform's key
         let (job, created) = rotation::start(&r.app.db, &r.vault, "test", None)
             .await
             .unwrap();
@@ -295,33 +296,35 @@ db_test!(
         let r = rig(app, 2, 50).await;
         // A separate process (the CLI) with its own copy of the keyring.
         let cli = file_vault(&r.keyring);
-        let e = rotation::retire(&r.app.db, &cli, 1, "test")
+        let e = rotation::retire(&r.app.db, &cli, 1, "test", Duration::ZERO)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("is the active version"), "{e}");
         let (job, _) = rotation::start(&r.app.db, &cli, "test", None)
             .await
             .unwrap();
-        let e = rotation::retire(&r.app.db, &cli, 1, "test")
+        let e = rotation::retire(&r.app.db, &cli, 1, "test", Duration::ZERO)
             .await
             .unwrap_err();
         assert!(
             e.to_string()
-                .contains("still referenced by 52 tenant key(s)"),
+                .contains("still referenced by 53 tenant key(s)"),
             "{e}"
         );
-        let e = rotation::retire(&r.app.db, &cli, 2, "test")
+        let e = rotation::retire(&r.app.db, &cli, 2, "test", Duration::ZERO)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("is the active version"), "{e}");
-        let e = rotation::retire(&r.app.db, &cli, 9, "test")
+        let e = rotation::retire(&r.app.db, &cli, 9, "test", Duration::ZERO)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("unknown"), "{e}");
         rotation::run(&r.app.db, &cli, job.id, 500, None)
             .await
             .unwrap();
-        rotation::retire(&r.app.db, &cli, 1, "test").await.unwrap();
+        rotation::retire(&r.app.db, &cli, 1, "test", Duration::ZERO)
+            .await
+            .unwrap();
 
         // The server process still runs with its old copy: it reloads on the unknown version.
         assert_all_readable(&r).await;

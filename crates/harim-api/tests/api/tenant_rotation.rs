@@ -96,7 +96,7 @@ db_test!(
             .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(
-            harim_api::audit::verify(&app.db)
+            harim_api::audit::verify(&app.db, &app.vault, None)
                 .await
                 .unwrap()
                 .broken
@@ -146,7 +146,7 @@ db_test!(
             "IR062960000000100324200001"
         );
         assert!(
-            harim_api::audit::verify(&app.db)
+            harim_api::audit::verify(&app.db, &app.vault, None)
                 .await
                 .unwrap()
                 .broken

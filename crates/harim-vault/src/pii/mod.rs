@@ -26,7 +26,7 @@ pub use iban::Iban;
 pub use identity::{
     FieldError, IDENTITY_FIELDS, IdentityInput, MaskedIdentity, MerchantIdentity, mask_stored_field,
 };
-pub use national_id::NationalId;
+pub use national_id::{NationalId, index_input as national_id_index_input};
 pub use phone::Phone;
 pub use text::{Address, Email, FullName, PostalCode};
 

@@ -107,11 +107,29 @@ impl NationalId {
         mask_tail(self.expose_secret())
     }
 
-    /// The normalised string a blind index is computed over: `"CC:value"`, e.g.
-    /// `"IR:0499370899"`, so equal numbers from different countries do not collide.
+    /// The normalised string a blind index is computed over: the identifier alone (uppercase
+    /// letters and digits, e.g. `"0499370899"`), *not* the country it was declared under.
+    ///
+    /// The declared country is the submitter's claim: an Iranian code declared as German passes
+    /// the generic rule, and with the country in the index it escaped duplicate detection. The
+    /// price is that equal identifiers from two countries match each other; a match is a lead
+    /// for a human reviewer (who sees both shops), never a verdict, so a false lead is cheap and
+    /// a missed duplicate is not.
     pub fn blind_index_input(&self) -> Zeroizing<String> {
+        index_input(self.expose_secret())
+    }
+
+    /// The input indexes were computed over before [`NationalId::blind_index_input`] dropped the
+    /// country (`"CC:value"`); searched too until a root rotation has recomputed every index.
+    pub fn legacy_blind_index_input(&self) -> Zeroizing<String> {
         Zeroizing::new(format!("{}:{}", self.country, self.expose_secret()))
     }
+}
+
+/// [`NationalId::blind_index_input`] of an identifier already normalised by
+/// [`NationalId::parse`] (as stored), for code that only has the stored value.
+pub fn index_input(normalized: &str) -> Zeroizing<String> {
+    Zeroizing::new(normalized.to_ascii_uppercase())
 }
 
 /// The fallback rule: 4 to 20 ASCII letters or digits, uppercased.
@@ -276,6 +294,7 @@ mod tests {
             assert!(!s.contains("049937"), "{s}");
         }
         assert_eq!(id.mask(), "******0899");
-        assert_eq!(&*id.blind_index_input(), "IR:0499370899");
+        assert_eq!(&*id.blind_index_input(), "0499370899");
+        assert_eq!(&*id.legacy_blind_index_input(), "IR:0499370899");
     }
 }
