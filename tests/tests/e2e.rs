@@ -390,10 +390,14 @@ async fn postgres_needs_migrate_first_then_serves_the_same_api() {
     )
     .await;
     assert_eq!(st, 200);
+    // The links are keyed: verifying needs the key provider the server used.
     let verify = || {
         harim()
             .args(["audit", "verify"])
             .env("HARIM_DATABASE_URL", &url)
+            .env("HARIM_KEYRING", "env")
+            .env("HARIM_ROOT_KEYS", key)
+            .env("HARIM_ROOT_KEY_ACTIVE", "1")
             .output()
             .unwrap()
     };

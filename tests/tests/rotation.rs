@@ -213,7 +213,9 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
     drop(server);
 
     // Kill the worker part-way, several times.
-    let expected = (shops + with_identity.len()) as u64;
+    // Every shop's tenant key, the platform's own (the audit key derives from it), and the three
+    // identities' blind indexes.
+    let expected = (shops + 1 + with_identity.len()) as u64;
     let mut last_done = 0;
     let mut part_way = 0;
     for delay_ms in [150u64, 250, 200, 300, 350] {
@@ -267,7 +269,7 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
     // Every row re-wrapped exactly once: `done` is bumped in each batch's transaction.
     assert_eq!(progress(&rotation), (expected, expected), "{rotation}");
     assert_eq!(rows[0], (1, "decrypt_only".into(), 0), "{rows:?}");
-    assert_eq!(rows[1], (2, "active".into(), shops as u64), "{rows:?}");
+    assert_eq!(rows[1], (2, "active".into(), shops as u64 + 1), "{rows:?}");
 
     // Retirement: the active version is refused with a clear message; the old one goes.
     let out = run(dir.path(), &["keys", "retire", "--version", "2"]);
@@ -277,7 +279,11 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = run(dir.path(), &["keys", "retire", "--version", "1"]);
+    // A short grace period, so the wait before destruction is exercised without slowing CI.
+    let out = run(
+        dir.path(),
+        &["keys", "retire", "--version", "1", "--grace-secs", "2"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -311,4 +317,133 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
     )
     .await;
     assert_eq!(st, 201, "{b:?}");
+}
+
+/// The reported data loss, from outside: three `harim keys rotate --wait` processes started at
+/// the same moment against one database and one keyring file, several rounds in a row. Each
+/// round adds exactly one root version, and every shop reads afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_rotate_processes_add_one_version_each_round_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let server = start(dir.path());
+    let base = server.base.clone();
+    let creds = json!({"email": "race@example.com", "password": "correct horse battery staple"});
+    let (st, _) = call(
+        &client,
+        &base,
+        reqwest::Method::POST,
+        "/v1/accounts",
+        None,
+        Some(creds.clone()),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let (_, s) = call(
+        &client,
+        &base,
+        reqwest::Method::POST,
+        "/v1/sessions",
+        None,
+        Some(creds),
+    )
+    .await;
+    let token = s["token"].as_str().unwrap().to_string();
+    let mut shops = Vec::new();
+    for i in 0..8 {
+        let (st, b) = call(
+            &client,
+            &base,
+            reqwest::Method::POST,
+            "/v1/shops",
+            Some(&token),
+            Some(json!({"name": format!("Race {i}"), "slug": format!("race-{i}"), "default_locale": "fa"})),
+        )
+        .await;
+        assert_eq!(st, 201, "{b:?}");
+        let shop = b["id"].as_str().unwrap().to_string();
+        let (st, b) = call(
+            &client,
+            &base,
+            reqwest::Method::PUT,
+            &format!("/v1/shops/{shop}/identity"),
+            Some(&token),
+            Some(identity()),
+        )
+        .await;
+        assert_eq!(st, 200, "{b:?}");
+        shops.push(shop);
+    }
+    const ROUNDS: usize = 4;
+    let mut versions = 1;
+    for round in 1..=ROUNDS {
+        let children: Vec<Child> = (0..3)
+            .map(|_| {
+                harim(dir.path())
+                    .args(["keys", "rotate", "--wait"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let (rows, rotation) = status(dir.path());
+        assert!(rotation.contains(": done"), "round {round}: {rotation}");
+        // Processes that start while a job is unfinished join it; one that starts after the
+        // job has finished is a new request and starts a new rotation. So a round adds one to
+        // three versions, never a version the keyring file lost (`missing`).
+        let added = rows.len() - versions;
+        assert!((1..=3).contains(&added), "round {round}: {rows:?}");
+        assert!(
+            rows.iter().all(|(_, state, _)| state != "missing"),
+            "round {round}: {rows:?}"
+        );
+        versions = rows.len();
+        // The running server re-reads the keyring: every shop still reads and reveals.
+        for shop in &shops {
+            let (st, b) = call(
+                &client,
+                &base,
+                reqwest::Method::POST,
+                &format!("/v1/shops/{shop}/identity/reveal"),
+                Some(&token),
+                Some(json!({"fields": ["national_id"], "purpose": "payout"})),
+            )
+            .await;
+            assert_eq!(st, 200, "round {round}: {b:?}");
+        }
+    }
+    drop(server);
+    // After a restart too, and the audit chains verify.
+    let server = start(dir.path());
+    for shop in &shops {
+        let (st, b) = call(
+            &client,
+            &server.base,
+            reqwest::Method::GET,
+            &format!("/v1/shops/{shop}/identity"),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(st, 200, "{b:?}");
+    }
+    let out = run(dir.path(), &["audit", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

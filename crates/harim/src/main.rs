@@ -100,6 +100,10 @@ enum KeysCommand {
     Retire {
         #[arg(long)]
         version: u32,
+        /// How long the version stays decrypt-only before it is destroyed; shorten only when
+        /// every process is known to have re-read the keyring.
+        #[arg(long, default_value_t = harim_api::rotation::RETIRE_GRACE.as_secs())]
+        grace_secs: u64,
     },
 }
 
@@ -343,8 +347,12 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        KeysCommand::Retire { version } => loop {
-            match rotation::retire(&db, &vault, version, &actor, rotation::RETIRE_GRACE).await {
+        KeysCommand::Retire {
+            version,
+            grace_secs,
+        } => loop {
+            let grace = std::time::Duration::from_secs(grace_secs);
+            match rotation::retire(&db, &vault, version, &actor, grace).await {
                 Ok(()) => {
                     println!("root key version {version} destroyed");
                     return Ok(());
