@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use secrecy::{ExposeSecret, SecretBox};
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,7 @@ use uuid::Uuid;
 use harim_vault::Vault;
 
 use crate::{
+    db::statement,
     entity::{audit_entry, audit_head, shop},
     error::ApiError,
     keys,
@@ -122,29 +123,15 @@ async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey,
     Ok(vault.derive_key_cached(&wk, AUDIT_KEY_INFO)?)
 }
 
-fn backend_sql(db: &impl ConnectionTrait, pg: &str) -> (DatabaseBackend, String) {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        // SQLite numbers its parameters `?1`, PostgreSQL `$1`.
-        DatabaseBackend::Sqlite => pg.replace('$', "?"),
-        _ => pg.to_string(),
-    };
-    (backend, sql)
-}
-
 /// Takes the tenant's lock and the next sequence number: `(seq, previous link)`.
 async fn bump(
     txn: &DatabaseTransaction,
     tenant_id: Uuid,
 ) -> Result<Option<(i64, Vec<u8>)>, ApiError> {
-    let (backend, sql) = backend_sql(
-        txn,
-        "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash",
-    );
     let row = txn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            sql,
+        .query_one(statement(
+            txn,
+            "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash",
             [tenant_id.into()],
         ))
         .await?;
@@ -200,14 +187,10 @@ pub async fn append(
         .await?;
     // Only from the sequence number this append took: anything else means the lock did not
     // hold, and a fork is refused rather than written.
-    let (backend, sql) = backend_sql(
-        txn,
-        "UPDATE audit_heads SET hash = $1 WHERE tenant_id = $2 AND seq = $3",
-    );
     let moved = txn
-        .execute(Statement::from_sql_and_values(
-            backend,
-            sql,
+        .execute(statement(
+            txn,
+            "UPDATE audit_heads SET hash = $1 WHERE tenant_id = $2 AND seq = $3",
             [hash.into(), tenant_id.into(), seq.into()],
         ))
         .await?

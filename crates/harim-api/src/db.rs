@@ -38,3 +38,22 @@ pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr>
         .await?
         .len())
 }
+
+/// A raw statement written once, in PostgreSQL's dialect, for whichever database `db` is:
+/// SQLite numbers its parameters `?1` where PostgreSQL writes `$1`, and has no row locks
+/// (`FOR SHARE`, `FOR UPDATE`: its writers are serialised by the database lock instead).
+pub fn statement(
+    db: &impl sea_orm::ConnectionTrait,
+    pg: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> sea_orm::Statement {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Sqlite => pg
+            .replace(" FOR SHARE", "")
+            .replace(" FOR UPDATE", "")
+            .replace('$', "?"),
+        _ => pg.to_string(),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}

@@ -2,13 +2,13 @@
 
 use harim_vault::{Vault, VaultError, WrappedTenantKey};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::Expr,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{entity::tenant_key, error::ApiError};
+use crate::{db::statement, entity::tenant_key, error::ApiError};
 
 impl From<VaultError> for ApiError {
     fn from(e: VaultError) -> Self {
@@ -42,6 +42,18 @@ pub fn wrapped(row: &tenant_key::Model) -> Result<WrappedTenantKey, ApiError> {
     })
 }
 
+/// The row of a freshly made tenant key (no encryptions yet).
+fn new_row(wk: WrappedTenantKey) -> Result<tenant_key::ActiveModel, ApiError> {
+    Ok(tenant_key::ActiveModel {
+        tenant_id: Set(wk.tenant_id),
+        tk_version: Set(i32_of(wk.tk_version)?),
+        kek_version: Set(i32_of(wk.kek_version)?),
+        wrapped: Set(wk.wrapped),
+        encryptions: Set(0),
+        created_at: Set(OffsetDateTime::now_utc()),
+    })
+}
+
 /// Creates and stores the first tenant key of a new shop.
 pub async fn create(
     db: &impl ConnectionTrait,
@@ -49,17 +61,9 @@ pub async fn create(
     tenant_id: Uuid,
 ) -> Result<(), ApiError> {
     let kek = wrap_version(db, vault).await?;
-    let wk = vault.create_tenant_key_at(tenant_id, kek)?;
-    tenant_key::ActiveModel {
-        tenant_id: Set(tenant_id),
-        tk_version: Set(i32_of(wk.tk_version)?),
-        kek_version: Set(i32_of(wk.kek_version)?),
-        wrapped: Set(wk.wrapped),
-        encryptions: Set(0),
-        created_at: Set(OffsetDateTime::now_utc()),
-    }
-    .insert(db)
-    .await?;
+    new_row(vault.create_tenant_key_at(tenant_id, kek)?)?
+        .insert(db)
+        .await?;
     Ok(())
 }
 
@@ -146,23 +150,15 @@ pub async fn create_if_missing(
 ) -> Result<(), ApiError> {
     use sea_orm::sea_query::OnConflict;
     let kek = wrap_version(db, vault).await?;
-    let wk = vault.create_tenant_key_at(tenant_id, kek)?;
-    tenant_key::Entity::insert(tenant_key::ActiveModel {
-        tenant_id: Set(tenant_id),
-        tk_version: Set(i32_of(wk.tk_version)?),
-        kek_version: Set(i32_of(wk.kek_version)?),
-        wrapped: Set(wk.wrapped),
-        encryptions: Set(0),
-        created_at: Set(OffsetDateTime::now_utc()),
-    })
-    .on_conflict(
-        OnConflict::columns([tenant_key::Column::TenantId, tenant_key::Column::TkVersion])
-            .do_nothing()
-            .to_owned(),
-    )
-    .do_nothing()
-    .exec(db)
-    .await?;
+    tenant_key::Entity::insert(new_row(vault.create_tenant_key_at(tenant_id, kek)?)?)
+        .on_conflict(
+            OnConflict::columns([tenant_key::Column::TenantId, tenant_key::Column::TkVersion])
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -170,15 +166,6 @@ pub async fn create_if_missing(
 pub const ROOT_ACTIVE: &str = "active";
 pub const ROOT_DECRYPT_ONLY: &str = "decrypt_only";
 pub const ROOT_DESTROYED: &str = "destroyed";
-
-fn backend_sql(db: &impl ConnectionTrait, pg: &str) -> (DatabaseBackend, String) {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Sqlite => pg.replace('$', "?").replace(" FOR SHARE", ""),
-        _ => pg.to_string(),
-    };
-    (backend, sql)
-}
 
 /// Checks, inside the caller's transaction, that root version `kek_version` may wrap, and holds
 /// that answer until commit: the version's row is created if missing and read `FOR SHARE`
@@ -189,14 +176,10 @@ pub async fn check_wrappable(
     kek_version: u32,
 ) -> Result<bool, ApiError> {
     let v = i32_of(kek_version)?;
-    let (backend, sql) = backend_sql(
+    db.execute(statement(
         db,
         "INSERT INTO root_key_versions (version, state, changed_at) VALUES ($1, $2, $3) \
          ON CONFLICT (version) DO NOTHING",
-    );
-    db.execute(Statement::from_sql_and_values(
-        backend,
-        sql,
         [
             v.into(),
             ROOT_ACTIVE.into(),
@@ -204,12 +187,12 @@ pub async fn check_wrappable(
         ],
     ))
     .await?;
-    let (backend, sql) = backend_sql(
-        db,
-        "SELECT state FROM root_key_versions WHERE version = $1 FOR SHARE",
-    );
     let row = db
-        .query_one(Statement::from_sql_and_values(backend, sql, [v.into()]))
+        .query_one(statement(
+            db,
+            "SELECT state FROM root_key_versions WHERE version = $1 FOR SHARE",
+            [v.into()],
+        ))
         .await?
         .ok_or_else(|| ApiError::internal("root key", "version row vanished"))?;
     let state: String = row.try_get("", "state")?;

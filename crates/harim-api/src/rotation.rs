@@ -36,6 +36,7 @@ use uuid::Uuid;
 
 use crate::{
     audit,
+    db::statement,
     entity::{merchant_identity, rotation_job, tenant_key},
     error::ApiError,
 };
@@ -792,19 +793,12 @@ async fn mark_decrypt_only(
     db: &DatabaseConnection,
     version: i32,
 ) -> Result<OffsetDateTime, ApiError> {
-    let backend = db.get_database_backend();
-    let sql = |pg: &str| match backend {
-        DatabaseBackend::Sqlite => pg.replace('$', "?"),
-        _ => pg.to_string(),
-    };
     let txn = db.begin().await?;
-    txn.execute(Statement::from_sql_and_values(
-        backend,
-        sql(
-            "INSERT INTO root_key_versions (version, state, changed_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (version) DO UPDATE SET state = $2, changed_at = $3 \
-             WHERE root_key_versions.state = $4",
-        ),
+    txn.execute(statement(
+        &txn,
+        "INSERT INTO root_key_versions (version, state, changed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (version) DO UPDATE SET state = $2, changed_at = $3 \
+         WHERE root_key_versions.state = $4",
         [
             version.into(),
             crate::keys::ROOT_DECRYPT_ONLY.into(),
@@ -814,9 +808,9 @@ async fn mark_decrypt_only(
     ))
     .await?;
     let row = txn
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            sql("SELECT changed_at FROM root_key_versions WHERE version = $1"),
+        .query_one(statement(
+            &txn,
+            "SELECT changed_at FROM root_key_versions WHERE version = $1",
             [version.into()],
         ))
         .await?
@@ -894,14 +888,9 @@ pub async fn retire(
     }
     .insert(&txn)
     .await?;
-    let backend = txn.get_database_backend();
-    let sql = "UPDATE root_key_versions SET state = $1, changed_at = $2 WHERE version = $3";
-    txn.execute(Statement::from_sql_and_values(
-        backend,
-        match backend {
-            DatabaseBackend::Sqlite => sql.replace('$', "?"),
-            _ => sql.to_string(),
-        },
+    txn.execute(statement(
+        &txn,
+        "UPDATE root_key_versions SET state = $1, changed_at = $2 WHERE version = $3",
         [crate::keys::ROOT_DESTROYED.into(), now.into(), v.into()],
     ))
     .await?;

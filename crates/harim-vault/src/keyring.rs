@@ -300,6 +300,45 @@ fn decode_key(source_name: &str, version: u32, b64: &str) -> Result<SecretBox<[u
 pub struct FileKeyring {
     path: PathBuf,
     inner: RwLock<Keyring>,
+    /// Identity of the file last read ([`FileKeyring::open`], [`FileKeyring::reload`]), so
+    /// [`KeyProvider::changed`] is one `stat`.
+    loaded: std::sync::Mutex<Option<Stamp>>,
+}
+
+/// What a `stat` says of the file: a rename gives a new inode, a rewrite a new mtime or length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    #[cfg(unix)]
+    dev: u64,
+    #[cfg(unix)]
+    ino: u64,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    fn of(f: &Fingerprint) -> Self {
+        Self {
+            #[cfg(unix)]
+            dev: f.dev,
+            #[cfg(unix)]
+            ino: f.ino,
+            len: f.len,
+            modified: f.modified,
+        }
+    }
+
+    fn now(path: &Path) -> Option<Self> {
+        let meta = fs::metadata(path).ok()?;
+        Some(Self {
+            #[cfg(unix)]
+            dev: std::os::unix::fs::MetadataExt::dev(&meta),
+            #[cfg(unix)]
+            ino: std::os::unix::fs::MetadataExt::ino(&meta),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
 }
 
 impl std::fmt::Debug for FileKeyring {
@@ -318,10 +357,11 @@ impl FileKeyring {
     /// decrypt-only. Takes no lock.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let (keyring, _) = load_file(&path)?;
+        let (keyring, fingerprint) = load_file(&path)?;
         Ok(Self {
             path,
             inner: RwLock::new(keyring),
+            loaded: std::sync::Mutex::new(Some(Stamp::of(&fingerprint))),
         })
     }
 
@@ -349,9 +389,11 @@ impl FileKeyring {
         let bytes = keyring.to_file_bytes()?;
         write_atomic(&path, &bytes, Commit::CreateNew)?;
         drop(lock);
+        let stamp = Stamp::now(&path);
         Ok(Self {
             path,
             inner: RwLock::new(keyring),
+            loaded: std::sync::Mutex::new(stamp),
         })
     }
 
@@ -385,8 +427,9 @@ impl FileKeyring {
     /// Takes no lock: a concurrent writer replaces the file by an atomic rename, so this reads
     /// either the old or the new file, never a mix.
     pub fn reload(&self) -> Result<()> {
-        let (fresh, _) = load_file(&self.path)?;
+        let (fresh, fingerprint) = load_file(&self.path)?;
         *self.write() = fresh;
+        *self.loaded.lock().unwrap_or_else(|p| p.into_inner()) = Some(Stamp::of(&fingerprint));
         Ok(())
     }
 
@@ -502,6 +545,10 @@ impl KeyProvider for FileKeyring {
     }
     fn reload(&self) -> Result<bool> {
         FileKeyring::reload(self).map(|()| true)
+    }
+    fn changed(&self) -> bool {
+        let loaded = *self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        loaded.is_none() || loaded != Stamp::now(&self.path)
     }
     fn active_version(&self) -> u32 {
         self.read().active

@@ -132,4 +132,11 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
     fn reload(&self) -> Result<bool> {
         Ok(false)
     }
+
+    /// Whether the backing store may hold something a [`KeyProvider::reload`] would pick up,
+    /// cheaply (a file provider compares one `stat`). The default, a provider fixed at
+    /// start-up, never changes.
+    fn changed(&self) -> bool {
+        false
+    }
 }

@@ -46,8 +46,13 @@ impl ReloadingProvider {
         }
     }
 
-    /// Reloads unless one happened within `min_interval`; returns whether it reloaded.
+    /// Reloads if the backing store changed since it was read (cheap to ask, so not
+    /// rate-limited: a rotation finished a moment after the last reload is seen at once), else
+    /// unless one happened within `min_interval`; returns whether it reloaded.
     fn maybe_reload(&self) -> bool {
+        if self.inner.changed() {
+            return matches!(self.inner.reload(), Ok(true));
+        }
         let now = Instant::now();
         {
             let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
@@ -117,5 +122,8 @@ impl KeyProvider for ReloadingProvider {
     }
     fn reload(&self) -> Result<bool> {
         self.inner.reload()
+    }
+    fn changed(&self) -> bool {
+        self.inner.changed()
     }
 }
