@@ -328,7 +328,9 @@ pub async fn start(
     crate::checkpoint::reached("rotation.start.before_create", actor).await;
     match create_job(db, vault, actor, request_id).await {
         Ok(job) => Ok((job, true)),
-        Err(RotationError::Api(e)) if e.is_unique_violation() => match unfinished(db).await? {
+        // The unique index refused a second job (or, on SQLite, the loser's transaction lost
+        // the write lock to the winner's commit): join the job that won.
+        Err(RotationError::Api(e)) => match unfinished(db).await? {
             Some(j) => Ok((j, false)),
             None => Err(RotationError::Api(e)),
         },
@@ -413,13 +415,26 @@ pub async fn run(
     }
     let pg = db.get_database_backend() == DatabaseBackend::Postgres;
     let batch = batch.max(1);
+    let mut transient = 0;
     loop {
         let step = match batch_tenant_keys(db, vault, id, target, batch, pg).await {
             Ok(0) => batch_blind_indexes(db, vault, id, target, batch, pg).await,
             other => other,
         };
         let n = match step {
-            Ok(n) => n,
+            Ok(n) => {
+                transient = 0;
+                n
+            }
+            // A batch is one transaction and idempotent: a database error (on SQLite, another
+            // worker's commit beating this one to the write lock) is retried a few times
+            // before the job is marked failed.
+            Err(RotationError::Api(ApiError::Db(e))) if transient < 5 => {
+                transient += 1;
+                tracing::warn!(job = %id, error = %ApiError::Db(e), attempt = transient, "rotation batch retried");
+                tokio::time::sleep(Duration::from_millis(20 * transient)).await;
+                continue;
+            }
             Err(e) => {
                 fail(db, id, &e).await;
                 return Err(e);
