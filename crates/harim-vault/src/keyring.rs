@@ -317,27 +317,23 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn of(f: &Fingerprint) -> Self {
+    fn of_meta(meta: &fs::Metadata) -> Self {
         Self {
             #[cfg(unix)]
-            dev: f.dev,
+            dev: std::os::unix::fs::MetadataExt::dev(meta),
             #[cfg(unix)]
-            ino: f.ino,
-            len: f.len,
-            modified: f.modified,
+            ino: std::os::unix::fs::MetadataExt::ino(meta),
+            len: meta.len(),
+            modified: meta.modified().ok(),
         }
     }
 
+    fn of(f: &Fingerprint) -> Self {
+        f.stamp
+    }
+
     fn now(path: &Path) -> Option<Self> {
-        let meta = fs::metadata(path).ok()?;
-        Some(Self {
-            #[cfg(unix)]
-            dev: std::os::unix::fs::MetadataExt::dev(&meta),
-            #[cfg(unix)]
-            ino: std::os::unix::fs::MetadataExt::ino(&meta),
-            len: meta.len(),
-            modified: meta.modified().ok(),
-        })
+        fs::metadata(path).ok().map(|m| Self::of_meta(&m))
     }
 }
 
@@ -637,12 +633,7 @@ impl Drop for KeyringLock {
 /// Deliberately not `Debug` (the hash is of key material).
 #[derive(PartialEq, Eq)]
 struct Fingerprint {
-    #[cfg(unix)]
-    dev: u64,
-    #[cfg(unix)]
-    ino: u64,
-    len: u64,
-    modified: Option<SystemTime>,
+    stamp: Stamp,
     sha256: [u8; 32],
 }
 
@@ -726,12 +717,7 @@ fn read_keyring_file(path: &Path) -> Result<(Zeroizing<Vec<u8>>, Fingerprint)> {
     }
     bytes.truncate(len);
     let fingerprint = Fingerprint {
-        #[cfg(unix)]
-        dev: std::os::unix::fs::MetadataExt::dev(&meta),
-        #[cfg(unix)]
-        ino: std::os::unix::fs::MetadataExt::ino(&meta),
-        len: meta.len(),
-        modified: meta.modified().ok(),
+        stamp: Stamp::of_meta(&meta),
         sha256: Sha256::digest(&bytes[..]).into(),
     };
     Ok((bytes, fingerprint))
