@@ -1,174 +1,26 @@
-//! Credentials: password hashing, bearer tokens, and the `Principal` extractor.
-//!
-//! Tokens are 256-bit random values with a short type prefix (`hs_` session, `hk_` API key,
-//! `ha_` platform). Only their SHA-256 digests are stored; a lookup finds the row by digest and
-//! the digest is compared again in constant time, so neither the database index nor our code
-//! leaks a prefix-match timing.
+//! Bearer tokens at the HTTP edge: the extractors that turn an `Authorization` header into a
+//! [`Caller`] (any principal) or an [`Operator`] (a platform operator). What a token is and whose
+//! it is lives in `harim_store::auth`; this module only reads the header.
 
-use std::{sync::Arc, time::Duration};
+use std::ops::Deref;
 
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
-    password_hash::{SaltString, rand_core::OsRng},
-};
 use axum::{extract::FromRequestParts, http::request::Parts};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use rand::RngCore;
-use sea_orm::EntityTrait;
-use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
-use uuid::Uuid;
+use harim_store::{auth::Principal, scope::PlatformScope};
 
-use crate::{
-    AppState,
-    entity::{api_key, platform_token, session},
-    error::ApiError,
-};
+use crate::{AppState, error::ApiError};
 
-/// What a token is for; the prefix makes leaked tokens recognisable to secret scanners.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Session,
-    ApiKey,
-    Platform,
-}
-
-impl TokenKind {
-    fn prefix(self) -> &'static str {
-        match self {
-            TokenKind::Session => "hs_",
-            TokenKind::ApiKey => "hk_",
-            TokenKind::Platform => "ha_",
-        }
-    }
-}
-
-/// A freshly minted token: shown to its owner once, stored only as `digest`.
-pub struct NewToken {
-    pub token: SecretString,
-    pub digest: Vec<u8>,
-}
-
-pub fn mint_token(kind: TokenKind) -> NewToken {
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let token = format!("{}{}", kind.prefix(), URL_SAFE_NO_PAD.encode(raw));
-    let digest = token_digest(&token);
-    NewToken {
-        token: SecretString::from(token),
-        digest,
-    }
-}
-
-pub fn token_digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-fn digests_equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && bool::from(a.ct_eq(b))
-}
-
-/// Platform roles, held by operators rather than merchants.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum PlatformRole {
-    Admin,
-    Reviewer,
-}
-
-impl PlatformRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlatformRole::Admin => "admin",
-            PlatformRole::Reviewer => "reviewer",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "admin" => Some(Self::Admin),
-            "reviewer" => Some(Self::Reviewer),
-            _ => None,
-        }
-    }
-}
-
-/// A role inside one shop.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ShopRole {
-    Owner,
-    Staff,
-}
-
-impl ShopRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShopRole::Owner => "owner",
-            ShopRole::Staff => "staff",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "owner" => Some(Self::Owner),
-            "staff" => Some(Self::Staff),
-            _ => None,
-        }
-    }
-}
-
-/// Who is calling, established from the bearer token.
+/// The authenticated principal of a request.
 #[derive(Debug, Clone)]
-pub enum Principal {
-    /// A person signed in with a session.
-    Account {
-        account_id: Uuid,
-        session_digest: Vec<u8>,
-    },
-    /// A shop's API key: acts for that shop only.
-    ApiKey {
-        tenant_id: Uuid,
-        key_id: Uuid,
-        role: ShopRole,
-    },
-    /// A platform operator token.
-    Platform { token_id: Uuid, role: PlatformRole },
-}
+pub struct Caller(pub Principal);
 
-impl Principal {
-    /// A stable, non-secret description for audit records: `account:<id>`, `api_key:<id>`, ...
-    pub fn actor(&self) -> String {
-        match self {
-            Principal::Account { account_id, .. } => format!("account:{account_id}"),
-            Principal::ApiKey { key_id, .. } => format!("api_key:{key_id}"),
-            Principal::Platform { token_id, role } => {
-                format!("platform_{}:{token_id}", role.as_str())
-            }
-        }
-    }
-
-    pub fn account_id(&self) -> Result<Uuid, ApiError> {
-        match self {
-            Principal::Account { account_id, .. } => Ok(*account_id),
-            _ => Err(ApiError::Forbidden(
-                "This action needs a signed-in account.",
-            )),
-        }
-    }
-
-    pub fn platform_role(&self) -> Option<PlatformRole> {
-        match self {
-            Principal::Platform { role, .. } => Some(*role),
-            _ => None,
-        }
+impl Deref for Caller {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.0
     }
 }
 
+/// The token of `Authorization: Bearer <token>`, if it has the shape of one of ours.
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts
         .headers
@@ -188,222 +40,47 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     Ok(token)
 }
 
-impl FromRequestParts<AppState> for Principal {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(p) = parts.extensions.get::<Principal>() {
+        if let Some(p) = parts.extensions.get::<Caller>() {
             return Ok(p.clone());
         }
         let token = bearer(parts)?;
-        let digest = token_digest(token);
-        let principal = match &token[..3] {
-            "hs_" => {
-                let row = session::Entity::find_by_id(digest.clone())
-                    .one(&state.db)
-                    .await?
-                    .filter(|s| digests_equal(&s.token_hash, &digest))
-                    .ok_or(ApiError::Unauthorized)?;
-                if row.expires_at <= time::OffsetDateTime::now_utc() {
-                    return Err(ApiError::Unauthorized);
-                }
-                Principal::Account {
-                    account_id: row.account_id,
-                    session_digest: digest,
-                }
-            }
-            "hk_" => {
-                use sea_orm::{ColumnTrait, QueryFilter};
-                let row = api_key::Entity::find()
-                    .filter(api_key::Column::KeyHash.eq(digest.clone()))
-                    .one(&state.db)
-                    .await?
-                    .filter(|k| digests_equal(&k.key_hash, &digest))
-                    .ok_or(ApiError::Unauthorized)?;
-                let role = ShopRole::parse(&row.role).ok_or(ApiError::Unauthorized)?;
-                Principal::ApiKey {
-                    tenant_id: row.tenant_id,
-                    key_id: row.id,
-                    role,
-                }
-            }
-            "ha_" => {
-                use sea_orm::{ColumnTrait, QueryFilter};
-                let row = platform_token::Entity::find()
-                    .filter(platform_token::Column::TokenHash.eq(digest.clone()))
-                    .one(&state.db)
-                    .await?
-                    .filter(|t| digests_equal(&t.token_hash, &digest))
-                    .ok_or(ApiError::Unauthorized)?;
-                let role = PlatformRole::parse(&row.role).ok_or(ApiError::Unauthorized)?;
-                Principal::Platform {
-                    token_id: row.id,
-                    role,
-                }
-            }
-            _ => return Err(ApiError::Unauthorized),
-        };
-        parts.extensions.insert(principal.clone());
-        Ok(principal)
+        let principal = harim_store::auth::authenticate(&state.db, token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let caller = Caller(principal);
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
     }
 }
 
 /// A platform operator, required by `/v1/admin/*` routes.
-#[derive(Debug, Clone)]
-pub struct PlatformPrincipal {
-    pub token_id: Uuid,
-    pub role: PlatformRole,
+#[derive(Debug, Clone, Copy)]
+pub struct Operator(pub PlatformScope);
+
+impl Deref for Operator {
+    type Target = PlatformScope;
+    fn deref(&self) -> &PlatformScope {
+        &self.0
+    }
 }
 
-impl FromRequestParts<AppState> for PlatformPrincipal {
+impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match Principal::from_request_parts(parts, state).await? {
-            Principal::Platform { token_id, role } => Ok(Self { token_id, role }),
-            _ => Err(ApiError::Forbidden("Platform operators only.")),
-        }
-    }
-}
-
-/// Argon2id hashing on blocking threads, behind a semaphore so a login flood queues instead of
-/// starving the async runtime or exhausting memory (each hash holds `m` KiB).
-#[derive(Clone)]
-pub struct Passwords {
-    argon: Argon2<'static>,
-    permits: Arc<Semaphore>,
-    /// A real hash of a random password: unknown e-mails are verified against it so the work,
-    /// and so the time, is the same as for a known one.
-    dummy_hash: Arc<str>,
-}
-
-impl std::fmt::Debug for Passwords {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Passwords").finish_non_exhaustive()
-    }
-}
-
-/// OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1.
-pub const ARGON2_M_KIB: u32 = 19 * 1024;
-pub const ARGON2_T: u32 = 2;
-pub const ARGON2_P: u32 = 1;
-
-/// How long a caller waits for a hashing slot before getting 503.
-const HASH_QUEUE_WAIT: Duration = Duration::from_secs(10);
-
-impl Passwords {
-    pub fn new(concurrency: usize) -> Result<Self, ApiError> {
-        let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
-            .map_err(|e| ApiError::internal("argon2 params", e))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let mut random = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut random);
-        let salt = SaltString::generate(&mut OsRng);
-        let dummy_hash = argon
-            .hash_password(&random, &salt)
-            .map_err(|e| ApiError::internal("argon2 dummy", e))?
-            .to_string();
-        Ok(Self {
-            argon,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            dummy_hash: dummy_hash.into(),
-        })
-    }
-
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let permit = tokio::time::timeout(HASH_QUEUE_WAIT, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| ApiError::Unavailable("Too many sign-ins at once; retry shortly."))?
-            .map_err(|e| ApiError::internal("semaphore", e))?;
-        let argon = self.argon.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            let out = f(argon);
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| ApiError::internal("hash task", e))?;
-        Ok(out)
-    }
-
-    pub async fn hash(&self, password: SecretString) -> Result<String, ApiError> {
-        self.blocking(move |argon| {
-            let salt = SaltString::generate(&mut OsRng);
-            argon
-                .hash_password(password.expose_secret().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| ApiError::internal("argon2 hash", e))
-        })
-        .await?
-    }
-
-    /// Verifies `password` against `stored`, or against the dummy hash when there is no account,
-    /// always doing one full argon2id computation.
-    pub async fn verify(
-        &self,
-        password: SecretString,
-        stored: Option<String>,
-    ) -> Result<bool, ApiError> {
-        let known = stored.is_some();
-        let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
-        let ok = self
-            .blocking(move |argon| match PasswordHash::new(&hash) {
-                Ok(parsed) => argon
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok(),
-                Err(_) => false,
-            })
-            .await?;
-        Ok(ok && known)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn minted_tokens_are_prefixed_random_and_only_their_digest_matches() {
-        let a = mint_token(TokenKind::Session);
-        let b = mint_token(TokenKind::Session);
-        assert!(a.token.expose_secret().starts_with("hs_"));
-        assert_eq!(a.token.expose_secret().len(), 46);
-        assert_ne!(a.token.expose_secret(), b.token.expose_secret());
-        assert_eq!(token_digest(a.token.expose_secret()), a.digest);
-        assert!(!digests_equal(&a.digest, &b.digest));
-    }
-
-    #[tokio::test]
-    async fn verify_accepts_the_right_password_only_and_never_an_unknown_account() {
-        let p = Passwords::new(2).unwrap();
-        let h = p
-            .hash(SecretString::from("correct horse battery"))
-            .await
-            .unwrap();
-        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(
-            p.verify(SecretString::from("correct horse battery"), Some(h.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !p.verify(SecretString::from("wrong horse battery"), Some(h))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !p.verify(SecretString::from("anything"), None)
-                .await
-                .unwrap()
-        );
+        let caller = Caller::from_request_parts(parts, state).await?;
+        PlatformScope::of(&caller)
+            .map(Operator)
+            .ok_or(ApiError::Forbidden("Platform operators only."))
     }
 }

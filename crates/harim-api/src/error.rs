@@ -95,19 +95,15 @@ pub enum ApiError {
     /// The cause is logged, never sent.
     #[error("internal error")]
     Internal(String),
-    /// A database failure: 503 when the database is unreachable, otherwise an opaque 500.
+    /// A database failure (a `StoreError::Db`): 503 when the database is unreachable,
+    /// otherwise an opaque 500.
     #[error("database error")]
-    Db(#[source] sea_orm::DbErr),
+    Db(#[source] harim_store::StoreError),
 }
 
 impl ApiError {
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         Self::Internal(format!("{context}: {err}"))
-    }
-
-    /// True for a unique-constraint violation, which handlers turn into 409.
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(self, ApiError::Db(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))))
     }
 
     pub fn validation_one(field: &str, code: &str, message: &str) -> Self {
@@ -198,7 +194,7 @@ impl ApiError {
                 "Request timed out",
                 "The server did not finish in time; retry later.".into(),
             ),
-            Db(sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)) => (
+            Db(e) if e.db_kind() == Some("connection") => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Service unavailable",
@@ -241,7 +237,7 @@ impl IntoResponse for ApiError {
                 tracing::error!("a stored KYC document failed its integrity check")
             }
             // sqlx errors can quote bound values; only the variant is logged.
-            ApiError::Db(e) => tracing::error!(kind = db_kind(e), "database error"),
+            ApiError::Db(e) => tracing::error!(kind = e.db_kind().unwrap_or("-"), "database error"),
             _ => {}
         }
         let problem = self.problem();
@@ -260,32 +256,89 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<sea_orm::DbErr> for ApiError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        ApiError::Db(e)
-    }
-}
-
-fn db_kind(e: &sea_orm::DbErr) -> &'static str {
-    use sea_orm::DbErr::*;
-    match e {
-        ConnectionAcquire(_) | Conn(_) => "connection",
-        Exec(_) => "exec",
-        Query(_) => "query",
-        RecordNotFound(_) => "record_not_found",
-        RecordNotInserted => "record_not_inserted",
-        RecordNotUpdated => "record_not_updated",
-        Migration(_) => "migration",
-        _ => "other",
-    }
-}
-
-impl From<sea_orm::TransactionError<ApiError>> for ApiError {
-    fn from(e: sea_orm::TransactionError<ApiError>) -> Self {
+/// The one mapping from what the store says to what a client gets.
+impl From<harim_store::StoreError> for ApiError {
+    fn from(e: harim_store::StoreError) -> Self {
+        use harim_store::StoreError as S;
         match e {
-            sea_orm::TransactionError::Connection(db) => db.into(),
-            sea_orm::TransactionError::Transaction(api) => api,
+            S::NotFound => ApiError::NotFound,
+            S::Forbidden(m) => ApiError::Forbidden(m),
+            S::Invalid {
+                field,
+                code,
+                message,
+            } => ApiError::validation_one(field, code, message),
+            S::Rejected(v) => ApiError::Validation(
+                v.into_iter()
+                    .map(|v| FieldError::new(v.field, v.code, v.message))
+                    .collect(),
+            ),
+            S::Conflict(m) => ApiError::Conflict(m),
+            S::Unavailable(m) => ApiError::Unavailable(m),
+            S::Gone(m) => ApiError::Gone(m),
+            S::Document(k) => k.into(),
+            S::Vault(v) => v.into(),
+            e @ S::Db(_) => ApiError::Db(e),
+            S::Internal(m) => ApiError::Internal(m),
         }
+    }
+}
+
+impl From<harim_vault::VaultError> for ApiError {
+    fn from(e: harim_vault::VaultError) -> Self {
+        match e {
+            harim_vault::VaultError::EncryptionLimitReached { .. } => {
+                tracing::error!(error = %e, "tenant key exhausted; rotate it");
+                ApiError::Unavailable(
+                    "This shop's encryption key must be rotated before new writes.",
+                )
+            }
+            // VaultError's text never holds key bytes or plaintext (harim-vault's contract).
+            other => ApiError::internal("vault", other),
+        }
+    }
+}
+
+impl From<harim_kyc::KycError> for ApiError {
+    fn from(e: harim_kyc::KycError) -> Self {
+        use harim_kyc::{KycError, SanitizeError};
+        match e {
+            KycError::TooLarge { .. } => ApiError::PayloadTooLarge,
+            KycError::UnsupportedType => ApiError::UnsupportedMediaType(
+                "Only JPEG, PNG and PDF documents are accepted; the type is read from the bytes."
+                    .into(),
+            ),
+            KycError::Refused(SanitizeError::Malformed { kind, reason }) => {
+                ApiError::DocumentRefused {
+                    slug: "malformed-document",
+                    detail: format!("The file is not a well-formed {kind}: {reason}."),
+                }
+            }
+            KycError::Refused(SanitizeError::ActivePdf(what)) => ApiError::DocumentRefused {
+                slug: "unsafe-document",
+                detail: format!("PDFs with active content are refused; this one contains {what}."),
+            },
+            KycError::Body(_) => ApiError::BadRequest("The upload body could not be read.".into()),
+            KycError::Corrupt(why) => {
+                tracing::error!(reason = why, "KYC object failed to decrypt or verify");
+                ApiError::DocumentCorrupt
+            }
+            KycError::ObjectMissing => {
+                tracing::error!("KYC object missing for a live document row");
+                ApiError::DocumentCorrupt
+            }
+            KycError::Store(e) => {
+                tracing::error!(error = %e, "object store failure");
+                ApiError::Unavailable("The document store is unavailable; retry later.")
+            }
+            e @ (KycError::Crypto(_) | KycError::Config(_)) => ApiError::internal("kyc", e),
+        }
+    }
+}
+
+impl From<harim_store::rotation::RotationError> for ApiError {
+    fn from(e: harim_store::rotation::RotationError) -> Self {
+        harim_store::StoreError::from(e).into()
     }
 }
 

@@ -7,27 +7,19 @@
 //! Invariants: handlers reach tenant data only through a [`tenant::TenantCtx`]; no handler
 //! returns a database error's text; domain crates never see an HTTP type.
 
-pub mod audit;
 pub mod auth;
-pub mod checkpoint;
-pub mod db;
-pub mod entity;
 pub mod error;
-pub mod keys;
-pub mod kyc;
 mod middleware;
 mod openapi;
-pub mod rotation;
 pub mod routes;
 pub mod tenant;
-pub mod tenant_rotation;
 pub mod validate;
 
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use axum::Router;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use sea_orm::DatabaseConnection;
+use harim_store::db::Db;
 
 pub use error::{ApiError, FieldError, Problem};
 pub use openapi::openapi;
@@ -105,8 +97,8 @@ impl LoginLimiter {
 /// Everything a handler may use. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub db: DatabaseConnection,
-    pub passwords: auth::Passwords,
+    pub db: Db,
+    pub passwords: harim_store::auth::Passwords,
     pub login_limiter: Arc<LoginLimiter>,
     pub config: Arc<ApiConfig>,
     /// Keys and field encryption; the only holder of key material.
@@ -119,7 +111,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        db: DatabaseConnection,
+        db: Db,
         config: ApiConfig,
         vault: Arc<harim_vault::Vault>,
         documents: harim_kyc::DocumentStore,
@@ -131,7 +123,7 @@ impl AppState {
                 config.kyc_max_concurrent_uploads.max(1),
             )),
             db,
-            passwords: auth::Passwords::new(config.hash_concurrency)?,
+            passwords: harim_store::auth::Passwords::new(config.hash_concurrency)?,
             login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
             config: Arc::new(config),
         })

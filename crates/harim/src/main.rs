@@ -82,7 +82,7 @@ enum KeysCommand {
         #[arg(long)]
         wait: bool,
         /// Rows per transaction.
-        #[arg(long, default_value_t = harim_api::rotation::DEFAULT_BATCH)]
+        #[arg(long, default_value_t = harim_store::rotation::DEFAULT_BATCH)]
         batch: u64,
     },
     /// Give shops a new tenant key and re-encrypt their data under it; the old key is destroyed.
@@ -102,7 +102,7 @@ enum KeysCommand {
         version: u32,
         /// How long the version stays decrypt-only before it is destroyed; shorten only when
         /// every process is known to have re-read the keyring.
-        #[arg(long, default_value_t = harim_api::rotation::RETIRE_GRACE.as_secs())]
+        #[arg(long, default_value_t = harim_store::rotation::RETIRE_GRACE.as_secs())]
         grace_secs: u64,
     },
 }
@@ -193,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
         } => audit_heads(config).await,
         Command::Migrate { .. } => {
             let db = open_db(&config).await?;
-            harim_api::db::migrate(&db)
+            harim_store::db::migrate(&db)
                 .await
                 .context("applying migrations")?;
             println!("migrations applied");
@@ -209,9 +209,9 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = open_db(&config).await?;
             ensure_schema(&config, &db).await?;
-            let role = harim_api::auth::PlatformRole::parse(&role)
+            let role = harim_store::auth::PlatformRole::parse(&role)
                 .context("role must be admin or reviewer")?;
-            let token = harim_api::routes::admin::create_platform_token(&db, role, &name).await?;
+            let token = harim_store::auth::create_platform_token(&db, role, &name).await?;
             println!(
                 "created a platform {} token named {name:?}; it is shown once:",
                 role.as_str()
@@ -223,7 +223,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
-    use harim_api::rotation;
+    use harim_store::rotation;
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
     let vault = vault(&config)?;
@@ -307,20 +307,20 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::RotateTenant {
             shop: Some(shop), ..
         } => {
-            use harim_api::tenant_rotation::{Outcome, rotate_shop};
+            use harim_store::tenant_rotation::{Outcome, rotate_shop};
             let now = time::OffsetDateTime::now_utc();
             match rotate_shop(&db, &vault, shop, now, &actor).await {
                 Ok(Outcome::Rotated(v)) => println!("shop {shop}: now on tenant key version {v}"),
                 Ok(Outcome::AlreadyFresh) => {
                     println!("shop {shop}: its key is newer than this run")
                 }
-                Err(harim_api::ApiError::NotFound) => anyhow::bail!("no shop {shop}"),
+                Err(harim_store::StoreError::NotFound) => anyhow::bail!("no shop {shop}"),
                 Err(e) => anyhow::bail!("shop {shop}: {e}"),
             }
             Ok(())
         }
         KeysCommand::RotateTenant { .. } => {
-            use harim_api::tenant_rotation::{run_all, start_all};
+            use harim_store::tenant_rotation::{run_all, start_all};
             let job = start_all(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "tenant-key rotation {} ({}/{} shops done)",
@@ -376,7 +376,7 @@ async fn audit_heads(config: Config) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
     let vault = vault(&config)?;
-    let heads = harim_api::audit::export_heads(&db, &vault)
+    let heads = harim_store::audit::export_heads(&db, &vault)
         .await
         .map_err(|e| anyhow::anyhow!("reading the audit heads: {e}"))?;
     println!("{}", serde_json::to_string_pretty(&heads)?);
@@ -387,7 +387,7 @@ async fn audit_verify(config: Config, heads: Option<PathBuf>) -> anyhow::Result<
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
     let vault = vault(&config)?;
-    let heads: Option<harim_api::audit::SignedHeads> = match heads {
+    let heads: Option<harim_store::audit::SignedHeads> = match heads {
         None => None,
         Some(path) => {
             let text = std::fs::read_to_string(&path)
@@ -398,7 +398,7 @@ async fn audit_verify(config: Config, heads: Option<PathBuf>) -> anyhow::Result<
             )
         }
     };
-    let report = harim_api::audit::verify(&db, &vault, heads.as_ref())
+    let report = harim_store::audit::verify(&db, &vault, heads.as_ref())
         .await
         .map_err(|e| anyhow::anyhow!("reading the audit log: {e}"))?;
     if report.heads_authentic == Some(false) {
@@ -432,18 +432,18 @@ async fn open_db(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection>
     if config.embedded {
         create_private_dir(&config.data_dir)?;
     }
-    harim_api::db::connect(&config.database_url)
+    harim_store::db::connect(&config.database_url)
         .await
         .context("connecting to the database")
 }
 
 async fn ensure_schema(config: &Config, db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     if config.auto_migrate {
-        harim_api::db::migrate(db)
+        harim_store::db::migrate(db)
             .await
             .context("applying migrations")?;
     } else {
-        let pending = harim_api::db::pending_migrations(db)
+        let pending = harim_store::db::pending_migrations(db)
             .await
             .context("reading migrations")?;
         if pending > 0 {
@@ -512,7 +512,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     // Picks up rotation jobs started by the CLI (or left by a dead worker) and re-reads the
     // keyring every few seconds.
-    tokio::spawn(harim_api::rotation::background_worker(
+    tokio::spawn(harim_store::rotation::background_worker(
         db.clone(),
         vault.clone(),
         std::time::Duration::from_secs(5),
@@ -569,7 +569,7 @@ async fn retention_worker(
     loop {
         tick.tick().await;
         let now = time::OffsetDateTime::now_utc();
-        if let Err(e) = harim_api::kyc::run_retention(&db, &vault, &documents, now).await {
+        if let Err(e) = harim_store::kyc::run_retention(&db, &vault, &documents, now).await {
             tracing::warn!(error = %e, "KYC retention run failed; retried next interval");
         }
     }
@@ -582,7 +582,7 @@ async fn run_job(config: Config, job: &str) -> anyhow::Result<()> {
     let vault = vault(&config)?;
     match job {
         "retention" => {
-            let report = harim_api::kyc::run_retention(
+            let report = harim_store::kyc::run_retention(
                 &db,
                 &vault,
                 &documents,

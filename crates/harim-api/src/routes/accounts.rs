@@ -5,7 +5,7 @@ use axum::{
     extract::{ConnectInfo, State},
     http::StatusCode,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use harim_store::accounts;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -16,8 +16,7 @@ use uuid::Uuid;
 use super::ApiJson;
 use crate::{
     AppState,
-    auth::{Principal, TokenKind, mint_token},
-    entity::{account, session},
+    auth::Caller,
     error::ApiError,
     validate::{self, Errors},
 };
@@ -68,24 +67,21 @@ async fn create_account(
     errs.finish()?;
     let email = email.ok_or_else(|| ApiError::internal("validation", "email"))?;
 
-    let hash = state.passwords.hash(input.password).await?;
-    let id = Uuid::now_v7();
-    let row = account::ActiveModel {
-        id: Set(id),
-        email: Set(email.clone()),
-        password_hash: Set(hash),
-        display_name: Set(display_name),
-        created_at: Set(OffsetDateTime::now_utc()),
-    };
-    match row.insert(&state.db).await {
-        Ok(_) => Ok((StatusCode::CREATED, ApiJson(AccountOut { id, email }))),
-        Err(e) => match ApiError::from(e) {
-            e if e.is_unique_violation() => Err(ApiError::Conflict(
-                "An account with this e-mail address already exists.",
-            )),
-            e => Err(e),
-        },
-    }
+    let id = accounts::create_account(
+        &state.db,
+        &state.passwords,
+        &email,
+        input.password,
+        display_name,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(AccountOut {
+            id: id.uuid(),
+            email,
+        }),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -122,43 +118,20 @@ async fn create_session(
         .check(connect.map(|c| c.0.0.ip()), &email)
         .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
 
-    let found = if email.is_empty() {
-        None
-    } else {
-        account::Entity::find()
-            .filter(account::Column::Email.eq(email))
-            .one(&state.db)
-            .await?
-    };
-    // Same argon2id work whether or not the account exists: no timing oracle.
-    let ok = state
-        .passwords
-        .verify(
-            input.password,
-            found.as_ref().map(|a| a.password_hash.clone()),
-        )
-        .await?;
-    let account = match (ok, found) {
-        (true, Some(a)) => a,
-        _ => return Err(ApiError::Unauthorized),
-    };
-
-    let token = mint_token(TokenKind::Session);
-    let now = OffsetDateTime::now_utc();
-    let expires_at = now + state.config.session_ttl;
-    session::ActiveModel {
-        token_hash: Set(token.digest),
-        account_id: Set(account.id),
-        created_at: Set(now),
-        expires_at: Set(expires_at),
-    }
-    .insert(&state.db)
-    .await?;
+    let session = accounts::sign_in(
+        &state.db,
+        &state.passwords,
+        &email,
+        input.password,
+        state.config.session_ttl,
+    )
+    .await?
+    .ok_or(ApiError::Unauthorized)?;
     Ok((
         StatusCode::CREATED,
         ApiJson(SessionOut {
-            token: token.token.expose_secret().to_string(),
-            expires_at,
+            token: session.token.expose_secret().to_string(),
+            expires_at: session.expires_at,
         }),
     ))
 }
@@ -170,15 +143,8 @@ async fn create_session(
         (status = 401, body = crate::Problem, content_type = "application/problem+json")))]
 async fn delete_session(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Caller,
 ) -> Result<StatusCode, ApiError> {
-    match principal {
-        Principal::Account { session_digest, .. } => {
-            session::Entity::delete_by_id(session_digest)
-                .exec(&state.db)
-                .await?;
-            Ok(StatusCode::NO_CONTENT)
-        }
-        _ => Err(ApiError::Forbidden("Only a session can be signed out.")),
-    }
+    accounts::sign_out(&state.db, &caller).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -7,11 +7,8 @@ use axum::{
     extract::{FromRequestParts, Query, State},
     http::request::Parts,
 };
-use harim_vault::{
-    BlindIndexKind, FieldContext,
-    pii::{self, IDENTITY_FIELDS, IdentityInput, MerchantIdentity},
-};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use harim_store::{audit, identity};
+use harim_vault::pii::{self, IDENTITY_FIELDS, IdentityInput, MaskedIdentity, MerchantIdentity};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -21,13 +18,11 @@ use uuid::Uuid;
 
 use super::ApiJson;
 use crate::{
-    AppState, audit,
-    auth::{PlatformPrincipal, PlatformRole},
-    entity::{audit_entry, merchant_identity, shop},
+    AppState,
+    auth::Operator,
     error::{ApiError, FieldError},
-    keys,
     middleware::REQUEST_ID,
-    tenant::{TenantCtx, TenantRole},
+    tenant::TenantCtx,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -37,8 +32,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_audit))
         .routes(routes!(search_identities))
 }
-
-const TABLE: &str = "merchant_identities";
 
 /// The `x-request-id` of this request, for audit entries.
 #[derive(Debug, Clone)]
@@ -95,13 +88,20 @@ pub struct IdentityOut {
     updated_at: OffsetDateTime,
 }
 
-fn ctx<'a>(tenant_id: Uuid, field: &'a str) -> FieldContext<'a> {
-    // One identity per shop: the record id is the shop id.
-    FieldContext {
-        tenant_id,
-        table: TABLE,
-        record_id: tenant_id,
-        field,
+impl IdentityOut {
+    fn new(m: MaskedIdentity, updated_at: OffsetDateTime) -> Self {
+        Self {
+            full_name: m.full_name,
+            national_id: m.national_id,
+            iban: m.iban,
+            birth_date: m.birth_date,
+            phone: m.phone,
+            email: m.email,
+            address: m.address,
+            postal_code: m.postal_code,
+            country: m.country,
+            updated_at,
+        }
     }
 }
 
@@ -111,53 +111,6 @@ fn vault_errors(errs: Vec<pii::FieldError>) -> ApiError {
             .map(|e| FieldError::new(e.field, e.code, e.message))
             .collect(),
     )
-}
-
-/// The row of an identity: every field encrypted under `wk`, both blind indexes under the
-/// active root version.
-fn encrypt_identity(
-    vault: &harim_vault::Vault,
-    wk: &harim_vault::WrappedTenantKey,
-    identity: &MerchantIdentity,
-    now: OffsetDateTime,
-) -> Result<merchant_identity::ActiveModel, ApiError> {
-    let t = wk.tenant_id;
-    let mut ct: BTreeMap<&'static str, Vec<u8>> = BTreeMap::new();
-    for (field, plaintext) in identity.fields() {
-        ct.insert(field, vault.encrypt_field(wk, &ctx(t, field), plaintext)?);
-    }
-    let (bidx_version, nid_bidx) = vault.blind_index_active(
-        BlindIndexKind::NationalId,
-        &identity.national_id.blind_index_input(),
-    )?;
-    let iban_bidx = vault.blind_index(
-        bidx_version,
-        BlindIndexKind::Iban,
-        identity.iban.blind_index_input(),
-    )?;
-    let mut take = |f: &str| {
-        ct.remove(f)
-            .ok_or_else(|| ApiError::internal("identity", format!("field {f} not encrypted")))
-    };
-    Ok(merchant_identity::ActiveModel {
-        tenant_id: Set(t),
-        tk_version: Set(
-            i32::try_from(wk.tk_version).map_err(|e| ApiError::internal("tk_version", e))?
-        ),
-        full_name: Set(take("full_name")?),
-        national_id: Set(take("national_id")?),
-        iban: Set(take("iban")?),
-        birth_date: Set(take("birth_date")?),
-        phone: Set(take("phone")?),
-        email: Set(take("email")?),
-        address: Set(take("address")?),
-        postal_code: Set(take("postal_code").ok()),
-        country: Set(take("country")?),
-        national_id_bidx: Set(nid_bidx.to_vec()),
-        iban_bidx: Set(iban_bidx.to_vec()),
-        bidx_version: Set(i32::try_from(bidx_version).map_err(|e| ApiError::internal("bidx", e))?),
-        updated_at: Set(now),
-    })
 }
 
 /// Register or replace the shop's merchant identity (owner only). Every value is validated,
@@ -177,101 +130,9 @@ async fn put_identity(
     tenant.require_owner()?;
     let identity =
         MerchantIdentity::parse(input, OffsetDateTime::now_utc().date()).map_err(vault_errors)?;
-    let t = tenant.tenant_id;
-    let fields: Vec<String> = identity.fields().map(|(f, _)| f.to_string()).collect();
-    let actor = tenant.actor();
-    let masked = identity.masked();
-    let now = OffsetDateTime::now_utc();
-    let vault = state.vault.clone();
-    crate::checkpoint::reached("identity.write.before_transaction", t).await;
-    state
-        .db
-        .transaction::<_, (), ApiError>(|txn| {
-            Box::pin(async move {
-                // Write first: on SQLite a transaction that reads before its first write fails
-                // (BUSY_SNAPSHOT) if another writer commits in between; the audit append takes
-                // the write lock (PostgreSQL: the tenant's audit-head row lock) up front.
-                audit::append(
-                    txn,
-                    &vault,
-                    t,
-                    audit::Event {
-                        actor,
-                        action: "identity.write",
-                        fields,
-                        purpose: None,
-                        request_id,
-                    },
-                )
-                .await?;
-                // The key is read under the shop's audit lock, which tenant rotation also
-                // takes: no rotation can delete it between here and the commit.
-                let wk = keys::current(txn, &vault, t).await?;
-                let row = encrypt_identity(&vault, &wk, &identity, now)?;
-                keys::count_encryptions(txn, &wk, identity.fields().count() as u64).await?;
-                let exists = merchant_identity::Entity::find_by_id(t)
-                    .one(txn)
-                    .await?
-                    .is_some();
-                if exists {
-                    row.update(txn).await?;
-                } else {
-                    row.insert(txn).await?;
-                }
-                Ok(())
-            })
-        })
-        .await?;
-    Ok(ApiJson(IdentityOut {
-        full_name: masked.full_name,
-        national_id: masked.national_id,
-        iban: masked.iban,
-        birth_date: masked.birth_date,
-        phone: masked.phone,
-        email: masked.email,
-        address: masked.address,
-        postal_code: masked.postal_code,
-        country: masked.country,
-        updated_at: now,
-    }))
-}
-
-/// Decrypts the named fields of a stored identity.
-fn decrypt(
-    state: &AppState,
-    wk: &harim_vault::WrappedTenantKey,
-    row: &merchant_identity::Model,
-    field: &str,
-) -> Result<Option<secrecy::SecretString>, ApiError> {
-    match row.field(field) {
-        None => Ok(None),
-        Some(ct) => Ok(Some(state.vault.decrypt_field_string(
-            wk,
-            &ctx(row.tenant_id, field),
-            ct,
-        )?)),
-    }
-}
-
-async fn load(
-    state: &AppState,
-    tenant_id: Uuid,
-) -> Result<(merchant_identity::Model, harim_vault::WrappedTenantKey), ApiError> {
-    // Two reads outside a transaction: a tenant rotation can commit between them (the row's
-    // key is then gone). The row is re-read once, and then names the new key.
-    for _ in 0..2 {
-        let row = merchant_identity::Entity::find_by_id(tenant_id)
-            .one(&state.db)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        if let Some(wk) = keys::find(&state.db, tenant_id, row.tk_version).await? {
-            return Ok((row, wk));
-        }
-    }
-    Err(ApiError::internal(
-        "tenant key",
-        "referenced version missing",
-    ))
+    let (masked, at) =
+        identity::write(&state.db, &state.vault, &tenant, identity, request_id).await?;
+    Ok(ApiJson(IdentityOut::new(masked, at)))
 }
 
 /// The shop's merchant identity, masked (any member, platform operators).
@@ -282,25 +143,8 @@ async fn get_identity(
     State(state): State<AppState>,
     tenant: TenantCtx,
 ) -> Result<ApiJson<IdentityOut>, ApiError> {
-    let (row, wk) = load(&state, tenant.tenant_id).await?;
-    let mask = |f: &str| -> Result<String, ApiError> {
-        Ok(decrypt(&state, &wk, &row, f)?
-            .map(|v| pii::mask_stored_field(f, v.expose_secret()))
-            .unwrap_or_default())
-    };
-    Ok(ApiJson(IdentityOut {
-        full_name: mask("full_name")?,
-        national_id: mask("national_id")?,
-        iban: mask("iban")?,
-        birth_date: mask("birth_date")?,
-        phone: mask("phone")?,
-        email: mask("email")?,
-        address: mask("address")?,
-        postal_code: decrypt(&state, &wk, &row, "postal_code")?
-            .map(|v| pii::mask_stored_field("postal_code", v.expose_secret())),
-        country: mask("country")?,
-        updated_at: row.updated_at,
-    }))
+    let (masked, at) = identity::read_masked(&state.db, &state.vault, &tenant).await?;
+    Ok(ApiJson(IdentityOut::new(masked, at)))
 }
 
 /// Why plaintext is needed; recorded in the audit log.
@@ -367,14 +211,6 @@ async fn reveal_identity(
     RequestId(request_id): RequestId,
     ApiJson(input): ApiJson<RevealIn>,
 ) -> Result<ApiJson<RevealOut>, ApiError> {
-    match tenant.role {
-        TenantRole::Owner | TenantRole::Platform(PlatformRole::Reviewer) => {}
-        _ => {
-            return Err(ApiError::Forbidden(
-                "Only the shop owner or a platform reviewer may reveal identity data.",
-            ));
-        }
-    }
     let mut errs = Vec::new();
     if input.fields.is_empty() {
         errs.push(FieldError::new(
@@ -398,50 +234,19 @@ async fn reveal_identity(
     if !errs.is_empty() {
         return Err(ApiError::Validation(errs));
     }
-    let t = tenant.tenant_id;
-    let actor = tenant.actor();
     let purpose = input.purpose;
-    let st = state.clone();
-    let out = state
-        .db
-        .transaction::<_, BTreeMap<String, Revealed>, ApiError>(|txn| {
-            Box::pin(async move {
-                // The audit entry comes first (and is the transaction's first write, see above);
-                // a missing identity rolls it back with the 404.
-                audit::append(
-                    txn,
-                    &st.vault,
-                    t,
-                    audit::Event {
-                        actor,
-                        action: "identity.reveal",
-                        fields: fields.clone(),
-                        purpose: Some(purpose.as_str()),
-                        request_id,
-                    },
-                )
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "audit append failed; reveal refused");
-                    ApiError::Unavailable(
-                        "The access could not be recorded, so nothing was revealed.",
-                    )
-                })?;
-                let row = merchant_identity::Entity::find_by_id(t)
-                    .one(txn)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
-                let wk = keys::version(txn, t, row.tk_version).await?;
-                let mut out = BTreeMap::new();
-                for f in &fields {
-                    if let Some(v) = decrypt(&st, &wk, &row, f)? {
-                        out.insert(f.clone(), Revealed(v));
-                    }
-                }
-                Ok(out)
-            })
-        })
-        .await?;
+    let out = identity::reveal(
+        &state.db,
+        &state.vault,
+        &tenant,
+        fields,
+        purpose.as_str(),
+        request_id,
+    )
+    .await?
+    .into_iter()
+    .map(|(f, v)| (f, Revealed(v)))
+    .collect();
     Ok(ApiJson(RevealOut {
         fields: out,
         purpose,
@@ -463,15 +268,15 @@ pub struct AuditOut {
     hash: String,
 }
 
-impl From<audit_entry::Model> for AuditOut {
-    fn from(e: audit_entry::Model) -> Self {
+impl From<audit::Entry> for AuditOut {
+    fn from(e: audit::Entry) -> Self {
         Self {
             seq: e.seq,
             id: e.id,
             at: e.at,
             actor: e.actor,
             action: e.action,
-            fields: serde_json::from_str(&e.fields).unwrap_or_default(),
+            fields: e.fields,
             purpose: e.purpose,
             request_id: e.request_id,
             hash: hex::encode(&e.hash),
@@ -487,12 +292,7 @@ async fn get_audit(
     State(state): State<AppState>,
     tenant: TenantCtx,
 ) -> Result<ApiJson<Vec<AuditOut>>, ApiError> {
-    if tenant.role == TenantRole::Staff {
-        return Err(ApiError::Forbidden(
-            "Only the shop owner and platform operators may read the audit log.",
-        ));
-    }
-    let entries = audit::list(&state.db, tenant.tenant_id, 500).await?;
+    let entries = audit::list_for(&state.db, &tenant, 500).await?;
     Ok(ApiJson(entries.into_iter().map(AuditOut::from).collect()))
 }
 
@@ -525,19 +325,12 @@ pub struct IdentityMatch {
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn search_identities(
     State(state): State<AppState>,
-    operator: PlatformPrincipal,
+    operator: Operator,
     RequestId(request_id): RequestId,
     Query(q): Query<SearchQuery>,
 ) -> Result<ApiJson<Vec<IdentityMatch>>, ApiError> {
     let mut errs = Vec::new();
-    // Each search term with the index inputs to try: for a national ID the current form (the
-    // identifier alone) and the form indexes had before (with the declared country), until a
-    // root rotation has recomputed every stored index.
-    let mut wanted: Vec<(
-        &'static str,
-        BlindIndexKind,
-        Vec<zeroize::Zeroizing<String>>,
-    )> = Vec::new();
+    let mut terms: Vec<identity::SearchTerm> = Vec::new();
     if let Some(raw) = q.national_id.as_deref() {
         match q.country.as_deref().map(pii::Country::parse) {
             None => errs.push(FieldError::new(
@@ -547,28 +340,18 @@ async fn search_identities(
             )),
             Some(Err(e)) => errs.push(FieldError::new("country", e.code, e.message)),
             Some(Ok(c)) => match pii::NationalId::parse(raw, c) {
-                Ok(id) => wanted.push((
-                    "national_id",
-                    BlindIndexKind::NationalId,
-                    vec![id.blind_index_input(), id.legacy_blind_index_input()],
-                )),
+                Ok(id) => terms.push(identity::SearchTerm::NationalId(id)),
                 Err(e) => errs.push(FieldError::new("national_id", e.code, e.message)),
             },
         }
     }
     if let Some(raw) = q.iban.as_deref() {
         match pii::Iban::parse(raw) {
-            Ok(iban) => wanted.push((
-                "iban",
-                BlindIndexKind::Iban,
-                vec![zeroize::Zeroizing::new(
-                    iban.blind_index_input().to_string(),
-                )],
-            )),
+            Ok(iban) => terms.push(identity::SearchTerm::Iban(iban)),
             Err(e) => errs.push(FieldError::new("iban", e.code, e.message)),
         }
     }
-    if wanted.is_empty() && errs.is_empty() {
+    if terms.is_empty() && errs.is_empty() {
         errs.push(FieldError::new(
             "query",
             "required",
@@ -578,95 +361,15 @@ async fn search_identities(
     if !errs.is_empty() {
         return Err(ApiError::Validation(errs));
     }
-    let vault = state.vault.clone();
-    let actor = format!("platform_{}:{}", operator.role.as_str(), operator.token_id);
-    let searched: Vec<String> = wanted.iter().map(|(f, _, _)| f.to_string()).collect();
-    let matches = state
-        .db
-        .transaction::<_, Vec<IdentityMatch>, ApiError>(|txn| {
-            Box::pin(async move {
-                // Every search is audited, matched or not, in the platform's chain, first (it
-                // is also the transaction's first write); then each match in its shop's chain.
-                audit::append(
-                    txn,
-                    &vault,
-                    crate::rotation::PLATFORM_TENANT,
-                    audit::Event {
-                        actor: actor.clone(),
-                        action: "identity.search",
-                        fields: searched,
-                        purpose: Some("kyc_review"),
-                        request_id: request_id.clone(),
-                    },
-                )
-                .await?;
-                let mut matches: Vec<IdentityMatch> = Vec::new();
-                for (field, kind, inputs) in wanted {
-                    for (shop_id, shop) in lookup(txn, &vault, kind, &inputs).await? {
-                        if matches
-                            .iter()
-                            .any(|m| m.shop_id == shop_id && m.matched_on == field)
-                        {
-                            continue;
-                        }
-                        audit::append(
-                            txn,
-                            &vault,
-                            shop_id,
-                            audit::Event {
-                                actor: actor.clone(),
-                                action: "identity.search_match",
-                                fields: vec![field.to_string()],
-                                purpose: Some("kyc_review"),
-                                request_id: request_id.clone(),
-                            },
-                        )
-                        .await?;
-                        matches.push(IdentityMatch {
-                            shop_id,
-                            slug: shop.slug,
-                            name: shop.name,
-                            matched_on: field.into(),
-                        });
-                    }
-                }
-                Ok(matches)
-            })
+    let matches = identity::search(&state.db, &state.vault, &operator, terms, request_id)
+        .await?
+        .into_iter()
+        .map(|m| IdentityMatch {
+            shop_id: m.shop.uuid(),
+            slug: m.slug,
+            name: m.name,
+            matched_on: m.matched_on.into(),
         })
-        .await?;
+        .collect();
     Ok(ApiJson(matches))
-}
-
-/// Shops whose stored blind index of `kind` equals one of `inputs` under any root version an
-/// index may have been written under.
-async fn lookup(
-    txn: &sea_orm::DatabaseTransaction,
-    vault: &harim_vault::Vault,
-    kind: BlindIndexKind,
-    inputs: &[zeroize::Zeroizing<String>],
-) -> Result<Vec<(Uuid, shop::Model)>, ApiError> {
-    let col = match kind {
-        BlindIndexKind::NationalId => merchant_identity::Column::NationalIdBidx,
-        BlindIndexKind::Iban => merchant_identity::Column::IbanBidx,
-    };
-    let mut out: Vec<(Uuid, shop::Model)> = Vec::new();
-    for info in vault.provider().versions() {
-        for input in inputs {
-            let idx = vault.blind_index(info.version, kind, input)?.to_vec();
-            let rows = merchant_identity::Entity::find()
-                .filter(col.eq(idx))
-                .filter(merchant_identity::Column::BidxVersion.eq(i64::from(info.version)))
-                .all(txn)
-                .await?;
-            for r in rows {
-                if out.iter().any(|(id, _)| *id == r.tenant_id) {
-                    continue;
-                }
-                if let Some(s) = shop::Entity::find_by_id(r.tenant_id).one(txn).await? {
-                    out.push((r.tenant_id, s));
-                }
-            }
-        }
-    }
-    Ok(out)
 }

@@ -1,5 +1,5 @@
 //! Platform administration of root keys: status, rotation jobs (admin role only). The job logic
-//! lives in `crate::rotation`.
+//! lives in `harim_store::rotation`.
 
 use axum::{
     extract::{Path, State},
@@ -10,13 +10,10 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use harim_store::rotation;
+
 use super::ApiJson;
-use crate::{
-    AppState,
-    auth::{PlatformPrincipal, PlatformRole},
-    error::ApiError,
-    rotation::{self, KeysStatus},
-};
+use crate::{AppState, auth::Operator, error::ApiError};
 
 use super::identity::RequestId;
 
@@ -27,15 +24,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotation_job))
 }
 
-fn require_admin(p: &PlatformPrincipal) -> Result<(), ApiError> {
-    if p.role != PlatformRole::Admin {
-        return Err(ApiError::Forbidden("Platform admins only."));
-    }
-    Ok(())
-}
-
-fn actor(p: &PlatformPrincipal) -> String {
-    format!("platform_{}:{}", p.role.as_str(), p.token_id)
+fn require_admin(p: &Operator) -> Result<(), ApiError> {
+    Ok(p.require(
+        harim_store::auth::PlatformRole::Admin,
+        "Platform admins only.",
+    )?)
 }
 
 /// Root key versions, how many tenant keys each wraps, and the current or last rotation.
@@ -45,10 +38,91 @@ fn actor(p: &PlatformPrincipal) -> String {
         (status = 403, body = crate::Problem, content_type = "application/problem+json")))]
 async fn keys_status(
     State(state): State<AppState>,
-    operator: PlatformPrincipal,
+    operator: Operator,
 ) -> Result<ApiJson<KeysStatus>, ApiError> {
     require_admin(&operator)?;
-    Ok(ApiJson(rotation::status(&state.db, &state.vault).await?))
+    Ok(ApiJson(
+        rotation::status(&state.db, &state.vault).await?.into(),
+    ))
+}
+
+/// Progress of a job as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: Uuid,
+    /// `pending`, `running`, `done` or `failed`.
+    pub state: String,
+    pub target_kek_version: i32,
+    pub done: i64,
+    pub total: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<time::OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl From<rotation::JobView> for JobView {
+    fn from(j: rotation::JobView) -> Self {
+        Self {
+            id: j.id,
+            state: j.state,
+            target_kek_version: j.target_kek_version,
+            done: j.done,
+            total: j.total,
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+            finished_at: j.finished_at,
+            error: j.error,
+        }
+    }
+}
+
+/// One root key version in the status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionStatus {
+    pub version: u32,
+    /// `active`, `decrypt_only`, `retired` (destroyed) or `missing` (referenced by rows but
+    /// unknown to the key provider: investigate).
+    pub state: String,
+    /// Tenant keys wrapped under this version.
+    pub tenant_keys: u64,
+    /// Identities whose blind indexes are under this version.
+    pub blind_indexes: u64,
+}
+
+/// `GET /v1/admin/keys`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KeysStatus {
+    /// `file`, `env`, ...
+    pub provider: String,
+    pub active_version: u32,
+    pub versions: Vec<VersionStatus>,
+    /// The running job, or else the most recent one.
+    pub rotation: Option<JobView>,
+}
+
+impl From<rotation::KeysStatus> for KeysStatus {
+    fn from(s: rotation::KeysStatus) -> Self {
+        Self {
+            provider: s.provider,
+            active_version: s.active_version,
+            versions: s
+                .versions
+                .into_iter()
+                .map(|v| VersionStatus {
+                    version: v.version,
+                    state: v.state,
+                    tenant_keys: v.tenant_keys,
+                    blind_indexes: v.blind_indexes,
+                })
+                .collect(),
+            rotation: s.rotation.map(JobView::from),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,12 +143,12 @@ pub struct RotationStarted {
         (status = 409, description = "key provider is read-only", body = crate::Problem, content_type = "application/problem+json")))]
 async fn start_rotation(
     State(state): State<AppState>,
-    operator: PlatformPrincipal,
+    operator: Operator,
     RequestId(request_id): RequestId,
 ) -> Result<(StatusCode, ApiJson<RotationStarted>), ApiError> {
     require_admin(&operator)?;
     let (job, created) =
-        rotation::start(&state.db, &state.vault, &actor(&operator), request_id).await?;
+        rotation::start(&state.db, &state.vault, &operator.actor(), request_id).await?;
     let (db, vault, id) = (state.db.clone(), state.vault.clone(), job.id);
     // This process works on it now; other replicas' background workers may join (PostgreSQL).
     tokio::spawn(async move {
@@ -96,14 +170,16 @@ async fn start_rotation(
 #[utoipa::path(get, path = "/v1/admin/keys/rotations/{job_id}", tag = "admin",
     params(("job_id" = Uuid, Path)),
     responses(
-        (status = 200, body = rotation::JobView),
+        (status = 200, body = JobView),
         (status = 403, body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 async fn rotation_job(
     State(state): State<AppState>,
-    operator: PlatformPrincipal,
+    operator: Operator,
     Path(job_id): Path<Uuid>,
-) -> Result<ApiJson<rotation::JobView>, ApiError> {
+) -> Result<ApiJson<JobView>, ApiError> {
     require_admin(&operator)?;
-    Ok(ApiJson(rotation::job(&state.db, job_id).await?.into()))
+    Ok(ApiJson(
+        rotation::JobView::from(rotation::job(&state.db, job_id).await?).into(),
+    ))
 }

@@ -6,14 +6,8 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use harim_kyc::{
-    BodyError, Decision, DocumentBinding, DocumentKey, DocumentKind, DocumentStatus,
-    RejectionReason,
-};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use harim_kyc::{BodyError, Decision, DocumentKind, RejectionReason};
+use harim_store::{ids::DocumentId, kyc};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -25,12 +19,10 @@ use super::{
     identity::{Purpose, RequestId},
 };
 use crate::{
-    AppState, audit,
-    auth::{PlatformPrincipal, PlatformRole},
-    entity::kyc_document,
+    AppState,
+    auth::Operator,
     error::{ApiError, FieldError},
-    kyc,
-    tenant::{TenantCtx, TenantRole},
+    tenant::TenantCtx,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -68,11 +60,11 @@ pub struct DocumentOut {
     purged_at: Option<OffsetDateTime>,
 }
 
-impl From<kyc_document::Model> for DocumentOut {
-    fn from(r: kyc_document::Model) -> Self {
+impl From<kyc::Document> for DocumentOut {
+    fn from(r: kyc::Document) -> Self {
         Self {
-            id: r.id,
-            shop_id: r.tenant_id,
+            id: r.id.uuid(),
+            shop_id: r.shop.uuid(),
             kind: r.kind,
             status: r.status,
             content_type: r.content_type,
@@ -137,89 +129,26 @@ async fn upload_document(
     {
         return Err(ApiError::PayloadTooLarge);
     }
-    let tenant_id = tenant.tenant_id;
-    let document_id = Uuid::new_v4();
-    let binding = DocumentBinding {
-        tenant_id,
-        document_id,
-    };
-    let key = DocumentKey::generate()?;
     // Waits (within the request timeout) when too many uploads are in flight.
     let _permit = state
         .upload_permits
         .acquire()
         .await
         .map_err(|_| ApiError::Unavailable("The document store is shutting down."))?;
-    let stored = state
-        .documents
-        .upload(
-            binding,
-            &key,
-            futures::TryStreamExt::map_err(body.into_data_stream(), body_error),
+    let saved = kyc::upload(
+        &state.db,
+        &state.vault,
+        &state.documents,
+        &tenant,
+        kyc::Upload {
+            kind,
             limit,
-        )
-        .await?;
-
-    // The object exists; now the row. If the row cannot be written, the object goes.
-    let row = kyc_document::Model {
-        tenant_id,
-        id: document_id,
-        kind: kind.as_str().into(),
-        status: DocumentStatus::Pending.as_str().into(),
-        content_type: stored.document_type.media_type().into(),
-        size: i64::try_from(stored.size).map_err(|e| ApiError::internal("size", e))?,
-        stored_size: i64::try_from(stored.stored_size)
-            .map_err(|e| ApiError::internal("size", e))?,
-        sha256: stored.sha256.to_vec(),
-        wrapped_key: None,
-        uploaded_by: tenant.actor(),
-        uploaded_at: OffsetDateTime::now_utc(),
-        decided_at: None,
-        decided_by: None,
-        reason: None,
-        purged_at: None,
-    };
-    let actor = tenant.actor();
-    let st = state.clone();
-    let vault = state.vault.clone();
-    let insert = row.clone();
-    let saved = state
-        .db
-        .transaction::<_, kyc_document::Model, ApiError>(|txn| {
-            Box::pin(async move {
-                audit::append(
-                    txn,
-                    &vault,
-                    tenant_id,
-                    audit::Event {
-                        actor,
-                        action: "kyc.upload",
-                        fields: vec![format!("{}:{document_id}", kind.as_str())],
-                        purpose: None,
-                        request_id,
-                    },
-                )
-                .await?;
-                let wrapped = kyc::wrap_key(txn, &st.vault, tenant_id, document_id, &key).await?;
-                let mut am: kyc_document::ActiveModel = insert.into();
-                am.wrapped_key = Set(Some(wrapped));
-                Ok(am.insert(txn).await?)
-            })
-        })
-        .await
-        .map_err(ApiError::from);
-    match saved {
-        Ok(saved) => {
-            metrics::counter!("harim_kyc_documents_uploaded_total").increment(1);
-            Ok((StatusCode::CREATED, ApiJson(saved.into())))
-        }
-        Err(e) => {
-            if let Err(del) = state.documents.delete(tenant_id, document_id).await {
-                tracing::warn!(error = %del, "could not delete the object of a failed upload; the orphan sweep will");
-            }
-            Err(e)
-        }
-    }
+            request_id,
+        },
+        futures::TryStreamExt::map_err(body.into_data_stream(), body_error),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, ApiJson(saved.into())))
 }
 
 /// Tells the transport's size limit apart from a broken body.
@@ -243,25 +172,15 @@ async fn list_documents(
     State(state): State<AppState>,
     tenant: TenantCtx,
 ) -> Result<ApiJson<Vec<DocumentOut>>, ApiError> {
-    let rows = kyc_document::Entity::find()
-        .filter(kyc_document::Column::TenantId.eq(tenant.tenant_id))
-        .order_by_desc(kyc_document::Column::UploadedAt)
-        .limit(500)
-        .all(&state.db)
-        .await?;
-    Ok(ApiJson(rows.into_iter().map(DocumentOut::from).collect()))
+    let docs = kyc::list(&state.db, &tenant).await?;
+    Ok(ApiJson(docs.into_iter().map(DocumentOut::from).collect()))
 }
 
-async fn find(
-    state: &AppState,
-    tenant_id: Uuid,
-    raw_id: &str,
-) -> Result<kyc_document::Model, ApiError> {
-    let id = Uuid::parse_str(raw_id).map_err(|_| ApiError::NotFound)?;
-    kyc_document::Entity::find_by_id((tenant_id, id))
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound)
+/// A document id from the path; anything that is not one is simply not found.
+fn document_id(raw: &str) -> Result<DocumentId, ApiError> {
+    Uuid::parse_str(raw)
+        .map(DocumentId::from)
+        .map_err(|_| ApiError::NotFound)
 }
 
 /// One document's metadata, with its review status and reason.
@@ -274,7 +193,9 @@ async fn get_document(
     Path((_, doc_id)): Path<(String, String)>,
 ) -> Result<ApiJson<DocumentOut>, ApiError> {
     Ok(ApiJson(
-        find(&state, tenant.tenant_id, &doc_id).await?.into(),
+        kyc::get(&state.db, &tenant, document_id(&doc_id)?)
+            .await?
+            .into(),
     ))
 }
 
@@ -301,14 +222,6 @@ async fn get_content(
     Path((_, doc_id)): Path<(String, String)>,
     Query(q): Query<ContentQuery>,
 ) -> Result<Response, ApiError> {
-    match tenant.role {
-        TenantRole::Owner | TenantRole::Platform(PlatformRole::Reviewer) => {}
-        _ => {
-            return Err(ApiError::Forbidden(
-                "Only the shop owner or a platform reviewer may download documents.",
-            ));
-        }
-    }
     let purpose: Purpose = q
         .purpose
         .as_deref()
@@ -320,55 +233,16 @@ async fn get_content(
                 "Use kyc_review, payout, legal_obligation, data_subject_request or support.",
             )
         })?;
-    let tenant_id = tenant.tenant_id;
-    let id = Uuid::parse_str(&doc_id).map_err(|_| ApiError::NotFound)?;
-    let actor = tenant.actor();
-    let st = state.clone();
-    let vault = state.vault.clone();
-    let (row, key) = state
-        .db
-        .transaction::<_, (kyc_document::Model, DocumentKey), ApiError>(|txn| {
-            Box::pin(async move {
-                // Audit first (see identity reveal); a missing document rolls it back.
-                audit::append(
-                    txn,
-                    &vault,
-                    tenant_id,
-                    audit::Event {
-                        actor,
-                        action: "kyc.download",
-                        fields: vec![format!("document:{id}")],
-                        purpose: Some(purpose.as_str()),
-                        request_id,
-                    },
-                )
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "audit append failed; download refused");
-                    ApiError::Unavailable(
-                        "The access could not be recorded, so nothing was served.",
-                    )
-                })?;
-                let row = kyc_document::Entity::find_by_id((tenant_id, id))
-                    .one(txn)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
-                if row.purged_at.is_some() {
-                    return Err(ApiError::Gone(
-                        "This document was purged when its retention ran out.",
-                    ));
-                }
-                let key = kyc::unwrap_key(txn, &st.vault, &row).await?;
-                Ok((row, key))
-            })
-        })
-        .await
-        .map_err(ApiError::from)?;
-    let binding = DocumentBinding {
-        tenant_id,
-        document_id: row.id,
-    };
-    let bytes = state.documents.download(binding, key, &row.sha256).await?;
+    let (row, bytes) = kyc::download(
+        &state.db,
+        &state.vault,
+        &state.documents,
+        &tenant,
+        document_id(&doc_id)?,
+        purpose.as_str(),
+        request_id,
+    )
+    .await?;
     let mut resp = Response::new(Body::from(bytes.to_vec()));
     let h = resp.headers_mut();
     h.insert(
@@ -417,17 +291,12 @@ pub struct QueueQuery {
     responses((status = 200, body = Vec<DocumentOut>), (status = 403, body = crate::Problem, content_type = "application/problem+json")))]
 async fn review_queue(
     State(state): State<AppState>,
-    _operator: PlatformPrincipal,
+    operator: Operator,
     Query(q): Query<QueueQuery>,
 ) -> Result<ApiJson<Vec<DocumentOut>>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let rows = kyc_document::Entity::find()
-        .filter(kyc_document::Column::Status.eq(DocumentStatus::Pending.as_str()))
-        .order_by_asc(kyc_document::Column::UploadedAt)
-        .limit(limit)
-        .all(&state.db)
-        .await?;
-    Ok(ApiJson(rows.into_iter().map(DocumentOut::from).collect()))
+    let docs = kyc::review_queue(&state.db, &operator, limit).await?;
+    Ok(ApiJson(docs.into_iter().map(DocumentOut::from).collect()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -457,17 +326,17 @@ pub struct DecisionIn {
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn decide(
     State(state): State<AppState>,
-    operator: PlatformPrincipal,
+    operator: Operator,
     RequestId(request_id): RequestId,
     Path(doc_id): Path<String>,
     ApiJson(input): ApiJson<DecisionIn>,
 ) -> Result<ApiJson<DocumentOut>, ApiError> {
-    if operator.role != PlatformRole::Reviewer {
-        return Err(ApiError::Forbidden(
-            "Only KYC reviewers decide on documents.",
-        ));
-    }
-    let id = Uuid::parse_str(&doc_id).map_err(|_| ApiError::NotFound)?;
+    // Refused before the body is looked at, like every other role check.
+    operator.require(
+        harim_store::auth::PlatformRole::Reviewer,
+        "Only KYC reviewers decide on documents.",
+    )?;
+    let id = document_id(&doc_id)?;
     let decision = match input.decision {
         DecisionKind::Approved => Decision::Approve {
             note: match input.reason.as_deref().map(str::trim) {
@@ -500,60 +369,6 @@ async fn decide(
                 })?,
         ),
     };
-    // The document's shop never changes, so reading it outside the transaction is safe; the
-    // transaction then writes first (audit) and re-reads under the shop's lock.
-    let tenant_id = kyc_document::Entity::find()
-        .filter(kyc_document::Column::Id.eq(id))
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound)?
-        .tenant_id;
-    let actor = crate::auth::Principal::Platform {
-        token_id: operator.token_id,
-        role: operator.role,
-    }
-    .actor();
-    let vault = state.vault.clone();
-    let saved = state
-        .db
-        .transaction::<_, kyc_document::Model, ApiError>(|txn| {
-            Box::pin(async move {
-                audit::append(
-                    txn,
-                    &vault,
-                    tenant_id,
-                    audit::Event {
-                        actor: actor.clone(),
-                        action: match decision.status() {
-                            DocumentStatus::Approved => "kyc.approve",
-                            _ => "kyc.reject",
-                        },
-                        fields: vec![format!("document:{id}")],
-                        purpose: None,
-                        request_id,
-                    },
-                )
-                .await?;
-                let row = kyc_document::Entity::find_by_id((tenant_id, id))
-                    .one(txn)
-                    .await?
-                    .ok_or(ApiError::NotFound)?;
-                let status = DocumentStatus::parse(&row.status)
-                    .ok_or_else(|| ApiError::internal("kyc", "unknown status in row"))?;
-                if !Decision::applies_to(status) || row.purged_at.is_some() {
-                    return Err(ApiError::Conflict(
-                        "This document was already decided; the merchant can upload a new one.",
-                    ));
-                }
-                let mut am: kyc_document::ActiveModel = row.into();
-                am.status = Set(decision.status().as_str().into());
-                am.reason = Set(decision.reason().map(str::to_string));
-                am.decided_at = Set(Some(OffsetDateTime::now_utc()));
-                am.decided_by = Set(Some(actor));
-                Ok(am.update(txn).await?)
-            })
-        })
-        .await
-        .map_err(ApiError::from)?;
+    let saved = kyc::decide(&state.db, &state.vault, &operator, id, decision, request_id).await?;
     Ok(ApiJson(saved.into()))
 }

@@ -6,7 +6,6 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::{AppState, error::ApiError};
 
 pub mod accounts;
-pub mod admin;
 pub mod identity;
 pub mod keys;
 pub mod kyc;

@@ -55,9 +55,7 @@ async fn healthz() -> &'static str {
         (status = 200, description = "ready", body = String),
         (status = 503, description = "a dependency is down", body = crate::Problem, content_type = "application/problem+json")))]
 async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state
-        .db
-        .ping()
+    harim_store::db::ping(&state.db)
         .await
         .map_err(|_| ApiError::Unavailable("The database is not reachable."))?;
     if let Err(e) = state.documents.check().await {

@@ -4,13 +4,9 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
+use harim_store::{ids::ApiKeyId, shops};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -18,10 +14,9 @@ use uuid::Uuid;
 use super::ApiJson;
 use crate::{
     AppState,
-    auth::{Principal, ShopRole, TokenKind, mint_token},
-    entity::{account, api_key, membership, shop},
+    auth::Caller,
     error::ApiError,
-    tenant::{TenantCtx, TenantRole},
+    tenant::TenantCtx,
     validate::{self, Errors},
 };
 
@@ -58,6 +53,23 @@ impl ShopLocale {
     }
 }
 
+/// A role inside one shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ShopRole {
+    Owner,
+    Staff,
+}
+
+impl From<ShopRole> for harim_store::auth::ShopRole {
+    fn from(r: ShopRole) -> Self {
+        match r {
+            ShopRole::Owner => Self::Owner,
+            ShopRole::Staff => Self::Staff,
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopIn {
@@ -76,21 +88,13 @@ pub struct ShopOut {
     role: String,
 }
 
-fn shop_out(s: shop::Model, role: &str) -> ShopOut {
+fn shop_out(s: shops::Shop, role: &str) -> ShopOut {
     ShopOut {
-        id: s.id,
+        id: s.id.uuid(),
         name: s.name,
         slug: s.slug,
         default_locale: ShopLocale::parse(&s.default_locale).unwrap_or(ShopLocale::En),
         role: role.into(),
-    }
-}
-
-fn role_name(role: TenantRole) -> &'static str {
-    match role {
-        TenantRole::Owner => "owner",
-        TenantRole::Staff => "staff",
-        TenantRole::Platform(_) => "platform",
     }
 }
 
@@ -102,52 +106,24 @@ fn role_name(role: TenantRole) -> &'static str {
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn create_shop(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Caller,
     ApiJson(input): ApiJson<ShopIn>,
 ) -> Result<(StatusCode, ApiJson<ShopOut>), ApiError> {
-    let account_id = principal.account_id()?;
+    let owner = caller.account_id()?.into();
     let mut errs = Errors::default();
     let name = validate::label(&mut errs, "name", &input.name, 100);
     let slug = validate::slug(&mut errs, "slug", &input.slug);
     errs.finish()?;
-
-    let now = OffsetDateTime::now_utc();
-    let id = Uuid::now_v7();
-    let model = shop::Model {
-        id,
+    let shop = shops::create(
+        &state.db,
+        &state.vault,
+        owner,
         name,
         slug,
-        default_locale: input.default_locale.as_str().into(),
-        created_at: now,
-    };
-    let row = model.clone();
-    let vault = state.vault.clone();
-    let result = state
-        .db
-        .transaction::<_, (), ApiError>(|txn| {
-            Box::pin(async move {
-                shop::ActiveModel::from(row).insert(txn).await?;
-                membership::ActiveModel {
-                    tenant_id: Set(id),
-                    account_id: Set(account_id),
-                    role: Set(ShopRole::Owner.as_str().into()),
-                    created_at: Set(now),
-                }
-                .insert(txn)
-                .await?;
-                crate::keys::create(txn, &vault, id).await?;
-                crate::audit::create_head(txn, id).await?;
-                Ok(())
-            })
-        })
-        .await;
-    match result.map_err(ApiError::from) {
-        Ok(()) => Ok((StatusCode::CREATED, ApiJson(shop_out(model, "owner")))),
-        Err(e) if e.is_unique_violation() => {
-            Err(ApiError::Conflict("A shop with this slug already exists."))
-        }
-        Err(e) => Err(e),
-    }
+        input.default_locale.as_str(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, ApiJson(shop_out(shop, "owner"))))
 }
 
 /// Shops the caller belongs to (an API key sees its own shop).
@@ -155,42 +131,13 @@ async fn create_shop(
     responses((status = 200, body = Vec<ShopOut>)))]
 async fn list_shops(
     State(state): State<AppState>,
-    principal: Principal,
+    caller: Caller,
 ) -> Result<ApiJson<Vec<ShopOut>>, ApiError> {
-    let out = match principal {
-        Principal::Account { account_id, .. } => {
-            let members = membership::Entity::find()
-                .filter(membership::Column::AccountId.eq(account_id))
-                .all(&state.db)
-                .await?;
-            let ids: Vec<Uuid> = members.iter().map(|m| m.tenant_id).collect();
-            let shops = shop::Entity::find()
-                .filter(shop::Column::Id.is_in(ids))
-                .order_by_asc(shop::Column::CreatedAt)
-                .all(&state.db)
-                .await?;
-            shops
-                .into_iter()
-                .filter_map(|s| {
-                    let role = members.iter().find(|m| m.tenant_id == s.id)?.role.clone();
-                    Some(shop_out(s, &role))
-                })
-                .collect()
-        }
-        Principal::ApiKey {
-            tenant_id, role, ..
-        } => shop::Entity::find_by_id(tenant_id)
-            .one(&state.db)
-            .await?
-            .map(|s| shop_out(s, role.as_str()))
-            .into_iter()
-            .collect(),
-        Principal::Platform { .. } => {
-            return Err(ApiError::Forbidden(
-                "Platform operators use the /v1/admin endpoints.",
-            ));
-        }
-    };
+    let out = shops::list(&state.db, &caller)
+        .await?
+        .into_iter()
+        .map(|(shop, role)| shop_out(shop, &role))
+        .collect();
     Ok(ApiJson(out))
 }
 
@@ -202,18 +149,8 @@ async fn get_shop(
     State(state): State<AppState>,
     ctx: TenantCtx,
 ) -> Result<ApiJson<ShopOut>, ApiError> {
-    let s = find_shop(&state.db, &ctx).await?;
-    Ok(ApiJson(shop_out(s, role_name(ctx.role))))
-}
-
-pub(crate) async fn find_shop(
-    db: &impl ConnectionTrait,
-    ctx: &TenantCtx,
-) -> Result<shop::Model, ApiError> {
-    shop::Entity::find_by_id(ctx.tenant_id)
-        .one(db)
-        .await?
-        .ok_or(ApiError::NotFound)
+    let shop = shops::get(&state.db, &ctx).await?;
+    Ok(ApiJson(shop_out(shop, ctx.role().as_str())))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -255,41 +192,15 @@ async fn add_member(
     }
     errs.finish()?;
     let email = email.unwrap_or_default();
-    let acct = account::Entity::find()
-        .filter(account::Column::Email.eq(email.clone()))
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| {
-            ApiError::validation_one(
-                "email",
-                "unknown_account",
-                "No account uses this e-mail address; ask them to sign up first.",
-            )
-        })?;
-    let res = membership::ActiveModel {
-        tenant_id: Set(ctx.tenant_id),
-        account_id: Set(acct.id),
-        role: Set(ShopRole::Staff.as_str().into()),
-        created_at: Set(OffsetDateTime::now_utc()),
-    }
-    .insert(&state.db)
-    .await;
-    match res {
-        Ok(_) => Ok((
-            StatusCode::CREATED,
-            ApiJson(MemberOut {
-                account_id: acct.id,
-                email,
-                role: ShopRole::Staff,
-            }),
-        )),
-        Err(e) => match ApiError::from(e) {
-            e if e.is_unique_violation() => Err(ApiError::Conflict(
-                "This account is already a member of the shop.",
-            )),
-            e => Err(e),
-        },
-    }
+    let account = shops::add_staff(&state.db, &ctx, &email).await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(MemberOut {
+            account_id: account.uuid(),
+            email,
+            role: ShopRole::Staff,
+        }),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -324,25 +235,14 @@ async fn create_api_key(
     let mut errs = Errors::default();
     let name = validate::label(&mut errs, "name", &input.name, 100);
     errs.finish()?;
-    let token = mint_token(TokenKind::ApiKey);
-    let id = Uuid::now_v7();
-    api_key::ActiveModel {
-        tenant_id: Set(ctx.tenant_id),
-        id: Set(id),
-        key_hash: Set(token.digest),
-        name: Set(name.clone()),
-        role: Set(input.role.as_str().into()),
-        created_at: Set(OffsetDateTime::now_utc()),
-    }
-    .insert(&state.db)
-    .await?;
+    let (id, key) = shops::create_api_key(&state.db, &ctx, &name, input.role.into()).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(ApiKeyOut {
-            id,
+            id: id.uuid(),
             name,
             role: input.role,
-            key: token.token.expose_secret().to_string(),
+            key: key.expose_secret().to_string(),
         }),
     ))
 }
@@ -356,14 +256,6 @@ async fn delete_api_key(
     ctx: TenantCtx,
     Path((_, key_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    ctx.require_owner_session()?;
-    let res = api_key::Entity::delete_many()
-        .filter(api_key::Column::TenantId.eq(ctx.tenant_id))
-        .filter(api_key::Column::Id.eq(key_id))
-        .exec(&state.db)
-        .await?;
-    if res.rows_affected == 0 {
-        return Err(ApiError::NotFound);
-    }
+    shops::delete_api_key(&state.db, &ctx, ApiKeyId::from(key_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -128,7 +128,7 @@ impl TestApp {
             "sqlite://{}?mode=rwc",
             dir.path().join("t.db").display()
         ));
-        let db = harim_api::db::connect(&url).await.unwrap();
+        let db = harim_store::db::connect(&url).await.unwrap();
         Self::finish(db, config, Some(dir), None).await
     }
 
@@ -146,7 +146,7 @@ impl TestApp {
         drop(admin);
         let (base, _) = admin_url.rsplit_once('/').unwrap();
         let url = SecretString::from(format!("{base}/{name}"));
-        let db = harim_api::db::connect(&url).await.unwrap();
+        let db = harim_store::db::connect(&url).await.unwrap();
         Some(Self::finish(db, test_config(), None, Some((admin_url, name))).await)
     }
 
@@ -156,7 +156,7 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         pg: Option<(String, String)>,
     ) -> Self {
-        harim_api::db::migrate(&db).await.unwrap();
+        harim_store::db::migrate(&db).await.unwrap();
         let vault = test_vault();
         let (documents, objects_dir) = test_documents();
         let state = AppState::new(db.clone(), config, vault.clone(), documents.clone()).unwrap();
@@ -274,8 +274,8 @@ impl TestApp {
         )
     }
 
-    pub async fn platform_token(&self, role: harim_api::auth::PlatformRole) -> String {
-        harim_api::routes::admin::create_platform_token(&self.db, role, "test")
+    pub async fn platform_token(&self, role: harim_store::auth::PlatformRole) -> String {
+        harim_store::auth::create_platform_token(&self.db, role, "test")
             .await
             .unwrap()
             .expose_secret()

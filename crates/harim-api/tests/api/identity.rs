@@ -1,7 +1,7 @@
 //! The merchant identity vault over HTTP: validation, masking, reveal rights, audit.
 
 use axum::http::StatusCode;
-use harim_api::auth::PlatformRole;
+use harim_store::auth::PlatformRole;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 
@@ -56,7 +56,7 @@ db_test!(
         assert_eq!(g.json["phone"], r.json["phone"]);
 
         // The row holds ciphertext only.
-        let row = harim_api::entity::merchant_identity::Entity::find_by_id(
+        let row = harim_store::entity::merchant_identity::Entity::find_by_id(
             uuid::Uuid::parse_str(&shop).unwrap(),
         )
         .one(&app.db)
@@ -258,7 +258,7 @@ db_test!(
             )
             .await;
         }
-        let ok = harim_api::audit::verify(&app.db, &app.vault, None)
+        let ok = harim_store::audit::verify(&app.db, &app.vault, None)
             .await
             .unwrap();
         assert!(ok.broken.is_empty(), "{:?}", ok.broken);
@@ -267,7 +267,7 @@ db_test!(
             .execute_unprepared("UPDATE audit_log SET purpose = 'support' WHERE seq = 3")
             .await
             .unwrap();
-        let bad = harim_api::audit::verify(&app.db, &app.vault, None)
+        let bad = harim_store::audit::verify(&app.db, &app.vault, None)
             .await
             .unwrap();
         assert_eq!(bad.broken.len(), 1);
@@ -334,7 +334,8 @@ db_test!(
         for i in 0..12 {
             let (app, owner, shop) = (app.clone(), owner.clone(), shop.clone());
             tasks.push(tokio::spawn(async move {
-                let r = if i % 3 == 2 {
+                let reveal = i % 3 == 2;
+                let r = if reveal {
                     app.post(
                         &format!("/v1/shops/{shop}/identity/reveal"),
                         Some(&owner),
@@ -344,18 +345,42 @@ db_test!(
                 } else {
                     put_identity(&app, &owner, &shop, iranian_identity()).await
                 };
-                (r.status, r.json)
+                (reveal, r)
             }));
         }
+        let (mut writes, mut revealed) = (0, 0);
         for t in tasks {
-            let (status, json) = t.await.unwrap();
-            assert!(
-                status == StatusCode::OK || status == StatusCode::NOT_FOUND,
-                "{status}: {json:?}"
-            );
+            let (reveal, r) = t.await.unwrap();
+            if !reveal {
+                // The owner writes its own shop's identity: every write succeeds, whether it
+                // inserts the row or replaces it.
+                assert_eq!(r.status, StatusCode::OK, "write: {:?}", r.json);
+                writes += 1;
+            } else if r.status == StatusCode::OK {
+                assert_eq!(r.json["fields"]["iban"], "IR062960000000100324200001");
+                revealed += 1;
+            } else {
+                // A reveal that runs before the first write has committed finds no identity yet;
+                // that is its only allowed failure.
+                r.assert_problem(StatusCode::NOT_FOUND, "not-found");
+            }
         }
+        assert_eq!(writes, 8);
+        // Each write is audited once; a reveal only when it revealed (a 404 rolls its entry back).
+        let log = app.get(&format!("/v1/shops/{shop}/audit"), &owner).await;
+        assert_eq!(log.status, StatusCode::OK, "{:?}", log.json);
+        let count = |action: &str| {
+            log.json
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"] == action)
+                .count()
+        };
+        assert_eq!(count("identity.write"), writes);
+        assert_eq!(count("identity.reveal"), revealed);
         assert!(
-            harim_api::audit::verify(&app.db, &app.vault, None)
+            harim_store::audit::verify(&app.db, &app.vault, None)
                 .await
                 .unwrap()
                 .broken

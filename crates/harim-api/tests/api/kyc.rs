@@ -9,7 +9,7 @@ use axum::{
     http::{Method, Request, StatusCode},
 };
 use futures::TryStreamExt;
-use harim_api::auth::PlatformRole;
+use harim_store::auth::PlatformRole;
 use object_store::{ObjectStore, PutPayload, path::Path as ObjPath};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
@@ -712,7 +712,7 @@ db_test!(
         assert_eq!(r.status, StatusCode::OK);
 
         let now = OffsetDateTime::now_utc();
-        let early = harim_api::kyc::run_retention(
+        let early = harim_store::kyc::run_retention(
             &app.db,
             &app.vault,
             &app.documents,
@@ -721,7 +721,7 @@ db_test!(
         .await
         .unwrap();
         assert_eq!(early.purged, 0);
-        let run = harim_api::kyc::run_retention(
+        let run = harim_store::kyc::run_retention(
             &app.db,
             &app.vault,
             &app.documents,
@@ -749,7 +749,7 @@ db_test!(
         );
         // The wrapped key is gone from the row too.
         use sea_orm::EntityTrait;
-        let row = harim_api::entity::kyc_document::Entity::find_by_id((
+        let row = harim_store::entity::kyc_document::Entity::find_by_id((
             shop.parse().unwrap(),
             decided.parse().unwrap(),
         ))
@@ -759,7 +759,7 @@ db_test!(
         .unwrap();
         assert!(row.wrapped_key.is_none());
         // Running again does nothing more; the purge is in the audit chain.
-        let again = harim_api::kyc::run_retention(
+        let again = harim_store::kyc::run_retention(
             &app.db,
             &app.vault,
             &app.documents,
@@ -796,13 +796,13 @@ db_test!(
         let now = OffsetDateTime::now_utc();
         // Young orphans may be uploads in flight: left alone.
         assert_eq!(
-            harim_api::kyc::sweep_orphans(&app.db, &app.documents, now)
+            harim_store::kyc::sweep_orphans(&app.db, &app.documents, now)
                 .await
                 .unwrap(),
             0
         );
         let removed =
-            harim_api::kyc::sweep_orphans(&app.db, &app.documents, now + Duration::hours(2))
+            harim_store::kyc::sweep_orphans(&app.db, &app.documents, now + Duration::hours(2))
                 .await
                 .unwrap();
         assert_eq!(removed, 1);
@@ -826,7 +826,7 @@ db_test!(
             .as_str()
             .unwrap()
             .to_string();
-        let out = harim_api::tenant_rotation::rotate_shop(
+        let out = harim_store::tenant_rotation::rotate_shop(
             &app.db,
             &app.vault,
             shop.parse().unwrap(),
@@ -835,7 +835,7 @@ db_test!(
         )
         .await
         .unwrap();
-        assert_eq!(out, harim_api::tenant_rotation::Outcome::Rotated(2));
+        assert_eq!(out, harim_store::tenant_rotation::Outcome::Rotated(2));
         let (status, _, body) = content(&app, &owner, &shop, &doc, "support").await;
         assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
         assert!(image::load_from_memory(&body).is_ok());

@@ -381,7 +381,7 @@ db_test!(
     |app: TestApp| async move {
         let (_, shop) = app.merchant("gamma").await;
         let reviewer = app
-            .platform_token(harim_api::auth::PlatformRole::Reviewer)
+            .platform_token(harim_store::auth::PlatformRole::Reviewer)
             .await;
         let r = app.get(&format!("/v1/shops/{shop}"), &reviewer).await;
         assert_eq!(r.status, StatusCode::OK);

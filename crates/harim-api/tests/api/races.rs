@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use harim_api::{
+use harim_store::{
     auth::PlatformRole,
     checkpoint::Pause,
     entity::{audit_entry, audit_head, rotation_job},
@@ -32,7 +32,7 @@ use crate::{
 
 /// Every audit chain verifies.
 async fn assert_chains_verify(app: &TestApp, vault: &Vault) {
-    let v = harim_api::audit::verify(&app.db, vault, None)
+    let v = harim_store::audit::verify(&app.db, vault, None)
         .await
         .unwrap();
     assert!(v.broken.is_empty(), "{:?}", v.broken);
@@ -320,7 +320,7 @@ db_test!(
             .exec(&app.db)
             .await
             .unwrap();
-        let v = harim_api::audit::verify(&app.db, &app.vault, None)
+        let v = harim_store::audit::verify(&app.db, &app.vault, None)
             .await
             .unwrap();
         assert!(
@@ -373,7 +373,9 @@ db_test!(
             assert_eq!(put.status, StatusCode::OK);
         }
         let shop_id: Uuid = shop.parse().unwrap();
-        let mut entries = harim_api::audit::list(&app.db, shop_id, 100).await.unwrap();
+        let mut entries = harim_store::audit::list(&app.db, shop_id, 100)
+            .await
+            .unwrap();
         entries.sort_by_key(|e| e.seq);
         // The attacker hides who wrote the identity, then re-links the chain and its head.
         let mut prev = vec![0u8; 32];
@@ -396,7 +398,7 @@ db_test!(
             .exec(&app.db)
             .await
             .unwrap();
-        let v = harim_api::audit::verify(&app.db, &app.vault, None)
+        let v = harim_store::audit::verify(&app.db, &app.vault, None)
             .await
             .unwrap();
         assert!(
@@ -571,11 +573,11 @@ db_test!(
             let put = app.call(Method::PUT, &path, Some(&owner), Some(body)).await;
             assert_eq!(put.status, StatusCode::OK);
         }
-        let heads = harim_api::audit::export_heads(&app.db, &app.vault)
+        let heads = harim_store::audit::export_heads(&app.db, &app.vault)
             .await
             .unwrap();
         let shop_id: Uuid = shop.parse().unwrap();
-        let last = harim_api::audit::list(&app.db, shop_id, 1).await.unwrap();
+        let last = harim_store::audit::list(&app.db, shop_id, 1).await.unwrap();
         let last = last.first().unwrap().clone();
         // The attacker removes the last entry and moves the head back onto the one before.
         audit_entry::Entity::delete_many()
@@ -597,11 +599,11 @@ db_test!(
             .exec(&app.db)
             .await
             .unwrap();
-        let alone = harim_api::audit::verify(&app.db, &app.vault, None)
+        let alone = harim_store::audit::verify(&app.db, &app.vault, None)
             .await
             .unwrap();
         assert!(alone.broken.is_empty(), "the database alone cannot tell");
-        let with = harim_api::audit::verify(&app.db, &app.vault, Some(&heads))
+        let with = harim_store::audit::verify(&app.db, &app.vault, Some(&heads))
             .await
             .unwrap();
         assert_eq!(with.heads_authentic, Some(true));
@@ -620,7 +622,7 @@ db_test!(
                 h.hash = hex::encode(&last.prev_hash);
             }
         }
-        let v = harim_api::audit::verify(&app.db, &app.vault, Some(&forged))
+        let v = harim_store::audit::verify(&app.db, &app.vault, Some(&forged))
             .await
             .unwrap();
         assert_eq!(v.heads_authentic, Some(false));

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use harim_api::{AppState, auth::PlatformRole, entity::tenant_key, rotation};
+use harim_api::AppState;
+use harim_store::{auth::PlatformRole, entity::tenant_key, rotation};
 use harim_vault::{FileKeyring, ReloadingProvider, Vault};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 
@@ -67,7 +68,7 @@ pub(crate) async fn rig(mut app: TestApp, shops: usize, extra: usize) -> Rig {
     }
     let txn = app.db.begin().await.unwrap();
     for _ in 0..extra {
-        harim_api::keys::create(&txn, &vault, uuid::Uuid::now_v7())
+        harim_store::keys::create(&txn, &vault, uuid::Uuid::now_v7())
             .await
             .unwrap();
     }
@@ -173,7 +174,7 @@ db_test!(
         assert_eq!(st["rotation"]["state"], "done");
 
         // Every step is in the platform chain, and the chains verify.
-        let steps = harim_api::audit::list(&r.app.db, rotation::PLATFORM_TENANT, 10_000)
+        let steps = harim_store::audit::list(&r.app.db, rotation::PLATFORM_TENANT, 10_000)
             .await
             .unwrap();
         assert!(steps.iter().any(|e| e.action == "keys.rotation_started"));
@@ -186,7 +187,7 @@ db_test!(
             1
         );
         assert!(
-            harim_api::audit::verify(&r.app.db, &r.vault, None)
+            harim_store::audit::verify(&r.app.db, &r.vault, None)
                 .await
                 .unwrap()
                 .broken
@@ -227,7 +228,7 @@ db_test!(
         assert_eq!(count_at(&r.app, 2).await, rows as u64);
         // Every row unwraps under the new version.
         for row in tenant_key::Entity::find().all(&r.app.db).await.unwrap() {
-            let wk = harim_api::keys::wrapped(&row).unwrap();
+            let wk = harim_store::keys::wrapped(&row).unwrap();
             r.vault.rewrap(&wk, 2).unwrap();
         }
         assert_all_readable(&r).await;
@@ -271,7 +272,8 @@ db_test!(
                 failures
             }));
         }
-        // A shop created during the rotation gets a key under the new version.
+        // Meanwhile the root key is rotated: the job is started and run to completion in
+        // batches of 100, re-wrapping the shops' keys and the extra keys under the new version.
         let (job, _) = rotation::start(&r.app.db, &r.vault, "test", None)
             .await
             .unwrap();
@@ -345,7 +347,7 @@ db_test!(
         let st = r.app.get("/v1/admin/keys", &r.admin).await.json;
         assert_eq!(st["versions"][0]["version"], 1);
         assert_eq!(st["versions"][0]["state"], "retired");
-        let steps = harim_api::audit::list(&r.app.db, rotation::PLATFORM_TENANT, 10_000)
+        let steps = harim_store::audit::list(&r.app.db, rotation::PLATFORM_TENANT, 10_000)
             .await
             .unwrap();
         assert!(steps.iter().any(|e| e.action == "keys.version_retired"));
@@ -474,7 +476,7 @@ async fn bench_rotation_postgres() {
         last = rows.last().map(|r| (r.tenant_id, r.tk_version));
         let same: Vec<(i32, harim_vault::WrappedTenantKey)> = rows
             .iter()
-            .map(|r| (r.kek_version, harim_api::keys::wrapped(r).unwrap()))
+            .map(|r| (r.kek_version, harim_store::keys::wrapped(r).unwrap()))
             .collect();
         let k = rotation::update_bulk_pg(&txn, 101, &same).await.unwrap();
         assert_eq!(k as usize, rows.len());

@@ -31,14 +31,14 @@ use sea_orm::{
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+
 use uuid::Uuid;
 
 use crate::{
     audit,
     db::statement,
     entity::{merchant_identity, rotation_job, tenant_key},
-    error::ApiError,
+    error::StoreError,
 };
 
 /// The audit chain of platform-level key operations. No shop has this id (shop ids are v7).
@@ -85,33 +85,33 @@ pub enum RotationError {
     #[error("key provider: {0}")]
     Vault(#[from] VaultError),
     #[error("{0}")]
-    Api(#[from] ApiError),
+    Store(#[from] StoreError),
 }
 
 impl From<sea_orm::DbErr> for RotationError {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::Api(ApiError::from(e))
+        Self::Store(StoreError::from(e))
     }
 }
 
-impl From<RotationError> for ApiError {
+impl From<RotationError> for StoreError {
     fn from(e: RotationError) -> Self {
         match e {
-            RotationError::ReadOnly => ApiError::Conflict(
+            RotationError::ReadOnly => StoreError::Conflict(
                 "The key provider is read-only (key provider is read-only): add a root key version in the provider itself.",
             ),
             RotationError::Active(_) => {
-                ApiError::Conflict("That root key version is the active version.")
+                StoreError::Conflict("That root key version is the active version.")
             }
-            RotationError::Referenced { .. } => ApiError::Conflict(
+            RotationError::Referenced { .. } => StoreError::Conflict(
                 "That root key version still wraps tenant keys or blind indexes; rotate first.",
             ),
-            RotationError::Unknown(_) | RotationError::NoSuchJob(_) => ApiError::NotFound,
+            RotationError::Unknown(_) | RotationError::NoSuchJob(_) => StoreError::NotFound,
             RotationError::NotWrappable(_) | RotationError::GracePeriod { .. } => {
-                ApiError::Conflict("That root key version is being retired.")
+                StoreError::Conflict("That root key version is being retired.")
             }
-            RotationError::Vault(v) => ApiError::from(v),
-            RotationError::Api(a) => a,
+            RotationError::Vault(v) => StoreError::from(v),
+            RotationError::Store(a) => a,
         }
     }
 }
@@ -125,12 +125,12 @@ fn vault_err(e: VaultError) -> RotationError {
     }
 }
 
-fn i32_of(v: u32) -> Result<i32, ApiError> {
-    i32::try_from(v).map_err(|_| ApiError::internal("rotation", "version overflow"))
+fn i32_of(v: u32) -> Result<i32, StoreError> {
+    i32::try_from(v).map_err(|_| StoreError::internal("rotation", "version overflow"))
 }
 
 /// Progress of a job as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct JobView {
     pub id: Uuid,
     /// `pending`, `running`, `done` or `failed`.
@@ -165,7 +165,7 @@ impl From<rotation_job::Model> for JobView {
 }
 
 /// One root key version in the status.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct VersionStatus {
     pub version: u32,
     /// `active`, `decrypt_only`, `retired` (destroyed) or `missing` (referenced by rows but
@@ -178,7 +178,7 @@ pub struct VersionStatus {
 }
 
 /// `GET /v1/admin/keys` and `harim keys status`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct KeysStatus {
     /// `file`, `env`, ...
     pub provider: String,
@@ -190,7 +190,7 @@ pub struct KeysStatus {
 
 async fn count_by_version(
     db: &impl ConnectionTrait,
-) -> Result<(BTreeMap<u32, u64>, BTreeMap<u32, u64>), ApiError> {
+) -> Result<(BTreeMap<u32, u64>, BTreeMap<u32, u64>), StoreError> {
     let tk: Vec<(i32, i64)> = tenant_key::Entity::find()
         .select_only()
         .column(tenant_key::Column::KekVersion)
@@ -216,7 +216,7 @@ async fn count_by_version(
 }
 
 /// The key status: versions, what each wraps, and the current or last rotation.
-pub async fn status(db: &DatabaseConnection, vault: &Vault) -> Result<KeysStatus, ApiError> {
+pub async fn status(db: &DatabaseConnection, vault: &Vault) -> Result<KeysStatus, StoreError> {
     let provider = vault.provider();
     let _ = provider.reload();
     let (tk, bi) = count_by_version(db).await?;
@@ -278,7 +278,7 @@ pub async fn status(db: &DatabaseConnection, vault: &Vault) -> Result<KeysStatus
 /// resumed, not replaced: its rows still need re-wrapping.
 pub async fn unfinished(
     db: &impl ConnectionTrait,
-) -> Result<Option<rotation_job::Model>, ApiError> {
+) -> Result<Option<rotation_job::Model>, StoreError> {
     Ok(rotation_job::Entity::find()
         .filter(rotation_job::Column::Kind.eq(KIND_ROOT))
         .filter(rotation_job::Column::State.is_in([STATE_PENDING, STATE_RUNNING, STATE_FAILED]))
@@ -288,14 +288,14 @@ pub async fn unfinished(
 }
 
 /// One job by id.
-pub async fn job(db: &impl ConnectionTrait, id: Uuid) -> Result<rotation_job::Model, ApiError> {
+pub async fn job(db: &impl ConnectionTrait, id: Uuid) -> Result<rotation_job::Model, StoreError> {
     rotation_job::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(ApiError::NotFound)
+        .ok_or(StoreError::NotFound)
 }
 
-async fn remaining(db: &impl ConnectionTrait, target: i32) -> Result<u64, ApiError> {
+async fn remaining(db: &impl ConnectionTrait, target: i32) -> Result<u64, StoreError> {
     let tk = tenant_key::Entity::find()
         .filter(tenant_key::Column::KekVersion.lt(target))
         .count(db)
@@ -330,9 +330,9 @@ pub async fn start(
         Ok(job) => Ok((job, true)),
         // The unique index refused a second job (or, on SQLite, the loser's transaction lost
         // the write lock to the winner's commit): join the job that won.
-        Err(RotationError::Api(e)) => match unfinished(db).await? {
+        Err(RotationError::Store(e)) => match unfinished(db).await? {
             Some(j) => Ok((j, false)),
-            None => Err(RotationError::Api(e)),
+            None => Err(RotationError::Store(e)),
         },
         Err(e) => Err(e),
     }
@@ -429,9 +429,9 @@ pub async fn run(
             // A batch is one transaction and idempotent: a database error (on SQLite, another
             // worker's commit beating this one to the write lock) is retried a few times
             // before the job is marked failed.
-            Err(RotationError::Api(ApiError::Db(e))) if transient < 5 => {
+            Err(RotationError::Store(StoreError::Db(e))) if transient < 5 => {
                 transient += 1;
-                tracing::warn!(job = %id, error = %ApiError::Db(e), attempt = transient, "rotation batch retried");
+                tracing::warn!(job = %id, error = %StoreError::Db(e), attempt = transient, "rotation batch retried");
                 tokio::time::sleep(Duration::from_millis(20 * transient)).await;
                 continue;
             }
@@ -493,7 +493,7 @@ async fn finish(
     {
         let owned = db.begin().await?;
         let txn = &owned;
-        let result: Result<(), ApiError> = async {
+        let result: Result<(), StoreError> = async {
             // Write first: on SQLite a read-then-write transaction fails (BUSY_SNAPSHOT) when
             // another writer commits in between.
             let now = OffsetDateTime::now_utc();
@@ -546,7 +546,7 @@ async fn finish(
 
 /// Bumps the job's progress (and heartbeat) inside the batch's transaction. On SQLite this is
 /// the batch's first statement, so the transaction holds the write lock before it reads.
-async fn bump(db: &impl ConnectionTrait, id: Uuid, n: u64) -> Result<(), ApiError> {
+async fn bump(db: &impl ConnectionTrait, id: Uuid, n: u64) -> Result<(), StoreError> {
     let n = i64::try_from(n).unwrap_or(i64::MAX);
     rotation_job::Entity::update_many()
         .col_expr(
@@ -570,7 +570,7 @@ async fn audit_batch(
     id: Uuid,
     what: &str,
     n: u64,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     audit::append(
         txn,
         vault,
@@ -648,7 +648,7 @@ async fn update_one(
     db: &impl ConnectionTrait,
     old: i32,
     new: &WrappedTenantKey,
-) -> Result<u64, ApiError> {
+) -> Result<u64, StoreError> {
     let res = tenant_key::Entity::update_many()
         .col_expr(
             tenant_key::Column::Wrapped,
@@ -673,7 +673,7 @@ pub async fn update_bulk_pg(
     db: &impl ConnectionTrait,
     target: i32,
     rows: &[(i32, WrappedTenantKey)],
-) -> Result<u64, ApiError> {
+) -> Result<u64, StoreError> {
     if rows.is_empty() {
         return Ok(0);
     }
@@ -807,7 +807,7 @@ pub const RETIRE_GRACE: Duration = Duration::from_secs(30);
 async fn mark_decrypt_only(
     db: &DatabaseConnection,
     version: i32,
-) -> Result<OffsetDateTime, ApiError> {
+) -> Result<OffsetDateTime, StoreError> {
     let txn = db.begin().await?;
     txn.execute(statement(
         &txn,
@@ -829,7 +829,7 @@ async fn mark_decrypt_only(
             [version.into()],
         ))
         .await?
-        .ok_or_else(|| ApiError::internal("root key", "version row missing"))?;
+        .ok_or_else(|| StoreError::internal("root key", "version row missing"))?;
     let since: OffsetDateTime = row.try_get("", "changed_at")?;
     txn.commit().await?;
     Ok(since)

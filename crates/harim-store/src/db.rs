@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use harim_migrations::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+/// The database handle every use case takes (a pool; cheap to clone).
+pub type Db = DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Connects to `url` (`sqlite://...` or `postgres://...`). SQLite gets WAL and a busy timeout so
@@ -56,4 +59,9 @@ pub fn statement(
         _ => pg.to_string(),
     };
     sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Whether the database answers (for readiness checks).
+pub async fn ping(db: &Db) -> Result<(), crate::StoreError> {
+    Ok(db.ping().await?)
 }

@@ -1,6 +1,6 @@
 //! Persistence of tenant keys: the vault makes and wraps them, this module stores and loads them.
 
-use harim_vault::{Vault, VaultError, WrappedTenantKey};
+use harim_vault::{Vault, WrappedTenantKey};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     sea_query::Expr,
@@ -8,32 +8,17 @@ use sea_orm::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{db::statement, entity::tenant_key, error::ApiError};
+use crate::{db::statement, entity::tenant_key, error::StoreError};
 
-impl From<VaultError> for ApiError {
-    fn from(e: VaultError) -> Self {
-        match e {
-            VaultError::EncryptionLimitReached { .. } => {
-                tracing::error!(error = %e, "tenant key exhausted; rotate it");
-                ApiError::Unavailable(
-                    "This shop's encryption key must be rotated before new writes.",
-                )
-            }
-            // VaultError's text never holds key bytes or plaintext (harim-vault's contract).
-            other => ApiError::internal("vault", other),
-        }
-    }
+fn u32_of(v: i32) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|_| StoreError::internal("tenant key", "negative version"))
 }
 
-fn u32_of(v: i32) -> Result<u32, ApiError> {
-    u32::try_from(v).map_err(|_| ApiError::internal("tenant key", "negative version"))
+fn i32_of(v: u32) -> Result<i32, StoreError> {
+    i32::try_from(v).map_err(|_| StoreError::internal("tenant key", "version overflow"))
 }
 
-fn i32_of(v: u32) -> Result<i32, ApiError> {
-    i32::try_from(v).map_err(|_| ApiError::internal("tenant key", "version overflow"))
-}
-
-pub fn wrapped(row: &tenant_key::Model) -> Result<WrappedTenantKey, ApiError> {
+pub fn wrapped(row: &tenant_key::Model) -> Result<WrappedTenantKey, StoreError> {
     Ok(WrappedTenantKey {
         tenant_id: row.tenant_id,
         tk_version: u32_of(row.tk_version)?,
@@ -43,7 +28,7 @@ pub fn wrapped(row: &tenant_key::Model) -> Result<WrappedTenantKey, ApiError> {
 }
 
 /// The row of a freshly made tenant key (no encryptions yet).
-fn new_row(wk: WrappedTenantKey) -> Result<tenant_key::ActiveModel, ApiError> {
+pub(crate) fn new_row(wk: WrappedTenantKey) -> Result<tenant_key::ActiveModel, StoreError> {
     Ok(tenant_key::ActiveModel {
         tenant_id: Set(wk.tenant_id),
         tk_version: Set(i32_of(wk.tk_version)?),
@@ -59,7 +44,7 @@ pub async fn create(
     db: &impl ConnectionTrait,
     vault: &Vault,
     tenant_id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let kek = wrap_version(db, vault).await?;
     new_row(vault.create_tenant_key_at(tenant_id, kek)?)?
         .insert(db)
@@ -72,13 +57,13 @@ pub async fn current(
     db: &impl ConnectionTrait,
     vault: &Vault,
     tenant_id: Uuid,
-) -> Result<WrappedTenantKey, ApiError> {
+) -> Result<WrappedTenantKey, StoreError> {
     let row = tenant_key::Entity::find()
         .filter(tenant_key::Column::TenantId.eq(tenant_id))
         .order_by_desc(tenant_key::Column::TkVersion)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::internal("tenant key", "shop has no tenant key"))?;
+        .ok_or_else(|| StoreError::internal("tenant key", "shop has no tenant key"))?;
     vault.record_persisted_count(
         tenant_id,
         u32_of(row.tk_version)?,
@@ -92,11 +77,11 @@ pub async fn version(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     tk_version: i32,
-) -> Result<WrappedTenantKey, ApiError> {
+) -> Result<WrappedTenantKey, StoreError> {
     let row = tenant_key::Entity::find_by_id((tenant_id, tk_version))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::internal("tenant key", "referenced version missing"))?;
+        .ok_or_else(|| StoreError::internal("tenant key", "referenced version missing"))?;
     wrapped(&row)
 }
 
@@ -107,8 +92,8 @@ pub async fn count_encryptions(
     db: &impl ConnectionTrait,
     wk: &WrappedTenantKey,
     n: u64,
-) -> Result<(), ApiError> {
-    let n = i64::try_from(n).map_err(|_| ApiError::internal("tenant key", "count overflow"))?;
+) -> Result<(), StoreError> {
+    let n = i64::try_from(n).map_err(|_| StoreError::internal("tenant key", "count overflow"))?;
     let res = tenant_key::Entity::update_many()
         .col_expr(
             tenant_key::Column::Encryptions,
@@ -119,7 +104,7 @@ pub async fn count_encryptions(
         .exec(db)
         .await?;
     if res.rows_affected != 1 {
-        return Err(ApiError::internal(
+        return Err(StoreError::internal(
             "tenant key",
             "the key a write was encrypted under is gone",
         ));
@@ -132,7 +117,7 @@ pub async fn find(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     tk_version: i32,
-) -> Result<Option<WrappedTenantKey>, ApiError> {
+) -> Result<Option<WrappedTenantKey>, StoreError> {
     tenant_key::Entity::find_by_id((tenant_id, tk_version))
         .one(db)
         .await?
@@ -147,7 +132,7 @@ pub async fn create_if_missing(
     db: &impl ConnectionTrait,
     vault: &Vault,
     tenant_id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     use sea_orm::sea_query::OnConflict;
     let kek = wrap_version(db, vault).await?;
     tenant_key::Entity::insert(new_row(vault.create_tenant_key_at(tenant_id, kek)?)?)
@@ -174,7 +159,7 @@ pub const ROOT_DESTROYED: &str = "destroyed";
 pub async fn check_wrappable(
     db: &impl ConnectionTrait,
     kek_version: u32,
-) -> Result<bool, ApiError> {
+) -> Result<bool, StoreError> {
     let v = i32_of(kek_version)?;
     db.execute(statement(
         db,
@@ -194,7 +179,7 @@ pub async fn check_wrappable(
             [v.into()],
         ))
         .await?
-        .ok_or_else(|| ApiError::internal("root key", "version row vanished"))?;
+        .ok_or_else(|| StoreError::internal("root key", "version row vanished"))?;
     let state: String = row.try_get("", "state")?;
     Ok(state == ROOT_ACTIVE)
 }
@@ -203,7 +188,7 @@ pub async fn check_wrappable(
 /// [`check_wrappable`]). A process whose copy of the key provider is stale (another one
 /// retired its active version) re-reads it once; if that does not help, the write is refused
 /// rather than wrapped under a version that is on its way to destruction.
-pub async fn wrap_version(db: &impl ConnectionTrait, vault: &Vault) -> Result<u32, ApiError> {
+pub async fn wrap_version(db: &impl ConnectionTrait, vault: &Vault) -> Result<u32, StoreError> {
     let v = vault.provider().active_version();
     if check_wrappable(db, v).await? {
         return Ok(v);
@@ -222,7 +207,7 @@ pub async fn wrap_version(db: &impl ConnectionTrait, vault: &Vault) -> Result<u3
         kek_version = v,
         "the active root version is retired in the database"
     );
-    Err(ApiError::Unavailable(
+    Err(StoreError::Unavailable(
         "The root key is being retired; try again in a moment.",
     ))
 }

@@ -50,6 +50,31 @@ impl Model {
     }
 }
 
+impl ActiveModel {
+    /// Sets a field's ciphertext by its API name: with [`Model::field`], the one map between
+    /// field names and columns.
+    pub fn set_field(&mut self, name: &str, ciphertext: Vec<u8>) -> Result<(), UnknownField> {
+        use sea_orm::ActiveValue::Set;
+        match name {
+            "full_name" => self.full_name = Set(ciphertext),
+            "national_id" => self.national_id = Set(ciphertext),
+            "iban" => self.iban = Set(ciphertext),
+            "birth_date" => self.birth_date = Set(ciphertext),
+            "phone" => self.phone = Set(ciphertext),
+            "email" => self.email = Set(ciphertext),
+            "address" => self.address = Set(ciphertext),
+            "postal_code" => self.postal_code = Set(Some(ciphertext)),
+            "country" => self.country = Set(ciphertext),
+            _ => return Err(UnknownField),
+        }
+        Ok(())
+    }
+}
+
+/// A field name that is not a column of `merchant_identities`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownField;
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 

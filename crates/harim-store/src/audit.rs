@@ -38,7 +38,7 @@ use harim_vault::Vault;
 use crate::{
     db::statement,
     entity::{audit_entry, audit_head, shop},
-    error::ApiError,
+    error::StoreError,
     keys,
     rotation::PLATFORM_TENANT,
 };
@@ -77,12 +77,12 @@ struct Canonical<'a> {
     request_id: Option<&'a str>,
 }
 
-fn mac(key: &AuditKey) -> Result<Hmac<Sha256>, ApiError> {
+fn mac(key: &AuditKey) -> Result<Hmac<Sha256>, StoreError> {
     <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret())
-        .map_err(|e| ApiError::internal("audit key", e))
+        .map_err(|e| StoreError::internal("audit key", e))
 }
 
-fn link(key: &AuditKey, prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, ApiError> {
+fn link(key: &AuditKey, prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, StoreError> {
     let canonical = Canonical {
         tenant_id: e.tenant_id,
         seq: e.seq,
@@ -96,7 +96,7 @@ fn link(key: &AuditKey, prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, 
         request_id: e.request_id.as_deref(),
     };
     let body =
-        serde_json::to_vec(&canonical).map_err(|err| ApiError::internal("audit encode", err))?;
+        serde_json::to_vec(&canonical).map_err(|err| StoreError::internal("audit encode", err))?;
     let mut m = mac(key)?;
     m.update(LINK_LABEL);
     m.update(&(prev.len() as u32).to_be_bytes());
@@ -107,7 +107,7 @@ fn link(key: &AuditKey, prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, 
 
 /// The audit key, from the vault's memory or derived from the platform's tenant key, which is
 /// created (race-free) on first use.
-async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey, ApiError> {
+async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey, StoreError> {
     if let Some(k) = vault.cached_derived_key(PLATFORM_TENANT, AUDIT_KEY_INFO) {
         return Ok(k);
     }
@@ -117,7 +117,7 @@ async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey,
             keys::create_if_missing(db, vault, PLATFORM_TENANT).await?;
             keys::find(db, PLATFORM_TENANT, 1)
                 .await?
-                .ok_or_else(|| ApiError::internal("audit", "platform key missing"))?
+                .ok_or_else(|| StoreError::internal("audit", "platform key missing"))?
         }
     };
     Ok(vault.derive_key_cached(&wk, AUDIT_KEY_INFO)?)
@@ -127,7 +127,7 @@ async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey,
 async fn bump(
     txn: &DatabaseTransaction,
     tenant_id: Uuid,
-) -> Result<Option<(i64, Vec<u8>)>, ApiError> {
+) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
     let row = txn
         .query_one(statement(
             txn,
@@ -147,7 +147,7 @@ pub async fn append(
     vault: &Vault,
     tenant_id: Uuid,
     event: Event<'_>,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     // Shops get their head when they are created; any other chain (the platform's) gets it
     // here, race-free, on first use.
     let (seq, prev) = match bump(txn, tenant_id).await? {
@@ -156,7 +156,7 @@ pub async fn append(
             create_head(txn, tenant_id).await?;
             bump(txn, tenant_id)
                 .await?
-                .ok_or_else(|| ApiError::internal("audit", "head missing"))?
+                .ok_or_else(|| StoreError::internal("audit", "head missing"))?
         }
     };
     crate::checkpoint::reached("audit.append.head_read", tenant_id).await;
@@ -165,8 +165,8 @@ pub async fn append(
     let at = now
         .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
         .unwrap_or(now);
-    let fields =
-        serde_json::to_string(&event.fields).map_err(|e| ApiError::internal("audit fields", e))?;
+    let fields = serde_json::to_string(&event.fields)
+        .map_err(|e| StoreError::internal("audit fields", e))?;
     let mut entry = audit_entry::Model {
         tenant_id,
         seq,
@@ -196,7 +196,7 @@ pub async fn append(
         .await?
         .rows_affected();
     if moved != 1 {
-        return Err(ApiError::internal(
+        return Err(StoreError::internal(
             "audit",
             "the chain head moved during an append",
         ));
@@ -205,7 +205,7 @@ pub async fn append(
 }
 
 /// Creates a tenant's chain head (seq 0) unless it exists.
-pub async fn create_head(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), ApiError> {
+pub async fn create_head(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), StoreError> {
     use sea_orm::{Set, sea_query::OnConflict};
     audit_head::Entity::insert(audit_head::ActiveModel {
         tenant_id: Set(tenant_id),
@@ -228,13 +228,63 @@ pub async fn list(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     limit: u64,
-) -> Result<Vec<audit_entry::Model>, ApiError> {
+) -> Result<Vec<audit_entry::Model>, StoreError> {
     Ok(audit_entry::Entity::find()
         .filter(audit_entry::Column::TenantId.eq(tenant_id))
         .order_by_desc(audit_entry::Column::Seq)
         .limit(limit)
         .all(db)
         .await?)
+}
+
+/// One audit entry as a shop's owner reads it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub seq: i64,
+    pub id: Uuid,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub fields: Vec<String>,
+    pub purpose: Option<String>,
+    pub request_id: Option<String>,
+    /// This entry's link of the chain.
+    pub hash: Vec<u8>,
+}
+
+impl From<audit_entry::Model> for Entry {
+    fn from(e: audit_entry::Model) -> Self {
+        Self {
+            seq: e.seq,
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            fields: serde_json::from_str(&e.fields).unwrap_or_default(),
+            purpose: e.purpose,
+            request_id: e.request_id,
+            hash: e.hash,
+        }
+    }
+}
+
+/// Who accessed the scope's shop: its newest `limit` entries (owner and platform operators;
+/// staff are refused).
+pub async fn list_for(
+    db: &impl ConnectionTrait,
+    scope: &crate::scope::TenantScope,
+    limit: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    if scope.role() == crate::scope::TenantRole::Staff {
+        return Err(StoreError::Forbidden(
+            "Only the shop owner and platform operators may read the audit log.",
+        ));
+    }
+    Ok(list(db, scope.tenant_id(), limit)
+        .await?
+        .into_iter()
+        .map(Entry::from)
+        .collect())
 }
 
 /// One chain's head as exported.
@@ -263,9 +313,9 @@ fn heads_mac(
     key: &AuditKey,
     exported_at: OffsetDateTime,
     heads: &[ExportedHead],
-) -> Result<Hmac<Sha256>, ApiError> {
+) -> Result<Hmac<Sha256>, StoreError> {
     let body = serde_json::to_vec(&(exported_at.unix_timestamp(), heads))
-        .map_err(|e| ApiError::internal("audit heads", e))?;
+        .map_err(|e| StoreError::internal("audit heads", e))?;
     let mut m = mac(key)?;
     m.update(HEADS_LABEL);
     m.update(&body);
@@ -276,7 +326,7 @@ fn heads_mac(
 pub async fn export_heads(
     db: &impl ConnectionTrait,
     vault: &Vault,
-) -> Result<SignedHeads, ApiError> {
+) -> Result<SignedHeads, StoreError> {
     let key = audit_key(db, vault).await?;
     let now = OffsetDateTime::now_utc();
     let exported_at = now.replace_nanosecond(0).unwrap_or(now);
@@ -329,7 +379,7 @@ pub async fn verify(
     db: &impl ConnectionTrait,
     vault: &Vault,
     heads: Option<&SignedHeads>,
-) -> Result<Verification, ApiError> {
+) -> Result<Verification, StoreError> {
     let key = audit_key(db, vault).await?;
     let mut out = Verification::default();
     let exported: Vec<ExportedHead> = match heads {

@@ -1,0 +1,365 @@
+//! Credentials: password hashing, bearer tokens, and who a token belongs to ([`Principal`]).
+//!
+//! Tokens are 256-bit random values with a short type prefix (`hs_` session, `hk_` API key,
+//! `ha_` platform). Only their SHA-256 digests are stored; a lookup finds the row by digest and
+//! the digest is compared again in constant time, so neither the database index nor our code
+//! leaks a prefix-match timing.
+
+use std::{sync::Arc, time::Duration};
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::RngCore;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::{
+    StoreError,
+    entity::{api_key, platform_token, session},
+};
+
+/// What a token is for; the prefix makes leaked tokens recognisable to secret scanners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Session,
+    ApiKey,
+    Platform,
+}
+
+impl TokenKind {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            TokenKind::Session => "hs_",
+            TokenKind::ApiKey => "hk_",
+            TokenKind::Platform => "ha_",
+        }
+    }
+}
+
+/// A freshly minted token: shown to its owner once, stored only as `digest`.
+pub struct NewToken {
+    pub token: SecretString,
+    pub digest: Vec<u8>,
+}
+
+pub fn mint_token(kind: TokenKind) -> NewToken {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let token = format!("{}{}", kind.prefix(), URL_SAFE_NO_PAD.encode(raw));
+    let digest = token_digest(&token);
+    NewToken {
+        token: SecretString::from(token),
+        digest,
+    }
+}
+
+pub fn token_digest(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+pub fn digests_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Platform roles, held by operators rather than merchants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformRole {
+    Admin,
+    Reviewer,
+}
+
+impl PlatformRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformRole::Admin => "admin",
+            PlatformRole::Reviewer => "reviewer",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Self::Admin),
+            "reviewer" => Some(Self::Reviewer),
+            _ => None,
+        }
+    }
+}
+
+/// A role inside one shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShopRole {
+    Owner,
+    Staff,
+}
+
+impl ShopRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShopRole::Owner => "owner",
+            ShopRole::Staff => "staff",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Self::Owner),
+            "staff" => Some(Self::Staff),
+            _ => None,
+        }
+    }
+}
+
+/// Who is calling, established from the bearer token.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A person signed in with a session.
+    Account {
+        account_id: Uuid,
+        session_digest: Vec<u8>,
+    },
+    /// A shop's API key: acts for that shop only.
+    ApiKey {
+        tenant_id: Uuid,
+        key_id: Uuid,
+        role: ShopRole,
+    },
+    /// A platform operator token.
+    Platform { token_id: Uuid, role: PlatformRole },
+}
+
+impl Principal {
+    /// A stable, non-secret description for audit records: `account:<id>`, `api_key:<id>`, ...
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::Account { account_id, .. } => format!("account:{account_id}"),
+            Principal::ApiKey { key_id, .. } => format!("api_key:{key_id}"),
+            Principal::Platform { token_id, role } => {
+                format!("platform_{}:{token_id}", role.as_str())
+            }
+        }
+    }
+
+    /// The signed-in person, or [`StoreError::Forbidden`] for keys and platform tokens.
+    pub fn account_id(&self) -> Result<Uuid, StoreError> {
+        match self {
+            Principal::Account { account_id, .. } => Ok(*account_id),
+            _ => Err(StoreError::Forbidden(
+                "This action needs a signed-in account.",
+            )),
+        }
+    }
+
+    pub fn platform_role(&self) -> Option<PlatformRole> {
+        match self {
+            Principal::Platform { role, .. } => Some(*role),
+            _ => None,
+        }
+    }
+}
+
+/// Who holds `token` (a well-formed `hs_`/`hk_`/`ha_` token), or `None` for an unknown, expired or
+/// malformed one.
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<Principal>, StoreError> {
+    let digest = token_digest(token);
+    Ok(match token.get(..3) {
+        Some("hs_") => session::Entity::find_by_id(digest.clone())
+            .one(db)
+            .await?
+            .filter(|s| digests_equal(&s.token_hash, &digest))
+            .filter(|s| s.expires_at > OffsetDateTime::now_utc())
+            .map(|s| Principal::Account {
+                account_id: s.account_id,
+                session_digest: digest.clone(),
+            }),
+        Some("hk_") => api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(digest.clone()))
+            .one(db)
+            .await?
+            .filter(|k| digests_equal(&k.key_hash, &digest))
+            .and_then(|k| {
+                ShopRole::parse(&k.role).map(|role| Principal::ApiKey {
+                    tenant_id: k.tenant_id,
+                    key_id: k.id,
+                    role,
+                })
+            }),
+        Some("ha_") => platform_token::Entity::find()
+            .filter(platform_token::Column::TokenHash.eq(digest.clone()))
+            .one(db)
+            .await?
+            .filter(|t| digests_equal(&t.token_hash, &digest))
+            .and_then(|t| {
+                PlatformRole::parse(&t.role).map(|role| Principal::Platform {
+                    token_id: t.id,
+                    role,
+                })
+            }),
+        _ => None,
+    })
+}
+
+/// Mints a platform token (used by `harim admin create-token`); returns it once.
+pub async fn create_platform_token(
+    db: &impl ConnectionTrait,
+    role: PlatformRole,
+    name: &str,
+) -> Result<SecretString, StoreError> {
+    let token = mint_token(TokenKind::Platform);
+    platform_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        token_hash: Set(token.digest),
+        name: Set(name.to_string()),
+        role: Set(role.as_str().into()),
+        created_at: Set(OffsetDateTime::now_utc()),
+    }
+    .insert(db)
+    .await?;
+    Ok(token.token)
+}
+
+/// Argon2id hashing on blocking threads, behind a semaphore so a login flood queues instead of
+/// starving the async runtime or exhausting memory (each hash holds `m` KiB).
+#[derive(Clone)]
+pub struct Passwords {
+    argon: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    /// A real hash of a random password: unknown e-mails are verified against it so the work,
+    /// and so the time, is the same as for a known one.
+    dummy_hash: Arc<str>,
+}
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords").finish_non_exhaustive()
+    }
+}
+
+/// OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1.
+pub const ARGON2_M_KIB: u32 = 19 * 1024;
+pub const ARGON2_T: u32 = 2;
+pub const ARGON2_P: u32 = 1;
+
+/// How long a caller waits for a hashing slot before getting 503.
+const HASH_QUEUE_WAIT: Duration = Duration::from_secs(10);
+
+impl Passwords {
+    pub fn new(concurrency: usize) -> Result<Self, StoreError> {
+        let params = Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, None)
+            .map_err(|e| StoreError::internal("argon2 params", e))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut random = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut random);
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy_hash = argon
+            .hash_password(&random, &salt)
+            .map_err(|e| StoreError::internal("argon2 dummy", e))?
+            .to_string();
+        Ok(Self {
+            argon,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let permit = tokio::time::timeout(HASH_QUEUE_WAIT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| StoreError::Unavailable("Too many sign-ins at once; retry shortly."))?
+            .map_err(|e| StoreError::internal("semaphore", e))?;
+        let argon = self.argon.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            let out = f(argon);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::internal("hash task", e))?;
+        Ok(out)
+    }
+
+    pub async fn hash(&self, password: SecretString) -> Result<String, StoreError> {
+        self.blocking(move |argon| {
+            let salt = SaltString::generate(&mut OsRng);
+            argon
+                .hash_password(password.expose_secret().as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| StoreError::internal("argon2 hash", e))
+        })
+        .await?
+    }
+
+    /// Verifies `password` against `stored`, or against the dummy hash when there is no account,
+    /// always doing one full argon2id computation.
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
+        let ok = self
+            .blocking(move |argon| match PasswordHash::new(&hash) {
+                Ok(parsed) => argon
+                    .verify_password(password.expose_secret().as_bytes(), &parsed)
+                    .is_ok(),
+                Err(_) => false,
+            })
+            .await?;
+        Ok(ok && known)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_tokens_are_prefixed_random_and_only_their_digest_matches() {
+        let a = mint_token(TokenKind::Session);
+        let b = mint_token(TokenKind::Session);
+        assert!(a.token.expose_secret().starts_with("hs_"));
+        assert_eq!(a.token.expose_secret().len(), 46);
+        assert_ne!(a.token.expose_secret(), b.token.expose_secret());
+        assert_eq!(token_digest(a.token.expose_secret()), a.digest);
+        assert!(!digests_equal(&a.digest, &b.digest));
+    }
+
+    #[tokio::test]
+    async fn verify_accepts_the_right_password_only_and_never_an_unknown_account() {
+        let p = Passwords::new(2).unwrap();
+        let h = p
+            .hash(SecretString::from("correct horse battery"))
+            .await
+            .unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(
+            p.verify(SecretString::from("correct horse battery"), Some(h.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !p.verify(SecretString::from("wrong horse battery"), Some(h))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !p.verify(SecretString::from("anything"), None)
+                .await
+                .unwrap()
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! The store's one error type. It says what went wrong in domain terms; `harim-api` maps it to
+//! HTTP in one place (`From<StoreError> for ApiError`), the CLI prints it.
+
+use harim_kyc::KycError;
+use harim_vault::VaultError;
+
+/// Why a use case did not complete. `Display` never holds a value, a key or SQL text.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist in this scope (also: exists but is another tenant's).
+    #[error("not found")]
+    NotFound,
+    /// The caller is known but may not do this; the text is for the client.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// One input is invalid in a way only the store can tell (an unknown account).
+    #[error("invalid {field}: {code}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: &'static str,
+    },
+    /// The input breaks domain rules; every broken rule is named.
+    #[error("{} rule(s) broken", .0.len())]
+    Rejected(Vec<Violation>),
+    /// The request contradicts the current state; the text is for the client.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A dependency is unavailable or the request must wait; the text is for the client.
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
+    /// The thing existed and was deliberately removed (a purged document).
+    #[error("gone: {0}")]
+    Gone(&'static str),
+    /// A KYC document was refused, or its object store failed.
+    #[error("document: {0}")]
+    Document(#[from] KycError),
+    /// The vault refused (keys, encryption budget, authentication failure).
+    #[error("vault: {0}")]
+    Vault(#[from] VaultError),
+    /// The database failed. Its text can quote bound values, so it is logged by kind only.
+    #[error("database error")]
+    Db(#[source] sea_orm::DbErr),
+    /// A broken invariant; the text is for the log only.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// One broken rule of an input: where, a stable code, and an explanation that never quotes the
+/// submitted value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl StoreError {
+    /// A single broken rule.
+    pub fn rejected(field: &str, code: &str, message: &str) -> Self {
+        Self::Rejected(vec![Violation::new(field, code, message)])
+    }
+
+    /// A broken invariant, with where it broke.
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        Self::Internal(format!("{context}: {err}"))
+    }
+
+    /// True for a unique-constraint violation (a concurrent insert won).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))))
+    }
+
+    /// The database error's kind, for logs (never its text).
+    pub fn db_kind(&self) -> Option<&'static str> {
+        use sea_orm::DbErr::*;
+        let StoreError::Db(e) = self else {
+            return None;
+        };
+        Some(match e {
+            ConnectionAcquire(_) | Conn(_) => "connection",
+            Exec(_) => "exec",
+            Query(_) => "query",
+            RecordNotFound(_) => "record_not_found",
+            RecordNotInserted => "record_not_inserted",
+            RecordNotUpdated => "record_not_updated",
+            Migration(_) => "migration",
+            _ => "other",
+        })
+    }
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        StoreError::Db(e)
+    }
+}
+
+impl From<sea_orm::TransactionError<StoreError>> for StoreError {
+    fn from(e: sea_orm::TransactionError<StoreError>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(e) => e,
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Typed identifiers: a `ShopId` is not a `DocumentId`, though both are UUIDs underneath.
+//! Stored columns stay `uuid` (no data migration); the types live at the use-case boundary.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered id (UUID v7).
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+            /// The id as stored.
+            pub fn uuid(self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(u: Uuid) -> Self {
+                Self(u)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A shop, which is a tenant.
+    ShopId
+);
+id_type!(
+    /// A person's account.
+    AccountId
+);
+id_type!(
+    /// A KYC document.
+    DocumentId
+);
+id_type!(
+    /// A key rotation job.
+    JobId
+);
+id_type!(
+    /// An API key of a shop.
+    ApiKeyId
+);

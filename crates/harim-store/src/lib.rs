@@ -1,0 +1,27 @@
+//! `harim-store`: harim's use cases over the database, below the HTTP layer and above the pure
+//! domain crates (`harim-vault`, `harim-kyc`, `harim-policy`).
+//!
+//! Owns the sea-orm entities and every query: the audit chain ([`audit`]), tenant keys
+//! ([`keys`]), root and tenant key rotation ([`rotation`], [`tenant_rotation`]), KYC document
+//! rows and retention ([`kyc`]). Knows nothing of HTTP: errors are [`StoreError`], outcomes are
+//! enums, and `harim-api` maps both to responses in one place.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod checkpoint;
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod keys;
+pub mod kyc;
+pub mod policies;
+pub mod rotation;
+pub mod scope;
+pub mod shops;
+pub mod tenant_rotation;
+pub mod tx;
+
+pub use error::StoreError;

@@ -1,0 +1,512 @@
+//! Privacy settings, published policy versions and what the public pages read.
+//!
+//! The owner edits one [`PrivacySettings`] value. Publishing validates it, runs the consistency
+//! check against what the platform does, renders every published locale as HTML, Markdown and
+//! JSON-LD, and freezes the lot as an append-only version whose hash chains to the previous one.
+//! Public pages serve those frozen documents as stored; nothing is rendered on the read path.
+//!
+//! Version in force: the highest version whose `effective_at` has passed. A version published
+//! with a future date gives customers notice; until then the previous one stays in force.
+
+use std::sync::Arc;
+
+use harim_policy::{
+    Change, HistoryEntry, Inconsistency, Locale, PlatformFacts, PolicyMeta, PrivacySettings,
+    ShopFacts, canonical_json, check_consistency, compile, diff, render_json, try_render_html,
+    try_render_markdown, version_hash,
+};
+use harim_vault::Vault;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+};
+use time::{OffsetDateTime, UtcOffset};
+use uuid::Uuid;
+
+use crate::{
+    StoreError, audit,
+    entity::{policy_document, policy_version, privacy_settings, shop},
+    error::Violation,
+    scope::TenantScope,
+    shops,
+    tx::{self, Finish},
+};
+
+/// Name of the platform as it appears in policies (it is a processor of every shop).
+pub const PLATFORM_NAME: &str = "Harim";
+
+/// A published version's date may lie this far in the past (clock skew between client and us).
+const EFFECTIVE_AT_GRACE: time::Duration = time::Duration::minutes(5);
+
+/// The stored forms of every published document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocumentFormat {
+    Html,
+    Markdown,
+    JsonLd,
+}
+
+impl DocumentFormat {
+    /// As stored in `policy_documents.format`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentFormat::Html => "html",
+            DocumentFormat::Markdown => "md",
+            DocumentFormat::JsonLd => "json",
+        }
+    }
+}
+
+fn policy_violations(prefix: &str, errs: Vec<harim_policy::FieldError>) -> StoreError {
+    StoreError::Rejected(
+        errs.into_iter()
+            .map(|e| Violation::new(format!("{prefix}{}", e.field), e.code, e.message))
+            .collect(),
+    )
+}
+
+/// The defaults a shop starts from: the platform default, in the shop's own language.
+fn default_settings(shop: &shop::Model) -> PrivacySettings {
+    let mut s = PrivacySettings::default();
+    if let Some(l) = Locale::from_tag(&shop.default_locale) {
+        s.locales = vec![harim_policy::LocaleSettings::customary(l)];
+        s.default_locale = l;
+    }
+    s
+}
+
+fn parse_settings(stored: &str) -> Result<PrivacySettings, StoreError> {
+    serde_json::from_str(stored).map_err(|e| StoreError::internal("stored privacy settings", e))
+}
+
+async fn current(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<(shop::Model, PrivacySettings), StoreError> {
+    let shop = shops::find(db, scope).await?;
+    let row = privacy_settings::Entity::find_by_id(scope.tenant_id())
+        .one(db)
+        .await?;
+    let settings = match row {
+        Some(r) => parse_settings(&r.settings)?,
+        None => default_settings(&shop),
+    };
+    Ok((shop, settings))
+}
+
+/// The scope's privacy settings; the platform defaults if the owner never saved any (they do
+/// not validate until contact and controller are filled in).
+pub async fn settings(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<PrivacySettings, StoreError> {
+    Ok(current(db, scope).await?.1)
+}
+
+/// Replaces the privacy settings (owner only); every invalid field is named.
+pub async fn save_settings(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    settings: &PrivacySettings,
+) -> Result<(), StoreError> {
+    scope.require_owner()?;
+    settings.validate().map_err(|e| policy_violations("", e))?;
+    let row = privacy_settings::ActiveModel {
+        tenant_id: Set(scope.tenant_id()),
+        settings: Set(canonical_json(settings)),
+        updated_at: Set(OffsetDateTime::now_utc()),
+        updated_by: Set(scope.actor()),
+    };
+    privacy_settings::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(privacy_settings::Column::TenantId)
+                .update_columns([
+                    privacy_settings::Column::Settings,
+                    privacy_settings::Column::UpdatedAt,
+                    privacy_settings::Column::UpdatedBy,
+                ])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// One published version.
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub version: u32,
+    pub hash: String,
+    pub previous_hash: Option<String>,
+    pub effective_at: OffsetDateTime,
+    pub published_at: OffsetDateTime,
+    pub locales: Vec<Locale>,
+    pub changes: Vec<Change>,
+    /// Whether this is the version customers see now.
+    pub in_force: bool,
+}
+
+fn split_locales(s: &str) -> impl Iterator<Item = Locale> + '_ {
+    s.split(',').filter_map(Locale::from_tag)
+}
+
+fn version_of(v: &policy_version::Model, in_force: bool) -> Result<Version, StoreError> {
+    Ok(Version {
+        version: u32::try_from(v.version).unwrap_or_default(),
+        hash: v.hash.clone(),
+        previous_hash: v.previous_hash.clone(),
+        effective_at: v.effective_at,
+        published_at: v.published_at,
+        locales: split_locales(&v.locales).collect(),
+        changes: serde_json::from_str(&v.changes)
+            .map_err(|e| StoreError::internal("stored policy changes", e))?,
+        in_force,
+    })
+}
+
+/// What the platform really stores and uses for this shop's customers, for
+/// [`check_consistency`]. The storefront always keeps orders and logs client addresses;
+/// gateways and processors are configured *by* these settings (they drive the platform), so
+/// they are taken from them. Merchant identity and KYC belong to the platform's own policy, not
+/// the shop's.
+fn platform_facts(settings: &PrivacySettings) -> PlatformFacts {
+    use harim_policy::CustomerDataCategory as C;
+    PlatformFacts {
+        customer_data: vec![C::OrderHistory, C::IpAddress],
+        vault_fields: Vec::new(),
+        kyc_document_kinds: Vec::new(),
+        processors: settings
+            .processors
+            .iter()
+            .map(|p| harim_policy::ProcessorRef {
+                role: p.role,
+                name: p.name.clone(),
+            })
+            .collect(),
+        payment_gateways: settings.payment_gateways.clone(),
+    }
+}
+
+fn inconsistency(i: &Inconsistency) -> Violation {
+    // Messages name categories and kinds (our vocabulary), never a submitted name.
+    match i {
+        Inconsistency::UnnamedCategory {
+            category,
+            source_kind,
+        } => Violation::new(
+            "settings.customer_data",
+            "unnamed_category",
+            format!(
+                "The platform stores {} ({source_kind}) but the policy does not name it.",
+                category.key()
+            ),
+        ),
+        Inconsistency::UnknownVaultField { .. } => Violation::new(
+            "settings.customer_data",
+            "unknown_vault_field",
+            "The platform holds a field whose category is unknown.",
+        ),
+        Inconsistency::ProcessorNotConfigured { role, .. } => Violation::new(
+            "settings.processors",
+            "processor_not_configured",
+            format!("A {} processor is named but not configured.", role.key()),
+        ),
+        Inconsistency::UnnamedProcessor { role, .. } => Violation::new(
+            "settings.processors",
+            "unnamed_processor",
+            format!(
+                "A configured {} processor is not named in the policy.",
+                role.key()
+            ),
+        ),
+        Inconsistency::GatewayNotConfigured { gateway } => Violation::new(
+            "settings.payment_gateways",
+            "gateway_not_configured",
+            format!("Gateway {} is named but not configured.", gateway.key()),
+        ),
+        Inconsistency::UnnamedGateway { gateway } => Violation::new(
+            "settings.payment_gateways",
+            "unnamed_gateway",
+            format!(
+                "Gateway {} is configured but not named in the policy.",
+                gateway.key()
+            ),
+        ),
+    }
+}
+
+/// One rendered document, in the order the hash covers them.
+struct Rendered {
+    locale: Locale,
+    format: DocumentFormat,
+    body: String,
+}
+
+fn render_all(
+    settings: &PrivacySettings,
+    shop: &shop::Model,
+    meta: &PolicyMeta,
+) -> Result<Vec<Rendered>, StoreError> {
+    let facts = ShopFacts {
+        shop_name: shop.name.clone(),
+        slug: shop.slug.clone(),
+        platform_name: PLATFORM_NAME.into(),
+        public_url: None,
+    };
+    let doc = compile(settings, &facts);
+    let published = settings.published_locales();
+    let mut out = Vec::new();
+    for locale in Locale::ALL.into_iter().filter(|l| published.contains(l)) {
+        let fmt = settings.format_for(locale);
+        let html = try_render_html(&doc, meta, locale, &fmt)
+            .map_err(|e| StoreError::internal("render html", e.0.join("; ")))?;
+        let md = try_render_markdown(&doc, meta, locale, &fmt)
+            .map_err(|e| StoreError::internal("render markdown", e.0.join("; ")))?;
+        let json = serde_json::to_string(&render_json(&doc, meta, locale, &fmt))
+            .map_err(|e| StoreError::internal("render json", e))?;
+        for (format, body) in [
+            (DocumentFormat::Html, html),
+            (DocumentFormat::Markdown, md),
+            (DocumentFormat::JsonLd, json),
+        ] {
+            out.push(Rendered {
+                locale,
+                format,
+                body,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Publishes the current settings as a new, frozen version (owner only).
+///
+/// Refuses invalid settings and settings that fail the consistency check, a past
+/// `effective_at` or one before the previous version's ([`StoreError::Rejected`]), and settings
+/// identical to the latest version ([`StoreError::Conflict`]: nothing to publish).
+pub async fn publish(
+    db: &DatabaseConnection,
+    vault: &Arc<Vault>,
+    scope: &TenantScope,
+    effective_at: Option<OffsetDateTime>,
+) -> Result<Version, StoreError> {
+    scope.require_owner()?;
+    let now = OffsetDateTime::now_utc();
+    let effective_at = effective_at.unwrap_or(now).to_offset(UtcOffset::UTC);
+    if effective_at < now - EFFECTIVE_AT_GRACE {
+        return Err(StoreError::rejected(
+            "effective_at",
+            "in_the_past",
+            "A policy cannot take effect in the past.",
+        ));
+    }
+    let (shop, settings) = current(db, scope).await?;
+    settings
+        .validate()
+        .map_err(|e| policy_violations("settings.", e))?;
+    if let Err(found) = check_consistency(&settings, &platform_facts(&settings)) {
+        return Err(StoreError::Rejected(
+            found.iter().map(inconsistency).collect(),
+        ));
+    }
+    let canonical = canonical_json(&settings);
+    let actor = scope.actor();
+    let tenant_id = scope.tenant_id();
+    let event = audit::Event {
+        actor: actor.clone(),
+        action: "policy.publish",
+        fields: Vec::new(),
+        purpose: None,
+        request_id: None,
+    };
+    let result = tx::audited(db, vault, tenant_id, event, move |txn| {
+        Box::pin(async move {
+            let earlier = policy_version::Entity::find()
+                .filter(policy_version::Column::TenantId.eq(tenant_id))
+                .order_by_asc(policy_version::Column::Version)
+                .all(txn)
+                .await?;
+            let previous = earlier.last();
+            let changes = match previous {
+                Some(p) => {
+                    if p.settings == canonical {
+                        return Err(StoreError::Conflict(
+                            "The settings are unchanged since the latest version.",
+                        ));
+                    }
+                    if effective_at < p.effective_at {
+                        return Err(StoreError::rejected(
+                            "effective_at",
+                            "before_previous",
+                            "A version cannot take effect before the version it replaces.",
+                        ));
+                    }
+                    diff(&parse_settings(&p.settings)?, &settings)
+                }
+                None => Vec::new(),
+            };
+            let version = previous.map_or(1, |p| p.version + 1);
+            let mut history = Vec::with_capacity(earlier.len() + 1);
+            for e in &earlier {
+                history.push(HistoryEntry {
+                    version: u32::try_from(e.version).unwrap_or_default(),
+                    effective_at: e.effective_at.date(),
+                    changes: serde_json::from_str(&e.changes)
+                        .map_err(|err| StoreError::internal("stored policy changes", err))?,
+                });
+            }
+            let version_u32 = u32::try_from(version).unwrap_or_default();
+            history.push(HistoryEntry {
+                version: version_u32,
+                effective_at: effective_at.date(),
+                changes: changes.clone(),
+            });
+            let meta = PolicyMeta {
+                version: version_u32,
+                effective_at: effective_at.date(),
+                history,
+            };
+            let docs = render_all(&settings, &shop, &meta)?;
+            let previous_hash = previous.map(|p| p.hash.clone());
+            let bodies: Vec<&str> = docs.iter().map(|d| d.body.as_str()).collect();
+            let hash = version_hash(previous_hash.as_deref(), &canonical, &bodies);
+            let locales: Vec<&str> = Locale::ALL
+                .iter()
+                .filter(|l| settings.published_locales().contains(l))
+                .map(|l| l.tag())
+                .collect();
+            let model = policy_version::Model {
+                tenant_id,
+                version,
+                hash,
+                previous_hash,
+                settings: canonical,
+                changes: serde_json::to_string(&changes)
+                    .map_err(|e| StoreError::internal("policy changes", e))?,
+                locales: locales.join(","),
+                default_locale: settings.default_locale.tag().into(),
+                effective_at,
+                published_at: now,
+                published_by: actor,
+            };
+            policy_version::ActiveModel::from(model.clone())
+                .insert(txn)
+                .await?;
+            policy_document::Entity::insert_many(docs.into_iter().map(|d| {
+                policy_document::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    version: Set(version),
+                    locale: Set(d.locale.tag().into()),
+                    format: Set(d.format.as_str().into()),
+                    body: Set(d.body),
+                }
+            }))
+            .exec(txn)
+            .await?;
+            Ok(Finish::Commit(model))
+        })
+    })
+    .await;
+    let model = match result {
+        Ok(m) => m,
+        Err(e) if e.is_unique_violation() => {
+            return Err(StoreError::Conflict(
+                "Another version was published at the same time; retry.",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let in_force = model.effective_at <= OffsetDateTime::now_utc();
+    version_of(&model, in_force)
+}
+
+/// The scope's published versions, newest first.
+pub async fn versions(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<Vec<Version>, StoreError> {
+    let rows = policy_version::Entity::find()
+        .filter(policy_version::Column::TenantId.eq(scope.tenant_id()))
+        .order_by_desc(policy_version::Column::Version)
+        .all(db)
+        .await?;
+    let now = OffsetDateTime::now_utc();
+    let in_force = rows
+        .iter()
+        .find(|v| v.effective_at <= now)
+        .map(|v| v.version);
+    rows.iter()
+        .map(|v| version_of(v, Some(v.version) == in_force))
+        .collect()
+}
+
+/// The version a public page serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub tenant_id: Uuid,
+    pub version: i32,
+    /// The version's hash (names the exact bytes of every document of the version).
+    pub hash: String,
+    /// The locales it was published in.
+    pub locales: Vec<Locale>,
+    /// The settings' default locale, then the shop's.
+    pub settings_default: Option<Locale>,
+    pub shop_default: Option<Locale>,
+}
+
+/// Which version of shop `slug` a public page serves: version `n`, or the one in force.
+/// One joined query.
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    n: Option<i32>,
+) -> Result<Resolved, StoreError> {
+    let q = policy_version::Entity::find()
+        .select_only()
+        .column(policy_version::Column::TenantId)
+        .column(policy_version::Column::Version)
+        .column(policy_version::Column::Hash)
+        .column(policy_version::Column::Locales)
+        .column(policy_version::Column::DefaultLocale)
+        .column_as(shop::Column::DefaultLocale, "shop_default_locale")
+        .join(JoinType::InnerJoin, policy_version::Relation::Shop.def())
+        .filter(shop::Column::Slug.eq(slug));
+    let q = match n {
+        Some(n) => q.filter(policy_version::Column::Version.eq(n)),
+        None => q.filter(policy_version::Column::EffectiveAt.lte(OffsetDateTime::now_utc())),
+    };
+    let (tenant_id, version, hash, locales, settings_default, shop_default) = q
+        .order_by_desc(policy_version::Column::Version)
+        .limit(1)
+        .into_tuple::<(Uuid, i32, String, String, String, String)>()
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Resolved {
+        tenant_id,
+        version,
+        hash,
+        locales: split_locales(&locales).collect(),
+        settings_default: Locale::from_tag(&settings_default),
+        shop_default: Locale::from_tag(&shop_default),
+    })
+}
+
+/// One frozen document of a resolved version.
+pub async fn document(
+    db: &impl ConnectionTrait,
+    resolved: &Resolved,
+    locale: Locale,
+    format: DocumentFormat,
+) -> Result<String, StoreError> {
+    Ok(policy_document::Entity::find_by_id((
+        resolved.tenant_id,
+        resolved.version,
+        locale.tag().to_string(),
+        format.as_str().to_string(),
+    ))
+    .one(db)
+    .await?
+    .ok_or_else(|| StoreError::internal("policy document", "missing for a version"))?
+    .body)
+}

@@ -1,0 +1,219 @@
+//! Shops (tenants), their members and their API keys.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+use harim_vault::Vault;
+
+use crate::{
+    StoreError, audit,
+    auth::{Principal, ShopRole, TokenKind, mint_token},
+    entity::{account, api_key, membership, shop},
+    ids::{AccountId, ApiKeyId, ShopId},
+    keys,
+    scope::TenantScope,
+};
+
+/// A shop as its members see it.
+#[derive(Debug, Clone)]
+pub struct Shop {
+    pub id: ShopId,
+    pub name: String,
+    pub slug: String,
+    /// A locale code (`en`, `fa`, `ar`, `sq`).
+    pub default_locale: String,
+}
+
+impl From<shop::Model> for Shop {
+    fn from(m: shop::Model) -> Self {
+        Self {
+            id: m.id.into(),
+            name: m.name,
+            slug: m.slug,
+            default_locale: m.default_locale,
+        }
+    }
+}
+
+/// Creates a shop with `owner` as its owner, its first tenant key and its audit chain, in one
+/// transaction. The name and slug are already validated.
+pub async fn create(
+    db: &DatabaseConnection,
+    vault: &std::sync::Arc<Vault>,
+    owner: AccountId,
+    name: String,
+    slug: String,
+    default_locale: &str,
+) -> Result<Shop, StoreError> {
+    let now = OffsetDateTime::now_utc();
+    let model = shop::Model {
+        id: ShopId::new().uuid(),
+        name,
+        slug,
+        default_locale: default_locale.to_string(),
+        created_at: now,
+    };
+    let row = model.clone();
+    let vault = vault.clone();
+    let id = model.id;
+    let result = db
+        .transaction::<_, (), StoreError>(|txn| {
+            Box::pin(async move {
+                shop::ActiveModel::from(row).insert(txn).await?;
+                membership::ActiveModel {
+                    tenant_id: Set(id),
+                    account_id: Set(owner.uuid()),
+                    role: Set(ShopRole::Owner.as_str().into()),
+                    created_at: Set(now),
+                }
+                .insert(txn)
+                .await?;
+                keys::create(txn, &vault, id).await?;
+                audit::create_head(txn, id).await?;
+                Ok(())
+            })
+        })
+        .await
+        .map_err(StoreError::from);
+    match result {
+        Ok(()) => Ok(model.into()),
+        Err(e) if e.is_unique_violation() => Err(StoreError::Conflict(
+            "A shop with this slug already exists.",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// The shops `principal` belongs to, with its role in each (an API key sees its own shop).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+) -> Result<Vec<(Shop, String)>, StoreError> {
+    match principal {
+        Principal::Account { account_id, .. } => {
+            let members = membership::Entity::find()
+                .filter(membership::Column::AccountId.eq(*account_id))
+                .all(db)
+                .await?;
+            let ids: Vec<uuid::Uuid> = members.iter().map(|m| m.tenant_id).collect();
+            let shops = shop::Entity::find()
+                .filter(shop::Column::Id.is_in(ids))
+                .order_by_asc(shop::Column::CreatedAt)
+                .all(db)
+                .await?;
+            Ok(shops
+                .into_iter()
+                .filter_map(|s| {
+                    let role = members.iter().find(|m| m.tenant_id == s.id)?.role.clone();
+                    Some((s.into(), role))
+                })
+                .collect())
+        }
+        Principal::ApiKey {
+            tenant_id, role, ..
+        } => Ok(shop::Entity::find_by_id(*tenant_id)
+            .one(db)
+            .await?
+            .map(|s| (s.into(), role.as_str().to_string()))
+            .into_iter()
+            .collect()),
+        Principal::Platform { .. } => Err(StoreError::Forbidden(
+            "Platform operators use the /v1/admin endpoints.",
+        )),
+    }
+}
+
+/// The scope's shop.
+pub async fn get(db: &impl ConnectionTrait, scope: &TenantScope) -> Result<Shop, StoreError> {
+    Ok(find(db, scope).await?.into())
+}
+
+/// The scope's shop row.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+) -> Result<shop::Model, StoreError> {
+    shop::Entity::find_by_id(scope.tenant_id())
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Adds the account with `email` (validated) to the scope's shop as staff (owner, signed in).
+pub async fn add_staff(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    email: &str,
+) -> Result<AccountId, StoreError> {
+    scope.require_owner_session()?;
+    let acct = account::Entity::find()
+        .filter(account::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .ok_or(StoreError::Invalid {
+            field: "email",
+            code: "unknown_account",
+            message: "No account uses this e-mail address; ask them to sign up first.",
+        })?;
+    let res = membership::ActiveModel {
+        tenant_id: Set(scope.tenant_id()),
+        account_id: Set(acct.id),
+        role: Set(ShopRole::Staff.as_str().into()),
+        created_at: Set(OffsetDateTime::now_utc()),
+    }
+    .insert(db)
+    .await
+    .map_err(StoreError::from);
+    match res {
+        Ok(_) => Ok(acct.id.into()),
+        Err(e) if e.is_unique_violation() => Err(StoreError::Conflict(
+            "This account is already a member of the shop.",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// A new API key of the scope's shop (owner, signed in); the key is shown once.
+pub async fn create_api_key(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    name: &str,
+    role: ShopRole,
+) -> Result<(ApiKeyId, SecretString), StoreError> {
+    scope.require_owner_session()?;
+    let token = mint_token(TokenKind::ApiKey);
+    let id = ApiKeyId::new();
+    api_key::ActiveModel {
+        tenant_id: Set(scope.tenant_id()),
+        id: Set(id.uuid()),
+        key_hash: Set(token.digest),
+        name: Set(name.to_string()),
+        role: Set(role.as_str().into()),
+        created_at: Set(OffsetDateTime::now_utc()),
+    }
+    .insert(db)
+    .await?;
+    Ok((id, token.token))
+}
+
+/// Revokes an API key of the scope's shop (owner, signed in); another shop's key is not found.
+pub async fn delete_api_key(
+    db: &impl ConnectionTrait,
+    scope: &TenantScope,
+    key: ApiKeyId,
+) -> Result<(), StoreError> {
+    scope.require_owner_session()?;
+    let res = api_key::Entity::delete_many()
+        .filter(api_key::Column::TenantId.eq(scope.tenant_id()))
+        .filter(api_key::Column::Id.eq(key.uuid()))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

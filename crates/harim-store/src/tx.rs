@@ -1,0 +1,85 @@
+//! One audited transaction: the audit entry is the first write, the work follows, and both
+//! commit or roll back together. Every audited write goes through [`audited`]; reveals and
+//! downloads, which must not happen unrecorded, through [`audited_or_refuse`].
+//!
+//! Why the entry comes first: on SQLite a deferred transaction that *reads* before its first
+//! write fails with `SQLITE_BUSY_SNAPSHOT` (no retry, no busy handler) when another writer
+//! commits in between. The append's first statement is a write (`UPDATE audit_heads ...`), so
+//! the transaction takes the write lock before it reads anything; on PostgreSQL the same
+//! statement takes the tenant's audit-head row lock, which serialises every audited use case of
+//! one tenant (an identity write and a tenant rotation cannot interleave).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use harim_vault::Vault;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{StoreError, audit};
+
+/// How the work ends: commit, or roll back (with the audit entry) and still answer `T`, for
+/// "nothing to do after all" outcomes that are not errors.
+#[derive(Debug)]
+pub enum Finish<T> {
+    Commit(T),
+    Rollback(T),
+}
+
+/// The work of an audited transaction. It gets the transaction and returns a boxed future
+/// borrowing it; captured values must be owned (clone `Arc`s in).
+pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<Finish<T>, StoreError>> + Send + 't>>;
+
+/// Appends `event` to `scope`'s chain, then runs `work`, in one transaction.
+pub async fn audited<T, F>(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    scope: Uuid,
+    event: audit::Event<'_>,
+    work: F,
+) -> Result<T, StoreError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
+    let txn = db.begin().await?;
+    audit::append(&txn, vault, scope, event).await?;
+    finish(txn, work).await
+}
+
+/// [`audited`] for reads of secrets (reveals, document downloads): if the access cannot be
+/// recorded, nothing is read and the answer is [`StoreError::Unavailable`] with `refusal`.
+pub async fn audited_or_refuse<T, F>(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    scope: Uuid,
+    event: audit::Event<'_>,
+    refusal: &'static str,
+    work: F,
+) -> Result<T, StoreError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
+    let txn = db.begin().await?;
+    if let Err(e) = audit::append(&txn, vault, scope, event).await {
+        tracing::error!(error = %e, kind = e.db_kind().unwrap_or("-"), "audit append failed; access refused");
+        return Err(StoreError::Unavailable(refusal));
+    }
+    finish(txn, work).await
+}
+
+async fn finish<T, F>(txn: DatabaseTransaction, work: F) -> Result<T, StoreError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
+    // On error the transaction is dropped, which rolls it back.
+    match work(&txn).await? {
+        Finish::Commit(v) => {
+            txn.commit().await?;
+            Ok(v)
+        }
+        Finish::Rollback(v) => {
+            txn.rollback().await?;
+            Ok(v)
+        }
+    }
+}
