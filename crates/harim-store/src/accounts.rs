@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::{
     StoreError,
     auth::{Passwords, Principal, TokenKind, mint_token},
-    entity::{account, session},
+    entity::{account, redacted::RedactedString, session},
     ids::AccountId,
 };
 
@@ -26,7 +26,7 @@ pub async fn create_account(
     let row = account::ActiveModel {
         id: Set(id.uuid()),
         email: Set(email.to_string()),
-        password_hash: Set(hash),
+        password_hash: Set(RedactedString(hash)),
         display_name: Set(display_name),
         created_at: Set(OffsetDateTime::now_utc()),
     };
@@ -64,7 +64,7 @@ pub async fn sign_in(
             .await?
     };
     let ok = passwords
-        .verify(password, found.as_ref().map(|a| a.password_hash.clone()))
+        .verify(password, found.as_ref().map(|a| a.password_hash.0.clone()))
         .await?;
     let account = match (ok, found) {
         (true, Some(a)) => a,

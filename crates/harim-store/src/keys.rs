@@ -8,7 +8,11 @@ use sea_orm::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{db::statement, entity::tenant_key, error::StoreError};
+use crate::{
+    db::statement,
+    entity::{redacted::RedactedBytes, tenant_key},
+    error::StoreError,
+};
 
 fn u32_of(v: i32) -> Result<u32, StoreError> {
     u32::try_from(v).map_err(|_| StoreError::internal("tenant key", "negative version"))
@@ -23,7 +27,7 @@ pub fn wrapped(row: &tenant_key::Model) -> Result<WrappedTenantKey, StoreError> 
         tenant_id: row.tenant_id,
         tk_version: u32_of(row.tk_version)?,
         kek_version: u32_of(row.kek_version)?,
-        wrapped: row.wrapped.clone(),
+        wrapped: row.wrapped.0.clone(),
     })
 }
 
@@ -33,7 +37,7 @@ pub(crate) fn new_row(wk: WrappedTenantKey) -> Result<tenant_key::ActiveModel, S
         tenant_id: Set(wk.tenant_id),
         tk_version: Set(i32_of(wk.tk_version)?),
         kek_version: Set(i32_of(wk.kek_version)?),
-        wrapped: Set(wk.wrapped),
+        wrapped: Set(RedactedBytes(wk.wrapped)),
         encryptions: Set(0),
         created_at: Set(OffsetDateTime::now_utc()),
     })

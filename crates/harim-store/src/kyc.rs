@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use crate::{
     audit,
     auth::PlatformRole,
-    entity::{kyc_document, policy_version, privacy_settings},
+    entity::{kyc_document, policy_version, privacy_settings, redacted::RedactedBytes},
     error::StoreError,
     ids::{DocumentId, ShopId},
     keys,
@@ -69,7 +69,8 @@ pub async fn unwrap_key(
 ) -> Result<DocumentKey, StoreError> {
     let wrapped = row
         .wrapped_key
-        .as_deref()
+        .as_ref()
+        .map(|w| w.0.as_slice())
         .ok_or(StoreError::Gone("This document was purged."))?;
     let version = harim_vault::field_tk_version(wrapped)?;
     let wk = keys::version(
@@ -97,12 +98,12 @@ pub async fn reencrypt_keys(
         .await?;
     let mut n = 0;
     for row in rows {
-        let Some(ct) = row.wrapped_key.as_deref() else {
+        let Some(ct) = row.wrapped_key.as_ref().map(|w| w.0.clone()) else {
             continue;
         };
-        let fresh = vault.reencrypt_field(old, new, &key_ctx(row.tenant_id, row.id), ct)?;
+        let fresh = vault.reencrypt_field(old, new, &key_ctx(row.tenant_id, row.id), &ct)?;
         let mut am: kyc_document::ActiveModel = row.into();
-        am.wrapped_key = Set(Some(fresh));
+        am.wrapped_key = Set(Some(RedactedBytes(fresh)));
         am.update(txn).await?;
         n += 1;
     }
@@ -365,7 +366,7 @@ where
         Box::pin(async move {
             let wrapped = wrap_key(txn, &v, tenant_id, document_id, &key).await?;
             let mut am: kyc_document::ActiveModel = row.into();
-            am.wrapped_key = Set(Some(wrapped));
+            am.wrapped_key = Set(Some(RedactedBytes(wrapped)));
             Ok(Finish::Commit(am.insert(txn).await?))
         })
     })

@@ -3,10 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::{
-    extract::{FromRequestParts, Query, State},
-    http::request::Parts,
-};
+use axum::extract::{Query, State};
 use harim_store::{audit, identity};
 use harim_vault::pii::{self, IDENTITY_FIELDS, IdentityInput, MaskedIdentity, MerchantIdentity};
 use secrecy::ExposeSecret;
@@ -16,12 +13,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::ApiJson;
+use super::{ApiJson, Purpose, RequestId};
 use crate::{
     AppState,
     auth::Operator,
     error::{ApiError, FieldError},
-    middleware::REQUEST_ID,
     tenant::TenantCtx,
 };
 
@@ -31,23 +27,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reveal_identity))
         .routes(routes!(get_audit))
         .routes(routes!(search_identities))
-}
-
-/// The `x-request-id` of this request, for audit entries.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestId {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(RequestId(
-            parts
-                .headers
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-        ))
-    }
 }
 
 /// Request body of `PUT identity` (documentation shape; parsing is `harim_vault::pii`).
@@ -145,29 +124,6 @@ async fn get_identity(
 ) -> Result<ApiJson<IdentityOut>, ApiError> {
     let (masked, at) = identity::read_masked(&state.db, &state.vault, &tenant).await?;
     Ok(ApiJson(IdentityOut::new(masked, at)))
-}
-
-/// Why plaintext is needed; recorded in the audit log.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    KycReview,
-    Payout,
-    LegalObligation,
-    DataSubjectRequest,
-    Support,
-}
-
-impl Purpose {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Purpose::KycReview => "kyc_review",
-            Purpose::Payout => "payout",
-            Purpose::LegalObligation => "legal_obligation",
-            Purpose::DataSubjectRequest => "data_subject_request",
-            Purpose::Support => "support",
-        }
-    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -15,7 +15,7 @@ use harim_store::rotation;
 use super::ApiJson;
 use crate::{AppState, auth::Operator, error::ApiError};
 
-use super::identity::RequestId;
+use super::RequestId;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -94,7 +94,7 @@ pub struct VersionStatus {
     pub blind_indexes: u64,
 }
 
-/// `GET /v1/admin/keys`.
+/// `GET /v1/admin/keys` and `harim keys status`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct KeysStatus {
     /// `file`, `env`, ...

@@ -14,10 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{
-    ApiJson,
-    identity::{Purpose, RequestId},
-};
+use super::{ApiJson, Purpose, RequestId};
 use crate::{
     AppState,
     auth::Operator,

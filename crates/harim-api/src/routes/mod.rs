@@ -5,7 +5,10 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::{AppState, error::ApiError};
 
+pub use common::{Purpose, RequestId};
+
 pub mod accounts;
+mod common;
 pub mod identity;
 pub mod keys;
 pub mod kyc;

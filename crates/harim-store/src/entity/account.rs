@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub email: String,
-    pub password_hash: String,
+    pub password_hash: super::redacted::RedactedString,
     pub display_name: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
 }

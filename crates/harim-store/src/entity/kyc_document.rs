@@ -16,7 +16,7 @@ pub struct Model {
     pub size: i64,
     pub stored_size: i64,
     pub sha256: Vec<u8>,
-    pub wrapped_key: Option<Vec<u8>>,
+    pub wrapped_key: Option<super::redacted::RedactedBytes>,
     pub uploaded_by: String,
     pub uploaded_at: TimeDateTimeWithTimeZone,
     pub decided_at: Option<TimeDateTimeWithTimeZone>,

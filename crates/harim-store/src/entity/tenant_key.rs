@@ -9,7 +9,7 @@ pub struct Model {
     pub tk_version: i32,
     pub kek_version: i32,
     /// The tenant key wrapped by root key `kek_version`; never the key itself.
-    pub wrapped: Vec<u8>,
+    pub wrapped: super::redacted::RedactedBytes,
     /// Field encryptions made under this key, for the GCM random-nonce budget.
     pub encryptions: i64,
     pub created_at: TimeDateTimeWithTimeZone,
