@@ -70,10 +70,23 @@ pub fn digests_equal(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Platform roles, held by operators rather than merchants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum PlatformRole {
+    #[sea_orm(string_value = "admin")]
     Admin,
+    #[sea_orm(string_value = "reviewer")]
     Reviewer,
 }
 
@@ -94,10 +107,23 @@ impl PlatformRole {
 }
 
 /// A role inside one shop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ShopRole {
+    #[sea_orm(string_value = "owner")]
     Owner,
+    #[sea_orm(string_value = "staff")]
     Staff,
 }
 
@@ -187,23 +213,19 @@ pub async fn authenticate(
             .one(db)
             .await?
             .filter(|k| digests_equal(&k.key_hash, &digest))
-            .and_then(|k| {
-                ShopRole::parse(&k.role).map(|role| Principal::ApiKey {
-                    tenant_id: k.tenant_id,
-                    key_id: k.id,
-                    role,
-                })
+            .map(|k| Principal::ApiKey {
+                tenant_id: k.tenant_id,
+                key_id: k.id,
+                role: k.role,
             }),
         Some("ha_") => platform_token::Entity::find()
             .filter(platform_token::Column::TokenHash.eq(digest.clone()))
             .one(db)
             .await?
             .filter(|t| digests_equal(&t.token_hash, &digest))
-            .and_then(|t| {
-                PlatformRole::parse(&t.role).map(|role| Principal::Platform {
-                    token_id: t.id,
-                    role,
-                })
+            .map(|t| Principal::Platform {
+                token_id: t.id,
+                role: t.role,
             }),
         _ => None,
     })
@@ -220,7 +242,7 @@ pub async fn create_platform_token(
         id: Set(Uuid::now_v7()),
         token_hash: Set(token.digest),
         name: Set(name.to_string()),
-        role: Set(role.as_str().into()),
+        role: Set(role),
         created_at: Set(OffsetDateTime::now_utc()),
     }
     .insert(db)

@@ -59,10 +59,9 @@ impl TenantScope {
                     .one(db)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                match ShopRole::parse(&m.role) {
-                    Some(ShopRole::Owner) => TenantRole::Owner,
-                    Some(ShopRole::Staff) => TenantRole::Staff,
-                    None => return Err(StoreError::NotFound),
+                match m.role {
+                    ShopRole::Owner => TenantRole::Owner,
+                    ShopRole::Staff => TenantRole::Staff,
                 }
             }
             Principal::ApiKey {

@@ -67,7 +67,7 @@ pub async fn create(
                 membership::ActiveModel {
                     tenant_id: Set(id),
                     account_id: Set(owner.uuid()),
-                    role: Set(ShopRole::Owner.as_str().into()),
+                    role: Set(ShopRole::Owner),
                     created_at: Set(now),
                 }
                 .insert(txn)
@@ -108,8 +108,8 @@ pub async fn list(
             Ok(shops
                 .into_iter()
                 .filter_map(|s| {
-                    let role = members.iter().find(|m| m.tenant_id == s.id)?.role.clone();
-                    Some((s.into(), role))
+                    let role = members.iter().find(|m| m.tenant_id == s.id)?.role;
+                    Some((s.into(), role.as_str().to_string()))
                 })
                 .collect())
         }
@@ -162,7 +162,7 @@ pub async fn add_staff(
     let res = membership::ActiveModel {
         tenant_id: Set(scope.tenant_id()),
         account_id: Set(acct.id),
-        role: Set(ShopRole::Staff.as_str().into()),
+        role: Set(ShopRole::Staff),
         created_at: Set(OffsetDateTime::now_utc()),
     }
     .insert(db)
@@ -192,7 +192,7 @@ pub async fn create_api_key(
         id: Set(id.uuid()),
         key_hash: Set(token.digest),
         name: Set(name.to_string()),
-        role: Set(role.as_str().into()),
+        role: Set(role),
         created_at: Set(OffsetDateTime::now_utc()),
     }
     .insert(db)

@@ -23,15 +23,13 @@ use uuid::Uuid;
 
 use crate::{
     audit,
+    entity::rotation_job::{JobKind, JobState},
     entity::{merchant_identity, rotation_job, tenant_key},
     error::StoreError,
     keys,
-    rotation::{PLATFORM_TENANT, STATE_DONE, STATE_FAILED, STATE_PENDING, STATE_RUNNING},
+    rotation::PLATFORM_TENANT,
     tx::{self, Finish},
 };
-
-/// Job kind in `key_rotation_jobs`.
-pub const KIND_TENANT: &str = "tenant";
 
 const TABLE: &str = "merchant_identities";
 
@@ -132,8 +130,12 @@ pub async fn rotate_shop(
 /// Starts a rotate-every-shop job, or returns the unfinished one (to resume it).
 pub async fn start_all(db: &DatabaseConnection) -> Result<rotation_job::Model, StoreError> {
     if let Some(j) = rotation_job::Entity::find()
-        .filter(rotation_job::Column::Kind.eq(KIND_TENANT))
-        .filter(rotation_job::Column::State.is_in([STATE_PENDING, STATE_RUNNING, STATE_FAILED]))
+        .filter(rotation_job::Column::Kind.eq(JobKind::Tenant))
+        .filter(rotation_job::Column::State.is_in([
+            JobState::Pending,
+            JobState::Running,
+            JobState::Failed,
+        ]))
         .order_by_asc(rotation_job::Column::CreatedAt)
         .one(db)
         .await?
@@ -153,9 +155,9 @@ pub async fn start_all(db: &DatabaseConnection) -> Result<rotation_job::Model, S
         .len();
     Ok(rotation_job::ActiveModel {
         id: Set(Uuid::now_v7()),
-        kind: Set(KIND_TENANT.into()),
+        kind: Set(JobKind::Tenant.into()),
         target_kek_version: Set(0),
-        state: Set(STATE_PENDING.into()),
+        state: Set(JobState::Pending.into()),
         total: Set(i64::try_from(total).unwrap_or(i64::MAX)),
         done: Set(0),
         error: Set(None),
@@ -177,7 +179,7 @@ pub async fn run_all(
 ) -> Result<rotation_job::Model, StoreError> {
     let cutoff = job.created_at;
     let mut am: rotation_job::ActiveModel = job.into();
-    am.state = Set(STATE_RUNNING.into());
+    am.state = Set(JobState::Running.into());
     let mut job = am.update(db).await?;
     loop {
         // Shops still on a key older than the cutoff; rotated shops drop out of this query.
@@ -209,7 +211,7 @@ pub async fn run_all(
     }
     let now = OffsetDateTime::now_utc();
     let mut am: rotation_job::ActiveModel = job.into();
-    am.state = Set(STATE_DONE.into());
+    am.state = Set(JobState::Done.into());
     am.updated_at = Set(now);
     am.finished_at = Set(Some(now));
     Ok(am.update(db).await?)

@@ -155,13 +155,14 @@ db_test!(
 db_test!(
     the_database_admits_one_unfinished_root_rotation,
     |app: TestApp| async move {
-        let job = |state: &str| {
+        use rotation::JobState as S;
+        let job = |state: S| {
             let now = OffsetDateTime::now_utc();
             rotation_job::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                kind: Set(rotation::KIND_ROOT.into()),
+                kind: Set(rotation::JobKind::Root),
                 target_kek_version: Set(2),
-                state: Set(state.into()),
+                state: Set(state),
                 total: Set(0),
                 done: Set(0),
                 error: Set(None),
@@ -170,11 +171,11 @@ db_test!(
                 finished_at: Set(None),
             }
         };
-        job("done").insert(&app.db).await.unwrap();
-        job("pending").insert(&app.db).await.unwrap();
-        job("done").insert(&app.db).await.unwrap();
-        assert!(job("running").insert(&app.db).await.is_err());
-        assert!(job("failed").insert(&app.db).await.is_err());
+        job(S::Done).insert(&app.db).await.unwrap();
+        job(S::Pending).insert(&app.db).await.unwrap();
+        job(S::Done).insert(&app.db).await.unwrap();
+        assert!(job(S::Running).insert(&app.db).await.is_err());
+        assert!(job(S::Failed).insert(&app.db).await.is_err());
     }
 );
 
@@ -195,7 +196,7 @@ db_test!(
         assert_eq!(a.id, b.id, "both starters must end up on one job");
         assert!(a_new != b_new, "exactly one of them created it");
         let unfinished = rotation_job::Entity::find()
-            .filter(rotation_job::Column::State.ne("done"))
+            .filter(rotation_job::Column::State.ne(rotation::JobState::Done))
             .all(&r.app.db)
             .await
             .unwrap();

@@ -220,8 +220,8 @@ db_test!(
             rotation::run(&r.app.db, &other, job.id, 50, None),
         );
         let (a, b) = (a.unwrap(), b.unwrap());
-        assert_eq!(a.state, "done");
-        assert_eq!(b.state, "done");
+        assert_eq!(a.state, rotation::JobState::Done);
+        assert_eq!(b.state, rotation::JobState::Done);
         let j = rotation::job(&r.app.db, job.id).await.unwrap();
         assert_eq!(j.done, rows + 2, "{j:?}");
         assert_eq!(count_at(&r.app, 1).await, 0);
@@ -280,7 +280,7 @@ db_test!(
         let j = rotation::run(&r.app.db, &r.vault, job.id, 100, None)
             .await
             .unwrap();
-        assert_eq!(j.state, "done");
+        assert_eq!(j.state, rotation::JobState::Done);
         stop.store(true, Ordering::Relaxed);
         for l in load {
             let failures = l.await.unwrap();

@@ -139,7 +139,7 @@ db_test!(
         let done = run_all(&app.db, &app.vault, again, "test", &|_, _| {})
             .await
             .unwrap();
-        assert_eq!(done.state, "done");
+        assert_eq!(done.state, harim_store::rotation::JobState::Done);
         for (owner, shop, has_identity) in &shops {
             assert_eq!(versions(&app, shop).await, vec![2], "{shop}");
             let g = app.get(&format!("/v1/shops/{shop}/identity"), owner).await;

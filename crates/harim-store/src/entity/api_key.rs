@@ -10,7 +10,8 @@ pub struct Model {
     /// SHA-256 of the key; the key itself is shown once and never stored.
     pub key_hash: Vec<u8>,
     pub name: String,
-    pub role: String,
+    /// Stored as its name (`owner`, `admin`, ...).
+    pub role: crate::auth::ShopRole,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

@@ -7,7 +7,8 @@ pub struct Model {
     pub tenant_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub account_id: Uuid,
-    pub role: String,
+    /// Stored as its name (`owner`, `admin`, ...).
+    pub role: crate::auth::ShopRole,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

@@ -8,7 +8,8 @@ pub struct Model {
     /// SHA-256 of the token.
     pub token_hash: Vec<u8>,
     pub name: String,
-    pub role: String,
+    /// Stored as its name (`owner`, `admin`, ...).
+    pub role: crate::auth::PlatformRole,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

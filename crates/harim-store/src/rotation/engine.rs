@@ -19,7 +19,7 @@ pub async fn run(
     progress: Option<Progress<'_>>,
 ) -> Result<rotation_job::Model, RotationError> {
     let job = job(db, id).await?;
-    if job.state == STATE_DONE {
+    if job.state == JobState::Done {
         return Ok(job);
     }
     let target = job.target_kek_version;
@@ -91,14 +91,14 @@ pub async fn run(
 pub(super) async fn fail(db: &DatabaseConnection, id: Uuid, e: &RotationError) {
     tracing::error!(job = %id, error = %e, "key rotation batch failed");
     let _ = rotation_job::Entity::update_many()
-        .col_expr(rotation_job::Column::State, Expr::value(STATE_FAILED))
+        .col_expr(rotation_job::Column::State, Expr::value(JobState::Failed))
         .col_expr(rotation_job::Column::Error, Expr::value(e.to_string()))
         .col_expr(
             rotation_job::Column::UpdatedAt,
             Expr::value(OffsetDateTime::now_utc()),
         )
         .filter(rotation_job::Column::Id.eq(id))
-        .filter(rotation_job::Column::State.ne(STATE_DONE))
+        .filter(rotation_job::Column::State.ne(JobState::Done))
         .exec(db)
         .await;
 }
@@ -116,11 +116,11 @@ async fn finish(
             // another writer commits in between.
             let now = OffsetDateTime::now_utc();
             let res = rotation_job::Entity::update_many()
-                .col_expr(rotation_job::Column::State, Expr::value(STATE_DONE))
+                .col_expr(rotation_job::Column::State, Expr::value(JobState::Done))
                 .col_expr(rotation_job::Column::UpdatedAt, Expr::value(now))
                 .col_expr(rotation_job::Column::FinishedAt, Expr::value(Some(now)))
                 .filter(rotation_job::Column::Id.eq(id))
-                .filter(rotation_job::Column::State.ne(STATE_DONE))
+                .filter(rotation_job::Column::State.ne(JobState::Done))
                 .exec(txn)
                 .await?;
             // Exactly one worker flips the state, and only it writes the audit entry.
@@ -171,7 +171,7 @@ async fn bump(db: &impl ConnectionTrait, id: Uuid, n: u64) -> Result<(), StoreEr
             rotation_job::Column::Done,
             Expr::col(rotation_job::Column::Done).add(n),
         )
-        .col_expr(rotation_job::Column::State, Expr::value(STATE_RUNNING))
+        .col_expr(rotation_job::Column::State, Expr::value(JobState::Running))
         .col_expr(
             rotation_job::Column::UpdatedAt,
             Expr::value(OffsetDateTime::now_utc()),

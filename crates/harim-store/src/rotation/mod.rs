@@ -46,13 +46,7 @@ pub const PLATFORM_TENANT: Uuid = Uuid::nil();
 /// Rows per batch (one transaction each).
 pub const DEFAULT_BATCH: u64 = 500;
 
-/// Job kinds and states as stored.
-pub const KIND_ROOT: &str = "root";
-pub const KIND_RETIRE: &str = "retire";
-pub const STATE_PENDING: &str = "pending";
-pub const STATE_RUNNING: &str = "running";
-pub const STATE_DONE: &str = "done";
-pub const STATE_FAILED: &str = "failed";
+pub use crate::entity::rotation_job::{JobKind, JobState};
 
 /// Why a key operation was refused or failed. `Display` is the operator-facing message.
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +146,7 @@ impl From<rotation_job::Model> for JobView {
     fn from(m: rotation_job::Model) -> Self {
         Self {
             id: m.id,
-            state: m.state,
+            state: m.state.as_str().to_string(),
             target_kek_version: m.target_kek_version,
             done: m.done,
             total: m.total,
@@ -223,7 +217,7 @@ pub async fn status(db: &DatabaseConnection, vault: &Vault) -> Result<KeysStatus
     let retired: Vec<i32> = rotation_job::Entity::find()
         .select_only()
         .column(rotation_job::Column::TargetKekVersion)
-        .filter(rotation_job::Column::Kind.eq(KIND_RETIRE))
+        .filter(rotation_job::Column::Kind.eq(JobKind::Retire))
         .into_tuple()
         .all(db)
         .await?;
@@ -260,7 +254,7 @@ pub async fn status(db: &DatabaseConnection, vault: &Vault) -> Result<KeysStatus
         Some(j) => Some(j),
         None => {
             rotation_job::Entity::find()
-                .filter(rotation_job::Column::Kind.eq(KIND_ROOT))
+                .filter(rotation_job::Column::Kind.eq(JobKind::Root))
                 .order_by_desc(rotation_job::Column::CreatedAt)
                 .one(db)
                 .await?
@@ -280,8 +274,12 @@ pub async fn unfinished(
     db: &impl ConnectionTrait,
 ) -> Result<Option<rotation_job::Model>, StoreError> {
     Ok(rotation_job::Entity::find()
-        .filter(rotation_job::Column::Kind.eq(KIND_ROOT))
-        .filter(rotation_job::Column::State.is_in([STATE_PENDING, STATE_RUNNING, STATE_FAILED]))
+        .filter(rotation_job::Column::Kind.eq(JobKind::Root))
+        .filter(rotation_job::Column::State.is_in([
+            JobState::Pending,
+            JobState::Running,
+            JobState::Failed,
+        ]))
         .order_by_asc(rotation_job::Column::CreatedAt)
         .one(db)
         .await?)
@@ -350,9 +348,9 @@ async fn create_job(
     // The claim: the transaction's first write.
     let job = rotation_job::ActiveModel {
         id: Set(id),
-        kind: Set(KIND_ROOT.into()),
+        kind: Set(JobKind::Root.into()),
         target_kek_version: Set(0),
-        state: Set(STATE_PENDING.into()),
+        state: Set(JobState::Pending.into()),
         total: Set(0),
         done: Set(0),
         error: Set(None),

@@ -112,9 +112,9 @@ pub async fn retire(
     let txn = db.begin().await?;
     rotation_job::ActiveModel {
         id: Set(id),
-        kind: Set(KIND_RETIRE.into()),
+        kind: Set(JobKind::Retire.into()),
         target_kek_version: Set(v),
-        state: Set(STATE_DONE.into()),
+        state: Set(JobState::Done.into()),
         total: Set(0),
         done: Set(0),
         error: Set(None),

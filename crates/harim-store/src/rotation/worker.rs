@@ -23,7 +23,7 @@ pub async fn background_worker(
         };
         let age = OffsetDateTime::now_utc() - job.updated_at;
         // A failed job waits for an operator (`harim keys rotate --wait` resumes it).
-        if job.state == STATE_FAILED || (job.state == STATE_RUNNING && age < stale) {
+        if job.state == JobState::Failed || (job.state == JobState::Running && age < stale) {
             continue;
         }
         tracing::info!(job = %job.id, "rotation worker: running job");
