@@ -112,15 +112,16 @@ pub async fn reencrypt_keys(
 
 /// The retention a shop has promised for KYC documents: its latest published policy's setting,
 /// else its working settings, else [`DEFAULT_RETENTION_DAYS`].
-pub async fn retention_days(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<u32, StoreError> {
-    fn days(settings_json: &str) -> Option<u32> {
-        let v: serde_json::Value = serde_json::from_str(settings_json).ok()?;
-        let d = v
-            .get("retention")?
-            .get("kyc_documents_after_decision_days")?
-            .as_u64()?;
-        u32::try_from(d).ok()
-    }
+pub async fn retention_days(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<u32, StoreError> {
+    // Read through the typed settings: a renamed field fails to compile, not silently to match.
+    let days = |json: &str| {
+        serde_json::from_str::<harim_policy::PrivacySettings>(json)
+            .ok()
+            .map(|s| s.retention.kyc_documents_after_decision_days)
+    };
     if let Some(v) = policy_version::Entity::find()
         .filter(policy_version::Column::TenantId.eq(tenant_id))
         .order_by_desc(policy_version::Column::Version)

@@ -155,9 +155,9 @@ pub async fn start_all(db: &DatabaseConnection) -> Result<rotation_job::Model, S
         .len();
     Ok(rotation_job::ActiveModel {
         id: Set(Uuid::now_v7()),
-        kind: Set(JobKind::Tenant.into()),
+        kind: Set(JobKind::Tenant),
         target_kek_version: Set(0),
-        state: Set(JobState::Pending.into()),
+        state: Set(JobState::Pending),
         total: Set(i64::try_from(total).unwrap_or(i64::MAX)),
         done: Set(0),
         error: Set(None),
@@ -179,7 +179,7 @@ pub async fn run_all(
 ) -> Result<rotation_job::Model, StoreError> {
     let cutoff = job.created_at;
     let mut am: rotation_job::ActiveModel = job.into();
-    am.state = Set(JobState::Running.into());
+    am.state = Set(JobState::Running);
     let mut job = am.update(db).await?;
     loop {
         // Shops still on a key older than the cutoff; rotated shops drop out of this query.
@@ -211,7 +211,7 @@ pub async fn run_all(
     }
     let now = OffsetDateTime::now_utc();
     let mut am: rotation_job::ActiveModel = job.into();
-    am.state = Set(JobState::Done.into());
+    am.state = Set(JobState::Done);
     am.updated_at = Set(now);
     am.finished_at = Set(Some(now));
     Ok(am.update(db).await?)

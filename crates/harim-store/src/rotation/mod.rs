@@ -348,9 +348,9 @@ async fn create_job(
     // The claim: the transaction's first write.
     let job = rotation_job::ActiveModel {
         id: Set(id),
-        kind: Set(JobKind::Root.into()),
+        kind: Set(JobKind::Root),
         target_kek_version: Set(0),
-        state: Set(JobState::Pending.into()),
+        state: Set(JobState::Pending),
         total: Set(0),
         done: Set(0),
         error: Set(None),

@@ -112,9 +112,9 @@ pub async fn retire(
     let txn = db.begin().await?;
     rotation_job::ActiveModel {
         id: Set(id),
-        kind: Set(JobKind::Retire.into()),
+        kind: Set(JobKind::Retire),
         target_kek_version: Set(v),
-        state: Set(JobState::Done.into()),
+        state: Set(JobState::Done),
         total: Set(0),
         done: Set(0),
         error: Set(None),
