@@ -37,8 +37,9 @@ pub struct ApiConfig {
     pub hash_concurrency: usize,
     /// Largest KYC document accepted, enforced while the upload streams.
     pub kyc_upload_limit_bytes: u64,
-    /// KYC uploads processed at once; more wait their turn. Each holds up to about two 5 MiB
-    /// parts, so this bounds the memory all uploads together can take.
+    /// KYC uploads processed at once; more wait their turn. Each holds at most
+    /// `harim_kyc::MAX_BUFFERED_PER_UPLOAD` (10 MiB + 64 KiB), so this bounds the memory all
+    /// uploads together can take.
     pub kyc_max_concurrent_uploads: usize,
 }
 

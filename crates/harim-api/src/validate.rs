@@ -25,22 +25,11 @@ fn has_control(s: &str) -> bool {
 
 /// Lower-cased, trimmed e-mail address, or `None` if it is not plausibly one.
 pub fn email(raw: &str) -> Option<String> {
-    let e = raw.trim().to_lowercase();
-    if e.len() < 3 || e.len() > 254 || has_control(&e) || e.chars().any(char::is_whitespace) {
-        return None;
-    }
-    let (local, domain) = e.rsplit_once('@')?;
-    let ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-    ok.then_some(e)
+    // One e-mail rule in the whole product: the vault's. Account addresses are then compared
+    // case-insensitively, so they are stored lowercased.
+    harim_vault::pii::Email::parse(raw)
+        .ok()
+        .map(|e| e.expose_secret().to_lowercase())
 }
 
 /// ASVS 6.2.1/6.2.9: at least 12 characters, long passphrases (up to 128+) allowed, no

@@ -14,7 +14,7 @@ mod workflow;
 
 pub use crypt::{DocumentBinding, DocumentKey};
 pub use sanitize::{DocumentType, SanitizeError};
-pub use store::{BodyError, DocumentStore, StoredDocument, StoredObject};
+pub use store::{BodyError, DocumentStore, MAX_BUFFERED_PER_UPLOAD, StoredDocument, StoredObject};
 pub use workflow::{Decision, DocumentKind, DocumentStatus, RejectionReason};
 
 /// Everything that can go wrong with a document.

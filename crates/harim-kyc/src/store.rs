@@ -22,6 +22,12 @@ use crate::{
 /// minimum part size, so it is also the smallest buffer that works against every S3 server.
 pub const DEFAULT_PART_SIZE: usize = 5 * 1024 * 1024;
 
+/// The most one upload holds in memory, the one statement of this bound that every other place
+/// refers to: two parts (one uploading while the next fills; the sink waits for the first before
+/// taking more) plus one encryption chunk being sealed. With the default part size: 10 MiB +
+/// 64 KiB. `kyc_max_concurrent_uploads` times this bounds all uploads together.
+pub const MAX_BUFFERED_PER_UPLOAD: usize = 2 * DEFAULT_PART_SIZE + crate::crypt::CHUNK_SIZE;
+
 /// Why reading an upload's body failed, as the transport tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyError {

@@ -112,10 +112,7 @@ pub async fn reencrypt_keys(
 
 /// The retention a shop has promised for KYC documents: its latest published policy's setting,
 /// else its working settings, else [`DEFAULT_RETENTION_DAYS`].
-pub async fn retention_days(
-    db: &impl ConnectionTrait,
-    tenant_id: Uuid,
-) -> Result<u32, StoreError> {
+pub async fn retention_days(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<u32, StoreError> {
     // Read through the typed settings: a renamed field fails to compile, not silently to match.
     let days = |json: &str| {
         serde_json::from_str::<harim_policy::PrivacySettings>(json)

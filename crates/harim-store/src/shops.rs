@@ -7,6 +7,7 @@ use sea_orm::{
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
+use harim_policy::Locale;
 use harim_vault::Vault;
 
 use crate::{
@@ -24,8 +25,7 @@ pub struct Shop {
     pub id: ShopId,
     pub name: String,
     pub slug: String,
-    /// A locale code (`en`, `fa`, `ar`, `sq`).
-    pub default_locale: String,
+    pub default_locale: Locale,
 }
 
 impl From<shop::Model> for Shop {
@@ -34,7 +34,8 @@ impl From<shop::Model> for Shop {
             id: m.id.into(),
             name: m.name,
             slug: m.slug,
-            default_locale: m.default_locale,
+            // Rows are written from a `Locale`; an unknown tag could only come from outside.
+            default_locale: Locale::from_tag(&m.default_locale).unwrap_or(Locale::En),
         }
     }
 }
@@ -47,14 +48,14 @@ pub async fn create(
     owner: AccountId,
     name: String,
     slug: String,
-    default_locale: &str,
+    default_locale: Locale,
 ) -> Result<Shop, StoreError> {
     let now = OffsetDateTime::now_utc();
     let model = shop::Model {
         id: ShopId::new().uuid(),
         name,
         slug,
-        default_locale: default_locale.to_string(),
+        default_locale: default_locale.tag().to_string(),
         created_at: now,
     };
     let row = model.clone();

@@ -39,17 +39,27 @@ pub enum ShopLocale {
     Sq,
 }
 
-impl ShopLocale {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShopLocale::En => "en",
-            ShopLocale::Fa => "fa",
-            ShopLocale::Ar => "ar",
-            ShopLocale::Sq => "sq",
+// The wire form of `harim_policy::Locale`, the one locale type (this enum exists for the
+// OpenAPI schema only).
+impl From<ShopLocale> for harim_policy::Locale {
+    fn from(l: ShopLocale) -> Self {
+        match l {
+            ShopLocale::En => Self::En,
+            ShopLocale::Fa => Self::Fa,
+            ShopLocale::Ar => Self::Ar,
+            ShopLocale::Sq => Self::Sq,
         }
     }
-    fn parse(s: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(s.into())).ok()
+}
+
+impl From<harim_policy::Locale> for ShopLocale {
+    fn from(l: harim_policy::Locale) -> Self {
+        match l {
+            harim_policy::Locale::En => Self::En,
+            harim_policy::Locale::Fa => Self::Fa,
+            harim_policy::Locale::Ar => Self::Ar,
+            harim_policy::Locale::Sq => Self::Sq,
+        }
     }
 }
 
@@ -93,7 +103,7 @@ fn shop_out(s: shops::Shop, role: &str) -> ShopOut {
         id: s.id.uuid(),
         name: s.name,
         slug: s.slug,
-        default_locale: ShopLocale::parse(&s.default_locale).unwrap_or(ShopLocale::En),
+        default_locale: s.default_locale.into(),
         role: role.into(),
     }
 }
@@ -120,7 +130,7 @@ async fn create_shop(
         owner,
         name,
         slug,
-        input.default_locale.as_str(),
+        input.default_locale.into(),
     )
     .await?;
     Ok((StatusCode::CREATED, ApiJson(shop_out(shop, "owner"))))
