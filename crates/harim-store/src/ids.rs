@@ -63,10 +63,6 @@ id_type!(
     DocumentId
 );
 id_type!(
-    /// A key rotation job.
-    JobId
-);
-id_type!(
     /// An API key of a shop.
     ApiKeyId
 );

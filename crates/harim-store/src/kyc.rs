@@ -215,7 +215,7 @@ async fn purge_one(
     let event = audit::Event {
         actor: "system:retention".into(),
         action: "kyc.purge",
-        fields: vec![format!("{}:{id}", row.kind)],
+        fields: vec![format!("{}:{id}", DocumentKind::from(row.kind).as_str())],
         purpose: None,
         request_id: None,
     };
@@ -266,8 +266,8 @@ pub async fn sweep_orphans(
 pub struct Document {
     pub id: DocumentId,
     pub shop: ShopId,
-    pub kind: String,
-    pub status: String,
+    pub kind: DocumentKind,
+    pub status: DocumentStatus,
     pub content_type: String,
     pub size: i64,
     pub sha256: Vec<u8>,
@@ -282,8 +282,8 @@ impl From<kyc_document::Model> for Document {
         Self {
             id: r.id.into(),
             shop: r.tenant_id.into(),
-            kind: r.kind,
-            status: r.status,
+            kind: r.kind.into(),
+            status: r.status.into(),
             content_type: r.content_type,
             size: r.size,
             sha256: r.sha256,
@@ -337,8 +337,8 @@ where
     let row = kyc_document::Model {
         tenant_id,
         id: document_id,
-        kind: kind.as_str().into(),
-        status: DocumentStatus::Pending.as_str().into(),
+        kind: kind.into(),
+        status: DocumentStatus::Pending.into(),
         content_type: stored.document_type.media_type().into(),
         size: i64::try_from(stored.size).map_err(|e| StoreError::internal("size", e))?,
         stored_size: i64::try_from(stored.stored_size)
@@ -482,7 +482,7 @@ pub async fn review_queue(
     limit: u64,
 ) -> Result<Vec<Document>, StoreError> {
     Ok(kyc_document::Entity::find()
-        .filter(kyc_document::Column::Status.eq(DocumentStatus::Pending.as_str()))
+        .filter(kyc_document::Column::Status.eq(kyc_document::StoredStatus::Pending))
         .order_by_asc(kyc_document::Column::UploadedAt)
         .limit(limit)
         .all(db)
@@ -530,15 +530,13 @@ pub async fn decide(
                 .one(txn)
                 .await?
                 .ok_or(StoreError::NotFound)?;
-            let status = DocumentStatus::parse(&row.status)
-                .ok_or_else(|| StoreError::internal("kyc", "unknown status in row"))?;
-            if !Decision::applies_to(status) || row.purged_at.is_some() {
+            if !Decision::applies_to(row.status.into()) || row.purged_at.is_some() {
                 return Err(StoreError::Conflict(
                     "This document was already decided; the merchant can upload a new one.",
                 ));
             }
             let mut am: kyc_document::ActiveModel = row.into();
-            am.status = Set(decision.status().as_str().into());
+            am.status = Set(decision.status().into());
             am.reason = Set(decision.reason().map(str::to_string));
             am.decided_at = Set(Some(OffsetDateTime::now_utc()));
             am.decided_by = Set(Some(actor));

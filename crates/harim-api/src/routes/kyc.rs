@@ -62,8 +62,8 @@ impl From<kyc::Document> for DocumentOut {
         Self {
             id: r.id.uuid(),
             shop_id: r.shop.uuid(),
-            kind: r.kind,
-            status: r.status,
+            kind: r.kind.as_str().into(),
+            status: r.status.as_str().into(),
             content_type: r.content_type,
             size: r.size,
             sha256: hex::encode(&r.sha256),
@@ -252,7 +252,10 @@ async fn get_content(
         "image/png" => "png",
         _ => "pdf",
     };
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", row.kind)) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}.{ext}\"",
+        row.kind.as_str()
+    )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     // Never cached, never sniffed, never run as a page.

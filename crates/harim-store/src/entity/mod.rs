@@ -71,8 +71,8 @@ mod tests {
         let doc = kyc_document::Model {
             tenant_id: Uuid::nil(),
             id: Uuid::nil(),
-            kind: "selfie".into(),
-            status: "pending".into(),
+            kind: kyc_document::StoredKind::Selfie,
+            status: kyc_document::StoredStatus::Pending,
             content_type: "image/png".into(),
             size: 1,
             stored_size: 1,
