@@ -1,8 +1,8 @@
 //! The tower stack every request passes through, and request telemetry.
 //!
 //! Order, outermost first: request id → sensitive-header redaction → trace span (matched route,
-//! request id; never bodies or credentials) → metrics → problem+json normaliser → panic catcher →
-//! timeout → body limit → router.
+//! request id; never bodies or credentials) → metrics → security headers (`nosniff`, `no-store`,
+//! the CSP of `/docs`) → problem+json normaliser → panic catcher → timeout → body limit → router.
 
 use std::{any::Any, time::Instant};
 
@@ -76,6 +76,38 @@ async fn problemify(req: Request, next: Next) -> Response {
     out
 }
 
+/// The viewer's page may run only its own, vendored script and read only this origin.
+/// RapiDoc styles its shadow DOM inline, hence `'unsafe-inline'` for styles (never for scripts).
+pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     connect-src 'self'; img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'; \
+     base-uri 'none'; form-action 'none'";
+
+/// Every response: `nosniff`, and `no-store` unless the route chose its own caching (the public
+/// policy pages and the vendored script do). API bodies carry tokens, identity values and audit
+/// data; no shared or browser cache may keep them. `/docs` also gets its CSP here.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let is_docs = req.uri().path() == "/docs";
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    if is_docs && !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(DOCS_CSP),
+        );
+    }
+    resp
+}
+
 /// Request counter and latency histogram, labelled by matched route (never the raw path, which
 /// holds ids and would explode cardinality).
 async fn record_metrics(req: Request, next: Next) -> Response {
@@ -127,6 +159,7 @@ pub fn layers(router: Router<AppState>, cfg: &ApiConfig) -> Router<AppState> {
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(problemify))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(record_metrics))
         .layer(trace)
         .layer(SetSensitiveHeadersLayer::new(sensitive))
