@@ -307,6 +307,15 @@ async fn the_embedded_default_serves_the_api_and_warns_it_is_not_for_production(
             std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
             0o700
         );
+        // The database and its WAL files hold ciphertexts, blind indexes and hashes: owner only.
+        for name in ["harim.db", "harim.db-wal", "harim.db-shm", "keyring.json"] {
+            let path = data.join(name);
+            if path.exists() {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{name} is {mode:o}");
+            }
+        }
+        assert!(data.join("harim.db-wal").exists(), "WAL mode, so the check above saw it");
     }
     let log = s.stderr.lock().unwrap().clone();
     assert!(log.contains("NOT FOR PRODUCTION"), "{log}");

@@ -431,6 +431,7 @@ async fn audit_verify(config: Config, heads: Option<PathBuf>) -> anyhow::Result<
 async fn open_db(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
     if config.embedded {
         create_private_dir(&config.data_dir)?;
+        restrict_database_files(&config.data_dir.join("harim.db"))?;
     }
     harim_store::db::connect(&config.database_url)
         .await
@@ -454,6 +455,40 @@ async fn ensure_schema(config: &Config, db: &sea_orm::DatabaseConnection) -> any
 }
 
 /// The embedded default's directory holds the database and the development keyring: owner only.
+/// The embedded database file, created empty with mode 0600 before SQLite opens it (SQLite then
+/// gives its `-wal` and `-shm` files the same mode), and any of the three left more open by an
+/// older version narrowed to 0600.
+fn restrict_database_files(db: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !db.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(db)
+                .or_else(|e| match e.kind() {
+                    // Another process created it first: narrowed below.
+                    std::io::ErrorKind::AlreadyExists => std::fs::File::open(db),
+                    _ => Err(e),
+                })
+                .with_context(|| format!("creating {}", db.display()))?;
+        }
+        let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for suffix in ["", "-wal", "-shm"] {
+            let path = db.with_file_name(format!("{name}{suffix}"));
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("restricting {}", path.display()))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = db;
+    Ok(())
+}
+
 fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     #[cfg(unix)]
