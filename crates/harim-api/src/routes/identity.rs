@@ -253,6 +253,7 @@ async fn get_audit(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// National ID to look for; needs `country`.

@@ -76,6 +76,7 @@ impl From<kyc::Document> for DocumentOut {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// national_id_front, national_id_back, selfie or business_license.
     kind: Option<String>,
@@ -197,6 +198,7 @@ async fn get_document(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContentQuery {
     /// Why the document is needed; recorded in the audit log.
     purpose: Option<String>,
@@ -280,6 +282,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// At most this many (1–500, default 100), oldest first.
     limit: Option<u64>,

@@ -396,3 +396,34 @@ db_test!(
             .assert_problem(StatusCode::NOT_FOUND, "not-found");
     }
 );
+
+/// Query parameters are declared `in: query` (generated clients and contract testers put them
+/// where the document says), and every parameter a path template names is a path parameter.
+#[test]
+fn the_openapi_document_declares_real_parameter_locations() {
+    let doc = serde_json::to_value(harim_api::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(params) = op["parameters"].as_array() else {
+                continue;
+            };
+            for p in params {
+                let name = p["name"].as_str().unwrap();
+                let place = p["in"].as_str().unwrap();
+                let templated = path.contains(&format!("{{{name}}}"));
+                if place == "path" {
+                    assert!(templated, "{method} {path}: {name} is not in the path");
+                } else {
+                    assert!(!templated, "{method} {path}: {name} should be a path parameter");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "{checked}");
+    let search = &doc["paths"]["/v1/admin/identities"]["get"]["parameters"];
+    for p in search.as_array().unwrap() {
+        assert_eq!(p["in"], "query", "{p}");
+    }
+}
