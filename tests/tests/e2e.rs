@@ -315,7 +315,10 @@ async fn the_embedded_default_serves_the_api_and_warns_it_is_not_for_production(
                 assert_eq!(mode, 0o600, "{name} is {mode:o}");
             }
         }
-        assert!(data.join("harim.db-wal").exists(), "WAL mode, so the check above saw it");
+        assert!(
+            data.join("harim.db-wal").exists(),
+            "WAL mode, so the check above saw it"
+        );
     }
     let log = s.stderr.lock().unwrap().clone();
     assert!(log.contains("NOT FOR PRODUCTION"), "{log}");

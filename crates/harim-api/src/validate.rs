@@ -19,8 +19,9 @@ impl Errors {
     }
 }
 
-fn has_control(s: &str) -> bool {
-    s.chars().any(char::is_control)
+/// The product's one rule for free text (`harim_text`).
+fn has_forbidden(s: &str) -> bool {
+    !harim_text::is_clean(s)
 }
 
 /// Lower-cased, trimmed e-mail address, or `None` if it is not plausibly one.
@@ -53,8 +54,12 @@ pub fn label(errs: &mut Errors, field: &str, raw: &str, max: usize) -> String {
         errs.add(field, "required", "Must not be empty.");
     } else if v.chars().count() > max {
         errs.add(field, "too_long", &format!("Use at most {max} characters."));
-    } else if has_control(v) {
-        errs.add(field, "invalid", "Must not contain control characters.");
+    } else if has_forbidden(v) {
+        errs.add(
+            field,
+            "invalid",
+            "Must not contain control, bidi-override or invisible characters.",
+        );
     }
     v.to_string()
 }

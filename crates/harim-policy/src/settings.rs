@@ -859,11 +859,11 @@ impl PrivacySettings {
 
 fn check_text(e: &mut Vec<FieldError>, field: &str, v: &str, max: usize) {
     let n = v.chars().count();
-    if v.trim().is_empty() || n > max || v.chars().any(char::is_control) {
+    if v.trim().is_empty() || n > max || !harim_text::is_clean(v) {
         e.push(FieldError::new(
             field,
             "invalid_text",
-            format!("1..={max} characters, no control characters"),
+            format!("1..={max} characters, no control, bidi-override or invisible characters"),
         ));
     }
 }

@@ -475,7 +475,10 @@ fn restrict_database_files(db: &std::path::Path) -> anyhow::Result<()> {
                 })
                 .with_context(|| format!("creating {}", db.display()))?;
         }
-        let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = db
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for suffix in ["", "-wal", "-shm"] {
             let path = db.with_file_name(format!("{name}{suffix}"));
             if path.exists() {

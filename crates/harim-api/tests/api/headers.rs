@@ -83,7 +83,10 @@ db_test!(
         let r = app
             .call(Method::GET, "/docs/rapidoc-min.js", None, None)
             .await;
-        assert_eq!(r.headers.get("cache-control").unwrap(), "public, max-age=86400");
+        assert_eq!(
+            r.headers.get("cache-control").unwrap(),
+            "public, max-age=86400"
+        );
         assert_eq!(r.headers.get("x-content-type-options").unwrap(), "nosniff");
     }
 );

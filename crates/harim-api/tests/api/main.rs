@@ -11,6 +11,7 @@ mod policies;
 mod races;
 mod rotation;
 mod tenant_rotation;
+mod text;
 
 use axum::{
     body::Body,
@@ -415,7 +416,10 @@ fn the_openapi_document_declares_real_parameter_locations() {
                 if place == "path" {
                     assert!(templated, "{method} {path}: {name} is not in the path");
                 } else {
-                    assert!(!templated, "{method} {path}: {name} should be a path parameter");
+                    assert!(
+                        !templated,
+                        "{method} {path}: {name} should be a path parameter"
+                    );
                 }
                 checked += 1;
             }

@@ -5,11 +5,10 @@ use zeroize::Zeroizing;
 
 use super::{Country, EMPTY, PiiError, TOO_LONG, compact, mask_tail, masked_secret_type};
 
-/// Control characters (Cc) and the bidirectional embedding/override/isolate marks, which can
-/// make a name or address display differently from what it is. ZWNJ/ZWJ (used in Persian and
-/// Arabic) are allowed.
+/// The product's one rule for free text (`harim_text`): controls, bidi overrides and isolates,
+/// invisible characters. ZWNJ/ZWJ (used in Persian and Arabic) are allowed.
 fn forbidden_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    harim_text::is_forbidden(c)
 }
 
 const CONTROL: PiiError = PiiError::new(
