@@ -383,7 +383,9 @@ async fn concurrent_rotate_processes_add_one_version_each_round_and_lose_nothing
         let children: Vec<Child> = (0..3)
             .map(|_| {
                 harim(dir.path())
-                    .args(["keys", "rotate", "--wait"])
+                    // --force: each round is a deliberate new rotation within the brake's
+                    // interval (the brake itself is checked after the rounds).
+                    .args(["keys", "rotate", "--wait", "--force"])
                     .stdout(Stdio::null())
                     .stderr(Stdio::piped())
                     .spawn()
@@ -424,6 +426,14 @@ async fn concurrent_rotate_processes_add_one_version_each_round_and_lose_nothing
             assert_eq!(st, 200, "round {round}: {b:?}");
         }
     }
+    // The brake: another rotation right away, without --force, is refused with the reason.
+    let out = run(dir.path(), &["keys", "rotate"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("minimum interval"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     drop(server);
     // After a restart too, and the audit chains verify.
     let server = start(dir.path());

@@ -41,6 +41,8 @@ pub struct ApiConfig {
     /// `harim_kyc::MAX_BUFFERED_PER_UPLOAD` (10 MiB + 64 KiB), so this bounds the memory all
     /// uploads together can take.
     pub kyc_max_concurrent_uploads: usize,
+    /// A new root rotation within this long of the last one needs `{"force": true}`.
+    pub root_rotation_min_interval: Duration,
 }
 
 impl Default for ApiConfig {
@@ -53,6 +55,7 @@ impl Default for ApiConfig {
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             kyc_upload_limit_bytes: 10 * 1024 * 1024,
             kyc_max_concurrent_uploads: 16,
+            root_rotation_min_interval: Duration::from_secs(3600),
         }
     }
 }

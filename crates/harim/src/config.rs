@@ -27,6 +27,7 @@ pub const KEYS: &[&str] = &[
     "kyc_upload_limit_bytes",
     "kyc_max_concurrent_uploads",
     "retention_interval_secs",
+    "root_rotation_min_interval_secs",
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -46,6 +47,7 @@ struct Raw {
     kyc_upload_limit_bytes: u64,
     kyc_max_concurrent_uploads: usize,
     retention_interval_secs: u64,
+    root_rotation_min_interval_secs: u64,
 }
 
 impl Default for Raw {
@@ -65,6 +67,7 @@ impl Default for Raw {
             kyc_upload_limit_bytes: 10 * 1024 * 1024,
             kyc_max_concurrent_uploads: 16,
             retention_interval_secs: 3600,
+            root_rotation_min_interval_secs: 3600,
         }
     }
 }
@@ -208,6 +211,9 @@ impl Config {
                 body_limit_bytes: raw.body_limit_bytes,
                 kyc_upload_limit_bytes: raw.kyc_upload_limit_bytes,
                 kyc_max_concurrent_uploads: raw.kyc_max_concurrent_uploads,
+                root_rotation_min_interval: Duration::from_secs(
+                    raw.root_rotation_min_interval_secs,
+                ),
                 ..harim_api::ApiConfig::default()
             },
         })

@@ -84,6 +84,9 @@ enum KeysCommand {
         /// Rows per transaction.
         #[arg(long, default_value_t = harim_store::rotation::DEFAULT_BATCH)]
         batch: u64,
+        /// Start a new rotation even within `root_rotation_min_interval_secs` of the last one.
+        #[arg(long)]
+        force: bool,
     },
     /// Give shops a new tenant key and re-encrypt their data under it; the old key is destroyed.
     /// `--all` is resumable: run it again after an interruption.
@@ -259,8 +262,12 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        KeysCommand::Rotate { wait, batch } => {
-            let (job, created) = rotation::start(&db, &vault, &actor, None)
+        KeysCommand::Rotate { wait, batch, force } => {
+            let brake = rotation::Brake {
+                min_interval: config.api.root_rotation_min_interval,
+                force,
+            };
+            let (job, created) = rotation::start(&db, &vault, &actor, None, brake)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if created {

@@ -5,7 +5,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -130,25 +130,62 @@ pub struct RotationStarted {
     pub job_id: Uuid,
     /// The root version every tenant key is being re-wrapped to.
     pub target_kek_version: i32,
-    /// False when an unfinished rotation existed: that job is returned (and resumed).
+    /// Always true: an unfinished rotation is answered with 409 instead (the CLI's
+    /// `harim keys rotate --wait` resumes it).
     pub created: bool,
 }
 
+/// Optional body of `POST /v1/admin/keys/rotate`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateIn {
+    /// Rotate even if the last rotation started less than `root_rotation_min_interval_secs`
+    /// ago (default one hour).
+    #[serde(default)]
+    pub force: bool,
+}
+
 /// Adds a new root key version (active at once) and starts re-wrapping every tenant key under
-/// it in the background. An unfinished rotation is resumed instead of starting another.
+/// it in the background. Refused while a rotation is unfinished, and within
+/// `root_rotation_min_interval_secs` of the last one unless `force` is set.
 #[utoipa::path(post, path = "/v1/admin/keys/rotate", tag = "admin",
+    request_body(content = Option<RotateIn>, description = "optional; `{}` or no body is the same as `{\"force\": false}`"),
     responses(
         (status = 202, body = RotationStarted),
         (status = 403, body = crate::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "key provider is read-only", body = crate::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "a rotation is unfinished or ran recently, or the key provider is read-only", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn start_rotation(
     State(state): State<AppState>,
     operator: Operator,
     RequestId(request_id): RequestId,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, ApiJson<RotationStarted>), ApiError> {
     require_admin(&operator)?;
-    let (job, created) =
-        rotation::start(&state.db, &state.vault, &operator.actor(), request_id).await?;
+    let input: RotateIn = if body.iter().all(u8::is_ascii_whitespace) {
+        RotateIn::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|_| {
+            ApiError::validation_one("force", "invalid", "Send `{}` or `{\"force\": true}`.")
+        })?
+    };
+    let brake = rotation::Brake {
+        min_interval: state.config.root_rotation_min_interval,
+        force: input.force,
+    };
+    let (job, created) = rotation::start(
+        &state.db,
+        &state.vault,
+        &operator.actor(),
+        request_id,
+        brake,
+    )
+    .await?;
+    if !created {
+        return Err(ApiError::Conflict(
+            "A root rotation is unfinished; follow it with GET /v1/admin/keys (or resume it with `harim keys rotate --wait`).",
+        ));
+    }
     let (db, vault, id) = (state.db.clone(), state.vault.clone(), job.id);
     // This process works on it now; other replicas' background workers may join (PostgreSQL).
     tokio::spawn(async move {

@@ -186,12 +186,16 @@ db_test!(
         // The second starter is another process: its own vault over the same keyring file.
         let other = file_vault(&r.keyring);
         let pause = Pause::arm("rotation.start.before_create", "first");
-        let (a, b) = tokio::join!(rotation::start(&r.app.db, &r.vault, "first", None), async {
-            pause.reached().await;
-            let b = rotation::start(&r.app.db, &other, "second", None).await;
-            pause.release().await;
-            b
-        });
+        let (a, b) = tokio::join!(
+            rotation::start(&r.app.db, &r.vault, "first", None, rotation::Brake::NONE),
+            async {
+                pause.reached().await;
+                let b =
+                    rotation::start(&r.app.db, &other, "second", None, rotation::Brake::NONE).await;
+                pause.release().await;
+                b
+            }
+        );
         let ((a, a_new), (b, b_new)) = (a.unwrap(), b.unwrap());
         assert_eq!(a.id, b.id, "both starters must end up on one job");
         assert!(a_new != b_new, "exactly one of them created it");
@@ -235,7 +239,7 @@ db_test!(
             )
             .unwrap(),
         );
-        let (job, _) = rotation::start(&r.app.db, &r.vault, "admin", None)
+        let (job, _) = rotation::start(&r.app.db, &r.vault, "admin", None, rotation::Brake::NONE)
             .await
             .unwrap();
         rotation::run(&r.app.db, &r.vault, job.id, 100, None)
@@ -531,9 +535,10 @@ db_test!(
             let r = r.clone();
             tokio::spawn(async move {
                 let admin = file_vault(&r.keyring);
-                let (job, _) = rotation::start(&r.app.db, &admin, "stress", None)
-                    .await
-                    .unwrap();
+                let (job, _) =
+                    rotation::start(&r.app.db, &admin, "stress", None, rotation::Brake::NONE)
+                        .await
+                        .unwrap();
                 rotation::run(&r.app.db, &admin, job.id, 2, None)
                     .await
                     .unwrap();

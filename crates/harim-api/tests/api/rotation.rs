@@ -201,6 +201,63 @@ db_test!(
             .json
             .to_string();
         assert!(m.contains("harim_tenant_keys_rewrapped_total"), "{m}");
+
+        // The brake (issue "Hostile input", finding 5): another rotation right after this one
+        // is refused; `force` overrides the interval; while that one runs, a third is refused.
+        let again = r
+            .app
+            .call(Method::POST, "/v1/admin/keys/rotate", Some(&r.admin), None)
+            .await;
+        again.assert_problem(StatusCode::CONFLICT, "conflict");
+        assert!(
+            again.json["detail"].as_str().unwrap().contains("force"),
+            "{:?}",
+            again.json
+        );
+        // While a rotation is unfinished, even a forced start is refused (it would resume it).
+        let now = time::OffsetDateTime::now_utc();
+        let pending = harim_store::entity::rotation_job::ActiveModel {
+            id: sea_orm::Set(uuid::Uuid::now_v7()),
+            kind: sea_orm::Set(rotation::JobKind::Root),
+            target_kek_version: sea_orm::Set(2),
+            state: sea_orm::Set(rotation::JobState::Pending),
+            total: sea_orm::Set(0),
+            done: sea_orm::Set(0),
+            error: sea_orm::Set(None),
+            created_at: sea_orm::Set(now),
+            updated_at: sea_orm::Set(now),
+            finished_at: sea_orm::Set(None),
+        };
+        let pending = sea_orm::ActiveModelTrait::insert(pending, &r.app.db)
+            .await
+            .unwrap();
+        let force = serde_json::json!({"force": true});
+        r.app
+            .call(
+                Method::POST,
+                "/v1/admin/keys/rotate",
+                Some(&r.admin),
+                Some(force.clone()),
+            )
+            .await
+            .assert_problem(StatusCode::CONFLICT, "conflict");
+        <harim_store::entity::rotation_job::Entity as sea_orm::EntityTrait>::delete_by_id(
+            pending.id,
+        )
+        .exec(&r.app.db)
+        .await
+        .unwrap();
+        let forced = r
+            .app
+            .call(
+                Method::POST,
+                "/v1/admin/keys/rotate",
+                Some(&r.admin),
+                Some(force),
+            )
+            .await;
+        assert_eq!(forced.status, StatusCode::ACCEPTED, "{:?}", forced.json);
+        assert_eq!(forced.json["target_kek_version"], 3);
     }
 );
 
@@ -209,9 +266,10 @@ db_test!(
     |app: TestApp| async move {
         let r = rig(app, 2, EXTRA_KEYS).await;
         let rows = (EXTRA_KEYS + 2 + 1) as i64; // + the platform's key
-        let (job, created) = rotation::start(&r.app.db, &r.vault, "test", None)
-            .await
-            .unwrap();
+        let (job, created) =
+            rotation::start(&r.app.db, &r.vault, "test", None, rotation::Brake::NONE)
+                .await
+                .unwrap();
         assert!(created);
         // A second worker process: its own vault over the same keyring file.
         let other = file_vault(&r.keyring);
@@ -274,7 +332,7 @@ db_test!(
         }
         // Meanwhile the root key is rotated: the job is started and run to completion in
         // batches of 100, re-wrapping the shops' keys and the extra keys under the new version.
-        let (job, _) = rotation::start(&r.app.db, &r.vault, "test", None)
+        let (job, _) = rotation::start(&r.app.db, &r.vault, "test", None, rotation::Brake::NONE)
             .await
             .unwrap();
         let j = rotation::run(&r.app.db, &r.vault, job.id, 100, None)
@@ -302,7 +360,7 @@ db_test!(
             .await
             .unwrap_err();
         assert!(e.to_string().contains("is the active version"), "{e}");
-        let (job, _) = rotation::start(&r.app.db, &cli, "test", None)
+        let (job, _) = rotation::start(&r.app.db, &cli, "test", None, rotation::Brake::NONE)
             .await
             .unwrap();
         let e = rotation::retire(&r.app.db, &cli, 1, "test", Duration::ZERO)
@@ -496,7 +554,7 @@ async fn bench_rotation_postgres() {
 
     // The rotation job itself.
     let t = std::time::Instant::now();
-    let (job, _) = rotation::start(&app.db, &vault, "bench", None)
+    let (job, _) = rotation::start(&app.db, &vault, "bench", None, rotation::Brake::NONE)
         .await
         .unwrap();
     let j = rotation::run(&app.db, &vault, job.id, batch, None)

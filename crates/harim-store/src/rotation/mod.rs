@@ -70,6 +70,10 @@ pub enum RotationError {
     #[error("root key version {0} is being retired and may not wrap; start a new rotation")]
     NotWrappable(u32),
     #[error(
+        "a root rotation ran less than the minimum interval ago; rotate again after {next_allowed}, or force it"
+    )]
+    TooSoon { next_allowed: OffsetDateTime },
+    #[error(
         "root key version {version} is decrypt-only; it is destroyed once every process has seen that, after {destroy_after}"
     )]
     GracePeriod {
@@ -104,6 +108,9 @@ impl From<RotationError> for StoreError {
             RotationError::NotWrappable(_) | RotationError::GracePeriod { .. } => {
                 StoreError::Conflict("That root key version is being retired.")
             }
+            RotationError::TooSoon { .. } => StoreError::Conflict(
+                "A root rotation ran recently; send {\"force\": true} to rotate again now.",
+            ),
             RotationError::Vault(v) => StoreError::from(v),
             RotationError::Store(a) => a,
         }
@@ -305,7 +312,25 @@ async fn remaining(db: &impl ConnectionTrait, target: i32) -> Result<u64, StoreE
     Ok(tk + bi)
 }
 
-/// Starts a root rotation, or returns the unfinished one (so a killed `rotate --wait` resumes
+/// How often a new root rotation may start: a runaway script or a double click must not grow
+/// the keyring by a version a second. `force` overrides the interval (never the one-unfinished
+/// rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Brake {
+    pub min_interval: Duration,
+    pub force: bool,
+}
+
+impl Brake {
+    /// No interval (tests, and operators who pass `--force`).
+    pub const NONE: Brake = Brake {
+        min_interval: Duration::ZERO,
+        force: false,
+    };
+}
+
+/// Starts a root rotation (refused within `brake.min_interval` of the last one unless forced),
+/// or returns the unfinished one (so a killed `rotate --wait` resumes
 /// instead of adding yet another version). Returns the job and whether it was created now.
 ///
 /// The job row is inserted *before* the new root version exists: a unique index admits one
@@ -319,9 +344,22 @@ pub async fn start(
     vault: &Vault,
     actor: &str,
     request_id: Option<String>,
+    brake: Brake,
 ) -> Result<(rotation_job::Model, bool), RotationError> {
     if let Some(j) = unfinished(db).await? {
         return Ok((j, false));
+    }
+    if !brake.force
+        && let Some(last) = rotation_job::Entity::find()
+            .filter(rotation_job::Column::Kind.eq(JobKind::Root))
+            .order_by_desc(rotation_job::Column::CreatedAt)
+            .one(db)
+            .await?
+    {
+        let next_allowed = last.created_at + brake.min_interval;
+        if OffsetDateTime::now_utc() < next_allowed {
+            return Err(RotationError::TooSoon { next_allowed });
+        }
     }
     crate::checkpoint::reached("rotation.start.before_create", actor).await;
     match create_job(db, vault, actor, request_id).await {
