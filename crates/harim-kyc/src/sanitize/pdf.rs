@@ -53,7 +53,9 @@ const UNINSPECTABLE: SanitizeError = SanitizeError::ActivePdf("an object stream 
 /// Names whose presence refuses the document, and what the refusal says it contains.
 // `EF` is the embedded-file stream entry of a file specification: a file attachment annotation
 // can carry one without ever naming /EmbeddedFile(s).
-const ACTIVE: [(&[u8], &str); 13] = [
+// `Encrypt` is the trailer's encryption dictionary: an encrypted file's streams (and strings)
+// cannot be inspected, so it can hide any of the others.
+const ACTIVE: [(&[u8], &str); 14] = [
     (b"JavaScript", "JavaScript"),
     (b"JS", "JavaScript"),
     (b"Launch", "a launch action"),
@@ -67,6 +69,10 @@ const ACTIVE: [(&[u8], &str); 13] = [
     (b"ImportData", "a form-data import action"),
     (b"EF", "an embedded file"),
     (b"FileAttachment", "a file attachment"),
+    (
+        b"Encrypt",
+        "encryption, which hides its content from inspection",
+    ),
 ];
 
 fn is_whitespace(b: u8) -> bool {
@@ -218,6 +224,8 @@ struct Tokenizer {
     /// Whether `stream` keywords start stream data (not inside an object stream).
     streams: bool,
     eof_seen: bool,
+    /// Something other than whitespace came after the latest `%%EOF`.
+    after_eof: bool,
 }
 
 impl Tokenizer {
@@ -232,6 +240,7 @@ impl Tokenizer {
             last_dict: None,
             streams,
             eof_seen: false,
+            after_eof: false,
         }
     }
 
@@ -241,6 +250,10 @@ impl Tokenizer {
         let mut i = 0;
         while i < data.len() {
             let b = data[i];
+            if self.eof_seen && !is_whitespace(b) {
+                // Reset when this turns out to be the next `%%EOF` (an incremental update).
+                self.after_eof = true;
+            }
             match self.lex {
                 Lex::Space => {
                     i += 1;
@@ -288,6 +301,7 @@ impl Tokenizer {
                         };
                         if matched == 4 {
                             self.eof_seen = true;
+                            self.after_eof = false;
                         }
                         self.lex = Lex::Comment(matched);
                     }
@@ -743,6 +757,11 @@ impl PdfScanner {
         if !self.tokens.eof_seen {
             return Err(malformed("truncated"));
         }
+        // A reader stops at the last `%%EOF`; anything after it (an HTML page, a second file) is
+        // a polyglot, refused rather than stored.
+        if self.tokens.after_eof {
+            return Err(malformed("data after the end of the file"));
+        }
         Ok(())
     }
 
@@ -1184,6 +1203,49 @@ mod tests {
             scan_limited(&two),
             Err(SanitizeError::ActivePdf("an oversized object stream"))
         );
+    }
+
+    #[test]
+    fn encrypted_pdfs_are_refused() {
+        let input = pdf(
+            &[
+                obj("<< /Type /Catalog /Pages 2 0 R >>"),
+                obj("<< /Type /Pages /Kids [] /Count 0 >>"),
+                obj("<< /Filter /Standard /V 2 /R 3 /O <00> /U <00> /P -4 >>"),
+            ],
+            " /Encrypt 3 0 R /ID [<01> <01>]",
+        );
+        assert_eq!(
+            refused(&input),
+            SanitizeError::ActivePdf("encryption, which hides its content from inspection")
+        );
+    }
+
+    #[test]
+    fn bytes_after_the_last_eof_are_refused_but_incremental_updates_pass() {
+        let input = basic("", &[]);
+        let mut html = input.clone();
+        html.extend_from_slice(
+            b"<html><script>alert(1)</script></html>
+",
+        );
+        assert_eq!(
+            scan(&html).unwrap_err(),
+            malformed("data after the end of the file")
+        );
+        let mut junk = input.clone();
+        junk.extend_from_slice(b"trailing");
+        assert!(scan(&junk).is_err());
+        // Whitespace (NUL included) after the end is harmless padding.
+        let mut padded = input.clone();
+        padded.extend_from_slice(b"\r\n\0\0  \n");
+        assert!(scan(&padded).is_ok());
+        // An incremental update: new objects, a new trailer, a second %%EOF.
+        let mut updated = input.clone();
+        updated.extend_from_slice(
+            b"4 0 obj\n<< /Producer (x) >>\nendobj\ntrailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n0\n%%EOF\n",
+        );
+        assert!(scan(&updated).is_ok());
     }
 
     #[test]
