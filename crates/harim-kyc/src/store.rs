@@ -63,6 +63,7 @@ pub struct DocumentStore {
     store: Arc<dyn ObjectStore>,
     describe: String,
     part_size: usize,
+    max_image_pixels: u64,
 }
 
 impl std::fmt::Debug for DocumentStore {
@@ -116,6 +117,7 @@ impl DocumentStore {
                     store,
                     describe: format!("s3://{bucket}/{prefix}"),
                     part_size: DEFAULT_PART_SIZE,
+                    max_image_pixels: crate::sanitize::MAX_IMAGE_PIXELS,
                 })
             }
             other => Err(KycError::Config(format!(
@@ -139,6 +141,7 @@ impl DocumentStore {
             store: Arc::new(fs),
             describe: format!("file://{}", dir.display()),
             part_size: DEFAULT_PART_SIZE,
+            max_image_pixels: crate::sanitize::MAX_IMAGE_PIXELS,
         })
     }
 
@@ -148,7 +151,15 @@ impl DocumentStore {
             store: Arc::new(InMemory::new()),
             describe: "memory://".into(),
             part_size: DEFAULT_PART_SIZE,
+            max_image_pixels: crate::sanitize::MAX_IMAGE_PIXELS,
         }
+    }
+
+    /// The largest image accepted, in declared pixels (width × height); see
+    /// [`crate::sanitize::MAX_IMAGE_PIXELS`] for the default.
+    pub fn with_max_image_pixels(mut self, pixels: u64) -> Self {
+        self.max_image_pixels = pixels.max(1);
+        self
     }
 
     /// Bytes buffered before switching to a multipart upload (at least 5 MiB on S3).
@@ -269,7 +280,7 @@ impl DocumentStore {
                     Sniff::NeedMore => continue,
                     Sniff::Refused => return Err(KycError::UnsupportedType),
                     Sniff::Type(t) => {
-                        state = Some((t, Sanitizer::new(t)));
+                        state = Some((t, Sanitizer::with_max_pixels(t, self.max_image_pixels)));
                         feed = std::mem::take(&mut prefix);
                         &feed[..]
                     }

@@ -28,6 +28,7 @@ pub const KEYS: &[&str] = &[
     "kyc_max_concurrent_uploads",
     "retention_interval_secs",
     "root_rotation_min_interval_secs",
+    "kyc_max_image_pixels",
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -48,6 +49,7 @@ struct Raw {
     kyc_max_concurrent_uploads: usize,
     retention_interval_secs: u64,
     root_rotation_min_interval_secs: u64,
+    kyc_max_image_pixels: u64,
 }
 
 impl Default for Raw {
@@ -68,6 +70,7 @@ impl Default for Raw {
             kyc_max_concurrent_uploads: 16,
             retention_interval_secs: 3600,
             root_rotation_min_interval_secs: 3600,
+            kyc_max_image_pixels: harim_kyc::sanitize::MAX_IMAGE_PIXELS,
         }
     }
 }
@@ -92,6 +95,8 @@ pub struct Config {
     pub object_store_default: bool,
     /// How often `serve` runs the KYC retention purge and orphan sweep.
     pub retention_interval: Duration,
+    /// Largest KYC image accepted, in declared pixels.
+    pub kyc_max_image_pixels: u64,
     pub keyring: Option<PathBuf>,
     pub log_format: LogFormat,
     pub auto_migrate: bool,
@@ -174,6 +179,9 @@ impl Config {
         if raw.kyc_max_concurrent_uploads == 0 || raw.kyc_max_concurrent_uploads > 4096 {
             bail!("kyc_max_concurrent_uploads: must be between 1 and 4096");
         }
+        if raw.kyc_max_image_pixels == 0 {
+            bail!("kyc_max_image_pixels: must be at least 1");
+        }
         if raw.retention_interval_secs == 0 {
             bail!("retention_interval_secs: must be at least 1");
         }
@@ -200,6 +208,7 @@ impl Config {
             object_store_url,
             object_store_default,
             retention_interval: Duration::from_secs(raw.retention_interval_secs),
+            kyc_max_image_pixels: raw.kyc_max_image_pixels,
             keyring: raw.keyring,
             log_format,
             // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.

@@ -593,7 +593,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 fn document_store(config: &Config) -> anyhow::Result<harim_kyc::DocumentStore> {
     let store = harim_kyc::DocumentStore::from_url(&config.object_store_url)
-        .map_err(|e| anyhow::anyhow!("object store: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("object store: {e}"))?
+        .with_max_image_pixels(config.kyc_max_image_pixels);
     if config.object_store_default && !config.embedded {
         tracing::warn!(
             store = store.describe(),

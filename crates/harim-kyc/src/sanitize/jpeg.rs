@@ -77,6 +77,12 @@ pub struct JpegStripper {
     state: State,
     /// A scan header went through (an SOI..EOI file without image data is refused).
     seen_scan: bool,
+    max_pixels: u64,
+    /// The first bytes of a frame header (SOFn: precision, height, width) as they pass, while
+    /// `Some(have)`.
+    sof: Option<usize>,
+    sof_buf: [u8; 5],
+    seen_frame: bool,
 }
 
 impl Default for JpegStripper {
@@ -87,10 +93,37 @@ impl Default for JpegStripper {
 
 impl JpegStripper {
     pub fn new() -> Self {
+        Self::with_max_pixels(super::MAX_IMAGE_PIXELS)
+    }
+
+    /// A stripper that refuses frames declaring more than `max_pixels` pixels (or none).
+    pub fn with_max_pixels(max_pixels: u64) -> Self {
         Self {
             state: State::Soi(0),
             seen_scan: false,
+            max_pixels,
+            sof: None,
+            sof_buf: [0; 5],
+            seen_frame: false,
         }
+    }
+
+    /// The frame header's size fields are in: zero or over-budget dimensions are refused (a
+    /// decoder would allocate width × height × components before reading a byte of data).
+    fn check_frame(&mut self) -> Result<(), SanitizeError> {
+        let b = self.sof_buf;
+        let height = u64::from(u16::from_be_bytes([b[1], b[2]]));
+        let width = u64::from(u16::from_be_bytes([b[3], b[4]]));
+        // A zero height is legal only with a DNL marker, which no camera writes and which
+        // would let the real size go unchecked.
+        if width == 0 || height == 0 {
+            return Err(malformed("zero width or height"));
+        }
+        if width * height > self.max_pixels {
+            return Err(malformed("more pixels than the budget allows"));
+        }
+        self.seen_frame = true;
+        Ok(())
     }
 
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), SanitizeError> {
@@ -172,11 +205,25 @@ impl JpegStripper {
                     then_scan,
                 } => {
                     let n = (*remaining).min(rest.len());
-                    out.extend_from_slice(&rest[..n]);
                     *remaining -= n;
+                    let (done, then_scan) = (*remaining == 0, *then_scan);
+                    out.extend_from_slice(&rest[..n]);
+                    if let Some(have) = self.sof {
+                        let take = n.min(self.sof_buf.len() - have);
+                        self.sof_buf[have..have + take].copy_from_slice(&rest[..take]);
+                        if have + take == self.sof_buf.len() {
+                            self.sof = None;
+                            self.check_frame()?;
+                        } else {
+                            self.sof = Some(have + take);
+                        }
+                    }
                     i += n;
-                    if *remaining == 0 {
-                        self.state = if *then_scan {
+                    if done {
+                        if self.sof.is_some() {
+                            return Err(malformed("a frame header too short for its size"));
+                        }
+                        self.state = if then_scan {
                             State::Scan
                         } else {
                             State::MarkerStart
@@ -290,7 +337,14 @@ impl JpegStripper {
             _ => {
                 out.extend_from_slice(&[0xFF, marker, hi, lo]);
                 if marker == SOS {
+                    if !self.seen_frame {
+                        return Err(malformed("a scan before any frame header"));
+                    }
                     self.seen_scan = true;
+                }
+                // SOF0–SOF15 but DHT (C4), JPG (C8) and DAC (CC): a frame header.
+                if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+                    self.sof = Some(0);
                 }
                 self.state = match (payload, marker == SOS) {
                     (0, true) => State::Scan,
@@ -593,6 +647,44 @@ mod tests {
             let err = strip_in(input, &[1]).unwrap_err();
             assert!(matches!(err, SanitizeError::Malformed { kind: "JPEG", .. }));
         }
+    }
+
+    /// `jpeg` with its frame header's height and width replaced.
+    fn with_frame_size(jpeg: &[u8], height: u16, width: u16) -> Vec<u8> {
+        let mut v = jpeg.to_vec();
+        let sof = v
+            .windows(2)
+            .position(|w| w[0] == 0xFF && matches!(w[1], 0xC0..=0xC2))
+            .unwrap();
+        // FF Cn, length (2), precision (1), then height and width.
+        v[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+        v[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn frames_declaring_no_pixels_or_too_many_are_refused() {
+        let (jpeg, _) = gradient_jpeg();
+        let reason = |input: &[u8]| match strip_in(input, &[1, 7, 64]).unwrap_err() {
+            SanitizeError::Malformed { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            reason(&with_frame_size(&jpeg, 0, 0)),
+            "zero width or height"
+        );
+        assert_eq!(
+            reason(&with_frame_size(&jpeg, 0, 40)),
+            "zero width or height"
+        );
+        assert_eq!(
+            reason(&with_frame_size(&jpeg, 65_000, 65_000)),
+            "more pixels than the budget allows"
+        );
+        assert!(strip_in(&jpeg, &[]).is_ok());
+        let mut small = JpegStripper::with_max_pixels(10);
+        let mut out = Vec::new();
+        assert!(small.push(&jpeg, &mut out).is_err());
     }
 
     #[test]

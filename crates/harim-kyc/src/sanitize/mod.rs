@@ -41,6 +41,11 @@ pub enum Sniff {
 /// Bytes [`sniff`] needs at most to decide.
 pub const SNIFF_LEN: usize = 8;
 
+/// The default pixel budget of an image: 40 megapixels. A phone's ID-card photo is 12–50 MP
+/// at most after the camera's own downscaling and a scan at 600 dpi of an A4 page is 35 MP; a
+/// decompression bomb declares billions. `DocumentStore::with_max_image_pixels` changes it.
+pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
+
 /// Decides the type from the leading bytes of the upload. `at_eof` says no more bytes will come
 /// (so a short prefix is refused instead of `NeedMore`).
 pub fn sniff(prefix: &[u8], at_eof: bool) -> Sniff {
@@ -92,9 +97,14 @@ pub enum Sanitizer {
 
 impl Sanitizer {
     pub fn new(ty: DocumentType) -> Self {
+        Self::with_max_pixels(ty, MAX_IMAGE_PIXELS)
+    }
+
+    /// A sanitizer whose images may declare at most `max_pixels` pixels.
+    pub fn with_max_pixels(ty: DocumentType, max_pixels: u64) -> Self {
         match ty {
-            DocumentType::Jpeg => Self::Jpeg(jpeg::JpegStripper::new()),
-            DocumentType::Png => Self::Png(png::PngStripper::new()),
+            DocumentType::Jpeg => Self::Jpeg(jpeg::JpegStripper::with_max_pixels(max_pixels)),
+            DocumentType::Png => Self::Png(png::PngStripper::with_max_pixels(max_pixels)),
             DocumentType::Pdf => Self::Pdf(pdf::PdfScanner::new()),
         }
     }
