@@ -43,6 +43,8 @@ pub struct ApiConfig {
     pub kyc_max_concurrent_uploads: usize,
     /// A new root rotation within this long of the last one needs `{"force": true}`.
     pub root_rotation_min_interval: Duration,
+    /// Serve `/metrics` without a platform token (for a scraper on a private network only).
+    pub metrics_public: bool,
 }
 
 impl Default for ApiConfig {
@@ -56,6 +58,7 @@ impl Default for ApiConfig {
             kyc_upload_limit_bytes: 10 * 1024 * 1024,
             kyc_max_concurrent_uploads: 16,
             root_rotation_min_interval: Duration::from_secs(3600),
+            metrics_public: false,
         }
     }
 }

@@ -29,6 +29,7 @@ pub const KEYS: &[&str] = &[
     "retention_interval_secs",
     "root_rotation_min_interval_secs",
     "kyc_max_image_pixels",
+    "metrics_public",
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -50,6 +51,7 @@ struct Raw {
     retention_interval_secs: u64,
     root_rotation_min_interval_secs: u64,
     kyc_max_image_pixels: u64,
+    metrics_public: bool,
 }
 
 impl Default for Raw {
@@ -71,6 +73,7 @@ impl Default for Raw {
             retention_interval_secs: 3600,
             root_rotation_min_interval_secs: 3600,
             kyc_max_image_pixels: harim_kyc::sanitize::MAX_IMAGE_PIXELS,
+            metrics_public: false,
         }
     }
 }
@@ -223,6 +226,7 @@ impl Config {
                 root_rotation_min_interval: Duration::from_secs(
                     raw.root_rotation_min_interval_secs,
                 ),
+                metrics_public: raw.metrics_public,
                 ..harim_api::ApiConfig::default()
             },
         })

@@ -68,14 +68,25 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError>
 }
 
 /// Prometheus text exposition: `http_requests_total` and `http_request_duration_seconds` by
-/// method, matched route and status.
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
-    responses((status = 200, description = "Prometheus text format", body = String)))]
-async fn metrics() -> impl IntoResponse {
+/// method, matched route and status. Needs a platform token (any role; Prometheus sends it as
+/// `authorization: Bearer`) unless `metrics_public` is set: route names, rates and error counts
+/// tell an outsider more than they should.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String),
+        (status = 401, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json")))]
+async fn metrics(
+    State(state): State<AppState>,
+    mut parts: axum::http::request::Parts,
+) -> Result<impl IntoResponse, ApiError> {
+    if !state.config.metrics_public {
+        use axum::extract::FromRequestParts;
+        crate::auth::Operator::from_request_parts(&mut parts, &state).await?;
+    }
     let body = prometheus()
         .map(PrometheusHandle::render)
         .unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body))
 }
 
 fn spec_json() -> &'static str {

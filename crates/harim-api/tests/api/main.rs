@@ -323,7 +323,20 @@ db_test!(operations_endpoints_answer, |app: TestApp| async move {
     assert_eq!(r.status, StatusCode::OK);
     let r = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = app.call(Method::GET, "/metrics", None, None).await;
+    // /metrics needs a platform token (issue "Hostile input", finding 3).
+    app.call(Method::GET, "/metrics", None, None)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    let (_, merchant) = app.account("metrics-merchant@example.com").await;
+    app.call(Method::GET, "/metrics", Some(&merchant), None)
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let operator = app
+        .platform_token(harim_store::auth::PlatformRole::Reviewer)
+        .await;
+    let r = app
+        .call(Method::GET, "/metrics", Some(&operator), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let text = r.json.as_str().unwrap().to_string();
     assert!(text.contains("http_requests_total"), "{text}");
@@ -430,4 +443,15 @@ fn the_openapi_document_declares_real_parameter_locations() {
     for p in search.as_array().unwrap() {
         assert_eq!(p["in"], "query", "{p}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_made_public_for_a_private_scraper() {
+    let app = helpers::TestApp::sqlite_with(harim_api::ApiConfig {
+        metrics_public: true,
+        ..helpers::test_config()
+    })
+    .await;
+    let r = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
 }

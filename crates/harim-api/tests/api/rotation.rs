@@ -196,7 +196,7 @@ db_test!(
 
         let m = r
             .app
-            .call(Method::GET, "/metrics", None, None)
+            .call(Method::GET, "/metrics", Some(&r.admin), None)
             .await
             .json
             .to_string();
