@@ -12,6 +12,7 @@ mod m20261121_000003_policies;
 mod m20261121_000004_rotation;
 mod m20261122_000005_kyc;
 mod m20261201_000006_key_safety;
+mod m20261201_000007_invitations;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_rotation::Migration),
             Box::new(m20261122_000005_kyc::Migration),
             Box::new(m20261201_000006_key_safety::Migration),
+            Box::new(m20261201_000007_invitations::Migration),
         ]
     }
 }

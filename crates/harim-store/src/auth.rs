@@ -32,6 +32,8 @@ pub enum TokenKind {
     Session,
     ApiKey,
     Platform,
+    /// A staff invitation, handed to the invitee; never a bearer token.
+    Invitation,
 }
 
 impl TokenKind {
@@ -40,6 +42,7 @@ impl TokenKind {
             TokenKind::Session => "hs_",
             TokenKind::ApiKey => "hk_",
             TokenKind::Platform => "ha_",
+            TokenKind::Invitation => "hi_",
         }
     }
 }

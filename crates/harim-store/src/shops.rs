@@ -13,7 +13,7 @@ use harim_vault::Vault;
 use crate::{
     StoreError, audit,
     auth::{Principal, ShopRole, TokenKind, mint_token},
-    entity::{account, api_key, membership, shop},
+    entity::{account, api_key, invitation, membership, shop},
     ids::{AccountId, ApiKeyId, ShopId},
     keys,
     scope::TenantScope,
@@ -144,38 +144,126 @@ pub async fn find(
         .ok_or(StoreError::NotFound)
 }
 
-/// Adds the account with `email` (validated) to the scope's shop as staff (owner, signed in).
-pub async fn add_staff(
+/// How long an invitation can be accepted.
+pub const INVITATION_TTL: time::Duration = time::Duration::days(7);
+
+/// An invitation as its sender sees it: no account id, and the same whether or not the
+/// address has an account (an owner cannot use invitations to learn who has signed up).
+#[derive(Debug)]
+pub struct Invitation {
+    pub email: String,
+    pub role: ShopRole,
+    pub expires_at: OffsetDateTime,
+    /// Handed to the invitee (harim sends no mail); shown once, stored as a digest.
+    pub token: SecretString,
+}
+
+/// Invites `email` (validated, lowercased) to the scope's shop as staff (owner, signed in).
+/// Nothing changes for the invitee until they accept.
+pub async fn invite(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
     email: &str,
-) -> Result<AccountId, StoreError> {
+) -> Result<Invitation, StoreError> {
     scope.require_owner_session()?;
-    let acct = account::Entity::find()
-        .filter(account::Column::Email.eq(email))
-        .one(db)
-        .await?
-        .ok_or(StoreError::Invalid {
-            field: "email",
-            code: "unknown_account",
-            message: "No account uses this e-mail address; ask them to sign up first.",
-        })?;
-    let res = membership::ActiveModel {
+    let token = mint_token(TokenKind::Invitation);
+    let now = OffsetDateTime::now_utc();
+    let expires_at = now + INVITATION_TTL;
+    invitation::ActiveModel {
         tenant_id: Set(scope.tenant_id()),
-        account_id: Set(acct.id),
+        id: Set(uuid::Uuid::now_v7()),
+        email: Set(email.to_string()),
         role: Set(ShopRole::Staff),
-        created_at: Set(OffsetDateTime::now_utc()),
+        token_hash: Set(token.digest),
+        invited_by: Set(scope.actor()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        accepted_at: Set(None),
     }
     .insert(db)
+    .await?;
+    Ok(Invitation {
+        email: email.to_string(),
+        role: ShopRole::Staff,
+        expires_at,
+        token: token.token,
+    })
+}
+
+/// A membership, once an invitation is accepted.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub shop: ShopId,
+    pub account: AccountId,
+    pub role: ShopRole,
+}
+
+const INVITATION_UNUSABLE: &str =
+    "This invitation is unknown, expired, already used, or for another e-mail address.";
+
+/// Accepts an invitation: `principal` must be signed in as the invited address. One answer for
+/// every reason it cannot be used, so a token reveals nothing about the shop or the address.
+pub async fn accept_invitation(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    token: &str,
+) -> Result<Membership, StoreError> {
+    let account_id = principal.account_id()?;
+    let digest = crate::auth::token_digest(token);
+    let txn = db.begin().await?;
+    // Write first (SQLite: take the write lock before reading): claim the invitation.
+    let now = OffsetDateTime::now_utc();
+    let claimed = invitation::Entity::update_many()
+        .col_expr(
+            invitation::Column::AcceptedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(invitation::Column::TokenHash.eq(digest.clone()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(StoreError::Conflict(INVITATION_UNUSABLE));
+    }
+    let inv = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(digest.clone()))
+        .one(&txn)
+        .await?
+        .filter(|i| crate::auth::digests_equal(&i.token_hash, &digest))
+        .ok_or(StoreError::Conflict(INVITATION_UNUSABLE))?;
+    let account = account::Entity::find_by_id(account_id)
+        .one(&txn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if account.email != inv.email {
+        // Dropping the transaction rolls the claim back: the invitee can still use it.
+        return Err(StoreError::Conflict(INVITATION_UNUSABLE));
+    }
+    let res = membership::ActiveModel {
+        tenant_id: Set(inv.tenant_id),
+        account_id: Set(account_id),
+        role: Set(inv.role),
+        created_at: Set(now),
+    }
+    .insert(&txn)
     .await
     .map_err(StoreError::from);
     match res {
-        Ok(_) => Ok(acct.id.into()),
-        Err(e) if e.is_unique_violation() => Err(StoreError::Conflict(
-            "This account is already a member of the shop.",
-        )),
-        Err(e) => Err(e),
+        Ok(_) => {}
+        Err(e) if e.is_unique_violation() => {
+            return Err(StoreError::Conflict(
+                "This account is already a member of the shop.",
+            ));
+        }
+        Err(e) => return Err(e),
     }
+    txn.commit().await?;
+    Ok(Membership {
+        shop: inv.tenant_id.into(),
+        account: account_id.into(),
+        role: inv.role,
+    })
 }
 
 /// A new API key of the scope's shop (owner, signed in); the key is shown once.

@@ -25,6 +25,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_shop, list_shops))
         .routes(routes!(get_shop))
         .routes(routes!(add_member))
+        .routes(routes!(accept_invitation))
         .routes(routes!(create_api_key))
         .routes(routes!(delete_api_key))
 }
@@ -69,6 +70,15 @@ impl From<harim_policy::Locale> for ShopLocale {
 pub enum ShopRole {
     Owner,
     Staff,
+}
+
+impl From<harim_store::auth::ShopRole> for ShopRole {
+    fn from(r: harim_store::auth::ShopRole) -> Self {
+        match r {
+            harim_store::auth::ShopRole::Owner => Self::Owner,
+            harim_store::auth::ShopRole::Staff => Self::Staff,
+        }
+    }
 }
 
 impl From<ShopRole> for harim_store::auth::ShopRole {
@@ -172,25 +182,31 @@ pub struct MemberIn {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct MemberOut {
-    account_id: Uuid,
+pub struct InvitationOut {
     email: String,
     role: ShopRole,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: time::OffsetDateTime,
+    /// Give this to the invitee (harim sends no mail); they accept it signed in as `email`
+    /// with `POST /v1/invitations/accept`. Shown this once.
+    token: String,
 }
 
-/// Add an existing account to the shop as staff (owner only).
+/// Invite an e-mail address to the shop's staff (owner, signed in). Nothing changes for the
+/// invitee until they accept; the answer is the same whether or not the address has an
+/// account, and names no account.
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/members", tag = "shops",
     params(("shop_id" = Uuid, Path)), request_body = MemberIn,
     responses(
-        (status = 201, body = MemberOut),
+        (status = 202, body = InvitationOut),
         (status = 403, body = crate::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "already a member", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn add_member(
     State(state): State<AppState>,
     ctx: TenantCtx,
     ApiJson(input): ApiJson<MemberIn>,
-) -> Result<(StatusCode, ApiJson<MemberOut>), ApiError> {
+) -> Result<(StatusCode, ApiJson<InvitationOut>), ApiError> {
     ctx.require_owner_session()?;
     let mut errs = Errors::default();
     let email = validate::email(&input.email);
@@ -202,15 +218,50 @@ async fn add_member(
     }
     errs.finish()?;
     let email = email.unwrap_or_default();
-    let account = shops::add_staff(&state.db, &ctx, &email).await?;
+    let inv = shops::invite(&state.db, &ctx, &email).await?;
     Ok((
-        StatusCode::CREATED,
-        ApiJson(MemberOut {
-            account_id: account.uuid(),
-            email,
+        StatusCode::ACCEPTED,
+        ApiJson(InvitationOut {
+            email: inv.email,
             role: ShopRole::Staff,
+            expires_at: inv.expires_at,
+            token: inv.token.expose_secret().to_string(),
         }),
     ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptIn {
+    /// The invitation's token.
+    token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberOut {
+    shop_id: Uuid,
+    account_id: Uuid,
+    role: ShopRole,
+}
+
+/// Accept an invitation, signed in as the invited address: the caller becomes staff of the shop.
+#[utoipa::path(post, path = "/v1/invitations/accept", tag = "shops", request_body = AcceptIn,
+    responses(
+        (status = 200, body = MemberOut),
+        (status = 401, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not signed in with a session", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "unknown, expired, used, for another address, or already a member", body = crate::Problem, content_type = "application/problem+json")))]
+async fn accept_invitation(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<AcceptIn>,
+) -> Result<ApiJson<MemberOut>, ApiError> {
+    let m = shops::accept_invitation(&state.db, &caller, input.token.trim()).await?;
+    Ok(ApiJson(MemberOut {
+        shop_id: m.shop.uuid(),
+        account_id: m.account.uuid(),
+        role: m.role.into(),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

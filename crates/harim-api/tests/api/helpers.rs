@@ -274,6 +274,28 @@ impl TestApp {
         )
     }
 
+    /// Signs up `email`, invites it to `shop` as staff and accepts: the staff member's session.
+    pub async fn staff(&self, owner: &str, shop: &str, email: &str) -> String {
+        let (_, staff) = self.account(email).await;
+        let inv = self
+            .post(
+                &format!("/v1/shops/{shop}/members"),
+                Some(owner),
+                json!({"email": email, "role": "staff"}),
+            )
+            .await;
+        assert_eq!(inv.status, StatusCode::ACCEPTED, "{:?}", inv.json);
+        let ok = self
+            .post(
+                "/v1/invitations/accept",
+                Some(&staff),
+                json!({"token": inv.json["token"]}),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.json);
+        staff
+    }
+
     pub async fn platform_token(&self, role: harim_store::auth::PlatformRole) -> String {
         harim_store::auth::create_platform_token(&self.db, role, "test")
             .await

@@ -132,13 +132,7 @@ db_test!(
                 .status,
             StatusCode::OK
         );
-        let (_, staff) = app.account("reveal-staff@example.com").await;
-        app.post(
-            &format!("/v1/shops/{shop}/members"),
-            Some(&owner),
-            json!({"email": "reveal-staff@example.com", "role": "staff"}),
-        )
-        .await;
+        let staff = app.staff(&owner, &shop, "reveal-staff@example.com").await;
         let (_, staff_key) = app.api_key(&owner, &shop, "staff").await;
         let reviewer = app.platform_token(PlatformRole::Reviewer).await;
         let admin = app.platform_token(PlatformRole::Admin).await;

@@ -5,6 +5,7 @@
 mod headers;
 mod helpers;
 mod identity;
+mod invitations;
 mod isolation;
 mod kyc;
 mod policies;
@@ -211,31 +212,7 @@ db_test!(
             .await;
         r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
 
-        let (_, staff) = app.account("staff@example.com").await;
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/members"),
-                Some(&owner),
-                json!({"email": "staff@example.com", "role": "staff"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/members"),
-                Some(&owner),
-                json!({"email": "staff@example.com", "role": "staff"}),
-            )
-            .await;
-        r.assert_problem(StatusCode::CONFLICT, "conflict");
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/members"),
-                Some(&owner),
-                json!({"email": "ghost@example.com", "role": "staff"}),
-            )
-            .await;
-        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        let staff = app.staff(&owner, &shop, "staff@example.com").await;
 
         let r = app.get(&format!("/v1/shops/{shop}"), &staff).await;
         assert_eq!(r.status, StatusCode::OK);
@@ -376,6 +353,7 @@ fn the_openapi_document_lists_every_route_of_the_contract() {
         ("get", "/v1/shops"),
         ("get", "/v1/shops/{shop_id}"),
         ("post", "/v1/shops/{shop_id}/members"),
+        ("post", "/v1/invitations/accept"),
         ("post", "/v1/shops/{shop_id}/api-keys"),
         ("delete", "/v1/shops/{shop_id}/api-keys/{key_id}"),
         ("get", "/healthz"),

@@ -84,16 +84,7 @@ fn field_names(r: &Resp) -> Vec<String> {
 }
 
 async fn staff_of(app: &TestApp, owner: &str, shop: &str, email: &str) -> String {
-    let (_, staff) = app.account(email).await;
-    let r = app
-        .post(
-            &format!("/v1/shops/{shop}/members"),
-            Some(owner),
-            json!({"email": email, "role": "staff"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
-    staff
+    app.staff(owner, shop, email).await
 }
 
 db_test!(

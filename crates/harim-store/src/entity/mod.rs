@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_key;
 pub mod audit_entry;
 pub mod audit_head;
+pub mod invitation;
 pub mod kyc_document;
 pub mod membership;
 pub mod merchant_identity;
