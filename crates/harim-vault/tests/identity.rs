@@ -245,3 +245,42 @@ fn gregorian_iso_birth_dates_work_in_the_request() {
     let b = parse(valid_json()).unwrap();
     assert_eq!(a.birth_date, b.birth_date);
 }
+
+/// Lenient parsing, found from outside (issue "Hostile input", finding 8): a NUL inside a phone
+/// number was silently dropped, unknown keys inside the `birth_date` object were ignored, and
+/// `1990/01/01` passed as the ISO form. Each is now refused, and says where.
+#[test]
+fn hidden_characters_unknown_keys_and_loose_dates_are_refused() {
+    let field_codes = |v: serde_json::Value| -> Vec<(String, String)> {
+        parse(v)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.field.to_string(), e.code.to_string()))
+            .collect()
+    };
+    let mut v = valid_json();
+    v["phone"] = serde_json::json!("0912\u{0}1234567");
+    assert_eq!(
+        field_codes(v),
+        [("phone".to_string(), "invalid_characters".to_string())]
+    );
+    let mut v = valid_json();
+    v["national_id"] = serde_json::json!("0499\u{202E}370899");
+    assert_eq!(field_codes(v)[0].1, "invalid_characters");
+
+    let mut v = valid_json();
+    v["birth_date"] = serde_json::json!({"calendar": "persian", "date": "1370-01-15", "x": 1});
+    assert!(serde_json::from_value::<IdentityInput>(v).is_err());
+
+    let mut v = valid_json();
+    v["birth_date"] = serde_json::json!("1990/01/01");
+    assert_eq!(field_codes(v)[0].0, "birth_date");
+    // Persian dates are written with slashes: that form keeps them.
+    let mut v = valid_json();
+    v["birth_date"] = serde_json::json!({"calendar": "persian", "date": "1370/01/15"});
+    assert!(parse(v).is_ok());
+    let mut v = valid_json();
+    v["birth_date"] = serde_json::json!("1990-01-01");
+    assert!(parse(v).is_ok());
+}

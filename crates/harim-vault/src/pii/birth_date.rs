@@ -18,7 +18,7 @@ pub const MIN_AGE_YEARS: i32 = 18;
 
 /// The raw request shape: `"1991-03-21"` or `{"calendar": "persian", "date": "1370-01-01"}`.
 #[derive(Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum BirthDateInput {
     /// ISO 8601 `YYYY-MM-DD`, Gregorian.
     Iso(SecretString),
@@ -61,13 +61,14 @@ const FUTURE: PiiError = PiiError::new("in_future", "the birth date is in the fu
 const TOO_OLD: PiiError = PiiError::new("out_of_range", "the birth date is before 1900");
 const TOO_YOUNG: PiiError = PiiError::new("too_young", "the person must be at least 18 years old");
 
-fn split_ymd(input: &str) -> Result<(i32, u8, u8), PiiError> {
+/// `YYYY-MM-DD`, or with `slashes` also `YYYY/MM/DD` (the form Persian dates are written in).
+fn split_ymd(input: &str, slashes: bool) -> Result<(i32, u8, u8), PiiError> {
     let norm = normalize_digits(input)?;
     let t = norm.trim();
     if t.is_empty() {
         return Err(EMPTY);
     }
-    let sep = if t.contains('/') { '/' } else { '-' };
+    let sep = if slashes && t.contains('/') { '/' } else { '-' };
     let mut parts = t.split(sep);
     let (Some(y), Some(m), Some(d), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -157,12 +158,13 @@ impl BirthDate {
     pub fn parse(input: &BirthDateInput, today: Date) -> Result<Self, PiiError> {
         use secrecy::ExposeSecret;
         let date = match input {
+            // The contract's ISO form is `YYYY-MM-DD` exactly.
             BirthDateInput::Iso(s) => {
-                let (y, m, d) = split_ymd(s.expose_secret())?;
+                let (y, m, d) = split_ymd(s.expose_secret(), false)?;
                 gregorian(y, m, d)?
             }
             BirthDateInput::Calendar { calendar, date } => {
-                let (y, m, d) = split_ymd(date.expose_secret())?;
+                let (y, m, d) = split_ymd(date.expose_secret(), true)?;
                 match calendar.trim().to_ascii_lowercase().as_str() {
                     "persian" | "jalali" | "solar_hijri" => {
                         persian_to_gregorian(y, m, d).ok_or(NO_SUCH_DATE)?
@@ -218,7 +220,7 @@ impl BirthDate {
 
     /// The date (the plaintext; treat like `expose_secret`).
     pub fn expose_date(&self) -> Option<Date> {
-        let (y, m, d) = split_ymd(self.expose_secret()).ok()?;
+        let (y, m, d) = split_ymd(self.expose_secret(), false).ok()?;
         gregorian(y, m, d).ok()
     }
 

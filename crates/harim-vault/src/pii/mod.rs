@@ -61,11 +61,20 @@ impl std::error::Error for PiiError {}
 
 pub(crate) const TOO_LONG: PiiError = PiiError::new("too_long", "the value is too long");
 pub(crate) const EMPTY: PiiError = PiiError::new("empty", "the value is empty");
+pub(crate) const FORBIDDEN_CHARACTERS: PiiError = PiiError::new(
+    "invalid_characters",
+    "the value contains control, bidi-override or invisible characters",
+);
 
 /// Replaces Persian and Arabic-Indic digits by ASCII digits; rejects over-long input.
 pub(crate) fn normalize_digits(input: &str) -> Result<Zeroizing<String>, PiiError> {
     if input.len() > MAX_INPUT_CHARS * 4 || input.chars().count() > MAX_INPUT_CHARS {
         return Err(TOO_LONG);
+    }
+    // A NUL or a bidi override inside an identifier is refused, never silently dropped (the
+    // product's one rule for text, `harim_text`).
+    if !harim_text::is_clean(input) {
+        return Err(FORBIDDEN_CHARACTERS);
     }
     let mut out = Zeroizing::new(String::with_capacity(input.len()));
     for c in input.chars() {
