@@ -372,6 +372,17 @@ impl From<JsonRejection> for ApiError {
 fn field_from_serde(text: &str) -> String {
     let detail = text.split_once("target type: ").map_or(text, |(_, d)| d);
     let (path, msg) = detail.split_once(": ").unwrap_or((".", detail));
+    // An error at the root (`null`, an array for an object) has no path: the text starts with
+    // serde's own words ("invalid type"), which must not pass for a field name.
+    let is_path = |p: &str| {
+        p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+    };
+    let (path, msg) = if is_path(path) {
+        (path, msg)
+    } else {
+        (".", detail)
+    };
     // For a missing field the path names its parent; for an unknown one, the field itself.
     if let Some(start) = msg.find("missing field `") {
         let rest = &msg[start + "missing field `".len()..];

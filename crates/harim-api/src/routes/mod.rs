@@ -16,10 +16,43 @@ pub mod ops;
 pub mod policies;
 pub mod shops;
 
-/// `axum::Json` whose rejections are problem documents.
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `axum::Json` whose rejections are problem documents, and which refuses a declared charset
+/// other than UTF-8 (415) instead of reading the bytes as UTF-8 anyway.
+#[derive(Debug)]
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let charset = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.split(';')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('='))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+                    .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase())
+            });
+        if let Some(cs) = charset
+            && cs != "utf-8"
+            && cs != "utf8"
+        {
+            return Err(ApiError::UnsupportedMediaType(
+                "JSON bodies are UTF-8: send `Content-Type: application/json` (charset=utf-8, if any)."
+                    .into(),
+            ));
+        }
+        let axum::Json(v) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(v))
+    }
+}
 
 impl<T: serde::Serialize> axum::response::IntoResponse for ApiJson<T> {
     fn into_response(self) -> axum::response::Response {

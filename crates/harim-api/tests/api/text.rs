@@ -59,3 +59,49 @@ db_test!(
         );
     }
 );
+
+// Finding 8: a declared charset other than UTF-8 was read as UTF-8 anyway, and a `null` body
+// was reported as a field named "invalid type".
+db_test!(
+    a_foreign_charset_is_refused_and_a_null_body_names_the_body,
+    |app: TestApp| async move {
+        use axum::{body::Body, http::Request};
+        let body = json!({"email": "charset@example.com", "password": "a long passphrase"});
+        for ct in [
+            "application/json; charset=utf-16",
+            "application/json;charset=\"latin1\"",
+        ] {
+            let req = Request::builder()
+                .method("POST")
+                .uri("/v1/accounts")
+                .header("content-type", ct)
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let (status, _, bytes) = app.raw(req).await;
+            assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}");
+            let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(
+                problem["type"],
+                "https://harim.dev/problems/unsupported-media-type"
+            );
+        }
+        let req = Request::builder()
+            .method("POST")
+            .uri("/v1/accounts")
+            .header("content-type", "application/json; charset=UTF-8")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        assert_eq!(app.raw(req).await.0, StatusCode::CREATED);
+
+        let req = Request::builder()
+            .method("POST")
+            .uri("/v1/sessions")
+            .header("content-type", "application/json")
+            .body(Body::from("null"))
+            .unwrap();
+        let (status, _, bytes) = app.raw(req).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(problem["errors"][0]["field"], "body", "{problem}");
+    }
+);
