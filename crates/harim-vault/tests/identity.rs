@@ -284,3 +284,17 @@ fn hidden_characters_unknown_keys_and_loose_dates_are_refused() {
     v["birth_date"] = serde_json::json!("1990-01-01");
     assert!(parse(v).is_ok());
 }
+
+/// A `+1` number under `country = IR` was accepted (finding 8): a merchant's phone must be of
+/// the identity's country.
+#[test]
+fn a_phone_of_another_country_is_refused() {
+    let mut v = valid_json();
+    v["phone"] = serde_json::json!("+1 202 555 0143");
+    let errs = parse(v).err().unwrap();
+    assert_eq!(errs.len(), 1);
+    assert_eq!((errs[0].field, errs[0].code), ("phone", "wrong_country"));
+    let mut v = valid_json();
+    v["phone"] = serde_json::json!("+98 912 123 4567");
+    assert!(parse(v).is_ok());
+}

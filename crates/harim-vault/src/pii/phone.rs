@@ -18,6 +18,10 @@ pub struct Phone {
 masked_secret_type!(Phone);
 
 const INVALID: PiiError = PiiError::new("invalid_phone", "the value is not a valid phone number");
+const WRONG_COUNTRY: PiiError = PiiError::new(
+    "wrong_country",
+    "the phone number belongs to another country than the identity",
+);
 
 impl Phone {
     /// Parses `input`; `country` is the region used for national-format input.
@@ -34,6 +38,14 @@ impl Phone {
         let number = phonenumber::parse(region, trimmed).map_err(|_| INVALID)?;
         if !phonenumber::is_valid(&number) || number.extension().is_some() {
             return Err(INVALID);
+        }
+        // A merchant's phone belongs to the country of their identity: KYC checks it against
+        // that country's registries, and `+1 ...` under `country = IR` would pass only by not
+        // being checked at all.
+        if let Some(region) = region
+            && number.country().id() != Some(region)
+        {
+            return Err(WRONG_COUNTRY);
         }
         let e164 = number.format().mode(Mode::E164).to_string();
         Ok(Self {
