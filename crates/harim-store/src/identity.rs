@@ -42,16 +42,18 @@ fn ctx(tenant_id: Uuid, field: &str) -> FieldContext<'_> {
     }
 }
 
-/// The row of an identity: every field encrypted under `wk`, both blind indexes under the
-/// active root version.
+/// The row of an identity: every field encrypted under `wk`, both blind indexes under root
+/// version `bidx_version` (one the database says is active: see `write`).
 fn encrypt(
     vault: &Vault,
     wk: &WrappedTenantKey,
     identity: &MerchantIdentity,
+    bidx_version: u32,
     now: OffsetDateTime,
 ) -> Result<merchant_identity::ActiveModel, StoreError> {
     let t = wk.tenant_id;
-    let (bidx_version, nid_bidx) = vault.blind_index_active(
+    let nid_bidx = vault.blind_index(
+        bidx_version,
         BlindIndexKind::NationalId,
         &identity.national_id.blind_index_input(),
     )?;
@@ -107,7 +109,11 @@ pub async fn write(
     tx::audited(db, vault, t, event, move |txn| {
         Box::pin(async move {
             let wk = keys::current(txn, &v, t).await?;
-            let row = encrypt(&v, &wk, &identity, now)?;
+            // The blind indexes follow the same rule as wrapping: under a root version the
+            // database says is active (held until commit), never this process's possibly stale
+            // idea of it, or a finished rotation could find a fresh index under the old version.
+            let bidx_version = keys::wrap_version(txn, &v).await?;
+            let row = encrypt(&v, &wk, &identity, bidx_version, now)?;
             keys::count_encryptions(txn, &wk, identity.fields().count() as u64).await?;
             let exists = merchant_identity::Entity::find_by_id(t)
                 .one(txn)
