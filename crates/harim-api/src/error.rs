@@ -263,11 +263,6 @@ impl From<harim_store::StoreError> for ApiError {
         match e {
             S::NotFound => ApiError::NotFound,
             S::Forbidden(m) => ApiError::Forbidden(m),
-            S::Invalid {
-                field,
-                code,
-                message,
-            } => ApiError::validation_one(field, code, message),
             S::Rejected(v) => ApiError::Validation(
                 v.into_iter()
                     .map(|v| FieldError::new(v.field, v.code, v.message))

@@ -13,13 +13,6 @@ pub enum StoreError {
     /// The caller is known but may not do this; the text is for the client.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
-    /// One input is invalid in a way only the store can tell (an unknown account).
-    #[error("invalid {field}: {code}")]
-    Invalid {
-        field: &'static str,
-        code: &'static str,
-        message: &'static str,
-    },
     /// The input breaks domain rules; every broken rule is named.
     #[error("{} rule(s) broken", .0.len())]
     Rejected(Vec<Violation>),
