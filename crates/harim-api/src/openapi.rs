@@ -43,7 +43,72 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
     Base::openapi()
 }
 
-/// The full document served at `/openapi.json`.
+/// The full document served at `/openapi.json`: the handlers' annotations plus the answers the
+/// layers and extractors give on every route (see [`with_layer_answers`]).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    crate::routes::router().split_for_parts().1
+    with_layer_answers(crate::routes::router().split_for_parts().1)
+}
+
+/// Adds the problem answers no handler writes but every client can meet, so generated clients
+/// and contract testers (schemathesis) know them: 503 everywhere (a dependency down, or the
+/// request timed out), 401 on every authenticated operation, 404 on every path with an id,
+/// and 400/413/415/422 on every operation with a body. An answer a handler documented is kept.
+fn with_layer_answers(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let Ok(mut v) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    let problem = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}
+            }}
+        })
+    };
+    if let Some(paths) = v.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if !matches!(method.as_str(), "get" | "put" | "post" | "delete" | "patch") {
+                    continue;
+                }
+                let public = op
+                    .get("security")
+                    .and_then(|s| s.as_array())
+                    .is_some_and(|s| {
+                        s.iter()
+                            .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                    });
+                let has_body = op.get("requestBody").is_some();
+                let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut())
+                else {
+                    continue;
+                };
+                let mut add = |code: &str, description: &str| {
+                    responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| problem(description));
+                };
+                add(
+                    "503",
+                    "a dependency is down or the request timed out; retry later",
+                );
+                if !public {
+                    add("401", "no valid bearer token");
+                }
+                if path.contains('{') {
+                    add("404", "nothing with this id is yours to see");
+                }
+                if has_body {
+                    add("400", "the body is not valid JSON or could not be read");
+                    add("413", "the body is larger than the limit");
+                    add("415", "the body's content type is not accepted");
+                    add("422", "a field is missing or invalid; every one is named");
+                }
+            }
+        }
+    }
+    serde_json::from_value(v).unwrap_or(doc)
 }

@@ -31,9 +31,15 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountIn {
+    #[schema(format = Email, min_length = 6, max_length = 254, pattern = "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$")]
     email: String,
     #[schema(value_type = String, min_length = 12, max_length = 256)]
     password: SecretString,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\s\\u0000-\\u001F\\u007F-\\u009F\\u180E\\u200B\\u2060\\uFEFF\\u202A-\\u202E\\u2066-\\u2069][^\\u0000-\\u001F\\u007F-\\u009F\\u180E\\u200B\\u2060\\uFEFF\\u202A-\\u202E\\u2066-\\u2069]*$"
+    )]
     display_name: Option<String>,
 }
 

@@ -93,7 +93,18 @@ impl From<ShopRole> for harim_store::auth::ShopRole {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopIn {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\s\\u0000-\\u001F\\u007F-\\u009F\\u180E\\u200B\\u2060\\uFEFF\\u202A-\\u202E\\u2066-\\u2069][^\\u0000-\\u001F\\u007F-\\u009F\\u180E\\u200B\\u2060\\uFEFF\\u202A-\\u202E\\u2066-\\u2069]*$"
+    )]
     name: String,
+    /// 3 to 63 of `a-z0-9-`, starting and ending with a letter or digit; not a reserved word.
+    #[schema(
+        min_length = 3,
+        max_length = 63,
+        pattern = "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
+    )]
     slug: String,
     default_locale: ShopLocale,
 }
@@ -176,6 +187,7 @@ async fn get_shop(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberIn {
+    #[schema(format = Email, min_length = 6, max_length = 254, pattern = "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$")]
     email: String,
     /// Only `staff` can be granted; a shop has one owner.
     role: ShopRole,
@@ -267,6 +279,11 @@ async fn accept_invitation(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyIn {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\s\\u0000-\\u001F\\u007F-\\u009F\\u180E\\u200B\\u2060\\uFEFF\\u202A-\\u202E\\u2066-\\u2069][^\\u0000-\\u001F\\u007F-\\u009F\\u180E\\u200B\\u2060\\uFEFF\\u202A-\\u202E\\u2066-\\u2069]*$"
+    )]
     name: String,
     role: ShopRole,
 }
