@@ -51,8 +51,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Adds the problem answers no handler writes but every client can meet, so generated clients
 /// and contract testers (schemathesis) know them: 503 everywhere (a dependency down, or the
-/// request timed out), 401 on every authenticated operation, 404 on every path with an id,
-/// and 400/413/415/422 on every operation with a body. An answer a handler documented is kept.
+/// request timed out), 401 and 403 on every authenticated operation, 404 on every path with an
+/// id, 400 where parameters are read, and 400/413/415/422 on every operation with a body. An answer a handler documented is kept.
 fn with_layer_answers(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let Ok(mut v) = serde_json::to_value(&doc) else {
         return doc;
@@ -82,6 +82,10 @@ fn with_layer_answers(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
                             .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
                     });
                 let has_body = op.get("requestBody").is_some();
+                let has_params = op
+                    .get("parameters")
+                    .and_then(|p| p.as_array())
+                    .is_some_and(|p| !p.is_empty());
                 let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut())
                 else {
                     continue;
@@ -97,6 +101,10 @@ fn with_layer_answers(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi
                 );
                 if !public {
                     add("401", "no valid bearer token");
+                    add("403", "the caller's role may not do this");
+                }
+                if has_params {
+                    add("400", "a path or query parameter could not be read");
                 }
                 if path.contains('{') {
                     add("404", "nothing with this id is yours to see");

@@ -162,12 +162,15 @@ async fn start_rotation(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, ApiJson<RotationStarted>), ApiError> {
     require_admin(&operator)?;
+    // No body, `null` and `{}` all mean "not forced".
     let input: RotateIn = if body.iter().all(u8::is_ascii_whitespace) {
         RotateIn::default()
     } else {
-        serde_json::from_slice(&body).map_err(|_| {
-            ApiError::validation_one("force", "invalid", "Send `{}` or `{\"force\": true}`.")
-        })?
+        serde_json::from_slice::<Option<RotateIn>>(&body)
+            .map_err(|_| {
+                ApiError::validation_one("force", "invalid", "Send `{}` or `{\"force\": true}`.")
+            })?
+            .unwrap_or_default()
     };
     let brake = rotation::Brake {
         min_interval: state.config.root_rotation_min_interval,

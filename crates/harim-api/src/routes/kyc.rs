@@ -285,19 +285,29 @@ fn b64(bytes: &[u8]) -> String {
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// At most this many (1–500, default 100), oldest first.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
 /// Pending documents across all shops, oldest first (platform reviewers and admins).
 #[utoipa::path(get, path = "/v1/admin/kyc/queue", tag = "kyc",
     params(QueueQuery),
-    responses((status = 200, body = Vec<DocumentOut>), (status = 403, body = crate::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<DocumentOut>),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` outside 1–500", body = crate::Problem, content_type = "application/problem+json")))]
 async fn review_queue(
     State(state): State<AppState>,
     operator: Operator,
     Query(q): Query<QueueQuery>,
 ) -> Result<ApiJson<Vec<DocumentOut>>, ApiError> {
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::validation_one(
+            "limit",
+            "out_of_range",
+            "Ask for 1 to 500 documents.",
+        ));
+    }
     let docs = kyc::review_queue(&state.db, &operator, limit).await?;
     Ok(ApiJson(docs.into_iter().map(DocumentOut::from).collect()))
 }
