@@ -13,6 +13,7 @@ mod m20261121_000004_rotation;
 mod m20261122_000005_kyc;
 mod m20261201_000006_key_safety;
 mod m20261201_000007_invitations;
+mod m20261201_000008_data_rights;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_kyc::Migration),
             Box::new(m20261201_000006_key_safety::Migration),
             Box::new(m20261201_000007_invitations::Migration),
+            Box::new(m20261201_000008_data_rights::Migration),
         ]
     }
 }

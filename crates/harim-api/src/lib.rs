@@ -114,6 +114,9 @@ pub struct AppState {
     pub documents: harim_kyc::DocumentStore,
     /// Permits for KYC uploads in flight (`ApiConfig::kyc_max_concurrent_uploads`).
     pub upload_permits: Arc<tokio::sync::Semaphore>,
+    /// Exports, erasures and receipts (shares db, vault and documents; its worker runs in
+    /// the binary, or in a test by `harim_store::rights::run_due`).
+    pub rights: harim_store::rights::Rights,
 }
 
 impl AppState {
@@ -124,6 +127,13 @@ impl AppState {
         documents: harim_kyc::DocumentStore,
     ) -> Result<Self, ApiError> {
         Ok(Self {
+            rights: harim_store::rights::Rights {
+                db: db.clone(),
+                vault: vault.clone(),
+                documents: documents.clone(),
+                config: Arc::new(harim_store::rights::RightsConfig::default()),
+                wake: Arc::new(tokio::sync::Notify::new()),
+            },
             vault,
             documents,
             upload_permits: Arc::new(tokio::sync::Semaphore::new(
@@ -134,6 +144,14 @@ impl AppState {
             login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
             config: Arc::new(config),
         })
+    }
+}
+
+impl AppState {
+    /// Replaces the rights configuration (export lifetime, backup horizon, deadlines).
+    pub fn with_rights_config(mut self, config: harim_store::rights::RightsConfig) -> Self {
+        self.rights.config = Arc::new(config);
+        self
     }
 }
 

@@ -303,6 +303,72 @@ impl ChunkDecryptor {
     }
 }
 
+/// A `std::io::Write` that seals everything written through it with [`ChunkEncryptor`] before
+/// it reaches `inner`: an archive built on local disk never touches the disk in plaintext.
+/// Call [`SealingWriter::finish`] at the end; dropping it unfinished leaves an object that
+/// fails to decrypt (truncation is detected), never a readable partial one.
+pub struct SealingWriter<W: std::io::Write> {
+    inner: W,
+    enc: Option<ChunkEncryptor>,
+    out: Vec<u8>,
+}
+
+impl<W: std::io::Write> std::fmt::Debug for SealingWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealingWriter").finish_non_exhaustive()
+    }
+}
+
+impl<W: std::io::Write> SealingWriter<W> {
+    pub fn new(
+        key: &DocumentKey,
+        binding: DocumentBinding,
+        mut inner: W,
+    ) -> Result<Self, KycError> {
+        let (enc, header) = ChunkEncryptor::new(key, binding)?;
+        inner
+            .write_all(&header)
+            .map_err(|e| KycError::Body(format!("archive: {e}")))?;
+        Ok(Self {
+            inner,
+            enc: Some(enc),
+            out: Vec::new(),
+        })
+    }
+
+    /// Seals the last chunk and returns the inner writer.
+    pub fn finish(mut self) -> Result<W, KycError> {
+        let enc = self
+            .enc
+            .take()
+            .ok_or(KycError::Crypto("archive already finished"))?;
+        enc.finish(&mut self.out)?;
+        self.inner
+            .write_all(&self.out)
+            .and_then(|()| self.inner.flush())
+            .map_err(|e| KycError::Body(format!("archive: {e}")))?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for SealingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let enc = self
+            .enc
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("archive already finished"))?;
+        self.out.clear();
+        enc.push(buf, &mut self.out)
+            .map_err(|_| std::io::Error::other("sealing the archive failed"))?;
+        self.inner.write_all(&self.out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

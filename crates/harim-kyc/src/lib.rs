@@ -12,9 +12,12 @@ pub mod sanitize;
 pub mod store;
 mod workflow;
 
-pub use crypt::{DocumentBinding, DocumentKey};
+pub use crypt::{DocumentBinding, DocumentKey, SealingWriter};
+pub use object_store::path::Path as ObjectPath;
 pub use sanitize::{DocumentType, SanitizeError};
-pub use store::{BodyError, DocumentStore, MAX_BUFFERED_PER_UPLOAD, StoredDocument, StoredObject};
+pub use store::{
+    ArchiveOwner, BodyError, DocumentStore, MAX_BUFFERED_PER_UPLOAD, StoredDocument, StoredObject,
+};
 pub use workflow::{Decision, DocumentKind, DocumentStatus, RejectionReason};
 
 /// Everything that can go wrong with a document.

@@ -390,6 +390,154 @@ impl DocumentStore {
     }
 }
 
+/// Where a sealed archive (a data-subject export) lives. Shop archives sit under the shop's
+/// prefix, so erasing the shop's prefix removes them with its documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveOwner {
+    Shop(Uuid),
+    Account(Uuid),
+}
+
+impl DocumentStore {
+    /// The object name of an export archive.
+    pub fn archive_path(owner: ArchiveOwner, archive_id: Uuid) -> Path {
+        match owner {
+            ArchiveOwner::Shop(t) => Path::from(format!("t/{t}/x/{archive_id}")),
+            ArchiveOwner::Account(a) => Path::from(format!("a/{a}/x/{archive_id}")),
+        }
+    }
+
+    /// Every object under a shop (documents, archives, anything left behind).
+    pub fn shop_prefix(tenant_id: Uuid) -> Path {
+        Path::from(format!("t/{tenant_id}"))
+    }
+
+    /// Every object under an account (its archives).
+    pub fn account_prefix(account_id: Uuid) -> Path {
+        Path::from(format!("a/{account_id}"))
+    }
+
+    /// Copies a local file (a sealed export archive: ciphertext already) into the object store
+    /// part by part; memory stays at about one part. Returns its size.
+    pub async fn put_file(&self, path: Path, file: &std::path::Path) -> Result<u64, KycError> {
+        use tokio::io::AsyncReadExt;
+        let mut input = tokio::fs::File::open(file)
+            .await
+            .map_err(|e| KycError::Body(format!("archive: {e}")))?;
+        let mut sink = ObjectSink::new(self.store.clone(), path, self.part_size);
+        let mut stored: u64 = 0;
+        let result: Result<(), KycError> = async {
+            loop {
+                let mut buf = vec![0u8; 1 << 20];
+                let n = input
+                    .read(&mut buf)
+                    .await
+                    .map_err(|e| KycError::Body(format!("archive: {e}")))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                buf.truncate(n);
+                stored += n as u64;
+                sink.put(Bytes::from(buf)).await.map_err(KycError::Store)?;
+            }
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                sink.finish().await.map_err(KycError::Store)?;
+                Ok(stored)
+            }
+            Err(e) => {
+                sink.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Streams a sealed object back, decrypted chunk by chunk. Every chunk is authenticated;
+    /// a truncated or altered object ends the stream with an error, never with wrong bytes.
+    pub async fn open_sealed(
+        &self,
+        path: Path,
+        binding: DocumentBinding,
+        key: DocumentKey,
+    ) -> Result<impl Stream<Item = Result<Bytes, KycError>> + Send + use<>, KycError> {
+        let got = self.store.get(&path).await.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => KycError::ObjectMissing,
+            e => KycError::Store(e),
+        })?;
+        let stream = got.into_stream();
+        let state = (stream, Some(ChunkDecryptor::new(key, binding)));
+        Ok(futures::stream::unfold(
+            state,
+            |(mut stream, mut dec)| async move {
+                let d = dec.as_mut()?;
+                loop {
+                    match stream.next().await {
+                        Some(Ok(piece)) => {
+                            let mut out = Vec::new();
+                            if let Err(e) = d.push(&piece, &mut out) {
+                                return Some((Err(e), (stream, None)));
+                            }
+                            if !out.is_empty() {
+                                return Some((Ok(Bytes::from(out)), (stream, dec)));
+                            }
+                        }
+                        Some(Err(e)) => return Some((Err(KycError::Store(e)), (stream, None))),
+                        None => {
+                            let d = dec.take()?;
+                            let mut out = Vec::new();
+                            return match d.finish(&mut out) {
+                                Ok(()) => Some((Ok(Bytes::from(out)), (stream, None))),
+                                Err(e) => Some((Err(e), (stream, None))),
+                            };
+                        }
+                    }
+                }
+            },
+        ))
+    }
+
+    /// Deletes one object; one already gone is not an error.
+    pub async fn delete_path(&self, path: &Path) -> Result<(), KycError> {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(KycError::Store(e)),
+        }
+    }
+
+    /// Every object name under `prefix`.
+    pub async fn list_prefix(&self, prefix: &Path) -> Result<Vec<Path>, KycError> {
+        let mut out = Vec::new();
+        let mut listing = self.store.list(Some(prefix));
+        while let Some(meta) = listing.try_next().await.map_err(KycError::Store)? {
+            out.push(meta.location);
+        }
+        Ok(out)
+    }
+
+    /// Deletes every object under `prefix` and then lists it again, until the store confirms it
+    /// is empty; returns how many objects were deleted.
+    pub async fn delete_prefix(&self, prefix: &Path) -> Result<u64, KycError> {
+        let mut deleted = 0;
+        for _ in 0..5 {
+            let names = self.list_prefix(prefix).await?;
+            if names.is_empty() {
+                return Ok(deleted);
+            }
+            for name in names {
+                self.delete_path(&name).await?;
+                deleted += 1;
+            }
+        }
+        if self.list_prefix(prefix).await?.is_empty() {
+            Ok(deleted)
+        } else {
+            Err(KycError::Corrupt("objects remain under an erased prefix"))
+        }
+    }
+}
+
 /// Buffers up to one part; a document that fits is written with one PUT (atomic: nothing is
 /// visible until it completes), a larger one becomes a multipart upload that is aborted on error.
 struct ObjectSink {

@@ -67,7 +67,8 @@ pub async fn current(
         .order_by_desc(tenant_key::Column::TkVersion)
         .one(db)
         .await?
-        .ok_or_else(|| StoreError::internal("tenant key", "shop has no tenant key"))?;
+        // Every shop has a key from its creation until its erasure shreds it.
+        .ok_or(StoreError::NotFound)?;
     vault.record_persisted_count(
         tenant_id,
         u32_of(row.tk_version)?,
@@ -138,6 +139,10 @@ pub async fn create_if_missing(
     tenant_id: Uuid,
 ) -> Result<(), StoreError> {
     use sea_orm::sea_query::OnConflict;
+    // The erasure fence: an erased shop is never keyed again.
+    if crate::rights::erasure::fenced(db, tenant_id).await? {
+        return Err(StoreError::NotFound);
+    }
     let kek = wrap_version(db, vault).await?;
     tenant_key::Entity::insert(new_row(vault.create_tenant_key_at(tenant_id, kek)?)?)
         .on_conflict(

@@ -475,13 +475,18 @@ pub async fn resolve(
         Some(n) => q.filter(policy_version::Column::Version.eq(n)),
         None => q.filter(policy_version::Column::EffectiveAt.lte(OffsetDateTime::now_utc())),
     };
-    let (tenant_id, version, hash, locales, settings_default, shop_default) = q
+    let found = q
         .order_by_desc(policy_version::Column::Version)
         .limit(1)
         .into_tuple::<(Uuid, i32, String, String, String, String)>()
         .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        .await?;
+    let Some((tenant_id, version, hash, locales, settings_default, shop_default)) = found else {
+        if crate::rights::erasure::slug_erased(db, slug).await? {
+            return Err(StoreError::Gone("This shop was erased."));
+        }
+        return Err(StoreError::NotFound);
+    };
     Ok(Resolved {
         tenant_id,
         version,

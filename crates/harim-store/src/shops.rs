@@ -50,6 +50,13 @@ pub async fn create(
     slug: String,
     default_locale: Locale,
 ) -> Result<Shop, StoreError> {
+    // An erased shop's slug is never handed to another shop (its old links would then serve
+    // someone else's policy).
+    if crate::rights::erasure::slug_erased(db, &slug).await? {
+        return Err(StoreError::Conflict(
+            "A shop with this slug already exists.",
+        ));
+    }
     let now = OffsetDateTime::now_utc();
     let model = shop::Model {
         id: ShopId::new().uuid(),

@@ -103,6 +103,7 @@ pub async fn rotate_shop(
             }
             // Document keys hang off the tenant key too.
             encryptions += crate::kyc::reencrypt_keys(txn, &vault, &old, &new).await?;
+            encryptions += crate::rights::export::reencrypt_keys(txn, &vault, &old, &new).await?;
             let mut row = keys::new_row(new)?;
             row.encryptions = Set(encryptions);
             row.insert(txn).await?;

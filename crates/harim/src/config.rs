@@ -30,6 +30,10 @@ pub const KEYS: &[&str] = &[
     "root_rotation_min_interval_secs",
     "kyc_max_image_pixels",
     "metrics_public",
+    "export_ttl_secs",
+    "backup_retention_days",
+    "root_rotation_period_days",
+    "account_request_response_days",
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -52,6 +56,10 @@ struct Raw {
     root_rotation_min_interval_secs: u64,
     kyc_max_image_pixels: u64,
     metrics_public: bool,
+    export_ttl_secs: u64,
+    backup_retention_days: u32,
+    root_rotation_period_days: u32,
+    account_request_response_days: u32,
 }
 
 impl Default for Raw {
@@ -74,6 +82,10 @@ impl Default for Raw {
             root_rotation_min_interval_secs: 3600,
             kyc_max_image_pixels: harim_kyc::sanitize::MAX_IMAGE_PIXELS,
             metrics_public: false,
+            export_ttl_secs: 24 * 3600,
+            backup_retention_days: 30,
+            root_rotation_period_days: 90,
+            account_request_response_days: 30,
         }
     }
 }
@@ -104,6 +116,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub auto_migrate: bool,
     pub api: harim_api::ApiConfig,
+    /// Exports, erasure receipts and deadlines.
+    pub rights: harim_store::rights::RightsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -188,6 +202,18 @@ impl Config {
         if raw.retention_interval_secs == 0 {
             bail!("retention_interval_secs: must be at least 1");
         }
+        if raw.export_ttl_secs < 60 || raw.export_ttl_secs > 30 * 24 * 3600 {
+            bail!("export_ttl_secs: must be between 60 and 2592000 (30 days)");
+        }
+        if raw.root_rotation_period_days == 0 || raw.root_rotation_period_days > 3650 {
+            bail!("root_rotation_period_days: must be between 1 and 3650");
+        }
+        if raw.backup_retention_days > 3650 {
+            bail!("backup_retention_days: must be at most 3650");
+        }
+        if raw.account_request_response_days == 0 || raw.account_request_response_days > 365 {
+            bail!("account_request_response_days: must be between 1 and 365");
+        }
         let (object_store_url, object_store_default) = match raw.object_store_url {
             Some(url)
                 if url.starts_with("s3://")
@@ -203,6 +229,7 @@ impl Config {
                 (format!("file://{}", dir.display()), true)
             }
         };
+        let work_dir = raw.data_dir.join("tmp");
         Ok(Self {
             listen,
             data_dir: raw.data_dir,
@@ -228,6 +255,16 @@ impl Config {
                 ),
                 metrics_public: raw.metrics_public,
                 ..harim_api::ApiConfig::default()
+            },
+            rights: harim_store::rights::RightsConfig {
+                export_ttl: time::Duration::seconds(
+                    i64::try_from(raw.export_ttl_secs).unwrap_or(86_400),
+                ),
+                backup_retention_days: raw.backup_retention_days,
+                root_rotation_period_days: raw.root_rotation_period_days,
+                default_response_days: raw.account_request_response_days,
+                work_dir,
+                ..harim_store::rights::RightsConfig::default()
             },
         })
     }

@@ -61,6 +61,11 @@ enum Command {
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
     },
+    /// Erasure receipts.
+    Receipts {
+        #[command(subcommand)]
+        command: ReceiptsCommand,
+    },
     /// Root keys: status, online rotation, retirement.
     Keys {
         #[command(subcommand)]
@@ -107,6 +112,21 @@ enum KeysCommand {
         /// every process is known to have re-read the keyring.
         #[arg(long, default_value_t = harim_store::rotation::RETIRE_GRACE.as_secs())]
         grace_secs: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptsCommand {
+    /// Check an erasure receipt's signature offline; exit 0 if valid, 1 if not.
+    Verify {
+        /// The receipt as served (`{receipt, signature, key_id}`).
+        file: PathBuf,
+        /// The public keys as served at `/.well-known/harim/receipt-keys`. Without it, the key
+        /// is derived from this installation's configured key provider and database.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
@@ -178,6 +198,9 @@ async fn main() -> anyhow::Result<()> {
             command: AdminCommand::CreateToken { data_dir, .. },
         }
         | Command::Keys { data_dir, .. }
+        | Command::Receipts {
+            command: ReceiptsCommand::Verify { data_dir, .. },
+        }
         | Command::Jobs { data_dir, .. } => Overrides {
             listen: None,
             data_dir: data_dir.clone(),
@@ -203,6 +226,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys { command, .. } => keys(config, command).await,
+        Command::Receipts {
+            command: ReceiptsCommand::Verify { file, keys, .. },
+        } => verify_receipt(config, &file, keys.as_deref()).await,
         Command::Jobs {
             command: JobsCommand::Run { job },
             ..
@@ -572,7 +598,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         config.retention_interval,
     ));
     let state = harim_api::AppState::new(db, config.api.clone(), vault, documents)
-        .map_err(|e| anyhow::anyhow!("building the application: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("building the application: {e}"))?
+        .with_rights_config(config.rights.clone());
+    // Exports and the background part of erasures; also expires archives and keeps the
+    // overdue-requests gauge current.
+    tokio::spawn(harim_store::rights::worker(
+        state.rights.clone(),
+        std::time::Duration::from_secs(5),
+    ));
     let app = harim_api::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -618,6 +651,59 @@ async fn retention_worker(
         if let Err(e) = harim_store::kyc::run_retention(&db, &vault, &documents, now).await {
             tracing::warn!(error = %e, "KYC retention run failed; retried next interval");
         }
+        if let Err(e) = harim_store::rights::erasure::purge_retained(&db, now).await {
+            tracing::warn!(error = %e, "purging retained records of erased shops failed; retried next interval");
+        }
+    }
+}
+
+/// `harim receipts verify`: exit 0 when the signature holds, 1 when it does not.
+async fn verify_receipt(
+    config: Config,
+    file: &std::path::Path,
+    keys: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use harim_store::rights::receipt;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let signed: receipt::SignedReceipt = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a signed receipt ({{receipt, signature, key_id}})",
+            file.display()
+        )
+    })?;
+    let keys: Vec<receipt::PublicKey> = match keys {
+        Some(path) => {
+            #[derive(serde::Deserialize)]
+            struct Keys {
+                keys: Vec<receipt::PublicKey>,
+            }
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_str::<Keys>(&text)
+                .with_context(|| format!("{} is not a receipt-keys document", path.display()))?
+                .keys
+        }
+        None => {
+            let db = open_db(&config).await?;
+            ensure_schema(&config, &db).await?;
+            let vault = vault(&config)?;
+            vec![
+                receipt::ReceiptSigner::load(&db, &vault)
+                    .await?
+                    .public_key(),
+            ]
+        }
+    };
+    match receipt::verify(&signed, &keys) {
+        Ok(()) => {
+            println!("valid: signed by {}", signed.key_id);
+            Ok(())
+        }
+        Err(e) => {
+            println!("INVALID: {e}");
+            std::process::exit(1);
+        }
     }
 }
 
@@ -636,7 +722,24 @@ async fn run_job(config: Config, job: &str) -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("retention: {e}"))?;
-            println!("{}", serde_json::to_string(&report)?);
+            let now = time::OffsetDateTime::now_utc();
+            let rights = harim_store::rights::Rights {
+                db: db.clone(),
+                vault: vault.clone(),
+                documents: documents.clone(),
+                config: std::sync::Arc::new(config.rights.clone()),
+                wake: Default::default(),
+            };
+            let exports_expired = harim_store::rights::export::expire(&rights, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("expiring exports: {e}"))?;
+            let erased_chains_purged = harim_store::rights::erasure::purge_retained(&db, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("purging retained records: {e}"))?;
+            let mut out = serde_json::to_value(report)?;
+            out["exports_expired"] = exports_expired.into();
+            out["erased_audit_chains_purged"] = erased_chains_purged.into();
+            println!("{}", serde_json::to_string(&out)?);
             Ok(())
         }
         other => anyhow::bail!("unknown job {other}"),

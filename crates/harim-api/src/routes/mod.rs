@@ -14,6 +14,7 @@ pub mod keys;
 pub mod kyc;
 pub mod ops;
 pub mod policies;
+pub mod rights;
 pub mod shops;
 
 /// `axum::Json` whose rejections are problem documents, and which refuses a declared charset
@@ -71,4 +72,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(kyc::router())
         .merge(policies::router())
         .merge(ops::router())
+        .merge(rights::router())
+        // One read cache per application; erasure drops a shop from it at once.
+        .layer(axum::Extension(std::sync::Arc::new(
+            policies::DocCache::default(),
+        )))
 }

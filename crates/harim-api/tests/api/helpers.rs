@@ -43,6 +43,8 @@ pub struct TestApp {
     pub vault: std::sync::Arc<harim_vault::Vault>,
     /// The app's document store (S3 in CI), for tests that read objects back directly.
     pub documents: harim_kyc::DocumentStore,
+    /// The rights use cases of the app (a test runs their worker with `run_due`).
+    pub rights: harim_store::rights::Rights,
     _objects_dir: Option<tempfile::TempDir>,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
@@ -160,7 +162,9 @@ impl TestApp {
         let vault = test_vault();
         let (documents, objects_dir) = test_documents();
         let state = AppState::new(db.clone(), config, vault.clone(), documents.clone()).unwrap();
+        let rights = state.rights.clone();
         Self {
+            rights,
             router: harim_api::app(state),
             db,
             vault,

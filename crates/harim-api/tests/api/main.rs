@@ -10,6 +10,7 @@ mod isolation;
 mod kyc;
 mod policies;
 mod races;
+mod rights;
 mod rotation;
 mod tenant_rotation;
 mod text;

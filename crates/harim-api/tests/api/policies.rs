@@ -46,7 +46,7 @@ async fn publish(app: &TestApp, token: &str, shop: &str, body: Value) -> Resp {
 }
 
 /// Puts `s` and publishes it now; returns the 201 body.
-async fn put_and_publish(app: &TestApp, token: &str, shop: &str, s: Value) -> Value {
+pub async fn put_and_publish(app: &TestApp, token: &str, shop: &str, s: Value) -> Value {
     let r = put_settings(app, token, shop, s).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     let r = publish(app, token, shop, json!({})).await;

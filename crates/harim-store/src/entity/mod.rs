@@ -4,6 +4,8 @@ pub mod account;
 pub mod api_key;
 pub mod audit_entry;
 pub mod audit_head;
+pub mod data_request;
+pub mod erasure_fence;
 pub mod invitation;
 pub mod kyc_document;
 pub mod membership;

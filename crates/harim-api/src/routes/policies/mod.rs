@@ -3,9 +3,6 @@
 //! [`settings`] edits the settings, [`publish`] freezes versions, [`public`] serves the frozen
 //! documents with a read-path cache.
 
-use std::sync::Arc;
-
-use axum::Extension;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
@@ -25,5 +22,4 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public::public_json))
         .routes(routes!(public::public_markdown))
         .routes(routes!(public::public_version_html))
-        .layer(Extension(Arc::new(DocCache::default())))
 }

@@ -69,9 +69,20 @@ impl DocCache {
             m.insert(key, body);
         }
     }
-    pub(super) fn forget_tenant(&self, tenant: Uuid) {
+    pub(crate) fn forget_tenant(&self, tenant: Uuid) {
         if let Ok(mut m) = self.resolved.write() {
             m.retain(|_, (r, _)| r.tenant_id != tenant);
+        }
+        if let Ok(mut m) = self.docs.write() {
+            m.retain(|(t, ..), _| *t != tenant);
+        }
+    }
+    pub(crate) fn forget_all(&self) {
+        if let Ok(mut m) = self.resolved.write() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.docs.write() {
+            m.clear();
         }
     }
     fn resolved(&self, slug: &str, version: Option<i32>) -> Option<Resolved> {

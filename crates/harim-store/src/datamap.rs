@@ -1,0 +1,1118 @@
+//! The data map: the one typed declaration of every place harim keeps personal data (each table
+//! and column, each object kind, each log), and for each of them whose data it is, why it is
+//! kept, on what legal basis, for how long, how it is exported and how it is erased.
+//!
+//! Everything that keeps a promise about personal data is driven from here: the export
+//! ([`crate::rights::export`]) walks [`TABLES`] and writes one file per [`Category`]; the erasure
+//! job ([`crate::rights::erasure`]) walks them again, in order, and does what each entry's
+//! [`Erasure`] says, counting rows per entry for the receipt; `docs/data-map.md` is
+//! [`render_markdown`]'s output. A test introspects the migrated schema (SQLite and PostgreSQL)
+//! and fails on any table or column this map does not name, so new storage cannot slip past it.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Whose data it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// The person behind a harim account (sign-in e-mail, sessions).
+    MerchantAccount,
+    /// The person whose identity a shop registers for KYC (the shop owner).
+    ShopOwnerIdentity,
+    /// A person working in a shop (members, invitations).
+    StaffMember,
+    /// A platform operator (platform tokens).
+    PlatformOperator,
+}
+
+/// What kind of data an entry holds; also the file an export writes it to
+/// (`data/<category>.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Account,
+    Sessions,
+    Shop,
+    Members,
+    ApiKeys,
+    Invitations,
+    Identity,
+    TenantKeys,
+    Documents,
+    PrivacySettings,
+    PolicyVersions,
+    AuditLog,
+    DataRequests,
+    PlatformOperators,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::Sessions => "sessions",
+            Self::Shop => "shop",
+            Self::Members => "members",
+            Self::ApiKeys => "api_keys",
+            Self::Invitations => "invitations",
+            Self::Identity => "identity",
+            Self::TenantKeys => "tenant_keys",
+            Self::Documents => "documents",
+            Self::PrivacySettings => "privacy_settings",
+            Self::PolicyVersions => "policy_versions",
+            Self::AuditLog => "audit_log",
+            Self::DataRequests => "data_requests",
+            Self::PlatformOperators => "platform_operators",
+        }
+    }
+}
+
+/// GDPR Art. 6(1) bases (the other laws harim's policies cite have the same four in substance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    /// Needed to run the service the merchant signed up for.
+    Contract,
+    /// A law requires it (KYC of merchants who take payments, accountability for access).
+    LegalObligation,
+    /// The platform's legitimate interest (security of the service).
+    LegitimateInterest,
+}
+
+/// The event a retention period counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// The row was written.
+    Created,
+    /// A reviewer decided the document (the shop's `kyc_retention_days` setting).
+    KycDecision,
+    /// The shop or account it belongs to was erased.
+    Erasure,
+    /// The export archive became ready.
+    ExportReady,
+}
+
+/// How long an entry is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Retention {
+    /// Until the account it belongs to is erased.
+    WhileAccountExists,
+    /// Until the shop it belongs to is erased.
+    WhileShopExists,
+    /// A fixed time after an event.
+    Days { days: u32, from: Event },
+    /// A time set in the shop's privacy settings, after an event.
+    ShopSetting { setting: &'static str, from: Event },
+    /// A time set in harim's configuration, after an event.
+    Config { key: &'static str, from: Event },
+}
+
+/// Until when something erasure keeps is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "until", rename_all = "snake_case")]
+pub enum Until {
+    /// A fixed time after the erasure; then the retention run purges it.
+    DaysAfterErasure { days: u32 },
+    /// For as long as the installation exists (holds no personal data by itself).
+    Forever,
+}
+
+/// What erasure does to an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Erasure {
+    /// The ciphertext becomes unreadable at once because its key is destroyed; the bytes are
+    /// then deleted with their row.
+    Shred,
+    /// The rows (or objects) are deleted.
+    Delete,
+    /// The column is set to NULL; the row stays (it describes something else too).
+    Anonymise,
+    /// Kept, with the reason and the end date the receipt states.
+    Retain { reason: &'static str, until: Until },
+}
+
+/// How an export shows a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "form", rename_all = "snake_case")]
+pub enum ExportForm {
+    /// The stored value as JSON.
+    Value,
+    /// The field decrypted (identity fields; the record id is the shop id).
+    Decrypted,
+    /// Only that it exists and what it is: digests of secrets and wrapped keys, which are of no
+    /// use to the subject and would weaken the service if handed out.
+    Described { what: &'static str },
+    /// The original file, in `documents/`.
+    OriginalFile,
+}
+
+/// How a column is stored (what the exporter reads it as).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ty {
+    Uuid,
+    Text,
+    Int,
+    BigInt,
+    Bytes,
+    Time,
+}
+
+/// One column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub nullable: bool,
+    pub export: ExportForm,
+    /// `true` for ciphertext under the shop's tenant key: shredded when the key is destroyed.
+    pub encrypted: bool,
+}
+
+/// Which rows of a table belong to a shop or an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Owner {
+    /// Rows of a shop: `column = shop id`.
+    Shop { column: &'static str },
+    /// Rows of an account: `column = account id`.
+    Account { column: &'static str },
+    /// Rows of a shop, and rows of an account in any shop.
+    ShopAndAccount {
+        shop: &'static str,
+        account: &'static str,
+    },
+    /// Platform rows (operators, key administration): no shop or account erasure touches them.
+    Platform,
+}
+
+/// What a table holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "holds", rename_all = "snake_case")]
+pub enum Holds {
+    Personal {
+        subject: Subject,
+        purpose: &'static str,
+        basis: LegalBasis,
+        retention: Retention,
+        erasure: Erasure,
+    },
+    /// Nothing about a person: why not.
+    NoPersonalData { why: &'static str },
+}
+
+/// One table of the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Table {
+    pub name: &'static str,
+    pub category: Category,
+    pub owner: Owner,
+    pub holds: Holds,
+    pub columns: &'static [Column],
+}
+
+impl Table {
+    /// The erasure action, if the table holds personal data.
+    pub fn erasure(&self) -> Option<Erasure> {
+        match self.holds {
+            Holds::Personal { erasure, .. } => Some(erasure),
+            Holds::NoPersonalData { .. } => None,
+        }
+    }
+
+    /// The column that names the shop, if rows belong to shops.
+    pub fn shop_column(&self) -> Option<&'static str> {
+        match self.owner {
+            Owner::Shop { column } | Owner::ShopAndAccount { shop: column, .. } => Some(column),
+            _ => None,
+        }
+    }
+
+    /// The column that names the account, if rows belong to accounts.
+    pub fn account_column(&self) -> Option<&'static str> {
+        match self.owner {
+            Owner::Account { column }
+            | Owner::ShopAndAccount {
+                account: column, ..
+            } => Some(column),
+            _ => None,
+        }
+    }
+}
+
+/// Personal data that lives outside the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Place {
+    pub name: &'static str,
+    pub kind: PlaceKind,
+    /// Where it is (an object name pattern, a stream).
+    pub location: &'static str,
+    pub subject: Subject,
+    pub category: Category,
+    pub purpose: &'static str,
+    pub basis: LegalBasis,
+    pub retention: Retention,
+    pub export: ExportForm,
+    pub erasure: Erasure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceKind {
+    Object,
+    Log,
+}
+
+const fn col(name: &'static str, ty: Ty) -> Column {
+    Column {
+        name,
+        ty,
+        nullable: false,
+        export: ExportForm::Value,
+        encrypted: false,
+    }
+}
+
+const fn opt(name: &'static str, ty: Ty) -> Column {
+    Column {
+        nullable: true,
+        ..col(name, ty)
+    }
+}
+
+const fn described(name: &'static str, ty: Ty, what: &'static str) -> Column {
+    Column {
+        export: ExportForm::Described { what },
+        ..col(name, ty)
+    }
+}
+
+const fn sealed(name: &'static str) -> Column {
+    Column {
+        export: ExportForm::Decrypted,
+        encrypted: true,
+        ..col(name, Ty::Bytes)
+    }
+}
+
+/// The audit log outlives an erased shop by this many days (accountability for every access to
+/// the shop's personal data; the entries name fields, never values).
+pub const AUDIT_DAYS_AFTER_ERASURE: u32 = 365;
+
+const AUDIT_REASON: &str = "accountability: who accessed or changed which personal data, when and why (field names and pseudonymous ids, never values); the keyed hash chain proves it was not edited";
+
+/// Every table, in erasure order (rows that point at others come first).
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "merchant_identities",
+        category: Category::Identity,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopOwnerIdentity,
+            purpose: "know-your-customer checks and payouts to the merchant",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Shred,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("tk_version", Ty::Int),
+            sealed("full_name"),
+            sealed("national_id"),
+            sealed("iban"),
+            sealed("birth_date"),
+            sealed("phone"),
+            sealed("email"),
+            sealed("address"),
+            Column {
+                nullable: true,
+                ..sealed("postal_code")
+            },
+            sealed("country"),
+            described(
+                "national_id_bidx",
+                Ty::Bytes,
+                "keyed hash of the national ID, to find duplicate registrations",
+            ),
+            described(
+                "iban_bidx",
+                Ty::Bytes,
+                "keyed hash of the IBAN, to find duplicate registrations",
+            ),
+            col("bidx_version", Ty::Int),
+            col("updated_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "kyc_documents",
+        category: Category::Documents,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopOwnerIdentity,
+            purpose: "know-your-customer checks: identity documents and their review",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::ShopSetting {
+                setting: "kyc_retention_days",
+                from: Event::KycDecision,
+            },
+            erasure: Erasure::Shred,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            col("kind", Ty::Text),
+            col("status", Ty::Text),
+            col("content_type", Ty::Text),
+            col("size", Ty::BigInt),
+            col("stored_size", Ty::BigInt),
+            col("sha256", Ty::Bytes),
+            Column {
+                nullable: true,
+                encrypted: true,
+                ..described(
+                    "wrapped_key",
+                    Ty::Bytes,
+                    "the document's key, encrypted under the shop's tenant key",
+                )
+            },
+            col("uploaded_by", Ty::Text),
+            col("uploaded_at", Ty::Time),
+            opt("decided_at", Ty::Time),
+            opt("decided_by", Ty::Text),
+            opt("reason", Ty::Text),
+            opt("purged_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "privacy_settings",
+        category: Category::PrivacySettings,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopOwnerIdentity,
+            purpose: "the shop's privacy policy: controller identity and contact details",
+            basis: LegalBasis::Contract,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("settings", Ty::Text),
+            col("updated_at", Ty::Time),
+            col("updated_by", Ty::Text),
+        ],
+    },
+    Table {
+        name: "policy_documents",
+        category: Category::PolicyVersions,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopOwnerIdentity,
+            purpose: "the published policy texts, which name the controller and its contact",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("version", Ty::Int),
+            col("locale", Ty::Text),
+            col("format", Ty::Text),
+            col("body", Ty::Text),
+        ],
+    },
+    Table {
+        name: "policy_versions",
+        category: Category::PolicyVersions,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopOwnerIdentity,
+            purpose: "the history of the shop's published policy",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("version", Ty::Int),
+            col("hash", Ty::Text),
+            opt("previous_hash", Ty::Text),
+            col("settings", Ty::Text),
+            col("changes", Ty::Text),
+            col("locales", Ty::Text),
+            col("default_locale", Ty::Text),
+            col("effective_at", Ty::Time),
+            col("published_at", Ty::Time),
+            col("published_by", Ty::Text),
+        ],
+    },
+    Table {
+        name: "invitations",
+        category: Category::Invitations,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::StaffMember,
+            purpose: "inviting a person to a shop's staff",
+            basis: LegalBasis::Contract,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            col("email", Ty::Text),
+            col("role", Ty::Text),
+            described(
+                "token_hash",
+                Ty::Bytes,
+                "SHA-256 of the invitation token (the token itself is never stored)",
+            ),
+            col("invited_by", Ty::Text),
+            col("created_at", Ty::Time),
+            col("expires_at", Ty::Time),
+            opt("accepted_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "api_keys",
+        category: Category::ApiKeys,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::MerchantAccount,
+            purpose: "programmatic access to the shop",
+            basis: LegalBasis::Contract,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            described(
+                "key_hash",
+                Ty::Bytes,
+                "SHA-256 of the key (the key itself is never stored)",
+            ),
+            col("name", Ty::Text),
+            col("role", Ty::Text),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "memberships",
+        category: Category::Members,
+        owner: Owner::ShopAndAccount {
+            shop: "tenant_id",
+            account: "account_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::StaffMember,
+            purpose: "who may act in which shop, and as what",
+            basis: LegalBasis::Contract,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("account_id", Ty::Uuid),
+            col("role", Ty::Text),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "data_requests",
+        category: Category::DataRequests,
+        owner: Owner::ShopAndAccount {
+            shop: "tenant_id",
+            account: "subject_account",
+        },
+        holds: Holds::Personal {
+            subject: Subject::MerchantAccount,
+            purpose: "carrying out and proving data-subject requests (exports, erasures)",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::Config {
+                key: "export_ttl_secs",
+                from: Event::ExportReady,
+            },
+            erasure: Erasure::Retain {
+                reason: "proof that the erasure was carried out: the receipt holds no personal data; exports among these rows are deleted with their archives",
+                until: Until::Forever,
+            },
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            col("kind", Ty::Text),
+            opt("subject_account", Ty::Uuid),
+            col("state", Ty::Text),
+            col("requested_at", Ty::Time),
+            col("due_at", Ty::Time),
+            opt("completed_at", Ty::Time),
+            opt("expires_at", Ty::Time),
+            opt("lease_until", Ty::Time),
+            col("attempts", Ty::Int),
+            opt("object_size", Ty::BigInt),
+            opt("object_sha256", Ty::Bytes),
+            Column {
+                nullable: true,
+                encrypted: true,
+                ..described(
+                    "wrapped_key",
+                    Ty::Bytes,
+                    "the export archive's key, encrypted under the tenant key",
+                )
+            },
+            opt("tk_version", Ty::Int),
+            opt("progress", Ty::Text),
+            opt("receipt", Ty::Text),
+            opt("signature", Ty::Text),
+            opt("key_id", Ty::Text),
+            opt("error", Ty::Text),
+        ],
+    },
+    Table {
+        name: "tenant_keys",
+        category: Category::TenantKeys,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopOwnerIdentity,
+            purpose: "the shop's own key: every ciphertext of the shop is readable only through it",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Shred,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("tk_version", Ty::Int),
+            col("kek_version", Ty::Int),
+            Column {
+                encrypted: true,
+                ..described(
+                    "wrapped",
+                    Ty::Bytes,
+                    "the shop's key, encrypted under a root key",
+                )
+            },
+            col("encryptions", Ty::BigInt),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "audit_log",
+        category: Category::AuditLog,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::MerchantAccount,
+            purpose: "accountability for every access to personal data",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::Days {
+                days: AUDIT_DAYS_AFTER_ERASURE,
+                from: Event::Erasure,
+            },
+            erasure: Erasure::Retain {
+                reason: AUDIT_REASON,
+                until: Until::DaysAfterErasure {
+                    days: AUDIT_DAYS_AFTER_ERASURE,
+                },
+            },
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("seq", Ty::BigInt),
+            col("id", Ty::Uuid),
+            col("at", Ty::Time),
+            col("actor", Ty::Text),
+            col("action", Ty::Text),
+            col("fields", Ty::Text),
+            opt("purpose", Ty::Text),
+            opt("request_id", Ty::Text),
+            col("prev_hash", Ty::Bytes),
+            col("hash", Ty::Bytes),
+        ],
+    },
+    Table {
+        name: "audit_heads",
+        category: Category::AuditLog,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::MerchantAccount,
+            purpose: "the end of the shop's audit chain, so a deleted tail is noticed",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::Days {
+                days: AUDIT_DAYS_AFTER_ERASURE,
+                from: Event::Erasure,
+            },
+            erasure: Erasure::Retain {
+                reason: AUDIT_REASON,
+                until: Until::DaysAfterErasure {
+                    days: AUDIT_DAYS_AFTER_ERASURE,
+                },
+            },
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("seq", Ty::BigInt),
+            col("hash", Ty::Bytes),
+        ],
+    },
+    Table {
+        name: "shops",
+        category: Category::Shop,
+        owner: Owner::Shop { column: "id" },
+        holds: Holds::Personal {
+            subject: Subject::MerchantAccount,
+            purpose: "the shop itself: its name and address on the platform",
+            basis: LegalBasis::Contract,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("id", Ty::Uuid),
+            col("name", Ty::Text),
+            col("slug", Ty::Text),
+            col("default_locale", Ty::Text),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "sessions",
+        category: Category::Sessions,
+        owner: Owner::Account {
+            column: "account_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::MerchantAccount,
+            purpose: "keeping a person signed in",
+            basis: LegalBasis::Contract,
+            retention: Retention::Config {
+                key: "session_ttl_secs",
+                from: Event::Created,
+            },
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            described(
+                "token_hash",
+                Ty::Bytes,
+                "SHA-256 of the session token (the token itself is never stored)",
+            ),
+            col("account_id", Ty::Uuid),
+            col("created_at", Ty::Time),
+            col("expires_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "accounts",
+        category: Category::Account,
+        owner: Owner::Account { column: "id" },
+        holds: Holds::Personal {
+            subject: Subject::MerchantAccount,
+            purpose: "signing in and being reached about the account",
+            basis: LegalBasis::Contract,
+            retention: Retention::WhileAccountExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("id", Ty::Uuid),
+            col("email", Ty::Text),
+            described(
+                "password_hash",
+                Ty::Text,
+                "argon2id hash of the password (the password itself is never stored)",
+            ),
+            opt("display_name", Ty::Text),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "erasure_fences",
+        category: Category::DataRequests,
+        owner: Owner::Platform,
+        holds: Holds::NoPersonalData {
+            why: "an erased shop's random id, the time and the SHA-256 of its slug: keeps the id from ever being keyed again and the slug from being taken over",
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("erased_at", Ty::Time),
+            col("request_id", Ty::Uuid),
+            col("slug_digest", Ty::Bytes),
+        ],
+    },
+    Table {
+        name: "platform_tokens",
+        category: Category::PlatformOperators,
+        owner: Owner::Platform,
+        holds: Holds::Personal {
+            subject: Subject::PlatformOperator,
+            purpose: "operator access to review and key administration",
+            basis: LegalBasis::LegitimateInterest,
+            retention: Retention::WhileAccountExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("id", Ty::Uuid),
+            described(
+                "token_hash",
+                Ty::Bytes,
+                "SHA-256 of the token (the token itself is never stored)",
+            ),
+            col("name", Ty::Text),
+            col("role", Ty::Text),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "key_rotation_jobs",
+        category: Category::TenantKeys,
+        owner: Owner::Platform,
+        holds: Holds::NoPersonalData {
+            why: "progress of root and tenant key rotations: counts and versions",
+        },
+        columns: &[
+            col("id", Ty::Uuid),
+            col("kind", Ty::Text),
+            col("target_kek_version", Ty::Int),
+            col("state", Ty::Text),
+            col("total", Ty::BigInt),
+            col("done", Ty::BigInt),
+            opt("error", Ty::Text),
+            col("created_at", Ty::Time),
+            col("updated_at", Ty::Time),
+            opt("finished_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "root_key_versions",
+        category: Category::TenantKeys,
+        owner: Owner::Platform,
+        holds: Holds::NoPersonalData {
+            why: "which root key versions may wrap, unwrap or are destroyed",
+        },
+        columns: &[
+            col("version", Ty::Int),
+            col("state", Ty::Text),
+            col("changed_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "seaql_migrations",
+        category: Category::TenantKeys,
+        owner: Owner::Platform,
+        holds: Holds::NoPersonalData {
+            why: "which schema migrations were applied, and when",
+        },
+        columns: &[col("version", Ty::Text), col("applied_at", Ty::BigInt)],
+    },
+];
+
+/// Personal data outside the database.
+pub const PLACES: &[Place] = &[
+    Place {
+        name: "KYC document objects",
+        kind: PlaceKind::Object,
+        location: "t/{shop_id}/d/{document_id}",
+        subject: Subject::ShopOwnerIdentity,
+        category: Category::Documents,
+        purpose: "know-your-customer checks: the identity documents themselves",
+        basis: LegalBasis::LegalObligation,
+        retention: Retention::ShopSetting {
+            setting: "kyc_retention_days",
+            from: Event::KycDecision,
+        },
+        export: ExportForm::OriginalFile,
+        erasure: Erasure::Shred,
+    },
+    Place {
+        name: "Shop export archives",
+        kind: PlaceKind::Object,
+        location: "t/{shop_id}/x/{request_id}",
+        subject: Subject::ShopOwnerIdentity,
+        category: Category::DataRequests,
+        purpose: "the archive a shop owner asked for",
+        basis: LegalBasis::LegalObligation,
+        retention: Retention::Config {
+            key: "export_ttl_secs",
+            from: Event::ExportReady,
+        },
+        export: ExportForm::Described {
+            what: "earlier exports are listed in data_requests, not copied into a new one",
+        },
+        erasure: Erasure::Shred,
+    },
+    Place {
+        name: "Account export archives",
+        kind: PlaceKind::Object,
+        location: "a/{account_id}/x/{request_id}",
+        subject: Subject::MerchantAccount,
+        category: Category::DataRequests,
+        purpose: "the archive a person asked for",
+        basis: LegalBasis::LegalObligation,
+        retention: Retention::Config {
+            key: "export_ttl_secs",
+            from: Event::ExportReady,
+        },
+        export: ExportForm::Described {
+            what: "earlier exports are listed in data_requests, not copied into a new one",
+        },
+        erasure: Erasure::Delete,
+    },
+    Place {
+        name: "Service log",
+        kind: PlaceKind::Log,
+        location: "stdout/stderr of `harim serve` (the operator's log pipeline)",
+        subject: Subject::MerchantAccount,
+        category: Category::AuditLog,
+        purpose: "operating the service: request ids, routes, status codes, timings",
+        basis: LegalBasis::LegitimateInterest,
+        retention: Retention::Config {
+            key: "the operator's log retention",
+            from: Event::Created,
+        },
+        export: ExportForm::Described {
+            what: "holds ids and routes, never a value a person entered (tested); not exported",
+        },
+        erasure: Erasure::Retain {
+            reason: "holds no value a person entered, only random ids; the operator's log retention ends it",
+            until: Until::Forever,
+        },
+    },
+];
+
+/// The map's version: the first 16 hex digits of the SHA-256 of its canonical JSON. Any change
+/// to the map changes it; exports and receipts name it.
+pub fn version() -> String {
+    let body = serde_json::to_vec(&(TABLES, PLACES)).unwrap_or_default();
+    hex::encode(&Sha256::digest(&body)[..8])
+}
+
+/// The table called `name`, if the map has it.
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+fn erasure_text(e: Option<Erasure>) -> String {
+    match e {
+        None => "-".into(),
+        Some(Erasure::Shred) => "shred".into(),
+        Some(Erasure::Delete) => "delete".into(),
+        Some(Erasure::Anonymise) => "anonymise".into(),
+        Some(Erasure::Retain { reason, until }) => {
+            let until = match until {
+                Until::DaysAfterErasure { days } => format!("{days} days after erasure"),
+                Until::Forever => "while the installation exists".into(),
+            };
+            format!("retain until {until}: {reason}")
+        }
+    }
+}
+
+fn retention_text(r: Retention) -> String {
+    fn event(e: Event) -> &'static str {
+        match e {
+            Event::Created => "creation",
+            Event::KycDecision => "the review decision",
+            Event::Erasure => "erasure",
+            Event::ExportReady => "the archive is ready",
+        }
+    }
+    match r {
+        Retention::WhileAccountExists => "while the account exists".into(),
+        Retention::WhileShopExists => "while the shop exists".into(),
+        Retention::Days { days, from } => format!("{days} days after {}", event(from)),
+        Retention::ShopSetting { setting, from } => {
+            format!("`{setting}` (shop setting) after {}", event(from))
+        }
+        Retention::Config { key, from } => format!("`{key}` (configuration) after {}", event(from)),
+    }
+}
+
+fn export_text(e: ExportForm) -> String {
+    match e {
+        ExportForm::Value => "value".into(),
+        ExportForm::Decrypted => "decrypted value".into(),
+        ExportForm::Described { what } => format!("described: {what}"),
+        ExportForm::OriginalFile => "original file".into(),
+    }
+}
+
+fn json_text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// `docs/data-map.md`: the map as a document (a test fails when the file differs).
+pub fn render_markdown() -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Data map\n\n<!-- generated from crates/harim-store/src/datamap.rs by \
+         `HARIM_BLESS=1 cargo test -p harim-store data_map_document`; do not edit -->\n\n\
+         Data-map version `{}`. Every table and column of the schema, every object kind and \
+         every log harim writes; the export, the erasure job and the receipts are driven from \
+         this map, and a test fails when the schema has a column the map does not name.\n",
+        version()
+    );
+    let _ = writeln!(out, "## Tables\n");
+    for t in TABLES {
+        let _ = writeln!(out, "### `{}`\n", t.name);
+        let owner = match t.owner {
+            Owner::Shop { column } => format!("a shop (`{column}`)"),
+            Owner::Account { column } => format!("an account (`{column}`)"),
+            Owner::ShopAndAccount { shop, account } => {
+                format!("a shop (`{shop}`) and an account (`{account}`)")
+            }
+            Owner::Platform => "the platform".into(),
+        };
+        let _ = writeln!(out, "- rows belong to: {owner}");
+        let _ = writeln!(out, "- export file: `data/{}.json`", t.category.as_str());
+        match t.holds {
+            Holds::Personal {
+                subject,
+                purpose,
+                basis,
+                retention,
+                erasure,
+            } => {
+                let _ = writeln!(out, "- subject: {}", json_text(&subject));
+                let _ = writeln!(out, "- purpose: {purpose}");
+                let _ = writeln!(out, "- legal basis: {}", json_text(&basis));
+                let _ = writeln!(out, "- retention: {}", retention_text(retention));
+                let _ = writeln!(out, "- erasure: {}", erasure_text(Some(erasure)));
+            }
+            Holds::NoPersonalData { why } => {
+                let _ = writeln!(out, "- no personal data: {why}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n| column | stored as | export | encrypted |\n|---|---|---|---|"
+        );
+        for c in t.columns {
+            let _ = writeln!(
+                out,
+                "| `{}` | {}{} | {} | {} |",
+                c.name,
+                json_text(&c.ty),
+                if c.nullable { ", nullable" } else { "" },
+                export_text(c.export),
+                if c.encrypted {
+                    "yes (shredded with the tenant key)"
+                } else {
+                    "no"
+                }
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "## Objects and logs\n");
+    let _ = writeln!(
+        out,
+        "| place | kind | where | subject | purpose | legal basis | retention | export | erasure |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for p in PLACES {
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` | {} | {} | {} | {} | {} | {} |",
+            p.name,
+            json_text(&p.kind),
+            p.location,
+            json_text(&p.subject),
+            p.purpose,
+            json_text(&p.basis),
+            retention_text(p.retention),
+            export_text(p.export),
+            erasure_text(Some(p.erasure)),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// `docs/data-map.md` is the map's rendering; `HARIM_BLESS=1` rewrites it.
+    #[test]
+    fn data_map_document_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/data-map.md");
+        let want = render_markdown();
+        if std::env::var_os("HARIM_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/data-map.md is stale: run `HARIM_BLESS=1 cargo test -p harim-store data_map_document`"
+        );
+    }
+
+    /// Everything erasure deletes or shreds is exported (as a value, decrypted, as the file, or
+    /// at least described); only what is retained, with a reason, may be left out.
+    #[test]
+    fn everything_erased_is_exported_and_everything_else_is_retained_with_a_reason() {
+        for t in TABLES {
+            if let Some(e) = t.erasure() {
+                assert!(
+                    t.shop_column().is_some()
+                        || t.account_column().is_some()
+                        || matches!(t.owner, Owner::Platform),
+                    "{} has no owner",
+                    t.name
+                );
+                if let Erasure::Retain { reason, .. } = e {
+                    assert!(!reason.is_empty(), "{} retains without a reason", t.name);
+                }
+            }
+            let names: std::collections::BTreeSet<_> = t.columns.iter().map(|c| c.name).collect();
+            assert_eq!(
+                names.len(),
+                t.columns.len(),
+                "{} names a column twice",
+                t.name
+            );
+            if let Some(c) = t.shop_column() {
+                assert!(names.contains(c), "{}: no column {c}", t.name);
+            }
+            if let Some(c) = t.account_column() {
+                assert!(names.contains(c), "{}: no column {c}", t.name);
+            }
+            for c in t.columns {
+                if c.encrypted {
+                    assert!(
+                        matches!(t.erasure(), Some(Erasure::Shred | Erasure::Retain { .. })),
+                        "{}.{} is ciphertext but its table is not shredded",
+                        t.name,
+                        c.name
+                    );
+                }
+            }
+        }
+        assert_eq!(version().len(), 16);
+    }
+}

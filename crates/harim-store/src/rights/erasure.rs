@@ -1,0 +1,806 @@
+//! Erasure by crypto-shredding, driven by the data map, with a signed receipt.
+//!
+//! **At once, in one transaction** (the shop's audited transaction, so no write of the shop can
+//! interleave): the shop's tenant keys are deleted (every ciphertext of the shop, in the database,
+//! in the object store and in any backup made from now on, is noise); an *erasure fence* row makes
+//! the shop id unusable for new keys and its slug answer 410; then every row the map says to
+//! delete or shred is deleted, table by table in the map's order, and counted; what the map says to
+//! retain (the audit chain) is counted and kept with its reason and end date. Memberships, API
+//! keys and invitations go with the rest, so no session or key reaches the shop any more. The
+//! request row carries the first signed receipt. After commit the process forgets the shop's
+//! unwrapped keys.
+//!
+//! **Then a job** ([`finish_shop`], resumable, idempotent) deletes every object under the shop's
+//! prefix (documents, export archives, anything left behind) and lists again until the store says
+//! none remain, deletes the archives of account exports that carried the shop's data, and
+//! re-signs the receipt as completed. On SQLite it truncates the write-ahead log, so no page
+//! image of a deleted row survives in the data directory (`secure_delete` is on for the same
+//! reason: freed pages are zeroed).
+
+use harim_kyc::DocumentStore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{
+    Rights, due_date,
+    receipt::{ReceiptSigner, SignedReceipt},
+};
+use crate::{
+    StoreError, audit,
+    auth::{Passwords, Principal, ShopRole},
+    datamap::{self, Erasure, Until},
+    db::statement,
+    entity::{
+        account,
+        data_request::{self, RequestKind, RequestState},
+        erasure_fence, membership, shop,
+    },
+    error::Violation,
+    policies,
+    rotation::PLATFORM_TENANT,
+    scope::TenantScope,
+};
+
+/// The progress of an erasure job, kept on its request row.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+struct Progress {
+    /// Accounts that were members: their account exports carried the shop's data.
+    members: Vec<Uuid>,
+    /// Objects deleted so far (kept across restarts).
+    objects_deleted: u64,
+    /// Shop erasures an account erasure caused.
+    shop_requests: Vec<Uuid>,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The SHA-256 of a slug, as the fence keeps it.
+pub fn slug_digest(slug: &str) -> Vec<u8> {
+    Sha256::digest(slug.as_bytes()).to_vec()
+}
+
+/// Whether `slug` belonged to an erased shop.
+pub async fn slug_erased(db: &impl ConnectionTrait, slug: &str) -> Result<bool, StoreError> {
+    Ok(erasure_fence::Entity::find()
+        .filter(erasure_fence::Column::SlugDigest.eq(slug_digest(slug)))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Whether shop `tenant_id` was erased.
+pub async fn fenced(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<bool, StoreError> {
+    Ok(erasure_fence::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Until when a backup taken just before the erasure can bring the shop back: the root key
+/// version active now wrapped the shop's tenant key in every backup taken since it became active;
+/// it stops wrapping at the next rotation (at most the rotation period after it became active)
+/// and can be destroyed once the last backup taken under it has expired.
+async fn recoverable_until(
+    db: &impl ConnectionTrait,
+    rights: &Rights,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, StoreError> {
+    let active = rights.vault.provider().active_version();
+    let row = db
+        .query_one(statement(
+            db,
+            "SELECT changed_at FROM root_key_versions WHERE version = $1",
+            [i32::try_from(active).unwrap_or(i32::MAX).into()],
+        ))
+        .await?;
+    let since: OffsetDateTime = match row {
+        Some(r) => r.try_get("", "changed_at")?,
+        None => now,
+    };
+    let period = Duration::days(i64::from(rights.config.root_rotation_period_days));
+    let next_rotation = (since + period).max(now);
+    Ok(next_rotation + Duration::days(i64::from(rights.config.backup_retention_days)))
+}
+
+/// What erasure did to one map entry.
+#[derive(Debug, Clone, Serialize)]
+struct EntryOutcome {
+    entry: &'static str,
+    action: &'static str,
+    rows: u64,
+}
+
+/// Applies the map to every table of a shop inside `txn`; returns the per-entry outcomes and the
+/// retained entries.
+async fn erase_rows(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(Vec<EntryOutcome>, Vec<Value>), StoreError> {
+    let mut outcomes = Vec::new();
+    let mut retained = Vec::new();
+    for t in datamap::TABLES {
+        let (Some(erasure), Some(column)) = (t.erasure(), t.shop_column()) else {
+            continue;
+        };
+        let (action, rows) = match erasure {
+            Erasure::Shred | Erasure::Delete => {
+                let sql = format!("DELETE FROM {} WHERE {column} = $1", t.name);
+                let n = txn
+                    .execute(statement(txn, &sql, [tenant_id.into()]))
+                    .await?
+                    .rows_affected();
+                (
+                    if erasure == Erasure::Shred {
+                        "shred"
+                    } else {
+                        "delete"
+                    },
+                    n,
+                )
+            }
+            Erasure::Anonymise => ("anonymise", 0),
+            Erasure::Retain { reason, until } => {
+                let sql = format!("SELECT COUNT(*) AS n FROM {} WHERE {column} = $1", t.name);
+                let n: i64 = match txn
+                    .query_one(statement(txn, &sql, [tenant_id.into()]))
+                    .await?
+                {
+                    Some(r) => r.try_get("", "n")?,
+                    None => 0,
+                };
+                let until = match until {
+                    Until::DaysAfterErasure { days } => {
+                        json!(rfc3339(now + Duration::days(i64::from(days))))
+                    }
+                    Until::Forever => Value::Null,
+                };
+                retained.push(json!({
+                    "entry": t.name, "rows": n, "reason": reason, "until": until,
+                }));
+                ("retain", u64::try_from(n).unwrap_or(0))
+            }
+        };
+        outcomes.push(EntryOutcome {
+            entry: t.name,
+            action,
+            rows,
+        });
+    }
+    Ok((outcomes, retained))
+}
+
+fn violation(field: &str, code: &str, message: &str) -> StoreError {
+    StoreError::Rejected(vec![Violation {
+        field: field.into(),
+        code: code.into(),
+        message: message.into(),
+    }])
+}
+
+/// Stores (or replaces) the signed receipt of a request.
+async fn save_receipt(
+    db: &impl ConnectionTrait,
+    row: &data_request::Model,
+    signed: &SignedReceipt,
+    state: RequestState,
+    completed_at: Option<OffsetDateTime>,
+    progress: Option<String>,
+) -> Result<(), StoreError> {
+    let mut am: data_request::ActiveModel = row.clone().into();
+    am.receipt = Set(Some(
+        serde_json::to_string(&signed.receipt).map_err(|e| StoreError::internal("receipt", e))?,
+    ));
+    am.signature = Set(Some(signed.signature.clone()));
+    am.key_id = Set(Some(signed.key_id.clone()));
+    am.state = Set(state);
+    am.completed_at = Set(completed_at);
+    if progress.is_some() {
+        am.progress = Set(progress);
+    }
+    if state == RequestState::Completed {
+        am.lease_until = Set(None);
+        am.error = Set(None);
+    }
+    am.update(db).await?;
+    Ok(())
+}
+
+/// The request's receipt as stored.
+pub fn stored_receipt(row: &data_request::Model) -> Result<Option<SignedReceipt>, StoreError> {
+    match (&row.receipt, &row.signature, &row.key_id) {
+        (Some(r), Some(s), Some(k)) => Ok(Some(SignedReceipt {
+            receipt: serde_json::from_str(r).map_err(|e| StoreError::internal("receipt", e))?,
+            signature: s.clone(),
+            key_id: k.clone(),
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// The latest signed receipt of request `id` (public: it holds no personal data).
+pub async fn receipt(db: &impl ConnectionTrait, id: Uuid) -> Result<SignedReceipt, StoreError> {
+    let row = data_request::Entity::find()
+        .filter(data_request::Column::Id.eq(id))
+        .filter(
+            data_request::Column::Kind.is_in([RequestKind::EraseShop, RequestKind::EraseAccount]),
+        )
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    stored_receipt(&row)?.ok_or(StoreError::NotFound)
+}
+
+/// Erases a shop: its owner, signed in, confirming with the shop's slug. Answers the first
+/// signed receipt; the worker finishes the job ([`finish_shop`]).
+pub async fn erase_shop(
+    rights: &Rights,
+    scope: &TenantScope,
+    confirm: &str,
+    request_id: Option<String>,
+) -> Result<SignedReceipt, StoreError> {
+    scope.require_owner_session()?;
+    let shop = shop::Entity::find_by_id(scope.tenant_id())
+        .one(&rights.db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if confirm != shop.slug {
+        return Err(violation(
+            "confirm",
+            "mismatch",
+            "Type the shop's slug exactly to confirm that it is to be erased.",
+        ));
+    }
+    let days = policies::settings(&rights.db, scope).await?.response_days;
+    let signed = shred_shop(
+        rights,
+        &shop,
+        scope.principal().account_id().ok(),
+        scope.actor(),
+        days,
+        request_id,
+    )
+    .await?;
+    rights.wake.notify_one();
+    Ok(signed)
+}
+
+/// The transactional part of a shop erasure (also used by account erasure). Returns the signed
+/// receipt; on a shop already fenced, the receipt of that erasure.
+async fn shred_shop(
+    rights: &Rights,
+    shop: &shop::Model,
+    subject: Option<Uuid>,
+    actor: String,
+    response_days: u32,
+    request_id: Option<String>,
+) -> Result<SignedReceipt, StoreError> {
+    let tenant_id = shop.id;
+    let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
+    let txn = rights.db.begin().await?;
+    audit::append(
+        &txn,
+        &rights.vault,
+        tenant_id,
+        audit::Event {
+            actor,
+            action: "shop.erase",
+            fields: vec![],
+            purpose: Some("data_subject_request"),
+            request_id,
+        },
+    )
+    .await?;
+    // The shop's lock is held from here: a rival erasure of the same shop waits, then sees the
+    // fence and answers that erasure's receipt.
+    if let Some(f) = erasure_fence::Entity::find_by_id(tenant_id)
+        .one(&txn)
+        .await?
+    {
+        txn.rollback().await?;
+        let row = super::find(&rights.db, tenant_id, f.request_id)
+            .await?
+            .ok_or_else(|| StoreError::internal("erasure", "fence without its request"))?;
+        return stored_receipt(&row)?
+            .ok_or_else(|| StoreError::internal("erasure", "request without a receipt"));
+    }
+    let now = OffsetDateTime::now_utc();
+    let id = Uuid::now_v7();
+    let versions: Vec<i32> = txn
+        .query_all(statement(
+            &txn,
+            "SELECT tk_version FROM tenant_keys WHERE tenant_id = $1 ORDER BY tk_version",
+            [tenant_id.into()],
+        ))
+        .await?
+        .iter()
+        .map(|r| r.try_get("", "tk_version"))
+        .collect::<Result<_, _>>()?;
+    let members: Vec<Uuid> = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| m.account_id)
+        .collect();
+    let objects_planned: i64 = match txn
+        .query_one(statement(
+            &txn,
+            "SELECT COUNT(*) AS n FROM kyc_documents WHERE tenant_id = $1 AND purged_at IS NULL",
+            [tenant_id.into()],
+        ))
+        .await?
+    {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    // Exports of the shop: their archives go with the shop's prefix.
+    txn.execute(statement(
+        &txn,
+        "UPDATE data_requests SET state = 'expired', wrapped_key = NULL \
+         WHERE tenant_id = $1 AND kind = 'export_shop'",
+        [tenant_id.into()],
+    ))
+    .await?;
+    erasure_fence::Entity::insert(erasure_fence::ActiveModel {
+        tenant_id: Set(tenant_id),
+        erased_at: Set(now),
+        request_id: Set(id),
+        slug_digest: Set(slug_digest(&shop.slug)),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let (entries, retained) = erase_rows(&txn, tenant_id, now).await?;
+    let until = recoverable_until(&txn, rights, now).await?;
+    let receipt = json!({
+        "format": "harim-erasure-receipt/1",
+        "receipt_id": id.to_string(),
+        "subject": {"kind": "shop", "id": tenant_id.to_string()},
+        "requested_at": rfc3339(now),
+        "shredded_at": rfc3339(now),
+        "completed_at": null,
+        "state": "shredded",
+        "data_map_version": datamap::version(),
+        "entries": entries,
+        "objects": {"planned": objects_planned, "deleted": null},
+        "tenant_key_versions_destroyed": versions,
+        "retained": retained,
+        "recoverable_from_backups_until": rfc3339(until),
+        "backups": format!(
+            "a database backup taken before {} still holds the shop's wrapped tenant key; it can be \
+             unwrapped only while the root key version that wrapped it exists, which ends at the \
+             latest on {} (next root rotation plus backup retention)",
+            rfc3339(now), rfc3339(until)
+        ),
+    });
+    let signed = signer.sign(receipt);
+    let progress = Progress {
+        members,
+        ..Progress::default()
+    };
+    let row = data_request::Model {
+        tenant_id,
+        id,
+        kind: RequestKind::EraseShop,
+        subject_account: subject,
+        state: RequestState::Pending,
+        requested_at: now,
+        due_at: due_date(now, response_days),
+        completed_at: None,
+        expires_at: None,
+        lease_until: None,
+        attempts: 0,
+        object_size: None,
+        object_sha256: None,
+        wrapped_key: None,
+        tk_version: None,
+        progress: Some(
+            serde_json::to_string(&progress).map_err(|e| StoreError::internal("progress", e))?,
+        ),
+        receipt: Some(
+            serde_json::to_string(&signed.receipt)
+                .map_err(|e| StoreError::internal("receipt", e))?,
+        ),
+        signature: Some(signed.signature.clone()),
+        key_id: Some(signed.key_id.clone()),
+        error: None,
+    };
+    data_request::Entity::insert(data_request::ActiveModel::from(row))
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    rights.vault.forget_tenant(tenant_id);
+    metrics::counter!("harim_erasures_total", "kind" => "shop").increment(1);
+    Ok(signed)
+}
+
+fn progress_of(row: &data_request::Model) -> Progress {
+    row.progress
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default()
+}
+
+async fn save_progress(
+    db: &impl ConnectionTrait,
+    row: &data_request::Model,
+    p: &Progress,
+) -> Result<(), StoreError> {
+    db.execute(statement(
+        db,
+        "UPDATE data_requests SET progress = $1 WHERE tenant_id = $2 AND id = $3",
+        [
+            serde_json::to_string(p)
+                .map_err(|e| StoreError::internal("progress", e))?
+                .into(),
+            row.tenant_id.into(),
+            row.id.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Deletes the archives of account exports of `accounts` (they may hold an erased shop's data).
+async fn delete_account_archives(rights: &Rights, accounts: &[Uuid]) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for a in accounts {
+        let rows = data_request::Entity::find()
+            .filter(data_request::Column::TenantId.eq(PLATFORM_TENANT))
+            .filter(data_request::Column::Kind.eq(RequestKind::ExportAccount))
+            .filter(data_request::Column::SubjectAccount.eq(*a))
+            .all(&rights.db)
+            .await?;
+        for row in rows {
+            if row.state != RequestState::Expired {
+                super::export::delete_archive(rights, &row).await?;
+            }
+        }
+        n += rights
+            .documents
+            .delete_prefix(&DocumentStore::account_prefix(*a))
+            .await?;
+    }
+    Ok(n)
+}
+
+/// On SQLite: moves every committed page into the database file (zeroed where rows were
+/// deleted, `secure_delete` being on) and truncates the write-ahead log.
+async fn scrub_sqlite(db: &impl ConnectionTrait) {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite
+        && let Err(e) = db
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+    {
+        tracing::warn!(error = %e, "truncating the SQLite WAL after an erasure failed");
+    }
+}
+
+/// The job of a shop erasure: objects, then the completed receipt.
+pub(super) async fn finish_shop(
+    rights: &Rights,
+    row: &data_request::Model,
+) -> Result<(), StoreError> {
+    let mut progress = progress_of(row);
+    crate::checkpoint::reached("erasure.job.before_objects", row.tenant_id).await;
+    pause_point("erasure.objects");
+    let deleted = rights
+        .documents
+        .delete_prefix(&DocumentStore::shop_prefix(row.tenant_id))
+        .await?;
+    progress.objects_deleted += deleted;
+    save_progress(&rights.db, row, &progress).await?;
+    pause_point("erasure.archives");
+    delete_account_archives(rights, &progress.members).await?;
+    scrub_sqlite(&rights.db).await;
+    let signed = complete(rights, row, &progress).await?;
+    save_receipt(
+        &rights.db,
+        row,
+        &signed,
+        RequestState::Completed,
+        Some(OffsetDateTime::now_utc()),
+        None,
+    )
+    .await?;
+    scrub_sqlite(&rights.db).await;
+    Ok(())
+}
+
+/// The receipt re-signed as completed.
+async fn complete(
+    rights: &Rights,
+    row: &data_request::Model,
+    progress: &Progress,
+) -> Result<SignedReceipt, StoreError> {
+    let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
+    let mut receipt = stored_receipt(row)?
+        .map(|s| s.receipt)
+        .ok_or_else(|| StoreError::internal("erasure", "request without a receipt"))?;
+    receipt["state"] = json!("completed");
+    receipt["completed_at"] = json!(rfc3339(OffsetDateTime::now_utc()));
+    receipt["objects"]["deleted"] = json!(progress.objects_deleted);
+    Ok(signer.sign(receipt))
+}
+
+/// A crash-test hook: with `HARIM_TEST_ABORT_AT=<point>` in the environment, the process aborts
+/// when the erasure job reaches `<point>` (the SIGKILL test of the end-to-end suite). Reads the
+/// environment only when it is set, once per call; costs nothing otherwise worth measuring.
+fn pause_point(point: &str) {
+    if let Ok(at) = std::env::var("HARIM_TEST_ABORT_AT")
+        && at == point
+    {
+        eprintln!("HARIM_TEST_ABORT_AT={point}: aborting");
+        std::process::abort();
+    }
+}
+
+/// Erases the signed-in person's account (re-authenticated with the password): every shop they
+/// solely own is erased as by `DELETE /v1/shops/{id}`, they leave every other shop, and their
+/// sessions, invitations and account row are deleted. Answers one signed receipt naming the
+/// shop receipts.
+pub async fn erase_account(
+    rights: &Rights,
+    passwords: &Passwords,
+    principal: &Principal,
+    password: SecretString,
+    request_id: Option<String>,
+) -> Result<SignedReceipt, StoreError> {
+    let account_id = principal.account_id()?;
+    let acct = account::Entity::find_by_id(account_id)
+        .one(&rights.db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if !passwords
+        .verify(password, Some(acct.password_hash.0.clone()))
+        .await?
+    {
+        return Err(violation(
+            "password",
+            "wrong_password",
+            "The password is not this account's.",
+        ));
+    }
+    // Shops where this person is the only owner.
+    let mut shop_receipts = Vec::new();
+    let mut shop_requests = Vec::new();
+    let owned = membership::Entity::find()
+        .filter(membership::Column::AccountId.eq(account_id))
+        .filter(membership::Column::Role.eq(ShopRole::Owner))
+        .all(&rights.db)
+        .await?;
+    for m in owned {
+        let owners = membership::Entity::find()
+            .filter(membership::Column::TenantId.eq(m.tenant_id))
+            .filter(membership::Column::Role.eq(ShopRole::Owner))
+            .all(&rights.db)
+            .await?
+            .len();
+        if owners > 1 {
+            continue;
+        }
+        let Some(shop) = shop::Entity::find_by_id(m.tenant_id)
+            .one(&rights.db)
+            .await?
+        else {
+            continue;
+        };
+        let signed = shred_shop(
+            rights,
+            &shop,
+            Some(account_id),
+            principal.actor(),
+            rights.config.default_response_days,
+            request_id.clone(),
+        )
+        .await?;
+        if let Some(id) = signed.receipt["receipt_id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+        {
+            shop_requests.push(id);
+        }
+        shop_receipts.push(signed.receipt["receipt_id"].clone());
+    }
+    let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
+    let now = OffsetDateTime::now_utc();
+    let id = Uuid::now_v7();
+    let txn = rights.db.begin().await?;
+    audit::append(
+        &txn,
+        &rights.vault,
+        PLATFORM_TENANT,
+        audit::Event {
+            actor: principal.actor(),
+            action: "account.erase",
+            fields: vec![],
+            purpose: Some("data_subject_request"),
+            request_id,
+        },
+    )
+    .await?;
+    let mut entries = Vec::new();
+    // Invitations addressed to the person.
+    let n = txn
+        .execute(statement(
+            &txn,
+            "DELETE FROM invitations WHERE email = $1",
+            [acct.email.clone().into()],
+        ))
+        .await?
+        .rows_affected();
+    entries.push(json!({"entry": "invitations", "action": "delete", "rows": n}));
+    for t in datamap::TABLES {
+        let (Some(erasure), Some(column)) = (t.erasure(), t.account_column()) else {
+            continue;
+        };
+        let rows = match erasure {
+            Erasure::Shred | Erasure::Delete => txn
+                .execute(statement(
+                    &txn,
+                    &format!("DELETE FROM {} WHERE {column} = $1", t.name),
+                    [account_id.into()],
+                ))
+                .await?
+                .rows_affected(),
+            Erasure::Anonymise => txn
+                .execute(statement(
+                    &txn,
+                    &format!("UPDATE {} SET {column} = NULL WHERE {column} = $1", t.name),
+                    [account_id.into()],
+                ))
+                .await?
+                .rows_affected(),
+            Erasure::Retain { .. } => 0,
+        };
+        let action = match erasure {
+            Erasure::Shred => "shred",
+            Erasure::Delete => "delete",
+            Erasure::Anonymise => "anonymise",
+            Erasure::Retain { .. } => "retain",
+        };
+        entries.push(json!({"entry": t.name, "action": action, "rows": rows}));
+    }
+    let actor = principal.actor();
+    let audit_rows: i64 = match txn
+        .query_one(statement(
+            &txn,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE actor = $1",
+            [actor.into()],
+        ))
+        .await?
+    {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    let until = recoverable_until(&txn, rights, now).await?;
+    let receipt = json!({
+        "format": "harim-erasure-receipt/1",
+        "receipt_id": id.to_string(),
+        "subject": {"kind": "account", "id": account_id.to_string()},
+        "requested_at": rfc3339(now),
+        "shredded_at": rfc3339(now),
+        "completed_at": null,
+        "state": "shredded",
+        "data_map_version": datamap::version(),
+        "entries": entries,
+        "shop_receipts": shop_receipts,
+        "objects": {"planned": null, "deleted": null},
+        "tenant_key_versions_destroyed": [],
+        "retained": [{
+            "entry": "audit_log", "rows": audit_rows,
+            "reason": "entries this account is the actor of, in shops it did not solely own and in the platform chain: they name a random account id that no longer leads to anyone",
+            "until": rfc3339(now + Duration::days(i64::from(datamap::AUDIT_DAYS_AFTER_ERASURE))),
+        }],
+        "recoverable_from_backups_until": rfc3339(until),
+    });
+    let signed = signer.sign(receipt);
+    let progress = Progress {
+        members: vec![account_id],
+        objects_deleted: 0,
+        shop_requests,
+    };
+    data_request::Entity::insert(data_request::ActiveModel::from(data_request::Model {
+        tenant_id: PLATFORM_TENANT,
+        id,
+        kind: RequestKind::EraseAccount,
+        subject_account: None,
+        state: RequestState::Pending,
+        requested_at: now,
+        due_at: due_date(now, rights.config.default_response_days),
+        completed_at: None,
+        expires_at: None,
+        lease_until: None,
+        attempts: 0,
+        object_size: None,
+        object_sha256: None,
+        wrapped_key: None,
+        tk_version: None,
+        progress: Some(
+            serde_json::to_string(&progress).map_err(|e| StoreError::internal("progress", e))?,
+        ),
+        receipt: Some(
+            serde_json::to_string(&signed.receipt)
+                .map_err(|e| StoreError::internal("receipt", e))?,
+        ),
+        signature: Some(signed.signature.clone()),
+        key_id: Some(signed.key_id.clone()),
+        error: None,
+    }))
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    metrics::counter!("harim_erasures_total", "kind" => "account").increment(1);
+    rights.wake.notify_one();
+    Ok(signed)
+}
+
+/// The job of an account erasure: the account's archives, then the completed receipt.
+pub(super) async fn finish_account(
+    rights: &Rights,
+    row: &data_request::Model,
+) -> Result<(), StoreError> {
+    let mut progress = progress_of(row);
+    let deleted = delete_account_archives(rights, &progress.members).await?;
+    progress.objects_deleted += deleted;
+    save_progress(&rights.db, row, &progress).await?;
+    scrub_sqlite(&rights.db).await;
+    let signed = complete(rights, row, &progress).await?;
+    save_receipt(
+        &rights.db,
+        row,
+        &signed,
+        RequestState::Completed,
+        Some(OffsetDateTime::now_utc()),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Purges what erasure retained once its time is over: audit chains of shops erased more than
+/// [`datamap::AUDIT_DAYS_AFTER_ERASURE`] days ago. Returns the number of chains purged.
+pub async fn purge_retained(
+    db: &impl TransactionTrait,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let cutoff = now - Duration::days(i64::from(datamap::AUDIT_DAYS_AFTER_ERASURE));
+    let txn = db.begin().await?;
+    let fences = erasure_fence::Entity::find()
+        .filter(erasure_fence::Column::ErasedAt.lt(cutoff))
+        .all(&txn)
+        .await?;
+    let mut n = 0;
+    for f in fences {
+        let gone = txn
+            .execute(statement(
+                &txn,
+                "DELETE FROM audit_log WHERE tenant_id = $1",
+                [f.tenant_id.into()],
+            ))
+            .await?
+            .rows_affected();
+        txn.execute(statement(
+            &txn,
+            "DELETE FROM audit_heads WHERE tenant_id = $1",
+            [f.tenant_id.into()],
+        ))
+        .await?;
+        if gone > 0 {
+            n += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(n)
+}

@@ -1,0 +1,231 @@
+//! Signed erasure receipts: JSON with no personal data, signed with Ed25519
+//! (`ed25519-dalek`) over its canonical form (keys sorted at every level, no spaces), so a
+//! receipt re-serialised by any JSON tool still verifies.
+//!
+//! The signing key is derived (HKDF, [`SIGNING_KEY_INFO`]) from the platform's tenant key, which
+//! the key provider's root key wraps like every tenant key, is never rotated or shredded, and is
+//! the same on every replica: the public key is stable for an installation and served at
+//! `/.well-known/harim/receipt-keys`. Its id is `ed25519:` and the first 16 hex digits of the
+//! SHA-256 of the public key.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use harim_vault::Vault;
+use sea_orm::ConnectionTrait;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::{StoreError, keys, rotation::PLATFORM_TENANT};
+
+/// HKDF info of the receipt signing key (derived from the platform's tenant key).
+pub const SIGNING_KEY_INFO: &[u8] = b"harim receipt-signing v1";
+
+/// A receipt with its signature, as served and as kept in a file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SignedReceipt {
+    pub receipt: Value,
+    /// Base64 of the Ed25519 signature over the canonical receipt.
+    pub signature: String,
+    pub key_id: String,
+}
+
+/// One public key of `/.well-known/harim/receipt-keys`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PublicKey {
+    pub key_id: String,
+    pub alg: String,
+    /// Base64 of the 32-byte Ed25519 public key.
+    pub public_key: String,
+}
+
+/// Why a receipt does not verify.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReceiptError {
+    #[error("no known key has id {0}")]
+    UnknownKey(String),
+    #[error("the signature is not valid base64 of 64 bytes")]
+    MalformedSignature,
+    #[error("the public key is not valid base64 of 32 bytes")]
+    MalformedKey,
+    #[error("the signature does not match the receipt")]
+    BadSignature,
+}
+
+/// The canonical bytes of a JSON value: object keys sorted, no insignificant whitespace.
+pub fn canonical(v: &Value) -> Vec<u8> {
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    if let Some(inner) = map.get(k) {
+                        write(inner, out);
+                    }
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out.into_bytes()
+}
+
+/// The installation's receipt signer.
+pub struct ReceiptSigner {
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for ReceiptSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptSigner")
+            .field("key_id", &self.key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReceiptSigner {
+    /// Derives the signer from the platform's tenant key (created on first use).
+    pub async fn load(db: &impl ConnectionTrait, vault: &Vault) -> Result<Self, StoreError> {
+        let wk = match keys::find(db, PLATFORM_TENANT, 1).await? {
+            Some(wk) => wk,
+            None => {
+                keys::create_if_missing(db, vault, PLATFORM_TENANT).await?;
+                keys::find(db, PLATFORM_TENANT, 1)
+                    .await?
+                    .ok_or_else(|| StoreError::internal("receipts", "platform key missing"))?
+            }
+        };
+        let seed = vault.derive_key(&wk, SIGNING_KEY_INFO)?;
+        Ok(Self {
+            key: SigningKey::from_bytes(seed.expose_secret()),
+        })
+    }
+
+    fn key_id(&self) -> String {
+        key_id(&self.key.verifying_key())
+    }
+
+    /// The public half, for the well-known document.
+    pub fn public_key(&self) -> PublicKey {
+        public_key(&self.key.verifying_key())
+    }
+
+    /// Signs `receipt`.
+    pub fn sign(&self, receipt: Value) -> SignedReceipt {
+        let sig: Signature = self.key.sign(&canonical(&receipt));
+        SignedReceipt {
+            receipt,
+            signature: STANDARD.encode(sig.to_bytes()),
+            key_id: self.key_id(),
+        }
+    }
+}
+
+fn key_id(vk: &VerifyingKey) -> String {
+    format!(
+        "ed25519:{}",
+        hex::encode(&Sha256::digest(vk.as_bytes())[..8])
+    )
+}
+
+fn public_key(vk: &VerifyingKey) -> PublicKey {
+    PublicKey {
+        key_id: key_id(vk),
+        alg: "Ed25519".into(),
+        public_key: STANDARD.encode(vk.as_bytes()),
+    }
+}
+
+/// Checks `signed` against `keys` (the well-known document's list). Needs no database, no
+/// network and no secret.
+pub fn verify(signed: &SignedReceipt, keys: &[PublicKey]) -> Result<(), ReceiptError> {
+    let key = keys
+        .iter()
+        .find(|k| k.key_id == signed.key_id && k.alg == "Ed25519")
+        .ok_or_else(|| ReceiptError::UnknownKey(signed.key_id.clone()))?;
+    let pk: [u8; 32] = STANDARD
+        .decode(&key.public_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(ReceiptError::MalformedKey)?;
+    let vk = VerifyingKey::from_bytes(&pk).map_err(|_| ReceiptError::MalformedKey)?;
+    // The id must be this key's own, or a key list could vouch for a key under another's name.
+    if key_id(&vk) != signed.key_id {
+        return Err(ReceiptError::UnknownKey(signed.key_id.clone()));
+    }
+    let sig: [u8; 64] = STANDARD
+        .decode(&signed.signature)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(ReceiptError::MalformedSignature)?;
+    // `verify_strict` also refuses weak keys and malleable signatures.
+    vk.verify_strict(&canonical(&signed.receipt), &Signature::from_bytes(&sig))
+        .map_err(|_| ReceiptError::BadSignature)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn signer() -> ReceiptSigner {
+        ReceiptSigner {
+            key: SigningKey::from_bytes(&[7u8; 32]),
+        }
+    }
+
+    #[test]
+    fn a_receipt_verifies_and_any_change_breaks_it() {
+        let s = signer();
+        let signed = s.sign(json!({"b": 1, "a": {"z": [1, 2], "y": "x"}}));
+        let keys = vec![s.public_key()];
+        verify(&signed, &keys).unwrap();
+        // Key order does not matter: the canonical form sorts.
+        let reordered: SignedReceipt = serde_json::from_str(
+            &serde_json::to_string(
+                &json!({"key_id": signed.key_id, "signature": signed.signature,
+                "receipt": {"a": {"y": "x", "z": [1, 2]}, "b": 1}}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        verify(&reordered, &keys).unwrap();
+        let mut tampered = signed.clone();
+        tampered.receipt["b"] = json!(2);
+        assert_eq!(verify(&tampered, &keys), Err(ReceiptError::BadSignature));
+        let mut other = signed.clone();
+        other.key_id = "ed25519:0000000000000000".into();
+        assert!(matches!(
+            verify(&other, &keys),
+            Err(ReceiptError::UnknownKey(_))
+        ));
+    }
+
+    #[test]
+    fn canonical_form_sorts_keys_at_every_level() {
+        let a = canonical(&json!({"b": {"d": 1, "c": 2}, "a": [true, null, "x"]}));
+        assert_eq!(a, br#"{"a":[true,null,"x"],"b":{"c":2,"d":1}}"#.to_vec());
+    }
+}
