@@ -34,6 +34,7 @@ pub const KEYS: &[&str] = &[
     "backup_retention_days",
     "root_rotation_period_days",
     "account_request_response_days",
+    "data_request_lease_secs",
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -60,6 +61,7 @@ struct Raw {
     backup_retention_days: u32,
     root_rotation_period_days: u32,
     account_request_response_days: u32,
+    data_request_lease_secs: u64,
 }
 
 impl Default for Raw {
@@ -86,6 +88,7 @@ impl Default for Raw {
             backup_retention_days: 30,
             root_rotation_period_days: 90,
             account_request_response_days: 30,
+            data_request_lease_secs: 60,
         }
     }
 }
@@ -211,6 +214,9 @@ impl Config {
         if raw.backup_retention_days > 3650 {
             bail!("backup_retention_days: must be at most 3650");
         }
+        if raw.data_request_lease_secs == 0 || raw.data_request_lease_secs > 3600 {
+            bail!("data_request_lease_secs: must be between 1 and 3600");
+        }
         if raw.account_request_response_days == 0 || raw.account_request_response_days > 365 {
             bail!("account_request_response_days: must be between 1 and 365");
         }
@@ -264,7 +270,9 @@ impl Config {
                 root_rotation_period_days: raw.root_rotation_period_days,
                 default_response_days: raw.account_request_response_days,
                 work_dir,
-                ..harim_store::rights::RightsConfig::default()
+                lease: time::Duration::seconds(
+                    i64::try_from(raw.data_request_lease_secs).unwrap_or(60),
+                ),
             },
         })
     }

@@ -346,6 +346,18 @@ async fn shred_shop(
         None => 0,
     };
     // Exports of the shop: their archives go with the shop's prefix.
+    let archives: i64 = match txn
+        .query_one(statement(
+            &txn,
+            "SELECT COUNT(*) AS n FROM data_requests WHERE tenant_id = $1 AND kind = 'export_shop' AND state = 'ready'",
+            [tenant_id.into()],
+        ))
+        .await?
+    {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    let objects_planned = objects_planned + archives;
     txn.execute(statement(
         &txn,
         "UPDATE data_requests SET state = 'expired', wrapped_key = NULL \
@@ -494,14 +506,15 @@ pub(super) async fn finish_shop(
 ) -> Result<(), StoreError> {
     let mut progress = progress_of(row);
     crate::checkpoint::reached("erasure.job.before_objects", row.tenant_id).await;
-    pause_point("erasure.objects");
+    kill_point("erasure.objects");
     let deleted = rights
         .documents
         .delete_prefix(&DocumentStore::shop_prefix(row.tenant_id))
         .await?;
+    kill_point("erasure.after_objects");
     progress.objects_deleted += deleted;
     save_progress(&rights.db, row, &progress).await?;
-    pause_point("erasure.archives");
+    kill_point("erasure.archives");
     delete_account_archives(rights, &progress.members).await?;
     scrub_sqlite(&rights.db).await;
     let signed = complete(rights, row, &progress).await?;
@@ -530,18 +543,25 @@ async fn complete(
         .ok_or_else(|| StoreError::internal("erasure", "request without a receipt"))?;
     receipt["state"] = json!("completed");
     receipt["completed_at"] = json!(rfc3339(OffsetDateTime::now_utc()));
-    receipt["objects"]["deleted"] = json!(progress.objects_deleted);
+    // The prefix is confirmed empty, so every object known at shredding is gone, whichever
+    // attempt deleted it (a crash between a delete and the saved count loses no object).
+    let planned = receipt["objects"]["planned"].as_u64().unwrap_or(0);
+    receipt["objects"]["deleted"] = json!(planned);
+    receipt["objects"]["unlisted_deleted"] =
+        json!(progress.objects_deleted.saturating_sub(planned));
+    receipt["objects"]["remaining"] = json!(0);
     Ok(signer.sign(receipt))
 }
 
-/// A crash-test hook: with `HARIM_TEST_ABORT_AT=<point>` in the environment, the process aborts
-/// when the erasure job reaches `<point>` (the SIGKILL test of the end-to-end suite). Reads the
-/// environment only when it is set, once per call; costs nothing otherwise worth measuring.
-fn pause_point(point: &str) {
-    if let Ok(at) = std::env::var("HARIM_TEST_ABORT_AT")
-        && at == point
-    {
-        eprintln!("HARIM_TEST_ABORT_AT={point}: aborting");
+/// A crash-test hook: with `HARIM_TEST_KILL_AT=<point>` in the environment, the process sends
+/// itself SIGKILL when the erasure job reaches `<point>` (the end-to-end suite's crash test:
+/// no destructor, no flush, no graceful anything). Costs one environment lookup per job step.
+fn kill_point(point: &str) {
+    if std::env::var("HARIM_TEST_KILL_AT").is_ok_and(|at| at == point) {
+        eprintln!("HARIM_TEST_KILL_AT={point}: killing this process");
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &std::process::id().to_string()])
+            .status();
         std::process::abort();
     }
 }
@@ -684,6 +704,17 @@ pub async fn erase_account(
         Some(r) => r.try_get("", "n")?,
         None => 0,
     };
+    let archives: i64 = match txn
+        .query_one(statement(
+            &txn,
+            "SELECT COUNT(*) AS n FROM data_requests WHERE kind = 'export_account' AND subject_account = $1 AND state = 'ready'",
+            [account_id.into()],
+        ))
+        .await?
+    {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
     let until = recoverable_until(&txn, rights, now).await?;
     let receipt = json!({
         "format": "harim-erasure-receipt/1",
@@ -696,7 +727,7 @@ pub async fn erase_account(
         "data_map_version": datamap::version(),
         "entries": entries,
         "shop_receipts": shop_receipts,
-        "objects": {"planned": null, "deleted": null},
+        "objects": {"planned": archives, "deleted": null},
         "tenant_key_versions_destroyed": [],
         "retained": [{
             "entry": "audit_log", "rows": audit_rows,

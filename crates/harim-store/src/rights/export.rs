@@ -695,6 +695,7 @@ pub(super) async fn build(rights: &Rights, row: &data_request::Model) -> Result<
                     };
                     let bytes = rights.documents.download(b, key, &doc.sha256).await?;
                     send(Piece::File(path, bytes, false)).await?;
+                    super::renew(db, row, rights.config.lease).await?;
                 }
             }
         }

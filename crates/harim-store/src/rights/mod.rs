@@ -41,7 +41,8 @@ pub struct RightsConfig {
     pub default_response_days: u32,
     /// Where export archives are assembled (sealed: never plaintext on disk).
     pub work_dir: PathBuf,
-    /// How long a worker holds a request before another may take it over.
+    /// How long a worker holds a request before another may take it over; a worker renews it
+    /// while it works (after each exported document), so it only runs out when the worker died.
     pub lease: Duration,
 }
 
@@ -53,7 +54,7 @@ impl Default for RightsConfig {
             root_rotation_period_days: 90,
             default_response_days: 30,
             work_dir: std::env::temp_dir(),
-            lease: Duration::minutes(5),
+            lease: Duration::seconds(60),
         }
     }
 }
@@ -162,6 +163,25 @@ async fn claim(
         ))
         .await?;
     Ok(res.rows_affected() == 1)
+}
+
+/// Extends the lease of a request this worker holds.
+pub(crate) async fn renew(
+    db: &impl ConnectionTrait,
+    row: &data_request::Model,
+    lease: Duration,
+) -> Result<(), StoreError> {
+    db.execute(statement(
+        db,
+        "UPDATE data_requests SET lease_until = $1 WHERE tenant_id = $2 AND id = $3",
+        [
+            (OffsetDateTime::now_utc() + lease).into(),
+            row.tenant_id.into(),
+            row.id.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Records a failed attempt; the lease runs out and the request is tried again.

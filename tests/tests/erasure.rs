@@ -1,0 +1,334 @@
+//! Erasure end to end with the real binary on the embedded default: the process is SIGKILLed in
+//! the middle of the erasure job, restarted, finishes the job with the counts it promised; the
+//! signed receipt verifies offline with `harim receipts verify` (and a tampered one does not);
+//! and afterwards no file of the data directory (database, WAL, objects) holds any plaintext the
+//! shop stored.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use harim_e2e::harim_bin;
+use serde_json::{Value, json};
+
+fn harim(dir: &Path) -> Command {
+    let mut c = Command::new(harim_bin());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .current_dir(dir);
+    c
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+    let mut cmd = harim(dir);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .env("HARIM_DATA_REQUEST_LEASE_SECS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("harim listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, base }
+}
+
+async fn call(
+    s: &Server,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut req = client.request(method, format!("{}{path}", s.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn example(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/examples")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n% Licence of Golsorkh Carpet Atelier, number 88-4471-XQ\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().map(Result::unwrap) {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_killed_mid_job_finishes_after_restart_and_leaves_no_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(
+        dir.path(),
+        &[("HARIM_TEST_KILL_AT", "erasure.after_objects")],
+    );
+    let (st, _) = call(
+        &s,
+        reqwest::Method::POST,
+        "/v1/accounts",
+        None,
+        Some(json!({"email": "owner@example.com", "password": "correct horse battery staple"})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let (_, session) = call(
+        &s,
+        reqwest::Method::POST,
+        "/v1/sessions",
+        None,
+        Some(json!({"email": "owner@example.com", "password": "correct horse battery staple"})),
+    )
+    .await;
+    let token = session["token"].as_str().unwrap().to_string();
+    let (st, shop) = call(&s, reqwest::Method::POST, "/v1/shops", Some(&token), Some(json!({"name": "Golsorkh Carpet Atelier", "slug": "golsorkh-atelier", "default_locale": "fa"}))).await;
+    assert_eq!(st, 201, "{shop}");
+    let shop = shop["id"].as_str().unwrap().to_string();
+    let (st, r) = call(
+        &s,
+        reqwest::Method::PUT,
+        &format!("/v1/shops/{shop}/identity"),
+        Some(&token),
+        Some(example("identity.json")),
+    )
+    .await;
+    assert_eq!(st, 200, "{r}");
+    let (st, r) = call(
+        &s,
+        reqwest::Method::PUT,
+        &format!("/v1/shops/{shop}/privacy-settings"),
+        Some(&token),
+        Some(example("privacy-settings.json")),
+    )
+    .await;
+    assert_eq!(st, 200, "{r}");
+    let (st, r) = call(
+        &s,
+        reqwest::Method::POST,
+        &format!("/v1/shops/{shop}/policies"),
+        Some(&token),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(st, 201, "{r}");
+    let resp = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/shops/{shop}/kyc/documents?kind=business_license",
+            s.base
+        ))
+        .bearer_auth(&token)
+        .header("content-type", "application/pdf")
+        .body(PDF)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+
+    let (st, first) = call(
+        &s,
+        reqwest::Method::DELETE,
+        &format!("/v1/shops/{shop}"),
+        Some(&token),
+        Some(json!({"confirm": "golsorkh-atelier"})),
+    )
+    .await;
+    assert_eq!(st, 202, "{first}");
+    assert_eq!(first["receipt"]["objects"]["planned"], 1);
+    let receipt_id = first["receipt"]["receipt_id"].as_str().unwrap().to_string();
+
+    // The worker reaches the kill point right after deleting the objects, before it records so.
+    let mut s = s;
+    let mut died = false;
+    for _ in 0..100 {
+        if s.child.try_wait().unwrap().is_some() {
+            died = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        died,
+        "the process was not killed at the erasure job's kill point"
+    );
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            s.child.wait().unwrap().signal(),
+            Some(9),
+            "killed by SIGKILL"
+        );
+    }
+    drop(s);
+
+    // Restarted: the lease runs out, the job finishes, the counts are the ones promised.
+    let s = start(dir.path(), &[]);
+    let mut done = Value::Null;
+    for _ in 0..150 {
+        let (st, r) = call(
+            &s,
+            reqwest::Method::GET,
+            &format!("/v1/receipts/{receipt_id}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(st, 200, "{r}");
+        if r["receipt"]["state"] == "completed" {
+            done = r;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        done["receipt"]["state"], "completed",
+        "the job did not finish after restart"
+    );
+    assert_eq!(done["receipt"]["objects"]["deleted"], 1);
+    assert_eq!(done["receipt"]["objects"]["remaining"], 0);
+    assert_eq!(done["receipt"]["entries"], first["receipt"]["entries"]);
+    assert_eq!(done["receipt"]["tenant_key_versions_destroyed"], json!([1]));
+
+    // Offline verification: with the installation's own key, and with the published key file.
+    let receipt_file = dir.path().join("receipt.json");
+    std::fs::write(&receipt_file, done.to_string()).unwrap();
+    let (_, keys) = call(
+        &s,
+        reqwest::Method::GET,
+        "/.well-known/harim/receipt-keys",
+        None,
+        None,
+    )
+    .await;
+    let keys_file = dir.path().join("keys.json");
+    std::fs::write(&keys_file, keys.to_string()).unwrap();
+    let verify = |file: &Path, keys: Option<&Path>| {
+        let mut c = harim(dir.path());
+        c.args(["receipts", "verify"]).arg(file);
+        if let Some(k) = keys {
+            c.arg("--keys").arg(k);
+        }
+        c.output().unwrap()
+    };
+    let out = verify(&receipt_file, Some(&keys_file));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = verify(&receipt_file, None);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut tampered = done.clone();
+    tampered["receipt"]["objects"]["deleted"] = json!(0);
+    let tampered_file = dir.path().join("tampered.json");
+    std::fs::write(&tampered_file, tampered.to_string()).unwrap();
+    let out = verify(&tampered_file, Some(&keys_file));
+    assert_eq!(out.status.code(), Some(1), "a tampered receipt verified");
+
+    // The shop is gone for its owner and the public; the slug stays taken.
+    let (st, _) = call(
+        &s,
+        reqwest::Method::GET,
+        &format!("/v1/shops/{shop}/identity"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(st, 404);
+    let (st, _) = call(
+        &s,
+        reqwest::Method::GET,
+        "/shops/golsorkh-atelier/privacy",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st, 410);
+    drop(s);
+
+    // No file of the data directory holds anything the shop stored, in any encoding it was stored in.
+    let identity = example("identity.json");
+    let mut needles: Vec<String> = [
+        "full_name",
+        "national_id",
+        "phone",
+        "email",
+        "address",
+        "postal_code",
+    ]
+    .iter()
+    .map(|k| identity[k].as_str().unwrap().to_string())
+    .collect();
+    needles.push(identity["iban"].as_str().unwrap().replace(' ', ""));
+    needles.push("Golsorkh Carpet Atelier".into());
+    needles.push("golsorkh-atelier".into());
+    needles.push("88-4471-XQ".into());
+    needles.push("info@golsorkh.example".into());
+    needles.push("مریم احمدی".into());
+    let data = dir.path().join("harim-data");
+    let files = files_under(&data);
+    assert!(files.iter().any(|f| f.ends_with("harim.db")), "{files:?}");
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        for n in &needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_bytes()),
+                "{} still holds {n:?}",
+                f.display()
+            );
+        }
+    }
+}
