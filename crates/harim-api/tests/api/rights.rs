@@ -219,15 +219,15 @@ db_test!(
         // The identity's ciphertexts, kept aside as a backup would keep them.
         let before = app
             .db
-            .query_one(Statement::from_string(
-                app.db.get_database_backend(),
-                format!("SELECT national_id FROM merchant_identities WHERE tenant_id = '{shop}'"),
+            .query_one(harim_store::db::statement(
+                &app.db,
+                "SELECT national_id FROM merchant_identities WHERE tenant_id = $1",
+                [shop_id.into()],
             ))
             .await
-            .ok()
-            .flatten();
-        let national_id_ct: Option<Vec<u8>> =
-            before.and_then(|r| r.try_get("", "national_id").ok());
+            .unwrap()
+            .expect("the identity row");
+        let national_id_ct: Vec<u8> = before.try_get("", "national_id").unwrap();
 
         // Wrong confirmation: refused, nothing changes.
         let r = app
@@ -277,7 +277,8 @@ db_test!(
                 .iter()
                 .all(|k| k.tenant_id != shop_id)
         );
-        if let Some(ct) = &national_id_ct {
+        {
+            let ct = &national_id_ct;
             for wk in all_tenant_keys(&app).await {
                 let ctx = harim_vault::FieldContext {
                     tenant_id: wk.tenant_id,
@@ -382,6 +383,31 @@ db_test!(
             .await;
         assert_eq!(r.status, StatusCode::OK);
         // And the audit chains still verify, the erased shop's retained one included.
+        let v = harim_store::audit::verify(&app.db, &app.vault, None)
+            .await
+            .unwrap();
+        assert!(v.broken.is_empty(), "{:?}", v.broken);
+
+        // What erasure retained goes when its time is over, and the chains still verify.
+        let later = time::OffsetDateTime::now_utc()
+            + time::Duration::days(i64::from(datamap::AUDIT_DAYS_AFTER_ERASURE) + 1);
+        let purged = harim_store::rights::erasure::purge_retained(&app.db, later)
+            .await
+            .unwrap();
+        assert_eq!(purged, 1);
+        let left = app
+            .db
+            .query_one(harim_store::db::statement(
+                &app.db,
+                "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1",
+                [shop_id.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(left, 0);
         let v = harim_store::audit::verify(&app.db, &app.vault, None)
             .await
             .unwrap();
