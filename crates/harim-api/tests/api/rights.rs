@@ -427,7 +427,7 @@ db_test!(
                 Some(json!({"password": "wrong password"})),
             )
             .await;
-        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        r.assert_problem(StatusCode::FORBIDDEN, "forbidden");
         assert_eq!(app.get("/v1/shops", &owner).await.status, StatusCode::OK);
         let r = app
             .call(

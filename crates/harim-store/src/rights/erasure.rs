@@ -586,10 +586,9 @@ pub async fn erase_account(
         .verify(password, Some(acct.password_hash.0.clone()))
         .await?
     {
-        return Err(violation(
-            "password",
-            "wrong_password",
-            "The password is not this account's.",
+        // Not a malformed field: the caller failed to prove it is the account's owner.
+        return Err(StoreError::Forbidden(
+            "The password is not this account's: the account was not erased.",
         ));
     }
     // Shops where this person is the only owner.
