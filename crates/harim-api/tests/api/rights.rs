@@ -611,3 +611,55 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    two_erasures_of_one_shop_at_once_answer_one_receipt,
+    |app: TestApp| async move {
+        let (owner, shop, _) = full_shop(&app, "twice").await;
+        let path = format!("/v1/shops/{shop}");
+        let body = json!({"confirm": "shop-twice"});
+        let (a, b) = tokio::join!(
+            app.call(Method::DELETE, &path, Some(&owner), Some(body.clone())),
+            app.call(Method::DELETE, &path, Some(&owner), Some(body.clone())),
+        );
+        let ids: Vec<&Value> = [&a, &b]
+            .iter()
+            .filter(|r| r.status == StatusCode::ACCEPTED)
+            .map(|r| &r.json["receipt"]["receipt_id"])
+            .collect();
+        assert!(!ids.is_empty(), "{:?} / {:?}", a.json, b.json);
+        assert!(
+            ids.iter().all(|i| *i == ids[0]),
+            "two receipts for one erasure"
+        );
+        for r in [&a, &b] {
+            assert!(
+                r.status == StatusCode::ACCEPTED || r.status == StatusCode::NOT_FOUND,
+                "{:?}",
+                r.json
+            );
+        }
+        let n = app
+            .db
+            .query_one(harim_store::db::statement(
+                &app.db,
+                "SELECT COUNT(*) AS n FROM data_requests WHERE kind = 'erase_shop'",
+                [],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(n, 1);
+        // The overdue gauge's count: nothing is overdue now, the erasure is 30 days later.
+        let now = time::OffsetDateTime::now_utc();
+        assert_eq!(harim_store::rights::overdue(&app.db, now).await.unwrap(), 0);
+        assert_eq!(
+            harim_store::rights::overdue(&app.db, now + time::Duration::days(32))
+                .await
+                .unwrap(),
+            1
+        );
+    }
+);
