@@ -88,6 +88,7 @@ pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 async fn security_headers(req: Request, next: Next) -> Response {
     let is_docs = req.uri().path() == "/docs";
     let mut resp = next.run(req).await;
+    let resp_is_unavailable = resp.status() == StatusCode::SERVICE_UNAVAILABLE;
     let h = resp.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -98,6 +99,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
             header::CACHE_CONTROL,
             header::HeaderValue::from_static("no-store"),
         );
+    }
+    // Every 503 (a dependency down, a timeout) says when to come back.
+    if resp_is_unavailable && !h.contains_key(header::RETRY_AFTER) {
+        h.insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
     }
     if is_docs && !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(

@@ -84,6 +84,9 @@ impl StoreError {
         let StoreError::Db(e) = self else {
             return None;
         };
+        if transient(e) {
+            return Some("connection");
+        }
         Some(match e {
             ConnectionAcquire(_) | Conn(_) => "connection",
             Exec(_) => "exec",
@@ -94,6 +97,41 @@ impl StoreError {
             Migration(_) => "migration",
             _ => "other",
         })
+    }
+}
+
+/// Whether a database error says "the database is away or busy, try again" rather than "this
+/// statement is wrong": a lost or refused connection, an exhausted pool, PostgreSQL's connection
+/// exceptions (SQLSTATE class 08), operator intervention (57: shutdown, restart), insufficient
+/// resources (53), serialization failures and deadlocks (40001, 40P01), SQLite busy/locked.
+/// These are answered 503 with `Retry-After`, never 500.
+fn transient(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let sqlx_err = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(se)) | DbErr::Query(RuntimeErr::SqlxError(se)) => se,
+        _ => return false,
+    };
+    match sqlx_err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08")
+                || c.starts_with("57")
+                || c.starts_with("53")
+                || c == "40001"
+                || c == "40P01"
+                // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+                || c == "5"
+                || c == "6"
+                || c == "517"
+                || c == "261"
+        }),
+        _ => false,
     }
 }
 
