@@ -30,7 +30,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
-    Rights, due_date,
+    Rights,
     receipt::{ReceiptSigner, SignedReceipt},
 };
 use crate::{
@@ -153,13 +153,7 @@ async fn erase_rows(
             Erasure::Anonymise => ("anonymise", 0),
             Erasure::Retain { reason, until } => {
                 let sql = format!("SELECT COUNT(*) AS n FROM {} WHERE {column} = $1", t.name);
-                let n: i64 = match txn
-                    .query_one(statement(txn, &sql, [tenant_id.into()]))
-                    .await?
-                {
-                    Some(r) => r.try_get("", "n")?,
-                    None => 0,
-                };
+                let n = super::count(txn, &sql, [tenant_id.into()]).await?;
                 let until = match until {
                     Until::DaysAfterErasure { days } => {
                         json!(rfc3339(now + Duration::days(i64::from(days))))
@@ -334,29 +328,14 @@ async fn shred_shop(
         .into_iter()
         .map(|m| m.account_id)
         .collect();
-    let objects_planned: i64 = match txn
-        .query_one(statement(
-            &txn,
-            "SELECT COUNT(*) AS n FROM kyc_documents WHERE tenant_id = $1 AND purged_at IS NULL",
-            [tenant_id.into()],
-        ))
-        .await?
-    {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
+    let objects_planned: i64 = super::count(
+        &txn,
+        "SELECT COUNT(*) AS n FROM kyc_documents WHERE tenant_id = $1 AND purged_at IS NULL",
+        [tenant_id.into()],
+    )
+    .await?;
     // Exports of the shop: their archives go with the shop's prefix.
-    let archives: i64 = match txn
-        .query_one(statement(
-            &txn,
-            "SELECT COUNT(*) AS n FROM data_requests WHERE tenant_id = $1 AND kind = 'export_shop' AND state = 'ready'",
-            [tenant_id.into()],
-        ))
-        .await?
-    {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
+    let archives: i64 = super::count(&txn, "SELECT COUNT(*) AS n FROM data_requests WHERE tenant_id = $1 AND kind = 'export_shop' AND state = 'ready'", [tenant_id.into()]).await?;
     let objects_planned = objects_planned + archives;
     txn.execute(statement(
         &txn,
@@ -402,21 +381,7 @@ async fn shred_shop(
         ..Progress::default()
     };
     let row = data_request::Model {
-        tenant_id,
         id,
-        kind: RequestKind::EraseShop,
-        subject_account: subject,
-        state: RequestState::Pending,
-        requested_at: now,
-        due_at: due_date(now, response_days),
-        completed_at: None,
-        expires_at: None,
-        lease_until: None,
-        attempts: 0,
-        object_size: None,
-        object_sha256: None,
-        wrapped_key: None,
-        tk_version: None,
         progress: Some(
             serde_json::to_string(&progress).map_err(|e| StoreError::internal("progress", e))?,
         ),
@@ -426,7 +391,13 @@ async fn shred_shop(
         ),
         signature: Some(signed.signature.clone()),
         key_id: Some(signed.key_id.clone()),
-        error: None,
+        ..super::new_request(
+            tenant_id,
+            RequestKind::EraseShop,
+            subject,
+            now,
+            response_days,
+        )
     };
     data_request::Entity::insert(data_request::ActiveModel::from(row))
         .exec_without_returning(&txn)
@@ -692,28 +663,13 @@ pub async fn erase_account(
         entries.push(json!({"entry": t.name, "action": action, "rows": rows}));
     }
     let actor = principal.actor();
-    let audit_rows: i64 = match txn
-        .query_one(statement(
-            &txn,
-            "SELECT COUNT(*) AS n FROM audit_log WHERE actor = $1",
-            [actor.into()],
-        ))
-        .await?
-    {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
-    let archives: i64 = match txn
-        .query_one(statement(
-            &txn,
-            "SELECT COUNT(*) AS n FROM data_requests WHERE kind = 'export_account' AND subject_account = $1 AND state = 'ready'",
-            [account_id.into()],
-        ))
-        .await?
-    {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
+    let audit_rows: i64 = super::count(
+        &txn,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE actor = $1",
+        [actor.into()],
+    )
+    .await?;
+    let archives: i64 = super::count(&txn, "SELECT COUNT(*) AS n FROM data_requests WHERE kind = 'export_account' AND subject_account = $1 AND state = 'ready'", [account_id.into()]).await?;
     let until = recoverable_until(&txn, rights, now).await?;
     let receipt = json!({
         "format": "harim-erasure-receipt/1",
@@ -742,21 +698,7 @@ pub async fn erase_account(
         shop_requests,
     };
     data_request::Entity::insert(data_request::ActiveModel::from(data_request::Model {
-        tenant_id: PLATFORM_TENANT,
         id,
-        kind: RequestKind::EraseAccount,
-        subject_account: None,
-        state: RequestState::Pending,
-        requested_at: now,
-        due_at: due_date(now, rights.config.default_response_days),
-        completed_at: None,
-        expires_at: None,
-        lease_until: None,
-        attempts: 0,
-        object_size: None,
-        object_sha256: None,
-        wrapped_key: None,
-        tk_version: None,
         progress: Some(
             serde_json::to_string(&progress).map_err(|e| StoreError::internal("progress", e))?,
         ),
@@ -766,7 +708,13 @@ pub async fn erase_account(
         ),
         signature: Some(signed.signature.clone()),
         key_id: Some(signed.key_id.clone()),
-        error: None,
+        ..super::new_request(
+            PLATFORM_TENANT,
+            RequestKind::EraseAccount,
+            None,
+            now,
+            rights.config.default_response_days,
+        )
     }))
     .exec_without_returning(&txn)
     .await?;

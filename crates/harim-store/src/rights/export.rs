@@ -31,7 +31,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::{RequestView, Rights, due_date, find};
+use super::{RequestView, Rights, find};
 use crate::{
     StoreError, audit,
     auth::{Principal, ShopRole},
@@ -81,28 +81,13 @@ pub async fn request_shop(
     scope.require_owner()?;
     let now = OffsetDateTime::now_utc();
     let days = policies::settings(&rights.db, scope).await?.response_days;
-    let row = data_request::Model {
-        tenant_id: scope.tenant_id(),
-        id: Uuid::now_v7(),
-        kind: RequestKind::ExportShop,
-        subject_account: scope.principal().account_id().ok(),
-        state: RequestState::Pending,
-        requested_at: now,
-        due_at: due_date(now, days),
-        completed_at: None,
-        expires_at: None,
-        lease_until: None,
-        attempts: 0,
-        object_size: None,
-        object_sha256: None,
-        wrapped_key: None,
-        tk_version: None,
-        progress: None,
-        receipt: None,
-        signature: None,
-        key_id: None,
-        error: None,
-    };
+    let row = super::new_request(
+        scope.tenant_id(),
+        RequestKind::ExportShop,
+        scope.principal().account_id().ok(),
+        now,
+        days,
+    );
     let event = audit::Event {
         actor: scope.actor(),
         action: "export.reveal",
@@ -140,28 +125,13 @@ pub async fn request_account(
 ) -> Result<RequestView, StoreError> {
     let account = principal.account_id()?;
     let now = OffsetDateTime::now_utc();
-    let row = data_request::Model {
-        tenant_id: PLATFORM_TENANT,
-        id: Uuid::now_v7(),
-        kind: RequestKind::ExportAccount,
-        subject_account: Some(account),
-        state: RequestState::Pending,
-        requested_at: now,
-        due_at: due_date(now, rights.config.default_response_days),
-        completed_at: None,
-        expires_at: None,
-        lease_until: None,
-        attempts: 0,
-        object_size: None,
-        object_sha256: None,
-        wrapped_key: None,
-        tk_version: None,
-        progress: None,
-        receipt: None,
-        signature: None,
-        key_id: None,
-        error: None,
-    };
+    let row = super::new_request(
+        PLATFORM_TENANT,
+        RequestKind::ExportAccount,
+        Some(account),
+        now,
+        rights.config.default_response_days,
+    );
     let view = RequestView::from(&row);
     let owned = owned_shops(&rights.db, account).await?;
     let txn = rights.db.begin().await?;

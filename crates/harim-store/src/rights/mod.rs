@@ -113,6 +113,50 @@ pub fn due_date(at: OffsetDateTime, days: u32) -> OffsetDateTime {
         .assume_utc()
 }
 
+/// A new pending request of `kind` about `tenant_id`, made now and due in `days`.
+pub(crate) fn new_request(
+    tenant_id: Uuid,
+    kind: RequestKind,
+    subject_account: Option<Uuid>,
+    now: OffsetDateTime,
+    days: u32,
+) -> data_request::Model {
+    data_request::Model {
+        tenant_id,
+        id: Uuid::now_v7(),
+        kind,
+        subject_account,
+        state: RequestState::Pending,
+        requested_at: now,
+        due_at: due_date(now, days),
+        completed_at: None,
+        expires_at: None,
+        lease_until: None,
+        attempts: 0,
+        object_size: None,
+        object_sha256: None,
+        wrapped_key: None,
+        tk_version: None,
+        progress: None,
+        receipt: None,
+        signature: None,
+        key_id: None,
+        error: None,
+    }
+}
+
+/// `SELECT COUNT(*) AS n ...` written once for both databases.
+pub(crate) async fn count(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> Result<i64, StoreError> {
+    Ok(match db.query_one(statement(db, sql, values)).await? {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    })
+}
+
 /// Open requests (not finished), soonest due first: the admin's list.
 pub async fn open_requests(db: &impl ConnectionTrait) -> Result<Vec<RequestView>, StoreError> {
     Ok(data_request::Entity::find()
@@ -127,17 +171,12 @@ pub async fn open_requests(db: &impl ConnectionTrait) -> Result<Vec<RequestView>
 
 /// Open requests past their due date.
 pub async fn overdue(db: &impl ConnectionTrait, now: OffsetDateTime) -> Result<u64, StoreError> {
-    let row = db
-        .query_one(statement(
-            db,
-            "SELECT COUNT(*) AS n FROM data_requests WHERE state IN ('pending', 'running') AND due_at < $1",
-            [now.into()],
-        ))
-        .await?;
-    let n: i64 = match row {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
-    };
+    let n = count(
+        db,
+        "SELECT COUNT(*) AS n FROM data_requests WHERE state IN ('pending', 'running') AND due_at < $1",
+        [now.into()],
+    )
+    .await?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
