@@ -36,8 +36,11 @@ impl Drop for Server {
     }
 }
 
-fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+fn start(dir: &Path, env: &[(&str, &str)], base_env: &[(String, String)]) -> Server {
     let mut cmd = harim(dir);
+    for (k, v) in base_env {
+        cmd.env(k, v);
+    }
     cmd.args(["serve", "--listen", "127.0.0.1:0"])
         .env("HARIM_DATA_REQUEST_LEASE_SECS", "1")
         .stdout(Stdio::piped())
@@ -108,9 +111,56 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erasure_killed_mid_job_finishes_after_restart_and_leaves_no_plaintext() {
     let dir = tempfile::tempdir().unwrap();
+    scenario(dir.path(), &[]).await;
+}
+
+/// The same on PostgreSQL (objects in the data directory, root keys from the environment).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_too() {
+    let Ok(admin) = std::env::var("HARIM_TEST_DATABASE_URL") else {
+        eprintln!("HARIM_TEST_DATABASE_URL unset: PostgreSQL variant skipped");
+        return;
+    };
+    let name = format!("harim_e2e_{}", uuid::Uuid::new_v4().simple());
+    let psql = |sql: String| {
+        let out = Command::new("psql")
+            .args([admin.as_str(), "-qc", &sql])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    psql(format!("CREATE DATABASE \"{name}\""));
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    let env = vec![
+        ("HARIM_DATABASE_URL".to_string(), format!("{base}/{name}")),
+        ("HARIM_KEYRING".to_string(), "env".to_string()),
+        (
+            "HARIM_ROOT_KEYS".to_string(),
+            "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string(),
+        ),
+        ("HARIM_DATA_DIR".to_string(), "harim-data".to_string()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = harim(dir.path());
+    m.arg("migrate");
+    for (k, v) in &env {
+        m.env(k, v);
+    }
+    assert!(m.output().unwrap().status.success());
+    scenario(dir.path(), &env).await;
+    psql(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+}
+
+async fn scenario(dir: &Path, base_env: &[(String, String)]) {
+    let on_sqlite = base_env.is_empty();
     let s = start(
-        dir.path(),
+        dir,
         &[("HARIM_TEST_KILL_AT", "erasure.after_objects")],
+        base_env,
     );
     let (st, _) = call(
         &s,
@@ -210,7 +260,7 @@ async fn an_erasure_killed_mid_job_finishes_after_restart_and_leaves_no_plaintex
     drop(s);
 
     // Restarted: the lease runs out, the job finishes, the counts are the ones promised.
-    let s = start(dir.path(), &[]);
+    let s = start(dir, &[], base_env);
     let mut done = Value::Null;
     for _ in 0..150 {
         let (st, r) = call(
@@ -238,7 +288,7 @@ async fn an_erasure_killed_mid_job_finishes_after_restart_and_leaves_no_plaintex
     assert_eq!(done["receipt"]["tenant_key_versions_destroyed"], json!([1]));
 
     // Offline verification: with the installation's own key, and with the published key file.
-    let receipt_file = dir.path().join("receipt.json");
+    let receipt_file = dir.join("receipt.json");
     std::fs::write(&receipt_file, done.to_string()).unwrap();
     let (_, keys) = call(
         &s,
@@ -248,10 +298,13 @@ async fn an_erasure_killed_mid_job_finishes_after_restart_and_leaves_no_plaintex
         None,
     )
     .await;
-    let keys_file = dir.path().join("keys.json");
+    let keys_file = dir.join("keys.json");
     std::fs::write(&keys_file, keys.to_string()).unwrap();
     let verify = |file: &Path, keys: Option<&Path>| {
-        let mut c = harim(dir.path());
+        let mut c = harim(dir);
+        for (k, v) in base_env {
+            c.env(k, v);
+        }
         c.args(["receipts", "verify"]).arg(file);
         if let Some(k) = keys {
             c.arg("--keys").arg(k);
@@ -273,7 +326,7 @@ async fn an_erasure_killed_mid_job_finishes_after_restart_and_leaves_no_plaintex
     );
     let mut tampered = done.clone();
     tampered["receipt"]["objects"]["deleted"] = json!(0);
-    let tampered_file = dir.path().join("tampered.json");
+    let tampered_file = dir.join("tampered.json");
     std::fs::write(&tampered_file, tampered.to_string()).unwrap();
     let out = verify(&tampered_file, Some(&keys_file));
     assert_eq!(out.status.code(), Some(1), "a tampered receipt verified");
@@ -318,9 +371,11 @@ async fn an_erasure_killed_mid_job_finishes_after_restart_and_leaves_no_plaintex
     needles.push("88-4471-XQ".into());
     needles.push("info@golsorkh.example".into());
     needles.push("مریم احمدی".into());
-    let data = dir.path().join("harim-data");
+    let data = dir.join("harim-data");
     let files = files_under(&data);
-    assert!(files.iter().any(|f| f.ends_with("harim.db")), "{files:?}");
+    if on_sqlite {
+        assert!(files.iter().any(|f| f.ends_with("harim.db")), "{files:?}");
+    }
     for f in files {
         let bytes = std::fs::read(&f).unwrap();
         for n in &needles {
