@@ -149,3 +149,30 @@ impl From<sea_orm::TransactionError<StoreError>> for StoreError {
         }
     }
 }
+
+#[cfg(test)]
+mod transient_tests {
+    use super::*;
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+
+    fn exec(e: sqlx::Error) -> StoreError {
+        StoreError::Db(DbErr::Exec(RuntimeErr::SqlxError(e)))
+    }
+
+    /// A connection lost mid-statement is "try again" (503), not a broken statement (500).
+    #[test]
+    fn lost_connections_and_pool_timeouts_are_transient() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert_eq!(exec(sqlx::Error::Io(io)).db_kind(), Some("connection"));
+        assert_eq!(
+            exec(sqlx::Error::PoolTimedOut).db_kind(),
+            Some("connection")
+        );
+        assert_eq!(
+            StoreError::Db(DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::PoolClosed))).db_kind(),
+            Some("connection")
+        );
+        assert_eq!(exec(sqlx::Error::RowNotFound).db_kind(), Some("exec"));
+        assert_eq!(StoreError::NotFound.db_kind(), None);
+    }
+}
