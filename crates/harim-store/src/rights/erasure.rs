@@ -380,25 +380,20 @@ async fn shred_shop(
         members,
         ..Progress::default()
     };
-    let row = data_request::Model {
-        id,
-        progress: Some(
-            serde_json::to_string(&progress).map_err(|e| StoreError::internal("progress", e))?,
-        ),
-        receipt: Some(
-            serde_json::to_string(&signed.receipt)
-                .map_err(|e| StoreError::internal("receipt", e))?,
-        ),
-        signature: Some(signed.signature.clone()),
-        key_id: Some(signed.key_id.clone()),
-        ..super::new_request(
-            tenant_id,
-            RequestKind::EraseShop,
-            subject,
-            now,
-            response_days,
-        )
-    };
+    let row = erasure_request(
+        data_request::Model {
+            id,
+            ..super::new_request(
+                tenant_id,
+                RequestKind::EraseShop,
+                subject,
+                now,
+                response_days,
+            )
+        },
+        &progress,
+        &signed,
+    )?;
     data_request::Entity::insert(data_request::ActiveModel::from(row))
         .exec_without_returning(&txn)
         .await?;
@@ -406,6 +401,26 @@ async fn shred_shop(
     rights.vault.forget_tenant(tenant_id);
     metrics::counter!("harim_erasures_total", "kind" => "shop").increment(1);
     Ok(signed)
+}
+
+/// An erasure's request row with its progress and its first signed receipt.
+fn erasure_request(
+    row: data_request::Model,
+    progress: &Progress,
+    signed: &SignedReceipt,
+) -> Result<data_request::Model, StoreError> {
+    Ok(data_request::Model {
+        progress: Some(
+            serde_json::to_string(progress).map_err(|e| StoreError::internal("progress", e))?,
+        ),
+        receipt: Some(
+            serde_json::to_string(&signed.receipt)
+                .map_err(|e| StoreError::internal("receipt", e))?,
+        ),
+        signature: Some(signed.signature.clone()),
+        key_id: Some(signed.key_id.clone()),
+        ..row
+    })
 }
 
 fn progress_of(row: &data_request::Model) -> Progress {
@@ -697,25 +712,20 @@ pub async fn erase_account(
         objects_deleted: 0,
         shop_requests,
     };
-    data_request::Entity::insert(data_request::ActiveModel::from(data_request::Model {
-        id,
-        progress: Some(
-            serde_json::to_string(&progress).map_err(|e| StoreError::internal("progress", e))?,
-        ),
-        receipt: Some(
-            serde_json::to_string(&signed.receipt)
-                .map_err(|e| StoreError::internal("receipt", e))?,
-        ),
-        signature: Some(signed.signature.clone()),
-        key_id: Some(signed.key_id.clone()),
-        ..super::new_request(
-            PLATFORM_TENANT,
-            RequestKind::EraseAccount,
-            None,
-            now,
-            rights.config.default_response_days,
-        )
-    }))
+    data_request::Entity::insert(data_request::ActiveModel::from(erasure_request(
+        data_request::Model {
+            id,
+            ..super::new_request(
+                PLATFORM_TENANT,
+                RequestKind::EraseAccount,
+                None,
+                now,
+                rights.config.default_response_days,
+            )
+        },
+        &progress,
+        &signed,
+    )?))
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await?;
