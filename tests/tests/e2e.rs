@@ -3,8 +3,6 @@
 //! is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use harim_e2e::harim_bin;
-
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
@@ -14,11 +12,7 @@ use std::{
 use serde_json::{Value, json};
 
 fn harim() -> Command {
-    let mut c = Command::new(harim_bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info");
-    c
+    harim_e2e::harim_command("info")
 }
 
 struct Server {
@@ -187,21 +181,6 @@ async fn kyc_round_trip(s: &Server, token: &str, shop: &str) -> String {
     id
 }
 
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().map(Result::unwrap) {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
 async fn onboarding_and_isolation(s: &Server) -> (String, String) {
     use reqwest::Method;
     let pw = "a long enough passphrase";
@@ -282,7 +261,7 @@ async fn the_embedded_default_serves_the_api_and_warns_it_is_not_for_production(
     assert!(data.join("harim.db").exists());
     // KYC documents go to the local object directory, encrypted, under ids only.
     let doc = kyc_round_trip(&s, &token, &shop).await;
-    let objects = files_under(&data.join("objects"));
+    let objects = harim_e2e::files_under(&data.join("objects")).unwrap();
     assert_eq!(objects.len(), 1, "{objects:?}");
     assert!(objects[0].ends_with(format!("t/{shop}/d/{doc}")));
     let stored = std::fs::read(&objects[0]).unwrap();

@@ -12,15 +12,11 @@ use std::{
     time::Duration,
 };
 
-use harim_e2e::harim_bin;
 use serde_json::{Value, json};
 
 fn harim(dir: &Path) -> Command {
-    let mut c = Command::new(harim_bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        .current_dir(dir);
+    let mut c = harim_e2e::harim_command("info");
+    c.current_dir(dir);
     c
 }
 
@@ -92,21 +88,6 @@ fn example(name: &str) -> Value {
 }
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n% Licence of Golsorkh Carpet Atelier, number 88-4471-XQ\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
-
-fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().map(Result::unwrap) {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erasure_killed_mid_job_finishes_after_restart_and_leaves_no_plaintext() {
@@ -372,7 +353,7 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
     needles.push("info@golsorkh.example".into());
     needles.push("مریم احمدی".into());
     let data = dir.join("harim-data");
-    let files = files_under(&data);
+    let files = harim_e2e::files_under(&data).unwrap();
     if on_sqlite {
         assert!(files.iter().any(|f| f.ends_with("harim.db")), "{files:?}");
     }

@@ -7,8 +7,6 @@
 //! over HTTP).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use harim_e2e::harim_bin;
-
 use std::{
     io::{BufRead, BufReader},
     path::Path,
@@ -19,11 +17,8 @@ use std::{
 use serde_json::{Value, json};
 
 fn harim(dir: &Path) -> Command {
-    let mut c = Command::new(harim_bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .current_dir(dir);
+    let mut c = harim_e2e::harim_command("warn");
+    c.current_dir(dir);
     c
 }
 
