@@ -288,6 +288,10 @@ impl From<harim_vault::VaultError> for ApiError {
                     "This shop's encryption key must be rotated before new writes.",
                 )
             }
+            harim_vault::VaultError::ProviderUnavailable { .. } => {
+                tracing::error!(error = %e, "key provider unavailable");
+                ApiError::Unavailable("The key provider is unavailable; try again shortly.")
+            }
             // VaultError's text never holds key bytes or plaintext (harim-vault's contract).
             other => ApiError::internal("vault", other),
         }

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use crate::{
     KycError,
     crypt::{ChunkDecryptor, ChunkEncryptor, DocumentBinding, DocumentKey},
-    sanitize::{DocumentType, SNIFF_LEN, Sanitizer, Sniff, sniff},
+    sanitize::{DocumentType, SNIFF_LEN, SanitizeError, Sanitizer, Sniff, sniff},
 };
 
 /// Default bytes buffered before an upload switches to a multipart upload; 5 MiB is the S3
@@ -25,7 +25,9 @@ pub const DEFAULT_PART_SIZE: usize = 5 * 1024 * 1024;
 /// The most one upload holds in memory, the one statement of this bound that every other place
 /// refers to: two parts (one uploading while the next fills; the sink waits for the first before
 /// taking more) plus one encryption chunk being sealed. With the default part size: 10 MiB +
-/// 64 KiB. `kyc_max_concurrent_uploads` times this bounds all uploads together.
+/// 64 KiB. `kyc_max_concurrent_uploads` times this bounds all uploads together. A JPEG also holds
+/// its stripped bytes (at most the upload limit) until its pixel data has been checked, and for
+/// that check a luma buffer of width × height bytes (at most the pixel budget).
 pub const MAX_BUFFERED_PER_UPLOAD: usize = 2 * DEFAULT_PART_SIZE + crate::crypt::CHUNK_SIZE;
 
 /// Why reading an upload's body failed, as the transport tells it.
@@ -252,6 +254,10 @@ impl DocumentStore {
         let mut cipher_out = header;
         let mut clean = Zeroizing::new(Vec::new());
         let mut hasher = Sha256::new();
+        // A JPEG's pixel data can only be checked by decoding the whole file, which needs it in
+        // one piece: the stripped bytes are held (at most the upload limit, wiped on drop) and
+        // decoded once the last one is in. PNGs and PDFs are checked as they stream.
+        let mut held: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
         let mut size: u64 = 0;
         let mut stored_size: u64 = 0;
 
@@ -280,6 +286,11 @@ impl DocumentStore {
                     Sniff::NeedMore => continue,
                     Sniff::Refused => return Err(KycError::UnsupportedType),
                     Sniff::Type(t) => {
+                        if t == DocumentType::Jpeg {
+                            // Reserved once, so growing never leaves a copy behind in freed
+                            // memory; pages are only touched as bytes arrive.
+                            held.reserve_exact(usize::try_from(limit).unwrap_or(0));
+                        }
                         state = Some((t, Sanitizer::with_max_pixels(t, self.max_image_pixels)));
                         feed = std::mem::take(&mut prefix);
                         &feed[..]
@@ -298,6 +309,22 @@ impl DocumentStore {
                     return Err(KycError::UnsupportedType);
                 };
                 sanitizer.finish(&mut clean)?;
+                if ty == DocumentType::Jpeg {
+                    held.extend_from_slice(&clean);
+                    let max_pixels = self.max_image_pixels;
+                    let bytes = std::mem::take(&mut held);
+                    tokio::task::spawn_blocking(move || {
+                        crate::sanitize::jpeg::check_pixels(&bytes, max_pixels)
+                    })
+                    .await
+                    .map_err(|_| {
+                        // A decoder that panics on a hostile file has refused it.
+                        SanitizeError::Malformed {
+                            kind: "JPEG",
+                            reason: "the image data does not decode",
+                        }
+                    })??;
+                }
                 hasher.update(&clean[..]);
                 size += clean.len() as u64;
                 enc.push(&clean, &mut cipher_out)?;
@@ -312,6 +339,9 @@ impl DocumentStore {
                     sha256: hasher.finalize().into(),
                     stored_size,
                 });
+            }
+            if matches!(state, Some((DocumentType::Jpeg, _))) {
+                held.extend_from_slice(&clean);
             }
             hasher.update(&clean[..]);
             size += clean.len() as u64;

@@ -101,6 +101,14 @@ pub enum VaultError {
     #[error("tenant key version overflow")]
     VersionOverflow,
     /// The operating system's random number generator failed.
+    /// The provider itself failed (an HSM unreachable, a session lost): not a verdict on the
+    /// data, so callers answer 503 and retry. `reason` never holds key bytes or a PIN.
+    #[error("key provider {provider} unavailable: {reason}")]
+    ProviderUnavailable {
+        provider: &'static str,
+        reason: String,
+    },
+
     #[error("random number generator failed")]
     Rng,
     /// An AES-GCM encryption failed (input too long).

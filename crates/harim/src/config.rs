@@ -35,7 +35,15 @@ pub const KEYS: &[&str] = &[
     "root_rotation_period_days",
     "account_request_response_days",
     "data_request_lease_secs",
+    "pkcs11_module",
+    "pkcs11_token",
+    "pkcs11_pin_file",
+    "pkcs11_sessions",
 ];
+
+/// The PIN of the PKCS#11 token, when it is not in `pkcs11_pin_file`: read once at start-up and
+/// never part of the configuration (so never printed with it).
+pub const ENV_PKCS11_PIN: &str = "HARIM_PKCS11_PIN";
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +70,10 @@ struct Raw {
     root_rotation_period_days: u32,
     account_request_response_days: u32,
     data_request_lease_secs: u64,
+    pkcs11_module: Option<PathBuf>,
+    pkcs11_token: String,
+    pkcs11_pin_file: Option<PathBuf>,
+    pkcs11_sessions: usize,
 }
 
 impl Default for Raw {
@@ -89,8 +101,22 @@ impl Default for Raw {
             root_rotation_period_days: 90,
             account_request_response_days: 30,
             data_request_lease_secs: 60,
+            pkcs11_module: None,
+            pkcs11_token: "harim".into(),
+            pkcs11_pin_file: None,
+            pkcs11_sessions: 4,
         }
     }
+}
+
+/// Where the PKCS#11 token is (used when `keyring = "pkcs11"`). The PIN comes from
+/// `pin_file` or else [`ENV_PKCS11_PIN`].
+#[derive(Debug, Clone)]
+pub struct Pkcs11Settings {
+    pub module: Option<PathBuf>,
+    pub token: String,
+    pub pin_file: Option<PathBuf>,
+    pub sessions: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +141,9 @@ pub struct Config {
     pub retention_interval: Duration,
     /// Largest KYC image accepted, in declared pixels.
     pub kyc_max_image_pixels: u64,
+    /// A keyring file, `env`, or `pkcs11` (then [`Config::pkcs11`] says where the token is).
     pub keyring: Option<PathBuf>,
+    pub pkcs11: Pkcs11Settings,
     pub log_format: LogFormat,
     pub auto_migrate: bool,
     pub api: harim_api::ApiConfig,
@@ -235,6 +263,21 @@ impl Config {
                 (format!("file://{}", dir.display()), true)
             }
         };
+        let pkcs11 = Pkcs11Settings {
+            module: raw.pkcs11_module,
+            token: raw.pkcs11_token,
+            pin_file: raw.pkcs11_pin_file,
+            sessions: raw.pkcs11_sessions,
+        };
+        if raw.keyring.as_deref() == Some(std::path::Path::new("pkcs11")) && pkcs11.module.is_none()
+        {
+            bail!(
+                "pkcs11_module: keyring = \"pkcs11\" needs the path of the token's PKCS#11 module"
+            );
+        }
+        if pkcs11.sessions == 0 || pkcs11.sessions > 256 {
+            bail!("pkcs11_sessions: must be between 1 and 256");
+        }
         let work_dir = raw.data_dir.join("tmp");
         Ok(Self {
             listen,
@@ -246,6 +289,7 @@ impl Config {
             retention_interval: Duration::from_secs(raw.retention_interval_secs),
             kyc_max_image_pixels: raw.kyc_max_image_pixels,
             keyring: raw.keyring,
+            pkcs11,
             log_format,
             // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.
             auto_migrate: raw.auto_migrate.unwrap_or(is_sqlite),

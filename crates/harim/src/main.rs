@@ -543,6 +543,33 @@ fn key_provider(config: &Config) -> anyhow::Result<Arc<dyn harim_vault::KeyProvi
         Some(p) if p.as_os_str() == "env" => Ok(Arc::new(
             harim_vault::EnvKeyring::from_env().context("reading HARIM_ROOT_KEYS")?,
         )),
+        Some(p) if p.as_os_str() == "pkcs11" => {
+            let settings = &config.pkcs11;
+            let pin = match &settings.pin_file {
+                Some(file) => std::fs::read_to_string(file)
+                    .with_context(|| format!("reading pkcs11_pin_file {}", file.display()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+                None => std::env::var(config::ENV_PKCS11_PIN).with_context(|| {
+                    format!(
+                        "keyring = \"pkcs11\": set pkcs11_pin_file or {}",
+                        config::ENV_PKCS11_PIN
+                    )
+                })?,
+            };
+            let module = settings
+                .module
+                .clone()
+                .context("keyring = \"pkcs11\" needs pkcs11_module")?;
+            let provider = harim_pkcs11::Pkcs11Provider::open(&harim_pkcs11::Pkcs11Config {
+                module,
+                token_label: settings.token.clone(),
+                pin: secrecy::SecretString::from(pin),
+                sessions: settings.sessions,
+            })
+            .context("opening the PKCS#11 token")?;
+            Ok(Arc::new(provider))
+        }
         Some(path) => Ok(Arc::new(
             harim_vault::FileKeyring::open(path)
                 .with_context(|| format!("opening keyring {}", path.display()))?,

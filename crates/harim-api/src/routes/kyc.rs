@@ -91,7 +91,7 @@ pub struct UploadQuery {
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = "The file's bytes (image/jpeg, image/png or application/pdf)"),
     responses(
-        (status = 201, body = DocumentOut),
+        (status = 201, body = DocumentOut, headers(("location" = String, description = "the new document: `/v1/shops/{shop_id}/kyc/documents/{id}`"))),
         (status = 403, body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::Problem, content_type = "application/problem+json"),
         (status = 413, description = "larger than the limit (10 MiB by default); nothing stored", body = crate::Problem, content_type = "application/problem+json"),
@@ -104,7 +104,7 @@ async fn upload_document(
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, ApiJson<DocumentOut>), ApiError> {
+) -> Result<super::Created<DocumentOut>, ApiError> {
     tenant.require_owner()?;
     let kind = q
         .kind
@@ -146,7 +146,9 @@ async fn upload_document(
         futures::TryStreamExt::map_err(body.into_data_stream(), body_error),
     )
     .await?;
-    Ok((StatusCode::CREATED, ApiJson(saved.into())))
+    let out: DocumentOut = saved.into();
+    let location = format!("/v1/shops/{}/kyc/documents/{}", out.shop_id, out.id);
+    Ok(super::created(location, out))
 }
 
 /// Tells the transport's size limit apart from a broken body.

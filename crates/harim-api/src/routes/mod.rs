@@ -63,6 +63,22 @@ impl<T: serde::Serialize> axum::response::IntoResponse for ApiJson<T> {
 
 /// Every documented route. `split_for_parts` yields the axum router and the OpenAPI document
 /// from this one definition, so the two cannot drift apart.
+/// A 201 answer: the new resource's path in `Location` (which is also how contract testers
+/// link what a POST made to what reads it) and its representation.
+pub type Created<T> = (
+    axum::http::StatusCode,
+    [(axum::http::HeaderName, String); 1],
+    ApiJson<T>,
+);
+
+pub fn created<T>(location: String, body: T) -> Created<T> {
+    (
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        ApiJson(body),
+    )
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
         .merge(accounts::router())

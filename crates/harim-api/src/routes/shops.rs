@@ -132,14 +132,14 @@ fn shop_out(s: shops::Shop, role: &str) -> ShopOut {
 /// Create a shop; the caller becomes its owner.
 #[utoipa::path(post, path = "/v1/shops", tag = "shops", request_body = ShopIn,
     responses(
-        (status = 201, body = ShopOut),
+        (status = 201, body = ShopOut, headers(("location" = String, description = "the new shop: `/v1/shops/{id}`"))),
         (status = 409, description = "slug taken", body = crate::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn create_shop(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(input): ApiJson<ShopIn>,
-) -> Result<(StatusCode, ApiJson<ShopOut>), ApiError> {
+) -> Result<super::Created<ShopOut>, ApiError> {
     let owner = caller.account_id()?.into();
     let mut errs = Errors::default();
     let name = validate::label(&mut errs, "name", &input.name, 100);
@@ -154,7 +154,8 @@ async fn create_shop(
         input.default_locale.into(),
     )
     .await?;
-    Ok((StatusCode::CREATED, ApiJson(shop_out(shop, "owner"))))
+    let location = format!("/v1/shops/{}", shop.id.uuid());
+    Ok(super::created(location, shop_out(shop, "owner")))
 }
 
 /// Shops the caller belongs to (an API key sees its own shop).

@@ -340,6 +340,22 @@ db_test!(refused_uploads_store_nothing, |app: TestApp| async move {
     )
     .await
     .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "malformed-document");
+    // JPEGs whose pixel data does not match their frame header: the scan cut off and an
+    // end-of-image marker put after it (every marker is in order, only decoding tells), and a
+    // whole 64 × 64 image whose header claims 64 × 640 (within the pixel budget).
+    let mut cut = jpeg[..jpeg.len() / 2].to_vec();
+    cut.extend_from_slice(&[0xFF, 0xD9]);
+    let mut taller = jpeg.clone();
+    let sof = taller
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    taller[sof + 5..sof + 7].copy_from_slice(&640u16.to_be_bytes());
+    for lying in [cut, taller] {
+        upload(&app, &owner, &shop, "selfie", lying)
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "malformed-document");
+    }
     let pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
     upload_as(
         &app,

@@ -419,6 +419,66 @@ fn keep_rest(marker: u8, payload: usize, prefix: &[u8], out: &mut Vec<u8>) -> St
     }
 }
 
+/// Stuffed `FF 00` pairs put between the scan and EOI by [`check_pixels`]: 64 bytes of one bits,
+/// more than the 16 bits of the longest Huffman code plus the decoder's look-ahead.
+const GUARD: usize = 64;
+
+/// Checks that the entropy-coded data of a (stripped) JPEG really holds the picture its frame
+/// header declares: the whole file is decoded once by `zune-jpeg` in strict mode, where a scan
+/// that ends early, a marker inside the data, or a Huffman code that leads nowhere is an error
+/// rather than grey filler, and a scan that stops short cannot be padded out with zero bits (see
+/// `GUARD`; this covers the last scan of a progressive file, not a short scan before another
+/// one). Output is 8-bit luma only (every component is still entropy-decoded,
+/// so every byte of the scan is checked), so the pixel buffer is width × height bytes, never more
+/// than `max_pixels` (the header was already checked against it), and it is wiped after use: it
+/// is a picture of an ID card. Time is linear in the pixel count (measured per megapixel in
+/// docs/benchmarks.md); callers run it off the async executor.
+pub fn check_pixels(jpeg: &[u8], max_pixels: u64) -> Result<(), SanitizeError> {
+    use zune_jpeg::zune_core::bytestream::ZCursor;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+
+    // Width and height are 16-bit in a frame header; the budget bounds their product.
+    let side =
+        usize::try_from(max_pixels.min(u64::from(u16::MAX))).unwrap_or(usize::from(u16::MAX));
+    let options = DecoderOptions::default()
+        .set_strict_mode(true)
+        .set_max_width(side)
+        .set_max_height(side)
+        .jpeg_set_out_colorspace(ColorSpace::Luma);
+    // Decoders pad a scan that stops early with zero bits, as browsers do, so a short scan would
+    // decode "fine". Between the data and the end-of-image marker goes a run of one bits
+    // (stuffed `FF 00` bytes): a complete scan never reads them, while a short one must decode
+    // them, and a run of 16 one bits is no Huffman code (T.81 reserves it), so it fails.
+    let Some(body) = jpeg.strip_suffix(&[0xFF, EOI]) else {
+        return Err(malformed("truncated (no end-of-image marker)"));
+    };
+    let mut guarded = zeroize::Zeroizing::new(Vec::with_capacity(body.len() + 2 * GUARD + 2));
+    guarded.extend_from_slice(body);
+    for _ in 0..GUARD {
+        guarded.extend_from_slice(&[0xFF, 0x00]);
+    }
+    guarded.extend_from_slice(&[0xFF, EOI]);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&guarded[..]), options);
+    decoder
+        .decode_headers()
+        .map_err(|_| malformed("frame or table headers do not decode"))?;
+    let Some(info) = decoder.info() else {
+        return Err(malformed("frame or table headers do not decode"));
+    };
+    if u64::from(info.width) * u64::from(info.height) > max_pixels {
+        return Err(malformed("more pixels than the budget allows"));
+    }
+    let Some(size) = decoder.output_buffer_size() else {
+        return Err(malformed("frame or table headers do not decode"));
+    };
+    let mut pixels = zeroize::Zeroizing::new(vec![0u8; size]);
+    decoder
+        .decode_into(&mut pixels)
+        .map_err(|_| malformed("the image data does not match its header"))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,6 +754,93 @@ mod tests {
         assert!(s.push(b"xx", &mut out).is_err());
         assert!(s.push(&[0xFF, 0xD8], &mut out).is_err());
         assert!(s.finish(&mut out).is_err());
+    }
+
+    const MAX: u64 = crate::sanitize::MAX_IMAGE_PIXELS;
+
+    fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
+        let mut state = 0x9E37_79B9u32;
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = (state & 0x1F) as u8;
+            let base = ((x + y) / 16) as u8;
+            image::Rgb([
+                base ^ noise,
+                base.wrapping_add(noise),
+                (x / 8) as u8 ^ noise,
+            ])
+        });
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&img)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn pixel_data_must_match_the_frame_header() {
+        let jpeg = photo_jpeg(64, 48);
+        check_pixels(&jpeg, MAX).unwrap();
+        // The scan cut in half, then a proper end-of-image marker.
+        let mut cut = jpeg[..jpeg.len() / 2].to_vec();
+        cut.extend_from_slice(&[0xFF, EOI]);
+        assert!(check_pixels(&cut, MAX).is_err());
+        // The frame header claims ten times the rows the scan holds.
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let mut taller = jpeg.clone();
+        taller[sof + 5..sof + 7].copy_from_slice(&480u16.to_be_bytes());
+        assert!(check_pixels(&taller, MAX).is_err());
+        // Garbage in the entropy-coded data where a Huffman code is expected.
+        let sos = jpeg.windows(2).position(|w| w == [0xFF, SOS]).unwrap();
+        let mut noisy = jpeg.clone();
+        let end = noisy.len() - 2;
+        for b in &mut noisy[sos + 20..end] {
+            *b = 0xFF;
+        }
+        assert!(check_pixels(&noisy, MAX).is_err());
+        // The budget is applied to the decoded frame as well.
+        assert!(check_pixels(&jpeg, 64 * 47).is_err());
+    }
+
+    /// What the JPEG pixel check costs, printed (no threshold): decoding a 4-megapixel photo-like
+    /// JPEG to luma in strict mode, against the same run's baseline of stripping its metadata
+    /// (what an upload did before). Run:
+    /// `cargo test -p harim-kyc --release -- --ignored --nocapture jpeg_check_cost`.
+    #[test]
+    #[ignore = "a measurement, run by hand (docs/benchmarks.md)"]
+    fn jpeg_check_cost_per_megapixel() {
+        let (w, h) = (2000u32, 2000u32);
+        let jpeg = photo_jpeg(w, h);
+        let runs = 5;
+        let t = std::time::Instant::now();
+        for _ in 0..runs {
+            check_pixels(&jpeg, MAX).unwrap();
+        }
+        let check = t.elapsed() / runs;
+        let t = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(
+                crate::sanitize::run_in_pieces(
+                    crate::sanitize::DocumentType::Jpeg,
+                    &jpeg,
+                    &[64 * 1024],
+                )
+                .unwrap(),
+            );
+        }
+        let strip = t.elapsed() / runs;
+        let mp = f64::from(w * h) / 1e6;
+        println!(
+            "JPEG {w}x{h} ({} KiB): pixel check {:.1} ms = {:.2} ms/MP; strip-only baseline {:.2} ms = {:.2} ms/MP; ratio {:.1}x",
+            jpeg.len() / 1024,
+            check.as_secs_f64() * 1e3,
+            check.as_secs_f64() * 1e3 / mp,
+            strip.as_secs_f64() * 1e3,
+            strip.as_secs_f64() * 1e3 / mp,
+            check.as_secs_f64() / strip.as_secs_f64()
+        );
     }
 
     proptest! {

@@ -5,7 +5,7 @@
 //! Pixels are never re-encoded: JPEG and PNG keep their image data byte for byte and lose only
 //! metadata segments/chunks; PDFs are passed through unchanged or refused.
 
-mod jpeg;
+pub(crate) mod jpeg;
 mod pdf;
 mod png;
 

@@ -1,0 +1,225 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+//! The PKCS#11 provider against a real SoftHSM2 token, made fresh for this run in a temporary
+//! directory. Skipped (with a note) where SoftHSM2 is not installed, unless
+//! `HARIM_REQUIRE_HSM=1` (as `.ci/run` sets, after `infra/softhsm.sh` installed it).
+//!
+//! One test function: a process has one initialised PKCS#11 library, and the steps share one
+//! token.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use harim_pkcs11::{Pkcs11Config, Pkcs11Provider};
+use harim_vault::{
+    BlindIndexKind, CacheConfig, FieldContext, KeyProvider, KeyState, Vault, VaultError,
+};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A fresh token in `dir`, or `None` when SoftHSM2 is not installed (and not required).
+pub fn fresh_token(dir: &Path) -> Option<Pkcs11Config> {
+    let module = std::env::var("HARIM_TEST_PKCS11_MODULE").unwrap_or_else(|_| MODULE.into());
+    if !Path::new(&module).exists() {
+        assert!(
+            std::env::var("HARIM_REQUIRE_HSM").as_deref() != Ok("1"),
+            "HARIM_REQUIRE_HSM=1 but {module} is missing: run infra/softhsm.sh"
+        );
+        eprintln!("SKIPPED: SoftHSM2 is not installed ({module}); run infra/softhsm.sh");
+        return None;
+    }
+    std::fs::create_dir_all(dir.join("tokens")).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            dir.join("tokens").display()
+        ),
+    )
+    .unwrap();
+    // SoftHSM reads SOFTHSM2_CONF when the module initialises; the test re-ran itself with it
+    // set (the workspace forbids the unsafe `set_var`).
+    assert_eq!(
+        std::env::var_os("SOFTHSM2_CONF").as_deref(),
+        Some(conf.as_os_str())
+    );
+    let out = Command::new("softhsm2-util")
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            "harim-test",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("softhsm2-util runs");
+    assert!(out.status.success(), "{out:?}");
+    Some(Pkcs11Config {
+        module: PathBuf::from(module),
+        token_label: "harim-test".into(),
+        pin: SecretString::from("1234"),
+        sessions: 4,
+    })
+}
+
+#[test]
+fn root_keys_live_in_the_token() {
+    // The token directory must be chosen before the module loads; when this process was not
+    // started with it, re-run itself with it set.
+    let dir = match std::env::var_os("HARIM_PKCS11_TEST_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let dir = tempfile_dir();
+            let status = Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "root_keys_live_in_the_token", "--nocapture"])
+                .env("HARIM_PKCS11_TEST_DIR", &dir)
+                .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
+                .status()
+                .unwrap();
+            let _ = std::fs::remove_dir_all(&dir);
+            assert!(status.success());
+            return;
+        }
+    };
+    let Some(config) = fresh_token(&dir) else {
+        return;
+    };
+    assert!(
+        !format!("{config:?}").contains("1234"),
+        "Debug shows no PIN"
+    );
+
+    let p = Arc::new(Pkcs11Provider::open(&config).unwrap());
+    // A new token gets version 1, generated inside it.
+    assert_eq!(p.active_version(), 1);
+    assert_eq!(p.versions().len(), 1);
+    assert!(!format!("{p:?}").contains("1234"));
+
+    // Wrap and unwrap go through the token; any change of binding or bytes fails closed.
+    let key = [7u8; 32];
+    let w = p.wrap(1, b"binding", &key).unwrap();
+    assert_eq!(w.len(), harim_vault::WRAPPED_KEY_LEN);
+    assert_eq!(*p.unwrap(1, b"binding", &w).unwrap(), key);
+    assert!(matches!(
+        p.unwrap(1, b"other", &w),
+        Err(VaultError::UnwrapFailed)
+    ));
+    let mut bad = w.clone();
+    bad[20] ^= 1;
+    assert!(matches!(
+        p.unwrap(1, b"binding", &bad),
+        Err(VaultError::UnwrapFailed)
+    ));
+    assert_ne!(
+        p.wrap(1, b"binding", &key).unwrap(),
+        w,
+        "a fresh IV each time"
+    );
+
+    // Blind indexes: HMAC inside the token, stable, per kind; the key is not extractable.
+    let a = p
+        .blind_index(1, BlindIndexKind::NationalId, b"IR:0499370899")
+        .unwrap();
+    assert_eq!(
+        a,
+        p.blind_index(1, BlindIndexKind::NationalId, b"IR:0499370899")
+            .unwrap()
+    );
+    assert_ne!(
+        a,
+        p.blind_index(1, BlindIndexKind::Iban, b"IR:0499370899")
+            .unwrap()
+    );
+    assert!(p.blind_index_key(1, BlindIndexKind::Iban).is_err());
+
+    // The vault over it: a tenant key, a field, a reveal.
+    let vault = Vault::new(p.clone(), CacheConfig::default());
+    let tenant = Uuid::new_v4();
+    let tk = vault.create_tenant_key(tenant).unwrap();
+    let ctx = FieldContext {
+        tenant_id: tenant,
+        table: "merchant_identities",
+        record_id: tenant,
+        field: "iban",
+    };
+    let ct = vault
+        .encrypt_field(&tk, &ctx, b"IR062960000000100324200001")
+        .unwrap();
+    assert_eq!(
+        vault.decrypt_field(&tk, &ctx, &ct).unwrap().as_slice(),
+        b"IR062960000000100324200001"
+    );
+
+    // Rotation makes version 2 in the token; the old one still unwraps until retired and
+    // destroyed, and a rewrap moves the tenant key.
+    assert_eq!(p.add_version().unwrap(), 2);
+    assert_eq!(p.active_version(), 2);
+    let moved = vault.rewrap_to_active(&tk).unwrap();
+    assert_eq!(moved.kek_version, 2);
+    vault.clear_cache();
+    assert_eq!(
+        vault.decrypt_field(&moved, &ctx, &ct).unwrap().as_slice(),
+        b"IR062960000000100324200001"
+    );
+    assert!(matches!(
+        p.retire_version(2),
+        Err(VaultError::KeyVersionActive(2))
+    ));
+    p.retire_version(1).unwrap();
+    assert_eq!(p.state(1), Some(KeyState::DecryptOnly));
+    assert!(matches!(
+        p.wrap(1, b"binding", &key),
+        Err(VaultError::KeyVersionDecryptOnly(1))
+    ));
+    assert_eq!(*p.unwrap(1, b"binding", &w).unwrap(), key);
+    p.destroy_version(1).unwrap();
+    assert!(matches!(
+        p.unwrap(1, b"binding", &w),
+        Err(VaultError::UnknownKeyVersion(1))
+    ));
+
+    // What a restart (or another replica) sees: the token's state, read back from its labels.
+    assert!(p.reload().is_ok());
+    let versions = p.versions();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].version, 2);
+    assert!(versions[0].active);
+
+    // Crypto-shredding through the token: with the version gone, no copy of the root key is
+    // anywhere to unwrap with.
+    assert_eq!(p.add_version().unwrap(), 3);
+    p.retire_version(2).unwrap();
+    let moved3 = vault.rewrap_to_active(&moved).unwrap();
+    p.destroy_version(2).unwrap();
+    vault.clear_cache();
+    assert!(vault.decrypt_field(&moved, &ctx, &ct).is_err());
+    assert!(vault.decrypt_field(&moved3, &ctx, &ct).is_ok());
+
+    // A measurement, printed (no threshold): unwraps per second through the token.
+    let w3 = p.wrap(3, b"binding", &key).unwrap();
+    let n = 2000;
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(p.unwrap(3, b"binding", &w3).unwrap());
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "pkcs11 (SoftHSM2) unwrap: {:.0}/s ({:.1} µs each, one thread)",
+        f64::from(n) / secs,
+        secs * 1e6 / f64::from(n)
+    );
+}
+
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("harim-pkcs11-test-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
