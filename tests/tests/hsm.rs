@@ -1,0 +1,250 @@
+//! The real binary with its root keys in a PKCS#11 token (SoftHSM2, a fresh token in a temporary
+//! directory): sign-up, an identity, a reveal, `harim keys rotate --wait` from a second process
+//! (which creates version 2 inside the token while the server runs), a reveal through the server
+//! after it, retirement (the old version's objects destroyed in the token), a restart, and the
+//! crypto-shred of an erased shop. Skipped where SoftHSM2 is missing unless
+//! `HARIM_REQUIRE_HSM=1` (`.ci/run`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Output, Stdio},
+};
+
+use serde_json::{Value, json};
+
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+fn harim(dir: &Path) -> Command {
+    let mut c = harim_e2e::harim_command("warn");
+    c.current_dir(dir)
+        .env("HARIM_DATA_DIR", dir.join("data"))
+        .env("HARIM_KEYRING", "pkcs11")
+        .env("HARIM_PKCS11_MODULE", MODULE)
+        .env("HARIM_PKCS11_TOKEN", "harim-e2e")
+        .env("HARIM_PKCS11_PIN", "1234")
+        .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"));
+    c
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path) -> Server {
+    let mut child = harim(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("harim listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, base }
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let out = harim(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "harim {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+async fn call(
+    s: &Server,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, format!("{}{path}", s.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn reveal_nid(s: &Server, shop: &str, token: &str) -> String {
+    let (st, b) = call(
+        s,
+        reqwest::Method::POST,
+        &format!("/v1/shops/{shop}/identity/reveal"),
+        Some(token),
+        Some(json!({"fields": ["national_id"], "purpose": "legal_obligation"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    b["fields"]["national_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{b}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_keeps_its_root_keys_in_the_token() {
+    if !Path::new(MODULE).exists() {
+        assert!(
+            std::env::var("HARIM_REQUIRE_HSM").as_deref() != Ok("1"),
+            "HARIM_REQUIRE_HSM=1 but {MODULE} is missing: run infra/softhsm.sh"
+        );
+        eprintln!("SKIPPED: SoftHSM2 is not installed; run infra/softhsm.sh");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("tokens")).unwrap();
+    std::fs::write(
+        d.join("softhsm2.conf"),
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            d.join("tokens").display()
+        ),
+    )
+    .unwrap();
+    let init = Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", "harim-e2e"])
+        .args(["--pin", "1234", "--so-pin", "5678"])
+        .env("SOFTHSM2_CONF", d.join("softhsm2.conf"))
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{init:?}");
+
+    let s = start(d);
+    // The first start made version 1 inside the token; nothing of it is on disk but the token.
+    assert!(!d.join("data/keyring.json").exists());
+    let (st, _) = call(
+        &s,
+        reqwest::Method::POST,
+        "/v1/accounts",
+        None,
+        Some(json!({"email": "hsm@example.ir", "password": "correct horse battery staple"})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let (_, b) = call(
+        &s,
+        reqwest::Method::POST,
+        "/v1/sessions",
+        None,
+        Some(json!({"email": "hsm@example.ir", "password": "correct horse battery staple"})),
+    )
+    .await;
+    let token = b["token"].as_str().unwrap().to_string();
+    let mut shops = Vec::new();
+    for slug in ["hsm-one", "hsm-two"] {
+        let (st, b) = call(
+            &s,
+            reqwest::Method::POST,
+            "/v1/shops",
+            Some(&token),
+            Some(json!({"name": slug, "slug": slug, "default_locale": "fa"})),
+        )
+        .await;
+        assert_eq!(st, 201, "{b}");
+        let shop = b["id"].as_str().unwrap().to_string();
+        let (st, b) = call(
+            &s,
+            reqwest::Method::PUT,
+            &format!("/v1/shops/{shop}/identity"),
+            Some(&token),
+            Some(
+                json!({"full_name": "Maryam HSM", "national_id": "0499370899",
+                "iban": "IR062960000000100324200001", "birth_date": "1980-01-01",
+                "phone": "09121234567", "email": "hsm@example.ir", "address": "Tehran 1",
+                "postal_code": "1417614418", "country": "IR"}),
+            ),
+        )
+        .await;
+        assert_eq!(st, 200, "{b}");
+        assert_eq!(reveal_nid(&s, &shop, &token).await, "0499370899");
+        shops.push(shop);
+    }
+
+    // Rotation from another process: version 2 is generated in the token, every tenant key is
+    // re-wrapped by the token, and the running server (which never saw version 2) follows.
+    let out = run(d, &["keys", "rotate", "--wait"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("done"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let status = String::from_utf8_lossy(&run(d, &["keys", "status"]).stdout).into_owned();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.trim_start().starts_with("1 ") && l.contains("decrypt_only")),
+        "{status}"
+    );
+    assert!(
+        status
+            .lines()
+            .any(|l| l.trim_start().starts_with("2 ") && l.contains("active")),
+        "{status}"
+    );
+    assert_eq!(reveal_nid(&s, &shops[0], &token).await, "0499370899");
+
+    // Retirement destroys version 1 in the token (no row references it any more).
+    run(
+        d,
+        &["keys", "retire", "--version", "1", "--grace-secs", "0"],
+    );
+    drop(s);
+    let s = start(d);
+    assert_eq!(reveal_nid(&s, &shops[1], &token).await, "0499370899");
+    let status = String::from_utf8_lossy(&run(d, &["keys", "status"]).stdout).into_owned();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.trim_start().starts_with("1 ") && l.contains("retired")),
+        "{status}"
+    );
+
+    // Crypto-shredding with the root key in the token: the erased shop's tenant keys are gone,
+    // its identity with them; the other shop is untouched.
+    let (st, b) = call(
+        &s,
+        reqwest::Method::DELETE,
+        &format!("/v1/shops/{}", shops[0]),
+        Some(&token),
+        Some(json!({"confirm": "hsm-one"})),
+    )
+    .await;
+    assert_eq!(st, 202, "{b}");
+    let (st, _) = call(
+        &s,
+        reqwest::Method::POST,
+        &format!("/v1/shops/{}/identity/reveal", shops[0]),
+        Some(&token),
+        Some(json!({"fields": ["national_id"], "purpose": "legal_obligation"})),
+    )
+    .await;
+    assert!(st == 404 || st == 410, "{st}");
+    assert_eq!(reveal_nid(&s, &shops[1], &token).await, "0499370899");
+}
