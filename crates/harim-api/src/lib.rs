@@ -117,6 +117,9 @@ pub struct AppState {
     /// Exports, erasures and receipts (shares db, vault and documents; its worker runs in
     /// the binary, or in a test by `harim_store::rights::run_due`).
     pub rights: harim_store::rights::Rights,
+    /// Set when the process starts shutting down: `/readyz` answers 503 from then on, so a load
+    /// balancer stops sending while in-flight requests finish.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -127,6 +130,7 @@ impl AppState {
         documents: harim_kyc::DocumentStore,
     ) -> Result<Self, ApiError> {
         Ok(Self {
+            draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             rights: harim_store::rights::Rights {
                 db: db.clone(),
                 vault: vault.clone(),

@@ -39,6 +39,7 @@ pub const KEYS: &[&str] = &[
     "pkcs11_token",
     "pkcs11_pin_file",
     "pkcs11_sessions",
+    "shutdown_grace_secs",
 ];
 
 /// The PIN of the PKCS#11 token, when it is not in `pkcs11_pin_file`: read once at start-up and
@@ -74,6 +75,7 @@ struct Raw {
     pkcs11_token: String,
     pkcs11_pin_file: Option<PathBuf>,
     pkcs11_sessions: usize,
+    shutdown_grace_secs: u64,
 }
 
 impl Default for Raw {
@@ -105,6 +107,7 @@ impl Default for Raw {
             pkcs11_token: "harim".into(),
             pkcs11_pin_file: None,
             pkcs11_sessions: 4,
+            shutdown_grace_secs: 30,
         }
     }
 }
@@ -144,6 +147,8 @@ pub struct Config {
     /// A keyring file, `env`, or `pkcs11` (then [`Config::pkcs11`] says where the token is).
     pub keyring: Option<PathBuf>,
     pub pkcs11: Pkcs11Settings,
+    /// How long SIGTERM waits for in-flight requests and the rotation batch in flight.
+    pub shutdown_grace: Duration,
     pub log_format: LogFormat,
     pub auto_migrate: bool,
     pub api: harim_api::ApiConfig,
@@ -275,6 +280,9 @@ impl Config {
                 "pkcs11_module: keyring = \"pkcs11\" needs the path of the token's PKCS#11 module"
             );
         }
+        if raw.shutdown_grace_secs == 0 || raw.shutdown_grace_secs > 3600 {
+            bail!("shutdown_grace_secs: must be between 1 and 3600");
+        }
         if pkcs11.sessions == 0 || pkcs11.sessions > 256 {
             bail!("pkcs11_sessions: must be between 1 and 256");
         }
@@ -290,6 +298,7 @@ impl Config {
             kyc_max_image_pixels: raw.kyc_max_image_pixels,
             keyring: raw.keyring,
             pkcs11,
+            shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
             log_format,
             // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.
             auto_migrate: raw.auto_migrate.unwrap_or(is_sqlite),

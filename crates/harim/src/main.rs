@@ -610,11 +610,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     // Picks up rotation jobs started by the CLI (or left by a dead worker) and re-reads the
     // keyring every few seconds.
-    tokio::spawn(harim_store::rotation::background_worker(
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let rotation_worker = tokio::spawn(harim_store::rotation::background_worker(
         db.clone(),
         vault.clone(),
         std::time::Duration::from_secs(5),
         std::time::Duration::from_secs(30),
+        stop_rx,
     ));
     let documents = document_store(&config)?;
     // Purges KYC documents whose retention ran out and sweeps orphaned objects.
@@ -633,6 +635,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         state.rights.clone(),
         std::time::Duration::from_secs(5),
     ));
+    let draining = state.draining.clone();
     let app = harim_api::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -641,13 +644,36 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     // Tests and scripts read this line to find the port when listening on :0.
     println!("harim listening on http://{addr}");
-    axum::serve(
+    // SIGTERM or Ctrl-C: /readyz turns 503 at once, the listener stops accepting, in-flight
+    // requests get `shutdown_grace_secs` to finish, the rotation worker finishes the batch it is
+    // in, and the process exits 0.
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown())
-    .await
-    .context("serving")?;
+    .with_graceful_shutdown(async move {
+        shutdown().await;
+        draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = stop_tx.send(true);
+        let _ = signalled_tx.send(());
+    });
+    let grace = config.shutdown_grace;
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        r = &mut server => r.context("serving")?,
+        Ok(()) = signalled_rx => {
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(r) => r.context("serving")?,
+                Err(_) => tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; exiting"),
+            }
+        }
+    }
+    match tokio::time::timeout(grace, rotation_worker).await {
+        Ok(_) => {}
+        Err(_) => tracing::warn!("the rotation batch did not finish within the grace period"),
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

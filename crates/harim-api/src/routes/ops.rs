@@ -55,6 +55,11 @@ async fn healthz() -> &'static str {
         (status = 200, description = "ready", body = String),
         (status = 503, description = "a dependency is down", body = crate::Problem, content_type = "application/problem+json")))]
 async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ApiError::Unavailable(
+            "This instance is shutting down; send new requests elsewhere.",
+        ));
+    }
     harim_store::db::ping(&state.db)
         .await
         .map_err(|_| ApiError::Unavailable("The database is not reachable."))?;

@@ -45,6 +45,8 @@ pub struct TestApp {
     pub documents: harim_kyc::DocumentStore,
     /// The rights use cases of the app (a test runs their worker with `run_due`).
     pub rights: harim_store::rights::Rights,
+    /// The app's shutdown flag (what SIGTERM sets in the binary).
+    pub draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
     _objects_dir: Option<tempfile::TempDir>,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
@@ -163,8 +165,10 @@ impl TestApp {
         let (documents, objects_dir) = test_documents();
         let state = AppState::new(db.clone(), config, vault.clone(), documents.clone()).unwrap();
         let rights = state.rights.clone();
+        let draining = state.draining.clone();
         Self {
             rights,
+            draining,
             router: harim_api::app(state),
             db,
             vault,

@@ -301,6 +301,18 @@ db_test!(operations_endpoints_answer, |app: TestApp| async move {
     assert_eq!(r.status, StatusCode::OK);
     let r = app.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
+    // Draining (SIGTERM in the binary): not ready, so a load balancer stops sending; alive.
+    app.draining
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    app.call(Method::GET, "/readyz", None, None)
+        .await
+        .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    assert_eq!(
+        app.call(Method::GET, "/healthz", None, None).await.status,
+        StatusCode::OK
+    );
+    app.draining
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     // /metrics needs a platform token (issue "Hostile input", finding 3).
     app.call(Method::GET, "/metrics", None, None)
         .await

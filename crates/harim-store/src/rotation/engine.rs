@@ -18,6 +18,20 @@ pub async fn run(
     batch: u64,
     progress: Option<Progress<'_>>,
 ) -> Result<rotation_job::Model, RotationError> {
+    run_until(db, vault, id, batch, progress, &|| false).await
+}
+
+/// [`run`], stopping after the batch in flight once `stop()` is true (a server that is shutting
+/// down): every batch is its own transaction, so the job is left consistent and `running`, and
+/// another process resumes it once it is stale.
+pub async fn run_until(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    id: Uuid,
+    batch: u64,
+    progress: Option<Progress<'_>>,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<rotation_job::Model, RotationError> {
     let job = job(db, id).await?;
     if job.state == JobState::Done {
         return Ok(job);
@@ -77,6 +91,10 @@ pub async fn run(
                 continue;
             }
             return finish(db, vault, id).await;
+        }
+        if stop() {
+            tracing::info!(job = %id, "rotation stopped after a batch: shutting down");
+            return Ok(self::job(db, id).await?);
         }
         if let Some(p) = progress {
             let j = self::job(db, id).await?;

@@ -429,7 +429,7 @@ mod retire;
 mod sql;
 mod worker;
 
-pub use engine::{Progress, run};
+pub use engine::{Progress, run, run_until};
 pub use retire::{RETIRE_GRACE, retire};
 pub use sql::update_bulk_pg;
 pub use worker::background_worker;
