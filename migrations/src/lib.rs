@@ -14,6 +14,7 @@ mod m20261122_000005_kyc;
 mod m20261201_000006_key_safety;
 mod m20261201_000007_invitations;
 mod m20261201_000008_data_rights;
+mod m20261201_000009_login_attempts;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_key_safety::Migration),
             Box::new(m20261201_000007_invitations::Migration),
             Box::new(m20261201_000008_data_rights::Migration),
+            Box::new(m20261201_000009_login_attempts::Migration),
         ]
     }
 }

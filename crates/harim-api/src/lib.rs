@@ -15,10 +15,9 @@ pub mod routes;
 pub mod tenant;
 pub mod validate;
 
-use std::{net::IpAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use axum::Router;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use harim_store::db::Db;
 
 pub use error::{ApiError, FieldError, Problem};
@@ -45,6 +44,9 @@ pub struct ApiConfig {
     pub root_rotation_min_interval: Duration,
     /// Serve `/metrics` without a platform token (for a scraper on a private network only).
     pub metrics_public: bool,
+    /// Load balancers whose `X-Forwarded-For` is believed: for a request from one of these,
+    /// the client address (for the sign-in limit) is the last address that header names.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ApiConfig {
@@ -59,45 +61,8 @@ impl Default for ApiConfig {
             kyc_max_concurrent_uploads: 16,
             root_rotation_min_interval: Duration::from_secs(3600),
             metrics_public: false,
+            trusted_proxies: Vec::new(),
         }
-    }
-}
-
-/// Sign-in rate limits, keyed by client address and by e-mail address.
-pub struct LoginLimiter {
-    by_ip: DefaultKeyedRateLimiter<IpAddr>,
-    by_email: DefaultKeyedRateLimiter<String>,
-}
-
-impl std::fmt::Debug for LoginLimiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginLimiter").finish_non_exhaustive()
-    }
-}
-
-impl LoginLimiter {
-    fn new(per_minute: u32) -> Self {
-        let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
-        let quota = Quota::per_minute(n);
-        Self {
-            by_ip: RateLimiter::keyed(quota),
-            by_email: RateLimiter::keyed(quota),
-        }
-    }
-
-    /// `Err(seconds to wait)` when either key is over its quota.
-    pub fn check(&self, ip: Option<IpAddr>, email: &str) -> Result<(), u64> {
-        let clock = governor::clock::DefaultClock::default();
-        use governor::clock::Clock;
-        if let Some(ip) = ip {
-            self.by_ip
-                .check_key(&ip)
-                .map_err(|na| na.wait_time_from(clock.now()).as_secs() + 1)?;
-        }
-        self.by_email
-            .check_key(&email.to_string())
-            .map_err(|na| na.wait_time_from(clock.now()).as_secs() + 1)?;
-        Ok(())
     }
 }
 
@@ -106,7 +71,6 @@ impl LoginLimiter {
 pub struct AppState {
     pub db: Db,
     pub passwords: harim_store::auth::Passwords,
-    pub login_limiter: Arc<LoginLimiter>,
     pub config: Arc<ApiConfig>,
     /// Keys and field encryption; the only holder of key material.
     pub vault: Arc<harim_vault::Vault>,
@@ -120,6 +84,9 @@ pub struct AppState {
     /// Set when the process starts shutting down: `/readyz` answers 503 from then on, so a load
     /// balancer stops sending while in-flight requests finish.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// The public pages' read cache (one per process). Publishing and erasure drop a shop from
+    /// it here at once and, through `harim_store::events`, on every other replica.
+    pub pages: Arc<routes::policies::DocCache>,
 }
 
 impl AppState {
@@ -131,6 +98,7 @@ impl AppState {
     ) -> Result<Self, ApiError> {
         Ok(Self {
             draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            pages: Arc::new(routes::policies::DocCache::default()),
             rights: harim_store::rights::Rights {
                 db: db.clone(),
                 vault: vault.clone(),
@@ -145,7 +113,6 @@ impl AppState {
             )),
             db,
             passwords: harim_store::auth::Passwords::new(config.hash_concurrency)?,
-            login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
             config: Arc::new(config),
         })
     }
@@ -164,5 +131,8 @@ pub fn app(state: AppState) -> Router {
     let _ = routes::ops::prometheus();
     let (router, _api) = routes::router().split_for_parts();
     let router = router.fallback(middleware::not_found);
-    middleware::layers(router, &state.config).with_state(state)
+    let pages = state.pages.clone();
+    middleware::layers(router, &state.config)
+        .layer(axum::Extension(pages))
+        .with_state(state)
 }

@@ -697,6 +697,30 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "login_attempts",
+        category: Category::Sessions,
+        owner: Owner::Platform,
+        holds: Holds::Personal {
+            subject: Subject::MerchantAccount,
+            purpose: "limiting sign-in attempts per client address and per e-mail address",
+            basis: LegalBasis::LegitimateInterest,
+            retention: Retention::Days {
+                days: 1,
+                from: Event::Created,
+            },
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            described(
+                "bucket",
+                Ty::Bytes,
+                "SHA-256 of `ip:<client address>` or `email:<address>` (neither stored as such)",
+            ),
+            col("window_start", Ty::BigInt),
+            col("attempts", Ty::Int),
+        ],
+    },
+    Table {
         name: "sessions",
         category: Category::Sessions,
         owner: Owner::Account {

@@ -321,6 +321,8 @@ pub async fn publish(
     };
     let result = tx::audited(db, vault, tenant_id, event, move |txn| {
         Box::pin(async move {
+            // Every replica's page cache drops the shop when this commits.
+            crate::events::notify(txn, crate::events::Event::Tenant(tenant_id)).await?;
             let earlier = policy_version::Entity::find()
                 .filter(policy_version::Column::TenantId.eq(tenant_id))
                 .order_by_asc(policy_version::Column::Version)

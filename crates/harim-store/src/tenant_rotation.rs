@@ -65,6 +65,8 @@ pub async fn rotate_shop(
     let out = tx::audited(db, vault, tenant_id, event, move |txn| {
         Box::pin(async move {
             let vault = v;
+            // Other replicas wipe the old tenant key from memory when this commits.
+            crate::events::notify(txn, crate::events::Event::Tenant(tenant_id)).await?;
             let current = tenant_key::Entity::find()
                 .filter(tenant_key::Column::TenantId.eq(tenant_id))
                 .order_by_desc(tenant_key::Column::TkVersion)

@@ -40,6 +40,7 @@ pub const KEYS: &[&str] = &[
     "pkcs11_pin_file",
     "pkcs11_sessions",
     "shutdown_grace_secs",
+    "trusted_proxies",
 ];
 
 /// The PIN of the PKCS#11 token, when it is not in `pkcs11_pin_file`: read once at start-up and
@@ -76,6 +77,7 @@ struct Raw {
     pkcs11_pin_file: Option<PathBuf>,
     pkcs11_sessions: usize,
     shutdown_grace_secs: u64,
+    trusted_proxies: Vec<String>,
 }
 
 impl Default for Raw {
@@ -108,6 +110,7 @@ impl Default for Raw {
             pkcs11_pin_file: None,
             pkcs11_sessions: 4,
             shutdown_grace_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -286,6 +289,14 @@ impl Config {
         if pkcs11.sessions == 0 || pkcs11.sessions > 256 {
             bail!("pkcs11_sessions: must be between 1 and 256");
         }
+        let trusted_proxies = raw
+            .trusted_proxies
+            .iter()
+            .map(|a| {
+                a.parse::<std::net::IpAddr>()
+                    .map_err(|_| anyhow::anyhow!("trusted_proxies: {a:?} is not an IP address"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let work_dir = raw.data_dir.join("tmp");
         Ok(Self {
             listen,
@@ -313,6 +324,7 @@ impl Config {
                     raw.root_rotation_min_interval_secs,
                 ),
                 metrics_public: raw.metrics_public,
+                trusted_proxies,
                 ..harim_api::ApiConfig::default()
             },
             rights: harim_store::rights::RightsConfig {

@@ -635,6 +635,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         state.rights.clone(),
         std::time::Duration::from_secs(5),
     ));
+    // Other replicas' publishes, erasures and rotations reach this process's caches here; on
+    // PostgreSQL the page cache is bypassed until the listener is up.
+    if !config.database_url.expose_secret().starts_with("sqlite:") {
+        state.pages.set_coherent(false);
+    }
+    tokio::spawn(harim_store::events::listen(
+        state.db.clone(),
+        Arc::new(Caches {
+            pages: state.pages.clone(),
+            vault: state.vault.clone(),
+        }),
+    ));
     let draining = state.draining.clone();
     let app = harim_api::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -706,6 +718,9 @@ async fn retention_worker(
         }
         if let Err(e) = harim_store::rights::erasure::purge_retained(&db, now).await {
             tracing::warn!(error = %e, "purging retained records of erased shops failed; retried next interval");
+        }
+        if let Err(e) = harim_store::login_limit::purge(&db, now).await {
+            tracing::warn!(error = %e, "purging old sign-in counters failed; retried next interval");
         }
     }
 }
@@ -789,13 +804,49 @@ async fn run_job(config: Config, job: &str) -> anyhow::Result<()> {
             let erased_chains_purged = harim_store::rights::erasure::purge_retained(&db, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("purging retained records: {e}"))?;
+            let login_windows_purged = harim_store::login_limit::purge(&db, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("purging sign-in counters: {e}"))?;
             let mut out = serde_json::to_value(report)?;
             out["exports_expired"] = exports_expired.into();
+            out["login_windows_purged"] = login_windows_purged.into();
             out["erased_audit_chains_purged"] = erased_chains_purged.into();
             println!("{}", serde_json::to_string(&out)?);
             Ok(())
         }
         other => anyhow::bail!("unknown job {other}"),
+    }
+}
+
+/// The process's caches, as the event listener sees them (see `harim_store::events`).
+struct Caches {
+    pages: Arc<harim_api::routes::policies::DocCache>,
+    vault: Arc<harim_vault::Vault>,
+}
+
+impl harim_store::events::Listener for Caches {
+    fn event(&self, event: harim_store::events::Event) {
+        use harim_store::events::Event;
+        match event {
+            Event::Tenant(t) => {
+                self.pages.forget_tenant(t);
+                self.vault.forget_tenant(t);
+            }
+            Event::Keyring => {
+                if let Err(e) = self.vault.provider().reload() {
+                    tracing::warn!(error = %e, "re-reading the key provider failed");
+                }
+                self.vault.clear_cache();
+            }
+        }
+    }
+
+    fn connected(&self, up: bool) {
+        self.pages.set_coherent(up);
+        if up {
+            // Whatever was sent while nobody listened is lost: start from nothing.
+            self.vault.clear_cache();
+        }
     }
 }
 

@@ -116,13 +116,28 @@ pub struct SessionOut {
 async fn create_session(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     ApiJson(input): ApiJson<SessionIn>,
 ) -> Result<(StatusCode, ApiJson<SessionOut>), ApiError> {
     let email = validate::email(&input.email).unwrap_or_default();
-    state
-        .login_limiter
-        .check(connect.map(|c| c.0.0.ip()), &email)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let client = client_ip(
+        connect.map(|c| c.0.0.ip()),
+        &headers,
+        &state.config.trusted_proxies,
+    );
+    let mut buckets = vec![harim_store::login_limit::Bucket::Email(&email)];
+    if let Some(ip) = client {
+        buckets.push(harim_store::login_limit::Bucket::Ip(ip));
+    }
+    // Counted in the database, so the limit holds whichever replica the attempt reaches.
+    harim_store::login_limit::attempt(
+        &state.db,
+        &buckets,
+        state.config.login_attempts_per_minute,
+        OffsetDateTime::now_utc(),
+    )
+    .await?
+    .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
 
     let session = accounts::sign_in(
         &state.db,
@@ -153,4 +168,26 @@ async fn delete_session(
 ) -> Result<StatusCode, ApiError> {
     accounts::sign_out(&state.db, &caller).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted load balancer, the last
+/// address of `X-Forwarded-For` (the one that balancer saw; anything before it is the client's
+/// own claim and could be forged).
+fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|a| a.trim().parse().ok())
+        .or(Some(peer))
 }

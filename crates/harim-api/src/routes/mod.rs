@@ -89,8 +89,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(policies::router())
         .merge(ops::router())
         .merge(rights::router())
-        // One read cache per application; erasure drops a shop from it at once.
-        .layer(axum::Extension(std::sync::Arc::new(
-            policies::DocCache::default(),
-        )))
 }

@@ -296,6 +296,8 @@ async fn shred_shop(
         },
     )
     .await?;
+    // Every replica drops the shop's pages and tenant keys when this commits.
+    crate::events::notify(&txn, crate::events::Event::Tenant(tenant_id)).await?;
     // The shop's lock is held from here: a rival erasure of the same shop waits, then sees the
     // fence and answers that erasure's receipt.
     if let Some(f) = erasure_fence::Entity::find_by_id(tenant_id)

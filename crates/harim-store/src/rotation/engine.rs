@@ -175,6 +175,7 @@ async fn finish(
         }
         .await;
         result?;
+        crate::events::notify(&owned, crate::events::Event::Keyring).await?;
         owned.commit().await?;
     }
     Ok(job(db, id).await?)

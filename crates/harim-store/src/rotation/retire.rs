@@ -143,6 +143,8 @@ pub async fn retire(
         },
     )
     .await?;
+    // Every replica re-reads its key provider when this commits.
+    crate::events::notify(&txn, crate::events::Event::Keyring).await?;
     txn.commit().await?;
     tracing::info!(
         kek_version = version,

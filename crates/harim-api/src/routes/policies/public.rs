@@ -43,10 +43,25 @@ fn content_type(format: DocumentFormat) -> &'static str {
 ///   `Cache-Control` already allows clients five minutes).
 ///
 /// Both maps are bounded by clearing them when full.
-#[derive(Debug, Default)]
+///
+/// With several replicas the maps are only used while this process hears the others' changes
+/// (`harim_store::events`): [`DocCache::set_coherent`]`(false)` when the listener is lost makes
+/// every read go to the database (fail closed) until it is back.
+#[derive(Debug)]
 pub struct DocCache {
     docs: RwLock<HashMap<(Uuid, i32, Locale, DocumentFormat), Bytes>>,
     resolved: RwLock<HashMap<ResolveKey, (Resolved, std::time::Instant)>>,
+    coherent: std::sync::atomic::AtomicBool,
+}
+
+impl Default for DocCache {
+    fn default() -> Self {
+        Self {
+            docs: RwLock::default(),
+            resolved: RwLock::default(),
+            coherent: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
 }
 
 /// (slug, requested version; `None` = the version in force).
@@ -58,10 +73,26 @@ const RESOLVE_CACHE_ENTRIES: usize = 4096;
 pub const RESOLVE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl DocCache {
+    /// Whether the maps may be used: false while this replica cannot hear the others' changes.
+    /// Turning it on or off empties the maps, so nothing learnt before is trusted after.
+    pub fn set_coherent(&self, coherent: bool) {
+        self.forget_all();
+        self.coherent
+            .store(coherent, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn usable(&self) -> bool {
+        self.coherent.load(std::sync::atomic::Ordering::SeqCst)
+    }
     fn get(&self, key: &(Uuid, i32, Locale, DocumentFormat)) -> Option<Bytes> {
+        if !self.usable() {
+            return None;
+        }
         self.docs.read().ok()?.get(key).cloned()
     }
     fn put(&self, key: (Uuid, i32, Locale, DocumentFormat), body: Bytes) {
+        if !self.usable() {
+            return;
+        }
         if let Ok(mut m) = self.docs.write() {
             if m.len() >= DOC_CACHE_ENTRIES {
                 m.clear();
@@ -69,7 +100,7 @@ impl DocCache {
             m.insert(key, body);
         }
     }
-    pub(crate) fn forget_tenant(&self, tenant: Uuid) {
+    pub fn forget_tenant(&self, tenant: Uuid) {
         if let Ok(mut m) = self.resolved.write() {
             m.retain(|_, (r, _)| r.tenant_id != tenant);
         }
@@ -77,7 +108,7 @@ impl DocCache {
             m.retain(|(t, ..), _| *t != tenant);
         }
     }
-    pub(crate) fn forget_all(&self) {
+    pub fn forget_all(&self) {
         if let Ok(mut m) = self.resolved.write() {
             m.clear();
         }
@@ -86,11 +117,17 @@ impl DocCache {
         }
     }
     fn resolved(&self, slug: &str, version: Option<i32>) -> Option<Resolved> {
+        if !self.usable() {
+            return None;
+        }
         let m = self.resolved.read().ok()?;
         let (r, at) = m.get(&(slug.to_string(), version))?;
         (at.elapsed() < RESOLVE_TTL).then(|| r.clone())
     }
     fn put_resolved(&self, slug: &str, version: Option<i32>, r: Resolved) {
+        if !self.usable() {
+            return;
+        }
         if let Ok(mut m) = self.resolved.write() {
             if m.len() >= RESOLVE_CACHE_ENTRIES {
                 m.clear();
