@@ -47,6 +47,8 @@ pub struct ApiConfig {
     /// Load balancers whose `X-Forwarded-For` is believed: for a request from one of these,
     /// the client address (for the sign-in limit) is the last address that header names.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Tenant keys re-wrapped per transaction when this process works a root rotation.
+    pub root_rotation_batch: u64,
 }
 
 impl Default for ApiConfig {
@@ -62,6 +64,7 @@ impl Default for ApiConfig {
             root_rotation_min_interval: Duration::from_secs(3600),
             metrics_public: false,
             trusted_proxies: Vec::new(),
+            root_rotation_batch: harim_store::rotation::DEFAULT_BATCH,
         }
     }
 }

@@ -41,6 +41,7 @@ pub const KEYS: &[&str] = &[
     "pkcs11_sessions",
     "shutdown_grace_secs",
     "trusted_proxies",
+    "root_rotation_batch",
 ];
 
 /// The PIN of the PKCS#11 token, when it is not in `pkcs11_pin_file`: read once at start-up and
@@ -78,6 +79,7 @@ struct Raw {
     pkcs11_sessions: usize,
     shutdown_grace_secs: u64,
     trusted_proxies: Vec<String>,
+    root_rotation_batch: u64,
 }
 
 impl Default for Raw {
@@ -111,6 +113,7 @@ impl Default for Raw {
             pkcs11_sessions: 4,
             shutdown_grace_secs: 30,
             trusted_proxies: Vec::new(),
+            root_rotation_batch: harim_store::rotation::DEFAULT_BATCH,
         }
     }
 }
@@ -152,6 +155,8 @@ pub struct Config {
     pub pkcs11: Pkcs11Settings,
     /// How long SIGTERM waits for in-flight requests and the rotation batch in flight.
     pub shutdown_grace: Duration,
+    /// Tenant keys re-wrapped per transaction by `serve`'s rotation worker.
+    pub root_rotation_batch: u64,
     pub log_format: LogFormat,
     pub auto_migrate: bool,
     pub api: harim_api::ApiConfig,
@@ -283,6 +288,9 @@ impl Config {
                 "pkcs11_module: keyring = \"pkcs11\" needs the path of the token's PKCS#11 module"
             );
         }
+        if raw.root_rotation_batch == 0 || raw.root_rotation_batch > 100_000 {
+            bail!("root_rotation_batch: must be between 1 and 100000");
+        }
         if raw.shutdown_grace_secs == 0 || raw.shutdown_grace_secs > 3600 {
             bail!("shutdown_grace_secs: must be between 1 and 3600");
         }
@@ -310,6 +318,7 @@ impl Config {
             keyring: raw.keyring,
             pkcs11,
             shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
+            root_rotation_batch: raw.root_rotation_batch,
             log_format,
             // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.
             auto_migrate: raw.auto_migrate.unwrap_or(is_sqlite),
@@ -325,6 +334,7 @@ impl Config {
                 ),
                 metrics_public: raw.metrics_public,
                 trusted_proxies,
+                root_rotation_batch: raw.root_rotation_batch,
                 ..harim_api::ApiConfig::default()
             },
             rights: harim_store::rights::RightsConfig {

@@ -611,11 +611,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // Picks up rotation jobs started by the CLI (or left by a dead worker) and re-reads the
     // keyring every few seconds.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let rotation_wake = Arc::new(tokio::sync::Notify::new());
     let rotation_worker = tokio::spawn(harim_store::rotation::background_worker(
         db.clone(),
         vault.clone(),
         std::time::Duration::from_secs(5),
         std::time::Duration::from_secs(30),
+        config.root_rotation_batch,
+        rotation_wake.clone(),
         stop_rx,
     ));
     let documents = document_store(&config)?;
@@ -645,6 +648,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Arc::new(Caches {
             pages: state.pages.clone(),
             vault: state.vault.clone(),
+            rotation: rotation_wake,
         }),
     ));
     let draining = state.draining.clone();
@@ -822,6 +826,8 @@ async fn run_job(config: Config, job: &str) -> anyhow::Result<()> {
 struct Caches {
     pages: Arc<harim_api::routes::policies::DocCache>,
     vault: Arc<harim_vault::Vault>,
+    /// Wakes the root-rotation worker: another replica started or finished a rotation.
+    rotation: Arc<tokio::sync::Notify>,
 }
 
 impl harim_store::events::Listener for Caches {
@@ -837,6 +843,7 @@ impl harim_store::events::Listener for Caches {
                     tracing::warn!(error = %e, "re-reading the key provider failed");
                 }
                 self.vault.clear_cache();
+                self.rotation.notify_one();
             }
         }
     }

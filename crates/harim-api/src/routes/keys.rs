@@ -190,9 +190,10 @@ async fn start_rotation(
         ));
     }
     let (db, vault, id) = (state.db.clone(), state.vault.clone(), job.id);
+    let batch = state.config.root_rotation_batch;
     // This process works on it now; other replicas' background workers may join (PostgreSQL).
     tokio::spawn(async move {
-        if let Err(e) = rotation::run(&db, &vault, id, rotation::DEFAULT_BATCH, None).await {
+        if let Err(e) = rotation::run(&db, &vault, id, batch, None).await {
             tracing::error!(job = %id, error = %e, "key rotation failed");
         }
     });

@@ -157,7 +157,8 @@ async fn finish(
                     vault,
                     PLATFORM_TENANT,
                     audit::Event {
-                        actor: "rotation-worker".into(),
+                        // The process, so a job worked by several replicas shows who did which batch.
+                        actor: format!("rotation-worker:{}", std::process::id()),
                         action: "keys.rotation_finished",
                         fields: vec![
                             format!("job:{id}"),

@@ -419,6 +419,8 @@ async fn create_job(
         },
     )
     .await?;
+    // Every replica re-reads its key provider and its rotation worker joins the job.
+    crate::events::notify(&txn, crate::events::Event::Keyring).await?;
     txn.commit().await?;
     tracing::info!(job = %id, kek_version = version, total, "root key rotation started");
     Ok(job)

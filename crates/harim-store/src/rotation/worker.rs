@@ -3,18 +3,21 @@
 use super::*;
 
 /// Background worker for `serve`: every `every`, re-reads the keyring and runs any pending
-/// job, or a running one whose heartbeat is older than `stale` (its worker died), until `stop`
+/// job (at once when `wake` is notified: another replica started one), or a running one whose heartbeat is older than `stale` (its worker died), until `stop`
 /// turns true; a job in flight then stops after its current batch.
 pub async fn background_worker(
     db: DatabaseConnection,
     vault: std::sync::Arc<Vault>,
     every: Duration,
     stale: Duration,
+    batch: u64,
+    wake: std::sync::Arc<tokio::sync::Notify>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
+            () = wake.notified() => {}
             _ = stop.changed() => {}
         }
         if *stop.borrow() {
@@ -30,14 +33,18 @@ pub async fn background_worker(
             }
         };
         let age = OffsetDateTime::now_utc() - job.updated_at;
-        // A failed job waits for an operator (`harim keys rotate --wait` resumes it).
-        if job.state == JobState::Failed || (job.state == JobState::Running && age < stale) {
+        // A failed job waits for an operator (`harim keys rotate --wait` resumes it). On
+        // PostgreSQL every replica joins a running job (batches claim their rows with SKIP
+        // LOCKED, so each key is re-wrapped once whoever takes it); on SQLite (one writer at a
+        // time) only a job whose worker died is taken over.
+        let pg = db.get_database_backend() == DatabaseBackend::Postgres;
+        if job.state == JobState::Failed || (job.state == JobState::Running && age < stale && !pg) {
             continue;
         }
         tracing::info!(job = %job.id, "rotation worker: running job");
         let stopping = stop.clone();
         let stopped = move || *stopping.borrow();
-        if let Err(e) = run_until(&db, &vault, job.id, DEFAULT_BATCH, None, &stopped).await {
+        if let Err(e) = run_until(&db, &vault, job.id, batch, None, &stopped).await {
             tracing::error!(job = %job.id, error = %e, "rotation worker: job failed");
         }
     }
