@@ -157,8 +157,7 @@ async fn finish(
                     vault,
                     PLATFORM_TENANT,
                     audit::Event {
-                        // The process, so a job worked by several replicas shows who did which batch.
-                        actor: format!("rotation-worker:{}", std::process::id()),
+                        actor: "rotation-worker".into(),
                         action: "keys.rotation_finished",
                         fields: vec![
                             format!("job:{id}"),
@@ -214,7 +213,8 @@ async fn audit_batch(
         vault,
         PLATFORM_TENANT,
         audit::Event {
-            actor: "rotation-worker".into(),
+            // The process, so a job worked by several replicas shows who did which batch.
+            actor: format!("rotation-worker:{}", std::process::id()),
             action: "keys.rotation_batch",
             fields: vec![format!("job:{id}"), format!("{what}:{n}")],
             purpose: None,
