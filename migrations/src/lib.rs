@@ -15,6 +15,7 @@ mod m20261201_000006_key_safety;
 mod m20261201_000007_invitations;
 mod m20261201_000008_data_rights;
 mod m20261201_000009_login_attempts;
+mod m20261201_000010_citus_keys;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_invitations::Migration),
             Box::new(m20261201_000008_data_rights::Migration),
             Box::new(m20261201_000009_login_attempts::Migration),
+            Box::new(m20261201_000010_citus_keys::Migration),
         ]
     }
 }

@@ -67,3 +67,21 @@ pub fn statement(
 pub async fn ping(db: &Db) -> Result<(), crate::StoreError> {
     Ok(db.ping().await?)
 }
+
+/// Tables without a `tenant_id`: in a Citus cluster each is a reference table
+/// (`create_reference_table`, a copy on every node), every other table is distributed by
+/// `tenant_id` (`create_distributed_table(..., 'tenant_id', colocate_with => ...)`). `shops` is
+/// here because its own id is the tenant id and its slug must be unique across all tenants;
+/// the rest are platform-wide (accounts and their sessions, operators, root-key
+/// administration, sign-in counters, the migration ledger). A test
+/// (`crates/harim-api/tests/api/citus.rs`) fails when the migrated schema disagrees.
+pub const REFERENCE_TABLES: &[&str] = &[
+    "accounts",
+    "key_rotation_jobs",
+    "login_attempts",
+    "platform_tokens",
+    "root_key_versions",
+    "seaql_migrations",
+    "sessions",
+    "shops",
+];

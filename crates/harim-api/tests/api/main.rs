@@ -2,6 +2,7 @@
 //! `HARIM_TEST_DATABASE_URL` is set) on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod citus;
 mod headers;
 mod helpers;
 mod identity;
