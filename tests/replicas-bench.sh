@@ -101,7 +101,8 @@ start_cluster() {
   url=$(fresh_db "r$n")
   HARIM_BIN=$bin HARIM_DATABASE_URL=$url HARIM_REPLICAS=$n HARIM_REPLICA_DIR=$work/cluster$n \
     infra/replicas.sh > "$work/cluster$n.out" 2>"$work/cluster$n.err" &
-  pids+=("$!")
+  current=$!
+  pids+=("$current")
   for _ in $(seq 1 300); do grep -q "^ready" "$work/cluster$n.out" 2>/dev/null && break; sleep 0.1; done
   grep "^ready" "$work/cluster$n.out" | cut -d' ' -f2
 }
@@ -109,13 +110,14 @@ start_cluster() {
 echo "| setup | path | req/s | p50 | p99 |"
 echo "|---|---|---|---|---|"
 for n in 1 3; do
-  lb=$(start_cluster "$n")
+  start_cluster "$n" > "$work/lb"
+  lb=$(cat "$work/lb")
   [ -n "$lb" ] || { say "cluster of $n did not start"; cat "$work/cluster$n.err" >&2; exit 1; }
   populate "$lb" "c$n"
   IFS='|' read -r r a b <<<"$(measure 32 "$lb/healthz")"; echo "| $n replica(s) behind HAProxy | /healthz (baseline) | $r | $a | $b |"
   IFS='|' read -r r a b <<<"$(measure 32 "$lb" "$work/c$n-page.lua")"; echo "| $n replica(s) behind HAProxy | public page, 64 shops | $r | $a | $b |"
   IFS='|' read -r r a b <<<"$(measure 32 "$lb" "$work/c$n-put.lua")"; echo "| $n replica(s) behind HAProxy | PUT identity, 64 shops | $r | $a | $b |"
-  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+  kill "$current"; wait "$current" 2>/dev/null || true
 done
 
 # Reveal p99, file keyring vs PKCS#11, one replica, 4 connections.
@@ -134,10 +136,11 @@ for provider in file pkcs11; do
   fi
   env "${env_args[@]}" "$bin" migrate >/dev/null
   env "${env_args[@]}" "$bin" serve --listen "127.0.0.1:$port" > "$dir/out" 2>"$dir/err" &
-  pids+=("$!")
+  current=$!
+  pids+=("$current")
   for _ in $(seq 1 100); do grep -q listening "$dir/out" 2>/dev/null && break; sleep 0.1; done
   populate "http://127.0.0.1:$port" "rv-$provider"
   IFS='|' read -r r a b <<<"$(measure 4 "http://127.0.0.1:$port" "$work/rv-$provider-reveal.lua")"
   echo "| one replica, $provider key provider | reveal (2 fields), 4 connections | $r | $a | $b |"
-  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+  kill "$current"; wait "$current" 2>/dev/null || true
 done
