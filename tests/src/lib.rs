@@ -51,3 +51,128 @@ pub fn files_under(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
     }
     Ok(out)
 }
+
+/// A running `harim serve`, killed when dropped.
+#[derive(Debug)]
+pub struct Server {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Runs `cmd` (a [`harim_command`] with its directory and environment set) as `serve` on a
+    /// free port and waits for the line that names the port.
+    ///
+    /// # Panics
+    /// When the process cannot start or its first line is not the listening line.
+    #[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
+    pub fn start(mut cmd: std::process::Command) -> Self {
+        use std::io::BufRead;
+        let mut child = cmd
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("harim serve starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("a first line");
+        let base = line
+            .trim()
+            .strip_prefix("harim listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Self { child, base }
+    }
+
+    /// [`call`] against this server.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        call(&self.base, method, path, token, body).await
+    }
+}
+
+/// One JSON request: `(status, body)`, the body as JSON or, if it is not JSON, as a string.
+///
+/// # Panics
+/// When the request cannot be sent or its body not read.
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
+pub async fn call(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    call_with(&reqwest::Client::new(), base, method, path, token, body).await
+}
+
+/// [`call`] with a given client (its pool and timeout).
+///
+/// # Panics
+/// When the request cannot be sent or its body not read.
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
+pub async fn call_with(
+    client: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = client.request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("the request is sent");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("the body is read");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// Signs up `email` (password "correct horse battery staple") and signs in: the session token.
+///
+/// # Panics
+/// When either step does not succeed.
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
+pub async fn sign_up(base: &str, email: &str) -> String {
+    let creds = serde_json::json!({"email": email, "password": "correct horse battery staple"});
+    let (st, b) = call(
+        base,
+        reqwest::Method::POST,
+        "/v1/accounts",
+        None,
+        Some(creds.clone()),
+    )
+    .await;
+    assert_eq!(st, 201, "sign-up: {b}");
+    let (st, b) = call(
+        base,
+        reqwest::Method::POST,
+        "/v1/sessions",
+        None,
+        Some(creds),
+    )
+    .await;
+    assert_eq!(st, 201, "sign-in: {b}");
+    b["token"].as_str().expect("a token").to_string()
+}

@@ -6,12 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::{
-    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::Duration,
 };
 
+use harim_e2e::Server;
 use serde_json::{Value, json};
 
 fn harim(dir: &Path) -> Command {
@@ -20,40 +20,17 @@ fn harim(dir: &Path) -> Command {
     c
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(dir: &Path, env: &[(&str, &str)], base_env: &[(String, String)]) -> Server {
     let mut cmd = harim(dir);
     for (k, v) in base_env {
         cmd.env(k, v);
     }
-    cmd.args(["serve", "--listen", "127.0.0.1:0"])
-        .env("HARIM_DATA_REQUEST_LEASE_SECS", "1")
-        .stdout(Stdio::piped())
+    cmd.env("HARIM_DATA_REQUEST_LEASE_SECS", "1")
         .stderr(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("harim listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    Server { child, base }
+    Server::start(cmd)
 }
 
 async fn call(
@@ -63,21 +40,7 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    let mut req = client.request(method, format!("{}{path}", s.base));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    s.call(method, path, token, body).await
 }
 
 fn example(name: &str) -> Value {
@@ -143,24 +106,7 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
         &[("HARIM_TEST_KILL_AT", "erasure.after_objects")],
         base_env,
     );
-    let (st, _) = call(
-        &s,
-        reqwest::Method::POST,
-        "/v1/accounts",
-        None,
-        Some(json!({"email": "owner@example.com", "password": "correct horse battery staple"})),
-    )
-    .await;
-    assert_eq!(st, 201);
-    let (_, session) = call(
-        &s,
-        reqwest::Method::POST,
-        "/v1/sessions",
-        None,
-        Some(json!({"email": "owner@example.com", "password": "correct horse battery staple"})),
-    )
-    .await;
-    let token = session["token"].as_str().unwrap().to_string();
+    let token = harim_e2e::sign_up(&s.base, "owner@example.com").await;
     let (st, shop) = call(&s, reqwest::Method::POST, "/v1/shops", Some(&token), Some(json!({"name": "Golsorkh Carpet Atelier", "slug": "golsorkh-atelier", "default_locale": "fa"}))).await;
     assert_eq!(st, 201, "{shop}");
     let shop = shop["id"].as_str().unwrap().to_string();

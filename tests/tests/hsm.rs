@@ -7,10 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::{
-    io::{BufRead, BufReader},
     path::Path,
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output, Stdio},
 };
+
+use harim_e2e::Server;
 
 use serde_json::{Value, json};
 
@@ -28,34 +29,10 @@ fn harim(dir: &Path) -> Command {
     c
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(dir: &Path) -> Server {
-    let mut child = harim(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("harim listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    Server { child, base }
+    let mut c = harim(dir);
+    c.stderr(Stdio::inherit());
+    Server::start(c)
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -75,20 +52,7 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", s.base));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    s.call(method, path, token, body).await
 }
 
 async fn reveal_nid(s: &Server, shop: &str, token: &str) -> String {
@@ -139,24 +103,7 @@ async fn the_binary_keeps_its_root_keys_in_the_token() {
     let s = start(d);
     // The first start made version 1 inside the token; nothing of it is on disk but the token.
     assert!(!d.join("data/keyring.json").exists());
-    let (st, _) = call(
-        &s,
-        reqwest::Method::POST,
-        "/v1/accounts",
-        None,
-        Some(json!({"email": "hsm@example.ir", "password": "correct horse battery staple"})),
-    )
-    .await;
-    assert_eq!(st, 201);
-    let (_, b) = call(
-        &s,
-        reqwest::Method::POST,
-        "/v1/sessions",
-        None,
-        Some(json!({"email": "hsm@example.ir", "password": "correct horse battery staple"})),
-    )
-    .await;
-    let token = b["token"].as_str().unwrap().to_string();
+    let token = harim_e2e::sign_up(&s.base, "hsm@example.ir").await;
     let mut shops = Vec::new();
     for slug in ["hsm-one", "hsm-two"] {
         let (st, b) = call(

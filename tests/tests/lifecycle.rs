@@ -4,75 +4,33 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{Read, Write},
     net::TcpStream,
-    process::{Child, Stdio},
+    process::Stdio,
     time::{Duration, Instant},
 };
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn post(base: &str, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn sigterm_stops_accepting_finishes_the_request_in_flight_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = harim_e2e::harim_command("warn")
-        .current_dir(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
+    let mut cmd = harim_e2e::harim_command("warn");
+    cmd.current_dir(dir.path())
         .env("HARIM_SHUTDOWN_GRACE_SECS", "20")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("harim listening on ")
-        .unwrap()
-        .to_string();
-    let mut s = Server { child, base };
-    let creds = json!({"email": "drain@example.ir", "password": "correct horse battery staple"});
-    assert_eq!(
-        post(&s.base, "/v1/accounts", None, creds.clone()).await.0,
-        201
-    );
-    let (_, b) = post(&s.base, "/v1/sessions", None, creds).await;
-    let token = b["token"].as_str().unwrap().to_string();
-    let (st, b) = post(
-        &s.base,
-        "/v1/shops",
-        Some(&token),
-        json!({"name": "Drain", "slug": "drain-shop", "default_locale": "fa"}),
-    )
-    .await;
+        .stderr(Stdio::null());
+    let mut s = harim_e2e::Server::start(cmd);
+    let token = harim_e2e::sign_up(&s.base, "drain@example.ir").await;
+    let (st, b) = s
+        .call(
+            reqwest::Method::POST,
+            "/v1/shops",
+            Some(&token),
+            Some(json!({"name": "Drain", "slug": "drain-shop", "default_locale": "fa"})),
+        )
+        .await;
     assert_eq!(st, 201, "{b}");
     let shop = b["id"].as_str().unwrap().to_string();
 

@@ -15,6 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use harim_e2e::call;
 use serde_json::{Value, json};
 
 struct Cluster {
@@ -103,29 +104,6 @@ fn start() -> Option<Cluster> {
         db_url,
         _dir: dir,
     })
-}
-
-async fn call(
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, format!("{base}{path}"));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 fn example(name: &str) -> Value {

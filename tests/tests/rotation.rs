@@ -14,6 +14,8 @@ use std::{
     time::Duration,
 };
 
+use harim_e2e::Server;
+
 use serde_json::{Value, json};
 
 fn harim(dir: &Path) -> Command {
@@ -22,34 +24,10 @@ fn harim(dir: &Path) -> Command {
     c
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(dir: &Path) -> Server {
-    let mut child = harim(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("harim listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    Server { child, base }
+    let mut c = harim(dir);
+    c.stderr(Stdio::null());
+    Server::start(c)
 }
 
 async fn call(
@@ -60,20 +38,7 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = client.request(method, format!("{s}{path}"));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    harim_e2e::call_with(client, s, method, path, token, body).await
 }
 
 fn identity() -> Value {

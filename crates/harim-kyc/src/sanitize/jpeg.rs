@@ -759,19 +759,7 @@ mod tests {
     const MAX: u64 = crate::sanitize::MAX_IMAGE_PIXELS;
 
     fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
-        let mut state = 0x9E37_79B9u32;
-        let img = image::RgbImage::from_fn(w, h, |x, y| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let noise = (state & 0x1F) as u8;
-            let base = ((x + y) / 16) as u8;
-            image::Rgb([
-                base ^ noise,
-                base.wrapping_add(noise),
-                (x / 8) as u8 ^ noise,
-            ])
-        });
+        let img = crate::sanitize::photo_like(w, h);
         let mut out = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
             .encode_image(&img)

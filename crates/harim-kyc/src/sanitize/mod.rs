@@ -154,3 +154,22 @@ pub(crate) fn run_in_pieces(
     s.finish(&mut out)?;
     Ok(out)
 }
+
+/// A gradient with sensor-like noise in the low bits: compresses about as a photo of a document
+/// does (the pixel-check measurements of both image formats use it).
+#[cfg(test)]
+pub(crate) fn photo_like(w: u32, h: u32) -> image::RgbImage {
+    let mut state = 0x9E37_79B9u32;
+    image::RgbImage::from_fn(w, h, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state & 0x1F) as u8;
+        let base = ((x + y) / 16) as u8;
+        image::Rgb([
+            base ^ noise,
+            base.wrapping_add(noise),
+            (x / 8) as u8 ^ noise,
+        ])
+    })
+}

@@ -653,21 +653,7 @@ mod tests {
     #[ignore = "a measurement, run by hand (docs/benchmarks.md)"]
     fn png_check_cost_per_megapixel() {
         let (w, h) = (2000u32, 2000u32);
-        // A gradient with sensor-like noise in the low bits: compresses about as well as a
-        // photo of a document does (to roughly half its raw size).
-        let mut state = 0x9E37_79B9u32;
-        let img = image::RgbImage::from_fn(w, h, |x, y| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let noise = (state & 0x1F) as u8;
-            let base = ((x + y) / 16) as u8;
-            image::Rgb([
-                base ^ noise,
-                base.wrapping_add(noise),
-                (x / 8) as u8 ^ noise,
-            ])
-        });
+        let img = crate::sanitize::photo_like(w, h);
         let mut png = Vec::new();
         image::codecs::png::PngEncoder::new(&mut png)
             .write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
