@@ -74,7 +74,8 @@ pub async fn ping(db: &Db) -> Result<(), crate::StoreError> {
 /// here because its own id is the tenant id and its slug must be unique across all tenants;
 /// the rest are platform-wide (accounts and their sessions, operators, root-key
 /// administration, sign-in counters, the migration ledger). A test
-/// (`crates/harim-api/tests/api/citus.rs`) fails when the migrated schema disagrees.
+/// (`crates/harim-api/tests/api/citus.rs`, through [`citus_problems`]) fails when the migrated
+/// schema disagrees.
 pub const REFERENCE_TABLES: &[&str] = &[
     "accounts",
     "key_rotation_jobs",
@@ -85,3 +86,146 @@ pub const REFERENCE_TABLES: &[&str] = &[
     "sessions",
     "shops",
 ];
+
+/// What stops the migrated PostgreSQL schema from being distributed with Citus, one sentence per
+/// problem (empty: ready). A table with a `tenant_id` (distributed by it) must have `tenant_id`
+/// leading its primary key and inside every unique index, and every foreign key between two
+/// such tables must carry it on both sides; every other table must be in [`REFERENCE_TABLES`].
+/// Also returns how many tenant tables and foreign keys it looked at, so a caller can tell an
+/// empty schema from a ready one. PostgreSQL only.
+pub async fn citus_problems(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<(Vec<String>, usize, usize), crate::error::StoreError> {
+    use std::collections::BTreeSet;
+    async fn rows(
+        db: &sea_orm::DatabaseConnection,
+        sql: &str,
+    ) -> Result<Vec<(String, String)>, crate::error::StoreError> {
+        use sea_orm::ConnectionTrait;
+        db.query_all(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.try_get("", "a")?, r.try_get("", "b")?)))
+        .collect()
+    }
+    let tables: BTreeSet<String> = rows(
+        db,
+        "SELECT table_name::text AS a, '' AS b FROM information_schema.tables \
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )
+    .await?
+    .into_iter()
+    .map(|(t, _)| t)
+    .collect();
+    let tenant: BTreeSet<String> = rows(
+        db,
+        "SELECT table_name::text AS a, '' AS b FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND column_name = 'tenant_id'",
+    )
+    .await?
+    .into_iter()
+    .map(|(t, _)| t)
+    .collect();
+    let mut problems = Vec::new();
+
+    // Every table is either distributed by tenant_id or a declared reference table, not both.
+    for t in &tables {
+        let declared = REFERENCE_TABLES.contains(&t.as_str());
+        match (tenant.contains(t), declared) {
+            (true, true) => problems.push(format!(
+                "{t} has tenant_id but is declared a reference table"
+            )),
+            (false, false) => problems.push(format!(
+                "{t} has no tenant_id and is not in REFERENCE_TABLES"
+            )),
+            _ => {}
+        }
+    }
+    for r in REFERENCE_TABLES {
+        if !tables.contains(*r) {
+            problems.push(format!(
+                "REFERENCE_TABLES names {r}, which the schema lacks"
+            ));
+        }
+    }
+
+    // Primary keys and unique constraints (and unique indexes) of tenant tables: tenant_id
+    // leads the primary key and is inside every unique key.
+    let keys = rows(
+        db,
+        "SELECT c.relname::text AS a, \
+                (CASE WHEN i.indisprimary THEN 'primary:' ELSE 'unique:' END) || i.indexrelid::regclass::text || ':' || \
+                array_to_string(ARRAY(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY k(n, o) \
+                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o), ',') AS b \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+         JOIN pg_namespace s ON s.oid = c.relnamespace \
+         WHERE s.nspname = current_schema() AND i.indisunique",
+    )
+    .await?;
+    for (table, key) in &keys {
+        if !tenant.contains(table) {
+            continue;
+        }
+        let mut parts = key.splitn(3, ':');
+        let (kind, name, cols) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        let cols: Vec<&str> = cols.split(',').collect();
+        if kind == "primary" && cols.first() != Some(&"tenant_id") {
+            problems.push(format!(
+                "{table}: primary key ({}) does not lead with tenant_id",
+                cols.join(", ")
+            ));
+        }
+        if !cols.contains(&"tenant_id") {
+            problems.push(format!(
+                "{table}: unique {name} ({}) lacks tenant_id",
+                cols.join(", ")
+            ));
+        }
+    }
+    for t in &tenant {
+        if !keys
+            .iter()
+            .any(|(table, k)| table == t && k.starts_with("primary:"))
+        {
+            problems.push(format!("{t}: no primary key"));
+        }
+    }
+
+    // Foreign keys between tenant tables carry tenant_id on both sides (`shops.id` is the
+    // tenant id itself, and shops is a reference table, so references to it are fine).
+    let fks = rows(
+        db,
+        "SELECT conrelid::regclass::text AS a, \
+                confrelid::regclass::text || ':' || \
+                array_to_string(ARRAY(SELECT a.attname::text FROM unnest(conkey) k(n) JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k.n), ',') || ':' || \
+                array_to_string(ARRAY(SELECT a.attname::text FROM unnest(confkey) k(n) JOIN pg_attribute a ON a.attrelid = confrelid AND a.attnum = k.n), ',') AS b \
+         FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace",
+    )
+    .await?;
+    for (from, spec) in &fks {
+        let mut parts = spec.splitn(3, ':');
+        let (to, cols, ref_cols) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        if tenant.contains(from)
+            && tenant.contains(to)
+            && !(cols.split(',').any(|c| c == "tenant_id")
+                && ref_cols.split(',').any(|c| c == "tenant_id"))
+        {
+            problems.push(format!(
+                "foreign key {from}({cols}) -> {to}({ref_cols}) between tenant tables lacks tenant_id"
+            ));
+        }
+    }
+
+    Ok((problems, tenant.len(), fks.len()))
+}
