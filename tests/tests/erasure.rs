@@ -33,16 +33,6 @@ fn start(dir: &Path, env: &[(&str, &str)], base_env: &[(String, String)]) -> Ser
     Server::start(cmd)
 }
 
-async fn call(
-    s: &Server,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    s.call(method, path, token, body).await
-}
-
 fn example(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../docs/examples")
@@ -107,35 +97,35 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
         base_env,
     );
     let token = harim_e2e::sign_up(&s.base, "owner@example.com").await;
-    let (st, shop) = call(&s, reqwest::Method::POST, "/v1/shops", Some(&token), Some(json!({"name": "Golsorkh Carpet Atelier", "slug": "golsorkh-atelier", "default_locale": "fa"}))).await;
+    let (st, shop) = s.call(reqwest::Method::POST, "/v1/shops", Some(&token), Some(json!({"name": "Golsorkh Carpet Atelier", "slug": "golsorkh-atelier", "default_locale": "fa"}))).await;
     assert_eq!(st, 201, "{shop}");
     let shop = shop["id"].as_str().unwrap().to_string();
-    let (st, r) = call(
-        &s,
-        reqwest::Method::PUT,
-        &format!("/v1/shops/{shop}/identity"),
-        Some(&token),
-        Some(example("identity.json")),
-    )
-    .await;
+    let (st, r) = s
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/shops/{shop}/identity"),
+            Some(&token),
+            Some(example("identity.json")),
+        )
+        .await;
     assert_eq!(st, 200, "{r}");
-    let (st, r) = call(
-        &s,
-        reqwest::Method::PUT,
-        &format!("/v1/shops/{shop}/privacy-settings"),
-        Some(&token),
-        Some(example("privacy-settings.json")),
-    )
-    .await;
+    let (st, r) = s
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/shops/{shop}/privacy-settings"),
+            Some(&token),
+            Some(example("privacy-settings.json")),
+        )
+        .await;
     assert_eq!(st, 200, "{r}");
-    let (st, r) = call(
-        &s,
-        reqwest::Method::POST,
-        &format!("/v1/shops/{shop}/policies"),
-        Some(&token),
-        Some(json!({})),
-    )
-    .await;
+    let (st, r) = s
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/shops/{shop}/policies"),
+            Some(&token),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(st, 201, "{r}");
     let resp = reqwest::Client::new()
         .post(format!(
@@ -150,14 +140,14 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
 
-    let (st, first) = call(
-        &s,
-        reqwest::Method::DELETE,
-        &format!("/v1/shops/{shop}"),
-        Some(&token),
-        Some(json!({"confirm": "golsorkh-atelier"})),
-    )
-    .await;
+    let (st, first) = s
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/v1/shops/{shop}"),
+            Some(&token),
+            Some(json!({"confirm": "golsorkh-atelier"})),
+        )
+        .await;
     assert_eq!(st, 202, "{first}");
     assert_eq!(first["receipt"]["objects"]["planned"], 1);
     let receipt_id = first["receipt"]["receipt_id"].as_str().unwrap().to_string();
@@ -190,14 +180,14 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
     let s = start(dir, &[], base_env);
     let mut done = Value::Null;
     for _ in 0..150 {
-        let (st, r) = call(
-            &s,
-            reqwest::Method::GET,
-            &format!("/v1/receipts/{receipt_id}"),
-            None,
-            None,
-        )
-        .await;
+        let (st, r) = s
+            .call(
+                reqwest::Method::GET,
+                &format!("/v1/receipts/{receipt_id}"),
+                None,
+                None,
+            )
+            .await;
         assert_eq!(st, 200, "{r}");
         if r["receipt"]["state"] == "completed" {
             done = r;
@@ -217,14 +207,14 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
     // Offline verification: with the installation's own key, and with the published key file.
     let receipt_file = dir.join("receipt.json");
     std::fs::write(&receipt_file, done.to_string()).unwrap();
-    let (_, keys) = call(
-        &s,
-        reqwest::Method::GET,
-        "/.well-known/harim/receipt-keys",
-        None,
-        None,
-    )
-    .await;
+    let (_, keys) = s
+        .call(
+            reqwest::Method::GET,
+            "/.well-known/harim/receipt-keys",
+            None,
+            None,
+        )
+        .await;
     let keys_file = dir.join("keys.json");
     std::fs::write(&keys_file, keys.to_string()).unwrap();
     let verify = |file: &Path, keys: Option<&Path>| {
@@ -259,23 +249,23 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
     assert_eq!(out.status.code(), Some(1), "a tampered receipt verified");
 
     // The shop is gone for its owner and the public; the slug stays taken.
-    let (st, _) = call(
-        &s,
-        reqwest::Method::GET,
-        &format!("/v1/shops/{shop}/identity"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let (st, _) = s
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1/shops/{shop}/identity"),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(st, 404);
-    let (st, _) = call(
-        &s,
-        reqwest::Method::GET,
-        "/shops/golsorkh-atelier/privacy",
-        None,
-        None,
-    )
-    .await;
+    let (st, _) = s
+        .call(
+            reqwest::Method::GET,
+            "/shops/golsorkh-atelier/privacy",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(st, 410);
     drop(s);
 

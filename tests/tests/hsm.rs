@@ -13,7 +13,7 @@ use std::{
 
 use harim_e2e::Server;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 
@@ -45,25 +45,15 @@ fn run(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
-async fn call(
-    s: &Server,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    s.call(method, path, token, body).await
-}
-
 async fn reveal_nid(s: &Server, shop: &str, token: &str) -> String {
-    let (st, b) = call(
-        s,
-        reqwest::Method::POST,
-        &format!("/v1/shops/{shop}/identity/reveal"),
-        Some(token),
-        Some(json!({"fields": ["national_id"], "purpose": "legal_obligation"})),
-    )
-    .await;
+    let (st, b) = s
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/shops/{shop}/identity/reveal"),
+            Some(token),
+            Some(json!({"fields": ["national_id"], "purpose": "legal_obligation"})),
+        )
+        .await;
     assert_eq!(st, 200, "{b}");
     b["fields"]["national_id"]
         .as_str()
@@ -106,29 +96,29 @@ async fn the_binary_keeps_its_root_keys_in_the_token() {
     let token = harim_e2e::sign_up(&s.base, "hsm@example.ir").await;
     let mut shops = Vec::new();
     for slug in ["hsm-one", "hsm-two"] {
-        let (st, b) = call(
-            &s,
-            reqwest::Method::POST,
-            "/v1/shops",
-            Some(&token),
-            Some(json!({"name": slug, "slug": slug, "default_locale": "fa"})),
-        )
-        .await;
+        let (st, b) = s
+            .call(
+                reqwest::Method::POST,
+                "/v1/shops",
+                Some(&token),
+                Some(json!({"name": slug, "slug": slug, "default_locale": "fa"})),
+            )
+            .await;
         assert_eq!(st, 201, "{b}");
         let shop = b["id"].as_str().unwrap().to_string();
-        let (st, b) = call(
-            &s,
-            reqwest::Method::PUT,
-            &format!("/v1/shops/{shop}/identity"),
-            Some(&token),
-            Some(
-                json!({"full_name": "Maryam HSM", "national_id": "0499370899",
+        let (st, b) = s
+            .call(
+                reqwest::Method::PUT,
+                &format!("/v1/shops/{shop}/identity"),
+                Some(&token),
+                Some(
+                    json!({"full_name": "Maryam HSM", "national_id": "0499370899",
                 "iban": "IR062960000000100324200001", "birth_date": "1980-01-01",
                 "phone": "09121234567", "email": "hsm@example.ir", "address": "Tehran 1",
                 "postal_code": "1417614418", "country": "IR"}),
-            ),
-        )
-        .await;
+                ),
+            )
+            .await;
         assert_eq!(st, 200, "{b}");
         assert_eq!(reveal_nid(&s, &shop, &token).await, "0499370899");
         shops.push(shop);
@@ -175,23 +165,23 @@ async fn the_binary_keeps_its_root_keys_in_the_token() {
 
     // Crypto-shredding with the root key in the token: the erased shop's tenant keys are gone,
     // its identity with them; the other shop is untouched.
-    let (st, b) = call(
-        &s,
-        reqwest::Method::DELETE,
-        &format!("/v1/shops/{}", shops[0]),
-        Some(&token),
-        Some(json!({"confirm": "hsm-one"})),
-    )
-    .await;
+    let (st, b) = s
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/v1/shops/{}", shops[0]),
+            Some(&token),
+            Some(json!({"confirm": "hsm-one"})),
+        )
+        .await;
     assert_eq!(st, 202, "{b}");
-    let (st, _) = call(
-        &s,
-        reqwest::Method::POST,
-        &format!("/v1/shops/{}/identity/reveal", shops[0]),
-        Some(&token),
-        Some(json!({"fields": ["national_id"], "purpose": "legal_obligation"})),
-    )
-    .await;
+    let (st, _) = s
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/shops/{}/identity/reveal", shops[0]),
+            Some(&token),
+            Some(json!({"fields": ["national_id"], "purpose": "legal_obligation"})),
+        )
+        .await;
     assert!(st == 404 || st == 410, "{st}");
     assert_eq!(reveal_nid(&s, &shops[1], &token).await, "0499370899");
 }
