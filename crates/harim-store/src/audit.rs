@@ -204,6 +204,85 @@ pub async fn append(
     Ok(())
 }
 
+/// Appends several events to `tenant_id`'s chain inside `txn`, in order: one head bump for all
+/// of them, multi-row inserts, one head move. The links are the same as [`append`]'s, so
+/// `verify` cannot tell the two apart; it exists for work that records many events at once
+/// (the benchmark builds its million-entry chains with it, through the real link code).
+pub async fn append_many(
+    txn: &DatabaseTransaction,
+    vault: &Vault,
+    tenant_id: Uuid,
+    events: Vec<Event<'_>>,
+) -> Result<(), StoreError> {
+    let n = i64::try_from(events.len()).map_err(|e| StoreError::internal("audit", e))?;
+    if n == 0 {
+        return Ok(());
+    }
+    create_head(txn, tenant_id).await?;
+    let row = txn
+        .query_one(statement(
+            txn,
+            "UPDATE audit_heads SET seq = seq + $1 WHERE tenant_id = $2 RETURNING seq, hash",
+            [n.into(), tenant_id.into()],
+        ))
+        .await?
+        .ok_or_else(|| StoreError::internal("audit", "head missing"))?;
+    let last: i64 = row.try_get("", "seq")?;
+    let mut prev: Vec<u8> = row.try_get("", "hash")?;
+    let key = audit_key(txn, vault).await?;
+    let now = OffsetDateTime::now_utc();
+    let at = now
+        .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now);
+    let mut batch = Vec::with_capacity(500);
+    for (i, event) in events.into_iter().enumerate() {
+        let seq = last - n + 1 + i64::try_from(i).map_err(|e| StoreError::internal("audit", e))?;
+        let fields = serde_json::to_string(&event.fields)
+            .map_err(|e| StoreError::internal("audit fields", e))?;
+        let mut entry = audit_entry::Model {
+            tenant_id,
+            seq,
+            id: Uuid::now_v7(),
+            at,
+            actor: event.actor,
+            action: event.action.to_string(),
+            fields,
+            purpose: event.purpose.map(str::to_string),
+            request_id: event.request_id,
+            prev_hash: prev.clone(),
+            hash: Vec::new(),
+        };
+        entry.hash = link(&key, &prev, &entry)?;
+        prev.clone_from(&entry.hash);
+        batch.push(audit_entry::ActiveModel::from(entry));
+        if batch.len() == 500 {
+            audit_entry::Entity::insert_many(std::mem::take(&mut batch))
+                .exec_without_returning(txn)
+                .await?;
+        }
+    }
+    if !batch.is_empty() {
+        audit_entry::Entity::insert_many(batch)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    let moved = txn
+        .execute(statement(
+            txn,
+            "UPDATE audit_heads SET hash = $1 WHERE tenant_id = $2 AND seq = $3",
+            [prev.into(), tenant_id.into(), last.into()],
+        ))
+        .await?
+        .rows_affected();
+    if moved != 1 {
+        return Err(StoreError::internal(
+            "audit",
+            "the chain head moved during an append",
+        ));
+    }
+    Ok(())
+}
+
 /// Creates a tenant's chain head (seq 0) unless it exists.
 pub async fn create_head(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), StoreError> {
     use sea_orm::{Set, sea_query::OnConflict};

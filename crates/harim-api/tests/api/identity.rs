@@ -271,6 +271,48 @@ db_test!(
 );
 
 db_test!(
+    many_entries_appended_at_once_link_like_single_appends,
+    |app: TestApp| async move {
+        use sea_orm::TransactionTrait;
+        let (owner, shop) = app.merchant("batch").await;
+        put_identity(&app, &owner, &shop, iranian_identity()).await;
+        let tenant: uuid::Uuid = shop.parse().unwrap();
+        let events = |n: usize| {
+            (0..n)
+                .map(|i| harim_store::audit::Event {
+                    actor: format!("bench:{i}"),
+                    action: "identity.reveal",
+                    fields: vec!["iban".into()],
+                    purpose: Some("payout"),
+                    request_id: None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let txn = app.db.begin().await.unwrap();
+        harim_store::audit::append_many(&txn, &app.vault, tenant, events(1203))
+            .await
+            .unwrap();
+        // A chain that did not exist before gets its head.
+        harim_store::audit::append_many(&txn, &app.vault, uuid::Uuid::new_v4(), events(3))
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        // A single append after the batch continues the same chain.
+        app.post(
+            &format!("/v1/shops/{shop}/identity/reveal"),
+            Some(&owner),
+            json!({"fields": ["iban"], "purpose": "payout"}),
+        )
+        .await;
+        let v = harim_store::audit::verify(&app.db, &app.vault, None)
+            .await
+            .unwrap();
+        assert!(v.broken.is_empty(), "{:?}", v.broken);
+        assert_eq!(v.entries, 1 + 1203 + 3 + 1);
+    }
+);
+
+db_test!(
     reviewers_find_shops_sharing_a_national_id_through_the_blind_index,
     |app: TestApp| async move {
         let (o1, s1) = app.merchant("twin-one").await;

@@ -1,0 +1,907 @@
+//! The scenarios. Each returns Markdown tables with its baselines from the same run and marks
+//! every target of the performance issue met or not met.
+
+use std::{
+    fmt::Write as _,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Result, anyhow, bail};
+use hyper::body::Bytes;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+use harim_store::{
+    db::statement,
+    entity::{audit_entry, merchant_identity, tenant_key},
+    rotation,
+};
+
+use crate::{
+    Ctx, Section,
+    load::{self, MakeRequest, Operation, Outcome, request},
+    server::{self, Backend, Deployment, IDENTITY},
+};
+
+fn met(ok: bool) -> &'static str {
+    if ok { "**met**" } else { "**not met**" }
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+/// Fails on error answers: a fast error is not a fast request.
+fn checked(what: &str, o: Outcome) -> Result<Outcome> {
+    eprintln!(
+        "  {what}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} ok, {} errors",
+        o.rps, o.p50_ms, o.p99_ms, o.ok, o.errors
+    );
+    if o.errors > 0 || o.ok == 0 {
+        bail!("{what}: {} errors, {} ok", o.errors, o.ok);
+    }
+    Ok(o)
+}
+
+struct Routes {
+    put: MakeRequest,
+    reveal: MakeRequest,
+    get: MakeRequest,
+    healthz: MakeRequest,
+}
+
+fn routes(ids: &[String], token: &str) -> Routes {
+    let ids: Arc<Vec<String>> = Arc::new(ids.to_vec());
+    let auth: Arc<str> = format!("Bearer {token}").into();
+    let body = Bytes::from_static(IDENTITY.as_bytes());
+    let reveal = Bytes::from_static(br#"{"fields":["national_id","iban"],"purpose":"payout"}"#);
+    let at = |ids: &Arc<Vec<String>>, i: u64| ids[i as usize % ids.len()].clone();
+    Routes {
+        put: {
+            let (ids, auth) = (ids.clone(), auth.clone());
+            Arc::new(move |i| {
+                let p = format!("/v1/shops/{}/identity", at(&ids, i));
+                request("PUT", &p, &[("authorization", &auth)], Some(&body))
+            })
+        },
+        reveal: {
+            let (ids, auth) = (ids.clone(), auth.clone());
+            Arc::new(move |i| {
+                let p = format!("/v1/shops/{}/identity/reveal", at(&ids, i));
+                request("POST", &p, &[("authorization", &auth)], Some(&reveal))
+            })
+        },
+        get: {
+            let (ids, auth) = (ids.clone(), auth.clone());
+            Arc::new(move |i| {
+                let p = format!("/v1/shops/{}/identity", at(&ids, i));
+                request("GET", &p, &[("authorization", &auth)], None)
+            })
+        },
+        healthz: Arc::new(|_| request("GET", "/healthz", &[], None)),
+    }
+}
+
+fn uuids(ids: &[String]) -> Result<Arc<Vec<Uuid>>> {
+    Ok(Arc::new(
+        ids.iter()
+            .map(|s| Uuid::parse_str(s))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+fn audit_row(tenant: Uuid, seq: i64, action: &str) -> audit_entry::ActiveModel {
+    audit_entry::ActiveModel::from(audit_entry::Model {
+        tenant_id: tenant,
+        seq,
+        id: Uuid::now_v7(),
+        at: time::OffsetDateTime::now_utc(),
+        actor: format!("account:{}", Uuid::nil()),
+        action: action.into(),
+        fields: r#"["full_name","national_id","iban","birth_date","phone","email","address","postal_code","country"]"#.into(),
+        purpose: None,
+        request_id: Some(Uuid::now_v7().to_string()),
+        prev_hash: vec![0; 32],
+        hash: vec![1; 32],
+    })
+}
+
+/// The plain transaction that writes what `PUT identity` writes: the audit head bumped, one
+/// audit entry, the identity row upserted (a real stored row's ciphertexts, so the same bytes).
+fn put_baseline(
+    pool: DatabaseConnection,
+    ids: Arc<Vec<Uuid>>,
+    row: merchant_identity::Model,
+) -> Operation {
+    use merchant_identity::Column as C;
+    Arc::new(move |i| {
+        let (pool, t, mut row) = (pool.clone(), ids[i as usize % ids.len()], row.clone());
+        Box::pin(async move {
+            let txn = pool.begin().await?;
+            let r = txn
+                .query_one(statement(
+                    &txn,
+                    "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq",
+                    [t.into()],
+                ))
+                .await?
+                .ok_or_else(|| anyhow!("no audit head"))?;
+            let seq: i64 = r.try_get("", "seq")?;
+            audit_entry::Entity::insert(audit_row(t, seq, "identity.write"))
+                .exec_without_returning(&txn)
+                .await?;
+            row.tenant_id = t;
+            row.updated_at = time::OffsetDateTime::now_utc();
+            merchant_identity::Entity::insert(merchant_identity::ActiveModel::from(row))
+                .on_conflict(
+                    OnConflict::column(C::TenantId)
+                        .update_columns([
+                            C::TkVersion,
+                            C::FullName,
+                            C::NationalId,
+                            C::Iban,
+                            C::BirthDate,
+                            C::Phone,
+                            C::Email,
+                            C::Address,
+                            C::PostalCode,
+                            C::Country,
+                            C::NationalIdBidx,
+                            C::IbanBidx,
+                            C::BidxVersion,
+                            C::UpdatedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+            txn.commit().await?;
+            Ok(())
+        })
+    })
+}
+
+/// A plain transaction with one audit insert (what a reveal must at least write).
+fn reveal_baseline(pool: DatabaseConnection) -> Operation {
+    let tenant = Uuid::new_v4();
+    let seq = Arc::new(AtomicI64::new(0));
+    Arc::new(move |_| {
+        let (pool, seq) = (pool.clone(), seq.fetch_add(1, Ordering::Relaxed) + 1);
+        Box::pin(async move {
+            let txn = pool.begin().await?;
+            audit_entry::Entity::insert(audit_row(tenant, seq, "identity.reveal"))
+                .exec_without_returning(&txn)
+                .await?;
+            txn.commit().await?;
+            Ok(())
+        })
+    })
+}
+
+/// One read of the identity row by primary key.
+fn get_baseline(pool: DatabaseConnection, ids: Arc<Vec<Uuid>>) -> Operation {
+    Arc::new(move |i| {
+        let (pool, t) = (pool.clone(), ids[i as usize % ids.len()]);
+        Box::pin(async move {
+            merchant_identity::Entity::find_by_id(t)
+                .one(&pool)
+                .await?
+                .ok_or_else(|| anyhow!("no identity row"))?;
+            Ok(())
+        })
+    })
+}
+
+/// A started deployment with shops.
+struct Rig {
+    d: Deployment,
+    h: server::Harim,
+    token: String,
+    ids: Vec<String>,
+}
+
+async fn rig(
+    ctx: &Ctx,
+    backend: &Backend,
+    label: &str,
+    shops: usize,
+    publish: bool,
+) -> Result<Rig> {
+    // The sign-in limit would turn the login flood into cheap 429s; the scenario is about argon2.
+    let d = Deployment::new(
+        &ctx.harim,
+        backend,
+        label,
+        &[("HARIM_LOGIN_ATTEMPTS_PER_MINUTE", "1000000")],
+    )
+    .await?;
+    let h = d.start(&ctx.harim)?;
+    let token = server::account(&h.base, "bench@example.ir").await?;
+    let t = Instant::now();
+    let ids = server::shops(&h.base, &token, 0, shops, publish).await?;
+    eprintln!(
+        "  {shops} shops (publish: {publish}) in {:.1?}",
+        t.elapsed()
+    );
+    Ok(Rig { d, h, token, ids })
+}
+
+struct PathRow {
+    route: &'static str,
+    h32: Outcome,
+    b32: Outcome,
+    h4: Outcome,
+    b4: Outcome,
+}
+
+async fn path_rows(ctx: &Ctx, r: &Rig) -> Result<(Vec<PathRow>, Outcome)> {
+    let w = ctx.p.window;
+    let pool = r.d.pool().await?;
+    let ids = uuids(&r.ids)?;
+    let template = merchant_identity::Entity::find()
+        .one(&pool)
+        .await?
+        .ok_or_else(|| anyhow!("no identity stored"))?;
+    let rt = routes(&r.ids, &r.token);
+    let addr = r.h.addr();
+    let mut rows = Vec::new();
+    let cases: [(&'static str, MakeRequest, Operation); 3] = [
+        (
+            "PUT identity",
+            rt.put.clone(),
+            put_baseline(pool.clone(), ids.clone(), template),
+        ),
+        (
+            "reveal (2 fields)",
+            rt.reveal.clone(),
+            reveal_baseline(pool.clone()),
+        ),
+        (
+            "masked GET identity",
+            rt.get.clone(),
+            get_baseline(pool.clone(), ids.clone()),
+        ),
+    ];
+    for (route, http, base) in cases {
+        let b32 = checked(
+            &format!("{route} baseline @32"),
+            load::ops(32, w, base.clone()).await?,
+        )?;
+        let h32 = checked(
+            &format!("{route} harim @32"),
+            load::http(&addr, 32, w, http.clone()).await?,
+        )?;
+        let b4 = checked(
+            &format!("{route} baseline @4"),
+            load::ops(4, w, base).await?,
+        )?;
+        let h4 = checked(
+            &format!("{route} harim @4"),
+            load::http(&addr, 4, w, http).await?,
+        )?;
+        rows.push(PathRow {
+            route,
+            h32,
+            b32,
+            h4,
+            b4,
+        });
+    }
+    let healthz = checked("/healthz @32", load::http(&addr, 32, w, rt.healthz).await?)?;
+    Ok((rows, healthz))
+}
+
+fn path_table(backend: &str, rows: &[PathRow], healthz: &Outcome) -> String {
+    let mut s = format!(
+        "**{backend}.** Throughput at 32 connections, latency at 4; baselines through a pool made by \
+         `harim_store::db::connect` (harim's own size and options) in the bench process. `PUT` \
+         baseline: one transaction bumping the audit head (`UPDATE ... RETURNING`), inserting \
+         one audit entry and upserting the identity row with stored ciphertexts; reveal \
+         baseline: one transaction with one audit insert; GET baseline: one primary-key read of \
+         the identity row (no target, for reference). `/healthz` at 32: {:.0} req/s.\n\n\
+         | route | harim req/s @32 | baseline req/s @32 | ratio | throughput target | harim p50 / p99 ms @4 | baseline p50 / p99 ms @4 | p99 target |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        healthz.rps
+    );
+    for r in rows {
+        let ratio = r.h32.rps / r.b32.rps;
+        let (tput, p99) = match r.route {
+            "PUT identity" => (
+                format!("≥ 0.5× baseline: {}", met(ratio >= 0.5)),
+                (10.0, r.h4.p99_ms),
+            ),
+            "reveal (2 fields)" => (
+                format!("≥ 0.5× baseline: {}", met(ratio >= 0.5)),
+                (5.0, r.h4.p99_ms),
+            ),
+            _ => (
+                format!("≥ 5,000 req/s: {}", met(r.h32.rps >= 5000.0)),
+                (5.0, r.h4.p99_ms),
+            ),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.0} | {:.0} | {:.2} | {} | {} / {} | {} / {} | < {:.0} ms: {} |",
+            r.route,
+            r.h32.rps,
+            r.b32.rps,
+            ratio,
+            tput,
+            ms(r.h4.p50_ms),
+            ms(r.h4.p99_ms),
+            ms(r.b4.p50_ms),
+            ms(r.b4.p99_ms),
+            p99.0,
+            met(p99.1 < p99.0),
+        );
+    }
+    s
+}
+
+/// Item 2: the request path on PostgreSQL and on the embedded SQLite.
+pub async fn request_path(ctx: &Ctx) -> Result<Vec<Section>> {
+    let mut out = Vec::new();
+    for (backend, name) in [
+        (
+            Backend::Postgres(ctx.pg_admin.clone()),
+            "request-path-postgres",
+        ),
+        (Backend::Sqlite, "request-path-sqlite"),
+    ] {
+        eprintln!(" {}", backend.name());
+        let r = rig(ctx, &backend, "path", ctx.p.shops, false).await?;
+        let (rows, healthz) = path_rows(ctx, &r).await?;
+        out.push(Section {
+            name,
+            markdown: path_table(backend.name(), &rows, &healthz),
+        });
+    }
+    Ok(out)
+}
+
+fn page_requests(n: usize, encoding: Option<&'static str>) -> MakeRequest {
+    Arc::new(move |i| {
+        let p = format!("/shops/bench-{}/privacy", i as usize % n);
+        match encoding {
+            Some(e) => request("GET", &p, &[("accept-encoding", e)], None),
+            None => request("GET", &p, &[], None),
+        }
+    })
+}
+
+/// Item 5: the public pages against `/healthz`, interleaved so drift shows.
+pub async fn pages(ctx: &Ctx) -> Result<Section> {
+    let w = ctx.p.window;
+    let r = rig(
+        ctx,
+        &Backend::Postgres(ctx.pg_admin.clone()),
+        "pages",
+        ctx.p.shops,
+        true,
+    )
+    .await?;
+    let addr = r.h.addr();
+    let healthz: MakeRequest = Arc::new(|_| request("GET", "/healthz", &[], None));
+    let n = r.ids.len();
+    let kinds: [(&str, Option<&'static str>); 3] = [
+        (
+            "page, br (a browser's `Accept-Encoding`)",
+            Some("gzip, deflate, br"),
+        ),
+        ("page, gzip", Some("gzip")),
+        ("page, uncompressed", None),
+    ];
+    let mut s = format!(
+        "PostgreSQL deployment, {n} shops with the example settings published (Persian HTML page), \
+         32 connections rotating over the shops' pages; each page run sits between two \
+         `/healthz` runs and its ratio is to their mean.\n\n\
+         | what | req/s | p99 ms | body bytes | `/healthz` before / after | ratio | target ≥ 0.9 |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let mut before = checked("/healthz", load::http(&addr, 32, w, healthz.clone()).await?)?;
+    for (label, enc) in kinds {
+        let page = checked(
+            label,
+            load::http(&addr, 32, w, page_requests(n, enc)).await?,
+        )?;
+        let after = checked("/healthz", load::http(&addr, 32, w, healthz.clone()).await?)?;
+        let ratio = page.rps / ((before.rps + after.rps) / 2.0);
+        let target = if enc.is_some_and(|e| e.contains("br")) {
+            met(ratio >= 0.9).to_string()
+        } else {
+            "(reference)".into()
+        };
+        let _ = writeln!(
+            s,
+            "| {label} | {:.0} | {} | {} | {:.0} / {:.0} | {:.2} | {target} |",
+            page.rps,
+            ms(page.p99_ms),
+            page.body_bytes,
+            before.rps,
+            after.rps,
+            ratio
+        );
+        before = after;
+    }
+    Ok(Section {
+        name: "pages",
+        markdown: s,
+    })
+}
+
+/// Item 6: `p.logins` concurrent sign-ins (argon2id) against the masked GET's latency.
+pub async fn logins(ctx: &Ctx) -> Result<Section> {
+    let w = ctx.p.window;
+    let r = rig(
+        ctx,
+        &Backend::Postgres(ctx.pg_admin.clone()),
+        "logins",
+        ctx.p.shops,
+        false,
+    )
+    .await?;
+    let addr = r.h.addr();
+    let get = routes(&r.ids, &r.token).get;
+    let quiet = checked("GET @4, quiet", load::http(&addr, 4, w, get.clone()).await?)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (done, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut flood = Vec::new();
+    for _ in 0..ctx.p.logins {
+        let (stop, done, refused, base) = (
+            stop.clone(),
+            done.clone(),
+            refused.clone(),
+            r.h.base.clone(),
+        );
+        flood.push(tokio::spawn(async move {
+            let c = reqwest::Client::new();
+            let creds =
+                serde_json::json!({"email": "bench@example.ir", "password": server::PASSWORD});
+            while !stop.load(Ordering::Relaxed) {
+                match c
+                    .post(format!("{base}/v1/sessions"))
+                    .json(&creds)
+                    .send()
+                    .await
+                {
+                    Ok(resp) if resp.status().is_success() => done.fetch_add(1, Ordering::Relaxed),
+                    _ => refused.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    // Let the flood fill the hashing queue before measuring.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t = Instant::now();
+    let loaded = checked(
+        "GET @4, during the flood",
+        load::http(&addr, 4, w, get.clone()).await?,
+    )?;
+    let secs = t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for f in flood {
+        let _ = f.await;
+    }
+    let ratio = loaded.p99_ms / quiet.p99_ms;
+    let mut s = format!(
+        "PostgreSQL deployment; {} tasks sign in back to back (`POST /v1/sessions`, argon2id \
+         m = 19 MiB, t = 2, on harim's hashing pool) while 4 connections read the masked \
+         identity. Sign-ins during the measurement: {:.0}/s ({} refused or failed).\n\n\
+         | masked GET @4 | req/s | p50 ms | p99 ms |\n|---|---|---|---|\n",
+        ctx.p.logins,
+        done.load(Ordering::Relaxed) as f64 / secs,
+        refused.load(Ordering::Relaxed),
+    );
+    let _ = writeln!(
+        s,
+        "| quiet | {:.0} | {} | {} |",
+        quiet.rps,
+        ms(quiet.p50_ms),
+        ms(quiet.p99_ms)
+    );
+    let _ = writeln!(
+        s,
+        "| during the flood | {:.0} | {} | {} |",
+        loaded.rps,
+        ms(loaded.p50_ms),
+        ms(loaded.p99_ms)
+    );
+    let _ = writeln!(
+        s,
+        "\np99 during / quiet: **{ratio:.2}** (target ≤ 2: {}).",
+        met(ratio <= 2.0)
+    );
+    Ok(Section {
+        name: "logins",
+        markdown: s,
+    })
+}
+
+/// Item 3: `kycbench` (uploads through harim vs direct S3 PUTs of the same bytes), if an S3
+/// server is in the environment.
+pub async fn uploads(ctx: &Ctx) -> Result<Section> {
+    if std::env::var_os("AWS_ENDPOINT").is_none() || std::env::var_os("HARIM_TEST_S3_URL").is_none()
+    {
+        return Ok(Section {
+            name: "uploads",
+            markdown:
+                "Not run: no S3 server in the environment (`eval \"$(infra/garage.sh)\"` first)."
+                    .into(),
+        });
+    }
+    let mut c = std::process::Command::new(&ctx.kycbench);
+    c.arg("--harim").arg(&ctx.harim);
+    if ctx.p.smoke {
+        c.args(["--uploads", "2", "--rounds", "1", "--parallel", "2"]);
+    } else {
+        c.args(["--uploads", "10", "--rounds", "2"]);
+    }
+    if let Some(pid) = std::process::Command::new("pgrep")
+        .args(["-x", "garage"])
+        .output()
+        .ok()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .filter(|p| !p.is_empty())
+    {
+        c.args(["--s3-pid", &pid]);
+    }
+    let out = tokio::task::spawn_blocking(move || c.output()).await??;
+    if !out.status.success() {
+        bail!("kycbench failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    // The throughput table's sixth column is API / direct.
+    let mut verdicts = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("| ~") || l.starts_with("| 7"))
+    {
+        let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+        if let (Some(doc), Some(conc), Some(ratio)) = (
+            cols.get(1),
+            cols.get(3),
+            cols.get(6)
+                .and_then(|r| r.trim_matches('*').parse::<f64>().ok()),
+        ) {
+            verdicts.push(format!(
+                "{doc}, {conc} in flight: {ratio:.2} ({})",
+                met(ratio >= 0.7)
+            ));
+        }
+    }
+    Ok(Section {
+        name: "uploads",
+        markdown: format!(
+            "`kycbench` (its own section below explains the setup), S3 = Garage on the same cores. \
+             Target: API ≥ 0.7× direct PUT. {}\n\n```text\n{}\n```",
+            if verdicts.is_empty() {
+                "No ratio parsed.".to_string()
+            } else {
+                verdicts.join("; ")
+            },
+            text.trim()
+        ),
+    })
+}
+
+async fn insert_keys(db: &DatabaseConnection, vault: &harim_vault::Vault, n: usize) -> Result<()> {
+    for chunk in 0..n.div_ceil(1000) {
+        let m = 1000.min(n - chunk * 1000);
+        let mut sql = String::from(
+            "INSERT INTO tenant_keys (tenant_id, tk_version, kek_version, wrapped, encryptions, created_at) VALUES ",
+        );
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        for i in 0..m {
+            let wk = vault.create_tenant_key(Uuid::new_v4())?;
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * 4;
+            let _ = write!(
+                sql,
+                "(${}, 1, ${}, ${}, 0, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            );
+            values.push(wk.tenant_id.into());
+            values.push(i32::try_from(wk.kek_version)?.into());
+            values.push(wk.wrapped.into());
+            values.push(time::OffsetDateTime::now_utc().into());
+        }
+        db.execute(statement(db, &sql, values)).await?;
+    }
+    db.execute_unprepared("VACUUM ANALYZE tenant_keys").await?;
+    Ok(())
+}
+
+async fn rotate(
+    db: &DatabaseConnection,
+    vault: &harim_vault::Vault,
+    workers: usize,
+) -> Result<Duration> {
+    let t = Instant::now();
+    let (job, _) = rotation::start(db, vault, "bench", None, rotation::Brake::NONE).await?;
+    let runs: Vec<_> = (0..workers)
+        .map(|_| rotation::run(db, vault, job.id, rotation::DEFAULT_BATCH, None))
+        .collect();
+    for r in futures::future::join_all(runs).await {
+        r?;
+    }
+    let took = t.elapsed();
+    db.execute_unprepared("VACUUM tenant_keys").await?;
+    Ok(took)
+}
+
+/// Item 4 (and the rotation row of item 7): root rotation against plain UPDATEs of the same
+/// rows, one and two workers, then at `rotation_big` keys.
+pub async fn rotation(ctx: &Ctx) -> Result<Section> {
+    let n = ctx.p.rotation_keys;
+    let d = Deployment::new(
+        &ctx.harim,
+        &Backend::Postgres(ctx.pg_admin.clone()),
+        "rotation",
+        &[],
+    )
+    .await?;
+    let db = d.pool().await?;
+    let vault = d.vault()?;
+    let t = Instant::now();
+    insert_keys(&db, &vault, n).await?;
+    eprintln!("  {n} tenant keys in {:.1?}", t.elapsed());
+    let restore = "UPDATE tenant_keys SET kek_version = kek_version - 100 WHERE kek_version > 100";
+    // Both baselines change kek_version as a rotation does, so the indexes are maintained (an
+    // update that leaves indexed columns alone would be a cheaper HOT update).
+    let t = Instant::now();
+    db.execute_unprepared(
+        "UPDATE tenant_keys SET wrapped = wrapped, kek_version = kek_version + 100",
+    )
+    .await?;
+    let single = t.elapsed();
+    db.execute_unprepared(restore).await?;
+    db.execute_unprepared("VACUUM tenant_keys").await?;
+    // The job's batch shape without its work: read a batch, write it back with the same
+    // multi-row UPDATE, one transaction per batch; no crypto, locks, progress or audit.
+    let t = Instant::now();
+    let mut last: Option<Uuid> = None;
+    loop {
+        let txn = db.begin().await?;
+        let mut q = tenant_key::Entity::find()
+            .order_by_asc(tenant_key::Column::TenantId)
+            .order_by_asc(tenant_key::Column::TkVersion)
+            .limit(rotation::DEFAULT_BATCH);
+        if let Some(l) = last {
+            q = q.filter(tenant_key::Column::TenantId.gt(l));
+        }
+        let rows = q.all(&txn).await?;
+        if rows.is_empty() {
+            break;
+        }
+        last = rows.last().map(|r| r.tenant_id);
+        let same = rows
+            .iter()
+            .map(|r| Ok((r.kek_version, harim_store::keys::wrapped(r)?)))
+            .collect::<Result<Vec<_>>>()?;
+        rotation::update_bulk_pg(&txn, 101, &same).await?;
+        txn.commit().await?;
+    }
+    let batched = t.elapsed();
+    db.execute_unprepared(restore).await?;
+    db.execute_unprepared("VACUUM tenant_keys").await?;
+    let one = rotate(&db, &vault, 1).await?;
+    let two = rotate(&db, &vault, 2).await?;
+    let rate = |k: usize, d: Duration| k as f64 / d.as_secs_f64();
+    let mut s = format!(
+        "PostgreSQL, {n} tenant keys, batch {} (`rotation::DEFAULT_BATCH`), {} build, the \
+         job run in the bench process through `harim_store::rotation` (the code `harim serve`'s \
+         worker runs). Baselines on the same rows just before: one `UPDATE` of every row, and the \
+         job's batch shape without its work.\n\n\
+         | what | time | rows/s | job / batched baseline | target ≥ 0.5 |\n|---|---|---|---|---|\n",
+        rotation::DEFAULT_BATCH,
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "| plain single UPDATE | {:.2?} | {:.0} | | |",
+        single,
+        rate(n, single)
+    );
+    let _ = writeln!(
+        s,
+        "| plain batched UPDATE | {:.2?} | {:.0} | | |",
+        batched,
+        rate(n, batched)
+    );
+    for (label, d) in [("rotation, 1 worker", one), ("rotation, 2 workers", two)] {
+        let r = batched.as_secs_f64() / d.as_secs_f64();
+        let _ = writeln!(
+            s,
+            "| {label} | {:.2?} | {:.0} | {r:.2} | {} |",
+            d,
+            rate(n, d),
+            met(r >= 0.5)
+        );
+    }
+    if ctx.p.rotation_big > n {
+        let t = Instant::now();
+        insert_keys(&db, &vault, ctx.p.rotation_big - n).await?;
+        eprintln!(
+            "  up to {} tenant keys in {:.1?}",
+            ctx.p.rotation_big,
+            t.elapsed()
+        );
+        let big = rotate(&db, &vault, 2).await?;
+        let _ = writeln!(
+            s,
+            "| rotation of {} keys, 2 workers | {:.2?} | {:.0} | | rate at {n}: {:.0} rows/s |",
+            ctx.p.rotation_big,
+            big,
+            rate(ctx.p.rotation_big, big),
+            rate(n, two)
+        );
+    }
+    Ok(Section {
+        name: "rotation",
+        markdown: s,
+    })
+}
+
+async fn seed_audit(
+    d: &Deployment,
+    tenants: std::ops::Range<usize>,
+    per: usize,
+    ids: &[Uuid],
+) -> Result<()> {
+    let db = d.pool().await?;
+    let vault = d.vault()?;
+    for t in tenants {
+        let txn = db.begin().await?;
+        let events = (0..per)
+            .map(|i| harim_store::audit::Event {
+                actor: format!("account:{}", ids[t]),
+                action: if i % 2 == 0 {
+                    "identity.reveal"
+                } else {
+                    "identity.write"
+                },
+                fields: vec!["iban".into(), "national_id".into()],
+                purpose: Some("payout"),
+                request_id: Some(Uuid::now_v7().to_string()),
+            })
+            .collect();
+        harim_store::audit::append_many(&txn, &vault, ids[t], events).await?;
+        txn.commit().await?;
+    }
+    Ok(())
+}
+
+fn verify_time(ctx: &Ctx, d: &Deployment) -> Result<Duration> {
+    let t = Instant::now();
+    let out = d.command(&ctx.harim).args(["audit", "verify"]).output()?;
+    let took = t.elapsed();
+    if !out.status.success() {
+        bail!(
+            "harim audit verify failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    Ok(took)
+}
+
+/// Item 7: cost as work grows.
+pub async fn growth(ctx: &Ctx) -> Result<Section> {
+    let w = ctx.p.window;
+    let big = ctx.p.grow_shops;
+    let r = rig(
+        ctx,
+        &Backend::Postgres(ctx.pg_admin.clone()),
+        "growth",
+        big,
+        true,
+    )
+    .await?;
+    let addr = r.h.addr();
+    let mut s =
+        String::from("PostgreSQL.\n\n| what | small | large | scaling |\n|---|---|---|---|\n");
+
+    let few = routes(&r.ids[..10], &r.token).put;
+    let all = routes(&r.ids, &r.token).put;
+    let p10 = checked("PUT over 10 shops", load::http(&addr, 32, w, few).await?)?;
+    let pn = checked("PUT over all shops", load::http(&addr, 32, w, all).await?)?;
+    let _ = writeln!(
+        s,
+        "| `PUT identity` req/s @32, 10 shops / {big} shops | {:.0} (p99 {} ms) | {:.0} (p99 {} ms) | {:.2}× |",
+        p10.rps,
+        ms(p10.p99_ms),
+        pn.rps,
+        ms(pn.p99_ms),
+        pn.rps / p10.rps
+    );
+
+    // Every page once, in the page cache's order of arrival.
+    let before = r.h.rss_kib();
+    let t = Instant::now();
+    let c = reqwest::Client::new();
+    for i in 0..big {
+        let resp = c
+            .get(format!("{}/shops/bench-{i}/privacy", r.h.base))
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("page of bench-{i}: {}", resp.status());
+        }
+        resp.bytes().await?;
+    }
+    let first_pass = t.elapsed();
+    let after = r.h.rss_kib();
+    let _ = writeln!(
+        s,
+        "| server RSS before / after reading every shop's page once ({big} shops, {:.1?}) | {} MiB | {} MiB | {:.1} KiB per shop |",
+        first_pass,
+        before / 1024,
+        after / 1024,
+        (after.saturating_sub(before)) as f64 / big as f64
+    );
+    let d = r.d;
+    r.h.stop();
+
+    // audit verify: chains of `per` entries for `tenants` tenants, at a tenth and at the whole.
+    let (tenants, per) = ctx.p.audit;
+    let ad = Deployment::new(
+        &ctx.harim,
+        &Backend::Postgres(ctx.pg_admin.clone()),
+        "audit",
+        &[],
+    )
+    .await?;
+    let ids: Vec<Uuid> = (0..tenants).map(|_| Uuid::new_v4()).collect();
+    let tenth = (tenants / 10).max(1);
+    let t = Instant::now();
+    seed_audit(&ad, 0..tenth, per, &ids).await?;
+    let v_small = verify_time(ctx, &ad)?;
+    seed_audit(&ad, tenth..tenants, per, &ids).await?;
+    eprintln!(
+        "  {} audit entries seeded in {:.1?}",
+        tenants * per,
+        t.elapsed()
+    );
+    let v_big = verify_time(ctx, &ad)?;
+    let _ = writeln!(
+        s,
+        "| `harim audit verify`, {} / {} entries ({per} per chain) | {:.2?} | {:.2?} | {:.0} / {:.0} entries/s |",
+        tenth * per,
+        tenants * per,
+        v_small,
+        v_big,
+        (tenth * per) as f64 / v_small.as_secs_f64(),
+        (tenants * per) as f64 / v_big.as_secs_f64()
+    );
+    drop(d);
+    let _ = writeln!(
+        s,
+        "\nRotation time as keys grow: the last row of the rotation table."
+    );
+    Ok(Section {
+        name: "growth",
+        markdown: s,
+    })
+}
