@@ -21,7 +21,7 @@ impl Deref for Caller {
 }
 
 /// The token of `Authorization: Bearer <token>`, if it has the shape of one of ours.
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+pub(crate) fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts
         .headers
         .get(http::header::AUTHORIZATION)

@@ -1,6 +1,10 @@
 //! `TenantCtx`: the extractor that makes a `harim_store::scope::TenantScope` from the caller and
 //! the `{shop_id}` of the path. It exists only if that caller may act in that shop; every failure,
 //! including "the shop exists but belongs to someone else", answers 404.
+//!
+//! When no earlier extractor authenticated the request, the token and the shop are checked in
+//! one statement (`TenantScope::authenticate`); an unknown or expired token is still 401 and a
+//! valid one that may not act in the shop 404, as with `Caller` followed by `resolve`.
 
 use std::ops::Deref;
 
@@ -11,7 +15,11 @@ use axum::{
 use harim_store::{ids::ShopId, scope::TenantScope};
 use uuid::Uuid;
 
-use crate::{AppState, auth::Caller, error::ApiError};
+use crate::{
+    AppState,
+    auth::{Caller, bearer},
+    error::ApiError,
+};
 
 /// A verified (principal, shop) pair for a handler.
 #[derive(Debug, Clone)]
@@ -35,6 +43,13 @@ fn shop_id_from_path(params: &RawPathParams) -> Result<ShopId, ApiError> {
         .map_err(|_| ApiError::NotFound)
 }
 
+async fn shop_from_parts(parts: &mut Parts, state: &AppState) -> Result<ShopId, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::NotFound)?;
+    shop_id_from_path(&params)
+}
+
 impl FromRequestParts<AppState> for TenantCtx {
     type Rejection = ApiError;
 
@@ -42,13 +57,27 @@ impl FromRequestParts<AppState> for TenantCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound)?;
-        let shop = shop_id_from_path(&params)?;
-        Ok(TenantCtx(
-            TenantScope::resolve(&state.db, principal, shop).await?,
-        ))
+        if let Some(Caller(principal)) = parts.extensions.get::<Caller>().cloned() {
+            let shop = shop_from_parts(parts, state).await?;
+            return Ok(TenantCtx(
+                TenantScope::resolve(&state.db, principal, shop).await?,
+            ));
+        }
+        let shop = shop_from_parts(parts, state).await;
+        let token = bearer(parts)?;
+        let shop = match shop {
+            Ok(shop) => shop,
+            Err(e) => {
+                // No shop to join: authenticate alone, so a bad token is 401 before the 404.
+                Caller::from_request_parts(parts, state).await?;
+                return Err(e);
+            }
+        };
+        let scope = TenantScope::authenticate(&state.db, token, shop)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        // Later extractors (and handlers taking a `Caller`) reuse the principal.
+        parts.extensions.insert(Caller(scope.principal().clone()));
+        Ok(TenantCtx(scope))
     }
 }

@@ -5,16 +5,29 @@
 //!
 //! Every failure to resolve a tenant scope, including "the shop exists but belongs to someone
 //! else", is [`StoreError::NotFound`], so a caller cannot learn which ids exist.
+//!
+//! On the request path a tenant route makes its scope from the bearer token in one statement
+//! ([`TenantScope::authenticate`]: the token's row joined with the membership or the shop);
+//! [`TenantScope::resolve`] is for a principal already authenticated.
 
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
     StoreError,
-    auth::{PlatformRole, Principal, ShopRole},
-    entity::{membership, shop},
+    auth::{self, PlatformRole, Principal, ShopRole},
+    db::statement,
+    entity::{membership, platform_token, session, shop},
     ids::ShopId,
 };
+
+fn shop_role(role: ShopRole) -> TenantRole {
+    match role {
+        ShopRole::Owner => TenantRole::Owner,
+        ShopRole::Staff => TenantRole::Staff,
+    }
+}
 
 /// What the caller is inside this shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,10 +72,7 @@ impl TenantScope {
                     .one(db)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                match m.role {
-                    ShopRole::Owner => TenantRole::Owner,
-                    ShopRole::Staff => TenantRole::Staff,
-                }
+                shop_role(m.role)
             }
             Principal::ApiKey {
                 tenant_id, role, ..
@@ -70,10 +80,7 @@ impl TenantScope {
                 if *tenant_id != shop.uuid() {
                     return Err(StoreError::NotFound);
                 }
-                match role {
-                    ShopRole::Owner => TenantRole::Owner,
-                    ShopRole::Staff => TenantRole::Staff,
-                }
+                shop_role(*role)
             }
             Principal::Platform { role, .. } => {
                 shop::Entity::find_by_id(shop.uuid())
@@ -88,6 +95,110 @@ impl TenantScope {
             principal,
             role,
         })
+    }
+
+    /// The scope of the holder of bearer `token` in shop `shop`, authenticating and resolving in
+    /// one statement: [`auth::authenticate`] then [`TenantScope::resolve`] without the second
+    /// round trip. `Ok(None)`: the token is unknown, expired or malformed (401);
+    /// [`StoreError::NotFound`]: it is valid but may not act in `shop` (not a member, a key of
+    /// another shop, no such shop), exactly as `resolve` answers.
+    ///
+    /// A session is read with a `LEFT JOIN` of its account's membership in `shop`, a platform
+    /// token with a `LEFT JOIN` of the shop; an API key carries its shop, so its one lookup is
+    /// all there is. As in `auth::authenticate`, the row is found by digest and the digest
+    /// compared again in constant time, and an expired session is no session.
+    pub async fn authenticate(
+        db: &impl ConnectionTrait,
+        token: &str,
+        shop: ShopId,
+    ) -> Result<Option<Self>, StoreError> {
+        let digest = auth::token_digest(token);
+        let (principal, role) = match token.get(..3) {
+            Some("hs_") => {
+                let Some(row) = db
+                    .query_one(statement(
+                        db,
+                        "SELECT s.token_hash, s.account_id, s.created_at, s.expires_at, \
+                         m.role AS member_role \
+                         FROM sessions s LEFT JOIN memberships m \
+                         ON m.tenant_id = $2 AND m.account_id = s.account_id \
+                         WHERE s.token_hash = $1",
+                        [digest.clone().into(), shop.uuid().into()],
+                    ))
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let s = session::Model::from_query_result(&row, "")?;
+                if !auth::digests_equal(&s.token_hash, &digest)
+                    || s.expires_at <= OffsetDateTime::now_utc()
+                {
+                    return Ok(None);
+                }
+                let member: Option<String> = row.try_get("", "member_role")?;
+                let role = member
+                    .as_deref()
+                    .map(|r| {
+                        ShopRole::parse(r)
+                            .ok_or_else(|| StoreError::internal("membership", "unknown role"))
+                    })
+                    .transpose()?;
+                (
+                    Principal::Account {
+                        account_id: s.account_id,
+                        session_digest: digest,
+                    },
+                    role.map(shop_role),
+                )
+            }
+            Some("hk_") => {
+                // The key's own row names its shop: the lookup is `authenticate`'s.
+                let Some(principal) = auth::authenticate(db, token).await? else {
+                    return Ok(None);
+                };
+                let role = match &principal {
+                    Principal::ApiKey {
+                        tenant_id, role, ..
+                    } if *tenant_id == shop.uuid() => Some(shop_role(*role)),
+                    _ => None,
+                };
+                (principal, role)
+            }
+            Some("ha_") => {
+                let Some(row) = db
+                    .query_one(statement(
+                        db,
+                        "SELECT t.id, t.token_hash, t.name, t.role, t.created_at, \
+                         sh.id AS shop_id \
+                         FROM platform_tokens t LEFT JOIN shops sh ON sh.id = $2 \
+                         WHERE t.token_hash = $1",
+                        [digest.clone().into(), shop.uuid().into()],
+                    ))
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let t = platform_token::Model::from_query_result(&row, "")?;
+                if !auth::digests_equal(&t.token_hash, &digest) {
+                    return Ok(None);
+                }
+                let found: Option<Uuid> = row.try_get("", "shop_id")?;
+                (
+                    Principal::Platform {
+                        token_id: t.id,
+                        role: t.role,
+                    },
+                    found.map(|_| TenantRole::Platform(t.role)),
+                )
+            }
+            _ => return Ok(None),
+        };
+        let role = role.ok_or(StoreError::NotFound)?;
+        Ok(Some(Self {
+            shop,
+            principal,
+            role,
+        }))
     }
 
     /// The shop.

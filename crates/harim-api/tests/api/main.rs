@@ -193,6 +193,82 @@ db_test!(garbage_tokens_are_401_not_500, |app: TestApp| async move {
     r.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
 });
 
+// Shop routes authenticate and resolve the scope in one statement: a token that is unknown,
+// revoked or expired is 401 whatever the shop; a valid one that may not act there is 404.
+db_test!(
+    shop_routes_answer_401_for_bad_tokens_and_404_for_strangers,
+    |app: TestApp| async move {
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        let (owner, shop) = app.merchant("gamma").await;
+        let (_, other_shop) = app.merchant("delta").await;
+        let (_, key) = app.api_key(&owner, &shop, "owner").await;
+        let (_, stranger) = app.account("stranger@example.com").await;
+        let operator = app
+            .platform_token(harim_store::auth::PlatformRole::Reviewer)
+            .await;
+        let here = format!("/v1/shops/{shop}");
+        let identity = format!("/v1/shops/{shop}/identity");
+        let missing = format!("/v1/shops/{}", uuid::Uuid::now_v7());
+        let elsewhere = format!("/v1/shops/{other_shop}");
+
+        for (token, path, status) in [
+            (&owner, &here, StatusCode::OK),
+            (&key, &here, StatusCode::OK),
+            (&operator, &here, StatusCode::OK),
+            // Valid tokens, shops they may not act in.
+            (&stranger, &here, StatusCode::NOT_FOUND),
+            (&stranger, &identity, StatusCode::NOT_FOUND),
+            (&owner, &elsewhere, StatusCode::NOT_FOUND),
+            (&key, &elsewhere, StatusCode::NOT_FOUND),
+            (&owner, &missing, StatusCode::NOT_FOUND),
+            (&key, &missing, StatusCode::NOT_FOUND),
+            (&operator, &missing, StatusCode::NOT_FOUND),
+        ] {
+            let r = app.get(path, token).await;
+            assert_eq!(r.status, status, "{path}: {:?}", r.json);
+        }
+        let bad_path = "/v1/shops/not-a-uuid".to_string();
+        for t in [
+            "hs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "hk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "ha_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "zz_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
+            for path in [&here, &identity, &missing, &bad_path] {
+                app.get(path, t)
+                    .await
+                    .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+            }
+        }
+        app.call(Method::GET, &here, None, None)
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+
+        // Expired sessions: 401 even in the shop the account owns, and for a stranger too.
+        harim_store::entity::session::Entity::update_many()
+            .col_expr(
+                harim_store::entity::session::Column::ExpiresAt,
+                Expr::value(time::OffsetDateTime::now_utc() - time::Duration::minutes(1)),
+            )
+            .exec(&app.db)
+            .await
+            .unwrap();
+        for (token, path) in [
+            (&owner, &here),
+            (&owner, &identity),
+            (&owner, &missing),
+            (&stranger, &here),
+        ] {
+            app.get(path, token)
+                .await
+                .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        }
+        // Keys and operators do not expire.
+        assert_eq!(app.get(&here, &key).await.status, StatusCode::OK);
+        assert_eq!(app.get(&here, &operator).await.status, StatusCode::OK);
+    }
+);
+
 db_test!(
     shops_have_one_owner_slugs_are_unique_and_staff_cannot_administer,
     |app: TestApp| async move {
