@@ -10,8 +10,8 @@ use harim_vault::{
     pii::{self, Iban, MaskedIdentity, MerchantIdentity, NationalId},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Iterable,
+    JoinType, QueryFilter, QuerySelect, Set, sea_query::OnConflict,
 };
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 use crate::{
     StoreError, audit,
     auth::PlatformRole,
-    entity::{merchant_identity, shop},
+    entity::{merchant_identity, shop, tenant_key},
     ids::ShopId,
     keys,
     rotation::PLATFORM_TENANT,
@@ -86,6 +86,10 @@ fn encrypt(
 /// The audit entry comes first (the shop's lock, which tenant rotation also takes), then the
 /// current tenant key is loaded and the fields encrypted: a concurrent rotation is wholly before
 /// or wholly after, and the write never lands under a key that rotation deleted.
+///
+/// After the audit entry (three statements) the work is two: [`keys::current_for_write`] (the
+/// newest key with its count raised and its row locked, and the root version checked and held
+/// `FOR SHARE`) and one upsert of the row.
 pub async fn write(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
@@ -108,22 +112,28 @@ pub async fn write(
     let v = vault.clone();
     tx::audited(db, vault, t, event, move |txn| {
         Box::pin(async move {
-            let wk = keys::current(txn, &v, t).await?;
             // The blind indexes follow the same rule as wrapping: under a root version the
             // database says is active (held until commit), never this process's possibly stale
             // idea of it, or a finished rotation could find a fresh index under the old version.
-            let bidx_version = keys::wrap_version(txn, &v).await?;
+            // `current_for_write` checks it in the statement that takes the key.
+            let keys::ForWrite {
+                key: wk,
+                wrap_version: bidx_version,
+            } = keys::current_for_write(txn, &v, t, identity.fields().count() as u64).await?;
             let row = encrypt(&v, &wk, &identity, bidx_version, now)?;
-            keys::count_encryptions(txn, &wk, identity.fields().count() as u64).await?;
-            let exists = merchant_identity::Entity::find_by_id(t)
-                .one(txn)
-                .await?
-                .is_some();
-            if exists {
-                row.update(txn).await?;
-            } else {
-                row.insert(txn).await?;
-            }
+            // Every column but the key is set by `encrypt` (an absent postal code as NULL), so
+            // the update replaces the whole identity, as a fresh insert would write it.
+            merchant_identity::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(merchant_identity::Column::TenantId)
+                        .update_columns(
+                            merchant_identity::Column::iter()
+                                .filter(|c| !matches!(c, merchant_identity::Column::TenantId)),
+                        )
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
             Ok(Finish::Commit(()))
         })
     })
@@ -148,25 +158,35 @@ fn decrypt(
     }
 }
 
-/// The row and the tenant key it names. Two reads outside a transaction: a tenant rotation can
-/// commit between them (the row's key is then gone), so the row is re-read once.
+/// The row and the tenant key it names, in one statement (a join: one snapshot, so a tenant
+/// rotation committing meanwhile is seen wholly or not at all, never a row whose key is gone).
+///
+/// The tenant key is read from its row on every call, never served from this process's memory
+/// alone: erasure crypto-shreds a shop by deleting its `tenant_keys` rows, and only this read
+/// makes that take effect at once on every replica (the vault caches the *unwrapped* key of a
+/// row it was handed, but a missing row means nothing to decrypt with).
 async fn load(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
 ) -> Result<(merchant_identity::Model, WrappedTenantKey), StoreError> {
-    for _ in 0..2 {
-        let row = merchant_identity::Entity::find_by_id(tenant_id)
-            .one(db)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if let Some(wk) = keys::find(db, tenant_id, row.tk_version).await? {
-            return Ok((row, wk));
-        }
-    }
-    Err(StoreError::internal(
-        "tenant key",
-        "referenced version missing",
-    ))
+    let (row, key) = merchant_identity::Entity::find_by_id(tenant_id)
+        .select_also(tenant_key::Entity)
+        .join(
+            JoinType::LeftJoin,
+            merchant_identity::Entity::belongs_to(tenant_key::Entity)
+                .from((
+                    merchant_identity::Column::TenantId,
+                    merchant_identity::Column::TkVersion,
+                ))
+                .to((tenant_key::Column::TenantId, tenant_key::Column::TkVersion))
+                .into(),
+        )
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let key =
+        key.ok_or_else(|| StoreError::internal("tenant key", "referenced version missing"))?;
+    Ok((row, keys::wrapped(&key)?))
 }
 
 /// The scope's merchant identity, masked (any member, platform operators), and when it changed.
@@ -233,11 +253,7 @@ pub async fn reveal(
         move |txn| {
             Box::pin(async move {
                 // A missing identity rolls the audit entry back with the 404.
-                let row = merchant_identity::Entity::find_by_id(t)
-                    .one(txn)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let wk = keys::version(txn, t, row.tk_version).await?;
+                let (row, wk) = load(txn, t).await?;
                 let mut out = BTreeMap::new();
                 for f in &fields {
                     if let Some(value) = decrypt(&v, &wk, &row, f)? {

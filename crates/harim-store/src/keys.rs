@@ -77,6 +77,69 @@ pub async fn current(
     wrapped(&row)
 }
 
+/// What [`current_for_write`] answers: the key to encrypt under and the root version the
+/// database says may wrap (and blind-index), held until commit.
+#[derive(Debug)]
+pub struct ForWrite {
+    pub key: WrappedTenantKey,
+    pub wrap_version: u32,
+}
+
+/// [`current`], [`count_encryptions`] and [`wrap_version`] in one round trip, for a write that
+/// will make `n` field encryptions under the shop's newest tenant key.
+///
+/// One `UPDATE` adds `n` to the newest key's stored count (so it takes that row's lock, held
+/// until commit: the key cannot go away under the write, as with [`count_encryptions`]) and
+/// returns the row, and its `RETURNING` reads the state of the provider's active root version
+/// `FOR SHARE`, the very check and lock of [`check_wrappable`]. The vault's counter is seeded
+/// with the count *before* this write, as [`current`] does, since the vault counts the `n`
+/// encryptions itself as it makes them. When that root version's row is missing or not active,
+/// the full [`wrap_version`] runs (create the row, re-read the provider, refuse).
+///
+/// `NotFound` when the shop has no key (erased).
+pub async fn current_for_write(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    tenant_id: Uuid,
+    n: u64,
+) -> Result<ForWrite, StoreError> {
+    let n = i64::try_from(n).map_err(|_| StoreError::internal("tenant key", "count overflow"))?;
+    let active = vault.provider().active_version();
+    let row = db
+        .query_one(statement(
+            db,
+            "UPDATE tenant_keys SET encryptions = encryptions + $2 \
+             WHERE tenant_id = $1 \
+             AND tk_version = (SELECT max(tk_version) FROM tenant_keys WHERE tenant_id = $1) \
+             RETURNING tk_version, kek_version, wrapped, encryptions, \
+             (SELECT state FROM root_key_versions WHERE version = $3 FOR SHARE) AS root_state",
+            [tenant_id.into(), n.into(), i32_of(active)?.into()],
+        ))
+        .await?
+        // Every shop has a key from its creation until its erasure shreds it.
+        .ok_or(StoreError::NotFound)?;
+    let tk_version = u32_of(row.try_get("", "tk_version")?)?;
+    let encryptions: i64 = row.try_get("", "encryptions")?;
+    let key = WrappedTenantKey {
+        tenant_id,
+        tk_version,
+        kek_version: u32_of(row.try_get("", "kek_version")?)?,
+        wrapped: row.try_get("", "wrapped")?,
+    };
+    vault.record_persisted_count(
+        tenant_id,
+        tk_version,
+        u64::try_from(encryptions.saturating_sub(n)).unwrap_or(0),
+    );
+    let root_state: Option<String> = row.try_get("", "root_state")?;
+    let wrap_version = if root_state.as_deref() == Some(ROOT_ACTIVE) {
+        active
+    } else {
+        wrap_version(db, vault).await?
+    };
+    Ok(ForWrite { key, wrap_version })
+}
+
 /// A given version of a shop's tenant key (the one a stored ciphertext names).
 pub async fn version(
     db: &impl ConnectionTrait,

@@ -73,6 +73,64 @@ db_test!(
     }
 );
 
+// A write counts its encryptions in the tenant key's row and in the vault's memory alike (the
+// count is raised in the statement that takes the key, the vault seeded from the count before
+// it); a replacement replaces every column, an absent postal code included; and at the nonce
+// budget a write is refused and leaves the count as it was.
+db_test!(
+    a_write_counts_each_encryption_once_and_replaces_the_whole_identity,
+    |app: TestApp| async move {
+        use harim_store::entity::tenant_key;
+        use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+        let (owner, shop) = app.merchant("counted").await;
+        let t = uuid::Uuid::parse_str(&shop).unwrap();
+        let stored = || async {
+            tenant_key::Entity::find()
+                .filter(tenant_key::Column::TenantId.eq(t))
+                .one(&app.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .encryptions
+        };
+        let r = put_identity(&app, &owner, &shop, iranian_identity()).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        // The UAE has no postal codes: the second identity has one field fewer.
+        let mut without_postal_code = iranian_identity();
+        without_postal_code["country"] = "AE".into();
+        without_postal_code["phone"] = "+971 50 123 4567".into();
+        without_postal_code["iban"] = "AE070331234567890123456".into();
+        without_postal_code["national_id"] = "784-1990-1234567-6".into();
+        without_postal_code
+            .as_object_mut()
+            .unwrap()
+            .remove("postal_code");
+        let r = put_identity(&app, &owner, &shop, without_postal_code).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        assert_eq!(stored().await, 9 + 8);
+        assert_eq!(app.vault.key_usage(t, 1).encryptions, 9 + 8);
+        let g = app.get(&format!("/v1/shops/{shop}/identity"), &owner).await;
+        assert_eq!(g.status, StatusCode::OK);
+        assert_eq!(g.json["postal_code"], Value::Null, "{:?}", g.json);
+        assert!(g.json["national_id"].as_str().unwrap().ends_with("5676"));
+        assert_eq!(g.json["country"], "AE");
+
+        let nearly = i64::try_from(harim_vault::MAX_ENCRYPTIONS_PER_TENANT_KEY).unwrap() - 1;
+        tenant_key::Entity::update_many()
+            .col_expr(tenant_key::Column::Encryptions, Expr::value(nearly))
+            .filter(tenant_key::Column::TenantId.eq(t))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        put_identity(&app, &owner, &shop, iranian_identity())
+            .await
+            .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+        assert_eq!(stored().await, nearly);
+        let again = app.get(&format!("/v1/shops/{shop}/identity"), &owner).await;
+        assert_eq!(again.json, g.json);
+    }
+);
+
 db_test!(
     every_invalid_identity_field_is_named_without_its_value,
     |app: TestApp| async move {
