@@ -16,6 +16,7 @@ mod m20261201_000007_invitations;
 mod m20261201_000008_data_rights;
 mod m20261201_000009_login_attempts;
 mod m20261201_000010_citus_keys;
+mod m20261201_000011_policy_encodings;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_data_rights::Migration),
             Box::new(m20261201_000009_login_attempts::Migration),
             Box::new(m20261201_000010_citus_keys::Migration),
+            Box::new(m20261201_000011_policy_encodings::Migration),
         ]
     }
 }

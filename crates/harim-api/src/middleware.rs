@@ -1,21 +1,26 @@
 //! The tower stack every request passes through, and request telemetry.
 //!
 //! Order, outermost first: request id → sensitive-header redaction → trace span (matched route,
-//! request id; never bodies or credentials) → metrics → security headers (`nosniff`, `no-store`,
-//! the CSP of `/docs`) → problem+json normaliser → panic catcher → timeout → body limit → router.
+//! request id; never bodies or credentials) → metrics → response compression (JSON that is not
+//! `no-store`, see [`CompressibleJson`]) → security headers (`nosniff`, `no-store`, the CSP of
+//! `/docs`) → problem+json normaliser → panic catcher → timeout → body limit → router.
 
 use std::{any::Any, time::Instant};
 
 use axum::{
     Router,
-    body::Body,
+    body::{Body, HttpBody},
     extract::{MatchedPath, Request},
-    http::{HeaderName, StatusCode, header},
+    http::{HeaderMap, HeaderName, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::{
+        CompressionLayer, CompressionLevel,
+        predicate::{DefaultPredicate, Predicate},
+    },
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     sensitive_headers::SetSensitiveHeadersLayer,
@@ -113,6 +118,70 @@ async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
+/// What the compression layer may compress, besides tower-http's defaults (32 bytes or more;
+/// not images, gRPC or event streams; never a response that already has a `Content-Encoding`,
+/// such as the public policy pages' precompressed forms):
+///
+/// - JSON only (`application/json`, `application/*+json`). Downloads (KYC documents, export
+///   archives) stream their bodies and are already compressed or encrypted; HTML and scripts
+///   are not the API.
+/// - Never a response marked `Cache-Control: no-store`. Those carry tokens, identity values,
+///   audit data or other personal data, often next to text an attacker chose (a name, a
+///   purpose, a search): compressing a secret with attacker-influenced text lets the compressed
+///   length reveal it (BREACH). [`security_headers`] marks every response that did not choose
+///   its own caching `no-store` and runs *inside* this layer, so a route compresses only if it
+///   declared itself cacheable: fail closed, a new route is never compressed by accident.
+/// - Never a response that already varies on `Accept-Encoding`: its handler chose the coding
+///   (the public pages' identity answers when identity was preferred).
+#[derive(Debug, Clone, Copy)]
+pub struct CompressibleJson;
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
+}
+
+/// Whether header `name` lists `token` (or `*`, as in `Vary: *`), in any of its values.
+fn lists(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|v| {
+        // A value that is not text cannot be read, so it counts as saying everything: fail
+        // closed.
+        v.to_str().map_or(true, |v| {
+            v.split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case(token) || t.trim() == "*")
+        })
+    })
+}
+
+impl Predicate for CompressibleJson {
+    fn should_compress<B: HttpBody>(&self, response: &Response<B>) -> bool {
+        let h = response.headers();
+        let json = h
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json);
+        json && !lists(h, header::CACHE_CONTROL, "no-store")
+            && !lists(h, header::VARY, "accept-encoding")
+    }
+}
+
+/// The compression layer: gzip or brotli by `Accept-Encoding`, at level 4 for both. Brotli's
+/// default is quality 11, over a millisecond of CPU per KiB (measured on the policy pages): far
+/// too slow for answers made per request.
+pub fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(DefaultPredicate::new().and(CompressibleJson))
+}
+
 /// Request counter and latency histogram, labelled by matched route (never the raw path, which
 /// holds ids and would explode cardinality).
 async fn record_metrics(req: Request, next: Next) -> Response {
@@ -165,6 +234,8 @@ pub fn layers(router: Router<AppState>, cfg: &ApiConfig) -> Router<AppState> {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(problemify))
         .layer(middleware::from_fn(security_headers))
+        // Outside `security_headers`, so it sees the final `Cache-Control` (see CompressibleJson).
+        .layer(compression())
         .layer(middleware::from_fn(record_metrics))
         .layer(trace)
         .layer(SetSensitiveHeadersLayer::new(sensitive))

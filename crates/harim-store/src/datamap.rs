@@ -430,6 +430,14 @@ pub const TABLES: &[Table] = &[
             col("locale", Ty::Text),
             col("format", Ty::Text),
             col("body", Ty::Text),
+            Column {
+                nullable: true,
+                ..described("body_gzip", Ty::Bytes, "the body above, gzip-compressed")
+            },
+            Column {
+                nullable: true,
+                ..described("body_br", Ty::Bytes, "the body above, brotli-compressed")
+            },
         ],
     },
     Table {

@@ -10,6 +10,9 @@
 
 use std::sync::Arc;
 
+pub mod encodings;
+
+pub use encodings::Encoded;
 use harim_policy::{
     Change, HistoryEntry, Inconsistency, Locale, PlatformFacts, PolicyMeta, PrivacySettings,
     ShopFacts, canonical_json, check_consistency, compile, diff, render_json, try_render_html,
@@ -279,11 +282,117 @@ fn render_all(
     Ok(out)
 }
 
+/// A version ready to write: its row and its documents, each with its compressed forms.
+struct Prepared {
+    model: policy_version::Model,
+    docs: Vec<(Rendered, Vec<u8>, Vec<u8>)>,
+}
+
+/// What one publish request is: the same whichever version it lands on top of.
+struct Draft<'a> {
+    settings: &'a PrivacySettings,
+    /// `canonical_json(settings)`.
+    canonical: &'a str,
+    shop: &'a shop::Model,
+    effective_at: OffsetDateTime,
+    now: OffsetDateTime,
+    actor: &'a str,
+}
+
+/// The next version after `earlier` (every version of the shop, oldest first): refusals,
+/// changes, history, rendering and hash. CPU only.
+fn prepare(
+    draft: &Draft<'_>,
+    earlier: &[policy_version::Model],
+) -> Result<(policy_version::Model, Vec<Rendered>), StoreError> {
+    let Draft {
+        settings,
+        canonical,
+        shop,
+        effective_at,
+        now,
+        actor,
+    } = *draft;
+    let previous = earlier.last();
+    let changes = match previous {
+        Some(p) => {
+            if p.settings == canonical {
+                return Err(StoreError::Conflict(
+                    "The settings are unchanged since the latest version.",
+                ));
+            }
+            if effective_at < p.effective_at {
+                return Err(StoreError::rejected(
+                    "effective_at",
+                    "before_previous",
+                    "A version cannot take effect before the version it replaces.",
+                ));
+            }
+            diff(&parse_settings(&p.settings)?, settings)
+        }
+        None => Vec::new(),
+    };
+    let version = previous.map_or(1, |p| p.version + 1);
+    let mut history = Vec::with_capacity(earlier.len() + 1);
+    for e in earlier {
+        history.push(HistoryEntry {
+            version: u32::try_from(e.version).unwrap_or_default(),
+            effective_at: e.effective_at.date(),
+            changes: serde_json::from_str(&e.changes)
+                .map_err(|err| StoreError::internal("stored policy changes", err))?,
+        });
+    }
+    let version_u32 = u32::try_from(version).unwrap_or_default();
+    history.push(HistoryEntry {
+        version: version_u32,
+        effective_at: effective_at.date(),
+        changes: changes.clone(),
+    });
+    let meta = PolicyMeta {
+        version: version_u32,
+        effective_at: effective_at.date(),
+        history,
+    };
+    let docs = render_all(settings, shop, &meta)?;
+    let previous_hash = previous.map(|p| p.hash.clone());
+    let bodies: Vec<&str> = docs.iter().map(|d| d.body.as_str()).collect();
+    let hash = version_hash(previous_hash.as_deref(), canonical, &bodies);
+    let locales: Vec<&str> = Locale::ALL
+        .iter()
+        .filter(|l| settings.published_locales().contains(l))
+        .map(|l| l.tag())
+        .collect();
+    let model = policy_version::Model {
+        tenant_id: shop.id,
+        version,
+        hash,
+        previous_hash,
+        settings: canonical.to_string(),
+        changes: serde_json::to_string(&changes)
+            .map_err(|e| StoreError::internal("policy changes", e))?,
+        locales: locales.join(","),
+        default_locale: settings.default_locale.tag().into(),
+        effective_at,
+        published_at: now,
+        published_by: actor.to_string(),
+    };
+    Ok((model, docs))
+}
+
+/// How often a publish that met a concurrent one is prepared again before it gives up.
+const PUBLISH_ATTEMPTS: usize = 3;
+
 /// Publishes the current settings as a new, frozen version (owner only).
 ///
 /// Refuses invalid settings and settings that fail the consistency check, a past
 /// `effective_at` or one before the previous version's ([`StoreError::Rejected`]), and settings
 /// identical to the latest version ([`StoreError::Conflict`]: nothing to publish).
+///
+/// Every document is rendered and compressed ([`encodings`]: gzip and brotli, ~25 ms per
+/// document at brotli's best) *before* the transaction, off the async executor, so the
+/// publishing transaction holds its locks (on SQLite the database's write lock) only to
+/// write. The transaction then checks that the version it was prepared on is still the
+/// latest; if another publish came first, it rolls back and prepares again.
 pub async fn publish(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
@@ -312,114 +421,89 @@ pub async fn publish(
     let canonical = canonical_json(&settings);
     let actor = scope.actor();
     let tenant_id = scope.tenant_id();
-    let event = audit::Event {
-        actor: actor.clone(),
-        action: "policy.publish",
-        fields: Vec::new(),
-        purpose: None,
-        request_id: None,
-    };
-    let result = tx::audited(db, vault, tenant_id, event, move |txn| {
-        Box::pin(async move {
-            // Every replica's page cache drops the shop when this commits.
-            crate::events::notify(txn, crate::events::Event::Tenant(tenant_id)).await?;
-            let earlier = policy_version::Entity::find()
-                .filter(policy_version::Column::TenantId.eq(tenant_id))
-                .order_by_asc(policy_version::Column::Version)
-                .all(txn)
-                .await?;
-            let previous = earlier.last();
-            let changes = match previous {
-                Some(p) => {
-                    if p.settings == canonical {
-                        return Err(StoreError::Conflict(
-                            "The settings are unchanged since the latest version.",
-                        ));
-                    }
-                    if effective_at < p.effective_at {
-                        return Err(StoreError::rejected(
-                            "effective_at",
-                            "before_previous",
-                            "A version cannot take effect before the version it replaces.",
-                        ));
-                    }
-                    diff(&parse_settings(&p.settings)?, &settings)
-                }
-                None => Vec::new(),
-            };
-            let version = previous.map_or(1, |p| p.version + 1);
-            let mut history = Vec::with_capacity(earlier.len() + 1);
-            for e in &earlier {
-                history.push(HistoryEntry {
-                    version: u32::try_from(e.version).unwrap_or_default(),
-                    effective_at: e.effective_at.date(),
-                    changes: serde_json::from_str(&e.changes)
-                        .map_err(|err| StoreError::internal("stored policy changes", err))?,
-                });
-            }
-            let version_u32 = u32::try_from(version).unwrap_or_default();
-            history.push(HistoryEntry {
-                version: version_u32,
-                effective_at: effective_at.date(),
-                changes: changes.clone(),
-            });
-            let meta = PolicyMeta {
-                version: version_u32,
-                effective_at: effective_at.date(),
-                history,
-            };
-            let docs = render_all(&settings, &shop, &meta)?;
-            let previous_hash = previous.map(|p| p.hash.clone());
-            let bodies: Vec<&str> = docs.iter().map(|d| d.body.as_str()).collect();
-            let hash = version_hash(previous_hash.as_deref(), &canonical, &bodies);
-            let locales: Vec<&str> = Locale::ALL
-                .iter()
-                .filter(|l| settings.published_locales().contains(l))
-                .map(|l| l.tag())
-                .collect();
-            let model = policy_version::Model {
-                tenant_id,
-                version,
-                hash,
-                previous_hash,
-                settings: canonical,
-                changes: serde_json::to_string(&changes)
-                    .map_err(|e| StoreError::internal("policy changes", e))?,
-                locales: locales.join(","),
-                default_locale: settings.default_locale.tag().into(),
-                effective_at,
-                published_at: now,
-                published_by: actor,
-            };
-            policy_version::ActiveModel::from(model.clone())
-                .insert(txn)
-                .await?;
-            policy_document::Entity::insert_many(docs.into_iter().map(|d| {
-                policy_document::ActiveModel {
-                    tenant_id: Set(tenant_id),
-                    version: Set(version),
-                    locale: Set(d.locale.tag().into()),
-                    format: Set(d.format.as_str().into()),
-                    body: Set(d.body),
-                }
-            }))
-            .exec(txn)
+    for _ in 0..PUBLISH_ATTEMPTS {
+        let earlier = policy_version::Entity::find()
+            .filter(policy_version::Column::TenantId.eq(tenant_id))
+            .order_by_asc(policy_version::Column::Version)
+            .all(db)
             .await?;
-            Ok(Finish::Commit(model))
+        let draft = Draft {
+            settings: &settings,
+            canonical: &canonical,
+            shop: &shop,
+            effective_at,
+            now,
+            actor: &actor,
+        };
+        let (model, docs) = prepare(&draft, &earlier)?;
+        let docs = tokio::task::spawn_blocking(move || {
+            docs.into_iter()
+                .map(|d| {
+                    let gzip = encodings::gzip(d.body.as_bytes())?;
+                    let br = encodings::brotli(d.body.as_bytes())?;
+                    Ok((d, gzip, br))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
         })
-    })
-    .await;
-    let model = match result {
-        Ok(m) => m,
-        Err(e) if e.is_unique_violation() => {
-            return Err(StoreError::Conflict(
-                "Another version was published at the same time; retry.",
-            ));
-        }
-        Err(e) => return Err(e),
-    };
-    let in_force = model.effective_at <= OffsetDateTime::now_utc();
-    version_of(&model, in_force)
+        .await
+        .map_err(|e| StoreError::internal("compressing policy documents", e))??;
+        let prepared = Prepared { model, docs };
+        let event = audit::Event {
+            actor: actor.clone(),
+            action: "policy.publish",
+            fields: Vec::new(),
+            purpose: None,
+            request_id: None,
+        };
+        let result = tx::audited(db, vault, tenant_id, event, move |txn| {
+            Box::pin(async move {
+                // The version this one was prepared on must still be the latest.
+                let latest = policy_version::Entity::find()
+                    .filter(policy_version::Column::TenantId.eq(tenant_id))
+                    .order_by_desc(policy_version::Column::Version)
+                    .one(txn)
+                    .await?
+                    .map(|p| p.hash);
+                if latest != prepared.model.previous_hash {
+                    return Ok(Finish::Rollback(None));
+                }
+                // Every replica's page cache drops the shop when this commits.
+                crate::events::notify(txn, crate::events::Event::Tenant(tenant_id)).await?;
+                let Prepared { model, docs } = prepared;
+                let version = model.version;
+                policy_version::ActiveModel::from(model.clone())
+                    .insert(txn)
+                    .await?;
+                policy_document::Entity::insert_many(docs.into_iter().map(|(d, gzip, br)| {
+                    policy_document::ActiveModel {
+                        tenant_id: Set(tenant_id),
+                        version: Set(version),
+                        locale: Set(d.locale.tag().into()),
+                        format: Set(d.format.as_str().into()),
+                        body: Set(d.body),
+                        body_gzip: Set(Some(gzip)),
+                        body_br: Set(Some(br)),
+                    }
+                }))
+                .exec(txn)
+                .await?;
+                Ok(Finish::Commit(Some(model)))
+            })
+        })
+        .await;
+        let model = match result {
+            Ok(Some(m)) => m,
+            // Another version came first: prepare on top of it.
+            Ok(None) => continue,
+            Err(e) if e.is_unique_violation() => continue,
+            Err(e) => return Err(e),
+        };
+        let in_force = model.effective_at <= OffsetDateTime::now_utc();
+        return version_of(&model, in_force);
+    }
+    Err(StoreError::Conflict(
+        "Other versions were being published at the same time; retry.",
+    ))
 }
 
 /// The scope's published versions, newest first.
@@ -499,14 +583,17 @@ pub async fn resolve(
     })
 }
 
-/// One frozen document of a resolved version.
+/// One frozen document of a resolved version, in every content coding the public pages serve
+/// ([`Encoded`]). A document published before the compressed forms were stored (their columns
+/// are NULL) is compressed here, off the async executor, and not written back: the caller keeps
+/// the result (the page cache).
 pub async fn document(
     db: &impl ConnectionTrait,
     resolved: &Resolved,
     locale: Locale,
     format: DocumentFormat,
-) -> Result<String, StoreError> {
-    Ok(policy_document::Entity::find_by_id((
+) -> Result<Encoded, StoreError> {
+    let row = policy_document::Entity::find_by_id((
         resolved.tenant_id,
         resolved.version,
         locale.tag().to_string(),
@@ -514,6 +601,11 @@ pub async fn document(
     ))
     .one(db)
     .await?
-    .ok_or_else(|| StoreError::internal("policy document", "missing for a version"))?
-    .body)
+    .ok_or_else(|| StoreError::internal("policy document", "missing for a version"))?;
+    if row.body_gzip.is_some() && row.body_br.is_some() {
+        return Encoded::from_stored(row.body, row.body_gzip, row.body_br);
+    }
+    tokio::task::spawn_blocking(move || Encoded::from_stored(row.body, row.body_gzip, row.body_br))
+        .await
+        .map_err(|e| StoreError::internal("compressing a policy document", e))?
 }

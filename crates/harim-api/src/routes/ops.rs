@@ -99,13 +99,17 @@ fn spec_json() -> &'static str {
     SPEC.get_or_init(|| crate::openapi().to_pretty_json().unwrap_or_default())
 }
 
-/// This document.
+/// This document. Public and the same for every caller, so it is not `no-store` (caches keep
+/// it but revalidate) and is compressed when `Accept-Encoding` allows.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 async fn openapi_json() -> impl IntoResponse {
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
         spec_json(),
     )
 }

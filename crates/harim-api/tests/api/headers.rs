@@ -90,3 +90,167 @@ db_test!(
         assert_eq!(r.headers.get("x-content-type-options").unwrap(), "nosniff");
     }
 );
+
+/// A request with `Accept-Encoding: gzip, br` (a browser's), optionally authenticated and with
+/// a JSON body; returns (status, headers, body bytes as sent).
+async fn accepting_compression(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("accept-encoding", "gzip, br");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(b.to_string())),
+        None => req.body(axum::body::Body::empty()),
+    }
+    .unwrap();
+    app.raw(req).await
+}
+
+#[track_caller]
+fn assert_identity(h: &axum::http::HeaderMap, body: &[u8], what: &str) {
+    assert!(h.get("content-encoding").is_none(), "{what}: {h:?}");
+    if let Some(ct) = h.get("content-type").and_then(|v| v.to_str().ok())
+        && ct.contains("json")
+    {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .unwrap_or_else(|e| panic!("{what}: not plain JSON: {e}"));
+    }
+}
+
+db_test!(
+    no_store_answers_are_never_compressed_and_public_json_is,
+    |app: TestApp| async move {
+        // Tokens and personal data are no-store: never compressed (BREACH), however the client
+        // asks.
+        let creds =
+            json!({"email": "squeeze-session@example.com", "password": "a long passphrase"});
+        let (s, h, b) = accepting_compression(
+            &app,
+            Method::POST,
+            "/v1/accounts",
+            None,
+            Some(creds.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_identity(&h, &b, "new account");
+        let (s, h, b) =
+            accepting_compression(&app, Method::POST, "/v1/sessions", None, Some(creds)).await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_identity(&h, &b, "new session token");
+        let (owner, shop) = app.merchant("squeeze").await;
+        let path = format!("/v1/shops/{shop}/identity");
+        let r = app
+            .call(Method::PUT, &path, Some(&owner), Some(iranian_identity()))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let (s, h, b) = accepting_compression(
+            &app,
+            Method::POST,
+            &format!("{path}/reveal"),
+            Some(&owner),
+            Some(json!({"fields": ["national_id", "iban", "full_name"], "purpose": "payout"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_identity(&h, &b, "reveal");
+        // Large no-store JSON too: size is not why.
+        let settings = json!(harim_policy::examples::iranian_shop().0);
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/shops/{shop}/privacy-settings"),
+                Some(&owner),
+                Some(settings),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let (s, h, b) = accepting_compression(
+            &app,
+            Method::GET,
+            &format!("/v1/shops/{shop}/privacy-settings"),
+            Some(&owner),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(b.len() > 1024, "{}", b.len());
+        assert_identity(&h, &b, "privacy settings");
+        // Problems, and a streamed download (no-store, not JSON).
+        let (s, h, b) =
+            accepting_compression(&app, Method::GET, "/v1/nothing-here", Some(&owner), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert_identity(&h, &b, "problem");
+        let doc = crate::kyc::upload_jpeg(&app, &owner, &shop).await;
+        let (s, h, b) = accepting_compression(
+            &app,
+            Method::GET,
+            &format!("/v1/shops/{shop}/kyc/documents/{doc}/content?purpose=kyc_review"),
+            Some(&owner),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_identity(&h, &b, "KYC download");
+        assert_eq!(h["content-type"], "image/jpeg");
+        assert!(b.starts_with(&[0xFF, 0xD8]));
+
+        // The OpenAPI document is public and large: compressed, by Accept-Encoding.
+        let (s, h, plain) = app
+            .raw(
+                axum::http::Request::get("/openapi.json")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(h.get("content-encoding").is_none());
+        assert_eq!(h["cache-control"], "no-cache");
+        assert!(plain.len() > 50_000, "{}", plain.len());
+        for (accept, coding) in [
+            ("gzip", "gzip"),
+            ("gzip, br", "br"),
+            ("br;q=0, gzip", "gzip"),
+        ] {
+            let (s, h, body) = app
+                .raw(
+                    axum::http::Request::get("/openapi.json")
+                        .header("accept-encoding", accept)
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(h["content-encoding"], coding, "{accept}");
+            assert!(
+                h.get_all("vary")
+                    .iter()
+                    .any(|v| v.to_str().unwrap().contains("accept-encoding")),
+                "{h:?}"
+            );
+            assert!(body.len() < plain.len() / 4, "{accept}: {}", body.len());
+            let mut decoded = Vec::new();
+            use std::io::Read;
+            match coding {
+                "gzip" => flate2::read::GzDecoder::new(&body[..])
+                    .read_to_end(&mut decoded)
+                    .unwrap(),
+                _ => brotli::Decompressor::new(&body[..], 4096)
+                    .read_to_end(&mut decoded)
+                    .unwrap(),
+            };
+            assert_eq!(decoded, plain, "{accept}");
+        }
+    }
+);

@@ -4,6 +4,7 @@ use axum::{
     body::Body,
     http::{HeaderMap, Method, Request, StatusCode},
 };
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::{
@@ -438,11 +439,12 @@ db_test!(
             "strong etag: {etag}"
         );
         assert_eq!(h["cache-control"], "public, max-age=300");
-        assert_eq!(h["vary"], "Accept-Language");
+        assert_eq!(h["vary"], "Accept-Language, Accept-Encoding");
         let (status, h2, body) = public(&app, p, &[("if-none-match", &etag)]).await;
         assert_eq!(status, StatusCode::NOT_MODIFIED);
         assert!(body.is_empty());
         assert_eq!(h2["etag"], etag.as_str());
+        assert_eq!(h2["vary"], "Accept-Language, Accept-Encoding");
         let (status, _, _) = public(
             &app,
             p,
@@ -480,6 +482,231 @@ db_test!(
         let (status, h, _) = public(&app, p, &[("if-none-match", &etag)]).await;
         assert_eq!(status, StatusCode::OK);
         assert_ne!(h["etag"], etag.as_str());
+    }
+);
+
+/// GET a public page with extra headers; returns (status, headers, body bytes as sent).
+async fn public_bytes(
+    app: &TestApp,
+    path: &str,
+    hdrs: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut req = Request::get(path);
+    for (k, v) in hdrs {
+        req = req.header(*k, *v);
+    }
+    app.raw(req.body(Body::empty()).unwrap()).await
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unbrotli(b: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    brotli::Decompressor::new(b, 4096)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Which coding an answer is in (`Content-Encoding`, or identity), after checking what every
+/// answer of a public page carries: `Vary` and a `Content-Length` equal to the body sent.
+#[track_caller]
+fn coding_of(h: &HeaderMap, body: &[u8]) -> &'static str {
+    assert_eq!(h["vary"], "Accept-Language, Accept-Encoding");
+    assert_eq!(h["content-length"], body.len().to_string().as_str());
+    match h.get("content-encoding").map(|v| v.to_str().unwrap()) {
+        None => "identity",
+        Some("br") => "br",
+        Some("gzip") => "gzip",
+        Some(other) => panic!("unexpected coding {other}"),
+    }
+}
+
+db_test!(
+    public_pages_are_served_precompressed_by_accept_encoding,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("enc").await;
+        put_and_publish(&app, &owner, &shop, valid_settings()).await;
+        // Publishing stored both compressed forms of every document.
+        let missing = app
+            .db
+            .query_one(harim_store::db::statement(
+                &app.db,
+                "SELECT COUNT(*) AS n FROM policy_documents WHERE body_gzip IS NULL OR body_br IS NULL",
+                [],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(missing, 0);
+
+        for p in [
+            "/shops/shop-enc/privacy?lang=fa",
+            "/shops/shop-enc/privacy.md?lang=en",
+            "/shops/shop-enc/privacy.json?lang=ar",
+            "/shops/shop-enc/privacy/versions/1?lang=sq",
+        ] {
+            let (status, h, plain) = public_bytes(&app, p, &[]).await;
+            assert_eq!(status, StatusCode::OK, "{p}");
+            assert_eq!(coding_of(&h, &plain), "identity", "{p}: no Accept-Encoding");
+            let etag = h["etag"].to_str().unwrap().to_string();
+            let (_, h, br) =
+                public_bytes(&app, p, &[("accept-encoding", "gzip, deflate, br")]).await;
+            assert_eq!(coding_of(&h, &br), "br", "{p}");
+            assert_eq!(unbrotli(&br), plain, "{p}");
+            assert!(
+                br.len() < plain.len() / 2,
+                "{p}: {} of {}",
+                br.len(),
+                plain.len()
+            );
+            let br_etag = h["etag"].to_str().unwrap().to_string();
+            assert_eq!(br_etag, format!("{}-br\"", etag.trim_end_matches('"')));
+            let (_, h, gz) = public_bytes(&app, p, &[("accept-encoding", "br;q=0, gzip")]).await;
+            assert_eq!(coding_of(&h, &gz), "gzip", "{p}");
+            assert_eq!(gunzip(&gz), plain, "{p}");
+            let gz_etag = h["etag"].to_str().unwrap().to_string();
+            assert_eq!(gz_etag, format!("{}-gz\"", etag.trim_end_matches('"')));
+            // A second view is a cache hit and sends the very same bytes.
+            let (_, _, again) = public_bytes(&app, p, &[("accept-encoding", "br")]).await;
+            assert_eq!(again, br);
+        }
+
+        let p = "/shops/shop-enc/privacy";
+        for (accept, want) in [
+            ("gzip, br", "br"),
+            ("br;q=0, gzip", "gzip"),
+            ("gzip;q=1, br;q=0.5", "gzip"),
+            ("gzip;q=0.8, br;q=0.8", "br"),
+            ("x-gzip", "gzip"),
+            ("GZIP;Q=0.5", "gzip"),
+            ("*", "br"),
+            ("*;q=0.5, br;q=0", "gzip"),
+            ("identity", "identity"),
+            ("gzip;q=0.5, identity", "identity"),
+            ("deflate", "identity"),
+            ("gzip;q=0, br;q=0", "identity"),
+            ("identity;q=0, *;q=0", "identity"),
+            ("gzip;q=2, br;q=nope", "identity"),
+            ("", "identity"),
+        ] {
+            let (status, h, body) = public_bytes(&app, p, &[("accept-encoding", accept)]).await;
+            assert_eq!(status, StatusCode::OK, "{accept}");
+            assert_eq!(coding_of(&h, &body), want, "Accept-Encoding: {accept}");
+        }
+
+        // Revalidation: any coding's ETag of the same document answers 304 when that coding is
+        // acceptable now, with the validator the client holds.
+        let (_, h, _) = public_bytes(&app, p, &[]).await;
+        let plain_etag = h["etag"].to_str().unwrap().to_string();
+        let base = plain_etag.trim_end_matches('"').to_string();
+        let (br_etag, gz_etag) = (format!("{base}-br\""), format!("{base}-gz\""));
+        for (accept, inm, want) in [
+            ("gzip, br", br_etag.as_str(), Some(br_etag.as_str())),
+            ("gzip, br", gz_etag.as_str(), Some(gz_etag.as_str())),
+            ("gzip, br", plain_etag.as_str(), Some(plain_etag.as_str())),
+            ("", gz_etag.as_str(), None),
+            ("br", gz_etag.as_str(), None),
+            ("gzip, br", &format!("W/{gz_etag}"), Some(gz_etag.as_str())),
+            (
+                "gzip, br",
+                &format!("\"x\", {gz_etag}, {br_etag}"),
+                Some(br_etag.as_str()),
+            ),
+            ("gzip", "*", Some(gz_etag.as_str())),
+            ("gzip, br", &format!("{base}-zz\""), None),
+        ] {
+            let (status, h, body) = public_bytes(
+                &app,
+                p,
+                &[("accept-encoding", accept), ("if-none-match", inm)],
+            )
+            .await;
+            assert_eq!(
+                h["vary"], "Accept-Language, Accept-Encoding",
+                "{accept} / {inm}"
+            );
+            match want {
+                Some(tag) => {
+                    assert_eq!(status, StatusCode::NOT_MODIFIED, "{accept} / {inm}");
+                    assert!(body.is_empty());
+                    assert_eq!(h["etag"], tag, "{accept} / {inm}");
+                    assert!(h.get("content-encoding").is_none());
+                }
+                None => assert_eq!(status, StatusCode::OK, "{accept} / {inm}"),
+            }
+        }
+    }
+);
+
+db_test!(
+    documents_published_before_compressed_forms_are_compressed_when_read,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("legacy").await;
+        put_and_publish(&app, &owner, &shop, valid_settings()).await;
+        // As a version published before migration m11 left them.
+        app.db
+            .execute_unprepared("UPDATE policy_documents SET body_gzip = NULL, body_br = NULL")
+            .await
+            .unwrap();
+        let p = "/shops/shop-legacy/privacy?lang=en";
+        let (_, h, plain) = public_bytes(&app, p, &[]).await;
+        assert_eq!(coding_of(&h, &plain), "identity");
+        let (_, h, br) = public_bytes(&app, p, &[("accept-encoding", "br")]).await;
+        assert_eq!(coding_of(&h, &br), "br");
+        assert_eq!(unbrotli(&br), plain);
+        let (_, h, gz) = public_bytes(&app, p, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(coding_of(&h, &gz), "gzip");
+        assert_eq!(gunzip(&gz), plain);
+        // Never written back.
+        let written = app
+            .db
+            .query_one(harim_store::db::statement(
+                &app.db,
+                "SELECT COUNT(*) AS n FROM policy_documents WHERE body_gzip IS NOT NULL OR body_br IS NOT NULL",
+                [],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(written, 0);
+    }
+);
+
+db_test!(
+    concurrent_publishes_of_the_same_settings_make_one_version,
+    |app: TestApp| async move {
+        // Both prepare (render, compress) outside their transactions at once; the second to
+        // commit finds the version it was prepared on superseded, prepares again on top of the
+        // first and is refused as unchanged.
+        let (owner, shop) = app.merchant("twice").await;
+        let r = put_settings(&app, &owner, &shop, valid_settings()).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let (a, b) = tokio::join!(
+            publish(&app, &owner, &shop, json!({})),
+            publish(&app, &owner, &shop, json!({}))
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::CONFLICT],
+            "{a:?} {b:?}"
+        );
+        let versions = app.get(&format!("/v1/shops/{shop}/policies"), &owner).await;
+        assert_eq!(versions.json.as_array().unwrap().len(), 1);
     }
 );
 

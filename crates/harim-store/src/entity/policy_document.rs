@@ -16,6 +16,11 @@ pub struct Model {
     pub format: String,
     #[sea_orm(column_type = "Text")]
     pub body: String,
+    /// `body` gzip-compressed at publish time; NULL for documents published before these
+    /// columns existed (compressed when read, never written back).
+    pub body_gzip: Option<Vec<u8>>,
+    /// `body` brotli-compressed at publish time; NULL as for `body_gzip`.
+    pub body_br: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

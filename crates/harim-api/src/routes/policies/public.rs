@@ -1,5 +1,8 @@
 //! The public policy pages: frozen documents served as stored, one handler per format over
-//! [`serve`], behind a per-instance cache.
+//! [`serve`], behind a per-instance cache. Each document is served in the content coding the
+//! client prefers among brotli, gzip and identity; the compressed forms were made when the
+//! version was published (`harim_store::policies::encodings`), so a page view compresses
+//! nothing, and the API-wide compression layer leaves these answers alone.
 
 use std::{
     collections::HashMap,
@@ -14,7 +17,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use harim_policy::{Locale, negotiate};
-use harim_store::policies::{self, DocumentFormat, Resolved};
+use harim_store::policies::{self, DocumentFormat, Encoded, Resolved};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -35,8 +38,9 @@ fn content_type(format: DocumentFormat) -> &'static str {
 
 /// Read-path caches of one application instance.
 ///
-/// - Frozen documents by (tenant, version, locale, format). They never go stale: a published
-///   document never changes.
+/// - Frozen documents by (tenant, version, locale, format), each in all three codings
+///   ([`Encoded`]: identity, gzip, brotli), so a hit does no IO and no compression. They never
+///   go stale: a published document never changes.
 /// - Which version a (slug, requested version) resolves to, kept [`RESOLVE_TTL`]. Publishing
 ///   drops the shop's entries at once; the TTL bounds how late a future version takes over when
 ///   its date arrives and how long a deleted shop's page outlives it (the public
@@ -49,7 +53,7 @@ fn content_type(format: DocumentFormat) -> &'static str {
 /// every read go to the database (fail closed) until it is back.
 #[derive(Debug)]
 pub struct DocCache {
-    docs: RwLock<HashMap<(Uuid, i32, Locale, DocumentFormat), Bytes>>,
+    docs: RwLock<HashMap<DocKey, Encoded>>,
     resolved: RwLock<HashMap<ResolveKey, (Resolved, std::time::Instant)>>,
     coherent: std::sync::atomic::AtomicBool,
 }
@@ -66,6 +70,8 @@ impl Default for DocCache {
 
 /// (slug, requested version; `None` = the version in force).
 type ResolveKey = (String, Option<i32>);
+/// (tenant, version, locale, format).
+type DocKey = (Uuid, i32, Locale, DocumentFormat);
 
 const DOC_CACHE_ENTRIES: usize = 2048;
 const RESOLVE_CACHE_ENTRIES: usize = 4096;
@@ -83,13 +89,17 @@ impl DocCache {
     fn usable(&self) -> bool {
         self.coherent.load(std::sync::atomic::Ordering::SeqCst)
     }
-    fn get(&self, key: &(Uuid, i32, Locale, DocumentFormat)) -> Option<Bytes> {
+    fn get(&self, key: &DocKey, coding: Coding) -> Option<Bytes> {
         if !self.usable() {
             return None;
         }
-        self.docs.read().ok()?.get(key).cloned()
+        self.docs
+            .read()
+            .ok()?
+            .get(key)
+            .map(|e| coding.form(e).clone())
     }
-    fn put(&self, key: (Uuid, i32, Locale, DocumentFormat), body: Bytes) {
+    fn put(&self, key: DocKey, body: Encoded) {
         if !self.usable() {
             return;
         }
@@ -145,14 +155,172 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
+/// The content codings a public page is served in, in order of preference when the client
+/// accepts several equally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Br,
+    Gzip,
+    Identity,
+}
+
+impl Coding {
+    const ALL: [Coding; 3] = [Coding::Br, Coding::Gzip, Coding::Identity];
+
+    /// `Content-Encoding` (none for identity).
+    fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Br => Some("br"),
+            Coding::Gzip => Some("gzip"),
+            Coding::Identity => None,
+        }
+    }
+    /// What the ETag of this coding adds inside the quotes: each coding is its own
+    /// representation with its own bytes, so its own strong validator.
+    fn etag_suffix(self) -> &'static str {
+        match self {
+            Coding::Br => "-br",
+            Coding::Gzip => "-gz",
+            Coding::Identity => "",
+        }
+    }
+    fn form(self, e: &Encoded) -> &Bytes {
+        match self {
+            Coding::Br => &e.br,
+            Coding::Gzip => &e.gzip,
+            Coding::Identity => &e.identity,
+        }
+    }
+}
+
+/// What a request's `Accept-Encoding` says of each coding we have (RFC 9110 §12.5.3), as
+/// q-values in thousandths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AcceptEncoding {
+    br: u16,
+    gzip: u16,
+    /// `None` when neither `identity` nor `*` is listed: acceptable, but only as the fallback.
+    identity: Option<u16>,
+}
+
+impl AcceptEncoding {
+    /// No header: identity only (every coding is allowed then, but a client that sends no
+    /// `Accept-Encoding` is rarely one that decodes). `x-gzip` is `gzip`; an entry whose
+    /// q-value does not parse is ignored; `*` stands for every coding not listed by name.
+    fn parse(headers: &HeaderMap) -> Self {
+        let (mut br, mut gzip, mut identity, mut star) = (None, None, None, None);
+        let items = headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','));
+        for item in items {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let mut q = Some(1000);
+            for p in parts {
+                let p = p.trim();
+                if let Some(v) = p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")) {
+                    q = qvalue(v.trim());
+                }
+            }
+            let Some(q) = q else { continue };
+            let slot = if name.eq_ignore_ascii_case("br") {
+                &mut br
+            } else if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+                &mut gzip
+            } else if name.eq_ignore_ascii_case("identity") {
+                &mut identity
+            } else if name == "*" {
+                &mut star
+            } else {
+                continue;
+            };
+            *slot = Some(slot.map_or(q, |old: u16| old.max(q)));
+        }
+        Self {
+            br: br.or(star).unwrap_or(0),
+            gzip: gzip.or(star).unwrap_or(0),
+            identity: identity.or(star),
+        }
+    }
+
+    fn acceptable(self, c: Coding) -> bool {
+        match c {
+            Coding::Br => self.br > 0,
+            Coding::Gzip => self.gzip > 0,
+            Coding::Identity => self.identity.is_none_or(|q| q > 0),
+        }
+    }
+
+    /// The highest q-value wins; ties go to brotli, then gzip, then identity. When nothing is
+    /// acceptable (`identity;q=0` and no coding we have), identity all the same: the RFC lets a
+    /// server ignore the field rather than answer 406.
+    fn choose(self) -> Coding {
+        let q = |c| match c {
+            Coding::Br => self.br,
+            Coding::Gzip => self.gzip,
+            Coding::Identity => self.identity.unwrap_or(0),
+        };
+        Coding::ALL
+            .into_iter()
+            .filter(|c| q(*c) > 0)
+            .fold(None, |best: Option<Coding>, c| match best {
+                Some(b) if q(b) >= q(c) => Some(b),
+                _ => Some(c),
+            })
+            .unwrap_or(Coding::Identity)
+    }
+}
+
+/// An RFC 9110 qvalue (`0`, `0.5`, `1.000`) in thousandths; `None` if it is not one.
+fn qvalue(v: &str) -> Option<u16> {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac: u16 = format!("{frac:0<3}").parse().ok()?;
+    match int {
+        "0" => Some(frac),
+        "1" if frac == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// Which coding of this representation (`base`: the ETag without quotes or coding suffix) an
+/// `If-None-Match` names, among those this request accepts; the chosen coding first, so a
+/// client holding several copies revalidates the one it would be sent. `*` names the chosen
+/// coding.
+fn not_modified(
+    headers: &HeaderMap,
+    base: &str,
+    accept: AcceptEncoding,
+    chosen: Coding,
+) -> Option<Coding> {
+    let mut named = Vec::new();
+    let tags = headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|t| t.trim())
-        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+        .map(str::trim);
+    for t in tags {
+        if t == "*" {
+            return Some(chosen);
+        }
+        let t = t.strip_prefix("W/").unwrap_or(t);
+        let Some(inner) = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+            continue;
+        };
+        let Some(rest) = inner.strip_prefix(base) else {
+            continue;
+        };
+        named.extend(Coding::ALL.into_iter().filter(|c| rest == c.etag_suffix()));
+    }
+    if named.contains(&chosen) {
+        return Some(chosen);
+    }
+    named.into_iter().find(|c| accept.acceptable(*c))
 }
 
 async fn serve(
@@ -184,25 +352,34 @@ async fn serve(
         .and_then(|v| v.to_str().ok());
     let locale = negotiate(lang, accept, available, default);
 
-    // Strong: the version hash names the exact bytes of every document of that version.
-    let etag = format!(
-        "\"{}-{}-{}\"",
+    // Strong: the version hash names the exact bytes of every document of that version, and the
+    // suffix the coding (the compressed forms were made once, at publish time).
+    let base = format!(
+        "{}-{}-{}",
         resolved.hash.get(..32).unwrap_or(&resolved.hash),
         locale.tag(),
         format.as_str()
     );
+    let accept_encoding = AcceptEncoding::parse(headers);
+    let chosen = accept_encoding.choose();
+    let etag = |c: Coding| format!("\"{base}{}\"", c.etag_suffix());
     let mut out = HeaderMap::new();
     fn set(out: &mut HeaderMap, name: header::HeaderName, value: &str) {
         if let Ok(v) = HeaderValue::from_str(value) {
             out.insert(name, v);
         }
     }
-    set(&mut out, header::ETAG, &etag);
     set(&mut out, header::CACHE_CONTROL, PUBLIC_CACHE_CONTROL);
-    set(&mut out, header::VARY, "Accept-Language");
+    set(&mut out, header::VARY, "Accept-Language, Accept-Encoding");
     set(&mut out, header::CONTENT_LANGUAGE, locale.tag());
-    if if_none_match(headers, &etag) {
+    if let Some(held) = not_modified(headers, &base, accept_encoding, chosen) {
+        // The validator of the copy the client holds, so its cache updates that copy.
+        set(&mut out, header::ETAG, &etag(held));
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+    }
+    set(&mut out, header::ETAG, &etag(chosen));
+    if let Some(coding) = chosen.header() {
+        set(&mut out, header::CONTENT_ENCODING, coding);
     }
     set(&mut out, header::CONTENT_TYPE, content_type(format));
     set(&mut out, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
@@ -216,25 +393,32 @@ async fn serve(
     }
 
     let key = (resolved.tenant_id, resolved.version, locale, format);
-    let body = match cache.get(&key) {
+    let body = match cache.get(&key, chosen) {
         Some(b) => b,
         None => {
-            let b = Bytes::from(policies::document(&state.db, &resolved, locale, format).await?);
-            cache.put(key, b.clone());
+            let doc = policies::document(&state.db, &resolved, locale, format).await?;
+            let b = chosen.form(&doc).clone();
+            cache.put(key, doc);
             b
         }
     };
+    // Content-Length comes from the body, which is complete.
     Ok((StatusCode::OK, out, body).into_response())
 }
 
 /// The privacy policy in force, as an HTML page. Language: `?lang=`, then `Accept-Language`,
-/// then the shop's default. Answers 304 to a matching `If-None-Match`.
+/// then the shop's default. Answers 304 to a matching `If-None-Match`. Every public page is
+/// served brotli- or gzip-compressed when `Accept-Encoding` accepts it (q-values honoured,
+/// brotli on a tie, identity without the header), from forms made at publish time.
 #[utoipa::path(get, path = "/shops/{slug}/privacy", tag = "public", security(()),
     params(("slug" = String, Path), LangQuery,
         ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
+    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
+            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
+            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
+        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
+            ("ETag" = String, description = "The validator the client sent that matched"))),
         (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_html(
     State(state): State<AppState>,
@@ -260,8 +444,11 @@ pub(super) async fn public_html(
     params(("slug" = String, Path), LangQuery,
         ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "JSON-LD", content_type = "application/ld+json", body = Object),
-        (status = 304, description = "not modified"),
+    responses((status = 200, description = "JSON-LD", content_type = "application/ld+json", body = Object, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
+            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
+            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
+        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
+            ("ETag" = String, description = "The validator the client sent that matched"))),
         (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_json(
     State(state): State<AppState>,
@@ -287,8 +474,11 @@ pub(super) async fn public_json(
     params(("slug" = String, Path), LangQuery,
         ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "Markdown", content_type = "text/markdown; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
+    responses((status = 200, description = "Markdown", content_type = "text/markdown; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
+            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
+            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
+        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
+            ("ETag" = String, description = "The validator the client sent that matched"))),
         (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_markdown(
     State(state): State<AppState>,
@@ -314,8 +504,11 @@ pub(super) async fn public_markdown(
     params(("slug" = String, Path), ("n" = u32, Path), LangQuery,
         ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
+    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
+            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
+            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
+        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
+            ("ETag" = String, description = "The validator the client sent that matched"))),
         (status = 404, description = "unknown shop or version", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_version_html(
     State(state): State<AppState>,
