@@ -257,7 +257,9 @@ pub async fn create_platform_token(
 /// starving the async runtime or exhausting memory (each hash holds `m` KiB).
 #[derive(Clone)]
 pub struct Passwords {
-    argon: Argon2<'static>,
+    /// Its own threads at a lowered priority (`hash_pool`), so a sign-in flood cannot take the
+    /// CPU from request handling.
+    pool: crate::hash_pool::HashPool,
     permits: Arc<Semaphore>,
     /// A real hash of a random password: unknown e-mails are verified against it so the work,
     /// and so the time, is the same as for a known one.
@@ -291,7 +293,7 @@ impl Passwords {
             .map_err(|e| StoreError::internal("argon2 dummy", e))?
             .to_string();
         Ok(Self {
-            argon,
+            pool: crate::hash_pool::HashPool::new(concurrency.max(1), &argon)?,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy_hash: dummy_hash.into(),
         })
@@ -299,21 +301,17 @@ impl Passwords {
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
+        f: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T, StoreError> {
+        // One permit per hashing thread: a caller waits here (and gets 503 after the wait), not
+        // in an unbounded queue of the pool.
         let permit = tokio::time::timeout(HASH_QUEUE_WAIT, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| StoreError::Unavailable("Too many sign-ins at once; retry shortly."))?
             .map_err(|e| StoreError::internal("semaphore", e))?;
-        let argon = self.argon.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            let out = f(argon);
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| StoreError::internal("hash task", e))?;
-        Ok(out)
+        let out = self.pool.run(f).await;
+        drop(permit);
+        out
     }
 
     pub async fn hash(&self, password: SecretString) -> Result<String, StoreError> {

@@ -15,6 +15,7 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod events;
+mod hash_pool;
 pub mod identity;
 pub mod ids;
 pub mod keys;

@@ -42,6 +42,7 @@ pub const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "trusted_proxies",
     "root_rotation_batch",
+    "database_pool_size",
 ];
 
 /// The PIN of the PKCS#11 token, when it is not in `pkcs11_pin_file`: read once at start-up and
@@ -80,6 +81,7 @@ struct Raw {
     shutdown_grace_secs: u64,
     trusted_proxies: Vec<String>,
     root_rotation_batch: u64,
+    database_pool_size: u32,
 }
 
 impl Default for Raw {
@@ -114,6 +116,7 @@ impl Default for Raw {
             shutdown_grace_secs: 30,
             trusted_proxies: Vec::new(),
             root_rotation_batch: harim_store::rotation::DEFAULT_BATCH,
+            database_pool_size: 0,
         }
     }
 }
@@ -157,6 +160,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Tenant keys re-wrapped per transaction by `serve`'s rotation worker.
     pub root_rotation_batch: u64,
+    /// Connections in the database pool; `None`: [`harim_store::db::connect`]'s default.
+    pub database_pool_size: Option<u32>,
     pub log_format: LogFormat,
     pub auto_migrate: bool,
     pub api: harim_api::ApiConfig,
@@ -288,6 +293,9 @@ impl Config {
                 "pkcs11_module: keyring = \"pkcs11\" needs the path of the token's PKCS#11 module"
             );
         }
+        if raw.database_pool_size > 1000 {
+            bail!("database_pool_size: must be at most 1000 (0 = the default)");
+        }
         if raw.root_rotation_batch == 0 || raw.root_rotation_batch > 100_000 {
             bail!("root_rotation_batch: must be between 1 and 100000");
         }
@@ -319,6 +327,7 @@ impl Config {
             pkcs11,
             shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
             root_rotation_batch: raw.root_rotation_batch,
+            database_pool_size: (raw.database_pool_size > 0).then_some(raw.database_pool_size),
             log_format,
             // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.
             auto_migrate: raw.auto_migrate.unwrap_or(is_sqlite),

@@ -466,7 +466,7 @@ async fn open_db(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection>
         create_private_dir(&config.data_dir)?;
         restrict_database_files(&config.data_dir.join("harim.db"))?;
     }
-    harim_store::db::connect(&config.database_url)
+    harim_store::db::connect_sized(&config.database_url, config.database_pool_size)
         .await
         .context("connecting to the database")
 }

@@ -6,7 +6,7 @@
 //! tests/bench.sh --smoke         # seconds, tiny sizes, writes nothing (CI runs this)
 //! bench [SCENARIO...] [--smoke] [--no-write] [--harim PATH] [--database-url URL]
 //! ```
-//! Scenarios: `request-path` (PostgreSQL, then SQLite), `pages`, `logins`, `uploads`,
+//! Scenarios: `request-path` (PostgreSQL, then SQLite), `pool`, `pages`, `logins`, `uploads`,
 //! `rotation`, `growth`; none or `all` means every one. `--database-url` is an admin URL of a
 //! PostgreSQL server where scratch databases may be created (default
 //! `$HARIM_TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`). Uploads need
@@ -210,6 +210,7 @@ async fn main() -> Result<()> {
         let t = std::time::Instant::now();
         let mut out = match s.as_str() {
             "request-path" => scenarios::request_path(&ctx).await?,
+            "pool" => vec![scenarios::pool(&ctx).await?],
             "pages" => vec![scenarios::pages(&ctx).await?],
             "logins" => vec![scenarios::logins(&ctx).await?],
             "uploads" => vec![scenarios::uploads(&ctx).await?],

@@ -905,3 +905,56 @@ pub async fn growth(ctx: &Ctx) -> Result<Section> {
         markdown: s,
     })
 }
+
+/// Item 2's "pool size set from measurement": `PUT identity` and the masked GET at 32
+/// connections with harim's pool at several sizes (one database, a fresh server per size).
+pub async fn pool(ctx: &Ctx) -> Result<Section> {
+    let w = ctx.p.window;
+    let r = rig(
+        ctx,
+        &Backend::Postgres(ctx.pg_admin.clone()),
+        "pool",
+        ctx.p.shops,
+        false,
+    )
+    .await?;
+    let rt = routes(&r.ids, &r.token);
+    let Rig { d, h, .. } = r;
+    h.stop();
+    let sizes: &[u32] = if ctx.p.smoke {
+        &[4, 32]
+    } else {
+        &[8, 16, 32, 64]
+    };
+    let mut s = String::from(
+        "PostgreSQL, 32 client connections; `database_pool_size` varied, one server per size on \
+         the same database.\n\n\
+         | pool size | `PUT identity` req/s | p99 ms | masked GET req/s | p99 ms |\n|---|---|---|---|---|\n",
+    );
+    for size in sizes {
+        let v = size.to_string();
+        let h = d.start_with(&ctx.harim, &[("HARIM_DATABASE_POOL_SIZE", v.as_str())])?;
+        let addr = h.addr();
+        let put = checked(
+            &format!("PUT, pool {size}"),
+            load::http(&addr, 32, w, rt.put.clone()).await?,
+        )?;
+        let get = checked(
+            &format!("GET, pool {size}"),
+            load::http(&addr, 32, w, rt.get.clone()).await?,
+        )?;
+        let _ = writeln!(
+            s,
+            "| {size} | {:.0} | {} | {:.0} | {} |",
+            put.rps,
+            ms(put.p99_ms),
+            get.rps,
+            ms(get.p99_ms)
+        );
+        h.stop();
+    }
+    Ok(Section {
+        name: "pool",
+        markdown: s,
+    })
+}

@@ -126,9 +126,15 @@ impl Deployment {
     }
 
     pub fn start(&self, harim: &Path) -> Result<Harim> {
+        self.start_with(harim, &[])
+    }
+
+    /// [`Deployment::start`] with extra environment for this process only.
+    pub fn start_with(&self, harim: &Path, extra: &[(&str, &str)]) -> Result<Harim> {
         let err = std::fs::File::create(self.dir.path().join("serve.err"))?;
         let mut child = self
             .command(harim)
+            .envs(extra.iter().copied())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(err)
@@ -142,6 +148,7 @@ impl Deployment {
             .strip_prefix("harim listening on ")
             .ok_or_else(|| anyhow!("harim serve said {line:?}"))?
             .to_string();
+        eprintln!("  harim serve: pid {}, {base}", child.id());
         Ok(Harim { child, base })
     }
 
