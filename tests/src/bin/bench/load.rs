@@ -25,6 +25,75 @@ pub struct Outcome {
     pub errors: u64,
     /// Mean response body size (HTTP only).
     pub body_bytes: u64,
+    /// CPU time per successful request during the measured window, µs.
+    pub cpu: Cpu,
+}
+
+/// CPU time (user + system) of harim, of every PostgreSQL process and of this process (the
+/// client or the baseline), from `/proc/<pid>/stat`; per request once divided.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cpu {
+    pub harim_us: f64,
+    pub postgres_us: f64,
+    pub client_us: f64,
+}
+
+fn ticks(stat: &str) -> Option<u64> {
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn pid_ticks(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| ticks(&s))
+        .unwrap_or(0)
+}
+
+fn postgres_ticks() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|p| pid_ticks(&p))
+        .sum()
+}
+
+/// A reading of the three CPU counters (clock ticks).
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshot {
+    harim: u64,
+    postgres: u64,
+    client: u64,
+}
+
+/// Reads the counters; `harim` is the server's pid, if one is measured.
+pub fn snapshot(harim: Option<u32>) -> Snapshot {
+    Snapshot {
+        harim: harim.map_or(0, |p| pid_ticks(&p.to_string())),
+        postgres: postgres_ticks(),
+        client: pid_ticks("self"),
+    }
+}
+
+impl Snapshot {
+    /// CPU µs per request between `self` and `later`.
+    pub fn per_request(&self, later: &Snapshot, requests: u64) -> Cpu {
+        // Linux reports /proc stat times in USER_HZ, which is 100 on every supported platform.
+        let us = |a: u64, b: u64| (b.saturating_sub(a)) as f64 * 10_000.0 / requests.max(1) as f64;
+        Cpu {
+            harim_us: us(self.harim, later.harim),
+            postgres_us: us(self.postgres, later.postgres),
+            client_us: us(self.client, later.client),
+        }
+    }
 }
 
 impl Outcome {
@@ -44,6 +113,7 @@ impl Outcome {
             ok,
             errors,
             body_bytes: bytes.checked_div(ok).unwrap_or(0),
+            cpu: Cpu::default(),
         }
     }
 }
@@ -113,8 +183,15 @@ async fn http_worker(
     Ok(t)
 }
 
-/// `connections` keep-alive HTTP/1.1 connections to `addr` (`127.0.0.1:port`).
-pub async fn http(addr: &str, connections: usize, w: Window, make: MakeRequest) -> Result<Outcome> {
+/// `connections` keep-alive HTTP/1.1 connections to `addr` (`127.0.0.1:port`); `pid`, the
+/// server's process, for the CPU columns.
+pub async fn http(
+    addr: &str,
+    connections: usize,
+    w: Window,
+    make: MakeRequest,
+    pid: Option<u32>,
+) -> Result<Outcome> {
     let from = Instant::now() + w.warmup;
     let until = from + w.measure;
     let tasks: Vec<_> = (0..connections)
@@ -129,7 +206,7 @@ pub async fn http(addr: &str, connections: usize, w: Window, make: MakeRequest) 
             ))
         })
         .collect();
-    merge(tasks, w).await
+    merge(tasks, w, pid, from, until).await
 }
 
 type BoxFut = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
@@ -170,10 +247,20 @@ pub async fn ops(workers: usize, w: Window, op: Operation) -> Result<Outcome> {
     let tasks: Vec<_> = (0..workers)
         .map(|c| tokio::spawn(op_worker(op.clone(), c as u64, workers as u64, from, until)))
         .collect();
-    merge(tasks, w).await
+    merge(tasks, w, None, from, until).await
 }
 
-async fn merge(tasks: Vec<tokio::task::JoinHandle<Result<Tally>>>, w: Window) -> Result<Outcome> {
+async fn merge(
+    tasks: Vec<tokio::task::JoinHandle<Result<Tally>>>,
+    w: Window,
+    pid: Option<u32>,
+    from: Instant,
+    until: Instant,
+) -> Result<Outcome> {
+    tokio::time::sleep_until(from.into()).await;
+    let before = snapshot(pid);
+    tokio::time::sleep_until(until.into()).await;
+    let after = snapshot(pid);
     let mut all = Tally::default();
     for t in tasks {
         let t = t.await.map_err(|e| anyhow!("load worker: {e}"))??;
@@ -182,13 +269,15 @@ async fn merge(tasks: Vec<tokio::task::JoinHandle<Result<Tally>>>, w: Window) ->
         all.bytes += t.bytes;
         all.lat_us.extend(t.lat_us);
     }
-    Ok(Outcome::from(
+    let mut o = Outcome::from(
         all.lat_us,
         all.ok,
         all.errors,
         all.bytes,
         w.measure.as_secs_f64(),
-    ))
+    );
+    o.cpu = before.per_request(&after, all.ok);
+    Ok(o)
 }
 
 /// A request with a JSON body (or none) and extra headers.

@@ -41,8 +41,15 @@ fn ms(v: f64) -> String {
 /// Fails on error answers: a fast error is not a fast request.
 fn checked(what: &str, o: Outcome) -> Result<Outcome> {
     eprintln!(
-        "  {what}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} ok, {} errors",
-        o.rps, o.p50_ms, o.p99_ms, o.ok, o.errors
+        "  {what}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} ok, {} errors; CPU µs/req harim {:.0}, postgres {:.0}, client {:.0}",
+        o.rps,
+        o.p50_ms,
+        o.p99_ms,
+        o.ok,
+        o.errors,
+        o.cpu.harim_us,
+        o.cpu.postgres_us,
+        o.cpu.client_us
     );
     if o.errors > 0 || o.ok == 0 {
         bail!("{what}: {} errors, {} ok", o.errors, o.ok);
@@ -251,6 +258,7 @@ async fn path_rows(ctx: &Ctx, r: &Rig) -> Result<(Vec<PathRow>, Outcome)> {
         .ok_or_else(|| anyhow!("no identity stored"))?;
     let rt = routes(&r.ids, &r.token);
     let addr = r.h.addr();
+    let pid = Some(r.h.child.id());
     let mut rows = Vec::new();
     let cases: [(&'static str, MakeRequest, Operation); 3] = [
         (
@@ -276,7 +284,7 @@ async fn path_rows(ctx: &Ctx, r: &Rig) -> Result<(Vec<PathRow>, Outcome)> {
         )?;
         let h32 = checked(
             &format!("{route} harim @32"),
-            load::http(&addr, 32, w, http.clone()).await?,
+            load::http(&addr, 32, w, http.clone(), pid).await?,
         )?;
         let b4 = checked(
             &format!("{route} baseline @4"),
@@ -284,7 +292,7 @@ async fn path_rows(ctx: &Ctx, r: &Rig) -> Result<(Vec<PathRow>, Outcome)> {
         )?;
         let h4 = checked(
             &format!("{route} harim @4"),
-            load::http(&addr, 4, w, http).await?,
+            load::http(&addr, 4, w, http, pid).await?,
         )?;
         rows.push(PathRow {
             route,
@@ -294,7 +302,10 @@ async fn path_rows(ctx: &Ctx, r: &Rig) -> Result<(Vec<PathRow>, Outcome)> {
             b4,
         });
     }
-    let healthz = checked("/healthz @32", load::http(&addr, 32, w, rt.healthz).await?)?;
+    let healthz = checked(
+        "/healthz @32",
+        load::http(&addr, 32, w, rt.healthz, pid).await?,
+    )?;
     Ok((rows, healthz))
 }
 
@@ -340,6 +351,31 @@ fn path_table(backend: &str, rows: &[PathRow], healthz: &Outcome) -> String {
             ms(r.b4.p99_ms),
             p99.0,
             met(p99.1 < p99.0),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nWhere the CPU goes at 32 connections, µs per request (user + system from \
+         `/proc/<pid>/stat` over the measured window; the machine has {} cores, so at most {} µs \
+         per second of wall time):\n\n\
+         | route | harim | PostgreSQL (all backends) | load generator | total | baseline: PostgreSQL | baseline: bench process | baseline total |\n\
+         |---|---|---|---|---|---|---|---|",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::thread::available_parallelism().map_or(0, |n| n.get()) * 1_000_000,
+    );
+    for r in rows {
+        let (h, b) = (r.h32.cpu, r.b32.cpu);
+        let _ = writeln!(
+            s,
+            "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            r.route,
+            h.harim_us,
+            h.postgres_us,
+            h.client_us,
+            h.harim_us + h.postgres_us + h.client_us,
+            b.postgres_us,
+            b.client_us,
+            b.postgres_us + b.client_us
         );
     }
     s
@@ -388,6 +424,7 @@ pub async fn pages(ctx: &Ctx) -> Result<Section> {
     )
     .await?;
     let addr = r.h.addr();
+    let pid = Some(r.h.child.id());
     let healthz: MakeRequest = Arc::new(|_| request("GET", "/healthz", &[], None));
     let n = r.ids.len();
     let kinds: [(&str, Option<&'static str>); 3] = [
@@ -405,13 +442,19 @@ pub async fn pages(ctx: &Ctx) -> Result<Section> {
          | what | req/s | p99 ms | body bytes | `/healthz` before / after | ratio | target ≥ 0.9 |\n\
          |---|---|---|---|---|---|---|\n",
     );
-    let mut before = checked("/healthz", load::http(&addr, 32, w, healthz.clone()).await?)?;
+    let mut before = checked(
+        "/healthz",
+        load::http(&addr, 32, w, healthz.clone(), pid).await?,
+    )?;
     for (label, enc) in kinds {
         let page = checked(
             label,
-            load::http(&addr, 32, w, page_requests(n, enc)).await?,
+            load::http(&addr, 32, w, page_requests(n, enc), pid).await?,
         )?;
-        let after = checked("/healthz", load::http(&addr, 32, w, healthz.clone()).await?)?;
+        let after = checked(
+            "/healthz",
+            load::http(&addr, 32, w, healthz.clone(), pid).await?,
+        )?;
         let ratio = page.rps / ((before.rps + after.rps) / 2.0);
         let target = if enc.is_some_and(|e| e.contains("br")) {
             met(ratio >= 0.9).to_string()
@@ -448,8 +491,12 @@ pub async fn logins(ctx: &Ctx) -> Result<Section> {
     )
     .await?;
     let addr = r.h.addr();
+    let pid = Some(r.h.child.id());
     let get = routes(&r.ids, &r.token).get;
-    let quiet = checked("GET @4, quiet", load::http(&addr, 4, w, get.clone()).await?)?;
+    let quiet = checked(
+        "GET @4, quiet",
+        load::http(&addr, 4, w, get.clone(), pid).await?,
+    )?;
     let stop = Arc::new(AtomicBool::new(false));
     let (done, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut flood = Vec::new();
@@ -482,7 +529,7 @@ pub async fn logins(ctx: &Ctx) -> Result<Section> {
     let t = Instant::now();
     let loaded = checked(
         "GET @4, during the flood",
-        load::http(&addr, 4, w, get.clone()).await?,
+        load::http(&addr, 4, w, get.clone(), pid).await?,
     )?;
     let secs = t.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
@@ -820,13 +867,20 @@ pub async fn growth(ctx: &Ctx) -> Result<Section> {
     )
     .await?;
     let addr = r.h.addr();
+    let pid = Some(r.h.child.id());
     let mut s =
         String::from("PostgreSQL.\n\n| what | small | large | scaling |\n|---|---|---|---|\n");
 
     let few = routes(&r.ids[..10], &r.token).put;
     let all = routes(&r.ids, &r.token).put;
-    let p10 = checked("PUT over 10 shops", load::http(&addr, 32, w, few).await?)?;
-    let pn = checked("PUT over all shops", load::http(&addr, 32, w, all).await?)?;
+    let p10 = checked(
+        "PUT over 10 shops",
+        load::http(&addr, 32, w, few, pid).await?,
+    )?;
+    let pn = checked(
+        "PUT over all shops",
+        load::http(&addr, 32, w, all, pid).await?,
+    )?;
     let _ = writeln!(
         s,
         "| `PUT identity` req/s @32, 10 shops / {big} shops | {:.0} (p99 {} ms) | {:.0} (p99 {} ms) | {:.2}× |",
@@ -935,13 +989,14 @@ pub async fn pool(ctx: &Ctx) -> Result<Section> {
         let v = size.to_string();
         let h = d.start_with(&ctx.harim, &[("HARIM_DATABASE_POOL_SIZE", v.as_str())])?;
         let addr = h.addr();
+        let pid = Some(h.child.id());
         let put = checked(
             &format!("PUT, pool {size}"),
-            load::http(&addr, 32, w, rt.put.clone()).await?,
+            load::http(&addr, 32, w, rt.put.clone(), pid).await?,
         )?;
         let get = checked(
             &format!("GET, pool {size}"),
-            load::http(&addr, 32, w, rt.get.clone()).await?,
+            load::http(&addr, 32, w, rt.get.clone(), pid).await?,
         )?;
         let _ = writeln!(
             s,
