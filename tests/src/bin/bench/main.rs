@@ -32,6 +32,9 @@ pub struct Profile {
     pub shops: usize,
     /// Shops of the "cost as work grows" deployment.
     pub grow_shops: usize,
+    /// Of those, how many publish a policy (for the page-cache memory row; a publish renders
+    /// and compresses twelve documents, about 0.3 s of CPU).
+    pub page_shops: usize,
     pub rotation_keys: usize,
     pub rotation_big: usize,
     /// Audit entries: (tenants, entries per tenant); verify runs at a tenth and at the whole.
@@ -49,6 +52,7 @@ impl Profile {
             },
             shops: 64,
             grow_shops: 10_000,
+            page_shops: 1_000,
             rotation_keys: 100_000,
             rotation_big: 1_000_000,
             audit: (1_000, 1_000),
@@ -64,6 +68,7 @@ impl Profile {
             },
             shops: 8,
             grow_shops: 24,
+            page_shops: 12,
             rotation_keys: 2_000,
             rotation_big: 4_000,
             audit: (10, 100),
