@@ -58,7 +58,10 @@ impl Default for ApiConfig {
             login_attempts_per_minute: 10,
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 64 * 1024,
-            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            // Half the cores: a sign-in flood can never occupy every core (logins isolation,
+            // docs/benchmarks.md); the hashing threads also run at a lowered priority.
+            hash_concurrency: std::thread::available_parallelism()
+                .map_or(1, |n| (n.get() / 2).max(1)),
             kyc_upload_limit_bytes: 10 * 1024 * 1024,
             kyc_max_concurrent_uploads: 16,
             root_rotation_min_interval: Duration::from_secs(3600),

@@ -19,7 +19,7 @@ mod load;
 mod scenarios;
 mod server;
 
-use std::{path::PathBuf, time::Duration};
+use std::{fmt::Write as _, path::PathBuf, time::Duration};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -93,6 +93,7 @@ pub struct Section {
 
 const SCENARIOS: &[&str] = &[
     "request-path",
+    "pool",
     "pages",
     "logins",
     "uploads",
@@ -208,27 +209,6 @@ async fn main() -> Result<()> {
             Profile::full()
         },
     };
-    let started = std::time::Instant::now();
-    let mut sections = Vec::new();
-    for s in &chosen {
-        eprintln!("bench: {s} ...");
-        let t = std::time::Instant::now();
-        let mut out = match s.as_str() {
-            "request-path" => scenarios::request_path(&ctx).await?,
-            "pool" => vec![scenarios::pool(&ctx).await?],
-            "pages" => vec![scenarios::pages(&ctx).await?],
-            "logins" => vec![scenarios::logins(&ctx).await?],
-            "uploads" => vec![scenarios::uploads(&ctx).await?],
-            "rotation" => vec![scenarios::rotation(&ctx).await?],
-            "growth" => vec![scenarios::growth(&ctx).await?],
-            _ => unreachable_scenario(s)?,
-        };
-        eprintln!("bench: {s} took {:.0?}", t.elapsed());
-        for sec in &out {
-            println!("\n{}", sec.markdown);
-        }
-        sections.append(&mut out);
-    }
     let commit = sh(
         "git",
         &[
@@ -250,6 +230,39 @@ async fn main() -> Result<()> {
         ],
     )
     .is_empty();
+    let started = std::time::Instant::now();
+    let mut sections = Vec::new();
+    for s in &chosen {
+        eprintln!("bench: {s} ...");
+        let t = std::time::Instant::now();
+        let mut out = match s.as_str() {
+            "request-path" => scenarios::request_path(&ctx).await?,
+            "pool" => vec![scenarios::pool(&ctx).await?],
+            "pages" => vec![scenarios::pages(&ctx).await?],
+            "logins" => vec![scenarios::logins(&ctx).await?],
+            "uploads" => vec![scenarios::uploads(&ctx).await?],
+            "rotation" => vec![scenarios::rotation(&ctx).await?],
+            "growth" => vec![scenarios::growth(&ctx).await?],
+            _ => unreachable_scenario(s)?,
+        };
+        eprintln!("bench: {s} took {:.0?}", t.elapsed());
+        for sec in &mut out {
+            let _ = write!(
+                sec.markdown,
+                "\n_Measured {} UTC at commit `{}`{} by `tests/bench.sh {s}` ({:.0} s)._\n",
+                sh("date", &["-u", "+%Y-%m-%d %H:%M"]),
+                commit,
+                if dirty {
+                    " with uncommitted changes"
+                } else {
+                    ""
+                },
+                t.elapsed().as_secs_f64()
+            );
+            println!("\n{}", sec.markdown);
+        }
+        sections.append(&mut out);
+    }
     let run = Section {
         name: "run",
         markdown: format!(
@@ -272,7 +285,13 @@ async fn main() -> Result<()> {
     if write {
         let path = repo_root().join("docs/benchmarks.md");
         let mut doc = std::fs::read_to_string(&path)?;
-        for s in std::iter::once(&run).chain(&sections) {
+        // The run line describes a whole run; a run of some scenarios leaves it, and each
+        // section carries its own date and commit.
+        let everything = SCENARIOS.iter().all(|s| chosen.iter().any(|c| c == s));
+        for s in std::iter::once(&run)
+            .filter(|_| everything)
+            .chain(&sections)
+        {
             doc = rewrite(&doc, s)?;
         }
         std::fs::write(&path, doc)?;
