@@ -161,10 +161,31 @@ pub async fn append(
     };
     crate::checkpoint::reached("audit.append.head_read", tenant_id).await;
     let key = audit_key(txn, vault).await?;
+    let entry = linked(&key, tenant_id, seq, now_micros(), event, prev)?;
+    let hash = entry.hash.clone();
+    audit_entry::Entity::insert(audit_entry::ActiveModel::from(entry))
+        .exec_without_returning(txn)
+        .await?;
+    move_head(txn, tenant_id, seq, hash).await
+}
+
+/// Now, at the microsecond precision both SQLite and PostgreSQL keep (so a link recomputed from
+/// the stored row matches).
+fn now_micros() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
-    let at = now
-        .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now);
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}
+
+/// The entry for `event` at `seq` after `prev`, with its link.
+fn linked(
+    key: &AuditKey,
+    tenant_id: Uuid,
+    seq: i64,
+    at: OffsetDateTime,
+    event: Event<'_>,
+    prev: Vec<u8>,
+) -> Result<audit_entry::Model, StoreError> {
     let fields = serde_json::to_string(&event.fields)
         .map_err(|e| StoreError::internal("audit fields", e))?;
     let mut entry = audit_entry::Model {
@@ -177,16 +198,21 @@ pub async fn append(
         fields,
         purpose: event.purpose.map(str::to_string),
         request_id: event.request_id,
-        prev_hash: prev.clone(),
+        prev_hash: prev,
         hash: Vec::new(),
     };
-    entry.hash = link(&key, &prev, &entry)?;
-    let hash = entry.hash.clone();
-    audit_entry::Entity::insert(audit_entry::ActiveModel::from(entry))
-        .exec_without_returning(txn)
-        .await?;
-    // Only from the sequence number this append took: anything else means the lock did not
-    // hold, and a fork is refused rather than written.
+    entry.hash = link(key, &entry.prev_hash, &entry)?;
+    Ok(entry)
+}
+
+/// Moves the head to `hash`, only from the sequence number this append took: anything else
+/// means the lock did not hold, and a fork is refused rather than written.
+async fn move_head(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    seq: i64,
+    hash: Vec<u8>,
+) -> Result<(), StoreError> {
     let moved = txn
         .execute(statement(
             txn,
@@ -230,29 +256,11 @@ pub async fn append_many(
     let last: i64 = row.try_get("", "seq")?;
     let mut prev: Vec<u8> = row.try_get("", "hash")?;
     let key = audit_key(txn, vault).await?;
-    let now = OffsetDateTime::now_utc();
-    let at = now
-        .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now);
+    let at = now_micros();
     let mut batch = Vec::with_capacity(500);
     for (i, event) in events.into_iter().enumerate() {
         let seq = last - n + 1 + i64::try_from(i).map_err(|e| StoreError::internal("audit", e))?;
-        let fields = serde_json::to_string(&event.fields)
-            .map_err(|e| StoreError::internal("audit fields", e))?;
-        let mut entry = audit_entry::Model {
-            tenant_id,
-            seq,
-            id: Uuid::now_v7(),
-            at,
-            actor: event.actor,
-            action: event.action.to_string(),
-            fields,
-            purpose: event.purpose.map(str::to_string),
-            request_id: event.request_id,
-            prev_hash: prev.clone(),
-            hash: Vec::new(),
-        };
-        entry.hash = link(&key, &prev, &entry)?;
+        let entry = linked(&key, tenant_id, seq, at, event, std::mem::take(&mut prev))?;
         prev.clone_from(&entry.hash);
         batch.push(audit_entry::ActiveModel::from(entry));
         if batch.len() == 500 {
@@ -266,21 +274,7 @@ pub async fn append_many(
             .exec_without_returning(txn)
             .await?;
     }
-    let moved = txn
-        .execute(statement(
-            txn,
-            "UPDATE audit_heads SET hash = $1 WHERE tenant_id = $2 AND seq = $3",
-            [prev.into(), tenant_id.into(), last.into()],
-        ))
-        .await?
-        .rows_affected();
-    if moved != 1 {
-        return Err(StoreError::internal(
-            "audit",
-            "the chain head moved during an append",
-        ));
-    }
-    Ok(())
+    move_head(txn, tenant_id, last, prev).await
 }
 
 /// Creates a tenant's chain head (seq 0) unless it exists.
