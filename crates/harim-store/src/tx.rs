@@ -9,11 +9,16 @@
 //! statement takes the tenant's audit-head row lock, which serialises every audited use case of
 //! one tenant (an identity write and a tenant rotation cannot interleave).
 
-use std::future::Future;
-use std::pin::Pin;
+use std::{
+    collections::HashMap,
+    future::Future,
+    path::PathBuf,
+    pin::Pin,
+    sync::{Arc, Mutex, OnceLock},
+};
 
 use harim_vault::Vault;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{StoreError, audit};
@@ -30,6 +35,34 @@ pub enum Finish<T> {
 /// borrowing it; captured values must be owned (clone `Arc`s in).
 pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<Finish<T>, StoreError>> + Send + 't>>;
 
+/// SQLite has one writer at a time, and a second one waits in SQLite's busy handler, which
+/// sleeps in growing steps (1, 2, 5, 10, 20, 50 ms ...) instead of queueing: at four concurrent
+/// writers a few writes per hundred waited a whole step (p99 55 ms, docs/benchmarks.md). Audited
+/// transactions on one SQLite file therefore queue here first, in order and without sleeping;
+/// the guard is dropped with the transaction (also when the request is cancelled). No audited
+/// transaction opens another one, so a task never waits for a gate it holds. PostgreSQL has
+/// row locks and needs none.
+fn sqlite_gate(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return None;
+    }
+    static GATES: OnceLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    let mut gates = GATES.get_or_init(Default::default).lock().ok()?;
+    Some(gates.entry(file).or_default().clone())
+}
+
+async fn enter(db: &DatabaseConnection) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    match sqlite_gate(db) {
+        Some(gate) => Some(gate.lock_owned().await),
+        None => None,
+    }
+}
+
 /// Appends `event` to `scope`'s chain, then runs `work`, in one transaction.
 pub async fn audited<T, F>(
     db: &DatabaseConnection,
@@ -41,6 +74,7 @@ pub async fn audited<T, F>(
 where
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
 {
+    let _writer = enter(db).await;
     let txn = db.begin().await?;
     audit::append(&txn, vault, scope, event).await?;
     finish(txn, work).await
@@ -59,6 +93,7 @@ pub async fn audited_or_refuse<T, F>(
 where
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
 {
+    let _writer = enter(db).await;
     let txn = db.begin().await?;
     if let Err(e) = audit::append(&txn, vault, scope, event).await {
         tracing::error!(error = %e, kind = e.db_kind().unwrap_or("-"), "audit append failed; access refused");
