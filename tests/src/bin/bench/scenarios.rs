@@ -243,6 +243,18 @@ async fn rig(
     Ok(Rig { d, h, token, ids })
 }
 
+/// [`rig`] on PostgreSQL with the profile's shop count.
+async fn pg_rig(ctx: &Ctx, label: &str, publish: bool) -> Result<Rig> {
+    rig(
+        ctx,
+        &Backend::Postgres(ctx.pg_admin.clone()),
+        label,
+        ctx.p.shops,
+        publish,
+    )
+    .await
+}
+
 struct PathRow {
     route: &'static str,
     h32: Outcome,
@@ -418,14 +430,7 @@ fn page_requests(n: usize, encoding: Option<&'static str>) -> MakeRequest {
 /// Item 5: the public pages against `/healthz`, interleaved so drift shows.
 pub async fn pages(ctx: &Ctx) -> Result<Section> {
     let w = ctx.p.window;
-    let r = rig(
-        ctx,
-        &Backend::Postgres(ctx.pg_admin.clone()),
-        "pages",
-        ctx.p.shops,
-        true,
-    )
-    .await?;
+    let r = pg_rig(ctx, "pages", true).await?;
     let addr = r.h.addr();
     let pid = Some(r.h.child.id());
     let healthz: MakeRequest = Arc::new(|_| request("GET", "/healthz", &[], None));
@@ -485,14 +490,7 @@ pub async fn pages(ctx: &Ctx) -> Result<Section> {
 /// Item 6: `p.logins` concurrent sign-ins (argon2id) against the masked GET's latency.
 pub async fn logins(ctx: &Ctx) -> Result<Section> {
     let w = ctx.p.window;
-    let r = rig(
-        ctx,
-        &Backend::Postgres(ctx.pg_admin.clone()),
-        "logins",
-        ctx.p.shops,
-        false,
-    )
-    .await?;
+    let r = pg_rig(ctx, "logins", false).await?;
     let addr = r.h.addr();
     let pid = Some(r.h.child.id());
     let get = routes(&r.ids, &r.token).get;
@@ -976,14 +974,7 @@ pub async fn growth(ctx: &Ctx) -> Result<Section> {
 /// connections with harim's pool at several sizes (one database, a fresh server per size).
 pub async fn pool(ctx: &Ctx) -> Result<Section> {
     let w = ctx.p.window;
-    let r = rig(
-        ctx,
-        &Backend::Postgres(ctx.pg_admin.clone()),
-        "pool",
-        ctx.p.shops,
-        false,
-    )
-    .await?;
+    let r = pg_rig(ctx, "pool", false).await?;
     let rt = routes(&r.ids, &r.token);
     let Rig { d, h, .. } = r;
     h.stop();
