@@ -21,6 +21,12 @@ pub struct ShopFacts {
     /// Public URL of the shop, if known.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// Country where the platform hosts and processes the shop's data. The `platform` recipient
+    /// is placed here, so a platform abroad shows up as an international transfer.
+    pub platform_country: Country,
+    /// Days that erased data can survive in the platform's encrypted backups before the backups
+    /// rotate out; stated in `retention.backups` so "erased" is never overclaimed.
+    pub backup_days: u32,
 }
 
 /// Version metadata of a published policy.
@@ -130,6 +136,29 @@ pub struct PolicyDocument {
     pub recipients: Vec<Recipient>,
     /// Sections in reading order.
     pub sections: Vec<Section>,
+    /// Who the policy speaks to: a shop's customers, or the platform's merchants.
+    pub audience: Audience,
+}
+
+/// Who a policy speaks to; picks the page frame (title, introduction, footer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// A shop's customers (the shop is the controller).
+    Customers,
+    /// The platform's merchants (the platform operator is the controller).
+    Merchants,
+}
+
+impl Audience {
+    /// The message ids of the page frame: title, introduction, footer.
+    #[must_use]
+    pub fn frame(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Customers => ("title", "intro", "footer"),
+            Self::Merchants => ("pp-title", "pp-intro", "pp-footer"),
+        }
+    }
 }
 
 impl PolicyDocument {
@@ -302,7 +331,7 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     let mut recipients = vec![Recipient {
         name: shop.platform_name.clone(),
         kind: "platform",
-        country,
+        country: shop.platform_country,
     }];
     let mut c = vec![clause(
         "recipients.platform",
@@ -416,6 +445,15 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
             ));
         }
     }
+    // Erasure reaches the platform's backups only when they rotate out; say so, with the number.
+    c.push(clause(
+        "retention.backups",
+        "retention-backups",
+        vec![
+            ("platform", platform()),
+            ("period", Arg::Days(shop.backup_days)),
+        ],
+    ));
     sections.push(Section {
         id: "retention",
         clauses: c,
@@ -544,6 +582,7 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         categories,
         recipients,
         sections,
+        audience: Audience::Customers,
     }
 }
 
@@ -591,7 +630,7 @@ fn right_message(r: &str) -> &'static str {
 }
 
 /// The authority customers can complain to, by the controller's country.
-fn complaint_authority(c: Country) -> (&'static str, Option<&'static str>) {
+pub(crate) fn complaint_authority(c: Country) -> (&'static str, Option<&'static str>) {
     match c {
         Country::Al => ("authority-al", Some("https://idp.al")),
         Country::Sa => ("authority-sa", Some("https://sdaia.gov.sa")),

@@ -27,6 +27,19 @@ pub fn ftl_source(locale: Locale) -> &'static str {
     }
 }
 
+/// The embedded Fluent sources of the platform's own policy (`platform.rs`), by locale. They
+/// join the same bundle as [`ftl_source`]'s, so both documents share one vocabulary (countries,
+/// roles, durations); message ids of the platform policy start with `pp-`.
+#[must_use]
+pub fn platform_ftl_source(locale: Locale) -> &'static str {
+    match locale {
+        Locale::En => include_str!("../locales/platform/en.ftl"),
+        Locale::Fa => include_str!("../locales/platform/fa.ftl"),
+        Locale::Ar => include_str!("../locales/platform/ar.ftl"),
+        Locale::Sq => include_str!("../locales/platform/sq.ftl"),
+    }
+}
+
 type Bundle = FluentBundle<FluentResource>;
 
 struct Loaded {
@@ -47,11 +60,23 @@ fn load(locale: Locale) -> Loaded {
             r
         }
     };
+    let platform = match FluentResource::try_new(platform_ftl_source(locale).to_owned()) {
+        Ok(r) => r,
+        Err((r, errs)) => {
+            errors.extend(
+                errs.iter()
+                    .map(|e| format!("{}: platform parse: {e:?}", locale.tag())),
+            );
+            r
+        }
+    };
     let langid: unic_langid::LanguageIdentifier = locale.tag().parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![langid]);
     bundle.set_use_isolating(false);
-    if let Err(errs) = bundle.add_resource(res) {
-        errors.extend(errs.iter().map(|e| format!("{}: {e}", locale.tag())));
+    for res in [res, platform] {
+        if let Err(errs) = bundle.add_resource(res) {
+            errors.extend(errs.iter().map(|e| format!("{}: {e}", locale.tag())));
+        }
     }
     Loaded { bundle, errors }
 }
@@ -319,17 +344,19 @@ fn expand(s: &str, slots: &mut [Vec<Seg>]) -> Vec<Seg> {
     out
 }
 
-/// Every message id in a locale's .ftl source, in file order.
+/// Every message id in a locale's .ftl sources (shop policy, then platform policy), in file order.
 #[must_use]
 pub fn message_ids(locale: Locale) -> Vec<String> {
     use fluent_bundle::FluentResource as R;
-    let res = match R::try_new(ftl_source(locale).to_owned()) {
-        Ok(r) | Err((r, _)) => r,
-    };
-    res.entries()
-        .filter_map(|e| match e {
+    let mut ids = Vec::new();
+    for src in [ftl_source(locale), platform_ftl_source(locale)] {
+        let res = match R::try_new(src.to_owned()) {
+            Ok(r) | Err((r, _)) => r,
+        };
+        ids.extend(res.entries().filter_map(|e| match e {
             fluent_syntax::ast::Entry::Message(m) => Some(m.id.name.to_owned()),
             _ => None,
-        })
-        .collect()
+        }));
+    }
+    ids
 }

@@ -143,8 +143,9 @@ struct Rendered {
 fn localize(doc: &PolicyDocument, meta: &PolicyMeta, l: &mut Localizer) -> Rendered {
     use crate::doc::Arg;
     let shop = Arg::Text(doc.shop.shop_name.clone());
-    let title = l.message("title", &[("shop", shop.clone())]);
-    let intro = l.message("intro", &[("shop", shop)]);
+    let (title_id, intro_id, footer_id) = doc.audience.frame();
+    let title = l.message(title_id, &[("shop", shop.clone())]);
+    let intro = l.message(intro_id, &[("shop", shop)]);
     let updated = l.message(
         "last-updated",
         &[
@@ -183,7 +184,7 @@ fn localize(doc: &PolicyDocument, meta: &PolicyMeta, l: &mut Localizer) -> Rende
         .collect();
     let toc = l.text("toc");
     let footer = l.message(
-        "footer",
+        footer_id,
         &[("platform", Arg::Text(doc.shop.platform_name.clone()))],
     );
     Rendered {

@@ -1,0 +1,1 @@
+# harim-policy: the platform's own policy for merchants (ar).
