@@ -136,6 +136,7 @@ retention-orders = الطلبات ومراجع الدفع: { $period } بعد ا
 retention-server-logs = سجلات الخادم وعناوين IP وبيانات الأجهزة: { $period }.
 retention-kyc = وثائق الهوية: { $period } بعد صدور قرار التحقق.
 retention-after-deletion = بعد حذف حسابك، تُمحى البيانات الشخصية المتبقية خلال { $period }، باستثناء السجلات التي يلزم النظام المتجر بالاحتفاظ بها.
+retention-backups = قد تبقى البيانات الممحوة في النسخ الاحتياطية المشفرة لدى { $platform } مدةً أقصاها { $period }، ولا تُستخدم هذه النسخ إلا لاستعادة الخدمة، ثم يُكتب فوقها.
 retention-kind-customer-accounts-days = بيانات حسابات العملاء
 retention-kind-orders-days = الطلبات
 retention-kind-server-logs-days = سجلات الخادم

@@ -133,6 +133,7 @@ retention-orders = Orders and payment references: { $period } after the order, a
 retention-server-logs = Server logs, IP addresses and device data: { $period }.
 retention-kyc = Identity documents: { $period } after the verification decision.
 retention-after-deletion = After you delete your account, the remaining personal data is erased within { $period }, except records the law requires the shop to keep.
+retention-backups = Encrypted backups kept by { $platform } may still hold erased data for up to { $period }; they are not used for anything but restoring the service and are then overwritten.
 retention-kind-customer-accounts-days = Customer account data
 retention-kind-orders-days = Orders
 retention-kind-server-logs-days = Server logs

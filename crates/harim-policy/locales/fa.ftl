@@ -129,6 +129,7 @@ retention-orders = سفارش‌ها و شناسه‌های پرداخت: { $per
 retention-server-logs = گزارش‌های سرور، نشانی‌های IP و داده‌های دستگاه: { $period }.
 retention-kyc = مدارک هویتی: { $period } پس از تصمیم دربارهٔ احراز هویت.
 retention-after-deletion = پس از حذف حساب کاربری، داده‌های شخصی باقی‌مانده ظرف { $period } پاک می‌شوند، مگر سوابقی که فروشگاه قانوناً باید نگه دارد.
+retention-backups = نسخه‌های پشتیبان رمزنگاری‌شده‌ای که { $platform } نگه می‌دارد ممکن است داده‌های پاک‌شده را تا { $period } دیگر در خود داشته باشند؛ از این نسخه‌ها جز برای بازیابی سرویس استفاده نمی‌شود و پس از این مدت بازنویسی می‌شوند.
 retention-kind-customer-accounts-days = داده‌های حساب مشتری
 retention-kind-orders-days = سفارش‌ها
 retention-kind-server-logs-days = گزارش‌های سرور

@@ -132,6 +132,7 @@ retention-orders = Porositë dhe referencat e pagesave: { $period } pas porosis�
 retention-server-logs = Regjistrat e serverit, adresat IP dhe të dhënat e pajisjes: { $period }.
 retention-kyc = Dokumentet e identitetit: { $period } pas vendimit të verifikimit.
 retention-after-deletion = Pasi fshini llogarinë, të dhënat personale të mbetura fshihen brenda { $period }, përveç atyre që ligji e detyron dyqanin t'i ruajë.
+retention-backups = Kopjet rezervë të enkriptuara që mban { $platform } mund të përmbajnë ende të dhëna të fshira deri në { $period }; ato përdoren vetëm për rikthimin e shërbimit dhe pastaj mbishkruhen.
 retention-kind-customer-accounts-days = Të dhënat e llogarive të klientëve
 retention-kind-orders-days = Porositë
 retention-kind-server-logs-days = Regjistrat e serverit

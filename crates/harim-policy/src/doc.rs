@@ -38,6 +38,14 @@ pub struct PolicyMeta {
     pub effective_at: time::Date,
     /// Earlier and current versions with their changes (newest first is not required; rendered newest first).
     pub history: Vec<HistoryEntry>,
+    /// The locales this version is published in, its default first: each page links to the
+    /// others (`hreflang`, language links) and the first is the `x-default`.
+    #[serde(default)]
+    pub alternates: Vec<crate::Locale>,
+    /// The previous version's hash (`None` for version 1). Known before this version is hashed,
+    /// so the JSON-LD states it and a reader can follow the chain from the public document.
+    #[serde(default)]
+    pub previous_hash: Option<String>,
 }
 
 /// One published version in the update history.
@@ -73,6 +81,8 @@ pub enum Arg {
     Date(time::Date),
     /// A list joined with the locale's separator.
     List(Vec<Arg>),
+    /// Another message, by id, with its own arguments (e.g. a period counted from an event).
+    Nested(String, Vec<(&'static str, Arg)>),
 }
 
 /// One clause: a stable id, the message that words it, and its arguments.

@@ -66,6 +66,8 @@ pub fn iranian_shop() -> (PrivacySettings, ShopFacts) {
         shop_name: "گل سرخ".into(),
         slug: "golsorkh".into(),
         platform_name: "Harim".into(),
+        platform_country: Country::Ir,
+        backup_days: 30,
         public_url: Some("https://golsorkh.example".into()),
     };
     (s, shop)
@@ -124,6 +126,8 @@ pub fn albanian_shop() -> (PrivacySettings, ShopFacts) {
         shop_name: "Dyqani i Ilirit".into(),
         slug: "dyqani-ilir".into(),
         platform_name: "Harim".into(),
+        platform_country: Country::De,
+        backup_days: 35,
         public_url: None,
     };
     (s, shop)
@@ -197,6 +201,8 @@ pub fn saudi_shop() -> (PrivacySettings, ShopFacts) {
         shop_name: "متجر النخيل".into(),
         slug: "nakheel".into(),
         platform_name: "Harim".into(),
+        platform_country: Country::Sa,
+        backup_days: 30,
         public_url: Some("https://nakheel.example".into()),
     };
     (s, shop)
@@ -227,5 +233,7 @@ pub fn meta_v2() -> PolicyMeta {
                 ],
             },
         ],
+        alternates: vec![Locale::Fa, Locale::En, Locale::Ar, Locale::Sq],
+        previous_hash: Some("0".repeat(64)),
     }
 }

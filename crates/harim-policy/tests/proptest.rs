@@ -99,6 +99,8 @@ proptest! {
             slug: "shop".into(),
             platform_name: "Harim".into(),
             public_url: None,
+            platform_country: Country::Ir,
+            backup_days: 30,
         };
         let doc = compile(&s, &shop);
         let mut meta = meta_v2();

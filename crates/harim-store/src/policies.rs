@@ -255,6 +255,9 @@ fn render_all(
         slug: shop.slug.clone(),
         platform_name: PLATFORM_NAME.into(),
         public_url: None,
+        // set from [platform] config by the lead
+        platform_country: harim_policy::Country::Ir,
+        backup_days: 30,
     };
     let doc = compile(settings, &facts);
     let published = settings.published_locales();
@@ -348,13 +351,26 @@ fn prepare(
         effective_at: effective_at.date(),
         changes: changes.clone(),
     });
+    let previous_hash = previous.map(|p| p.hash.clone());
+    // The default language first: it is the pages' `x-default`.
+    let published = settings.published_locales();
+    let alternates = std::iter::once(settings.default_locale)
+        .chain(Locale::ALL)
+        .filter(|l| published.contains(l))
+        .fold(Vec::new(), |mut v, l| {
+            if !v.contains(&l) {
+                v.push(l);
+            }
+            v
+        });
     let meta = PolicyMeta {
         version: version_u32,
         effective_at: effective_at.date(),
         history,
+        alternates,
+        previous_hash: previous_hash.clone(),
     };
     let docs = render_all(settings, shop, &meta)?;
-    let previous_hash = previous.map(|p| p.hash.clone());
     let bodies: Vec<&str> = docs.iter().map(|d| d.body.as_str()).collect();
     let hash = version_hash(previous_hash.as_deref(), canonical, &bodies);
     let locales: Vec<&str> = Locale::ALL
