@@ -112,6 +112,11 @@ pub enum Change {
         /// Language.
         locale: Locale,
     },
+    /// A change to the platform's own policy (its facts or its data map).
+    Platform {
+        /// What changed.
+        change: crate::platform::PlatformChange,
+    },
 }
 
 impl Change {
@@ -190,6 +195,7 @@ impl Change {
             Self::LocaleRemoved { locale } => {
                 ("change-locale-removed", vec![("language", lang(locale))])
             }
+            Self::Platform { change } => change.message(),
         }
     }
 

@@ -9,7 +9,14 @@ use crate::settings::PrivacySettings;
 /// Arrays keep their order (order is meaningful: it is the order clauses appear in).
 #[must_use]
 pub fn canonical_json(settings: &PrivacySettings) -> String {
-    let v = serde_json::to_value(settings).unwrap_or(Value::Null);
+    canonical_json_of(settings)
+}
+
+/// Any serialisable value as canonical JSON (see [`canonical_json`]); the platform policy's
+/// inputs are hashed this way.
+#[must_use]
+pub fn canonical_json_of<T: serde::Serialize>(value: &T) -> String {
+    let v = serde_json::to_value(value).unwrap_or(Value::Null);
     let mut out = String::new();
     write_canonical(&v, &mut out);
     out

@@ -258,6 +258,7 @@ impl Localizer {
                 self.days(*n, &t)
             }
             Arg::Msg(id) => self.message(id, &[]),
+            Arg::Nested(id, args) => self.message(id, args),
             Arg::List(items) => {
                 let parts: Vec<Vec<Seg>> = items.iter().map(|a| self.arg(a)).collect();
                 let (sep, last) = list_separators(self.locale);

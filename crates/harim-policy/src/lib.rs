@@ -41,6 +41,7 @@ pub mod examples;
 mod hash;
 pub mod i18n;
 mod locale;
+pub mod platform;
 mod render;
 mod settings;
 
@@ -49,10 +50,10 @@ pub use consistency::{
 };
 pub use diff::{Change, diff, sample_changes};
 pub use doc::{
-    Arg, CategoryEntry, Clause, HistoryEntry, PolicyDocument, PolicyMeta, Recipient, Section,
+    Arg, Audience, CategoryEntry, Clause, HistoryEntry, PolicyDocument, PolicyMeta, Recipient, Section,
     ShopFacts, compile, gateway_brand,
 };
-pub use hash::{canonical_json, version_hash};
+pub use hash::{canonical_json, canonical_json_of, version_hash};
 pub use locale::{Calendar, Digits, Direction, Locale, LocaleFormat, negotiate};
 pub use render::{
     RenderError, escape_html, render_html, render_json, render_markdown, try_render_html,
