@@ -1,1 +1,161 @@
-# harim-policy: the platform's own policy for merchants (sq).
+# harim-policy: the platform's own policy for its merchants, Albanian (shqip).
+# Terms: controller = kontrollues, processor = përpunues, operator = operatori (i platformës).
+# Proper names stay uninflected ("platforma { $platform }"); countries and durations are put
+# where the form in ../sq.ftl is grammatical (after a colon, in parentheses, after "nga"/"në").
+# In `*-hours` messages `$period` is the localised number and `$period_n` the raw one (one, other).
+
+## Page frame
+pp-title = Politika e privatësisë e platformës { $shop } për tregtaret dhe tregtarët
+pp-intro = Kjo politikë u drejtohet personave që drejtojnë dyqane në platformën { $shop }: pronareve dhe pronarëve të dyqaneve, stafit të tyre dhe kujtdo që regjistrohet. Ajo rendit çdo lloj të dhënash personale që platforma mban për ju, pse i mban, mbi çfarë baze ligjore, kush tjetër i merr, sa kohë ruhen dhe me cilat kërkesa të sakta mund t'i shihni, t'i merrni me vete ose t'i fshini. Se çfarë bën secili dyqan me të dhënat e klientëve të vet, e tregon politika e privatësisë e atij dyqani.
+pp-footer = Këtë politikë e ka krijuar platforma { $platform } nga konfigurimi dhe nga harta e saj e të dhënave, e njëjta deklaratë mbi të cilën bazohen eksportet, fshirjet dhe procesi automatik që fshin të dhënat kur mbaron afati i ruajtjes. Asgjë në të nuk është shkruar me dorë.
+
+## Controller
+pp-controller-identity = Kontrollues i të dhënave tuaja personale është { $operator }, operatori i platformës { $platform }.
+pp-controller-country = Vendi ku është themeluar operatori: { $country }.
+pp-controller-registration = Numri i regjistrimit të shoqërisë: { $number }.
+pp-controller-dpo = Nëpunësin për mbrojtjen e të dhënave të operatorit mund ta kontaktoni në { $email }.
+pp-controller-shops = Secili dyqan vendos vetë se çfarë bën me të dhënat e klientëve të vet, dhe platforma { $platform } i përpunon këto të dhëna vetëm sipas udhëzimeve të dyqanit. Kjo politikë ka të bëjë me të dhënat tuaja si tregtare ose tregtar, jo me të dhënat e klientëve tuaj.
+
+## Data, purpose and legal basis
+pp-data-intro = Platforma mban të dhënat e mëposhtme. Për secilin lloj tregohet pse mbahet dhe mbi çfarë baze ligjore.
+pp-data-row = { $category }: { $purpose } Baza ligjore: { $bases }.
+pp-data-row-fields = { $category } ({ $fields }): { $purpose } Baza ligjore: { $bases }.
+pp-basis-contract = zbatimi i kontratës me ju
+pp-basis-legal-obligation = përmbushja e një detyrimi ligjor
+pp-basis-legitimate-interest = interesi legjitim i operatorit për një shërbim të sigurt
+
+pp-cat-account = Llogaria juaj
+pp-purpose-account = adresa e e-mailit me të cilën hyni, një emër i shfaqur fakultativ dhe vlera hash e fjalëkalimit, që të mund të hyni në llogari dhe të kontaktoheni për llogarinë tuaj. Vetë fjalëkalimi nuk ruhet kurrë.
+pp-cat-sessions = Seancat e hyrjes dhe përpjekjet për hyrje
+pp-purpose-sessions = për ta mbajtur aktive hyrjen tuaj në llogari dhe për të ngadalësuar përpjekjet për ta gjetur fjalëkalimin me hamendje. Nga tokenët e seancave, adresat IP të pajisjeve dhe adresat e e-mailit ruhen vetëm vlerat e tyre hash.
+pp-cat-shop = Dyqani juaj
+pp-purpose-shop = emri, adresa në platformë dhe gjuha e parazgjedhur e dyqanit, për funksionimin e dyqanit.
+pp-cat-members = Stafi i dyqanit
+pp-purpose-members = kush punon në cilin dyqan dhe me cilin rol, që secili person të mund të bëjë saktësisht atë që ka lejuar pronarja ose pronari i dyqanit.
+pp-cat-api-keys = Çelësat API
+pp-purpose-api-keys = emri, roli dhe vlera hash e secilit çelës, si dhe koha e përdorimit të fundit, për qasjen programatike në dyqan. Vetë çelësi nuk ruhet kurrë.
+pp-cat-invitations = Ftesat për stafin
+pp-purpose-invitations = adresa e e-mailit dhe roli i personit të ftuar, që të mund t'i bashkohet dyqanit.
+pp-cat-identity = Identiteti i regjistruar i pronares ose i pronarit të dyqanit
+pp-purpose-identity = për verifikimet e njohjes së klientit (KYC) që kërkon ligji përpara se një dyqan të pranojë pagesa, si dhe për transferimin e të ardhurave të dyqanit.
+pp-cat-tenant-keys = Çelësi i enkriptimit i dyqanit tuaj
+pp-purpose-tenant-keys = çdo e dhënë e enkriptuar e dyqanit mund të lexohet vetëm përmes tij. Vetë ky çelës është i enkriptuar me çelësin rrënjë të platformës.
+pp-cat-documents = Dokumentet e identitetit
+pp-purpose-documents = për të verifikuar identitetin e pronares ose të pronarit të dyqanit. Kur ngarkohen imazhet, prej tyre hiqen të dhënat e vendndodhjes dhe të kamerës.
+pp-cat-privacy-settings = Cilësimet e privatësisë së dyqanit tuaj
+pp-purpose-privacy-settings = për të hartuar politikën e privatësisë së dyqanit tuaj; ato ju përcaktojnë si kontrollues dhe përmbajnë të dhënat tuaja të kontaktit.
+pp-cat-policy-versions = Versionet e publikuara të politikës së privatësisë së dyqanit tuaj
+pp-purpose-policy-versions = që më vonë të mund të provohet çdo version që u është shfaqur klientëve tuaj.
+pp-cat-audit-log = Regjistri i auditimit
+pp-purpose-audit-log = kush ka parë ose ka ndryshuar cilat të dhëna personale, kur dhe për çfarë qëllimi. Regjistri përmend emrat e fushave dhe identifikues të pseudonimizuar, kurrë vlerat, dhe një zinxhir vlerash hash me çelës tregon se asnjë shënim nuk është ndryshuar ose hequr.
+pp-cat-data-requests = Kërkesat tuaja për të dhënat
+pp-purpose-data-requests = për të kryer dhe për të provuar eksportet dhe fshirjet që kërkoni: kërkesa, afati i saj, arkivi i eksportit deri në skadimin e tij dhe vërtetimi i nënshkruar i fshirjes, i cili nuk përmban të dhëna personale.
+
+pp-field-full-name = emri i plotë
+pp-field-national-id = numri personal i identifikimit
+pp-field-iban = numri i llogarisë bankare (IBAN ose Sheba)
+pp-field-birth-date = data e lindjes
+pp-field-phone = numri i telefonit
+pp-field-email = adresa e e-mailit
+pp-field-address = adresa postare
+pp-field-postal-code = kodi postar
+pp-field-country = shteti
+pp-field-national-id-front = ana e përparme e kartës së identitetit
+pp-field-national-id-back = ana e pasme e kartës së identitetit
+pp-field-selfie = një foto e pronares ose e pronarit që mban kartën në dorë
+pp-field-business-license = licenca e biznesit
+
+## Recipients
+pp-recipients-hosting = { $name }: strehon serverët, bazën e të dhënave dhe hapësirën e ruajtjes së skedarëve të platformës ({ $country }).
+pp-recipients-processor = { $name }: { $role } në emër të operatorit ({ $country }).
+pp-recipients-reviewers = Stafi shqyrtues i operatorit sheh identitetin e regjistruar dhe dokumentet e identitetit për të vendosur për to. Sa herë që ky staf hap një dokument, shikimi dhe qëllimi i tij regjistrohen në regjistrin e auditimit të dyqanit tuaj.
+pp-recipients-shop-owner = Pronarja ose pronari i një dyqani sheh adresën e e-mailit dhe rolin e secilit person që punon në të.
+pp-recipients-authorities = Gjykatat, administrata tatimore dhe autoritete të tjera publike, vetëm kur e kërkon ligji.
+
+## Transfers
+pp-transfers-intro = Disa marrës punojnë jashtë vendit të operatorit ({ $country }), prandaj të dhënat tuaja mund të transferohen te:
+pp-transfers-row = { $recipient }: { $country }
+pp-transfers-safeguards = Këto transferime mbështeten në kushtet e mbrojtjes së të dhënave të marrësve. Një kopje të garancive mund ta kërkoni në { $email }.
+
+## Retention
+pp-retention-intro = Çdo lloj të dhënash ruhet vetëm për aq kohë sa tregohet më poshtë. Kur mbaron afati, procesi automatik i ruajtjes së platformës i fshin; të njëjtat vlera të konfiguruara e drejtojnë si këtë proces, ashtu edhe këtë faqe.
+pp-retention-row = { $category }: { $periods }.
+pp-retention-backups = Kopjet rezervë të enkriptuara ruhen { $period } dhe pastaj mbishkruhen. Deri atëherë mund të përmbajnë ende të dhëna të fshira, por të dhënat që janë fshirë me shkatërrimin e çelësit të tyre nuk mund të lexohen prej tyre.
+pp-period-while-account = derisa ta fshini llogarinë tuaj
+pp-period-while-shop = derisa të fshihet dyqani
+pp-period-kyc-setting = për aq kohë sa përcaktojnë cilësimet e privatësisë së dyqanit pas vendimit të shqyrtimit ({ $period }, nëse pronarja ose pronari nuk cakton një afat tjetër)
+pp-period-as-proof = evidenca e kërkesës ruhet si provë se ajo u krye; nuk përmban të dhëna personale
+pp-period-operator-logs = regjistri i shërbimit, që përmban identifikuesit dhe shtigjet (routes) e kërkesave, por asnjë vlerë që keni futur ju, ruhet { $period } nga sistemi i regjistrave i operatorit
+pp-after-created = { $period } pas krijimit
+pp-after-created-hours = { $period_n ->
+    [one] { $period } orë
+   *[other] { $period } orë
+} pas krijimit
+pp-after-last-use = { $period } pas përdorimit të fundit
+pp-after-last-use-hours = { $period_n ->
+    [one] { $period } orë
+   *[other] { $period } orë
+} pas përdorimit të fundit
+pp-after-decision = { $period } pas vendimit të shqyrtimit
+pp-after-decision-hours = { $period_n ->
+    [one] { $period } orë
+   *[other] { $period } orë
+} pas vendimit të shqyrtimit
+pp-after-ready = { $period } pasi arkivi bëhet gati
+pp-after-ready-hours = { $period_n ->
+    [one] { $period } orë
+   *[other] { $period } orë
+} pasi arkivi bëhet gati
+pp-after-shop-erasure = { $period } pas fshirjes së dyqanit
+pp-after-shop-erasure-hours = { $period_n ->
+    [one] { $period } orë
+   *[other] { $period } orë
+} pas fshirjes së dyqanit
+pp-after-account-erasure = { $period } pas fshirjes së llogarisë
+pp-after-account-erasure-hours = { $period_n ->
+    [one] { $period } orë
+   *[other] { $period } orë
+} pas fshirjes së llogarisë
+
+## Rights
+pp-rights-intro = Këto të drejta mund t'i ushtroni vetë, përmes kërkesave të përmendura më poshtë, ose duke i shkruar operatorit.
+pp-rights-access = Qasja: mund të kërkoni një kopje të gjithçkaje që platforma mban për ju me kërkesën { $account_route }, dhe për një dyqan që zotëroni me kërkesën { $shop_route }. Arkivi bëhet gati brenda afatit të përgjigjes që tregohet më poshtë dhe mund të shkarkohet deri në skadimin e tij.
+pp-rights-rectify = Korrigjimi: mund ta korrigjoni identitetin e regjistruar me kërkesën { $identity_route }, dhe çdo gjë tjetër përmes llogarisë suaj ose duke i shkruar operatorit.
+pp-rights-erase = Fshirja: mund ta fshini llogarinë tuaj me kërkesën { $account_route } dhe një dyqan që zotëroni me kërkesën { $shop_route }. Të dhënat bëhen menjëherë të palexueshme me shkatërrimin e çelësit të tyre të enkriptimit dhe pastaj fshihen. Merrni një vërtetim të nënshkruar, të cilin çdokush mund ta verifikojë në { $receipt_route }. Ato që ligji e detyron operatorin t'i ruajë renditen në vërtetim, bashkë me datën kur mbaron ruajtja e tyre.
+pp-rights-restrict = Kufizimi: mund t'i kërkoni operatorit t'i ruajë të dhënat tuaja, por të mos i përdorë ndryshe, ndërkohë që e kundërshtoni saktësinë e tyre; kur përdorimi i tyre është i paligjshëm, por ju parapëlqeni kufizimin në vend të fshirjes; kur operatorit nuk i nevojiten më, por juve ju nevojiten për një pretendim ligjor; ose derisa të vendoset për një kundërshtim.
+pp-rights-object = Kundërshtimi: mund ta kundërshtoni përdorimin e të dhënave tuaja që mbështetet në interesin legjitim të operatorit; ai ndërpritet, përveç rastit kur ekzistojnë arsye legjitime bindëse që mbizotërojnë mbi interesat tuaja.
+pp-rights-portability = Transportueshmëria: eksporti është një arkiv ZIP me skedarë JSON dhe dokumentet origjinale, që të mund t'i çoni të dhënat tuaja në një shërbim tjetër.
+pp-rights-how = Për çdo gjë tjetër, shkruani në { $email }. Afati i përgjigjes së operatorit është { $period }.
+pp-rights-complain = Gjithashtu mund të ankoheni te { $authority }.
+pp-rights-complain-url = Gjithashtu mund të ankoheni te { $authority }: { $url }.
+
+## Security
+pp-security-transport = Çdo faqe dhe çdo kërkesë kalon përmes një lidhjeje të enkriptuar (HTTPS).
+pp-security-encryption = Identiteti i regjistruar, dokumentet e identitetit dhe eksportet e dyqanit enkriptohen me një çelës që i përket vetëm dyqanit të tyre, kështu që fshirja e dyqanit e shkatërron këtë çelës dhe asgjë prej tyre nuk mbetet e lexueshme.
+pp-security-hsm = Çelësat rrënjë të platformës ruhen në një modul sigurie harduerike (HSM) dhe nuk dalin kurrë prej tij.
+pp-security-audit = Sa herë që dikush shfaq identitetin tuaj të plotë ose shkarkon një nga dokumentet tuaja, qasja dhe qëllimi i saj regjistrohen para se të deshifrohet çfarëdo. Ekranet e tjera i shfaqin fushat e identitetit vetëm të maskuara.
+pp-security-documents = Për dokumentet e ngarkuara kontrollohet që të jenë vërtet imazhe ose PDF; nga imazhet hiqen metadatat si vendndodhja, ndërsa skedarët PDF me skripte, formularë ose bashkëngjitje refuzohen.
+pp-security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cenim i sigurisë i vë në rrezik të drejtat tuaja, operatori do t'ju njoftojë juve dhe autoritetet, siç e kërkon ligji.
+
+## Changes
+pp-changes = Kur ndryshon mënyra si platforma i trajton të dhënat, në këtë faqe publikohet një version i ri i kësaj politike me datën e tij dhe listën e ndryshimeve; versionet e mëparshme mbeten të renditura më poshtë.
+
+## Contact
+pp-contact-email = Pyetje për privatësinë: { $email }
+pp-contact-dpo = Nëpunësi për mbrojtjen e të dhënave: { $email }
+
+## Change descriptions
+pp-change-operator = Të dhënat e operatorit ndryshuan.
+pp-change-hosting = Platforma tani strehohet nga { $name } ({ $country }).
+pp-change-processor-added = Përpunues i ri: { $name } ({ $role }).
+pp-change-processor-removed = U hoq përpunuesi: { $name } ({ $role }).
+pp-change-data-added = Platforma tani mban: { $category }.
+pp-change-data-removed = Platforma nuk mban më: { $category }.
+pp-change-data-changed = Ndryshoi çfarë mbahet, pse mbahet ose mbi çfarë baze, për: { $category }.
+pp-change-retention = Ndryshoi afati i ruajtjes për: { $category }.
+pp-change-backups = Afati i ruajtjes së kopjeve rezervë para mbishkrimit ndryshoi nga { $from } në { $to }.
+pp-change-logs = Afati i ruajtjes së regjistrit të shërbimit ndryshoi nga { $from } në { $to }.
+pp-change-response-time = Afati i përgjigjes ndaj kërkesave ndryshoi nga { $from } në { $to }.
+pp-change-hsm-on = Çelësat rrënjë tani ruhen në një modul sigurie harduerike.
+pp-change-hsm-off = Çelësat rrënjë nuk ruhen më në një modul sigurie harduerike.
+pp-change-routes = Ndryshuan kërkesat përmes të cilave ushtrohen të drejtat tuaja.
