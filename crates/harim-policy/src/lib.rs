@@ -38,6 +38,7 @@ mod consistency;
 mod diff;
 mod doc;
 pub mod examples;
+pub mod fonts;
 mod hash;
 pub mod i18n;
 mod locale;

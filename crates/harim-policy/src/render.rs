@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::doc::{Clause, PolicyDocument, Section};
 use crate::i18n::{Localizer, Seg, plain};
 use crate::locale::{Locale, LocaleFormat};
-use crate::{HistoryEntry, PolicyMeta};
+use crate::{HistoryEntry, PolicyMeta, fonts};
 
 /// Errors found while rendering (missing messages, fluent argument errors, ICU data).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -205,8 +205,12 @@ const CSS: &str = r#"
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 48rem; padding: 1.5rem 1.25rem 3rem; color: #1b1b1b; background: #fff;
   font-family: system-ui, "Segoe UI", "Noto Sans", Arial, sans-serif; font-size: 1rem; line-height: 1.6; }
-:lang(fa) body, body:lang(fa) { font-family: "Vazirmatn", "Noto Sans Arabic", "Noto Naskh Arabic", Tahoma, sans-serif; line-height: 1.9; }
-:lang(ar) body, body:lang(ar) { font-family: "Vazirmatn", "Noto Naskh Arabic", "Noto Sans Arabic", Tahoma, sans-serif; line-height: 1.9; }
+:lang(fa) { font-family: "Harim Vazirmatn", Tahoma, sans-serif; }
+:lang(ar) { font-family: "Harim Noto Naskh Arabic", Tahoma, sans-serif; }
+body:lang(fa), body:lang(ar) { line-height: 1.9; }
+.langs { list-style: none; margin: 0 0 .5rem; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; font-size: .95rem; }
+.langs li { margin: 0; }
+.langs [aria-current] { font-weight: 700; color: #1b1b1b; text-decoration: none; }
 header { border-block-end: 3px solid #2d5b8c; padding-block-end: .75rem; margin-block-end: 1rem; }
 .shop { margin: 0; color: #2d5b8c; font-weight: 600; }
 h1 { font-size: 1.65rem; margin: .2rem 0 .4rem; line-height: 1.3; }
@@ -232,6 +236,65 @@ footer { margin-top: 2.5rem; padding-top: .75rem; border-top: 1px solid #d6dde5;
   li, p { break-inside: avoid; }
 }
 "#;
+
+/// Each language named in itself, for the language links.
+fn native_name(l: Locale) -> &'static str {
+    match l {
+        Locale::En => "English",
+        Locale::Fa => "فارسی",
+        Locale::Ar => "العربية",
+        Locale::Sq => "Shqip",
+    }
+}
+
+/// `<link rel="alternate" hreflang>` for every published locale (this one included, as search
+/// engines expect) and `x-default` for the default one. Relative (`?lang=`): the same frozen
+/// page is served at the version's own URL and at the policy's, and the links must work from
+/// both. Nothing for a single locale.
+fn alternate_links(meta: &PolicyMeta) -> String {
+    let mut out = String::new();
+    if meta.alternates.len() < 2 {
+        return out;
+    }
+    for l in &meta.alternates {
+        let _ = writeln!(
+            out,
+            "<link rel=\"alternate\" hreflang=\"{0}\" href=\"?lang={0}\">",
+            l.tag()
+        );
+    }
+    if let Some(d) = meta.alternates.first() {
+        let _ = writeln!(
+            out,
+            "<link rel=\"alternate\" hreflang=\"x-default\" href=\"?lang={}\">",
+            d.tag()
+        );
+    }
+    out
+}
+
+/// The visible language links: each language in its own name, script and direction (so a
+/// screen reader switches voice and the Persian name is set in the Persian face even on an
+/// English page); the page's own language is marked `aria-current`.
+fn language_links(meta: &PolicyMeta, current: Locale) -> String {
+    let mut out = String::new();
+    if meta.alternates.len() < 2 {
+        return out;
+    }
+    out.push_str("<ul class=\"langs\">\n");
+    for l in Locale::ALL.iter().filter(|l| meta.alternates.contains(l)) {
+        let tag = l.tag();
+        let _ = writeln!(
+            out,
+            "<li><a href=\"?lang={tag}\" hreflang=\"{tag}\" lang=\"{tag}\" dir=\"{}\"{}>{}</a></li>",
+            l.direction().as_str(),
+            if *l == current { " aria-current=\"true\"" } else { "" },
+            native_name(*l)
+        );
+    }
+    out.push_str("</ul>\n");
+    out
+}
 
 /// Renders a standalone, accessible HTML page, collecting any localisation error.
 ///
@@ -265,18 +328,21 @@ fn html(
         h,
         "<!DOCTYPE html>\n<html lang=\"{}\" dir=\"{}\" class=\"nu-{}\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title_text}</title>\n\
-<style>{CSS}</style>\n</head>\n<body>\n",
+{}<style>\n{}{CSS}</style>\n</head>\n<body>\n",
         locale.tag(),
         locale.direction().as_str(),
         match format.digits {
             crate::locale::Digits::Latin => "latn",
             crate::locale::Digits::Arab => "arab",
             crate::locale::Digits::Arabext => "arabext",
-        }
+        },
+        alternate_links(meta),
+        fonts::font_face_css(),
     );
     let _ = write!(
         h,
-        "<header>\n<p class=\"shop\"><bdi>{}</bdi></p>\n<h1>{}</h1>\n<p class=\"meta\"><time datetime=\"{}\">{}</time></p>\n</header>\n",
+        "<header>\n{}<p class=\"shop\"><bdi>{}</bdi></p>\n<h1>{}</h1>\n<p class=\"meta\"><time datetime=\"{}\">{}</time></p>\n</header>\n",
+        language_links(meta, locale),
         escape_html(&doc.shop.shop_name),
         segs_html(&r.title),
         r.date_iso,
@@ -480,6 +546,10 @@ pub fn render_json(
         "language": locale.tag(),
         "direction": locale.direction().as_str(),
         "version": meta.version,
+        // The hash of this version cannot be inside the bytes it covers; the public route adds
+        // it as the last member when serving (docs/API.md, "privacy.json and the hash chain").
+        "previous_hash": meta.previous_hash,
+        "alternates": meta.alternates.iter().map(|l| l.tag()).collect::<Vec<_>>(),
         "effective_at": meta.effective_at.to_string(),
         "effective_at_localized": l.date(meta.effective_at),
         "title": plain(&r.title),
@@ -507,4 +577,58 @@ pub fn render_json(
         "sections": sections,
         "history": history,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::compile;
+    use crate::examples::{history_meta, saudi_shop};
+
+    #[test]
+    fn pages_link_every_published_language_and_name_the_vendored_fonts() {
+        let (s, shop) = saudi_shop();
+        let doc = compile(&s, &shop);
+        // The language order this test was written against (Persian first as x-default).
+        let meta = PolicyMeta {
+            alternates: vec![Locale::Fa, Locale::En, Locale::Ar, Locale::Sq],
+            ..history_meta(&s)
+        };
+        for l in Locale::ALL {
+            let h = try_render_html(&doc, &meta, l, &s.format_for(l)).unwrap();
+            for a in &meta.alternates {
+                let t = a.tag();
+                assert!(
+                    h.contains(&format!(
+                        "<link rel=\"alternate\" hreflang=\"{t}\" href=\"?lang={t}\">"
+                    )),
+                    "{l:?}: no alternate for {t}"
+                );
+                assert!(h.contains(&format!("lang=\"{t}\" dir=\"{}\"", a.direction().as_str())));
+            }
+            // x-default is the default language (first).
+            assert!(h.contains("hreflang=\"x-default\" href=\"?lang=fa\""), "{l:?}");
+            for name in ["English", "فارسی", "العربية", "Shqip"] {
+                assert!(h.contains(&format!(">{name}</a>")), "{l:?}: {name}");
+            }
+            assert_eq!(h.matches("aria-current=\"true\"").count(), 1, "{l:?}");
+            for f in fonts::all() {
+                assert!(h.contains(&format!("url(\"{}\")", f.url())), "{l:?}");
+            }
+            assert!(h.contains(":lang(fa) { font-family: \"Harim Vazirmatn\""));
+            assert!(h.contains(":lang(ar) { font-family: \"Harim Noto Naskh Arabic\""));
+        }
+        // One published language: nothing to link to.
+        let single = PolicyMeta {
+            alternates: vec![Locale::Ar],
+            ..meta.clone()
+        };
+        let h = try_render_html(&doc, &single, Locale::Ar, &s.format_for(Locale::Ar)).unwrap();
+        assert!(!h.contains("hreflang") && !h.contains("class=\"langs\""));
+        let j = render_json(&doc, &meta, Locale::Ar, &s.format_for(Locale::Ar));
+        assert_eq!(j["previous_hash"], meta.previous_hash.unwrap());
+        assert_eq!(j["alternates"], serde_json::json!(["fa", "en", "ar", "sq"]));
+        assert!(j.get("hash").is_none());
+    }
 }
