@@ -599,6 +599,30 @@ pub async fn resolve(
     })
 }
 
+/// A JSON-LD document as the public pages serve it: the stored text with the version's hash
+/// appended as its last member, `…,"hash":"<hex>"}`, in every coding.
+///
+/// The hash covers the stored text ([`version_hash`]), so it cannot be inside it; everything
+/// else the reader needs to follow the chain (`version`, `previous_hash`) is. Removing exactly
+/// the 76 bytes `,"hash":"<64 hex>"` before the final `}` gives the stored, hashed bytes back
+/// (docs/API.md). The coded forms are made here (at read-time settings, about a millisecond),
+/// so callers keep the result: the page cache makes this once per document and process.
+pub async fn with_hash_member(stored: &Encoded, hash: &str) -> Result<Encoded, StoreError> {
+    let text = std::str::from_utf8(&stored.identity)
+        .map_err(|e| StoreError::internal("stored JSON-LD", e))?;
+    // Checked, not trusted: the value is spliced into JSON unescaped.
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(StoreError::internal("version hash", "not 64 hex digits"));
+    }
+    let Some(open) = text.strip_suffix('}') else {
+        return Err(StoreError::internal("stored JSON-LD", "not a JSON object"));
+    };
+    let served = format!("{open},\"hash\":\"{hash}\"}}");
+    tokio::task::spawn_blocking(move || Encoded::from_stored(served, None, None))
+        .await
+        .map_err(|e| StoreError::internal("compressing a policy document", e))?
+}
+
 /// One frozen document of a resolved version, in every content coding the public pages serve
 /// ([`Encoded`]). A document published before the compressed forms were stored (their columns
 /// are NULL) is compressed here, off the async executor, and not written back: the caller keeps

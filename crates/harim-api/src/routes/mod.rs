@@ -8,6 +8,7 @@ use crate::{AppState, error::ApiError};
 pub use common::{Purpose, RequestId};
 
 pub mod accounts;
+mod assets;
 mod common;
 pub mod identity;
 pub mod keys;
@@ -89,4 +90,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(policies::router())
         .merge(ops::router())
         .merge(rights::router())
+        .merge(assets::router())
 }

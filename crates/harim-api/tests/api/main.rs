@@ -451,6 +451,7 @@ fn the_openapi_document_lists_every_route_of_the_contract() {
         ("get", "/metrics"),
         ("get", "/openapi.json"),
         ("get", "/docs"),
+        ("get", "/assets/fonts/{name}"),
     ] {
         assert!(
             have.contains(&(m.to_string(), p.to_string())),

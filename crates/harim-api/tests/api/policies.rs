@@ -776,6 +776,7 @@ fn the_policy_routes_are_in_the_openapi_document() {
         ("get", "/shops/{slug}/privacy.json"),
         ("get", "/shops/{slug}/privacy.md"),
         ("get", "/shops/{slug}/privacy/versions/{n}"),
+        ("get", "/assets/fonts/{name}"),
     ] {
         assert!(paths[p][m].is_object(), "{m} {p} missing");
     }
@@ -785,3 +786,162 @@ fn the_policy_routes_are_in_the_openapi_document() {
         json!([{}])
     );
 }
+
+/// The stored, hashed bytes of a served `privacy.json`: the rule of docs/API.md ("privacy.json
+/// and the hash chain") applied as a third party would, without harim's code.
+fn hashed_json_bytes(served: &str, hash: &str) -> String {
+    let member = format!(",\"hash\":\"{hash}\"}}");
+    let open = served
+        .strip_suffix(&member)
+        .unwrap_or_else(|| panic!("no trailing hash member: {served}"));
+    format!("{open}}}")
+}
+
+/// Recomputes a version's hash from its public documents and the settings it was published
+/// from: `version_hash(previous, canonical settings, [html, md, json] per locale)`.
+async fn recompute_hash(
+    app: &TestApp,
+    slug: &str,
+    settings: &Value,
+    previous: Option<&str>,
+    hash: &str,
+) -> String {
+    let s: harim_policy::PrivacySettings = serde_json::from_value(settings.clone()).unwrap();
+    let published = s.published_locales();
+    let mut docs = Vec::new();
+    for l in harim_policy::Locale::ALL
+        .into_iter()
+        .filter(|l| published.contains(l))
+    {
+        let tag = l.tag();
+        docs.push(page(app, &format!("/shops/{slug}/privacy?lang={tag}")).await);
+        docs.push(page(app, &format!("/shops/{slug}/privacy.md?lang={tag}")).await);
+        let json = page(app, &format!("/shops/{slug}/privacy.json?lang={tag}")).await;
+        docs.push(hashed_json_bytes(&json, hash));
+    }
+    let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    harim_policy::version_hash(previous, &harim_policy::canonical_json(&s), &docs)
+}
+
+db_test!(
+    privacy_json_carries_version_hash_and_the_chain,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("chain").await;
+        let slug = "shop-chain";
+        let v1_settings = valid_settings();
+        let v1 = put_and_publish(&app, &owner, &shop, v1_settings.clone()).await;
+        let h1 = v1["hash"].as_str().unwrap().to_string();
+        let v2_settings = without_sms(valid_settings());
+        let mut seen = Vec::new();
+        for (n, settings) in [(1, &v1_settings), (2, &v2_settings)] {
+            if n == 2 {
+                let v2 = put_and_publish(&app, &owner, &shop, v2_settings.clone()).await;
+                assert_eq!(v2["previous_hash"], h1.as_str());
+            }
+            for lang in ["en", "fa", "ar", "sq"] {
+                let (status, h, body) =
+                    public(&app, &format!("/shops/{slug}/privacy.json?lang={lang}"), &[]).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                let j: Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(j["version"], n, "{lang}");
+                assert_eq!(j["language"], lang);
+                let hash = j["hash"].as_str().unwrap().to_string();
+                assert_eq!(hash.len(), 64);
+                let etag = h["etag"].to_str().unwrap();
+                assert_eq!(etag, format!("\"{}-{lang}-json+hash\"", &hash[..32]));
+                // Every coding of the served document decodes to the same bytes.
+                let (_, hg, gz) = public_bytes(
+                    &app,
+                    &format!("/shops/{slug}/privacy.json?lang={lang}"),
+                    &[("accept-encoding", "gzip")],
+                )
+                .await;
+                assert_eq!(coding_of(&hg, &gz), "gzip");
+                assert_eq!(gunzip(&gz), body.as_bytes());
+                let (_, hb, br) = public_bytes(
+                    &app,
+                    &format!("/shops/{slug}/privacy.json?lang={lang}"),
+                    &[("accept-encoding", "br")],
+                )
+                .await;
+                assert_eq!(coding_of(&hb, &br), "br");
+                assert_eq!(unbrotli(&br), body.as_bytes());
+                // The stored (hashed) bytes hold no hash member.
+                let stored: Value =
+                    serde_json::from_str(&hashed_json_bytes(&body, &hash)).unwrap();
+                assert!(stored.get("hash").is_none());
+                assert_eq!(stored["previous_hash"], j["previous_hash"]);
+                seen.push((n, hash, j["previous_hash"].clone()));
+            }
+        }
+        let (v1s, v2s): (Vec<_>, Vec<_>) = seen.iter().partition(|(n, ..)| *n == 1);
+        for (_, hash, previous) in &v1s {
+            assert_eq!(hash, &h1);
+            assert!(previous.is_null());
+        }
+        let h2 = v2s[0].1.clone();
+        assert_ne!(h2, h1);
+        for (_, hash, previous) in &v2s {
+            assert_eq!(hash, &h2);
+            assert_eq!(previous, &json!(h1));
+        }
+        // The listing agrees, and the hash of the version in force is what its public
+        // documents and settings hash to.
+        let list = app.get(&format!("/v1/shops/{shop}/policies"), &owner).await;
+        assert_eq!(list.json[0]["hash"], h2.as_str());
+        assert_eq!(list.json[0]["previous_hash"], h1.as_str());
+        assert_eq!(
+            recompute_hash(&app, slug, &v2_settings, Some(&h1), &h2).await,
+            h2
+        );
+    }
+);
+
+db_test!(
+    pages_link_their_languages_and_serve_the_vendored_fonts,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("fonts").await;
+        put_and_publish(&app, &owner, &shop, valid_settings()).await;
+        let (status, h, html) = public(&app, "/shops/shop-fonts/privacy?lang=ar", &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("font-src 'self'")
+        );
+        for tag in ["en", "fa", "ar", "sq", "x-default"] {
+            assert!(html.contains(&format!("hreflang=\"{tag}\"")), "{tag}");
+        }
+        assert!(html.contains(">فارسی</a>") && html.contains(">Shqip</a>"));
+        // Every font the page names is served, immutable, with a validator.
+        let mut named = 0;
+        for f in harim_policy::fonts::all() {
+            let url = f.url();
+            assert!(html.contains(&format!("url(\"{url}\")")), "{url}");
+            let (status, h, body) = public_bytes(&app, &url, &[]).await;
+            assert_eq!(status, StatusCode::OK, "{url}");
+            assert_eq!(h["content-type"], "font/woff2");
+            assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+            assert!(h.get("content-encoding").is_none());
+            assert_eq!(body, f.file.bytes);
+            let etag = h["etag"].to_str().unwrap().to_string();
+            assert_eq!(etag, format!("\"{}\"", f.sha256));
+            let (status, h, body) = public_bytes(&app, &url, &[("if-none-match", &etag)]).await;
+            assert_eq!(status, StatusCode::NOT_MODIFIED);
+            assert!(body.is_empty());
+            assert_eq!(h["etag"], etag.as_str());
+            named += 1;
+        }
+        assert_eq!(named, 4);
+        for bad in [
+            "/assets/fonts/vazirmatn-regular.woff2",
+            "/assets/fonts/vazirmatn-regular-00000000.woff2",
+            "/assets/fonts/..%2Fsecret",
+        ] {
+            app.call(Method::GET, bad, None, None)
+                .await
+                .assert_problem(StatusCode::NOT_FOUND, "not-found");
+        }
+    }
+);

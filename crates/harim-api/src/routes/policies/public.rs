@@ -3,6 +3,10 @@
 //! client prefers among brotli, gzip and identity; the compressed forms were made when the
 //! version was published (`harim_store::policies::encodings`), so a page view compresses
 //! nothing, and the API-wide compression layer leaves these answers alone.
+//!
+//! One exception to "as stored": `privacy.json` gets the version's hash as its last member
+//! ([`policies::with_hash_member`]), because a document cannot contain the hash that covers it.
+//! Its coded forms are made when the page cache is filled, not per view.
 
 use std::{
     collections::HashMap,
@@ -24,11 +28,27 @@ use uuid::Uuid;
 
 use crate::{AppState, error::ApiError};
 
+/// `Content-Security-Policy` of the HTML pages: inline CSS and the fonts harim serves itself
+/// (`/assets/fonts/`), nothing else; even a mistake in escaping cannot run script.
+pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The strong ETag of a public document without quotes or coding suffix:
+/// `<first 32 hex of the version hash>-<locale>-<format>`. The JSON-LD's format token is
+/// `json+hash`: it is served with its hash member added, so its bytes differ from what versions
+/// served before that rule (`json`), and a validator held from then must not match.
+pub(crate) fn etag_base(hash: &str, locale: Locale, format: DocumentFormat) -> String {
+    let token = match format {
+        DocumentFormat::JsonLd => "json+hash",
+        other => other.as_str(),
+    };
+    format!("{}-{}-{token}", hash.get(..32).unwrap_or(hash), locale.tag())
+}
+
 /// `Cache-Control` of the public pages. Documents are frozen, but the version in force changes
 /// when a new one is published or takes effect, so caches revalidate after five minutes.
 const PUBLIC_CACHE_CONTROL: &str = "public, max-age=300";
 
-fn content_type(format: DocumentFormat) -> &'static str {
+pub(crate) fn content_type(format: DocumentFormat) -> &'static str {
     match format {
         DocumentFormat::Html => "text/html; charset=utf-8",
         DocumentFormat::Markdown => "text/markdown; charset=utf-8",
@@ -71,7 +91,7 @@ impl Default for DocCache {
 /// (slug, requested version; `None` = the version in force).
 type ResolveKey = (String, Option<i32>);
 /// (tenant, version, locale, format).
-type DocKey = (Uuid, i32, Locale, DocumentFormat);
+pub(crate) type DocKey = (Uuid, i32, Locale, DocumentFormat);
 
 const DOC_CACHE_ENTRIES: usize = 2048;
 const RESOLVE_CACHE_ENTRIES: usize = 4096;
@@ -89,7 +109,7 @@ impl DocCache {
     fn usable(&self) -> bool {
         self.coherent.load(std::sync::atomic::Ordering::SeqCst)
     }
-    fn get(&self, key: &DocKey, coding: Coding) -> Option<Bytes> {
+    pub(crate) fn get(&self, key: &DocKey, coding: Coding) -> Option<Bytes> {
         if !self.usable() {
             return None;
         }
@@ -99,7 +119,7 @@ impl DocCache {
             .get(key)
             .map(|e| coding.form(e).clone())
     }
-    fn put(&self, key: DocKey, body: Encoded) {
+    pub(crate) fn put(&self, key: DocKey, body: Encoded) {
         if !self.usable() {
             return;
         }
@@ -158,7 +178,7 @@ pub struct LangQuery {
 /// The content codings a public page is served in, in order of preference when the client
 /// accepts several equally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
+pub(crate) enum Coding {
     Br,
     Gzip,
     Identity,
@@ -168,7 +188,7 @@ impl Coding {
     const ALL: [Coding; 3] = [Coding::Br, Coding::Gzip, Coding::Identity];
 
     /// `Content-Encoding` (none for identity).
-    fn header(self) -> Option<&'static str> {
+    pub(crate) fn header(self) -> Option<&'static str> {
         match self {
             Coding::Br => Some("br"),
             Coding::Gzip => Some("gzip"),
@@ -177,14 +197,14 @@ impl Coding {
     }
     /// What the ETag of this coding adds inside the quotes: each coding is its own
     /// representation with its own bytes, so its own strong validator.
-    fn etag_suffix(self) -> &'static str {
+    pub(crate) fn etag_suffix(self) -> &'static str {
         match self {
             Coding::Br => "-br",
             Coding::Gzip => "-gz",
             Coding::Identity => "",
         }
     }
-    fn form(self, e: &Encoded) -> &Bytes {
+    pub(crate) fn form(self, e: &Encoded) -> &Bytes {
         match self {
             Coding::Br => &e.br,
             Coding::Gzip => &e.gzip,
@@ -196,7 +216,7 @@ impl Coding {
 /// What a request's `Accept-Encoding` says of each coding we have (RFC 9110 §12.5.3), as
 /// q-values in thousandths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct AcceptEncoding {
+pub(crate) struct AcceptEncoding {
     br: u16,
     gzip: u16,
     /// `None` when neither `identity` nor `*` is listed: acceptable, but only as the fallback.
@@ -207,7 +227,7 @@ impl AcceptEncoding {
     /// No header: identity only (every coding is allowed then, but a client that sends no
     /// `Accept-Encoding` is rarely one that decodes). `x-gzip` is `gzip`; an entry whose
     /// q-value does not parse is ignored; `*` stands for every coding not listed by name.
-    fn parse(headers: &HeaderMap) -> Self {
+    pub(crate) fn parse(headers: &HeaderMap) -> Self {
         let (mut br, mut gzip, mut identity, mut star) = (None, None, None, None);
         let items = headers
             .get_all(header::ACCEPT_ENCODING)
@@ -256,7 +276,7 @@ impl AcceptEncoding {
     /// The highest q-value wins; ties go to brotli, then gzip, then identity. When nothing is
     /// acceptable (`identity;q=0` and no coding we have), identity all the same: the RFC lets a
     /// server ignore the field rather than answer 406.
-    fn choose(self) -> Coding {
+    pub(crate) fn choose(self) -> Coding {
         let q = |c| match c {
             Coding::Br => self.br,
             Coding::Gzip => self.gzip,
@@ -291,7 +311,7 @@ fn qvalue(v: &str) -> Option<u16> {
 /// `If-None-Match` names, among those this request accepts; the chosen coding first, so a
 /// client holding several copies revalidates the one it would be sent. `*` names the chosen
 /// coding.
-fn not_modified(
+pub(crate) fn not_modified(
     headers: &HeaderMap,
     base: &str,
     accept: AcceptEncoding,
@@ -323,7 +343,7 @@ fn not_modified(
     named.into_iter().find(|c| accept.acceptable(*c))
 }
 
-async fn serve(
+pub(crate) async fn serve(
     state: &AppState,
     cache: &DocCache,
     slug: &str,
@@ -354,12 +374,7 @@ async fn serve(
 
     // Strong: the version hash names the exact bytes of every document of that version, and the
     // suffix the coding (the compressed forms were made once, at publish time).
-    let base = format!(
-        "{}-{}-{}",
-        resolved.hash.get(..32).unwrap_or(&resolved.hash),
-        locale.tag(),
-        format.as_str()
-    );
+    let base = etag_base(&resolved.hash, locale, format);
     let accept_encoding = AcceptEncoding::parse(headers);
     let chosen = accept_encoding.choose();
     let etag = |c: Coding| format!("\"{base}{}\"", c.etag_suffix());
@@ -388,19 +403,17 @@ async fn serve(
     fixed(&mut out, header::CONTENT_TYPE, content_type(format));
     fixed(&mut out, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     if format == DocumentFormat::Html {
-        // The page has inline CSS and nothing else; even a mistake in escaping cannot run script.
-        fixed(
-            &mut out,
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-        );
+        fixed(&mut out, header::CONTENT_SECURITY_POLICY, PAGE_CSP);
     }
 
     let key = (resolved.tenant_id, resolved.version, locale, format);
     let body = match cache.get(&key, chosen) {
         Some(b) => b,
         None => {
-            let doc = policies::document(&state.db, &resolved, locale, format).await?;
+            let mut doc = policies::document(&state.db, &resolved, locale, format).await?;
+            if format == DocumentFormat::JsonLd {
+                doc = policies::with_hash_member(&doc, &resolved.hash).await?;
+            }
             let b = chosen.form(&doc).clone();
             cache.put(key, doc);
             b
