@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use harim_policy::examples::{meta_v2, saudi_shop};
+use harim_policy::examples::{history_meta, saudi_shop};
 use harim_policy::{Locale, compile, render_html};
 
 fn per_iter(f: &mut dyn FnMut(), n: u32) -> f64 {
@@ -18,7 +18,7 @@ fn per_iter(f: &mut dyn FnMut(), n: u32) -> f64 {
 
 fn bench(c: &mut Criterion) {
     let (s, shop) = saudi_shop();
-    let meta = meta_v2();
+    let meta = history_meta(&s);
     c.bench_function("baseline_serde_json_to_string", |b| {
         b.iter(|| serde_json::to_string(black_box(&s)).unwrap());
     });

@@ -1,7 +1,7 @@
 # harim-policy: Albanian (shqip).
 
 ## Page frame
-title = Politika e privatësisë e { $shop }
+title = Politika e privatësisë e dyqanit { $shop }
 intro = Kjo politikë shpjegon cilat të dhëna personale mbledh dyqani online { $shop } nga klientët e vet, pse, kush i merr, sa kohë ruhen dhe cilat të drejta keni.
 last-updated = Përditësuar së fundi: { $date } (versioni { $version })
 toc = Përmbajtja
@@ -9,10 +9,33 @@ history-title = Historiku i përditësimeve
 history-entry = Versioni { $version }
 history-first = Versioni i parë i publikuar.
 footer = Kjo politikë u krijua nga { $platform } mbi bazën e cilësimeve aktuale të privatësisë së dyqanit, të njëjtat cilësime që përcaktojnë si i trajton dyqani të dhënat tuaja.
-days = { $n ->
-    [one] { $t } ditë
-   *[other] { $t } ditë
+# Kohëzgjatjet: $count është kategoria CLDR e numrit, $t numri, $case `nom` (emërore) ose
+# `obl` (rrjedhore, pas «brenda»: «brenda 30 ditëve», «brenda 1 dite»).
+days = { $case ->
+    [obl] { $count ->
+        [one] { $t } dite
+       *[other] { $t } ditëve
+    }
+   *[nom] { $t } ditë
 }
+months = { $case ->
+    [obl] { $count ->
+        [one] { $t } muaji
+       *[other] { $t } muajve
+    }
+   *[nom] { $t } muaj
+}
+years = { $case ->
+    [obl] { $count ->
+        [one] { $t } viti
+       *[other] { $t } vjetëve
+    }
+   *[nom] { $count ->
+        [one] { $t } vit
+       *[other] { $t } vjet
+    }
+}
+date-with-gregorian = { $date } ({ $gregorian })
 
 ## Section titles
 section-controller = Kush është përgjegjës për të dhënat tuaja
@@ -22,7 +45,7 @@ section-recipients = Kush i merr të dhënat tuaja
 section-transfers = Transferimi në vende të tjera
 section-retention = Sa kohë i ruajmë të dhënat
 section-rights = Të drejtat tuaja
-section-cookies = Cookies
+section-cookies = Kukit
 section-children = Mosha minimale
 section-security = Si mbrohen të dhënat tuaja
 section-changes = Ndryshimet e kësaj politike
@@ -37,25 +60,47 @@ controller-dpo = Nëpunësin për mbrojtjen e të dhënave mund ta kontaktoni n�
 
 ## Data
 data-intro = Dyqani mbledh nga ju të dhënat e mëposhtme. Ato të shënuara si të detyrueshme nevojiten për të pranuar porosinë; të tjerat mund t'i lini bosh.
-data-row = { $category } ({ $need }): { $purpose }
+data-row = { $category } ({ $need ->
+    [required] { $gender ->
+        [masculine] i detyrueshëm
+        [feminine] e detyrueshme
+       *[plural] të detyrueshme
+    }
+   *[optional] { $gender ->
+        [masculine] fakultativ
+        [feminine] fakultative
+       *[plural] fakultative
+    }
+}): { $purpose }
 data-consequences = Nëse nuk jepni të dhënat e detyrueshme, dyqani nuk mund ta pranojë, ta dërgojë ose ta ndjekë porosinë tuaj. Refuzimi nuk ka pasoja të tjera.
-need-required = e detyrueshme
-need-optional = fakultative
 cat-name = Emri i plotë
+    .gender = masculine
 cat-email = Adresa e e-mailit
+    .gender = feminine
 cat-phone = Numri i telefonit
+    .gender = masculine
 cat-address = Adresa
+    .gender = feminine
 cat-postal-code = Kodi postar
+    .gender = masculine
 cat-order-history = Historiku i porosive
+    .gender = masculine
 cat-payment-reference = Referenca e pagesës
+    .gender = feminine
 cat-ip-address = Adresa IP
-cat-device-cookies = Të dhënat e pajisjes dhe cookies
+    .gender = feminine
+cat-device-cookies = Të dhënat e pajisjes dhe kukit
+    .gender = plural
 cat-birth-date = Data e lindjes
+    .gender = feminine
 cat-national-id = Numri personal i identifikimit
+    .gender = masculine
 cat-identity-document = Imazhi i dokumentit të identitetit
+    .gender = masculine
 purpose-name = për t'ju drejtuar dhe për të etiketuar dërgesat.
 purpose-email = për të dërguar konfirmimet e porosive dhe për t'iu përgjigjur pyetjeve tuaja.
-purpose-phone = për t'ju kontaktuar rreth porosisë dhe për korrierin.
+purpose-phone = për t'ju kontaktuar rreth porosisë.
+purpose-phone-courier = për t'ju kontaktuar rreth porosisë dhe që korrieri t'ju gjejë në dorëzim.
 purpose-address = për të dërguar porosinë dhe për të lëshuar faturat.
 purpose-postal-code = për të dërguar porosinë dhe për të llogaritur transportin.
 purpose-order-history = për të kryer, ndjekur dhe kontabilizuar porositë.
@@ -69,17 +114,21 @@ purpose-identity-document = për të verifikuar identitetin kur e kërkon ligji 
 ## Purposes
 purposes-orders = Pranimi, përpunimi, dërgimi dhe ndjekja e porosive tuaja. Baza ligjore: zbatimi i kontratës me ju.
 purposes-legal = Ruajtja e të dhënave të porosive dhe faturave që kërkon legjislacioni tatimor dhe tregtar. Baza ligjore: detyrim ligjor.
-notifications-order-email = Për çdo porosi, dyqani merr një e-mail me detajet e porosisë, përfshirë emrin dhe të dhënat tuaja të kontaktit, që ta përpunojë atë. Baza ligjore: zbatimi i kontratës.
+notifications-order-email = Për çdo porosi, dyqani merr në kutinë e vet postare një e-mail me detajet e porosisë, përfshirë emrin dhe të dhënat tuaja të kontaktit, që ta përpunojë atë. Baza ligjore: zbatimi i kontratës. Ky e-mail shkon vetëm te dyqani dhe është pjesë e trajtimit të porosisë, ndaj nuk mund të çaktivizohet për një porosi të vetme.
 notifications-order-sms = Pronari i dyqanit ka zgjedhur të dërgojë mesazhe SMS për porosinë tuaj në numrin e telefonit që jepni, për shembull kur porosia regjistrohet ose niset. Ato dërgohen përmes { $providers }. Baza ligjore: zbatimi i kontratës.
+notifications-sms-opt-out-optional = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Nëse nuk i dëshironi, mos jepni numrin e telefonit kur porosisni: pa të nuk dërgohet asnjë SMS.
+notifications-sms-opt-out-required = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Meqë numri i telefonit është i detyrueshëm për çdo porosi, ato nuk mund të ndalen për një porosi të vetme; mund t'i kundërshtoni duke shkruar në { $email }.
 purposes-security = Për të mbrojtur dyqanin nga sulmet, mashtrimet dhe keqpërdorimi, ruhen regjistrat e serverit me adresat IP. Baza ligjore: interesi legjitim i dyqanit për një shërbim të sigurt.
 analytics-services = Me pëlqimin tuaj, dyqani mat si e përdorin vizitorët me këto shërbime analitike: { $services }. Ato marrin adresën tuaj IP, të dhënat e pajisjes dhe faqet që vizitoni. Baza ligjore: pëlqimi, të cilin mund ta tërhiqni në çdo kohë.
+purposes-automated-profiling = Asnjë vendim me efekte ligjore ose efekte të ngjashme të rëndësishme për ju nuk merret vetëm në mënyrë të automatizuar. Nëse pranoni analitikën, { $services } mund të krijojnë një profil të mënyrës si e përdorni dyqanin (faqet e vizituara, klikimet, pajisja, vizitat e përsëritura); dyqani i përdor këto profile vetëm për të përmirësuar dyqanin, kurrë për të vendosur për ju.
 purposes-automated = Asnjë vendim me efekte ligjore ose efekte të ngjashme të rëndësishme për ju nuk merret vetëm në mënyrë të automatizuar, dhe nuk bëhet profilizim.
 
 ## Recipients
-recipients-platform = { $platform }: streh dyqanin dhe përpunon të dhënat në emër të tij (përpunues).
+recipients-platform = { $platform }: strehon dyqanin dhe përpunon të dhënat në emër të tij (përpunues, { $country }).
 recipients-processor = { $name }: { $role } (përpunues, { $country }).
 recipients-payment = { $gateway }: përpunimi i pagesave ({ $country }).
 recipients-analytics = { $service }: analitika e vizitorëve ({ $country }).
+recipients-analytics-url = { $service }: analitika e vizitorëve ({ $country }); politika e tij e privatësisë: { $url }
 recipients-authorities = Gjykatat, administrata tatimore dhe autoritete të tjera publike, vetëm kur e kërkon ligji.
 role-sms = dërgimi i mesazheve SMS
 role-email = dërgimi i e-maileve
@@ -123,7 +172,7 @@ country-ru = Rusi
 ## Transfers
 transfers-intro = Disa marrës i përpunojnë të dhënat jashtë vendit ku është kontrolluesi ({ $country }). Prandaj të dhënat tuaja mund të transferohen te:
 transfers-row = { $recipient }: { $country }
-transfers-safeguards = Këto transferime mbështeten në kushtet e mbrojtjes së të dhënave të marrësve dhe, kur e kërkon ligji, në pëlqimin tuaj. Një kopje të garancive mund ta kërkoni në { $email }.
+transfers-safeguards = Këto transferime mbështeten në kushtet e mbrojtjes së të dhënave që ka pranuar secili marrës. Një kopje të këtyre garancive mund ta kërkoni në { $email }.
 
 ## Retention
 retention-intro = Të dhënat ruhen vetëm për aq kohë sa nevojitet për qëllimet e mësipërme; pas kësaj fshihen ose anonimizohen.
@@ -131,7 +180,7 @@ retention-customer-accounts = Të dhënat e llogarisë dhe të kontaktit: { $per
 retention-orders = Porositë dhe referencat e pagesave: { $period } pas porosisë, siç e kërkon legjislacioni tatimor dhe tregtar.
 retention-server-logs = Regjistrat e serverit, adresat IP dhe të dhënat e pajisjes: { $period }.
 retention-kyc = Dokumentet e identitetit: { $period } pas vendimit të verifikimit.
-retention-after-deletion = Pasi fshini llogarinë, të dhënat personale të mbetura fshihen brenda { $period }, përveç atyre që ligji e detyron dyqanin t'i ruajë.
+retention-after-deletion = Pasi fshini llogarinë, të dhënat personale të mbetura fshihen brenda { $period_obl }, përveç atyre që ligji e detyron dyqanin t'i ruajë.
 retention-backups = Kopjet rezervë të enkriptuara që mban { $platform } mund të përmbajnë ende të dhëna të fshira deri në { $period }; ato përdoren vetëm për rikthimin e shërbimit dhe pastaj mbishkruhen.
 retention-kind-customer-accounts-days = Të dhënat e llogarive të klientëve
 retention-kind-orders-days = Porositë
@@ -143,14 +192,14 @@ retention-kind-after-account-deletion-days = Fshirja pas mbylljes së llogarisë
 rights-intro = Për të dhënat tuaja personale keni këto të drejta:
 rights-access = Qasja: të kërkoni një kopje të të dhënave që dyqani mban për ju.
 rights-rectify = Korrigjimi: të korrigjohen të dhënat e pasakta ose të paplota.
-rights-erase = Fshirja: të fshihen të dhënat tuaja në çdo kohë, përveç atyre që ligji e detyron dyqanin t'i ruajë.
-rights-restrict = Kufizimi: të kërkoni që të dhënat vetëm të ruhen, pa përdorim tjetër, derisa të zgjidhet një ankesë.
+rights-erase = Fshirja: të fshihen të dhënat tuaja kur nuk nevojiten më për qëllimet e mësipërme, kur tërhiqni një pëlqim mbi të cilin bazohej përpunimi, kur e kundërshtoni përpunimin dhe nuk mbetet asnjë arsye mbizotëruese, ose kur ato janë përpunuar në mënyrë të paligjshme. Të dhënat që ligji e detyron dyqanin t'i ruajë fshihen kur mbaron ky detyrim.
+rights-restrict = Kufizimi: që të dhënat tuaja vetëm të ruhen, pa u përdorur ndryshe, në këto raste: derisa të verifikohet saktësia e tyre, kur e kundërshtoni; kur përpunimi është i paligjshëm dhe ju kërkoni kufizim në vend të fshirjes; kur dyqani nuk i ka më të nevojshme, por ju ju duhen për të ngritur, ushtruar ose mbrojtur një pretendim ligjor; ose derisa të verifikohet nëse arsyet legjitime të dyqanit mbizotërojnë mbi kundërshtimin tuaj.
 rights-object = Kundërshtimi: të kundërshtoni përpunimin e bazuar në interes legjitim, si dhe marketingun e drejtpërdrejtë në çdo kohë.
 rights-portability = Transportueshmëria: të merrni të dhënat që keni dhënë në një format të strukturuar, të lexueshëm nga makina.
 rights-withdraw = Tërheqja e pëlqimit: kur përpunimi bazohet në pëlqimin tuaj, mund ta tërhiqni në çdo kohë; përpunimi para tërheqjes mbetet i ligjshëm.
-rights-how = Për të ushtruar këto të drejta, shkruani në { $email }. Dyqani përgjigjet brenda { $period }.
+rights-how = Për të ushtruar këto të drejta, shkruani në { $email }. Dyqani përgjigjet brenda { $period_obl }.
 rights-complain = Keni gjithashtu të drejtë të ankoheni te { $authority }.
-rights-complain-url = Keni gjithashtu të drejtë të ankoheni te { $authority } ({ $url }).
+rights-complain-url = Keni gjithashtu të drejtë të ankoheni te { $authority }; faqja e internetit: { $url }.
 authority-al = Komisioneri për të Drejtën e Informimit dhe Mbrojtjen e të Dhënave Personale (IDP)
 authority-sa = Autoriteti Saudit i të Dhënave dhe Inteligjencës Artificiale (SDAIA)
 authority-ae = Zyra e të Dhënave e Emirateve të Bashkuara Arabe
@@ -159,15 +208,16 @@ authority-eu = autoriteti mbikëqyrës i mbrojtjes së të dhënave në vendin k
 authority-other = autoriteti i mbrojtjes së të dhënave ose gjykatat e vendit tuaj
 
 ## Cookies
-cookies-essential = Dyqani përdor cookies që janë rreptësisht të nevojshme për shportën, hyrjen dhe pagesën. Ato nuk kërkojnë pëlqim dhe skadojnë kur nuk nevojiten më.
-cookies-analytics = Cookies analitike vendosen vetëm pasi të jepni pëlqimin, dhe këtë zgjedhje mund ta ndryshoni në çdo kohë.
+cookies-essential = Dyqani përdor kuki që janë rreptësisht të nevojshme për shportën, hyrjen në llogari dhe pagesën. Ato nuk kërkojnë pëlqim dhe skadojnë kur nuk nevojiten më.
+cookies-analytics = Kukit analitike vendosen vetëm pasi të jepni pëlqimin, dhe këtë zgjedhje mund ta ndryshoni në çdo kohë.
 
 ## Children
-children-age = Dyqani është për persona { $age } vjeç e lart. Ai nuk mbledh me dije të dhëna për persona më të rinj; nëse jeni më i ri, kërkojini një prindi ose kujdestari të porosisë për ju.
+children-age = Dyqani u drejtohet personave { $age } vjeç e lart dhe nuk mbledh me dije të dhëna për persona nën këtë moshë; nëse nuk i keni mbushur { $age } vjeç, kërkojini një prindi ose kujdestari të porosisë për ju.
 
 ## Security
 security-transport = Të gjitha faqet shërbehen vetëm përmes lidhjeve të enkriptuara (HTTPS).
-security-encryption = Të dhënat personale ruhen të enkriptuara, dhe çdo herë që stafi i shikon, regjistrohet qasja dhe qëllimi i saj.
+security-encryption = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen qasja dhe qëllimi i saj.
+security-encryption-order-email = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen qasja dhe qëllimi i saj. E-maili i porosisë në kutinë postare të dyqanit mbetet jashtë këtij regjistri: kushdo që lexon atë kuti postare mund të lexojë detajet e porosisë në të.
 security-cards = Të dhënat e kartës futen drejtpërdrejt te ofruesi i pagesës; as dyqani, as { $platform } nuk i ruajnë ato.
 security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cenim rrezikon të drejtat tuaja, do të njoftoheni siç e kërkon ligji.
 
@@ -181,9 +231,34 @@ contact-phone = Telefon: { $phone }
 contact-address = Adresa postare: { $address }
 
 ## Change descriptions
-change-data-added = Mblidhet tani: { $category } ({ $need }).
+change-data-added = Mblidhet tani: { $category } ({ $need ->
+    [required] { $gender ->
+        [masculine] i detyrueshëm
+        [feminine] e detyrueshme
+       *[plural] të detyrueshme
+    }
+   *[optional] { $gender ->
+        [masculine] fakultativ
+        [feminine] fakultative
+       *[plural] fakultative
+    }
+}).
 change-data-removed = Nuk mblidhet më: { $category }.
-change-data-requirement = Tani { $need }: { $category }.
+change-data-requirement = { $category } { $gender ->
+    [plural] janë
+   *[other] është
+} tani { $need ->
+    [required] { $gender ->
+        [masculine] i detyrueshëm
+        [feminine] e detyrueshme
+       *[plural] të detyrueshme
+    }
+   *[optional] { $gender ->
+        [masculine] fakultativ
+        [feminine] fakultative
+       *[plural] fakultative
+    }
+}.
 change-order-email-on = Dyqani tani merr një e-mail për çdo porosi.
 change-order-email-off = Dyqani nuk merr më e-mail për çdo porosi.
 change-order-sms-on = Tani dërgohen mesazhe SMS për porositë.

@@ -123,21 +123,31 @@ impl Change {
     /// The message id and arguments wording this change.
     fn message(&self) -> (&'static str, Vec<(&'static str, Arg)>) {
         let cat = |c: &CustomerDataCategory| Arg::Msg(format!("cat-{}", c.key().replace('_', "-")));
-        let need = |r: bool| Arg::Msg(if r { "need-required" } else { "need-optional" }.into());
+        let need = |r: bool| crate::doc::need(r);
+        let gender =
+            |c: &CustomerDataCategory| Arg::Gender(format!("cat-{}", c.key().replace('_', "-")));
         let gw = |g: &PaymentGateway| Arg::Msg(format!("gateway-{}", g.key().replace('_', "-")));
         let role = |r: &ProcessorRole| Arg::Msg(format!("role-{}", r.key()));
         let lang = |l: &Locale| Arg::Msg(format!("lang-{}", l.tag()));
         match self {
             Self::CustomerDataAdded { category, required } => (
                 "change-data-added",
-                vec![("category", cat(category)), ("need", need(*required))],
+                vec![
+                    ("category", cat(category)),
+                    ("need", need(*required)),
+                    ("gender", gender(category)),
+                ],
             ),
             Self::CustomerDataRemoved { category } => {
                 ("change-data-removed", vec![("category", cat(category))])
             }
             Self::CustomerDataRequirementChanged { category, required } => (
                 "change-data-requirement",
-                vec![("category", cat(category)), ("need", need(*required))],
+                vec![
+                    ("category", cat(category)),
+                    ("need", need(*required)),
+                    ("gender", gender(category)),
+                ],
             ),
             Self::NotificationEmailEnabled => ("change-order-email-on", vec![]),
             Self::NotificationEmailDisabled => ("change-order-email-off", vec![]),

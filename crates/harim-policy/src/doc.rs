@@ -71,8 +71,18 @@ pub enum Arg {
     Phone(String),
     /// An https URL (link, always LTR).
     Url(String),
-    /// A number of days (localised digits, plural-aware).
+    /// A number of days (localised digits, plural-aware). Written in years when it is an exact
+    /// multiple of 365. The message gets `$name` (nominative) and `$name_obl` (the form after
+    /// "within"/"from": Arabic genitive, Albanian ablative), and chooses.
     Days(u32),
+    /// A number of months (same slots as `Days`).
+    Months(u32),
+    /// A value used only to select a variant (`[sa]`, `[required]`); never shown. It is passed on
+    /// to nested `Msg` arguments too, so one selector reaches every message of a clause.
+    Select(String),
+    /// The grammatical gender of another message's noun, read from that message's `.gender`
+    /// attribute in the current locale (`other` when it has none); used only to select.
+    Gender(String),
     /// A plain localised number.
     Number(u32),
     /// Another message, by id (e.g. `cat-email`, `country-us`).
@@ -255,6 +265,10 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     });
 
     // 2. Data collected.
+    let has_shipping = s
+        .processors
+        .iter()
+        .any(|p| p.role == ProcessorRole::Shipping);
     let mut c = vec![clause("data.intro", "data-intro", vec![])];
     let mut categories = Vec::new();
     for d in &s.customer_data {
@@ -266,20 +280,21 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
             retention: kind,
             retention_days: s.retention.days(kind),
         });
+        let cat = format!("cat-{}", k.replace('_', "-"));
+        // The courier is named only when a shipping processor exists to be that courier.
+        let purpose = if d.category == CustomerDataCategory::Phone && has_shipping {
+            "purpose-phone-courier".to_owned()
+        } else {
+            format!("purpose-{}", k.replace('_', "-"))
+        };
         c.push(clause(
             format!("data.category.{k}"),
             "data-row",
             vec![
-                ("category", msg(format!("cat-{}", k.replace('_', "-")))),
-                (
-                    "need",
-                    msg(if d.required {
-                        "need-required"
-                    } else {
-                        "need-optional"
-                    }),
-                ),
-                ("purpose", msg(format!("purpose-{}", k.replace('_', "-")))),
+                ("category", msg(cat.clone())),
+                ("need", need(d.required)),
+                ("gender", Arg::Gender(cat)),
+                ("purpose", msg(purpose)),
             ],
         ));
     }
@@ -315,6 +330,21 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
             "notifications-order-sms",
             vec![("providers", Arg::List(sms))],
         ));
+        // How to stop the messages, worded by what is actually possible: an optional phone
+        // number can be left out; a required one cannot, so the customer can only object.
+        let phone_required = s
+            .customer_data
+            .iter()
+            .any(|d| d.category == CustomerDataCategory::Phone && d.required);
+        c.push(clause(
+            "notifications.order_sms_opt_out",
+            if phone_required {
+                "notifications-sms-opt-out-required"
+            } else {
+                "notifications-sms-opt-out-optional"
+            },
+            vec![("email", Arg::Email(s.contact.email.clone()))],
+        ));
     }
     if s.collects(CustomerDataCategory::IpAddress) {
         c.push(clause("purposes.security", "purposes-security", vec![]));
@@ -327,11 +357,26 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
             vec![("services", Arg::List(names))],
         ));
     }
-    c.push(clause(
-        "purposes.automated_decisions",
-        "purposes-automated",
-        vec![],
-    ));
+    // "No profiling" only while no configured service can build visitor profiles.
+    let profiling: Vec<Arg> = s
+        .analytics
+        .iter()
+        .filter(|a| a.may_profile())
+        .map(|a| text(a.name()))
+        .collect();
+    if profiling.is_empty() {
+        c.push(clause(
+            "purposes.automated_decisions",
+            "purposes-automated",
+            vec![],
+        ));
+    } else {
+        c.push(clause(
+            "purposes.automated_decisions",
+            "purposes-automated-profiling",
+            vec![("services", Arg::List(profiling))],
+        ));
+    }
     sections.push(Section {
         id: "purposes",
         clauses: c,
@@ -343,12 +388,22 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         kind: "platform",
         country: shop.platform_country,
     }];
+    // How each recipient is named in this document: one name per recipient, used in the
+    // recipients list, the transfers list and everywhere else.
+    let mut names = vec![platform()];
     let mut c = vec![clause(
         "recipients.platform",
         "recipients-platform",
-        vec![("platform", platform())],
+        vec![
+            ("platform", platform()),
+            (
+                "country",
+                msg(format!("country-{}", shop.platform_country.code())),
+            ),
+        ],
     )];
     for p in &s.processors {
+        names.push(text(&p.name));
         recipients.push(Recipient {
             name: p.name.clone(),
             kind: "processor",
@@ -369,6 +424,7 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         ));
     }
     for g in &s.payment_gateways {
+        names.push(gateway_arg(*g));
         recipients.push(Recipient {
             name: gateway_brand(*g).to_owned(),
             kind: "payment",
@@ -378,27 +434,33 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
             format!("recipients.payment.{}", g.key()),
             "recipients-payment",
             vec![
-                (
-                    "gateway",
-                    msg(format!("gateway-{}", g.key().replace('_', "-"))),
-                ),
+                ("gateway", gateway_arg(*g)),
                 ("country", msg(format!("country-{}", g.country().code()))),
             ],
         ));
     }
     for a in &s.analytics {
+        names.push(analytics_arg(a));
         recipients.push(Recipient {
             name: a.name().to_owned(),
             kind: "analytics",
             country: a.country(),
         });
+        let mut args = vec![
+            ("service", analytics_arg(a)),
+            ("country", msg(format!("country-{}", a.country().code()))),
+        ];
+        // A custom service's own policy is the only place its practices are described.
+        let message = if let AnalyticsService::Custom { url, .. } = a {
+            args.push(("url", Arg::Url(url.clone())));
+            "recipients-analytics-url"
+        } else {
+            "recipients-analytics"
+        };
         c.push(clause(
             format!("recipients.analytics.{}", a.key()),
-            "recipients-analytics",
-            vec![
-                ("service", analytics_arg(a)),
-                ("country", msg(format!("country-{}", a.country().code()))),
-            ],
+            message,
+            args,
         ));
     }
     c.push(clause(
@@ -412,19 +474,23 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     });
 
     // 5. International transfers: only when some recipient is abroad.
-    let abroad: Vec<&Recipient> = recipients.iter().filter(|r| r.country != country).collect();
+    let abroad: Vec<(&Recipient, &Arg)> = recipients
+        .iter()
+        .zip(&names)
+        .filter(|(r, _)| r.country != country)
+        .collect();
     if !abroad.is_empty() {
         let mut c = vec![clause(
             "transfers.intro",
             "transfers-intro",
             vec![("country", msg(format!("country-{}", country.code())))],
         )];
-        for r in &abroad {
+        for (r, name) in &abroad {
             c.push(clause(
                 format!("transfers.{}.{}", r.kind, crate::settings::slugify(&r.name)),
                 "transfers-row",
                 vec![
-                    ("recipient", text(&r.name)),
+                    ("recipient", (*name).clone()),
                     ("country", msg(format!("country-{}", r.country.code()))),
                 ],
             ));
@@ -481,8 +547,9 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     ] {
         c.push(clause(format!("rights.{r}"), right_message(r), vec![]));
     }
-    let consent_based = !s.analytics.is_empty() || s.customer_data.iter().any(|d| !d.required);
-    if consent_based {
+    // Consent is stated as a legal basis only by the analytics clauses; the withdrawal right
+    // appears with them and only with them.
+    if !s.analytics.is_empty() {
         c.push(clause("rights.withdraw_consent", "rights-withdraw", vec![]));
     }
     c.push(clause(
@@ -534,7 +601,17 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     // 10. Security.
     let mut c = vec![
         clause("security.transport", "security-transport", vec![]),
-        clause("security.encryption", "security-encryption", vec![]),
+        // Staff views in the shop's admin are recorded; the order e-mail in the owner's mailbox
+        // is outside that record, so the promise is narrowed when that e-mail is on.
+        clause(
+            "security.encryption",
+            if s.notifications.order_email {
+                "security-encryption-order-email"
+            } else {
+                "security-encryption"
+            },
+            vec![],
+        ),
     ];
     if !s.payment_gateways.is_empty() {
         c.push(clause(
@@ -551,7 +628,11 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
 
     // 11. Changes.
     let mut c = vec![clause("changes.publication", "changes-publication", vec![])];
-    if s.collects(CustomerDataCategory::Email) {
+    // Notice by e-mail can be promised only to customers who all gave an e-mail address.
+    if s.customer_data
+        .iter()
+        .any(|d| d.category == CustomerDataCategory::Email && d.required)
+    {
         c.push(clause("changes.email_notice", "changes-email", vec![]));
     }
     sections.push(Section {
@@ -584,6 +665,19 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         clauses: c,
     });
 
+    // Arabic calls a Saudi statute «النظام» and any other «القانون»; every message of every
+    // clause can select on `$law`.
+    let law = if country == Country::Sa {
+        "sa"
+    } else {
+        "other"
+    };
+    for sec in &mut sections {
+        for c in &mut sec.clauses {
+            c.args.push(("law", Arg::Select(law.into())));
+        }
+    }
+
     PolicyDocument {
         shop: shop.clone(),
         controller_name: s.controller.legal_name.clone(),
@@ -598,6 +692,16 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
 
 fn analytics_arg(a: &AnalyticsService) -> Arg {
     text(a.name())
+}
+
+/// A gateway by its name in the reader's language (`gateway-*`).
+fn gateway_arg(g: PaymentGateway) -> Arg {
+    msg(format!("gateway-{}", g.key().replace('_', "-")))
+}
+
+/// Selector for the wording of a required or optional item.
+pub(crate) fn need(required: bool) -> Arg {
+    Arg::Select(if required { "required" } else { "optional" }.into())
 }
 
 /// Latin brand name of a gateway (the localised name is the `gateway-*` message).

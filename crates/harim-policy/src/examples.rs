@@ -2,7 +2,6 @@
 
 use time::macros::date;
 
-use crate::Change;
 use crate::doc::{HistoryEntry, PolicyMeta, ShopFacts};
 use crate::locale::{Calendar, Locale};
 use crate::settings::{
@@ -208,9 +207,31 @@ pub fn saudi_shop() -> (PrivacySettings, ShopFacts) {
     (s, shop)
 }
 
-/// Version 2 metadata with a two-entry history (effective 2025-03-21 = 1 Farvardin 1404).
+/// The settings an example shop had before its current version: order SMS was off (with no
+/// SMS processor), the last analytics service had not been added yet, and server logs were
+/// kept for a different period. Always valid when `current` is.
 #[must_use]
-pub fn meta_v2() -> PolicyMeta {
+pub fn earlier_settings(current: &PrivacySettings) -> PrivacySettings {
+    let mut e = current.clone();
+    if e.notifications.order_sms {
+        e.notifications.order_sms = false;
+        e.processors.retain(|p| p.role != ProcessorRole::Sms);
+    }
+    e.analytics.pop();
+    e.retention.server_logs_days = if current.retention.server_logs_days == 30 {
+        60
+    } else {
+        30
+    };
+    e
+}
+
+/// Version 2 metadata (effective 2025-03-21 = 1 Farvardin 1404) whose history is computed:
+/// version 1 was [`earlier_settings`], and version 2's changes are
+/// `diff(earlier_settings(current), current)`, so the history cannot contradict `current`.
+#[must_use]
+pub fn history_meta(current: &PrivacySettings) -> PolicyMeta {
+    let earlier = earlier_settings(current);
     PolicyMeta {
         version: 2,
         effective_at: date!(2025 - 03 - 21),
@@ -223,17 +244,21 @@ pub fn meta_v2() -> PolicyMeta {
             HistoryEntry {
                 version: 2,
                 effective_at: date!(2025 - 03 - 21),
-                changes: vec![
-                    Change::NotificationSmsEnabled,
-                    Change::RetentionChanged {
-                        kind: crate::RetentionKind::ServerLogs,
-                        from: 30,
-                        to: 90,
-                    },
-                ],
+                changes: crate::diff(&earlier, current),
             },
         ],
-        alternates: vec![Locale::Fa, Locale::En, Locale::Ar, Locale::Sq],
+        alternates: alternates(current),
         previous_hash: Some("0".repeat(64)),
     }
+}
+
+/// The published locales, the default first (as the publisher lists them).
+fn alternates(s: &PrivacySettings) -> Vec<Locale> {
+    let mut v = vec![s.default_locale];
+    v.extend(
+        s.published_locales()
+            .into_iter()
+            .filter(|l| *l != s.default_locale),
+    );
+    v
 }

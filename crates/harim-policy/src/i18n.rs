@@ -12,9 +12,10 @@ use icu_datetime::DateTimeFormatter;
 use icu_datetime::fieldsets::YMD;
 use icu_decimal::DecimalFormatter;
 use icu_decimal::input::Decimal;
+use icu_plurals::{PluralCategory, PluralRules};
 
 use crate::doc::Arg;
-use crate::locale::{Locale, LocaleFormat};
+use crate::locale::{Calendar, Locale, LocaleFormat};
 
 /// The embedded Fluent sources, by locale.
 #[must_use]
@@ -134,6 +135,9 @@ pub struct Localizer {
     format: LocaleFormat,
     decimal: Option<DecimalFormatter>,
     date: Option<DateTimeFormatter<YMD>>,
+    /// Gregorian dates beside Umm al-Qura ones (Saudi readers expect both).
+    gregorian: Option<DateTimeFormatter<YMD>>,
+    plurals: Option<PluralRules>,
     /// Everything that went wrong (missing messages, bad arguments, ICU data).
     pub errors: Vec<String>,
 }
@@ -148,32 +152,53 @@ impl std::fmt::Debug for Localizer {
     }
 }
 
+/// Selector values handed down from a clause to the messages nested in it.
+type Selectors = Vec<(String, String)>;
+
 impl Localizer {
     /// A localizer for `locale` writing dates and numbers as `format` says.
     #[must_use]
     pub fn new(locale: Locale, format: LocaleFormat) -> Self {
         let mut errors = loaded(locale).errors.clone();
         let tag = format.icu_tag(locale);
-        let (decimal, date) = match icu_locale::Locale::try_from_str(&tag) {
+        let mut formatters = (None, None, None, None);
+        match icu_locale::Locale::try_from_str(&tag) {
             Ok(l) => {
-                let decimal = DecimalFormatter::try_new((&l).into(), Default::default())
+                formatters.0 = DecimalFormatter::try_new((&l).into(), Default::default())
                     .map_err(|e| errors.push(format!("{tag}: decimal data: {e}")))
                     .ok();
-                let date = DateTimeFormatter::try_new((&l).into(), YMD::long())
+                formatters.1 = DateTimeFormatter::try_new((&l).into(), YMD::long())
                     .map_err(|e| errors.push(format!("{tag}: date data: {e}")))
                     .ok();
-                (decimal, date)
+                formatters.3 = PluralRules::try_new_cardinal((&l).into())
+                    .map_err(|e| errors.push(format!("{tag}: plural data: {e}")))
+                    .ok();
             }
-            Err(e) => {
-                errors.push(format!("{tag}: bad ICU locale: {e}"));
-                (None, None)
-            }
-        };
+            Err(e) => errors.push(format!("{tag}: bad ICU locale: {e}")),
+        }
+        if format.calendar == Calendar::IslamicUmalqura {
+            let greg = LocaleFormat {
+                calendar: Calendar::Gregorian,
+                digits: format.digits,
+            };
+            let gtag = greg.icu_tag(locale);
+            formatters.2 = icu_locale::Locale::try_from_str(&gtag)
+                .map_err(|e| errors.push(format!("{gtag}: bad ICU locale: {e}")))
+                .ok()
+                .and_then(|l| {
+                    DateTimeFormatter::try_new((&l).into(), YMD::long())
+                        .map_err(|e| errors.push(format!("{gtag}: date data: {e}")))
+                        .ok()
+                });
+        }
+        let (decimal, date, gregorian, plurals) = formatters;
         Self {
             locale,
             format,
             decimal,
             date,
+            gregorian,
+            plurals,
             errors,
         }
     }
@@ -193,17 +218,112 @@ impl Localizer {
         }
     }
 
-    /// A date in the locale's calendar and digits (e.g. `۱ فروردین ۱۴۰۴`).
-    pub fn date(&mut self, d: time::Date) -> String {
-        let iso = icu_calendar::Date::try_new_iso(d.year(), u8::from(d.month()), d.day());
-        match (iso, &self.date) {
-            (Ok(iso), Some(f)) => f.format(&iso).to_string(),
-            (Err(e), _) => {
-                self.errors.push(format!("date {d}: {e}"));
-                d.to_string()
-            }
-            (_, None) => d.to_string(),
+    /// The CLDR plural category of `n` in this locale (`one`, `few`, `many`, ...).
+    #[must_use]
+    pub fn plural_category(&self, n: u32) -> &'static str {
+        match self.plurals.as_ref().map(|p| p.category_for(n)) {
+            Some(PluralCategory::Zero) => "zero",
+            Some(PluralCategory::One) => "one",
+            Some(PluralCategory::Two) => "two",
+            Some(PluralCategory::Few) => "few",
+            Some(PluralCategory::Many) => "many",
+            Some(PluralCategory::Other) | None => "other",
         }
+    }
+
+    /// A date in the locale's calendar and digits (e.g. `۱ فروردین ۱۴۰۴`). An Umm al-Qura date
+    /// carries its Gregorian equivalent (message `date-with-gregorian`).
+    pub fn date(&mut self, d: time::Date) -> String {
+        let iso = match icu_calendar::Date::try_new_iso(d.year(), u8::from(d.month()), d.day()) {
+            Ok(iso) => iso,
+            Err(e) => {
+                self.errors.push(format!("date {d}: {e}"));
+                return d.to_string();
+            }
+        };
+        let main = match &self.date {
+            Some(f) => f.format(&iso).to_string(),
+            None => return d.to_string(),
+        };
+        match &self.gregorian {
+            Some(g) => {
+                let greg = g.format(&iso).to_string();
+                self.raw(
+                    "date-with-gregorian",
+                    &[("date", main), ("gregorian", greg)],
+                )
+            }
+            None => main,
+        }
+    }
+
+    /// `n` days in words and digits, nominative or oblique. An exact multiple of 365 is
+    /// written in years, since that is how a person states such a period.
+    pub fn days(&mut self, n: u32, oblique: bool) -> String {
+        if n > 0 && n % 365 == 0 {
+            self.unit("years", n / 365, oblique)
+        } else {
+            self.unit("days", n, oblique)
+        }
+    }
+
+    /// `n` months in words and digits, nominative or oblique.
+    pub fn months(&mut self, n: u32, oblique: bool) -> String {
+        self.unit("months", n, oblique)
+    }
+
+    fn unit(&mut self, id: &str, n: u32, oblique: bool) -> String {
+        let t = self.number(n);
+        let cat = self.plural_category(n).to_owned();
+        let case = if oblique { "obl" } else { "nom" }.to_owned();
+        self.raw(id, &[("count", cat), ("t", t), ("case", case)])
+    }
+
+    /// Formats a message whose arguments are all plain strings.
+    fn raw(&mut self, id: &str, args: &[(&str, String)]) -> String {
+        let bundle = &loaded(self.locale).bundle;
+        let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+            self.errors
+                .push(format!("{}: missing message `{id}`", self.locale.tag()));
+            return args
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+        };
+        let mut fargs = FluentArgs::new();
+        for (k, v) in args {
+            fargs.set(*k, v.clone());
+        }
+        let mut errs = Vec::new();
+        let out = bundle
+            .format_pattern(pattern, Some(&fargs), &mut errs)
+            .into_owned();
+        for e in errs {
+            self.errors
+                .push(format!("{}: `{id}`: {e}", self.locale.tag()));
+        }
+        out
+    }
+
+    /// The `.gender` attribute of message `id` in this locale, or `other`.
+    fn gender(&mut self, id: &str) -> String {
+        let bundle = &loaded(self.locale).bundle;
+        let Some(attr) = bundle
+            .get_message(id)
+            .and_then(|m| m.get_attribute("gender"))
+        else {
+            return "other".into();
+        };
+        let mut errs = Vec::new();
+        let g = bundle
+            .format_pattern(attr.value(), None, &mut errs)
+            .into_owned();
+        for e in errs {
+            self.errors
+                .push(format!("{}: `{id}.gender`: {e}", self.locale.tag()));
+        }
+        g
     }
 
     /// A plain message without arguments.
@@ -214,23 +334,54 @@ impl Localizer {
     /// Formats message `id` with `args` into typed segments. Errors are collected, and the
     /// message id is shown in place of a missing message.
     pub fn message(&mut self, id: &str, args: &[(&str, Arg)]) -> Vec<Seg> {
+        self.message_in(id, args, &Vec::new())
+    }
+
+    fn message_in(&mut self, id: &str, args: &[(&str, Arg)], inherited: &Selectors) -> Vec<Seg> {
         let bundle = &loaded(self.locale).bundle;
         let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
             self.errors
                 .push(format!("{}: missing message `{id}`", self.locale.tag()));
             return vec![Seg::Plain(id.to_owned())];
         };
-        let mut slots: Vec<Vec<Seg>> = Vec::new();
-        let mut fargs = FluentArgs::new();
+        let mut selectors = inherited.clone();
         for (name, arg) in args {
             match arg {
+                Arg::Select(v) => selectors.push(((*name).to_owned(), v.clone())),
+                Arg::Gender(of) => {
+                    let g = self.gender(of);
+                    selectors.push(((*name).to_owned(), g));
+                }
+                _ => {}
+            }
+        }
+        let mut slots: Vec<Vec<Seg>> = Vec::new();
+        let mut fargs = FluentArgs::new();
+        for (k, v) in &selectors {
+            fargs.set(k.clone(), v.clone());
+        }
+        for (name, arg) in args {
+            match arg {
+                Arg::Select(_) | Arg::Gender(_) => continue,
                 // Selectors need the real number; the display text comes from a slot.
-                Arg::Days(n) | Arg::Number(n) => {
+                Arg::Days(n) | Arg::Months(n) | Arg::Number(n) => {
                     fargs.set(format!("{name}_n"), FluentValue::from(*n));
                 }
                 _ => {}
             }
-            let segs = self.arg(arg);
+            let oblique = match arg {
+                Arg::Days(n) => Some(self.days(*n, true)),
+                Arg::Months(n) => Some(self.months(*n, true)),
+                _ => None,
+            };
+            if let Some(t) = oblique {
+                fargs.set(
+                    format!("{name}_obl"),
+                    format!("{OPEN}{}{CLOSE}", slots.len()),
+                );
+                slots.push(vec![Seg::Plain(t)]);
+            }
+            let segs = self.arg(arg, &selectors);
             fargs.set(*name, format!("{OPEN}{}{CLOSE}", slots.len()));
             slots.push(segs);
         }
@@ -245,7 +396,7 @@ impl Localizer {
         expand(&out, &mut slots)
     }
 
-    fn arg(&mut self, arg: &Arg) -> Vec<Seg> {
+    fn arg(&mut self, arg: &Arg, selectors: &Selectors) -> Vec<Seg> {
         match arg {
             Arg::Text(s) => vec![Seg::Text(s.clone())],
             Arg::Email(s) => vec![Seg::Email(s.clone())],
@@ -253,14 +404,13 @@ impl Localizer {
             Arg::Url(s) => vec![Seg::Url(s.clone())],
             Arg::Number(n) => vec![Seg::Plain(self.number(*n))],
             Arg::Date(d) => vec![Seg::Plain(self.date(*d))],
-            Arg::Days(n) => {
-                let t = self.number(*n);
-                self.days(*n, &t)
-            }
-            Arg::Msg(id) => self.message(id, &[]),
-            Arg::Nested(id, args) => self.message(id, args),
+            Arg::Days(n) => vec![Seg::Plain(self.days(*n, false))],
+            Arg::Months(n) => vec![Seg::Plain(self.months(*n, false))],
+            Arg::Select(_) | Arg::Gender(_) => Vec::new(),
+            Arg::Msg(id) => self.message_in(id, &[], selectors),
+            Arg::Nested(id, args) => self.message_in(id, args, selectors),
             Arg::List(items) => {
-                let parts: Vec<Vec<Seg>> = items.iter().map(|a| self.arg(a)).collect();
+                let parts: Vec<Vec<Seg>> = items.iter().map(|a| self.arg(a, selectors)).collect();
                 let (sep, last) = list_separators(self.locale);
                 let mut out = Vec::new();
                 let n = parts.len();
@@ -273,27 +423,6 @@ impl Localizer {
                 out
             }
         }
-    }
-
-    fn days(&mut self, n: u32, t: &str) -> Vec<Seg> {
-        let bundle = &loaded(self.locale).bundle;
-        let Some(pattern) = bundle.get_message("days").and_then(|m| m.value()) else {
-            self.errors
-                .push(format!("{}: missing message `days`", self.locale.tag()));
-            return vec![Seg::Plain(t.to_owned())];
-        };
-        let mut fargs = FluentArgs::new();
-        fargs.set("n", FluentValue::from(n));
-        fargs.set("t", t.to_owned());
-        let mut errs = Vec::new();
-        let out = bundle
-            .format_pattern(pattern, Some(&fargs), &mut errs)
-            .into_owned();
-        for e in errs {
-            self.errors
-                .push(format!("{}: `days`: {e}", self.locale.tag()));
-        }
-        vec![Seg::Plain(out)]
     }
 }
 

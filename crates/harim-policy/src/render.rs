@@ -101,28 +101,117 @@ fn escape_md(s: &str) -> String {
     out
 }
 
-fn segs_md(segs: &[Seg]) -> String {
+/// U+2066 LEFT-TO-RIGHT ISOLATE: opens an always-LTR token (e-mail, phone, URL, Latin text).
+const LRI: &str = "\u{2066}";
+/// U+2068 FIRST STRONG ISOLATE: opens free text whose direction is unknown.
+const FSI: &str = "\u{2068}";
+/// U+2069 POP DIRECTIONAL ISOLATE: closes either.
+const PDI: &str = "\u{2069}";
+
+fn is_rtl_char(c: char) -> bool {
+    matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+/// Text with no right-to-left letter and at least one Latin letter or digit: always LTR.
+fn is_ltr_text(t: &str) -> bool {
+    !t.chars().any(is_rtl_char)
+        && t.chars()
+            .any(|c| c.is_ascii_alphanumeric() || is_latin_letter(c))
+}
+
+fn is_latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || (c.is_alphabetic() && ('\u{00C0}'..='\u{024F}').contains(&c))
+}
+
+/// Wraps each run of Latin words inside right-to-left prose (`IP`, `HTTPS`, `SDAIA`) in
+/// LRI…PDI, so neighbouring punctuation and digits keep their places.
+fn isolate_latin_runs(t: &str) -> String {
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = String::with_capacity(t.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_latin_letter(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // A run: Latin words joined by single spaces, dots or hyphens, ending on a letter or digit.
+        let start = i;
+        let mut end = i;
+        let mut j = i;
+        while j < chars.len() {
+            let c = chars[j];
+            if is_latin_letter(c) || c.is_ascii_digit() {
+                j += 1;
+                end = j;
+            } else if matches!(c, ' ' | '.' | '-' | '&')
+                && chars
+                    .get(j + 1)
+                    .is_some_and(|n| is_latin_letter(*n) || n.is_ascii_digit())
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        out.push_str(LRI);
+        out.extend(&chars[start..end]);
+        out.push_str(PDI);
+        i = end;
+    }
+    out
+}
+
+/// Markdown for typed segments. In right-to-left text, LTR tokens are wrapped in LRI…PDI and
+/// free text in FSI…PDI (Markdown has no `<bdi>`); the marks stay outside the link syntax, so
+/// no `mailto:`/`tel:` target ever contains one.
+fn segs_md(segs: &[Seg], rtl: bool) -> String {
     let mut out = String::new();
     for s in segs {
+        let always_ltr = match s {
+            Seg::Email(_) | Seg::Phone(_) | Seg::Url(_) => true,
+            Seg::Text(t) => is_ltr_text(t),
+            Seg::Plain(_) => false,
+        };
+        let (o, c) = wrap(rtl, always_ltr);
         match s {
-            Seg::Plain(t) => out.push_str(&t.replace(['<', '>'], "")),
-            Seg::Text(t) => out.push_str(&escape_md(t)),
+            Seg::Plain(t) => {
+                let t = t.replace(['<', '>'], "");
+                if rtl {
+                    out.push_str(&isolate_latin_runs(&t));
+                } else {
+                    out.push_str(&t);
+                }
+            }
+            Seg::Text(t) => {
+                let _ = write!(out, "{o}{}{c}", escape_md(t));
+            }
             Seg::Email(e) => {
-                let _ = write!(out, "[{}](mailto:{e})", escape_md(e));
+                let _ = write!(out, "{o}[{}](mailto:{e}){c}", escape_md(e));
             }
             Seg::Phone(p) => {
                 let href: String = p
                     .chars()
                     .filter(|c| c.is_ascii_digit() || *c == '+')
                     .collect();
-                let _ = write!(out, "[{}](tel:{href})", escape_md(p));
+                let _ = write!(out, "{o}[{}](tel:{href}){c}", escape_md(p));
             }
             Seg::Url(u) => {
-                let _ = write!(out, "<{u}>");
+                let _ = write!(out, "{o}<{u}>{c}");
             }
         }
     }
     out
+}
+
+/// The isolate marks around one token: none in LTR text, LRI…PDI for an always-LTR token,
+/// FSI…PDI for free text.
+fn wrap(rtl: bool, ltr: bool) -> (&'static str, &'static str) {
+    match (rtl, ltr) {
+        (false, _) => ("", ""),
+        (true, true) => (LRI, PDI),
+        (true, false) => (FSI, PDI),
+    }
 }
 
 /// (section id, title, [(clause id, is paragraph, text)]).
@@ -455,16 +544,24 @@ fn markdown(
 ) -> (String, Vec<String>) {
     let mut l = Localizer::new(locale, *format);
     let r = localize(doc, meta, &mut l);
+    let rtl = locale.direction() == crate::locale::Direction::Rtl;
+    let prose = |t: &str| {
+        if rtl {
+            isolate_latin_runs(t)
+        } else {
+            t.to_owned()
+        }
+    };
     let mut m = String::new();
     let _ = write!(
         m,
         "# {}\n\n{}\n\n{}\n",
-        segs_md(&r.title),
-        segs_md(&r.updated),
-        segs_md(&r.intro)
+        segs_md(&r.title, rtl),
+        segs_md(&r.updated, rtl),
+        segs_md(&r.intro, rtl)
     );
     for (id, title, clauses) in &r.sections {
-        let _ = write!(m, "\n## {title}\n");
+        let _ = write!(m, "\n## {}\n", prose(title));
         let list = is_list_section(id);
         let mut in_list = false;
         for (_, intro, segs) in clauses {
@@ -473,21 +570,21 @@ fn markdown(
                     m.push('\n');
                     in_list = true;
                 }
-                let _ = writeln!(m, "- {}", segs_md(segs));
+                let _ = writeln!(m, "- {}", segs_md(segs, rtl));
             } else {
                 in_list = false;
-                let _ = write!(m, "\n{}\n", segs_md(segs));
+                let _ = write!(m, "\n{}\n", segs_md(segs, rtl));
             }
         }
     }
-    let _ = write!(m, "\n## {}\n\n", r.history_title);
+    let _ = write!(m, "\n## {}\n\n", prose(&r.history_title));
     for (_, label, date, changes) in &r.history {
-        let _ = writeln!(m, "- **{date}** — {label}");
+        let _ = writeln!(m, "- **{date}** — {}", prose(label));
         for c in changes {
-            let _ = writeln!(m, "  - {}", escape_md(c));
+            let _ = writeln!(m, "  - {}", prose(&escape_md(c)));
         }
     }
-    let _ = write!(m, "\n---\n\n{}\n", segs_md(&r.footer));
+    let _ = write!(m, "\n---\n\n{}\n", segs_md(&r.footer, rtl));
     (m, l.errors)
 }
 

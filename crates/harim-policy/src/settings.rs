@@ -265,6 +265,14 @@ impl AnalyticsService {
         }
     }
 
+    /// Whether the service can build a profile of a visitor (cross-session identifiers, session
+    /// recordings, heatmaps, audience segments). Only Matomo, as configured by the platform, is
+    /// known not to; a custom service is unknown, so it is not claimed to be profile-free.
+    #[must_use]
+    pub fn may_profile(&self) -> bool {
+        !matches!(self, Self::Matomo)
+    }
+
     /// Country where the service processes data.
     #[must_use]
     pub fn country(&self) -> Country {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use harim_policy::examples::{meta_v2, saudi_shop};
+use harim_policy::examples::{history_meta, saudi_shop};
 use harim_policy::*;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -46,7 +46,7 @@ fn persian_and_arabic_pages_render_right_to_left_in_chromium() {
     let (s, shop) = saudi_shop();
     let doc = compile(&s, &shop);
     for l in [Locale::Fa, Locale::Ar] {
-        let html = render_html(&doc, &meta_v2(), l, &s.format_for(l));
+        let html = render_html(&doc, &history_meta(&s), l, &s.format_for(l));
         // The probe page: the policy plus a script writing the computed direction into the title.
         let probe = html.replace(
             "</body>",

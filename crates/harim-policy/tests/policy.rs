@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use harim_policy::examples::{albanian_shop, iranian_shop, meta_v2, saudi_shop};
+use harim_policy::examples::{albanian_shop, history_meta, iranian_shop, saudi_shop};
 use harim_policy::i18n::{Localizer, ftl_source, load_errors, message_ids};
 use harim_policy::*;
 
@@ -15,7 +15,7 @@ fn all_examples() -> Vec<(&'static str, PrivacySettings, ShopFacts)> {
 }
 
 fn html(s: &PrivacySettings, shop: &ShopFacts, l: Locale) -> String {
-    try_render_html(&compile(s, shop), &meta_v2(), l, &s.format_for(l)).unwrap()
+    try_render_html(&compile(s, shop), &history_meta(s), l, &s.format_for(l)).unwrap()
 }
 
 #[test]
@@ -36,15 +36,21 @@ fn every_locale_defines_exactly_the_same_message_ids() {
     }
 }
 
-/// Variables a message uses, read from the source (`{ $name }` and selectors).
+/// Variables a message uses, read from the source (`{ $name }` and selectors). A message runs
+/// from its `id =` line to the next id, comment or blank line (selector lines such as `}):`
+/// belong to it).
 fn variables(locale: Locale, id: &str) -> Vec<String> {
-    let src = ftl_source(locale);
+    let src = format!(
+        "{}\n{}",
+        ftl_source(locale),
+        i18n::platform_ftl_source(locale)
+    );
     let mut in_msg = false;
     let mut vars = BTreeSet::new();
     for line in src.lines() {
         if line.starts_with(|c: char| c.is_ascii_lowercase()) {
             in_msg = line.split(" =").next() == Some(id);
-        } else if !line.starts_with(' ') {
+        } else if line.trim().is_empty() || line.starts_with('#') {
             in_msg = false;
         }
         if in_msg {
@@ -107,9 +113,9 @@ fn example_settings_are_valid_and_render_without_errors_everywhere() {
         let doc = compile(&s, &shop);
         for l in Locale::ALL {
             let f = s.format_for(l);
-            try_render_html(&doc, &meta_v2(), l, &f).unwrap();
-            try_render_markdown(&doc, &meta_v2(), l, &f).unwrap();
-            let j = render_json(&doc, &meta_v2(), l, &f);
+            try_render_html(&doc, &history_meta(&s), l, &f).unwrap();
+            try_render_markdown(&doc, &history_meta(&s), l, &f).unwrap();
+            let j = render_json(&doc, &history_meta(&s), l, &f);
             assert_eq!(j["language"], l.tag());
         }
     }
@@ -266,7 +272,8 @@ fn every_retention_period_appears_localised_in_every_language() {
         let h = html(&s, &shop, l);
         for kind in RetentionKind::ALL {
             let days = s.retention.days(kind);
-            let want = localised(days, l, f);
+            // Whole years are stated in years (1095 days: "3 years"), the rest in days.
+            let want = Localizer::new(l, f).days(days, false);
             let clause = format!("data-clause=\"retention.{}\"", kind.field());
             let start = h
                 .find(&clause)
@@ -316,11 +323,11 @@ fn script_in_the_shop_name_is_escaped_everywhere() {
     shop.platform_name = "<b>plat</b>".into();
     let doc = compile(&s, &shop);
     for l in Locale::ALL {
-        let h = render_html(&doc, &meta_v2(), l, &s.format_for(l));
+        let h = render_html(&doc, &history_meta(&s), l, &s.format_for(l));
         assert!(!h.contains("<script>"), "{l:?}");
         assert!(!h.contains("<b>plat"), "{l:?}");
         assert!(h.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;co&quot;"));
-        let md = render_markdown(&doc, &meta_v2(), l, &s.format_for(l));
+        let md = render_markdown(&doc, &history_meta(&s), l, &s.format_for(l));
         assert!(!md.contains("<script>"), "{l:?} markdown");
     }
 }
@@ -531,7 +538,12 @@ fn consistency_check_refuses_unnamed_categories_and_unconfigured_processors() {
 fn json_output_is_json_ld_with_clause_ids() {
     let (s, shop) = saudi_shop();
     let doc = compile(&s, &shop);
-    let j = render_json(&doc, &meta_v2(), Locale::En, &s.format_for(Locale::En));
+    let j = render_json(
+        &doc,
+        &history_meta(&s),
+        Locale::En,
+        &s.format_for(Locale::En),
+    );
     assert_eq!(j["@context"]["dpv"], "https://w3id.org/dpv#");
     assert_eq!(j["direction"], "ltr");
     let ids: Vec<&str> = j["sections"]

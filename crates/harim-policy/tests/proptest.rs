@@ -1,7 +1,7 @@
 //! Random valid settings render in every locale with no missing message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use harim_policy::examples::meta_v2;
+use harim_policy::examples::history_meta;
 use harim_policy::*;
 use proptest::prelude::*;
 
@@ -103,7 +103,7 @@ proptest! {
             backup_days: 30,
         };
         let doc = compile(&s, &shop);
-        let mut meta = meta_v2();
+        let mut meta = history_meta(&s);
         meta.history[1].changes = diff(&old, &s);
         for l in Locale::ALL {
             let f = s.format_for(l);
