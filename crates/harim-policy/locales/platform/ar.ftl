@@ -13,7 +13,7 @@ pp-footer = أنشأت منصة { $platform } هذه السياسة آليًا �
 ## Controller
 pp-controller-identity = جهة التحكم في بياناتك الشخصية هي { $operator }، الجهة المشغّلة لمنصة { $platform }.
 pp-controller-country = يقع مقر الجهة المشغّلة في { $country }.
-pp-controller-registration = رقم تسجيل الشركة: { $number }.
+pp-controller-registration = رقم السجل التجاري: { $number }.
 pp-controller-dpo = يمكن التواصل مع مسؤول حماية البيانات لدى الجهة المشغّلة عبر { $email }.
 pp-controller-shops = يقرر كل متجر بنفسه ما يفعله ببيانات عملائه، ولا تعالج منصة { $platform } تلك البيانات إلا بناءً على تعليمات المتجر. وتتناول هذه السياسة بياناتك بصفتك تاجرًا، لا بيانات عملائك.
 
@@ -80,13 +80,20 @@ pp-transfers-safeguards = يستند هذا النقل إلى شروط حماي�
 
 ## Retention
 pp-retention-intro = لا يُحتفظ بأي نوع من البيانات إلا للمدة المبيّنة أدناه، ثم تتولى مهمة الحذف الآلي في المنصة حذفه عند انقضائها. وتعتمد هذه المهمة وهذه الصفحة على الأرقام المضبوطة في الإعدادات ذاتها.
-pp-retention-row = { $category }: { $periods }.
+pp-retention-row = { $category }: { $period }.
+pp-retention-part = { $category }، { $part }: { $period }.
+pp-part-sessions = الجلسات
+pp-part-login-attempts = عدّادات محاولات تسجيل الدخول
+pp-part-audit-log = القيود
+pp-part-account-residue = ما لا يزال يشير إلى حساب ممحو
+pp-part-service-log = سجل الخدمة
+pp-part-data-requests = الطلبات وملفات التصدير
 pp-retention-backups = يُكتب فوق النسخ الاحتياطية المشفرة بعد مدة قدرها { $period }. وقد تبقى فيها حتى ذلك الحين بيانات ممحوة، غير أن البيانات التي مُحيت بإتلاف مفتاحها لا يمكن قراءتها منها.
 pp-period-while-account = حتى تمحو حسابك
 pp-period-while-shop = حتى يُمحى المتجر
 pp-period-kyc-setting = المدة التي تحددها إعدادات الخصوصية للمتجر، محتسبةً من صدور قرار المراجعة (وهي { $period } ما لم يحدد المالك مدة أخرى)
-pp-period-as-proof = يُحتفظ بسجل الطلب دليلًا على تنفيذه، ولا يتضمن أي بيانات شخصية
-pp-period-operator-logs = يحتفظ نظام السجلات لدى الجهة المشغّلة بسجل الخدمة، الذي يتضمن معرّفات الطلبات ومساراتها دون أي قيمة أدخلتها، مدةً قدرها { $period }
+pp-period-as-proof = يُحتفظ بسجل كل طلب، دون أي بيانات شخصية، دليلًا على تنفيذه
+pp-period-operator-logs = { $period } في نظام السجلات لدى الجهة المشغّلة؛ ويتضمن معرّفات الطلبات ومساراتها، ولا يتضمن أبدًا أي قيمة أدخلتها
 pp-after-created = { $period } من تاريخ الإنشاء
 pp-after-created-hours = { $period_n ->
     [zero] { $period } ساعة

@@ -79,13 +79,20 @@ pp-transfers-safeguards = Këto transferime mbështeten në kushtet e mbrojtjes 
 
 ## Retention
 pp-retention-intro = Çdo lloj të dhënash ruhet vetëm për aq kohë sa tregohet më poshtë. Kur mbaron afati, procesi automatik i ruajtjes së platformës i fshin; të njëjtat vlera të konfiguruara e drejtojnë si këtë proces, ashtu edhe këtë faqe.
-pp-retention-row = { $category }: { $periods }.
+pp-retention-row = { $category }: { $period }.
+pp-retention-part = { $category }, { $part }: { $period }.
+pp-part-sessions = seancat
+pp-part-login-attempts = numëruesit e përpjekjeve për hyrje
+pp-part-audit-log = shënimet
+pp-part-account-residue = të dhënat që përmendin ende një llogari të fshirë
+pp-part-service-log = regjistri i shërbimit
+pp-part-data-requests = kërkesat dhe arkivat e eksportit
 pp-retention-backups = Kopjet rezervë të enkriptuara ruhen { $period } dhe pastaj mbishkruhen. Deri atëherë mund të përmbajnë ende të dhëna të fshira, por të dhënat që janë fshirë me shkatërrimin e çelësit të tyre nuk mund të lexohen prej tyre.
 pp-period-while-account = derisa ta fshini llogarinë tuaj
 pp-period-while-shop = derisa të fshihet dyqani
 pp-period-kyc-setting = për aq kohë sa përcaktojnë cilësimet e privatësisë së dyqanit pas vendimit të shqyrtimit ({ $period }, nëse pronarja ose pronari nuk cakton një afat tjetër)
-pp-period-as-proof = evidenca e kërkesës ruhet si provë se ajo u krye; nuk përmban të dhëna personale
-pp-period-operator-logs = regjistri i shërbimit, që përmban identifikuesit dhe shtigjet (routes) e kërkesave, por asnjë vlerë që keni futur ju, ruhet { $period } nga sistemi i regjistrave i operatorit
+pp-period-as-proof = evidenca e çdo kërkese, pa të dhëna personale, ruhet si provë se kërkesa u krye
+pp-period-operator-logs = { $period } në sistemin e regjistrave të operatorit; ai përmban identifikuesit dhe shtigjet (routes) e kërkesave, kurrë ndonjë vlerë që keni futur ju
 pp-after-created = { $period } pas krijimit
 pp-after-created-hours = { $period_n ->
     [one] { $period } orë
