@@ -377,7 +377,11 @@ fn language_links(meta: &PolicyMeta, current: Locale) -> String {
             out,
             "<li><a href=\"?lang={tag}\" hreflang=\"{tag}\" lang=\"{tag}\" dir=\"{}\"{}>{}</a></li>",
             l.direction().as_str(),
-            if *l == current { " aria-current=\"true\"" } else { "" },
+            if *l == current {
+                " aria-current=\"true\""
+            } else {
+                ""
+            },
             native_name(*l)
         );
     }
@@ -705,7 +709,10 @@ mod tests {
                 assert!(h.contains(&format!("lang=\"{t}\" dir=\"{}\"", a.direction().as_str())));
             }
             // x-default is the default language (first).
-            assert!(h.contains("hreflang=\"x-default\" href=\"?lang=fa\""), "{l:?}");
+            assert!(
+                h.contains("hreflang=\"x-default\" href=\"?lang=fa\""),
+                "{l:?}"
+            );
             for name in ["English", "فارسی", "العربية", "Shqip"] {
                 assert!(h.contains(&format!(">{name}</a>")), "{l:?}: {name}");
             }

@@ -41,7 +41,11 @@ pub(crate) fn etag_base(hash: &str, locale: Locale, format: DocumentFormat) -> S
         DocumentFormat::JsonLd => "json+hash",
         other => other.as_str(),
     };
-    format!("{}-{}-{token}", hash.get(..32).unwrap_or(hash), locale.tag())
+    format!(
+        "{}-{}-{token}",
+        hash.get(..32).unwrap_or(hash),
+        locale.tag()
+    )
 }
 
 /// `Cache-Control` of the public pages. Documents are frozen, but the version in force changes
