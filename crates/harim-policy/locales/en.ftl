@@ -24,7 +24,7 @@ years = { $count ->
     [one] { $t } year
    *[other] { $t } years
 }
-date-with-gregorian = { $date } ({ $gregorian })
+date-with-gregorian = { $date } / { $gregorian }
 
 ## Section titles
 section-controller = Who is responsible for your data
@@ -88,7 +88,10 @@ notifications-order-sms = The shop owner has chosen to send text messages (SMS) 
 notifications-sms-opt-out-optional = The messages only carry news about your order, never advertising. If you do not want them, leave out your phone number when you order: without it, no text message is sent.
 notifications-sms-opt-out-required = The messages only carry news about your order, never advertising. Because a phone number is required for every order, they cannot be switched off for a single order; you can object to them by writing to { $email }.
 purposes-security = To protect the shop against attacks, fraud and abuse, server logs with IP addresses are kept. Legal basis: the shop's legitimate interest in a secure service.
-analytics-services = With your consent, the shop measures how visitors use it with these analytics services: { $services }. They receive your IP address, device data and the pages you visit. Legal basis: consent, which you can withdraw at any time.
+analytics-services = With your consent, the shop measures how visitors use it with { $how_many ->
+    [one] this analytics service: { $services }. It receives
+   *[other] these analytics services: { $services }. They receive
+} your IP address, device data and the pages you visit. Legal basis: consent, which you can withdraw at any time.
 purposes-automated = No decision that has legal or similarly significant effects on you is made solely by automated means, and no profiling is carried out.
 purposes-automated-profiling = No decision that has legal or similarly significant effects on you is made solely by automated means. If you consent to analytics, { $services } can build a profile of how you use the shop (pages visited, clicks, device, repeat visits); the shop uses such profiles only to improve the shop, never to decide about you.
 

@@ -1,7 +1,7 @@
 # harim-policy: Albanian (shqip).
 
 ## Page frame
-title = Politika e privatësisë e dyqanit { $shop }
+title = Politika e privatësisë – { $shop }
 intro = Kjo politikë shpjegon cilat të dhëna personale mbledh dyqani online { $shop } nga klientët e vet, pse, kush i merr, sa kohë ruhen dhe cilat të drejta keni.
 last-updated = Përditësuar së fundi: { $date } (versioni { $version })
 toc = Përmbajtja
@@ -35,7 +35,7 @@ years = { $case ->
        *[other] { $t } vjet
     }
 }
-date-with-gregorian = { $date } ({ $gregorian })
+date-with-gregorian = { $date } / { $gregorian }
 
 ## Section titles
 section-controller = Kush është përgjegjës për të dhënat tuaja
@@ -119,8 +119,14 @@ notifications-order-sms = Pronari i dyqanit ka zgjedhur të dërgojë mesazhe SM
 notifications-sms-opt-out-optional = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Nëse nuk i dëshironi, mos jepni numrin e telefonit kur porosisni: pa të nuk dërgohet asnjë SMS.
 notifications-sms-opt-out-required = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Meqë numri i telefonit është i detyrueshëm për çdo porosi, ato nuk mund të ndalen për një porosi të vetme; mund t'i kundërshtoni duke shkruar në { $email }.
 purposes-security = Për të mbrojtur dyqanin nga sulmet, mashtrimet dhe keqpërdorimi, ruhen regjistrat e serverit me adresat IP. Baza ligjore: interesi legjitim i dyqanit për një shërbim të sigurt.
-analytics-services = Me pëlqimin tuaj, dyqani mat si e përdorin vizitorët me këto shërbime analitike: { $services }. Ato marrin adresën tuaj IP, të dhënat e pajisjes dhe faqet që vizitoni. Baza ligjore: pëlqimi, të cilin mund ta tërhiqni në çdo kohë.
-purposes-automated-profiling = Asnjë vendim me efekte ligjore ose efekte të ngjashme të rëndësishme për ju nuk merret vetëm në mënyrë të automatizuar. Nëse pranoni analitikën, { $services } mund të krijojnë një profil të mënyrës si e përdorni dyqanin (faqet e vizituara, klikimet, pajisja, vizitat e përsëritura); dyqani i përdor këto profile vetëm për të përmirësuar dyqanin, kurrë për të vendosur për ju.
+analytics-services = Me pëlqimin tuaj, dyqani mat si e përdorin vizitorët me { $how_many ->
+    [one] këtë shërbim analitik: { $services }. Ai merr
+   *[other] këto shërbime analitike: { $services }. Ato marrin
+} adresën tuaj IP, të dhënat e pajisjes dhe faqet që vizitoni. Baza ligjore: pëlqimi, të cilin mund ta tërhiqni në çdo kohë.
+purposes-automated-profiling = Asnjë vendim me efekte ligjore ose efekte të ngjashme të rëndësishme për ju nuk merret vetëm në mënyrë të automatizuar. Nëse pranoni analitikën, { $services } mund të { $how_many ->
+    [one] krijojë
+   *[other] krijojnë
+} një profil të mënyrës si e përdorni dyqanin (faqet e vizituara, klikimet, pajisja, vizitat e përsëritura); dyqani i përdor këto profile vetëm për të përmirësuar dyqanin, kurrë për të vendosur për ju.
 purposes-automated = Asnjë vendim me efekte ligjore ose efekte të ngjashme të rëndësishme për ju nuk merret vetëm në mënyrë të automatizuar, dhe nuk bëhet profilizim.
 
 ## Recipients

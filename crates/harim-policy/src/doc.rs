@@ -350,11 +350,12 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         c.push(clause("purposes.security", "purposes-security", vec![]));
     }
     if !s.analytics.is_empty() {
-        let names = s.analytics.iter().map(|a| text(a.name())).collect();
+        let names: Vec<Arg> = s.analytics.iter().map(|a| text(a.name())).collect();
+        let how_many = how_many(names.len());
         c.push(clause(
             "analytics.services",
             "analytics-services",
-            vec![("services", Arg::List(names))],
+            vec![("services", Arg::List(names)), ("how_many", how_many)],
         ));
     }
     // "No profiling" only while no configured service can build visitor profiles.
@@ -371,10 +372,11 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
             vec![],
         ));
     } else {
+        let how_many = how_many(profiling.len());
         c.push(clause(
             "purposes.automated_decisions",
             "purposes-automated-profiling",
-            vec![("services", Arg::List(profiling))],
+            vec![("services", Arg::List(profiling)), ("how_many", how_many)],
         ));
     }
     sections.push(Section {
@@ -697,6 +699,12 @@ fn analytics_arg(a: &AnalyticsService) -> Arg {
 /// A gateway by its name in the reader's language (`gateway-*`).
 fn gateway_arg(g: PaymentGateway) -> Arg {
     msg(format!("gateway-{}", g.key().replace('_', "-")))
+}
+
+/// Selector for sentences about a list: `one` item takes the singular (Albanian and Persian
+/// verbs agree with it), anything else the plural.
+fn how_many(n: usize) -> Arg {
+    Arg::Select(if n == 1 { "one" } else { "other" }.into())
 }
 
 /// Selector for the wording of a required or optional item.
