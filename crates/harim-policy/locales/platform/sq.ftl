@@ -6,7 +6,7 @@
 
 ## Page frame
 pp-title = Politika e privatësisë e platformës { $shop } për tregtaret dhe tregtarët
-pp-intro = Kjo politikë u drejtohet personave që drejtojnë dyqane në platformën { $shop }: pronareve dhe pronarëve të dyqaneve, stafit të tyre dhe kujtdo që regjistrohet. Ajo rendit çdo lloj të dhënash personale që platforma mban për ju, pse i mban, mbi çfarë baze ligjore, kush tjetër i merr, sa kohë ruhen dhe me cilat kërkesa të sakta mund t'i shihni, t'i merrni me vete ose t'i fshini. Se çfarë bën secili dyqan me të dhënat e klientëve të vet, e tregon politika e privatësisë e atij dyqani.
+pp-intro = Kjo politikë u drejtohet personave që administrojnë dyqane në platformën { $shop }: pronareve dhe pronarëve të dyqaneve, stafit të tyre dhe kujtdo që regjistrohet. Ajo rendit çdo lloj të dhënash personale që platforma mban për ju, pse i mban, mbi çfarë baze ligjore, kush tjetër i merr, sa kohë ruhen dhe me cilat kërkesa të sakta mund t'i shihni, t'i merrni me vete ose t'i fshini. Se çfarë bën secili dyqan me të dhënat e klientëve të vet, e tregon politika e privatësisë e atij dyqani.
 pp-footer = Këtë politikë e ka krijuar platforma { $platform } nga konfigurimi dhe nga harta e saj e të dhënave, e njëjta deklaratë mbi të cilën bazohen eksportet, fshirjet dhe procesi automatik që fshin të dhënat kur mbaron afati i ruajtjes. Asgjë në të nuk është shkruar me dorë.
 
 ## Controller
@@ -80,7 +80,7 @@ pp-transfers-safeguards = Këto transferime mbështeten në kushtet e mbrojtjes 
 ## Retention
 pp-retention-intro = Çdo lloj të dhënash ruhet vetëm për aq kohë sa tregohet më poshtë. Kur mbaron afati, procesi automatik i ruajtjes së platformës i fshin; të njëjtat vlera të konfiguruara e drejtojnë si këtë proces, ashtu edhe këtë faqe.
 pp-retention-row = { $category }: { $period }.
-pp-retention-part = { $category }, { $part }: { $period }.
+pp-retention-part = { $category } ({ $part }): { $period }.
 pp-part-sessions = seancat
 pp-part-login-attempts = numëruesit e përpjekjeve për hyrje
 pp-part-audit-log = shënimet
