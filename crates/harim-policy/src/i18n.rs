@@ -260,7 +260,7 @@ impl Localizer {
     /// `n` days in words and digits, nominative or oblique. An exact multiple of 365 is
     /// written in years, since that is how a person states such a period.
     pub fn days(&mut self, n: u32, oblique: bool) -> String {
-        if n > 0 && n % 365 == 0 {
+        if n > 0 && n.is_multiple_of(365) {
             self.unit("years", n / 365, oblique)
         } else {
             self.unit("days", n, oblique)
