@@ -139,10 +139,10 @@ pp-rights-complain-url = Gjithashtu mund të ankoheni te { $authority }: { $url 
 ## Security
 pp-security-transport = Çdo faqe dhe çdo kërkesë kalon përmes një lidhjeje të enkriptuar (HTTPS).
 pp-security-encryption = Identiteti i regjistruar, dokumentet e identitetit dhe eksportet e dyqanit enkriptohen me një çelës që i përket vetëm dyqanit të tyre, kështu që fshirja e dyqanit e shkatërron këtë çelës dhe asgjë prej tyre nuk mbetet e lexueshme.
-pp-security-hsm = Çelësat rrënjë të platformës ruhen në një modul sigurie harduerike (HSM) dhe nuk dalin kurrë prej tij.
-pp-security-audit = Sa herë që dikush shfaq identitetin tuaj të plotë ose shkarkon një nga dokumentet tuaja, qasja dhe qëllimi i saj regjistrohen para se të deshifrohet çfarëdo. Ekranet e tjera i shfaqin fushat e identitetit vetëm të maskuara.
+pp-security-hsm = Çelësat rrënjë të platformës ruhen në një modul harduerik sigurie (HSM) dhe nuk dalin kurrë prej tij.
+pp-security-audit = Sa herë që dikush shfaq identitetin tuaj të plotë ose shkarkon një nga dokumentet tuaja, qasja dhe qëllimi i saj regjistrohen para se të deshifrohet ndonjë gjë. Ekranet e tjera i shfaqin fushat e identitetit vetëm të maskuara.
 pp-security-documents = Për dokumentet e ngarkuara kontrollohet që të jenë vërtet imazhe ose PDF; nga imazhet hiqen metadatat si vendndodhja, ndërsa skedarët PDF me skripte, formularë ose bashkëngjitje refuzohen.
-pp-security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cenim i sigurisë i vë në rrezik të drejtat tuaja, operatori do t'ju njoftojë juve dhe autoritetet, siç e kërkon ligji.
+pp-security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cenim i sigurisë i vë në rrezik të drejtat tuaja, operatori do të njoftojë si ju, ashtu edhe autoritetet, siç e kërkon ligji.
 
 ## Changes
 pp-changes = Kur ndryshon mënyra si platforma i trajton të dhënat, në këtë faqe publikohet një version i ri i kësaj politike me datën e tij dhe listën e ndryshimeve; versionet e mëparshme mbeten të renditura më poshtë.
@@ -163,6 +163,6 @@ pp-change-retention = Ndryshoi afati i ruajtjes për: { $category }.
 pp-change-backups = Afati i ruajtjes së kopjeve rezervë para mbishkrimit ndryshoi nga { $from } në { $to }.
 pp-change-logs = Afati i ruajtjes së regjistrit të shërbimit ndryshoi nga { $from } në { $to }.
 pp-change-response-time = Afati i përgjigjes ndaj kërkesave ndryshoi nga { $from } në { $to }.
-pp-change-hsm-on = Çelësat rrënjë tani ruhen në një modul sigurie harduerike.
-pp-change-hsm-off = Çelësat rrënjë nuk ruhen më në një modul sigurie harduerike.
+pp-change-hsm-on = Çelësat rrënjë tani ruhen në një modul harduerik sigurie.
+pp-change-hsm-off = Çelësat rrënjë nuk ruhen më në një modul harduerik sigurie.
 pp-change-routes = Ndryshuan kërkesat përmes të cilave ushtrohen të drejtat tuaja.
