@@ -17,6 +17,7 @@ mod m20261201_000008_data_rights;
 mod m20261201_000009_login_attempts;
 mod m20261201_000010_citus_keys;
 mod m20261201_000011_policy_encodings;
+mod m20261201_000012_retention;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_login_attempts::Migration),
             Box::new(m20261201_000010_citus_keys::Migration),
             Box::new(m20261201_000011_policy_encodings::Migration),
+            Box::new(m20261201_000012_retention::Migration),
         ]
     }
 }

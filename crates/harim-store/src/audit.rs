@@ -14,6 +14,14 @@
 //! comparing against *exported heads* ([`export_heads`], `harim audit heads`), which an operator
 //! keeps outside the database; a shop whose head is missing is reported without one.
 //!
+//! Retention prunes entries ([`prune`]): their content (actor, action, fields, purpose,
+//! request id) is removed and the row keeps its sequence number, time and both links, with a
+//! *pruning mark*, a MAC under the audit key over exactly those. `verify` checks a pruned
+//! entry's place in the chain and its mark instead of its content, so a chain with pruned
+//! entries still verifies, the later entries' links still cover the pruned entries' links,
+//! and someone without the audit key can neither prune an entry to hide an edit nor forge a
+//! mark.
+//!
 //! Appends run inside the caller's transaction only (the type says so): the first statement
 //! bumps the tenant's `audit_heads` row and returns the sequence number and previous link (a
 //! row lock on PostgreSQL, the write lock on SQLite), so appends of one tenant are serialised
@@ -49,6 +57,8 @@ pub const AUDIT_KEY_INFO: &[u8] = b"harim audit-chain v2";
 const LINK_LABEL: &[u8] = b"harim-audit-v2";
 /// Domain separation of the exported heads' MAC input.
 const HEADS_LABEL: &[u8] = b"harim-audit-heads-v1";
+/// Domain separation of a pruning mark's MAC input.
+const PRUNE_LABEL: &[u8] = b"harim-audit-pruned-v1";
 const GENESIS: [u8; 32] = [0u8; 32];
 
 type AuditKey = Arc<SecretBox<[u8; 32]>>;
@@ -103,6 +113,88 @@ fn link(key: &AuditKey, prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, 
     m.update(prev);
     m.update(&body);
     Ok(m.finalize().into_bytes().to_vec())
+}
+
+/// The pruning mark of an entry: what a pruned row keeps, MACed.
+fn prune_mark(
+    key: &AuditKey,
+    tenant_id: Uuid,
+    seq: i64,
+    at: OffsetDateTime,
+    prev: &[u8],
+    hash: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    let mut m = mac(key)?;
+    m.update(PRUNE_LABEL);
+    m.update(tenant_id.as_bytes());
+    m.update(&seq.to_be_bytes());
+    m.update(&(at.unix_timestamp_nanos() / 1_000).to_be_bytes());
+    m.update(&(prev.len() as u32).to_be_bytes());
+    m.update(prev);
+    m.update(hash);
+    Ok(m.finalize().into_bytes().to_vec())
+}
+
+/// Which entries [`prune`] removes the content of.
+#[derive(Debug, Clone, Copy)]
+pub enum Prune<'a> {
+    /// Every entry written at or before this time, in every chain.
+    AtOrBefore(OffsetDateTime),
+    /// Every entry of this actor (`account:<id>`, ...), in every chain.
+    Actor(&'a str),
+}
+
+/// Entries pruned per transaction: a long chain is pruned in bounded transactions, each
+/// complete (content removed and mark written together), so a killed run leaves no entry
+/// half pruned and the next run goes on where it stopped.
+const PRUNE_BATCH: usize = 500;
+
+/// Removes the content of the entries `which` selects, keeping their sequence number, time and
+/// links, and writes each one's pruning mark. Returns how many entries were pruned.
+pub async fn prune(
+    db: &impl sea_orm::TransactionTrait,
+    vault: &Vault,
+    which: Prune<'_>,
+) -> Result<u64, StoreError> {
+    let (condition, value): (&str, sea_orm::Value) = match which {
+        Prune::AtOrBefore(t) => ("at <= $1", t.into()),
+        Prune::Actor(a) => ("actor = $1", a.to_string().into()),
+    };
+    // The first statement writes, so on SQLite the transaction holds the write lock before it
+    // reads (see `tx`), and on PostgreSQL the rows are locked by the update itself.
+    let sql = format!(
+        "UPDATE audit_log SET actor = '', action = '', fields = '[]', purpose = NULL, \
+         request_id = NULL WHERE (tenant_id, seq) IN (SELECT tenant_id, seq FROM audit_log \
+         WHERE pruned_mac IS NULL AND {condition} LIMIT {PRUNE_BATCH}) \
+         RETURNING tenant_id, seq, at, prev_hash, hash"
+    );
+    let mut total = 0u64;
+    loop {
+        let txn = db.begin().await?;
+        let key = audit_key(&txn, vault).await?;
+        let rows = txn
+            .query_all(statement(&txn, &sql, [value.clone()]))
+            .await?;
+        for r in &rows {
+            let tenant_id: Uuid = r.try_get("", "tenant_id")?;
+            let seq: i64 = r.try_get("", "seq")?;
+            let at: OffsetDateTime = r.try_get("", "at")?;
+            let prev: Vec<u8> = r.try_get("", "prev_hash")?;
+            let hash: Vec<u8> = r.try_get("", "hash")?;
+            let mark = prune_mark(&key, tenant_id, seq, at, &prev, &hash)?;
+            txn.execute(statement(
+                &txn,
+                "UPDATE audit_log SET pruned_mac = $1 WHERE tenant_id = $2 AND seq = $3",
+                [mark.into(), tenant_id.into(), seq.into()],
+            ))
+            .await?;
+        }
+        txn.commit().await?;
+        total += rows.len() as u64;
+        if rows.len() < PRUNE_BATCH {
+            return Ok(total);
+        }
+    }
 }
 
 /// The audit key, from the vault's memory or derived from the platform's tenant key, which is
@@ -200,6 +292,7 @@ fn linked(
         request_id: event.request_id,
         prev_hash: prev,
         hash: Vec::new(),
+        pruned_mac: None,
     };
     entry.hash = link(key, &entry.prev_hash, &entry)?;
     Ok(entry)
@@ -440,6 +533,8 @@ pub struct BrokenLink {
 pub struct Verification {
     pub tenants: usize,
     pub entries: usize,
+    /// Entries whose content retention removed (their place and mark were checked).
+    pub pruned: usize,
     pub broken: Vec<BrokenLink>,
     /// Set when exported heads were given: whether their MAC holds (if not, nothing was
     /// compared against them).
@@ -521,6 +616,20 @@ pub async fn verify(
                 Some("an entry is missing before this one")
             } else if e.prev_hash != prev {
                 Some("prev_hash does not match the previous entry")
+            } else if let Some(mark) = &e.pruned_mac {
+                out.pruned += 1;
+                if !(e.actor.is_empty()
+                    && e.action.is_empty()
+                    && e.fields == "[]"
+                    && e.purpose.is_none()
+                    && e.request_id.is_none())
+                {
+                    Some("a pruned entry has content")
+                } else if prune_mark(&key, tenant, e.seq, e.at, &e.prev_hash, &e.hash)? != *mark {
+                    Some("the entry's pruning mark does not match")
+                } else {
+                    None
+                }
             } else if link(&key, &prev, e)? != e.hash {
                 Some("the entry's content does not match its link")
             } else {

@@ -211,16 +211,21 @@ pub async fn authenticate(
                 account_id: s.account_id,
                 session_digest: digest.clone(),
             }),
-        Some("hk_") => api_key::Entity::find()
-            .filter(api_key::Column::KeyHash.eq(digest.clone()))
-            .one(db)
-            .await?
-            .filter(|k| digests_equal(&k.key_hash, &digest))
-            .map(|k| Principal::ApiKey {
+        Some("hk_") => {
+            let key = api_key::Entity::find()
+                .filter(api_key::Column::KeyHash.eq(digest.clone()))
+                .one(db)
+                .await?
+                .filter(|k| digests_equal(&k.key_hash, &digest));
+            if let Some(k) = &key {
+                note_use(db, k, OffsetDateTime::now_utc()).await;
+            }
+            key.map(|k| Principal::ApiKey {
                 tenant_id: k.tenant_id,
                 key_id: k.id,
                 role: k.role,
-            }),
+            })
+        }
         Some("ha_") => platform_token::Entity::find()
             .filter(platform_token::Column::TokenHash.eq(digest.clone()))
             .one(db)
@@ -232,6 +237,33 @@ pub async fn authenticate(
             }),
         _ => None,
     })
+}
+
+/// How stale an API key's `last_used_at` may get before authentication refreshes it. The
+/// unused-key retention counts in days, so one write per key and day is precise enough and
+/// keeps the common authenticated request at its one statement.
+pub const LAST_USE_RESOLUTION: time::Duration = time::Duration::days(1);
+
+/// Refreshes `last_used_at` when it is older than [`LAST_USE_RESOLUTION`]. Conditional, so
+/// concurrent requests of one key write once. A failure is logged, not returned: refusing a
+/// valid key because a bookkeeping write failed would be worse than a late timestamp, which
+/// only matters after `api_key_unused_days` of failures.
+async fn note_use(db: &impl ConnectionTrait, k: &api_key::Model, now: OffsetDateTime) {
+    let stale = now - LAST_USE_RESOLUTION;
+    if k.last_used_at.is_some_and(|t| t > stale) {
+        return;
+    }
+    let r = db
+        .execute(crate::db::statement(
+            db,
+            "UPDATE api_keys SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3 \
+             AND (last_used_at IS NULL OR last_used_at <= $4)",
+            [now.into(), k.tenant_id.into(), k.id.into(), stale.into()],
+        ))
+        .await;
+    if let Err(e) = r {
+        tracing::warn!(key = %k.id, error = %e, "recording an API key's last use failed");
+    }
 }
 
 /// Mints a platform token (used by `harim admin create-token`); returns it once.

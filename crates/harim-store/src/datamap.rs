@@ -92,6 +92,10 @@ pub enum Event {
     Erasure,
     /// The export archive became ready.
     ExportReady,
+    /// The last time the credential authenticated (its creation if it never did).
+    LastUse,
+    /// The counting window (one minute) ended.
+    WindowEnd,
 }
 
 /// How long an entry is kept.
@@ -108,6 +112,10 @@ pub enum Retention {
     ShopSetting { setting: &'static str, from: Event },
     /// A time set in harim's configuration, after an event.
     Config { key: &'static str, from: Event },
+    /// A fixed number of seconds after an event.
+    Seconds { secs: u64, from: Event },
+    /// Not harim's to enforce: the operator's own retention of what harim hands over.
+    Operator { what: &'static str },
 }
 
 /// Until when something erasure keeps is kept.
@@ -302,6 +310,10 @@ const fn sealed(name: &'static str) -> Column {
 /// The audit log outlives an erased shop by this many days (accountability for every access to
 /// the shop's personal data; the entries name fields, never values).
 pub const AUDIT_DAYS_AFTER_ERASURE: u32 = 365;
+
+/// A sign-in counter is deleted this many seconds after its one-minute window ended (a
+/// replica whose clock runs slightly behind still counts against it meanwhile).
+pub const LOGIN_WINDOW_RETENTION_SECS: u64 = 60;
 
 const AUDIT_REASON: &str = "accountability: who accessed or changed which personal data, when and why (field names and pseudonymous ids, never values); the keyed hash chain proves it was not edited";
 
@@ -506,7 +518,10 @@ pub const TABLES: &[Table] = &[
             subject: Subject::MerchantAccount,
             purpose: "programmatic access to the shop",
             basis: LegalBasis::Contract,
-            retention: Retention::WhileShopExists,
+            retention: Retention::Config {
+                key: "api_key_unused_days",
+                from: Event::LastUse,
+            },
             erasure: Erasure::Delete,
         },
         columns: &[
@@ -520,6 +535,7 @@ pub const TABLES: &[Table] = &[
             col("name", Ty::Text),
             col("role", Ty::Text),
             col("created_at", Ty::Time),
+            opt("last_used_at", Ty::Time),
         ],
     },
     Table {
@@ -633,9 +649,9 @@ pub const TABLES: &[Table] = &[
             subject: Subject::MerchantAccount,
             purpose: "accountability for every access to personal data",
             basis: LegalBasis::LegalObligation,
-            retention: Retention::Days {
-                days: AUDIT_DAYS_AFTER_ERASURE,
-                from: Event::Erasure,
+            retention: Retention::Config {
+                key: "audit_retention_days",
+                from: Event::Created,
             },
             erasure: Erasure::Retain {
                 reason: AUDIT_REASON,
@@ -656,6 +672,14 @@ pub const TABLES: &[Table] = &[
             opt("request_id", Ty::Text),
             col("prev_hash", Ty::Bytes),
             col("hash", Ty::Bytes),
+            Column {
+                nullable: true,
+                ..described(
+                    "pruned_mac",
+                    Ty::Bytes,
+                    "set when retention removed the entry's content: a MAC over what is kept",
+                )
+            },
         ],
     },
     Table {
@@ -712,9 +736,9 @@ pub const TABLES: &[Table] = &[
             subject: Subject::MerchantAccount,
             purpose: "limiting sign-in attempts per client address and per e-mail address",
             basis: LegalBasis::LegitimateInterest,
-            retention: Retention::Days {
-                days: 1,
-                from: Event::Created,
+            retention: Retention::Seconds {
+                secs: LOGIN_WINDOW_RETENTION_SECS,
+                from: Event::WindowEnd,
             },
             erasure: Erasure::Delete,
         },
@@ -918,9 +942,8 @@ pub const PLACES: &[Place] = &[
         category: Category::AuditLog,
         purpose: "operating the service: request ids, routes, status codes, timings",
         basis: LegalBasis::LegitimateInterest,
-        retention: Retention::Config {
-            key: "the operator's log retention",
-            from: Event::Created,
+        retention: Retention::Operator {
+            what: "the operator's log retention",
         },
         export: ExportForm::Described {
             what: "holds ids and routes, never a value a person entered (tested); not exported",
@@ -932,10 +955,62 @@ pub const PLACES: &[Place] = &[
     },
 ];
 
+/// What the retention job does to one kind of residue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ResidueAction {
+    /// The column is set to NULL in the rows that name the account.
+    SetNull { column: &'static str },
+    /// The entries' content is removed; their place in the chain and their links are kept, so
+    /// the chain still verifies ([`crate::audit::prune`]).
+    PruneAuditContent,
+}
+
+/// Something an account erasure keeps (the receipt says so), and when the retention job
+/// removes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Residue {
+    pub table: &'static str,
+    pub what: &'static str,
+    pub action: ResidueAction,
+    pub retention: Retention,
+}
+
+const AFTER_ACCOUNT_DELETION: Retention = Retention::Config {
+    key: "after_account_deletion_days",
+    from: Event::Erasure,
+};
+
+/// What an erased account leaves behind. Erasure deletes the account's own rows at once; these
+/// name it by its random id only, and after `after_account_deletion_days` nothing but the
+/// signed receipt (proof of the erasure, which must name what it erased) does.
+pub const ACCOUNT_RESIDUE: &[Residue] = &[
+    Residue {
+        table: "audit_log",
+        what: "entries the account is the actor of, in shops it did not solely own and in the platform chain",
+        action: ResidueAction::PruneAuditContent,
+        retention: AFTER_ACCOUNT_DELETION,
+    },
+    Residue {
+        table: "data_requests",
+        what: "requests the account made or was the subject of (its exports, the shop erasures its erasure caused)",
+        action: ResidueAction::SetNull {
+            column: "subject_account",
+        },
+        retention: AFTER_ACCOUNT_DELETION,
+    },
+    Residue {
+        table: "data_requests",
+        what: "the progress notes of finished erasures that list the account as a member",
+        action: ResidueAction::SetNull { column: "progress" },
+        retention: AFTER_ACCOUNT_DELETION,
+    },
+];
+
 /// The map's version: the first 16 hex digits of the SHA-256 of its canonical JSON. Any change
 /// to the map changes it; exports and receipts name it.
 pub fn version() -> String {
-    let body = serde_json::to_vec(&(TABLES, PLACES)).unwrap_or_default();
+    let body = serde_json::to_vec(&(TABLES, PLACES, ACCOUNT_RESIDUE)).unwrap_or_default();
     hex::encode(&Sha256::digest(&body)[..8])
 }
 
@@ -967,6 +1042,8 @@ fn retention_text(r: Retention) -> String {
             Event::KycDecision => "the review decision",
             Event::Erasure => "erasure",
             Event::ExportReady => "the archive is ready",
+            Event::LastUse => "the last use",
+            Event::WindowEnd => "the counting window ends",
         }
     }
     match r {
@@ -977,6 +1054,8 @@ fn retention_text(r: Retention) -> String {
             format!("`{setting}` (shop setting) after {}", event(from))
         }
         Retention::Config { key, from } => format!("`{key}` (configuration) after {}", event(from)),
+        Retention::Seconds { secs, from } => format!("{secs} seconds after {}", event(from)),
+        Retention::Operator { what } => format!("not enforced by harim: {what}"),
     }
 }
 
@@ -1079,6 +1158,25 @@ pub fn render_markdown() -> String {
             retention_text(p.retention),
             export_text(p.export),
             erasure_text(Some(p.erasure)),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## What an erased account leaves behind\n\n\
+         Run by the retention job (`harim_store::retention`).\n\n\
+         | table | what | action | retention |\n|---|---|---|---|"
+    );
+    for r in ACCOUNT_RESIDUE {
+        let action = match r.action {
+            ResidueAction::SetNull { column } => format!("`{column}` set to NULL"),
+            ResidueAction::PruneAuditContent => "content removed, links kept".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {action} | {} |",
+            r.table,
+            r.what,
+            retention_text(r.retention)
         );
     }
     out

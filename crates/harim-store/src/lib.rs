@@ -3,7 +3,8 @@
 //!
 //! Owns the sea-orm entities and every query: the audit chain ([`audit`]), tenant keys
 //! ([`keys`]), root and tenant key rotation ([`rotation`], [`tenant_rotation`]), KYC document
-//! rows and retention ([`kyc`]). Knows nothing of HTTP: errors are [`StoreError`], outcomes are
+//! rows ([`kyc`]), and the one retention job that runs every retention rule of the data map
+//! ([`retention`]). Knows nothing of HTTP: errors are [`StoreError`], outcomes are
 //! enums, and `harim-api` maps both to responses in one place.
 
 pub mod accounts;
@@ -22,6 +23,7 @@ pub mod keys;
 pub mod kyc;
 pub mod login_limit;
 pub mod policies;
+pub mod retention;
 pub mod rights;
 pub mod rotation;
 pub mod scope;

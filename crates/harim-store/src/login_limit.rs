@@ -66,9 +66,15 @@ pub async fn attempt(
     Ok(Ok(()))
 }
 
-/// Deletes windows that ended before `now` minus a minute (the retention job).
-pub async fn purge(db: &DatabaseConnection, now: OffsetDateTime) -> Result<u64, StoreError> {
-    let window = now.unix_timestamp().div_euclid(60) - 1;
+/// Deletes the counters of windows that ended at least `secs` before `now` (the retention job,
+/// [`crate::retention::run`]). A window `w` ends at `60 * (w + 1)`.
+pub async fn purge(
+    db: &DatabaseConnection,
+    secs: u64,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let secs = i64::try_from(secs).map_err(|e| StoreError::internal("login_window_secs", e))?;
+    let window = now.unix_timestamp().saturating_sub(secs).div_euclid(60);
     let r = db
         .execute(crate::db::statement(
             db,

@@ -283,13 +283,16 @@ pub async fn create_api_key(
     scope.require_owner_session()?;
     let token = mint_token(TokenKind::ApiKey);
     let id = ApiKeyId::new();
+    let now = OffsetDateTime::now_utc();
     api_key::ActiveModel {
         tenant_id: Set(scope.tenant_id()),
         id: Set(id.uuid()),
         key_hash: Set(token.digest),
         name: Set(name.to_string()),
         role: Set(role),
-        created_at: Set(OffsetDateTime::now_utc()),
+        created_at: Set(now),
+        // A key never used counts from its creation.
+        last_used_at: Set(Some(now)),
     }
     .insert(db)
     .await?;

@@ -8,6 +8,7 @@ use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
 };
+use harim_store::retention::Periods;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,9 @@ pub const KEYS: &[&str] = &[
     "metrics_public",
     "export_ttl_secs",
     "backup_retention_days",
+    "api_key_unused_days",
+    "after_account_deletion_days",
+    "audit_retention_days",
     "root_rotation_period_days",
     "account_request_response_days",
     "data_request_lease_secs",
@@ -71,6 +75,9 @@ struct Raw {
     metrics_public: bool,
     export_ttl_secs: u64,
     backup_retention_days: u32,
+    api_key_unused_days: u32,
+    after_account_deletion_days: u32,
+    audit_retention_days: u32,
     root_rotation_period_days: u32,
     account_request_response_days: u32,
     data_request_lease_secs: u64,
@@ -106,6 +113,9 @@ impl Default for Raw {
             metrics_public: false,
             export_ttl_secs: 24 * 3600,
             backup_retention_days: 30,
+            api_key_unused_days: Periods::DEFAULT.api_key_unused_days,
+            after_account_deletion_days: Periods::DEFAULT.after_account_deletion_days,
+            audit_retention_days: Periods::DEFAULT.audit_days,
             root_rotation_period_days: 90,
             account_request_response_days: 30,
             data_request_lease_secs: 60,
@@ -167,6 +177,8 @@ pub struct Config {
     pub api: harim_api::ApiConfig,
     /// Exports, erasure receipts and deadlines.
     pub rights: harim_store::rights::RightsConfig,
+    /// What the retention job enforces (see [`Config::retention_periods`]).
+    retention: Periods,
 }
 
 impl std::fmt::Debug for Config {
@@ -190,6 +202,12 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// Every retention period harim enforces, as configured: what the retention job runs with
+    /// and what the platform policy prints.
+    pub fn retention_periods(&self) -> Periods {
+        self.retention
+    }
+
     pub fn load(file: Option<&std::path::Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let mut fig = Figment::from(Serialized::defaults(Raw::default()));
         if let Some(path) = file {
@@ -260,6 +278,19 @@ impl Config {
         if raw.backup_retention_days > 3650 {
             bail!("backup_retention_days: must be at most 3650");
         }
+        // Zero would delete keys, residue and audit content as soon as they exist.
+        for (key, v) in [
+            ("api_key_unused_days", raw.api_key_unused_days),
+            (
+                "after_account_deletion_days",
+                raw.after_account_deletion_days,
+            ),
+            ("audit_retention_days", raw.audit_retention_days),
+        ] {
+            if v == 0 || v > 3650 {
+                bail!("{key}: must be between 1 and 3650");
+            }
+        }
         if raw.data_request_lease_secs == 0 || raw.data_request_lease_secs > 3600 {
             bail!("data_request_lease_secs: must be between 1 and 3600");
         }
@@ -314,6 +345,15 @@ impl Config {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let work_dir = raw.data_dir.join("tmp");
+        let retention = Periods {
+            session_ttl_secs: raw.session_ttl_secs,
+            api_key_unused_days: raw.api_key_unused_days,
+            export_ttl_secs: raw.export_ttl_secs,
+            after_account_deletion_days: raw.after_account_deletion_days,
+            audit_days: raw.audit_retention_days,
+            backup_retention_days: raw.backup_retention_days,
+            ..Periods::DEFAULT
+        };
         Ok(Self {
             listen,
             data_dir: raw.data_dir,
@@ -351,6 +391,7 @@ impl Config {
                     i64::try_from(raw.export_ttl_secs).unwrap_or(86_400),
                 ),
                 backup_retention_days: raw.backup_retention_days,
+                after_account_deletion_days: raw.after_account_deletion_days,
                 root_rotation_period_days: raw.root_rotation_period_days,
                 default_response_days: raw.account_request_response_days,
                 work_dir,
@@ -358,6 +399,7 @@ impl Config {
                     i64::try_from(raw.data_request_lease_secs).unwrap_or(60),
                 ),
             },
+            retention,
         })
     }
 }
@@ -397,6 +439,34 @@ mod tests {
             assert_eq!(c.log_format, LogFormat::Json);
             assert!(!c.embedded && !c.auto_migrate);
             assert!(!format!("{c:?}").contains("secret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn retention_periods_come_from_the_configuration() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(c.retention_periods(), Periods::default());
+            jail.set_env("HARIM_API_KEY_UNUSED_DAYS", "90");
+            jail.set_env("HARIM_AFTER_ACCOUNT_DELETION_DAYS", "30");
+            jail.set_env("HARIM_AUDIT_RETENTION_DAYS", "400");
+            jail.set_env("HARIM_SESSION_TTL_SECS", "600");
+            let p = Config::load(None, &Overrides::default())
+                .unwrap()
+                .retention_periods();
+            assert_eq!(
+                (
+                    p.api_key_unused_days,
+                    p.after_account_deletion_days,
+                    p.audit_days,
+                    p.session_ttl_secs
+                ),
+                (90, 30, 400, 600)
+            );
+            jail.set_env("HARIM_AUDIT_RETENTION_DAYS", "0");
+            let e = Config::load(None, &Overrides::default()).err().unwrap();
+            assert!(format!("{e:#}").contains("audit_retention_days"));
             Ok(())
         });
     }

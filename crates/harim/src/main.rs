@@ -456,8 +456,14 @@ async fn audit_verify(config: Config, heads: Option<PathBuf>) -> anyhow::Result<
     } else {
         format!("{} broken", report.broken.len())
     };
+    // Pruned entries are checked by their place in the chain and their pruning mark.
+    let pruned = if report.pruned > 0 {
+        format!(" ({} with content removed by retention)", report.pruned)
+    } else {
+        String::new()
+    };
     println!(
-        "checked {} entries in {} chains: {verdict}",
+        "checked {} entries{pruned} in {} chains: {verdict}",
         report.entries, report.tenants
     );
     if !report.broken.is_empty() {
@@ -627,18 +633,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         stop_rx,
     ));
     let documents = document_store(&config)?;
-    // Purges KYC documents whose retention ran out and sweeps orphaned objects.
+    // Every retention rule of the data map, every `retention_interval_secs`.
     tokio::spawn(retention_worker(
         db.clone(),
         vault.clone(),
         documents.clone(),
+        config.retention_periods(),
         config.retention_interval,
     ));
     let state = harim_api::AppState::new(db, config.api.clone(), vault, documents)
         .map_err(|e| anyhow::anyhow!("building the application: {e}"))?
         .with_rights_config(config.rights.clone());
-    // Exports and the background part of erasures; also expires archives and keeps the
-    // overdue-requests gauge current.
+    // Exports and the background part of erasures; also keeps the overdue-requests gauge
+    // current.
     tokio::spawn(harim_store::rights::worker(
         state.rights.clone(),
         std::time::Duration::from_secs(5),
@@ -715,6 +722,7 @@ async fn retention_worker(
     db: sea_orm::DatabaseConnection,
     vault: std::sync::Arc<harim_vault::Vault>,
     documents: harim_kyc::DocumentStore,
+    periods: harim_store::retention::Periods,
     every: std::time::Duration,
 ) {
     let mut tick = tokio::time::interval(every);
@@ -722,14 +730,9 @@ async fn retention_worker(
     loop {
         tick.tick().await;
         let now = time::OffsetDateTime::now_utc();
-        if let Err(e) = harim_store::kyc::run_retention(&db, &vault, &documents, now).await {
-            tracing::warn!(error = %e, "KYC retention run failed; retried next interval");
-        }
-        if let Err(e) = harim_store::rights::erasure::purge_retained(&db, now).await {
-            tracing::warn!(error = %e, "purging retained records of erased shops failed; retried next interval");
-        }
-        if let Err(e) = harim_store::login_limit::purge(&db, now).await {
-            tracing::warn!(error = %e, "purging old sign-in counters failed; retried next interval");
+        // Each failed rule is logged by the job itself and retried next interval.
+        if let Err(e) = harim_store::retention::run(&db, &vault, &documents, &periods, now).await {
+            tracing::warn!(error = %e, "retention run failed; retried next interval");
         }
     }
 }
@@ -791,36 +794,19 @@ async fn run_job(config: Config, job: &str) -> anyhow::Result<()> {
     let vault = vault(&config)?;
     match job {
         "retention" => {
-            let report = harim_store::kyc::run_retention(
+            let report = harim_store::retention::run(
                 &db,
                 &vault,
                 &documents,
+                &config.retention_periods(),
                 time::OffsetDateTime::now_utc(),
             )
             .await
             .map_err(|e| anyhow::anyhow!("retention: {e}"))?;
-            let now = time::OffsetDateTime::now_utc();
-            let rights = harim_store::rights::Rights {
-                db: db.clone(),
-                vault: vault.clone(),
-                documents: documents.clone(),
-                config: std::sync::Arc::new(config.rights.clone()),
-                wake: Default::default(),
-            };
-            let exports_expired = harim_store::rights::export::expire(&rights, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("expiring exports: {e}"))?;
-            let erased_chains_purged = harim_store::rights::erasure::purge_retained(&db, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("purging retained records: {e}"))?;
-            let login_windows_purged = harim_store::login_limit::purge(&db, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("purging sign-in counters: {e}"))?;
-            let mut out = serde_json::to_value(report)?;
-            out["exports_expired"] = exports_expired.into();
-            out["login_windows_purged"] = login_windows_purged.into();
-            out["erased_audit_chains_purged"] = erased_chains_purged.into();
-            println!("{}", serde_json::to_string(&out)?);
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.failed.is_empty() {
+                anyhow::bail!("retention rules failed: {}", report.failed.join(", "));
+            }
             Ok(())
         }
         other => anyhow::bail!("unknown job {other}"),

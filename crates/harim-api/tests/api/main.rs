@@ -11,6 +11,7 @@ mod isolation;
 mod kyc;
 mod policies;
 mod races;
+mod retention;
 mod rights;
 mod rotation;
 mod tenant_rotation;

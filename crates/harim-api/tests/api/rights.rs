@@ -391,9 +391,13 @@ db_test!(
         // What erasure retained goes when its time is over, and the chains still verify.
         let later = time::OffsetDateTime::now_utc()
             + time::Duration::days(i64::from(datamap::AUDIT_DAYS_AFTER_ERASURE) + 1);
-        let purged = harim_store::rights::erasure::purge_retained(&app.db, later)
-            .await
-            .unwrap();
+        let purged = harim_store::rights::erasure::purge_retained(
+            &app.db,
+            datamap::AUDIT_DAYS_AFTER_ERASURE,
+            later,
+        )
+        .await
+        .unwrap();
         assert_eq!(purged, 1);
         let left = app
             .db

@@ -13,6 +13,8 @@ pub struct Model {
     /// Stored as its name (`owner`, `admin`, ...).
     pub role: crate::auth::ShopRole,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// When the key last authenticated, to a day (NULL: never since this column exists).
+    pub last_used_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,8 @@ pub struct Model {
     pub request_id: Option<String>,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// Set when retention removed the content: a MAC under the audit key over what is kept.
+    pub pruned_mac: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -704,7 +704,7 @@ pub async fn erase_account(
         "retained": [{
             "entry": "audit_log", "rows": audit_rows,
             "reason": "entries this account is the actor of, in shops it did not solely own and in the platform chain: they name a random account id that no longer leads to anyone",
-            "until": rfc3339(now + Duration::days(i64::from(datamap::AUDIT_DAYS_AFTER_ERASURE))),
+            "until": rfc3339(now + Duration::days(i64::from(rights.config.after_account_deletion_days))),
         }],
         "recoverable_from_backups_until": rfc3339(until),
     });
@@ -759,16 +759,18 @@ pub(super) async fn finish_account(
     Ok(())
 }
 
-/// Purges what erasure retained once its time is over: audit chains of shops erased more than
-/// [`datamap::AUDIT_DAYS_AFTER_ERASURE`] days ago. Returns the number of chains purged.
+/// Purges what shop erasure retained once its time is over: audit chains of shops erased at
+/// least `days` ([`datamap::AUDIT_DAYS_AFTER_ERASURE`]) ago. Returns the number of chains
+/// purged. Run by the retention job ([`crate::retention::run`]).
 pub async fn purge_retained(
     db: &impl TransactionTrait,
+    days: u32,
     now: OffsetDateTime,
 ) -> Result<u64, StoreError> {
-    let cutoff = now - Duration::days(i64::from(datamap::AUDIT_DAYS_AFTER_ERASURE));
+    let cutoff = now - Duration::days(i64::from(days));
     let txn = db.begin().await?;
     let fences = erasure_fence::Entity::find()
-        .filter(erasure_fence::Column::ErasedAt.lt(cutoff))
+        .filter(erasure_fence::Column::ErasedAt.lte(cutoff))
         .all(&txn)
         .await?;
     let mut n = 0;

@@ -740,16 +740,28 @@ pub async fn reencrypt_keys(
     Ok(n)
 }
 
-/// Deletes the archives of exports whose time ran out; returns how many.
-pub async fn expire(rights: &Rights, now: OffsetDateTime) -> Result<u64, StoreError> {
+/// Deletes the archives of exports that have been ready for `ttl` at `now` (or whose stated
+/// expiry passed, should `ttl` have grown since); returns how many. Run by the retention job
+/// ([`crate::retention::run`]).
+pub async fn expire(
+    db: &impl ConnectionTrait,
+    documents: &DocumentStore,
+    ttl: time::Duration,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    use sea_orm::sea_query::Condition;
     let rows = data_request::Entity::find()
         .filter(data_request::Column::State.eq(RequestState::Ready))
-        .filter(data_request::Column::ExpiresAt.lt(now))
-        .all(&rights.db)
+        .filter(
+            Condition::any()
+                .add(data_request::Column::ExpiresAt.lte(now))
+                .add(data_request::Column::CompletedAt.lte(now - ttl)),
+        )
+        .all(db)
         .await?;
     let mut n = 0;
     for row in rows {
-        delete_archive(rights, &row).await?;
+        delete_archive_of(db, documents, &row).await?;
         n += 1;
     }
     Ok(n)
@@ -760,12 +772,22 @@ pub(crate) async fn delete_archive(
     rights: &Rights,
     row: &data_request::Model,
 ) -> Result<(), StoreError> {
+    delete_archive_of(&rights.db, &rights.documents, row).await
+}
+
+async fn delete_archive_of(
+    db: &impl ConnectionTrait,
+    documents: &DocumentStore,
+    row: &data_request::Model,
+) -> Result<(), StoreError> {
     let path = DocumentStore::archive_path(owner_of(row)?, row.id);
-    rights.documents.delete_path(&path).await?;
+    // A run killed between the two steps leaves a ready row without its object: the next run
+    // deletes again (a missing object is not an error) and marks it.
+    documents.delete_path(&path).await?;
     let mut am: data_request::ActiveModel = row.clone().into();
     am.state = Set(RequestState::Expired);
     am.wrapped_key = Set(None);
     am.lease_until = Set(None);
-    am.update(&rights.db).await?;
+    am.update(db).await?;
     Ok(())
 }

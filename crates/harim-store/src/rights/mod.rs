@@ -35,6 +35,9 @@ pub struct RightsConfig {
     pub export_ttl: Duration,
     /// How long the operator keeps database backups (for `recoverable_from_backups_until`).
     pub backup_retention_days: u32,
+    /// How long what an account erasure keeps is kept (the account receipt's `retained.until`;
+    /// the retention job then removes it).
+    pub after_account_deletion_days: u32,
     /// How often the root key is rotated (same).
     pub root_rotation_period_days: u32,
     /// The deadline of requests no shop setting governs (account requests).
@@ -51,6 +54,8 @@ impl Default for RightsConfig {
         Self {
             export_ttl: Duration::hours(24),
             backup_retention_days: 30,
+            after_account_deletion_days: crate::retention::Periods::DEFAULT
+                .after_account_deletion_days,
             root_rotation_period_days: 90,
             default_response_days: 30,
             work_dir: std::env::temp_dir(),
@@ -277,15 +282,12 @@ pub async fn run_due(rights: &Rights) -> Result<usize, StoreError> {
     Ok(done)
 }
 
-/// The worker of `serve`: runs due requests when woken and every `every`, keeps the overdue
-/// gauge current and deletes expired export archives.
+/// The worker of `serve`: runs due requests when woken and every `every` and keeps the overdue
+/// gauge current. Expired export archives are the retention job's ([`crate::retention::run`]).
 pub async fn worker(rights: Rights, every: std::time::Duration) {
     loop {
         if let Err(e) = run_due(&rights).await {
             tracing::warn!(error = %e, "data request run failed; retried next interval");
-        }
-        if let Err(e) = export::expire(&rights, OffsetDateTime::now_utc()).await {
-            tracing::warn!(error = %e, "expiring exports failed; retried next interval");
         }
         match overdue(&rights.db, OffsetDateTime::now_utc()).await {
             Ok(n) => metrics::gauge!("harim_data_requests_overdue").set(n as f64),

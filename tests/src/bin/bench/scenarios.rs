@@ -120,6 +120,7 @@ fn audit_row(tenant: Uuid, seq: i64, action: &str) -> audit_entry::ActiveModel {
         request_id: Some(Uuid::now_v7().to_string()),
         prev_hash: vec![0; 32],
         hash: vec![1; 32],
+        pruned_mac: None,
     })
 }
 

@@ -1,0 +1,577 @@
+//! The retention job (`harim_store::retention::run`) on SQLite and PostgreSQL, with a test
+//! clock: for each rule a period is set, the data made, and the job run at `now` just before
+//! the period ends (nothing goes) and just after (it goes). The audit chain is checked after
+//! pruning, and against edits, deletions, reordering and forged pruning of what remains.
+
+use axum::http::{Method, StatusCode};
+use harim_store::{
+    db::statement,
+    login_limit,
+    retention::{self, Periods, Report},
+};
+use sea_orm::{ConnectionTrait, Value as SqlValue};
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{db_test, helpers::TestApp};
+
+/// No bind values.
+const NONE: [SqlValue; 0] = [];
+
+/// Every period long enough that no rule but the one under test fires.
+fn quiet() -> Periods {
+    Periods {
+        session_ttl_secs: 30 * 24 * 3600,
+        api_key_unused_days: 3650,
+        export_ttl_secs: 30 * 24 * 3600,
+        after_account_deletion_days: 3650,
+        audit_days: 3650,
+        ..Periods::DEFAULT
+    }
+}
+
+async fn run(app: &TestApp, periods: &Periods, now: OffsetDateTime) -> Report {
+    let r = retention::run(&app.db, &app.vault, &app.documents, periods, now)
+        .await
+        .unwrap();
+    assert!(r.failed.is_empty(), "{r:?}");
+    r
+}
+
+async fn count(app: &TestApp, sql: &str, values: impl IntoIterator<Item = SqlValue>) -> i64 {
+    app.db
+        .query_one(statement(&app.db, sql, values))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap()
+}
+
+async fn time_of(
+    app: &TestApp,
+    sql: &str,
+    values: impl IntoIterator<Item = SqlValue>,
+) -> OffsetDateTime {
+    app.db
+        .query_one(statement(&app.db, sql, values))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "t")
+        .unwrap()
+}
+
+async fn chains_verify(app: &TestApp) -> harim_store::audit::Verification {
+    let v = harim_store::audit::verify(&app.db, &app.vault, None)
+        .await
+        .unwrap();
+    assert!(v.broken.is_empty(), "{:?}", v.broken);
+    v
+}
+
+db_test!(
+    sessions_go_when_their_period_ends,
+    |app: TestApp| async move {
+        let (account, token) = app.account("ttl@example.com").await;
+        let account = Uuid::parse_str(&account).unwrap();
+        let created = time_of(
+            &app,
+            "SELECT created_at AS t FROM sessions WHERE account_id = $1",
+            [account.into()],
+        )
+        .await;
+        let periods = Periods {
+            session_ttl_secs: 3600,
+            ..quiet()
+        };
+        let sessions = "SELECT COUNT(*) AS n FROM sessions WHERE account_id = $1";
+        let r = run(&app, &periods, created + Duration::seconds(3599)).await;
+        assert_eq!(r.expired_sessions, 0);
+        assert_eq!(count(&app, sessions, [account.into()]).await, 1);
+        let r = run(&app, &periods, created + Duration::seconds(3600)).await;
+        assert_eq!(r.expired_sessions, 1);
+        assert_eq!(count(&app, sessions, [account.into()]).await, 0);
+        app.get("/v1/shops", &token)
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+);
+
+db_test!(
+    api_keys_unused_for_their_period_go_and_use_keeps_them,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("keys").await;
+        let (used, used_key) = app.api_key(&owner, &shop, "staff").await;
+        let (idle, _) = app.api_key(&owner, &shop, "staff").await;
+        let (used, idle) = (
+            Uuid::parse_str(&used).unwrap(),
+            Uuid::parse_str(&idle).unwrap(),
+        );
+        // Creation counts as the first use.
+        let created = time_of(
+            &app,
+            "SELECT created_at AS t FROM api_keys WHERE id = $1",
+            [idle.into()],
+        )
+        .await;
+        let first = time_of(
+            &app,
+            "SELECT last_used_at AS t FROM api_keys WHERE id = $1",
+            [idle.into()],
+        )
+        .await;
+        assert_eq!(first, created);
+        // A key created before `last_used_at` existed counts from its creation.
+        app.db
+            .execute(statement(
+                &app.db,
+                "UPDATE api_keys SET last_used_at = NULL WHERE id = $1",
+                [idle.into()],
+            ))
+            .await
+            .unwrap();
+        // A use refreshes a last use older than a day (and only then: one write a day).
+        let stale = created - Duration::days(2);
+        app.db
+            .execute(statement(
+                &app.db,
+                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2",
+                [stale.into(), used.into()],
+            ))
+            .await
+            .unwrap();
+        let r = app.get(&format!("/v1/shops/{shop}/audit"), &used_key).await;
+        assert_ne!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.json);
+        let last = time_of(
+            &app,
+            "SELECT last_used_at AS t FROM api_keys WHERE id = $1",
+            [used.into()],
+        )
+        .await;
+        assert!(last >= created, "{last} < {created}");
+
+        let periods = Periods {
+            api_key_unused_days: 30,
+            ..quiet()
+        };
+        let keys = "SELECT COUNT(*) AS n FROM api_keys WHERE id = $1";
+        let period = Duration::days(30);
+        let r = run(&app, &periods, created + period - Duration::seconds(1)).await;
+        assert_eq!(r.unused_api_keys, 0);
+        assert_eq!(count(&app, keys, [idle.into()]).await, 1);
+        let r = run(&app, &periods, created + period).await;
+        assert_eq!(r.unused_api_keys, 1, "the idle key, not the one just used");
+        assert_eq!(count(&app, keys, [idle.into()]).await, 0);
+        assert_eq!(count(&app, keys, [used.into()]).await, 1);
+        let r = run(&app, &periods, last + period).await;
+        assert_eq!(r.unused_api_keys, 1);
+        assert_eq!(count(&app, keys, [used.into()]).await, 0);
+        // Each deletion is in the shop's chain.
+        let n = count(
+            &app,
+            "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 \
+             AND action = 'api_key.expire' AND actor = 'system:retention'",
+            [Uuid::parse_str(&shop).unwrap().into()],
+        )
+        .await;
+        assert_eq!(n, 2);
+        chains_verify(&app).await;
+    }
+);
+
+db_test!(
+    export_archives_go_when_their_period_ends,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("exp").await;
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/exports"),
+                Some(&owner),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let id = Uuid::parse_str(r.json["id"].as_str().unwrap()).unwrap();
+        while harim_store::rights::run_due(&app.rights).await.unwrap() > 0 {}
+        let ready = time_of(
+            &app,
+            "SELECT completed_at AS t FROM data_requests WHERE id = $1",
+            [id.into()],
+        )
+        .await;
+        let prefix = harim_kyc::DocumentStore::shop_prefix(Uuid::parse_str(&shop).unwrap());
+        assert_eq!(app.documents.list_prefix(&prefix).await.unwrap().len(), 1);
+        let periods = Periods {
+            export_ttl_secs: 7200,
+            ..quiet()
+        };
+        let r = run(&app, &periods, ready + Duration::seconds(7199)).await;
+        assert_eq!(r.expired_exports, 0);
+        let state = "SELECT COUNT(*) AS n FROM data_requests WHERE id = $1 AND state = $2";
+        assert_eq!(count(&app, state, [id.into(), "ready".into()]).await, 1);
+        let r = run(&app, &periods, ready + Duration::seconds(7200)).await;
+        assert_eq!(r.expired_exports, 1);
+        assert_eq!(count(&app, state, [id.into(), "expired".into()]).await, 1);
+        assert!(app.documents.list_prefix(&prefix).await.unwrap().is_empty());
+        let r = app
+            .get(&format!("/v1/shops/{shop}/exports/{id}"), &owner)
+            .await;
+        assert_eq!(r.json["state"], "expired", "{:?}", r.json);
+    }
+);
+
+db_test!(
+    login_windows_go_when_their_period_ends,
+    |app: TestApp| async move {
+        // A window that starts on a minute and so ends a minute later.
+        let start = OffsetDateTime::from_unix_timestamp(
+            OffsetDateTime::now_utc().unix_timestamp().div_euclid(60) * 60,
+        )
+        .unwrap();
+        let end = start + Duration::minutes(1);
+        login_limit::attempt(
+            &app.db,
+            &[login_limit::Bucket::Email("w@example.com")],
+            10,
+            start,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let periods = quiet();
+        let after = Duration::seconds(i64::try_from(periods.login_window_secs).unwrap());
+        let windows = "SELECT COUNT(*) AS n FROM login_attempts";
+        let r = run(&app, &periods, end + after - Duration::seconds(1)).await;
+        assert_eq!(r.login_windows, 0);
+        assert_eq!(count(&app, windows, NONE).await, 1);
+        let r = run(&app, &periods, end + after).await;
+        assert_eq!(r.login_windows, 1);
+        assert_eq!(count(&app, windows, NONE).await, 0);
+    }
+);
+
+/// The shop's newest audit entry: (seq, at).
+async fn newest_entry(app: &TestApp, shop: Uuid) -> (i64, OffsetDateTime) {
+    let row = app
+        .db
+        .query_one(statement(
+            &app.db,
+            "SELECT seq, at FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
+            [shop.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get("", "seq").unwrap(),
+        row.try_get("", "at").unwrap(),
+    )
+}
+
+async fn exec(app: &TestApp, sql: &str, values: impl IntoIterator<Item = SqlValue>) {
+    app.db
+        .execute(statement(&app.db, sql, values))
+        .await
+        .unwrap();
+}
+
+/// The first broken link `verify` reports for `shop`.
+async fn broken(app: &TestApp, shop: Uuid) -> Option<(i64, &'static str)> {
+    harim_store::audit::verify(&app.db, &app.vault, None)
+        .await
+        .unwrap()
+        .broken
+        .into_iter()
+        .find(|b| b.tenant_id == shop)
+        .map(|b| (b.seq, b.reason))
+}
+
+db_test!(
+    old_audit_entries_lose_their_content_and_the_chain_still_verifies,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("audit").await;
+        let put = |n: &'static str| {
+            let mut id = crate::identity::iranian_identity();
+            id["full_name"] = json!(n);
+            id
+        };
+        for n in ["Sara One", "Sara Two", "Sara Four"] {
+            let r = app
+                .call(
+                    Method::PUT,
+                    &format!("/v1/shops/{shop}/identity"),
+                    Some(&owner),
+                    Some(put(n)),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        }
+        let shop_id = Uuid::parse_str(&shop).unwrap();
+        let (last, at) = newest_entry(&app, shop_id).await;
+        assert!(last >= 3);
+        let periods = Periods {
+            audit_days: 10,
+            ..quiet()
+        };
+        let pruned = "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 AND seq = $2 \
+                      AND pruned_mac IS NOT NULL AND actor = '' AND action = ''";
+        run(
+            &app,
+            &periods,
+            at + Duration::days(10) - Duration::seconds(1),
+        )
+        .await;
+        assert_eq!(count(&app, pruned, [shop_id.into(), last.into()]).await, 0);
+        let r = run(&app, &periods, at + Duration::days(10)).await;
+        assert!(r.old_audit_entries >= u64::try_from(last).unwrap(), "{r:?}");
+        assert_eq!(count(&app, pruned, [shop_id.into(), last.into()]).await, 1);
+        let left = "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 \
+                    AND (actor <> '' OR action <> '' OR fields <> '[]' OR request_id IS NOT NULL)";
+        assert_eq!(count(&app, left, [shop_id.into()]).await, 0);
+        let v = chains_verify(&app).await;
+        assert!(v.pruned >= usize::try_from(last).unwrap());
+        // Pruning again changes nothing.
+        let r = run(&app, &periods, at + Duration::days(10)).await;
+        assert_eq!(r.old_audit_entries, 0);
+
+        // New entries follow the pruned ones and link to them (signed in again: the job at
+        // that clock also ended the session).
+        let owner = app
+            .post(
+                "/v1/sessions",
+                None,
+                json!({"email": "audit@example.com", "password": "correct horse battery staple"}),
+            )
+            .await
+            .json["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/shops/{shop}/identity"),
+                Some(&owner),
+                Some(put("Sara Three")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let (fresh, _) = newest_entry(&app, shop_id).await;
+        assert!(fresh > last);
+        chains_verify(&app).await;
+
+        // An edit of what remains is caught.
+        let key = [shop_id.into(), fresh.into()];
+        let fields: String = app
+            .db
+            .query_one(statement(
+                &app.db,
+                "SELECT fields FROM audit_log WHERE tenant_id = $1 AND seq = $2",
+                key.clone(),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "fields")
+            .unwrap();
+        exec(
+            &app,
+            "UPDATE audit_log SET fields = '[\"edited\"]' WHERE tenant_id = $1 AND seq = $2",
+            key.clone(),
+        )
+        .await;
+        assert_eq!(
+            broken(&app, shop_id).await,
+            Some((fresh, "the entry's content does not match its link"))
+        );
+        exec(
+            &app,
+            "UPDATE audit_log SET fields = $3 WHERE tenant_id = $1 AND seq = $2",
+            [shop_id.into(), fresh.into(), fields.into()],
+        )
+        .await;
+        chains_verify(&app).await;
+
+        // Pruning an entry without the audit key (to hide an edit) is caught: a mark copied
+        // from another entry does not fit.
+        exec(
+            &app,
+            "UPDATE audit_log SET actor = '', action = '', fields = '[]', purpose = NULL, \
+             request_id = NULL, pruned_mac = (SELECT pruned_mac FROM audit_log \
+             WHERE tenant_id = $1 AND seq = 1) WHERE tenant_id = $1 AND seq = $2",
+            key.clone(),
+        )
+        .await;
+        assert_eq!(
+            broken(&app, shop_id).await,
+            Some((fresh, "the entry's pruning mark does not match"))
+        );
+        exec(
+            &app,
+            "DELETE FROM audit_log WHERE tenant_id = $1 AND seq = $2",
+            key.clone(),
+        )
+        .await;
+        exec(
+            &app,
+            "UPDATE audit_heads SET seq = seq - 1 WHERE tenant_id = $1",
+            [shop_id.into()],
+        )
+        .await;
+        // Deleting the newest entry and moving the head back is caught by the head's hash.
+        assert!(broken(&app, shop_id).await.is_some());
+
+        // A pruned entry given content back is caught.
+        exec(
+            &app,
+            "UPDATE audit_log SET actor = 'someone' WHERE tenant_id = $1 AND seq = 1",
+            [shop_id.into()],
+        )
+        .await;
+        assert_eq!(
+            broken(&app, shop_id).await,
+            Some((1, "a pruned entry has content"))
+        );
+        exec(
+            &app,
+            "UPDATE audit_log SET actor = '' WHERE tenant_id = $1 AND seq = 1",
+            [shop_id.into()],
+        )
+        .await;
+
+        // Deleting a pruned entry is caught.
+        exec(
+            &app,
+            "UPDATE audit_log SET seq = 1000000 WHERE tenant_id = $1 AND seq = 2",
+            [shop_id.into()],
+        )
+        .await;
+        assert_eq!(
+            broken(&app, shop_id).await,
+            Some((3, "an entry is missing before this one"))
+        );
+        // Reordering pruned entries is caught.
+        exec(
+            &app,
+            "UPDATE audit_log SET seq = 2 WHERE tenant_id = $1 AND seq = 1",
+            [shop_id.into()],
+        )
+        .await;
+        exec(
+            &app,
+            "UPDATE audit_log SET seq = 1 WHERE tenant_id = $1 AND seq = 1000000",
+            [shop_id.into()],
+        )
+        .await;
+        assert_eq!(
+            broken(&app, shop_id).await,
+            Some((1, "prev_hash does not match the previous entry"))
+        );
+    }
+);
+
+db_test!(
+    an_erased_accounts_residue_goes_when_its_period_ends,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("stay").await;
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/shops/{shop}/identity"),
+                Some(&owner),
+                Some(crate::identity::iranian_identity()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let (leaver_id, leaver) = app.account("leaver@example.com").await;
+        let leaver_id = Uuid::parse_str(&leaver_id).unwrap();
+        // The leaver works in a shop it does not own, exports its data, then erases itself.
+        let inv = app
+            .post(
+                &format!("/v1/shops/{shop}/members"),
+                Some(&owner),
+                json!({"email": "leaver@example.com", "role": "staff"}),
+            )
+            .await;
+        assert_eq!(inv.status, StatusCode::ACCEPTED, "{:?}", inv.json);
+        let ok = app
+            .post(
+                "/v1/invitations/accept",
+                Some(&leaver),
+                json!({"token": inv.json["token"]}),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.json);
+        let r = app
+            .post("/v1/account/exports", Some(&leaver), json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        while harim_store::rights::run_due(&app.rights).await.unwrap() > 0 {}
+        let r = app
+            .call(
+                Method::DELETE,
+                "/v1/account",
+                Some(&leaver),
+                Some(json!({"password": "correct horse battery staple"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        while harim_store::rights::run_due(&app.rights).await.unwrap() > 0 {}
+        let erased = time_of(
+            &app,
+            "SELECT requested_at AS t FROM data_requests WHERE kind = 'erase_account'",
+            NONE,
+        )
+        .await;
+
+        let actor = format!("account:{leaver_id}");
+        let named_in_audit =
+            "SELECT COUNT(*) AS n FROM audit_log WHERE actor = $1 AND pruned_mac IS NULL";
+        let named_in_requests = "SELECT COUNT(*) AS n FROM data_requests \
+            WHERE subject_account = $1 OR progress LIKE $2";
+        let like = format!("%{leaver_id}%");
+        assert!(count(&app, named_in_audit, [actor.clone().into()]).await > 0);
+        assert!(
+            count(
+                &app,
+                named_in_requests,
+                [leaver_id.into(), like.clone().into()]
+            )
+            .await
+                > 0
+        );
+
+        let periods = Periods {
+            after_account_deletion_days: 30,
+            ..quiet()
+        };
+        let period = Duration::days(30);
+        let r = run(&app, &periods, erased + period - Duration::seconds(1)).await;
+        assert_eq!(r.account_residue.accounts, 0);
+        assert!(count(&app, named_in_audit, [actor.clone().into()]).await > 0);
+        let r = run(&app, &periods, erased + period).await;
+        assert_eq!(r.account_residue.accounts, 1, "{r:?}");
+        assert!(r.account_residue.audit_entries_pruned > 0);
+        assert!(r.account_residue.data_requests_anonymised > 0);
+        assert_eq!(count(&app, named_in_audit, [actor.clone().into()]).await, 0);
+        assert_eq!(
+            count(&app, named_in_requests, [leaver_id.into(), like.into()]).await,
+            0
+        );
+        // The receipt, the proof, is still there and still verifies; so do the chains.
+        let v = chains_verify(&app).await;
+        assert!(v.pruned > 0);
+        let id = r#"SELECT COUNT(*) AS n FROM data_requests WHERE kind = 'erase_account' AND receipt IS NOT NULL"#;
+        assert_eq!(count(&app, id, NONE).await, 1);
+        // Done once: the next run finds nothing.
+        let r = run(&app, &periods, erased + period).await;
+        assert_eq!(r.account_residue, Default::default());
+        // The owner's entries in the same shop are untouched.
+        let shop_id = Uuid::parse_str(&shop).unwrap();
+        let kept =
+            "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 AND pruned_mac IS NULL";
+        assert!(count(&app, kept, [shop_id.into()]).await > 0);
+    }
+);
