@@ -498,6 +498,7 @@ fn consistency_check_refuses_unnamed_categories_and_unconfigured_processors() {
             name: "kavenegar".into(),
         }],
         payment_gateways: vec![PaymentGateway::Zarinpal],
+        storefront: vec![],
     };
     check_consistency(&s, &ok).unwrap();
 
@@ -560,4 +561,71 @@ fn json_output_is_json_ld_with_clause_ids() {
         .collect();
     assert_eq!(ids, doc.clause_ids());
     assert_eq!(j["history"][0]["version"], 2);
+}
+
+#[test]
+fn rtl_markdown_isolates_ltr_tokens_outside_the_link_syntax() {
+    let (s, shop) = saudi_shop();
+    let doc = compile(&s, &shop);
+    for l in [Locale::Ar, Locale::Fa] {
+        let md = try_render_markdown(&doc, &history_meta(&s), l, &s.format_for(l)).unwrap();
+        // LRI … PDI around the whole link, never inside its target.
+        assert!(
+            md.contains("\u{2066}[\\+966 11 234 5678](tel:+966112345678)\u{2069}"),
+            "{l:?}"
+        );
+        assert!(
+            md.contains(
+                "\u{2066}[privacy@nakheel.example](mailto:privacy@nakheel.example)\u{2069}"
+            )
+        );
+        assert!(md.contains("\u{2066}<https://sdaia.gov.sa>\u{2069}"));
+        // Latin text (a registration number, a brand) is LTR; Arabic free text gets FSI.
+        assert!(md.contains("\u{2066}1010123456\u{2069}"));
+        assert!(md.contains("\u{2066}Unifonic\u{2069}"));
+        assert!(md.contains("\u{2068}متجر النخيل\u{2069}"));
+        for target in md.split("](").skip(1) {
+            let t = &target[..target.find(')').unwrap()];
+            assert!(!t.contains(['\u{2066}', '\u{2068}', '\u{2069}']), "{t}");
+        }
+    }
+    // Left-to-right Markdown carries no isolation marks.
+    for l in [Locale::En, Locale::Sq] {
+        let md = try_render_markdown(&doc, &history_meta(&s), l, &s.format_for(l)).unwrap();
+        assert!(!md.contains(['\u{2066}', '\u{2068}', '\u{2069}']), "{l:?}");
+    }
+}
+
+#[test]
+fn example_histories_are_the_diff_of_a_valid_earlier_version() {
+    use harim_policy::examples::earlier_settings;
+    for (name, s, _) in all_examples() {
+        let earlier = earlier_settings(&s);
+        earlier
+            .validate()
+            .unwrap_or_else(|e| panic!("{name}: earlier version invalid: {e:?}"));
+        let meta = history_meta(&s);
+        let changes = &meta
+            .history
+            .iter()
+            .find(|h| h.version == 2)
+            .unwrap()
+            .changes;
+        assert_eq!(changes, &diff(&earlier, &s), "{name}");
+        assert!(!changes.is_empty(), "{name}");
+        for c in changes {
+            match c {
+                Change::NotificationSmsEnabled => assert!(s.notifications.order_sms, "{name}"),
+                Change::NotificationSmsDisabled => assert!(!s.notifications.order_sms),
+                Change::RetentionChanged { kind, to, .. } => {
+                    assert_eq!(s.retention.days(*kind), *to, "{name}");
+                }
+                Change::AnalyticsAdded { service } => assert!(s.analytics.contains(service)),
+                Change::ProcessorAdded { name: n, role } => {
+                    assert!(s.processors.iter().any(|p| &p.name == n && p.role == *role));
+                }
+                _ => {}
+            }
+        }
+    }
 }

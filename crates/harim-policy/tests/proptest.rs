@@ -37,6 +37,7 @@ prop_compose! {
         gws in proptest::sample::subsequence(PaymentGateway::ALL.to_vec(), 0..4),
         sms_country in proptest::sample::select(Country::ALL.to_vec()),
         controller_country in proptest::sample::select(Country::ALL.to_vec()),
+        platform_country in proptest::sample::select(Country::ALL.to_vec()),
         r in (30u32..=3660, 30u32..=4000, 1u32..=400, 1u32..=3660, 1u32..=90),
         response_days in 1u32..=30,
         minimum_age in 13u8..=21,
@@ -44,7 +45,7 @@ prop_compose! {
         phone in any::<bool>(),
         cal in proptest::sample::select(vec![Calendar::Gregorian, Calendar::Persian, Calendar::IslamicUmalqura]),
         digits in proptest::sample::select(vec![Digits::Latin, Digits::Arab, Digits::Arabext]),
-    ) -> PrivacySettings {
+    ) -> (PrivacySettings, Country) {
         let mut customer_data: Vec<CollectedData> =
             cats.into_iter().map(|(category, required)| CollectedData { category, required }).collect();
         if order_sms && !customer_data.iter().any(|d| d.category == CustomerDataCategory::Phone) {
@@ -56,7 +57,7 @@ prop_compose! {
             vec![Processor { role: ProcessorRole::Sms, name: "SMS <Co>".into(), country: sms_country }]
         } else { vec![] };
         let locales = Locale::ALL.iter().map(|l| LocaleSettings { locale: *l, calendar: cal, digits }).collect();
-        PrivacySettings {
+        (PrivacySettings {
             customer_data,
             notifications: Notifications { order_email, order_sms },
             analytics,
@@ -84,7 +85,7 @@ prop_compose! {
             minimum_age,
             locales,
             default_locale: Locale::En,
-        }
+        }, platform_country)
     }
 }
 
@@ -92,17 +93,24 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_valid_settings_render_in_every_locale_without_missing_messages(s in settings(), old in settings()) {
+    fn random_valid_settings_render_in_every_locale_without_missing_messages((s, platform_country) in settings(), (old, _) in settings()) {
         prop_assert!(s.validate().is_ok(), "{:?}", s.validate());
         let shop = ShopFacts {
             shop_name: "<i>Shop</i>".into(),
             slug: "shop".into(),
             platform_name: "Harim".into(),
             public_url: None,
-            platform_country: Country::Ir,
+            platform_country,
             backup_days: 30,
         };
         let doc = compile(&s, &shop);
+        // Transfers are stated exactly when some recipient, the platform included, is abroad.
+        let abroad = doc.recipients.iter().any(|r| r.country != s.controller.country);
+        prop_assert_eq!(doc.has_clause("transfers.intro"), abroad);
+        prop_assert_eq!(
+            doc.has_clause("transfers.platform.harim"),
+            platform_country != s.controller.country
+        );
         let mut meta = history_meta(&s);
         meta.history[1].changes = diff(&old, &s);
         for l in Locale::ALL {
