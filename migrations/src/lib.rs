@@ -18,6 +18,7 @@ mod m20261201_000009_login_attempts;
 mod m20261201_000010_citus_keys;
 mod m20261201_000011_policy_encodings;
 mod m20261201_000012_retention;
+mod m20261201_000013_platform_policy;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_citus_keys::Migration),
             Box::new(m20261201_000011_policy_encodings::Migration),
             Box::new(m20261201_000012_retention::Migration),
+            Box::new(m20261201_000013_platform_policy::Migration),
         ]
     }
 }

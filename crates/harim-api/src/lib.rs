@@ -49,6 +49,12 @@ pub struct ApiConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Tenant keys re-wrapped per transaction when this process works a root rotation.
     pub root_rotation_batch: u64,
+    /// The operator's facts (`[platform]`): every policy's statements about the platform.
+    pub platform: harim_policy::platform::Platform,
+    /// The retention periods the retention job enforces, which the platform policy prints.
+    pub retention: harim_store::retention::Periods,
+    /// Days to answer a merchant's own request (`account_request_response_days`).
+    pub account_response_days: u32,
 }
 
 impl Default for ApiConfig {
@@ -68,6 +74,9 @@ impl Default for ApiConfig {
             metrics_public: false,
             trusted_proxies: Vec::new(),
             root_rotation_batch: harim_store::rotation::DEFAULT_BATCH,
+            platform: harim_store::platform_policy::development_platform(),
+            retention: harim_store::retention::Periods::DEFAULT,
+            account_response_days: 30,
         }
     }
 }

@@ -19,6 +19,10 @@ pub struct PlatformFacts {
     pub processors: Vec<ProcessorRef>,
     /// Payment gateways configured for the shop.
     pub payment_gateways: Vec<PaymentGateway>,
+    /// What every storefront collects automatically, and how long the platform keeps it
+    /// (`[platform] storefront_collects`).
+    #[serde(default)]
+    pub storefront: Vec<crate::platform::StorefrontCollection>,
 }
 
 /// A configured processor.
@@ -79,6 +83,16 @@ pub enum Inconsistency {
         /// Gateway.
         gateway: PaymentGateway,
     },
+    /// The policy promises to keep a category for less time than the platform keeps it.
+    #[error("the policy keeps {category:?} {promised} days, the platform keeps it {actual}")]
+    RetentionShorterThanPlatform {
+        /// Category.
+        category: CustomerDataCategory,
+        /// The settings' period for it, in days.
+        promised: u32,
+        /// How long the platform keeps it, in days.
+        actual: u32,
+    },
 }
 
 /// The category a vault field holds, if known.
@@ -120,6 +134,9 @@ pub fn check_consistency(
     };
     for c in &platform.customer_data {
         need(*c, "customer_data".into());
+    }
+    for c in &platform.storefront {
+        need(c.category, "storefront".into());
     }
     let mut unknown = Vec::new();
     for f in &platform.vault_fields {
@@ -168,6 +185,22 @@ pub fn check_consistency(
     for g in &platform.payment_gateways {
         if !settings.payment_gateways.contains(g) {
             out.push(Inconsistency::UnnamedGateway { gateway: *g });
+        }
+    }
+    // A period is a promise that the data is gone by then: the platform must not keep it
+    // longer than the text says.
+    for c in &platform.storefront {
+        if let Some(actual) = c.days
+            && settings.collects(c.category)
+        {
+            let promised = settings.retention.days(c.category.retention_kind());
+            if promised < actual {
+                out.push(Inconsistency::RetentionShorterThanPlatform {
+                    category: c.category,
+                    promised,
+                    actual,
+                });
+            }
         }
     }
     if out.is_empty() { Ok(()) } else { Err(out) }

@@ -366,6 +366,9 @@ impl Localizer {
                 // Selectors need the real number; the display text comes from a slot.
                 Arg::Days(n) | Arg::Months(n) | Arg::Number(n) => {
                     fargs.set(format!("{name}_n"), FluentValue::from(*n));
+                    // The CLDR category from ICU4X: select on `$<name>_cat`, not on
+                    // `$<name>_n`, whose Arabic rule in fluent-bundle ignores `mod 100`.
+                    fargs.set(format!("{name}_cat"), self.plural_category(*n).to_owned());
                 }
                 _ => {}
             }

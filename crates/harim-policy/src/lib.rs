@@ -51,8 +51,8 @@ pub use consistency::{
 };
 pub use diff::{Change, diff, sample_changes};
 pub use doc::{
-    Arg, Audience, CategoryEntry, Clause, HistoryEntry, PolicyDocument, PolicyMeta, Recipient, Section,
-    ShopFacts, compile, gateway_brand,
+    Arg, Audience, CategoryEntry, Clause, HistoryEntry, PolicyDocument, PolicyMeta, Recipient,
+    Section, ShopFacts, compile, gateway_brand,
 };
 pub use hash::{canonical_json, canonical_json_of, version_hash};
 pub use locale::{Calendar, Digits, Direction, Locale, LocaleFormat, negotiate};

@@ -49,6 +49,9 @@ pub struct Platform {
     pub storefront_collects: Vec<StorefrontCollection>,
     /// How long encrypted backups are kept before they are overwritten.
     pub backup_retention_days: u32,
+    /// How long the operator's log pipeline keeps the service log (harim writes it, the
+    /// operator keeps it).
+    pub log_retention_days: u32,
 }
 
 /// One kind of customer data every storefront collects without the shop asking for it.
@@ -57,8 +60,10 @@ pub struct Platform {
 pub struct StorefrontCollection {
     /// The category, in the shop policies' vocabulary.
     pub category: crate::settings::CustomerDataCategory,
-    /// Days the platform keeps it.
-    pub days: u32,
+    /// Days the platform keeps it whatever the shop's settings say; `None` when the platform
+    /// keeps it exactly as long as the shop's own retention setting for it (orders, say).
+    #[serde(default)]
+    pub days: Option<u32>,
 }
 
 impl Platform {
@@ -127,7 +132,7 @@ impl Platform {
             }
         }
         for (i, c) in self.storefront_collects.iter().enumerate() {
-            if !(1..=3650).contains(&c.days) {
+            if c.days.is_some_and(|d| !(1..=3650).contains(&d)) {
                 bad(
                     format!("platform.storefront_collects[{i}].days"),
                     "out_of_range",
@@ -144,6 +149,13 @@ impl Platform {
                     "Each category once.",
                 );
             }
+        }
+        if !(1..=3650).contains(&self.log_retention_days) {
+            bad(
+                "platform.log_retention_days".into(),
+                "out_of_range",
+                "Must be 1 to 3650 days.",
+            );
         }
         if !(1..=3650).contains(&self.backup_retention_days) {
             bad(
@@ -250,6 +262,11 @@ pub enum Period {
     },
     /// Kept as proof for as long as the installation exists; holds no personal data.
     AsProof,
+    /// Kept by the operator's log pipeline for this many days.
+    OperatorLogs {
+        /// Days.
+        days: u32,
+    },
 }
 
 impl Period {
@@ -260,10 +277,7 @@ impl Period {
                     format!("pp-after-{}-hours", from.key()),
                     ("period", Arg::Number(n)),
                 ),
-                _ => (
-                    format!("pp-after-{}", from.key()),
-                    ("period", Arg::Days(n)),
-                ),
+                _ => (format!("pp-after-{}", from.key()), ("period", Arg::Days(n))),
             };
             Arg::Nested(id, vec![a])
         };
@@ -278,6 +292,10 @@ impl Period {
                 vec![("period", Arg::Days(default_days))],
             ),
             Self::AsProof => Arg::Msg("pp-period-as-proof".into()),
+            Self::OperatorLogs { days } => Arg::Nested(
+                "pp-period-operator-logs".into(),
+                vec![("period", Arg::Days(days))],
+            ),
         }
     }
 }
@@ -293,13 +311,25 @@ pub struct MerchantData {
     pub subject: MerchantSubject,
     /// The legal bases of its entries, in first-seen order.
     pub bases: Vec<Basis>,
-    /// Every distinct retention rule of its entries.
-    pub periods: Vec<Period>,
+    /// Every distinct retention rule of its entries, each with the part of the category it
+    /// applies to.
+    pub periods: Vec<Kept>,
     /// Named fields (identity fields, document kinds): messages `pp-field-<name>`.
     #[serde(default)]
     pub fields: Vec<String>,
     /// Some of it is encrypted under the shop's key (so erasure shreds it).
     pub encrypted: bool,
+}
+
+/// One retention rule of a category: which part of it (a table, an object kind, a log; the
+/// message `pp-part-<part>`) and for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kept {
+    /// The part's key.
+    pub part: String,
+    /// The rule.
+    pub period: Period,
 }
 
 /// The data map as the platform policy reads it.
@@ -511,7 +541,10 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
     });
 
     // 4. Transfers: only when a recipient works outside the operator's country.
-    let abroad: Vec<&Recipient> = recipients.iter().filter(|r| r.country != p.country).collect();
+    let abroad: Vec<&Recipient> = recipients
+        .iter()
+        .filter(|r| r.country != p.country)
+        .collect();
     if !abroad.is_empty() {
         let mut c = vec![clause(
             "transfers.intro",
@@ -522,7 +555,10 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
             c.push(clause(
                 format!("transfers.{}.{}", r.kind, crate::settings::slugify(&r.name)),
                 "pp-transfers-row",
-                vec![("recipient", text(&r.name)), ("country", country(r.country))],
+                vec![
+                    ("recipient", text(&r.name)),
+                    ("country", country(r.country)),
+                ],
             ));
         }
         c.push(clause(
@@ -539,17 +575,29 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
     // 5. Retention: the data map's rules with the configured numbers, then the backups.
     let mut c = vec![clause("retention.intro", "pp-retention-intro", vec![])];
     for e in &i.data.entries {
-        c.push(clause(
-            format!("retention.{}", e.category),
-            "pp-retention-row",
-            vec![
-                ("category", msg(format!("pp-cat-{}", key_id(&e.category)))),
-                (
-                    "periods",
-                    Arg::List(e.periods.iter().map(|r| r.arg()).collect()),
-                ),
-            ],
-        ));
+        let category = || msg(format!("pp-cat-{}", key_id(&e.category)));
+        match e.periods.as_slice() {
+            [only] => c.push(clause(
+                format!("retention.{}", e.category),
+                "pp-retention-row",
+                vec![("category", category()), ("period", only.period.arg())],
+            )),
+            // One rule per part: a sentence joining unrelated rules with "and" would not say
+            // which one applies to what.
+            several => {
+                for k in several {
+                    c.push(clause(
+                        format!("retention.{}.{}", e.category, k.part),
+                        "pp-retention-part",
+                        vec![
+                            ("category", category()),
+                            ("part", msg(format!("pp-part-{}", key_id(&k.part)))),
+                            ("period", k.period.arg()),
+                        ],
+                    ));
+                }
+            }
+        }
     }
     c.push(clause(
         "retention.backups",
@@ -589,15 +637,18 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
         ),
         clause("rights.restrict", "pp-rights-restrict", vec![]),
     ];
-    if i
-        .data
+    if i.data
         .entries
         .iter()
         .any(|e| e.bases.contains(&Basis::LegitimateInterest))
     {
         c.push(clause("rights.object", "pp-rights-object", vec![]));
     }
-    c.push(clause("rights.portability", "pp-rights-portability", vec![]));
+    c.push(clause(
+        "rights.portability",
+        "pp-rights-portability",
+        vec![],
+    ));
     c.push(clause(
         "rights.how",
         "pp-rights-how",
@@ -621,7 +672,11 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
 
     // 7. Security: what the platform does, as configured.
     let encrypted = i.data.entries.iter().any(|e| e.encrypted);
-    let mut c = vec![clause("security.transport", "pp-security-transport", vec![])];
+    let mut c = vec![clause(
+        "security.transport",
+        "pp-security-transport",
+        vec![],
+    )];
     if encrypted {
         c.push(clause(
             "security.encryption",
@@ -636,7 +691,11 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
         c.push(clause("security.audit", "pp-security-audit", vec![]));
     }
     if has("documents") {
-        c.push(clause("security.documents", "pp-security-documents", vec![]));
+        c.push(clause(
+            "security.documents",
+            "pp-security-documents",
+            vec![],
+        ));
     }
     c.push(clause("security.breach", "pp-security-breach", vec![]));
     sections.push(Section {
@@ -741,6 +800,13 @@ pub enum PlatformChange {
         /// After, days.
         to: u32,
     },
+    /// How long the service log is kept changed.
+    LogsChanged {
+        /// Before, days.
+        from: u32,
+        /// After, days.
+        to: u32,
+    },
     /// The time to answer a request changed.
     ResponseTimeChanged {
         /// Before, days.
@@ -783,11 +849,13 @@ impl PlatformChange {
             Self::DataAdded { category } => ("pp-change-data-added", vec![cat(category)]),
             Self::DataRemoved { category } => ("pp-change-data-removed", vec![cat(category)]),
             Self::DataChanged { category } => ("pp-change-data-changed", vec![cat(category)]),
-            Self::RetentionChanged { category } => {
-                ("pp-change-retention", vec![cat(category)])
-            }
+            Self::RetentionChanged { category } => ("pp-change-retention", vec![cat(category)]),
             Self::BackupsChanged { from, to } => (
                 "pp-change-backups",
+                vec![("from", Arg::Days(*from)), ("to", Arg::Days(*to))],
+            ),
+            Self::LogsChanged { from, to } => (
+                "pp-change-logs",
                 vec![("from", Arg::Days(*from)), ("to", Arg::Days(*to))],
             ),
             Self::ResponseTimeChanged { from, to } => (
@@ -803,12 +871,27 @@ impl PlatformChange {
 
 /// What changed from `old` to `new`, in a stable order.
 #[must_use]
-pub fn diff_platform(old: &PlatformPolicyInputs, new: &PlatformPolicyInputs) -> Vec<PlatformChange> {
+pub fn diff_platform(
+    old: &PlatformPolicyInputs,
+    new: &PlatformPolicyInputs,
+) -> Vec<PlatformChange> {
     let (o, n) = (&old.platform, &new.platform);
     let mut out = Vec::new();
-    if (&o.operator, &o.registration_number, o.country, &o.contact_email, &o.dpo_email, &o.name)
-        != (&n.operator, &n.registration_number, n.country, &n.contact_email, &n.dpo_email, &n.name)
-    {
+    if (
+        &o.operator,
+        &o.registration_number,
+        o.country,
+        &o.contact_email,
+        &o.dpo_email,
+        &o.name,
+    ) != (
+        &n.operator,
+        &n.registration_number,
+        n.country,
+        &n.contact_email,
+        &n.dpo_email,
+        &n.name,
+    ) {
         out.push(PlatformChange::OperatorChanged);
     }
     if (&o.hosting_provider, o.hosting_country) != (&n.hosting_provider, n.hosting_country) {
@@ -861,6 +944,12 @@ pub fn diff_platform(old: &PlatformPolicyInputs, new: &PlatformPolicyInputs) -> 
             });
         }
     }
+    if o.log_retention_days != n.log_retention_days {
+        out.push(PlatformChange::LogsChanged {
+            from: o.log_retention_days,
+            to: n.log_retention_days,
+        });
+    }
     if o.backup_retention_days != n.backup_retention_days {
         out.push(PlatformChange::BackupsChanged {
             from: o.backup_retention_days,
@@ -888,7 +977,7 @@ pub fn diff_platform(old: &PlatformPolicyInputs, new: &PlatformPolicyInputs) -> 
 /// the snapshot tests and the API docs; the store renders the real data map).
 pub mod examples {
     use super::{
-        Basis, From, MerchantData, MerchantDataMap, MerchantSubject, Period, Platform,
+        Basis, From, Kept, MerchantData, MerchantDataMap, MerchantSubject, Period, Platform,
         PlatformPolicyInputs, RightsRoutes, StorefrontCollection,
     };
     use crate::settings::{Country, CustomerDataCategory as C, Processor, ProcessorRole};
@@ -897,7 +986,7 @@ pub mod examples {
         category: &str,
         subject: MerchantSubject,
         bases: &[Basis],
-        periods: &[Period],
+        periods: &[(&str, Period)],
         fields: &[&str],
         encrypted: bool,
     ) -> MerchantData {
@@ -905,7 +994,13 @@ pub mod examples {
             category: category.into(),
             subject,
             bases: bases.to_vec(),
-            periods: periods.to_vec(),
+            periods: periods
+                .iter()
+                .map(|(part, period)| Kept {
+                    part: (*part).into(),
+                    period: *period,
+                })
+                .collect(),
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
             encrypted,
         }
@@ -917,6 +1012,10 @@ pub mod examples {
         use Basis::{Contract, LegalObligation, LegitimateInterest};
         use MerchantSubject::{Account, ShopOwner, Staff};
         let shop = Period::WhileShopExists;
+        let residue = Period::Days {
+            days: 365,
+            from: From::AccountErasure,
+        };
         MerchantDataMap {
             version: "0123456789abcdef".into(),
             entries: vec![
@@ -924,7 +1023,7 @@ pub mod examples {
                     "identity",
                     ShopOwner,
                     &[LegalObligation],
-                    &[shop],
+                    &[("merchant_identities", shop)],
                     &[
                         "full_name",
                         "national_id",
@@ -942,7 +1041,10 @@ pub mod examples {
                     "documents",
                     ShopOwner,
                     &[LegalObligation],
-                    &[Period::ShopKycSetting { default_days: 365 }],
+                    &[(
+                        "kyc_documents",
+                        Period::ShopKycSetting { default_days: 365 },
+                    )],
                     &[
                         "national_id_front",
                         "national_id_back",
@@ -951,70 +1053,123 @@ pub mod examples {
                     ],
                     true,
                 ),
-                entry("privacy_settings", ShopOwner, &[Contract], &[shop], &[], false),
-                entry("policy_versions", ShopOwner, &[LegalObligation], &[shop], &[], false),
-                entry("invitations", Staff, &[Contract], &[shop], &[], false),
+                entry(
+                    "privacy_settings",
+                    ShopOwner,
+                    &[Contract],
+                    &[("privacy_settings", shop)],
+                    &[],
+                    false,
+                ),
+                entry(
+                    "policy_versions",
+                    ShopOwner,
+                    &[LegalObligation],
+                    &[("policy_documents", shop)],
+                    &[],
+                    false,
+                ),
+                entry(
+                    "invitations",
+                    Staff,
+                    &[Contract],
+                    &[("invitations", shop)],
+                    &[],
+                    false,
+                ),
                 entry(
                     "api_keys",
                     Account,
                     &[Contract],
-                    &[
-                        shop,
+                    &[(
+                        "api_keys",
                         Period::Days {
                             days: 365,
                             from: From::LastUse,
                         },
-                    ],
+                    )],
                     &[],
                     false,
                 ),
-                entry("members", Staff, &[Contract], &[shop], &[], false),
+                entry(
+                    "members",
+                    Staff,
+                    &[Contract],
+                    &[("memberships", shop)],
+                    &[],
+                    false,
+                ),
                 entry(
                     "data_requests",
                     Account,
                     &[LegalObligation],
                     &[
-                        Period::Hours {
-                            hours: 24,
-                            from: From::Ready,
-                        },
-                        Period::AsProof,
+                        (
+                            "data_requests",
+                            Period::Hours {
+                                hours: 24,
+                                from: From::Ready,
+                            },
+                        ),
+                        ("data_requests", Period::AsProof),
+                        ("account_residue", residue),
                     ],
                     &[],
                     true,
                 ),
-                entry("tenant_keys", ShopOwner, &[LegalObligation], &[shop], &[], true),
+                entry(
+                    "tenant_keys",
+                    ShopOwner,
+                    &[LegalObligation],
+                    &[("tenant_keys", shop)],
+                    &[],
+                    true,
+                ),
                 entry(
                     "audit_log",
                     Account,
                     &[LegalObligation, LegitimateInterest],
                     &[
-                        Period::Days {
-                            days: 1095,
-                            from: From::Created,
-                        },
-                        Period::Days {
-                            days: 365,
-                            from: From::ShopErasure,
-                        },
+                        (
+                            "audit_log",
+                            Period::Days {
+                                days: 730,
+                                from: From::Created,
+                            },
+                        ),
+                        (
+                            "audit_log",
+                            Period::Days {
+                                days: 365,
+                                from: From::ShopErasure,
+                            },
+                        ),
+                        ("account_residue", residue),
+                        ("service_log", Period::OperatorLogs { days: 14 }),
                     ],
                     &[],
                     false,
                 ),
-                entry("shop", Account, &[Contract], &[shop], &[], false),
+                entry("shop", Account, &[Contract], &[("shops", shop)], &[], false),
                 entry(
                     "sessions",
                     Account,
                     &[Contract, LegitimateInterest],
                     &[
-                        Period::Hours {
-                            hours: 12,
-                            from: From::Created,
-                        },
-                        Period::Days {
-                            days: 1,
-                            from: From::Created,
-                        },
+                        (
+                            "sessions",
+                            Period::Hours {
+                                hours: 12,
+                                from: From::Created,
+                            },
+                        ),
+                        (
+                            "login_attempts",
+                            Period::Hours {
+                                hours: 1,
+                                from: From::Created,
+                            },
+                        ),
                     ],
                     &[],
                     false,
@@ -1023,13 +1178,7 @@ pub mod examples {
                     "account",
                     Account,
                     &[Contract],
-                    &[
-                        Period::WhileAccountExists,
-                        Period::Days {
-                            days: 30,
-                            from: From::AccountErasure,
-                        },
-                    ],
+                    &[("accounts", Period::WhileAccountExists)],
                     &[],
                     false,
                 ),
@@ -1067,14 +1216,15 @@ pub mod examples {
                 storefront_collects: vec![
                     StorefrontCollection {
                         category: C::OrderHistory,
-                        days: 3650,
+                        days: None,
                     },
                     StorefrontCollection {
                         category: C::IpAddress,
-                        days: 90,
+                        days: Some(90),
                     },
                 ],
                 backup_retention_days: 30,
+                log_retention_days: 14,
             },
             data: data_map(),
             routes: routes(),
@@ -1104,9 +1254,10 @@ pub mod examples {
                 }],
                 storefront_collects: vec![StorefrontCollection {
                     category: C::IpAddress,
-                    days: 30,
+                    days: Some(30),
                 }],
                 backup_retention_days: 14,
+                log_retention_days: 30,
             },
             data: data_map(),
             routes: routes(),
@@ -1116,14 +1267,14 @@ pub mod examples {
     }
 
     /// A Saudi operator hosted in Saudi Arabia with e-mail sent from Bahrain, root keys in an
-    /// HSM, 12-hour sessions and two-year audit trail.
+    /// HSM and a three-year audit trail.
     #[must_use]
     pub fn saudi_platform() -> PlatformPolicyInputs {
         let mut data = data_map();
         for e in &mut data.entries {
             if e.category == "audit_log" {
-                e.periods[0] = Period::Days {
-                    days: 730,
+                e.periods[0].period = Period::Days {
+                    days: 1095,
                     from: From::Created,
                 };
             }
@@ -1146,14 +1297,15 @@ pub mod examples {
                 storefront_collects: vec![
                     StorefrontCollection {
                         category: C::OrderHistory,
-                        days: 2190,
+                        days: None,
                     },
                     StorefrontCollection {
                         category: C::IpAddress,
-                        days: 180,
+                        days: Some(180),
                     },
                 ],
                 backup_retention_days: 35,
+                log_retention_days: 90,
             },
             data,
             routes: routes(),

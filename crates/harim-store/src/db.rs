@@ -109,6 +109,8 @@ pub const REFERENCE_TABLES: &[&str] = &[
     "accounts",
     "key_rotation_jobs",
     "login_attempts",
+    "platform_policy_documents",
+    "platform_policy_versions",
     "platform_tokens",
     "root_key_versions",
     "seaql_migrations",

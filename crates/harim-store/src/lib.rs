@@ -22,6 +22,7 @@ pub mod ids;
 pub mod keys;
 pub mod kyc;
 pub mod login_limit;
+pub mod platform_policy;
 pub mod policies;
 pub mod retention;
 pub mod rights;

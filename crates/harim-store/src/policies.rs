@@ -13,6 +13,7 @@ use std::sync::Arc;
 pub mod encodings;
 
 pub use encodings::Encoded;
+use harim_policy::platform::Platform;
 use harim_policy::{
     Change, HistoryEntry, Inconsistency, Locale, PlatformFacts, PolicyMeta, PrivacySettings,
     ShopFacts, canonical_json, check_consistency, compile, diff, render_json, try_render_html,
@@ -168,14 +169,15 @@ fn version_of(v: &policy_version::Model, in_force: bool) -> Result<Version, Stor
 }
 
 /// What the platform really stores and uses for this shop's customers, for
-/// [`check_consistency`]. The storefront always keeps orders and logs client addresses;
+/// [`check_consistency`]: what every storefront collects automatically and how long the
+/// platform keeps it come from `[platform] storefront_collects` (the operator's facts);
 /// gateways and processors are configured *by* these settings (they drive the platform), so
-/// they are taken from them. Merchant identity and KYC belong to the platform's own policy, not
-/// the shop's.
-fn platform_facts(settings: &PrivacySettings) -> PlatformFacts {
-    use harim_policy::CustomerDataCategory as C;
+/// they are taken from them. Merchant identity and KYC are in the platform's own policy
+/// ([`crate::platform_policy`]), not the shop's.
+fn platform_facts(settings: &PrivacySettings, platform: &Platform) -> PlatformFacts {
     PlatformFacts {
-        customer_data: vec![C::OrderHistory, C::IpAddress],
+        customer_data: Vec::new(),
+        storefront: platform.storefront_collects.clone(),
         vault_fields: Vec::new(),
         kyc_document_kinds: Vec::new(),
         processors: settings
@@ -227,6 +229,18 @@ fn inconsistency(i: &Inconsistency) -> Violation {
             "gateway_not_configured",
             format!("Gateway {} is named but not configured.", gateway.key()),
         ),
+        Inconsistency::RetentionShorterThanPlatform {
+            category,
+            promised: _,
+            actual,
+        } => Violation::new(
+            format!("settings.retention.{}", category.retention_kind().field()),
+            "shorter_than_platform",
+            format!(
+                "The platform keeps {} for {actual} days; the policy cannot promise less.",
+                category.key()
+            ),
+        ),
         Inconsistency::UnnamedGateway { gateway } => Violation::new(
             "settings.payment_gateways",
             "unnamed_gateway",
@@ -248,16 +262,17 @@ struct Rendered {
 fn render_all(
     settings: &PrivacySettings,
     shop: &shop::Model,
+    platform: &Platform,
     meta: &PolicyMeta,
 ) -> Result<Vec<Rendered>, StoreError> {
     let facts = ShopFacts {
         shop_name: shop.name.clone(),
         slug: shop.slug.clone(),
-        platform_name: PLATFORM_NAME.into(),
+        platform_name: platform.name.clone(),
         public_url: None,
         // set from [platform] config by the lead
-        platform_country: harim_policy::Country::Ir,
-        backup_days: 30,
+        platform_country: platform.hosting_country,
+        backup_days: platform.backup_retention_days,
     };
     let doc = compile(settings, &facts);
     let published = settings.published_locales();
@@ -294,6 +309,8 @@ struct Prepared {
 /// What one publish request is: the same whichever version it lands on top of.
 struct Draft<'a> {
     settings: &'a PrivacySettings,
+    /// The operator's facts (`[platform]`).
+    platform: &'a Platform,
     /// `canonical_json(settings)`.
     canonical: &'a str,
     shop: &'a shop::Model,
@@ -310,6 +327,7 @@ fn prepare(
 ) -> Result<(policy_version::Model, Vec<Rendered>), StoreError> {
     let Draft {
         settings,
+        platform: _,
         canonical,
         shop,
         effective_at,
@@ -370,7 +388,7 @@ fn prepare(
         alternates,
         previous_hash: previous_hash.clone(),
     };
-    let docs = render_all(settings, shop, &meta)?;
+    let docs = render_all(settings, shop, draft.platform, &meta)?;
     let bodies: Vec<&str> = docs.iter().map(|d| d.body.as_str()).collect();
     let hash = version_hash(previous_hash.as_deref(), canonical, &bodies);
     let locales: Vec<&str> = Locale::ALL
@@ -413,6 +431,7 @@ pub async fn publish(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
     scope: &TenantScope,
+    platform: &Platform,
     effective_at: Option<OffsetDateTime>,
 ) -> Result<Version, StoreError> {
     scope.require_owner()?;
@@ -429,7 +448,7 @@ pub async fn publish(
     settings
         .validate()
         .map_err(|e| policy_violations("settings.", e))?;
-    if let Err(found) = check_consistency(&settings, &platform_facts(&settings)) {
+    if let Err(found) = check_consistency(&settings, &platform_facts(&settings, platform)) {
         return Err(StoreError::Rejected(
             found.iter().map(inconsistency).collect(),
         ));
@@ -445,6 +464,7 @@ pub async fn publish(
             .await?;
         let draft = Draft {
             settings: &settings,
+            platform,
             canonical: &canonical,
             shop: &shop,
             effective_at,

@@ -89,7 +89,45 @@ struct Raw {
     trusted_proxies: Vec<String>,
     root_rotation_batch: u64,
     database_pool_size: u32,
+    /// The operator's facts (`[platform]` in the file, `HARIM_PLATFORM_<KEY>` for its plain
+    /// values). Absent: the development facts, with a warning at start-up.
+    platform: Option<PlatformSection>,
 }
+
+/// `[platform]`: what every policy says about the platform itself. `backup_retention_days`
+/// stays a top-level key (erasure receipts use it too); the rest is here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformSection {
+    name: String,
+    operator: String,
+    #[serde(default)]
+    registration_number: Option<String>,
+    country: harim_policy::Country,
+    contact_email: String,
+    #[serde(default)]
+    dpo_email: Option<String>,
+    hosting_provider: String,
+    hosting_country: harim_policy::Country,
+    #[serde(default)]
+    processors: Vec<harim_policy::Processor>,
+    #[serde(default)]
+    storefront_collects: Vec<harim_policy::platform::StorefrontCollection>,
+    log_retention_days: u32,
+}
+
+/// The `[platform]` keys that can also come from the environment (`HARIM_PLATFORM_<KEY>`).
+const PLATFORM_ENV_KEYS: &[&str] = &[
+    "name",
+    "operator",
+    "registration_number",
+    "country",
+    "contact_email",
+    "dpo_email",
+    "hosting_provider",
+    "hosting_country",
+    "log_retention_days",
+];
 
 impl Default for Raw {
     fn default() -> Self {
@@ -127,6 +165,7 @@ impl Default for Raw {
             trusted_proxies: Vec::new(),
             root_rotation_batch: harim_store::rotation::DEFAULT_BATCH,
             database_pool_size: 0,
+            platform: None,
         }
     }
 }
@@ -177,6 +216,8 @@ pub struct Config {
     pub api: harim_api::ApiConfig,
     /// Exports, erasure receipts and deadlines.
     pub rights: harim_store::rights::RightsConfig,
+    /// False when `[platform]` was not configured and the development facts stand in.
+    pub platform_configured: bool,
     /// What the retention job enforces (see [`Config::retention_periods`]).
     retention: Periods,
 }
@@ -218,6 +259,11 @@ impl Config {
         }
         let raw: Raw = fig
             .merge(Env::prefixed("HARIM_").only(KEYS))
+            .merge(
+                Env::prefixed("HARIM_PLATFORM_")
+                    .only(PLATFORM_ENV_KEYS)
+                    .map(|k| format!("platform.{k}").into()),
+            )
             .merge(Serialized::defaults(overrides))
             .extract()
             .context("invalid configuration")?;
@@ -344,6 +390,31 @@ impl Config {
                     .map_err(|_| anyhow::anyhow!("trusted_proxies: {a:?} is not an IP address"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let platform_configured = raw.platform.is_some();
+        let platform = match raw.platform {
+            None => harim_store::platform_policy::development_platform(),
+            Some(p) => harim_policy::platform::Platform {
+                name: p.name,
+                operator: p.operator,
+                registration_number: p.registration_number,
+                country: p.country,
+                contact_email: p.contact_email,
+                dpo_email: p.dpo_email,
+                hosting_provider: p.hosting_provider,
+                hosting_country: p.hosting_country,
+                processors: p.processors,
+                storefront_collects: p.storefront_collects,
+                backup_retention_days: raw.backup_retention_days,
+                log_retention_days: p.log_retention_days,
+            },
+        };
+        if let Err(errs) = platform.validate() {
+            let list: Vec<String> = errs
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            bail!("[platform]: {}", list.join("; "));
+        }
         let work_dir = raw.data_dir.join("tmp");
         let retention = Periods {
             session_ttl_secs: raw.session_ttl_secs,
@@ -384,6 +455,9 @@ impl Config {
                 metrics_public: raw.metrics_public,
                 trusted_proxies,
                 root_rotation_batch: raw.root_rotation_batch,
+                platform,
+                retention,
+                account_response_days: raw.account_request_response_days,
                 ..harim_api::ApiConfig::default()
             },
             rights: harim_store::rights::RightsConfig {
@@ -400,6 +474,7 @@ impl Config {
                 ),
             },
             retention,
+            platform_configured,
         })
     }
 }

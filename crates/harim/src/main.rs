@@ -619,6 +619,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "EMBEDDED DEFAULT: SQLite, local object directory and a generated development keyring. NOT FOR PRODUCTION."
         );
     }
+    if !config.platform_configured {
+        tracing::warn!(
+            "NO [platform] SECTION: every privacy policy names a development operator (\"Harim development installation\"). Set [platform] before publishing anything real."
+        );
+    }
     // Picks up rotation jobs started by the CLI (or left by a dead worker) and re-reads the
     // keyring every few seconds.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

@@ -9,6 +9,7 @@ mod identity;
 mod invitations;
 mod isolation;
 mod kyc;
+mod platform_policy;
 mod policies;
 mod races;
 mod retention;
@@ -453,7 +454,16 @@ fn the_openapi_document_lists_every_route_of_the_contract() {
         ("get", "/openapi.json"),
         ("get", "/docs"),
         ("get", "/assets/fonts/{name}"),
-    ] {
+        ("get", "/privacy"),
+        ("get", "/privacy.json"),
+        ("get", "/privacy.md"),
+        ("get", "/privacy/versions/{n}"),
+        ("post", "/v1/admin/platform-policy"),
+        ("get", "/v1/admin/platform-policy"),
+    ]
+    .into_iter()
+    .chain(harim_api::routes::policies::platform::RIGHTS_ROUTES)
+    {
         assert!(
             have.contains(&(m.to_string(), p.to_string())),
             "{m} {p} missing from OpenAPI"

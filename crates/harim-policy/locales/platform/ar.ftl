@@ -95,7 +95,7 @@ pp-period-kyc-setting = المدة التي تحددها إعدادات الخص
 pp-period-as-proof = يُحتفظ بسجل كل طلب، دون أي بيانات شخصية، دليلًا على تنفيذه
 pp-period-operator-logs = { $period } في نظام السجلات لدى الجهة المشغّلة؛ وهذا السجل يتضمن معرّفات الطلبات ومساراتها، ولا يتضمن أبدًا أي قيمة أدخلتها
 pp-after-created = { $period } من تاريخ الإنشاء
-pp-after-created-hours = { $period_n ->
+pp-after-created-hours = { $period_cat ->
     [zero] { $period } ساعة
     [one] ساعة واحدة
     [two] ساعتان
@@ -104,7 +104,7 @@ pp-after-created-hours = { $period_n ->
    *[other] { $period } ساعة
 } من وقت الإنشاء
 pp-after-last-use = { $period } من تاريخ آخر استخدام
-pp-after-last-use-hours = { $period_n ->
+pp-after-last-use-hours = { $period_cat ->
     [zero] { $period } ساعة
     [one] ساعة واحدة
     [two] ساعتان
@@ -113,7 +113,7 @@ pp-after-last-use-hours = { $period_n ->
    *[other] { $period } ساعة
 } من وقت آخر استخدام
 pp-after-decision = { $period } من تاريخ صدور قرار المراجعة
-pp-after-decision-hours = { $period_n ->
+pp-after-decision-hours = { $period_cat ->
     [zero] { $period } ساعة
     [one] ساعة واحدة
     [two] ساعتان
@@ -122,7 +122,7 @@ pp-after-decision-hours = { $period_n ->
    *[other] { $period } ساعة
 } من وقت صدور قرار المراجعة
 pp-after-ready = { $period } من تاريخ جاهزية ملف التصدير
-pp-after-ready-hours = { $period_n ->
+pp-after-ready-hours = { $period_cat ->
     [zero] { $period } ساعة
     [one] ساعة واحدة
     [two] ساعتان
@@ -131,7 +131,7 @@ pp-after-ready-hours = { $period_n ->
    *[other] { $period } ساعة
 } من وقت جاهزية ملف التصدير
 pp-after-shop-erasure = { $period } من تاريخ محو المتجر
-pp-after-shop-erasure-hours = { $period_n ->
+pp-after-shop-erasure-hours = { $period_cat ->
     [zero] { $period } ساعة
     [one] ساعة واحدة
     [two] ساعتان
@@ -140,7 +140,7 @@ pp-after-shop-erasure-hours = { $period_n ->
    *[other] { $period } ساعة
 } من وقت محو المتجر
 pp-after-account-erasure = { $period } من تاريخ محو الحساب
-pp-after-account-erasure-hours = { $period_n ->
+pp-after-account-erasure-hours = { $period_cat ->
     [zero] { $period } ساعة
     [one] ساعة واحدة
     [two] ساعتان

@@ -77,39 +77,47 @@ pp-transfers-safeguards = These transfers rely on the recipients' data protectio
 
 ## Retention
 pp-retention-intro = Each kind of data is kept only as long as stated below. The platform's retention job deletes it when the time is up; the same configured numbers drive that job and this page.
-pp-retention-row = { $category }: { $periods }.
+pp-retention-row = { $category }: { $period }.
+pp-retention-part = { $category } ({ $part }): { $period }.
+pp-part-sessions = sessions
+pp-part-login-attempts = counters of sign-in attempts
+pp-part-audit-log = entries
+pp-part-account-residue = what still names an erased account
+pp-part-service-log = the service log
+pp-part-data-requests = requests and export archives
 pp-retention-backups = Encrypted backups are overwritten after { $period }. Until then they may still hold erased data, but data that was erased by destroying its key cannot be read from them.
 pp-period-while-account = until you erase your account
 pp-period-while-shop = until the shop is erased
 pp-period-kyc-setting = for as long as the shop's privacy settings say after the review decision ({ $period } unless the owner sets another period)
-pp-period-as-proof = the record of a request is kept as proof that it was carried out; it holds no personal data
-pp-after-created = { $period } after it is created
-pp-after-created-hours = { $period_n ->
+pp-period-as-proof = the record of each request, without personal data, is kept as proof that it was carried out
+pp-period-operator-logs = { $period } in the operator's log system; it holds request ids and routes, never a value you entered
+pp-after-created = { $period } after creation
+pp-after-created-hours = { $period_cat ->
     [one] { $period } hour
    *[other] { $period } hours
-} after it is created
-pp-after-last-use = { $period } after its last use
-pp-after-last-use-hours = { $period_n ->
+} after creation
+pp-after-last-use = { $period } after the last use
+pp-after-last-use-hours = { $period_cat ->
     [one] { $period } hour
    *[other] { $period } hours
-} after its last use
+} after the last use
 pp-after-decision = { $period } after the review decision
-pp-after-decision-hours = { $period_n ->
+pp-after-decision-hours = { $period_cat ->
     [one] { $period } hour
    *[other] { $period } hours
 } after the review decision
 pp-after-ready = { $period } after the archive is ready
-pp-after-ready-hours = { $period_n ->
+pp-after-ready-hours = { $period_cat ->
     [one] { $period } hour
    *[other] { $period } hours
 } after the archive is ready
 pp-after-shop-erasure = { $period } after the shop is erased
-pp-after-shop-erasure-hours = { $period_n ->
+pp-after-shop-erasure-hours = { $period_cat ->
     [one] { $period } hour
    *[other] { $period } hours
 } after the shop is erased
 pp-after-account-erasure = { $period } after the account is erased
-pp-after-account-erasure-hours = { $period_n ->
+pp-after-account-erasure-hours = { $period_cat ->
     [one] { $period } hour
    *[other] { $period } hours
 } after the account is erased
@@ -151,6 +159,7 @@ pp-change-data-removed = The platform no longer keeps: { $category }.
 pp-change-data-changed = What is kept, why or on what basis changed for: { $category }.
 pp-change-retention = How long it is kept changed for: { $category }.
 pp-change-backups = Backups are now overwritten after { $to } instead of { $from }.
+pp-change-logs = The service log is now kept { $to } instead of { $from }.
 pp-change-response-time = The time to answer a request changed from { $from } to { $to }.
 pp-change-hsm-on = Root keys are now kept in a hardware security module.
 pp-change-hsm-off = Root keys are no longer kept in a hardware security module.

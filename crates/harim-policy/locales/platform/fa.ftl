@@ -94,32 +94,32 @@ pp-period-kyc-setting = به مدتی که تنظیمات حریم خصوصی ف
 pp-period-as-proof = سابقهٔ هر درخواست، بدون دادهٔ شخصی، به‌عنوان مدرک انجام شدن آن نگه داشته می‌شود
 pp-period-operator-logs = { $period } در سامانهٔ گزارش‌گیری اداره‌کنندهٔ پلتفرم؛ این گزارش شناسه و مسیر درخواست‌ها را در بر دارد و هرگز مقداری را که شما وارد کرده‌اید در خود ندارد
 pp-after-created = { $period } پس از ایجاد
-pp-after-created-hours = { $period_n ->
+pp-after-created-hours = { $period_cat ->
     [one] { $period } ساعت
    *[other] { $period } ساعت
 } پس از ایجاد
 pp-after-last-use = { $period } پس از آخرین استفاده
-pp-after-last-use-hours = { $period_n ->
+pp-after-last-use-hours = { $period_cat ->
     [one] { $period } ساعت
    *[other] { $period } ساعت
 } پس از آخرین استفاده
 pp-after-decision = { $period } پس از صدور نتیجهٔ بررسی
-pp-after-decision-hours = { $period_n ->
+pp-after-decision-hours = { $period_cat ->
     [one] { $period } ساعت
    *[other] { $period } ساعت
 } پس از صدور نتیجهٔ بررسی
 pp-after-ready = { $period } پس از آماده شدن فایل خروجی
-pp-after-ready-hours = { $period_n ->
+pp-after-ready-hours = { $period_cat ->
     [one] { $period } ساعت
    *[other] { $period } ساعت
 } پس از آماده شدن فایل خروجی
 pp-after-shop-erasure = { $period } پس از پاک شدن فروشگاه
-pp-after-shop-erasure-hours = { $period_n ->
+pp-after-shop-erasure-hours = { $period_cat ->
     [one] { $period } ساعت
    *[other] { $period } ساعت
 } پس از پاک شدن فروشگاه
 pp-after-account-erasure = { $period } پس از پاک شدن حساب کاربری
-pp-after-account-erasure-hours = { $period_n ->
+pp-after-account-erasure-hours = { $period_cat ->
     [one] { $period } ساعت
    *[other] { $period } ساعت
 } پس از پاک شدن حساب کاربری

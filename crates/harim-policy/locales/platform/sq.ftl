@@ -94,32 +94,32 @@ pp-period-kyc-setting = për aq kohë sa përcaktojnë cilësimet e privatësis�
 pp-period-as-proof = evidenca e çdo kërkese, pa të dhëna personale, ruhet si provë se kërkesa u krye
 pp-period-operator-logs = { $period } në sistemin e regjistrave të operatorit; ai përmban identifikuesit dhe shtigjet (routes) e kërkesave, kurrë ndonjë vlerë që keni futur ju
 pp-after-created = { $period } pas krijimit
-pp-after-created-hours = { $period_n ->
+pp-after-created-hours = { $period_cat ->
     [one] { $period } orë
    *[other] { $period } orë
 } pas krijimit
 pp-after-last-use = { $period } pas përdorimit të fundit
-pp-after-last-use-hours = { $period_n ->
+pp-after-last-use-hours = { $period_cat ->
     [one] { $period } orë
    *[other] { $period } orë
 } pas përdorimit të fundit
 pp-after-decision = { $period } pas vendimit të shqyrtimit
-pp-after-decision-hours = { $period_n ->
+pp-after-decision-hours = { $period_cat ->
     [one] { $period } orë
    *[other] { $period } orë
 } pas vendimit të shqyrtimit
 pp-after-ready = { $period } pasi arkivi bëhet gati
-pp-after-ready-hours = { $period_n ->
+pp-after-ready-hours = { $period_cat ->
     [one] { $period } orë
    *[other] { $period } orë
 } pasi arkivi bëhet gati
 pp-after-shop-erasure = { $period } pas fshirjes së dyqanit
-pp-after-shop-erasure-hours = { $period_n ->
+pp-after-shop-erasure-hours = { $period_cat ->
     [one] { $period } orë
    *[other] { $period } orë
 } pas fshirjes së dyqanit
 pp-after-account-erasure = { $period } pas fshirjes së llogarisë
-pp-after-account-erasure-hours = { $period_n ->
+pp-after-account-erasure-hours = { $period_cat ->
     [one] { $period } orë
    *[other] { $period } orë
 } pas fshirjes së llogarisë

@@ -10,6 +10,8 @@ pub mod invitation;
 pub mod kyc_document;
 pub mod membership;
 pub mod merchant_identity;
+pub mod platform_policy_document;
+pub mod platform_policy_version;
 pub mod platform_token;
 pub mod policy_document;
 pub mod policy_version;

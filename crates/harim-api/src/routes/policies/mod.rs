@@ -7,6 +7,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 
+pub mod platform;
 pub mod public;
 pub mod publish;
 pub mod settings;
@@ -22,4 +23,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public::public_json))
         .routes(routes!(public::public_markdown))
         .routes(routes!(public::public_version_html))
+        .routes(routes!(
+            platform::publish_platform,
+            platform::list_platform_versions
+        ))
+        .routes(routes!(platform::platform_html))
+        .routes(routes!(platform::platform_json))
+        .routes(routes!(platform::platform_markdown))
+        .routes(routes!(platform::platform_version_html))
 }

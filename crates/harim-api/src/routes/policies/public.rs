@@ -176,7 +176,7 @@ impl DocCache {
 pub struct LangQuery {
     /// Language (`en`, `fa`, `ar`, `sq`); beats `Accept-Language`. Ignored if the version was
     /// not published in it.
-    lang: Option<String>,
+    pub(crate) lang: Option<String>,
 }
 
 /// The content codings a public page is served in, in order of preference when the client
@@ -347,20 +347,41 @@ pub(crate) fn not_modified(
     named.into_iter().find(|c| accept.acceptable(*c))
 }
 
+/// Whose policy a public page serves.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source<'a> {
+    /// A shop's, by slug.
+    Shop(&'a str),
+    /// The platform's own policy for merchants.
+    Platform,
+}
+
+/// The resolution cache's key for the platform policy: no slug contains `/`.
+const PLATFORM_KEY: &str = "/platform";
+
 pub(crate) async fn serve(
     state: &AppState,
     cache: &DocCache,
-    slug: &str,
+    source: Source<'_>,
     version: Option<i32>,
     format: DocumentFormat,
     lang: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let resolved = match cache.resolved(slug, version) {
+    let key_slug = match source {
+        Source::Shop(slug) => slug,
+        Source::Platform => PLATFORM_KEY,
+    };
+    let resolved = match cache.resolved(key_slug, version) {
         Some(r) => r,
         None => {
-            let r = policies::resolve(&state.db, slug, version).await?;
-            cache.put_resolved(slug, version, r.clone());
+            let r = match source {
+                Source::Shop(slug) => policies::resolve(&state.db, slug, version).await?,
+                Source::Platform => {
+                    harim_store::platform_policy::resolve(&state.db, version).await?
+                }
+            };
+            cache.put_resolved(key_slug, version, r.clone());
             r
         }
     };
@@ -414,7 +435,13 @@ pub(crate) async fn serve(
     let body = match cache.get(&key, chosen) {
         Some(b) => b,
         None => {
-            let mut doc = policies::document(&state.db, &resolved, locale, format).await?;
+            let mut doc = match source {
+                Source::Shop(_) => policies::document(&state.db, &resolved, locale, format).await?,
+                Source::Platform => {
+                    harim_store::platform_policy::document(&state.db, &resolved, locale, format)
+                        .await?
+                }
+            };
             if format == DocumentFormat::JsonLd {
                 doc = policies::with_hash_member(&doc, &resolved.hash).await?;
             }
@@ -451,7 +478,7 @@ pub(super) async fn public_html(
     serve(
         &state,
         &cache,
-        &slug,
+        Source::Shop(&slug),
         None,
         DocumentFormat::Html,
         q.lang.as_deref(),
@@ -481,7 +508,7 @@ pub(super) async fn public_json(
     serve(
         &state,
         &cache,
-        &slug,
+        Source::Shop(&slug),
         None,
         DocumentFormat::JsonLd,
         q.lang.as_deref(),
@@ -511,7 +538,7 @@ pub(super) async fn public_markdown(
     serve(
         &state,
         &cache,
-        &slug,
+        Source::Shop(&slug),
         None,
         DocumentFormat::Markdown,
         q.lang.as_deref(),
@@ -546,7 +573,7 @@ pub(super) async fn public_version_html(
     serve(
         &state,
         &cache,
-        &slug,
+        Source::Shop(&slug),
         Some(n),
         DocumentFormat::Html,
         q.lang.as_deref(),

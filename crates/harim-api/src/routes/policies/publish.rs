@@ -20,7 +20,23 @@ pub struct PublishIn {
     /// notice: until then the previous version stays in force. A past date is refused.
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
-    effective_at: Option<OffsetDateTime>,
+    pub(crate) effective_at: Option<OffsetDateTime>,
+}
+
+impl PublishIn {
+    /// An empty body, `{}` or `{"effective_at": ...}`; anything else is one 422.
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        serde_json::from_slice(body).map_err(|_| {
+            ApiError::validation_one(
+                "effective_at",
+                "invalid",
+                "Send `{}` or `{\"effective_at\": \"<RFC 3339 date-time>\"}`.",
+            )
+        })
+    }
 }
 
 /// One change against the previous version, worded in every supported language.
@@ -96,18 +112,15 @@ pub(super) async fn publish(
     body: Bytes,
 ) -> Result<(StatusCode, ApiJson<VersionOut>), ApiError> {
     ctx.require_owner()?;
-    let input: PublishIn = if body.iter().all(u8::is_ascii_whitespace) {
-        PublishIn::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|_| {
-            ApiError::validation_one(
-                "effective_at",
-                "invalid",
-                "Send `{}` or `{\"effective_at\": \"<RFC 3339 date-time>\"}`.",
-            )
-        })?
-    };
-    let version = policies::publish(&state.db, &state.vault, &ctx, input.effective_at).await?;
+    let input = PublishIn::parse(&body)?;
+    let version = policies::publish(
+        &state.db,
+        &state.vault,
+        &ctx,
+        &state.config.platform,
+        input.effective_at,
+    )
+    .await?;
     cache.forget_tenant(ctx.tenant_id());
     Ok((StatusCode::CREATED, ApiJson(version.into())))
 }

@@ -1,0 +1,200 @@
+//! The platform's own privacy policy for merchants (`harim_store::platform_policy`): published
+//! by an admin, served at `/privacy` like a shop's policy (same negotiation, codings, ETags and
+//! cache, through [`public::serve`]).
+
+use std::sync::Arc;
+
+use axum::{
+    Extension,
+    body::Bytes,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use harim_policy::platform::RightsRoutes;
+use harim_store::{
+    platform_policy::{self, Context, PLATFORM_TENANT},
+    policies::DocumentFormat,
+};
+
+use super::{
+    DocCache,
+    public::{self, LangQuery, Source},
+    publish::{PublishIn, VersionOut},
+};
+use crate::{AppState, auth::Operator, error::ApiError, routes::ApiJson};
+
+/// The requests the platform policy names for each right. A test checks each is a route of
+/// the OpenAPI document, so the policy cannot name a request that does not exist.
+pub const RIGHTS_ROUTES: [(&str, &str); 6] = [
+    ("post", "/v1/account/exports"),
+    ("post", "/v1/shops/{shop_id}/exports"),
+    ("delete", "/v1/account"),
+    ("delete", "/v1/shops/{shop_id}"),
+    ("put", "/v1/shops/{shop_id}/identity"),
+    ("get", "/v1/receipts/{receipt_id}"),
+];
+
+/// The rights' requests as the policy names them (`POST /v1/account/exports`, ...).
+#[must_use]
+pub fn rights_routes() -> RightsRoutes {
+    let r = |i: usize| {
+        let (m, p) = RIGHTS_ROUTES[i];
+        format!("{} {p}", m.to_ascii_uppercase())
+    };
+    RightsRoutes {
+        account_export: r(0),
+        shop_export: r(1),
+        account_erasure: r(2),
+        shop_erasure: r(3),
+        identity_update: r(4),
+        receipt: r(5),
+    }
+}
+
+/// What the installation states about itself, from its configuration and key provider.
+pub(crate) fn context(state: &AppState) -> Context {
+    Context {
+        platform: state.config.platform.clone(),
+        periods: state.config.retention,
+        response_days: state.config.account_response_days,
+        keys_in_hsm: state.vault.provider().kind() == "pkcs11",
+        routes: rights_routes(),
+    }
+}
+
+/// Publishes the platform policy as the configuration and the data map stand now (admin).
+/// Refuses invalid `[platform]` facts (422), a past `effective_at` (422) and nothing changed
+/// since the latest version (409).
+#[utoipa::path(post, path = "/v1/admin/platform-policy", tag = "admin",
+    request_body(content = PublishIn, description = "`{}` or `{\"effective_at\": \"<RFC 3339>\"}`; may be empty"),
+    responses((status = 201, body = VersionOut),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn publish_platform(
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<DocCache>>,
+    operator: Operator,
+    body: Bytes,
+) -> Result<(StatusCode, ApiJson<VersionOut>), ApiError> {
+    operator.require(
+        harim_store::auth::PlatformRole::Admin,
+        "Only platform admins publish the platform policy.",
+    )?;
+    let input = PublishIn::parse(&body)?;
+    let version =
+        platform_policy::publish(&state.db, &operator, &context(&state), input.effective_at)
+            .await?;
+    cache.forget_tenant(PLATFORM_TENANT);
+    Ok((StatusCode::CREATED, ApiJson(version.into())))
+}
+
+/// Published versions of the platform policy, newest first (admin).
+#[utoipa::path(get, path = "/v1/admin/platform-policy", tag = "admin",
+    responses((status = 200, body = Vec<VersionOut>),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn list_platform_versions(
+    State(state): State<AppState>,
+    operator: Operator,
+) -> Result<ApiJson<Vec<VersionOut>>, ApiError> {
+    operator.require(
+        harim_store::auth::PlatformRole::Admin,
+        "Platform admins only.",
+    )?;
+    let versions = platform_policy::versions(&state.db).await?;
+    Ok(ApiJson(
+        versions.into_iter().map(VersionOut::from).collect(),
+    ))
+}
+
+async fn page(
+    state: &AppState,
+    cache: &DocCache,
+    version: Option<i32>,
+    format: DocumentFormat,
+    q: &LangQuery,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    public::serve(
+        state,
+        cache,
+        Source::Platform,
+        version,
+        format,
+        q.lang.as_deref(),
+        headers,
+    )
+    .await
+}
+
+/// The platform's privacy policy for merchants in force, as HTML. Language: `?lang=`, then
+/// `Accept-Language`, then Persian. Same headers, codings and 304s as a shop's page.
+#[utoipa::path(get, path = "/privacy", tag = "public", security(()),
+    params(LangQuery, ("Accept-Language" = Option<String>, Header),
+        ("If-None-Match" = Option<String>, Header)),
+    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String),
+        (status = 304, description = "not modified"),
+        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn platform_html(
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<DocCache>>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    page(&state, &cache, None, DocumentFormat::Html, &q, &headers).await
+}
+
+/// The platform policy in force as JSON-LD, with `version`, `hash` and `previous_hash`.
+#[utoipa::path(get, path = "/privacy.json", tag = "public", security(()),
+    params(LangQuery, ("Accept-Language" = Option<String>, Header),
+        ("If-None-Match" = Option<String>, Header)),
+    responses((status = 200, description = "JSON-LD", content_type = "application/ld+json", body = Object),
+        (status = 304, description = "not modified"),
+        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn platform_json(
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<DocCache>>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    page(&state, &cache, None, DocumentFormat::JsonLd, &q, &headers).await
+}
+
+/// The platform policy in force as Markdown.
+#[utoipa::path(get, path = "/privacy.md", tag = "public", security(()),
+    params(LangQuery, ("Accept-Language" = Option<String>, Header),
+        ("If-None-Match" = Option<String>, Header)),
+    responses((status = 200, description = "Markdown", content_type = "text/markdown; charset=utf-8", body = String),
+        (status = 304, description = "not modified"),
+        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn platform_markdown(
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<DocCache>>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    page(&state, &cache, None, DocumentFormat::Markdown, &q, &headers).await
+}
+
+/// One published version of the platform policy as HTML (also one not in force yet).
+#[utoipa::path(get, path = "/privacy/versions/{n}", tag = "public", security(()),
+    params(("n" = u32, Path), LangQuery, ("Accept-Language" = Option<String>, Header),
+        ("If-None-Match" = Option<String>, Header)),
+    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String),
+        (status = 304, description = "not modified"),
+        (status = 404, description = "unknown version", body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn platform_version_html(
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<DocCache>>,
+    Path(n): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let n: i32 = n
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or(ApiError::NotFound)?;
+    page(&state, &cache, Some(n), DocumentFormat::Html, &q, &headers).await
+}
