@@ -669,3 +669,61 @@ pub async fn document(
         .await
         .map_err(|e| StoreError::internal("compressing a policy document", e))?
 }
+
+/// A published policy that contradicts the platform's facts as they are configured now.
+#[derive(Debug, Clone)]
+pub struct Contradiction {
+    pub tenant_id: Uuid,
+    /// The latest published version, the one that states the contradiction.
+    pub version: i32,
+    pub violations: Vec<Violation>,
+}
+
+/// Runs every shop's latest published settings through the consistency check against `platform`
+/// (for an operator who changed `[platform]`: which shops must publish again). Reads the
+/// versions table once, in pages of 500 shops.
+pub async fn contradictions(
+    db: &impl ConnectionTrait,
+    platform: &Platform,
+) -> Result<(u64, Vec<Contradiction>), StoreError> {
+    const PAGE: u64 = 500;
+    let mut checked = 0;
+    let mut out = Vec::new();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut q = policy_version::Entity::find()
+            .select_only()
+            .column(policy_version::Column::TenantId)
+            .column_as(policy_version::Column::Version.max(), "version")
+            .group_by(policy_version::Column::TenantId)
+            .order_by_asc(policy_version::Column::TenantId)
+            .limit(PAGE);
+        if let Some(a) = after {
+            q = q.filter(policy_version::Column::TenantId.gt(a));
+        }
+        let latest = q.into_tuple::<(Uuid, i32)>().all(db).await?;
+        let Some(last) = latest.last() else { break };
+        after = Some(last.0);
+        for (tenant_id, version) in &latest {
+            let Some(row) = policy_version::Entity::find_by_id((*tenant_id, *version))
+                .one(db)
+                .await?
+            else {
+                continue;
+            };
+            checked += 1;
+            let settings = parse_settings(&row.settings)?;
+            if let Err(found) = check_consistency(&settings, &platform_facts(&settings, platform)) {
+                out.push(Contradiction {
+                    tenant_id: *tenant_id,
+                    version: *version,
+                    violations: found.iter().map(inconsistency).collect(),
+                });
+            }
+        }
+        if (latest.len() as u64) < PAGE {
+            break;
+        }
+    }
+    Ok((checked, out))
+}

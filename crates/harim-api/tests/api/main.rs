@@ -460,6 +460,7 @@ fn the_openapi_document_lists_every_route_of_the_contract() {
         ("get", "/privacy/versions/{n}"),
         ("post", "/v1/admin/platform-policy"),
         ("get", "/v1/admin/platform-policy"),
+        ("get", "/v1/admin/policy-consistency"),
     ]
     .into_iter()
     .chain(harim_api::routes::policies::platform::RIGHTS_ROUTES)

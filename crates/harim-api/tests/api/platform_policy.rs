@@ -179,3 +179,61 @@ db_test!(
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 );
+
+db_test!(
+    a_shop_policy_that_promises_less_than_the_platform_keeps_is_found_and_refused,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("logs").await;
+        let settings = crate::policies::valid_settings();
+        let logs = settings["retention"]["server_logs_days"].as_u64().unwrap();
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("/v1/shops/{shop}/privacy-settings"),
+                Some(&owner),
+                Some(settings),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/policies"),
+                Some(&owner),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+
+        // True under the configured facts.
+        let admin = app
+            .platform_token(harim_store::auth::PlatformRole::Admin)
+            .await;
+        let r = app.get("/v1/admin/policy-consistency", &admin).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        assert_eq!(r.json["checked"], 1);
+        assert_eq!(r.json["inconsistent"], json!([]));
+        app.get("/v1/admin/policy-consistency", &owner)
+            .await
+            .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+
+        // The operator now keeps server logs longer than the shop promises.
+        let mut platform = harim_api::ApiConfig::default().platform;
+        for c in &mut platform.storefront_collects {
+            if c.category == harim_policy::CustomerDataCategory::IpAddress {
+                c.days = Some(u32::try_from(logs).unwrap() + 30);
+            }
+        }
+        let (checked, found) = harim_store::policies::contradictions(&app.db, &platform)
+            .await
+            .unwrap();
+        assert_eq!(checked, 1);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].tenant_id.to_string(), shop);
+        assert_eq!(found[0].violations.len(), 1);
+        assert_eq!(
+            found[0].violations[0].field,
+            "settings.retention.server_logs_days"
+        );
+        assert_eq!(found[0].violations[0].code, "shorter_than_platform");
+    }
+);

@@ -27,6 +27,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
             platform::publish_platform,
             platform::list_platform_versions
         ))
+        .routes(routes!(platform::policy_consistency))
         .routes(routes!(platform::platform_html))
         .routes(routes!(platform::platform_json))
         .routes(routes!(platform::platform_markdown))

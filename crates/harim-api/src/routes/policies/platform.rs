@@ -198,3 +198,66 @@ pub(super) async fn platform_version_html(
         .ok_or(ApiError::NotFound)?;
     page(&state, &cache, Some(n), DocumentFormat::Html, &q, &headers).await
 }
+
+/// One broken rule of a published policy.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ContradictionError {
+    field: String,
+    code: String,
+    message: String,
+}
+
+/// A shop whose latest published policy contradicts the platform's facts.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ContradictionOut {
+    shop_id: uuid::Uuid,
+    version: i32,
+    errors: Vec<ContradictionError>,
+}
+
+/// What the consistency check found over every shop.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ConsistencyOut {
+    /// Shops with a published policy that were checked.
+    checked: u64,
+    /// The shops whose latest published policy contradicts the facts as configured now; each
+    /// must publish again (publishing refuses the same contradictions).
+    inconsistent: Vec<ContradictionOut>,
+}
+
+/// Runs every shop's latest published policy through the consistency check against the
+/// platform's facts as configured now (admin): after a change to `[platform]`, which shops'
+/// policies have become untrue.
+#[utoipa::path(get, path = "/v1/admin/policy-consistency", tag = "admin",
+    responses((status = 200, body = ConsistencyOut),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn policy_consistency(
+    State(state): State<AppState>,
+    operator: Operator,
+) -> Result<ApiJson<ConsistencyOut>, ApiError> {
+    operator.require(
+        harim_store::auth::PlatformRole::Admin,
+        "Platform admins only.",
+    )?;
+    let (checked, found) =
+        harim_store::policies::contradictions(&state.db, &state.config.platform).await?;
+    Ok(ApiJson(ConsistencyOut {
+        checked,
+        inconsistent: found
+            .into_iter()
+            .map(|c| ContradictionOut {
+                shop_id: c.tenant_id,
+                version: c.version,
+                errors: c
+                    .violations
+                    .into_iter()
+                    .map(|v| ContradictionError {
+                        field: v.field,
+                        code: v.code,
+                        message: v.message,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }))
+}
