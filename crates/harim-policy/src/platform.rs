@@ -284,7 +284,9 @@ impl Period {
         match self {
             Self::WhileAccountExists => Arg::Msg("pp-period-while-account".into()),
             Self::WhileShopExists => Arg::Msg("pp-period-while-shop".into()),
-            Self::Hours { hours, from } if hours % 24 == 0 => after(from, "days", hours / 24),
+            Self::Hours { hours, from } if hours.is_multiple_of(24) => {
+                after(from, "days", hours / 24)
+            }
             Self::Hours { hours, from } => after(from, "hours", hours),
             Self::Days { days, from } => after(from, "days", days),
             Self::ShopKycSetting { default_days } => Arg::Nested(

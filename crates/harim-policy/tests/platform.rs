@@ -450,8 +450,7 @@ fn hours_agree_with_their_number_in_every_locale() {
             let m = try_render_markdown(&doc, &meta(&p), l, &format(l)).unwrap();
             let line = m
                 .lines()
-                .filter(|x| x.contains(&*text_of_sessions(l)))
-                .last()
+                .rfind(|x| x.contains(&*text_of_sessions(l)))
                 .unwrap_or_default()
                 .to_owned();
             assert!(line.contains(want), "{l:?} {hours}: {line}");

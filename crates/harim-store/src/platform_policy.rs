@@ -111,7 +111,7 @@ fn from(e: Event) -> From {
 /// statement is a maximum, so rounding up never overstates how soon data goes).
 fn seconds(secs: u64, from: From) -> Result<Period, StoreError> {
     let too_long = || StoreError::internal("platform policy", "retention period too long");
-    if secs > 0 && secs % 86_400 == 0 {
+    if secs > 0 && secs.is_multiple_of(86_400) {
         let days = u32::try_from(secs / 86_400).map_err(|_| too_long())?;
         return Ok(Period::Days { days, from });
     }
