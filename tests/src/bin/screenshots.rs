@@ -171,7 +171,12 @@ async fn main() -> Res<()> {
             .stdout(Stdio::piped())
             .output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let admin = stdout.lines().last().unwrap_or_default().trim().to_string();
+        let admin = stdout
+            .lines()
+            .next_back()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         let (st, body) = server
             .call(
                 Method::POST,
