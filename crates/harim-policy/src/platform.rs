@@ -729,6 +729,19 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
         clauses: c,
     });
 
+    // As in the shop policies: Arabic calls a Saudi statute «النظام» and any other «القانون»,
+    // by the operator's country; every message of every clause can select on `$law`.
+    let law = if p.country == Country::Sa {
+        "sa"
+    } else {
+        "other"
+    };
+    for sec in &mut sections {
+        for c in &mut sec.clauses {
+            c.args.push(("law", Arg::Select(law.into())));
+        }
+    }
+
     PolicyDocument {
         shop: ShopFacts {
             shop_name: p.name.clone(),

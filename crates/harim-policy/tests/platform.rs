@@ -463,3 +463,17 @@ fn text_of_sessions(l: Locale) -> String {
     let mut loc = harim_policy::i18n::Localizer::new(l, format(l));
     loc.text("pp-cat-sessions")
 }
+
+#[test]
+fn arabic_names_a_saudi_statute_nizam_and_any_other_qanun() {
+    let render = |p: &PlatformPolicyInputs| {
+        let doc = compile_platform(p);
+        try_render_markdown(&doc, &meta(p), Locale::Ar, &format(Locale::Ar)).unwrap()
+    };
+    let saudi = render(&saudi_platform());
+    assert!(saudi.contains("الأساس النظامي"), "{saudi}");
+    assert!(!saudi.contains("الأساس القانوني"), "{saudi}");
+    let albanian = render(&albanian_platform());
+    assert!(albanian.contains("الأساس القانوني"), "{albanian}");
+    assert!(!albanian.contains("الأساس النظامي"), "{albanian}");
+}
