@@ -36,9 +36,6 @@ use crate::{
     tx::{self, Finish},
 };
 
-/// Name of the platform as it appears in policies (it is a processor of every shop).
-pub const PLATFORM_NAME: &str = "Harim";
-
 /// A published version's date may lie this far in the past (clock skew between client and us).
 const EFFECTIVE_AT_GRACE: time::Duration = time::Duration::minutes(5);
 

@@ -12,7 +12,6 @@ pub mod public;
 pub mod publish;
 pub mod settings;
 
-pub use harim_store::policies::PLATFORM_NAME;
 pub use public::{DocCache, RESOLVE_TTL};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
