@@ -149,7 +149,9 @@ if not m:
     sys.exit(1)
 keys = re.findall(r'"([a-z0-9_]+)"', m.group(1))
 
-unknown = sorted(set(conf) - set(keys))
+# `[platform]` is the one table: the operator's facts (PlatformSection in config.rs).
+TABLES = {"platform"}
+unknown = sorted(set(conf) - set(keys) - TABLES)
 if unknown:
     fail(f"harim.toml: keys not in KEYS of crates/harim/src/config.rs: {', '.join(unknown)}")
 else:
@@ -181,6 +183,22 @@ for key, value in conf.items():
         continue
     if not good:
         bad.append(f"{key} = {value!r} (Raw says {ty})")
+m = re.search(r"struct PlatformSection \{(.*?)\n\}", src, re.S)
+platform_fields = dict(re.findall(r"^\s*(\w+):\s*([^,\n]+),", m.group(1), re.M)) if m else {}
+if "platform" in conf:
+    section = conf["platform"]
+    if not isinstance(section, dict):
+        bad.append("platform (must be a table)")
+    else:
+        extra = sorted(set(section) - set(platform_fields))
+        if extra:
+            bad.append(f"[platform] keys not in PlatformSection: {', '.join(extra)}")
+        required = [k for k, t in platform_fields.items() if not t.startswith(("Option<", "Vec<"))]
+        missing = [k for k in required if k not in section]
+        if missing:
+            bad.append(f"[platform] lacks {', '.join(missing)}")
+else:
+    fail("harim.toml: no [platform] section (production states the operator's facts)")
 if bad:
     fail("harim.toml: values of the wrong type: " + "; ".join(bad))
 else:

@@ -547,6 +547,42 @@ mod tests {
     }
 
     #[test]
+    fn platform_facts_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert!(!c.platform_configured);
+            assert_eq!(
+                c.api.platform,
+                harim_store::platform_policy::development_platform()
+            );
+            // The production example parses and validates as it is shipped.
+            let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/deploy/harim.toml");
+            let shipped = std::fs::read_to_string(example).unwrap();
+            let platform_only = &shipped[shipped.find("[platform]").unwrap()..];
+            jail.create_file(
+                "h.toml",
+                &format!("backup_retention_days = 21\n{platform_only}"),
+            )?;
+            jail.set_env("HARIM_PLATFORM_OPERATOR", "Harim Shpk");
+            jail.set_env("HARIM_PLATFORM_HOSTING_COUNTRY", "DE");
+            let c =
+                Config::load(Some(std::path::Path::new("h.toml")), &Overrides::default()).unwrap();
+            assert!(c.platform_configured);
+            let p = &c.api.platform;
+            assert_eq!(p.operator, "Harim Shpk");
+            assert_eq!(p.hosting_country, harim_policy::Country::De);
+            assert_eq!(p.backup_retention_days, 21);
+            assert_eq!(p.storefront_collects.len(), 2);
+            jail.set_env("HARIM_PLATFORM_CONTACT_EMAIL", "nope");
+            let e = Config::load(Some(std::path::Path::new("h.toml")), &Overrides::default())
+                .err()
+                .unwrap();
+            assert!(format!("{e:#}").contains("platform.contact_email"), "{e:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn bad_values_are_refused_with_the_key_named() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("HARIM_LISTEN", "not an address");
