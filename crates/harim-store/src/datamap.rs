@@ -873,6 +873,42 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "platform_policy_versions",
+        category: Category::PolicyVersions,
+        owner: Owner::Platform,
+        holds: Holds::NoPersonalData {
+            why: "the platform's own published privacy policy: its inputs (the operator's facts and published contact addresses, this data map, the configured periods), hash chain and change lists; nobody's personal data",
+        },
+        columns: &[
+            col("version", Ty::Int),
+            col("hash", Ty::Text),
+            opt("previous_hash", Ty::Text),
+            col("inputs", Ty::Text),
+            col("changes", Ty::Text),
+            col("locales", Ty::Text),
+            col("default_locale", Ty::Text),
+            col("effective_at", Ty::Time),
+            col("published_at", Ty::Time),
+            col("published_by", Ty::Text),
+        ],
+    },
+    Table {
+        name: "platform_policy_documents",
+        category: Category::PolicyVersions,
+        owner: Owner::Platform,
+        holds: Holds::NoPersonalData {
+            why: "the rendered documents of the platform's own privacy policy",
+        },
+        columns: &[
+            col("version", Ty::Int),
+            col("locale", Ty::Text),
+            col("format", Ty::Text),
+            col("body", Ty::Text),
+            opt("body_gzip", Ty::Bytes),
+            opt("body_br", Ty::Bytes),
+        ],
+    },
+    Table {
         name: "seaql_migrations",
         category: Category::TenantKeys,
         owner: Owner::Platform,
