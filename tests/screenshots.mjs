@@ -4,12 +4,15 @@
 //
 //   node tests/screenshots.mjs BASE OUTDIR name=/path ...   (writes OUTDIR/name.png)
 //
+// A name starting with `-` is checked but not photographed.
+//
 // A page fails the run unless, after `document.fonts.ready`:
 // - every vendored face the page's text needs is `loaded` in `document.fonts` (the page's own
 //   script, and the Persian/Arabic names in the language links), and
 // - Chromium reports (CSS.getPlatformFontsForNode) that the heading, a paragraph and the
-//   language links in Arabic script were drawn with a web font (isCustomFont), never with an
-//   installed system font. The page's families are unique ("Harim Vazirmatn"), so an installed
+//   language links in Arabic script (and, on a Latin page, the shop name and heading when they
+//   are in Arabic script) were drawn with a web font (isCustomFont), never with an installed
+//   system font. The page's families are unique ("Harim Vazirmatn"), so an installed
 //   Vazirmatn or Noto Naskh Arabic could not stand in for a face that failed to load.
 import { createRequire } from 'node:module';
 
@@ -73,12 +76,26 @@ try {
     const { root } = await cdp.send('DOM.getDocument', { depth: -1 });
     const selectors = [];
     if (FAMILY[info.lang]) selectors.push('h1', 'main > p', 'section li');
+    else selectors.push('.shop bdi', 'h1');
     for (const l of Object.keys(FAMILY)) selectors.push(`.langs a[lang="${l}"]`);
     const used = {};
     for (const sel of selectors) {
       const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: sel });
       if (!nodeId) continue;
+      const text = await page.$eval(sel, (el) => el.textContent);
       const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+      if (!FAMILY[info.lang] && !sel.startsWith('.langs')) {
+        // On a Latin page only Arabic-script text must come from a vendored face: at most one
+        // system glyph per other character (the Latin words and spaces around a Persian name).
+        if (!/[\u0600-\u06FF]/.test(text)) continue;
+        used[sel] = fonts;
+        const other = [...text].filter((c) => !/[\u0600-\u06FF\u200C\u200D]/.test(c)).length;
+        const system = fonts.filter((f) => !f.isCustomFont).reduce((n, f) => n + f.glyphCount, 0);
+        if (!fonts.some((f) => f.isCustomFont) || system > other) {
+          problems.push(`${sel} drawn with ${JSON.stringify(fonts)}`);
+        }
+        continue;
+      }
       used[sel] = fonts;
       // Every glyph from a vendored face: Persian and Arabic pages fall back to Vazirmatn,
       // never to an installed font, for Latin letters and punctuation.
@@ -86,13 +103,14 @@ try {
         problems.push(`${sel} drawn with ${JSON.stringify(fonts)}`);
       }
     }
-    const file = `${outDir}/${name}.png`;
-    await page.screenshot({ path: file, fullPage: true });
+    if (!name.startsWith('-')) {
+      await page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+    }
     const height = await page.evaluate(() => document.documentElement.scrollHeight);
     const summary = Object.entries(used)
       .map(([sel, fonts]) => `${sel}: ${fonts.map((f) => `${f.familyName}${f.isCustomFont ? ' (web font)' : ' (SYSTEM)'} x${f.glyphCount}`).join(', ')}`)
       .join('; ');
-    console.log(`${name}.png  ${url}  960x${height}  lang=${info.lang} dir=${info.dir}`);
+    console.log(`${name.startsWith('-') ? `${name.slice(1)} (checked only)` : `${name}.png`}  ${url}  960x${height}  lang=${info.lang} dir=${info.dir}`);
     console.log(`  loaded: ${info.faces.filter((f) => f.status === 'loaded').map((f) => `${f.family} ${f.weight}`).join(', ') || 'none'}`);
     console.log(`  drawn with: ${summary}`);
     if (problems.length) {

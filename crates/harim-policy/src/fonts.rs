@@ -31,6 +31,16 @@ pub const PERSIAN_FAMILY: &str = "Harim Vazirmatn";
 /// CSS family of the Arabic face (see [`PERSIAN_FAMILY`] for why the name is unique).
 pub const ARABIC_FAMILY: &str = "Harim Noto Naskh Arabic";
 
+/// CSS family that draws Arabic-script text on every page, whatever its language: a Persian
+/// shop name on the English page, say. The Vazirmatn files again, under [`ARABIC_SCRIPT_RANGE`]
+/// only, first in the page's font list: Latin text keeps the system font, Arabic script never
+/// depends on one being installed.
+pub const SCRIPT_FAMILY: &str = "Harim Arabic Script";
+
+/// The Arabic-script blocks (and ZWNJ/ZWJ) of [`UNICODE_RANGE`].
+pub const ARABIC_SCRIPT_RANGE: &str =
+    "U+0600-06FF, U+0750-077F, U+0870-08FF, U+FB50-FDFF, U+FE70-FEFF, U+200C-200D";
+
 /// The code points the subsets keep (`fonts/README.md`); stated as `unicode-range` so a browser
 /// only fetches a face for text that needs it.
 pub const UNICODE_RANGE: &str = "U+0000-00FF, U+0131, U+0152-0153, U+02BC, U+02C6, U+02DA, \
@@ -137,15 +147,20 @@ pub fn family_for(locale: Locale) -> Option<&'static str> {
 #[must_use]
 pub fn font_face_css() -> &'static str {
     static CSS: LazyLock<String> = LazyLock::new(|| {
-        let mut css = String::new();
-        for f in all() {
-            css.push_str(&format!(
-                "@font-face {{ font-family: \"{}\"; font-style: normal; font-weight: {}; \
-font-display: swap; src: url(\"{}\") format(\"woff2\"); unicode-range: {UNICODE_RANGE}; }}\n",
-                f.file.family,
+        let face = |family: &str, f: &Font, range: &str| {
+            format!(
+                "@font-face {{ font-family: \"{family}\"; font-style: normal; font-weight: {}; \
+font-display: swap; src: url(\"{}\") format(\"woff2\"); unicode-range: {range}; }}\n",
                 f.file.weight,
                 f.url()
-            ));
+            )
+        };
+        let mut css = String::new();
+        for f in all() {
+            css.push_str(&face(f.file.family, f, UNICODE_RANGE));
+        }
+        for f in all().iter().filter(|f| f.file.family == PERSIAN_FAMILY) {
+            css.push_str(&face(SCRIPT_FAMILY, f, ARABIC_SCRIPT_RANGE));
         }
         css
     });
@@ -179,6 +194,11 @@ mod tests {
         }
         assert!(find("vazirmatn-regular.woff2").is_none());
         assert!(font_face_css().contains("font-display: swap"));
-        assert_eq!(font_face_css().matches("@font-face").count(), FONTS.len());
+        // Every file under its own family, and the Persian ones again for Arabic script.
+        assert_eq!(
+            font_face_css().matches("@font-face").count(),
+            FONTS.len() + 2
+        );
+        assert_eq!(font_face_css().matches(SCRIPT_FAMILY).count(), 2);
     }
 }

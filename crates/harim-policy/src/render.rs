@@ -292,12 +292,14 @@ fn localize(doc: &PolicyDocument, meta: &PolicyMeta, l: &mut Localizer) -> Rende
 /// The page's style sheet (after the `@font-face` rules of [`fonts::font_face_css`]). Arabic
 /// falls back to Vazirmatn, not to a system font, for what Noto Naskh Arabic lacks (Latin
 /// letters of names and addresses, some punctuation), so Persian and Arabic pages are drawn
-/// with vendored faces only; Naskh runs small at a given size, hence 1.125rem.
+/// with vendored faces only; Naskh runs small at a given size, hence 1.125rem. Other pages
+/// put `Harim Arabic Script` (Vazirmatn for Arabic-script code points only) first, so a
+/// Persian or Arabic shop name on an English or Albanian page needs no installed font either.
 const CSS: &str = r#"
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 48rem; padding: 1.5rem 1.25rem 3rem; color: #1b1b1b; background: #fff;
-  font-family: system-ui, "Segoe UI", "Noto Sans", Arial, sans-serif; font-size: 1rem; line-height: 1.6; }
+  font-family: "Harim Arabic Script", system-ui, "Segoe UI", "Noto Sans", Arial, sans-serif; font-size: 1rem; line-height: 1.6; }
 :lang(fa) { font-family: "Harim Vazirmatn", Tahoma, sans-serif; }
 :lang(ar) { font-family: "Harim Noto Naskh Arabic", "Harim Vazirmatn", Tahoma, sans-serif; }
 body:lang(fa), body:lang(ar) { line-height: 1.9; }

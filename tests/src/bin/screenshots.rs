@@ -11,7 +11,8 @@
 //! `POST .../policies`), publishes the platform policy when the server has that route, and hands
 //! the pages to `tests/screenshots.mjs` (Chromium over the DevTools protocol), which writes
 //! `shop-fa.png`, `shop-ar.png`, `shop-sq.png` and `platform-fa.png` and fails unless every
-//! page's Persian and Arabic text was drawn with the vendored faces. A platform page that
+//! page's Persian and Arabic text was drawn with the vendored faces (each shop's English page is
+//! checked too, for its shop name, but not photographed). A platform page that
 //! answers 404 is skipped with a message (the route may not exist yet).
 
 use std::{
@@ -147,6 +148,11 @@ async fn main() -> Res<()> {
             201,
         )
         .await?;
+        // Checked, not photographed: a Persian or Arabic shop name on the English page.
+        pages.push((
+            format!("-{}-en", facts.slug),
+            format!("/shops/{}/privacy?lang=en", facts.slug),
+        ));
         let lang = settings.default_locale.tag();
         pages.push((
             format!("shop-{lang}"),
