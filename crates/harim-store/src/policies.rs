@@ -621,7 +621,7 @@ pub async fn resolve(
 ///
 /// The hash covers the stored text ([`version_hash`]), so it cannot be inside it; everything
 /// else the reader needs to follow the chain (`version`, `previous_hash`) is. Removing exactly
-/// the 76 bytes `,"hash":"<64 hex>"` before the final `}` gives the stored, hashed bytes back
+/// the 74 bytes `,"hash":"<64 hex>"` before the final `}` gives the stored, hashed bytes back
 /// (docs/API.md). The coded forms are made here (at read-time settings, about a millisecond),
 /// so callers keep the result: the page cache makes this once per document and process.
 pub async fn with_hash_member(stored: &Encoded, hash: &str) -> Result<Encoded, StoreError> {
