@@ -853,6 +853,13 @@ db_test!(
                 assert_eq!(hash.len(), 64);
                 let etag = h["etag"].to_str().unwrap();
                 assert_eq!(etag, format!("\"{}-{lang}-json+hash\"", &hash[..32]));
+                // Its validator revalidates; one held from before the hash member does not.
+                let url = format!("/shops/{slug}/privacy.json?lang={lang}");
+                let (st, _, _) = public(&app, &url, &[("if-none-match", etag)]).await;
+                assert_eq!(st, StatusCode::NOT_MODIFIED);
+                let old = format!("\"{}-{lang}-json\"", &hash[..32]);
+                let (st, _, _) = public(&app, &url, &[("if-none-match", &old)]).await;
+                assert_eq!(st, StatusCode::OK);
                 // Every coding of the served document decodes to the same bytes.
                 let (_, hg, gz) = public_bytes(
                     &app,
