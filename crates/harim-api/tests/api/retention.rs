@@ -63,6 +63,51 @@ async fn time_of(
         .unwrap()
 }
 
+/// The platform policy (English Markdown) rendered from `periods`: the text the job's periods
+/// must appear in.
+fn platform_policy_text(periods: &Periods) -> String {
+    use harim_policy::platform::examples;
+    use harim_store::{platform_policy, policies::DocumentFormat};
+    let ctx = platform_policy::Context {
+        platform: examples::iranian_platform().platform,
+        periods: *periods,
+        response_days: 30,
+        keys_in_hsm: false,
+        routes: examples::routes(),
+    };
+    let date = time::macros::date!(2026 - 12 - 01);
+    let meta = harim_policy::PolicyMeta {
+        version: 1,
+        effective_at: date,
+        history: vec![harim_policy::HistoryEntry {
+            version: 1,
+            effective_at: date,
+            changes: vec![],
+        }],
+        alternates: platform_policy::LOCALES.to_vec(),
+        previous_hash: None,
+    };
+    let docs = platform_policy::render(&platform_policy::inputs(&ctx).unwrap(), &meta).unwrap();
+    docs.into_iter()
+        .find(|(l, f, _)| *l == harim_policy::Locale::En && *f == DocumentFormat::Markdown)
+        .map(|(_, _, text)| text)
+        .unwrap()
+}
+
+/// The policy rendered from `periods` prints `period` (`"30 days"`) more often than the one
+/// rendered from the defaults: the period under test is printed, whatever the wording around it.
+#[track_caller]
+fn policy_prints(periods: &Periods, period: &str) {
+    // A whole number: " 2 hours" is not in "12 hours".
+    let whole = format!(" {period}");
+    let text = platform_policy_text(periods);
+    let default = platform_policy_text(&Periods::DEFAULT);
+    assert!(
+        text.matches(&whole).count() > default.matches(&whole).count(),
+        "the platform policy does not print {period:?} for the period under test:\n{text}"
+    );
+}
+
 async fn chains_verify(app: &TestApp) -> harim_store::audit::Verification {
     let v = harim_store::audit::verify(&app.db, &app.vault, None)
         .await
@@ -83,14 +128,15 @@ db_test!(
         )
         .await;
         let periods = Periods {
-            session_ttl_secs: 3600,
+            session_ttl_secs: 7200,
             ..quiet()
         };
+        policy_prints(&periods, "2 hours");
         let sessions = "SELECT COUNT(*) AS n FROM sessions WHERE account_id = $1";
-        let r = run(&app, &periods, created + Duration::seconds(3599)).await;
+        let r = run(&app, &periods, created + Duration::seconds(7199)).await;
         assert_eq!(r.expired_sessions, 0);
         assert_eq!(count(&app, sessions, [account.into()]).await, 1);
-        let r = run(&app, &periods, created + Duration::seconds(3600)).await;
+        let r = run(&app, &periods, created + Duration::seconds(7200)).await;
         assert_eq!(r.expired_sessions, 1);
         assert_eq!(count(&app, sessions, [account.into()]).await, 0);
         app.get("/v1/shops", &token)
@@ -156,6 +202,7 @@ db_test!(
             api_key_unused_days: 30,
             ..quiet()
         };
+        policy_prints(&periods, "30 days");
         let keys = "SELECT COUNT(*) AS n FROM api_keys WHERE id = $1";
         let period = Duration::days(30);
         let r = run(&app, &periods, created + period - Duration::seconds(1)).await;
@@ -207,6 +254,7 @@ db_test!(
             export_ttl_secs: 7200,
             ..quiet()
         };
+        policy_prints(&periods, "2 hours");
         let r = run(&app, &periods, ready + Duration::seconds(7199)).await;
         assert_eq!(r.expired_exports, 0);
         let state = "SELECT COUNT(*) AS n FROM data_requests WHERE id = $1 AND state = $2";
@@ -315,6 +363,7 @@ db_test!(
             audit_days: 10,
             ..quiet()
         };
+        policy_prints(&periods, "10 days");
         let pruned = "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 AND seq = $2 \
                       AND pruned_mac IS NOT NULL AND actor = '' AND action = ''";
         run(
@@ -547,6 +596,7 @@ db_test!(
             after_account_deletion_days: 30,
             ..quiet()
         };
+        policy_prints(&periods, "30 days");
         let period = Duration::days(30);
         let r = run(&app, &periods, erased + period - Duration::seconds(1)).await;
         assert_eq!(r.account_residue.accounts, 0);
