@@ -259,6 +259,20 @@ db_test!(
         assert_eq!(r.expired_exports, 0);
         let state = "SELECT COUNT(*) AS n FROM data_requests WHERE id = $1 AND state = $2";
         assert_eq!(count(&app, state, [id.into(), "ready".into()]).await, 1);
+        let download = format!("/v1/shops/{shop}/exports/{id}/download");
+        let r = app.call(Method::GET, &download, Some(&owner), None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        // Past its stated expiry the archive is refused even before the job has run.
+        let past = OffsetDateTime::now_utc() - Duration::seconds(1);
+        exec(
+            &app,
+            "UPDATE data_requests SET expires_at = $1 WHERE id = $2",
+            [past.into(), id.into()],
+        )
+        .await;
+        app.call(Method::GET, &download, Some(&owner), None)
+            .await
+            .assert_problem(StatusCode::GONE, "gone");
         let r = run(&app, &periods, ready + Duration::seconds(7200)).await;
         assert_eq!(r.expired_exports, 1);
         assert_eq!(count(&app, state, [id.into(), "expired".into()]).await, 1);

@@ -259,9 +259,14 @@ async fn download(
     request_id: Option<String>,
 ) -> Result<(RequestView, Archive), StoreError> {
     export_of(&row)?;
+    // Past its expiry the archive is refused even before the retention job (which runs every
+    // `retention_interval_secs`) has deleted it: the stated time is what the subject was told.
+    let lapsed = row
+        .expires_at
+        .is_some_and(|e| e <= OffsetDateTime::now_utc());
     match row.state {
-        RequestState::Ready => {}
-        RequestState::Expired => {
+        RequestState::Ready if !lapsed => {}
+        RequestState::Ready | RequestState::Expired => {
             return Err(StoreError::Gone(
                 "This export's archive was deleted when its time ran out.",
             ));
