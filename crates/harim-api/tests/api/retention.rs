@@ -412,21 +412,31 @@ db_test!(
             .as_str()
             .unwrap()
             .to_string();
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/identity"),
-                Some(&owner),
-                Some(put("Sara Three")),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
-        let (fresh, _) = newest_entry(&app, shop_id).await;
-        assert!(fresh > last);
+        for n in ["Sara Three", "Sara Five"] {
+            let r = app
+                .call(
+                    Method::PUT,
+                    &format!("/v1/shops/{shop}/identity"),
+                    Some(&owner),
+                    Some(put(n)),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        }
+        let (newest, _) = newest_entry(&app, shop_id).await;
+        // The first entry after the pruned ones, and the one after it.
+        let (first, second) = (last + 1, last + 2);
+        assert!(newest >= second);
+        let unpruned = "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 \
+                        AND pruned_mac IS NULL AND seq <= $2";
+        assert_eq!(
+            count(&app, unpruned, [shop_id.into(), last.into()]).await,
+            0
+        );
         chains_verify(&app).await;
 
         // An edit of what remains is caught.
-        let key = [shop_id.into(), fresh.into()];
+        let key = [shop_id.into(), first.into()];
         let fields: String = app
             .db
             .query_one(statement(
@@ -447,14 +457,36 @@ db_test!(
         .await;
         assert_eq!(
             broken(&app, shop_id).await,
-            Some((fresh, "the entry's content does not match its link"))
+            Some((first, "the entry's content does not match its link"))
         );
         exec(
             &app,
             "UPDATE audit_log SET fields = $3 WHERE tenant_id = $1 AND seq = $2",
-            [shop_id.into(), fresh.into(), fields.into()],
+            [shop_id.into(), first.into(), fields.into()],
         )
         .await;
+        chains_verify(&app).await;
+
+        // Reordering what remains is caught.
+        let swap = |a: i64, b: i64| {
+            let app = &app;
+            async move {
+                for (from, to) in [(a, 1_000_001), (b, a), (1_000_001, b)] {
+                    exec(
+                        app,
+                        "UPDATE audit_log SET seq = $3 WHERE tenant_id = $1 AND seq = $2",
+                        [shop_id.into(), from.into(), to.into()],
+                    )
+                    .await;
+                }
+            }
+        };
+        swap(first, second).await;
+        assert_eq!(
+            broken(&app, shop_id).await,
+            Some((first, "prev_hash does not match the previous entry"))
+        );
+        swap(first, second).await;
         chains_verify(&app).await;
 
         // Pruning an entry without the audit key (to hide an edit) is caught: a mark copied
@@ -464,27 +496,24 @@ db_test!(
             "UPDATE audit_log SET actor = '', action = '', fields = '[]', purpose = NULL, \
              request_id = NULL, pruned_mac = (SELECT pruned_mac FROM audit_log \
              WHERE tenant_id = $1 AND seq = 1) WHERE tenant_id = $1 AND seq = $2",
-            key.clone(),
+            [shop_id.into(), second.into()],
         )
         .await;
         assert_eq!(
             broken(&app, shop_id).await,
-            Some((fresh, "the entry's pruning mark does not match"))
+            Some((second, "the entry's pruning mark does not match"))
         );
+        // Deleting an entry that remains is caught.
         exec(
             &app,
             "DELETE FROM audit_log WHERE tenant_id = $1 AND seq = $2",
             key.clone(),
         )
         .await;
-        exec(
-            &app,
-            "UPDATE audit_heads SET seq = seq - 1 WHERE tenant_id = $1",
-            [shop_id.into()],
-        )
-        .await;
-        // Deleting the newest entry and moving the head back is caught by the head's hash.
-        assert!(broken(&app, shop_id).await.is_some());
+        assert_eq!(
+            broken(&app, shop_id).await,
+            Some((second, "an entry is missing before this one"))
+        );
 
         // A pruned entry given content back is caught.
         exec(
