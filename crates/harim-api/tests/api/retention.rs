@@ -668,3 +668,73 @@ db_test!(
         assert!(count(&app, kept, [shop_id.into()]).await > 0);
     }
 );
+
+db_test!(
+    decided_kyc_documents_go_when_the_shops_period_ends,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("kycret").await;
+        let doc = crate::kyc::upload_jpeg(&app, &owner, &shop).await;
+        let reviewer = app
+            .platform_token(harim_store::auth::PlatformRole::Reviewer)
+            .await;
+        let r = app
+            .post(
+                &format!("/v1/admin/kyc/documents/{doc}/decision"),
+                Some(&reviewer),
+                json!({"decision": "approved"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let doc = Uuid::parse_str(&doc).unwrap();
+        let decided = time_of(
+            &app,
+            "SELECT decided_at AS t FROM kyc_documents WHERE id = $1",
+            [doc.into()],
+        )
+        .await;
+        // No policy published: the default the platform policy also states.
+        let days = Duration::days(i64::from(harim_store::kyc::DEFAULT_RETENTION_DAYS));
+        let periods = quiet();
+        let purged =
+            "SELECT COUNT(*) AS n FROM kyc_documents WHERE id = $1 AND purged_at IS NOT NULL";
+        let r = run(&app, &periods, decided + days - Duration::seconds(1)).await;
+        assert_eq!(r.kyc_documents.purged, 0);
+        assert_eq!(count(&app, purged, [doc.into()]).await, 0);
+        let r = run(&app, &periods, decided + days).await;
+        assert_eq!(r.kyc_documents.purged, 1, "{r:?}");
+        assert_eq!(count(&app, purged, [doc.into()]).await, 1);
+    }
+);
+
+db_test!(
+    an_erased_shops_audit_chain_goes_when_its_period_ends,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("chain").await;
+        let r = app
+            .call(
+                Method::DELETE,
+                &format!("/v1/shops/{shop}"),
+                Some(&owner),
+                Some(json!({"confirm": "shop-chain"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let shop_id = Uuid::parse_str(&shop).unwrap();
+        let erased = time_of(
+            &app,
+            "SELECT erased_at AS t FROM erasure_fences WHERE tenant_id = $1",
+            [shop_id.into()],
+        )
+        .await;
+        let periods = quiet();
+        let after = Duration::days(i64::from(periods.audit_days_after_erasure));
+        let chain = "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1";
+        let r = run(&app, &periods, erased + after - Duration::seconds(1)).await;
+        assert_eq!(r.erased_shop_audit_chains, 0);
+        assert!(count(&app, chain, [shop_id.into()]).await > 0);
+        let r = run(&app, &periods, erased + after).await;
+        assert_eq!(r.erased_shop_audit_chains, 1);
+        assert_eq!(count(&app, chain, [shop_id.into()]).await, 0);
+        chains_verify(&app).await;
+    }
+);
