@@ -185,9 +185,12 @@ db_test!(
         let r = rig(app, 2, 0).await;
         // The second starter is another process: its own vault over the same keyring file.
         let other = file_vault(&r.keyring);
-        let pause = Pause::arm("rotation.start.before_create", "first");
+        // The pause is armed for this actor name only: the SQLite and PostgreSQL variants run
+        // side by side, and a shared name let one take the other's barrier and wait forever.
+        let first = format!("first-{}", uuid::Uuid::new_v4().simple());
+        let pause = Pause::arm("rotation.start.before_create", &first);
         let (a, b) = tokio::join!(
-            rotation::start(&r.app.db, &r.vault, "first", None, rotation::Brake::NONE),
+            rotation::start(&r.app.db, &r.vault, &first, None, rotation::Brake::NONE),
             async {
                 pause.reached().await;
                 let b =

@@ -67,7 +67,7 @@ pub(crate) fn context(state: &AppState) -> Context {
 /// Refuses invalid `[platform]` facts (422), a past `effective_at` (422) and nothing changed
 /// since the latest version (409).
 #[utoipa::path(post, path = "/v1/admin/platform-policy", tag = "admin",
-    request_body(content = PublishIn, description = "`{}` or `{\"effective_at\": \"<RFC 3339>\"}`; may be empty"),
+    request_body(content = Option<PublishIn>, description = "optional; `{}` or no body is now, `{\"effective_at\": \"<RFC 3339>\"}` a later date"),
     responses((status = 201, body = VersionOut),
         (status = 403, body = crate::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::Problem, content_type = "application/problem+json"),

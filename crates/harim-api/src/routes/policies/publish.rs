@@ -99,7 +99,8 @@ impl From<policies::Version> for VersionOut {
 /// `effective_at` or one before the previous version's (422), and settings identical to the
 /// latest version (409: nothing to publish).
 #[utoipa::path(post, path = "/v1/shops/{shop_id}/policies", tag = "policies",
-    params(("shop_id" = Uuid, Path)), request_body = PublishIn,
+    params(("shop_id" = Uuid, Path)),
+    request_body(content = Option<PublishIn>, description = "optional; `{}` or no body is now, `{\"effective_at\": \"<RFC 3339>\"}` a later date"),
     responses((status = 201, body = VersionOut),
         (status = 403, body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::Problem, content_type = "application/problem+json"),
