@@ -71,6 +71,15 @@ fn harim(bin: &PathBuf, dir: &std::path::Path) -> Command {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "warn")
+        // The platform's facts as an Iranian operator would state them (`[platform]`), so the
+        // Persian platform page shows a real operator rather than the development facts.
+        .env("HARIM_PLATFORM_NAME", "Harim")
+        .env("HARIM_PLATFORM_OPERATOR", "شرکت حریم داده پارس")
+        .env("HARIM_PLATFORM_COUNTRY", "IR")
+        .env("HARIM_PLATFORM_CONTACT_EMAIL", "privacy@harim.example")
+        .env("HARIM_PLATFORM_HOSTING_PROVIDER", "ابر آروان")
+        .env("HARIM_PLATFORM_HOSTING_COUNTRY", "IR")
+        .env("HARIM_PLATFORM_LOG_RETENTION_DAYS", "14")
         .stderr(Stdio::null());
     c
 }
