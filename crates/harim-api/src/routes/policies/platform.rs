@@ -191,11 +191,7 @@ pub(super) async fn platform_version_html(
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let n: i32 = n
-        .parse()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or(ApiError::NotFound)?;
+    let n = public::version_number(&n)?;
     page(&state, &cache, Some(n), DocumentFormat::Html, &q, &headers).await
 }
 

@@ -347,6 +347,11 @@ pub(crate) fn not_modified(
     named.into_iter().find(|c| accept.acceptable(*c))
 }
 
+/// A version number from a path: 1, 2, ...; anything else is no such version (404).
+pub(crate) fn version_number(n: &str) -> Result<i32, ApiError> {
+    n.parse().ok().filter(|n| *n >= 1).ok_or(ApiError::NotFound)
+}
+
 /// Whose policy a public page serves.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Source<'a> {
@@ -565,11 +570,7 @@ pub(super) async fn public_version_html(
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let n: i32 = n
-        .parse()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or(ApiError::NotFound)?;
+    let n = version_number(&n)?;
     serve(
         &state,
         &cache,
