@@ -406,24 +406,9 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     )];
     for p in &s.processors {
         names.push(text(&p.name));
-        recipients.push(Recipient {
-            name: p.name.clone(),
-            kind: "processor",
-            country: p.country,
-        });
-        c.push(clause(
-            format!(
-                "recipients.processor.{}.{}",
-                p.role.key(),
-                crate::settings::slugify(&p.name)
-            ),
-            "recipients-processor",
-            vec![
-                ("name", text(&p.name)),
-                ("role", msg(format!("role-{}", p.role.key()))),
-                ("country", msg(format!("country-{}", p.country.code()))),
-            ],
-        ));
+        let (r, cl) = processor_recipient(p, "recipients-processor");
+        recipients.push(r);
+        c.push(cl);
     }
     for g in &s.payment_gateways {
         names.push(gateway_arg(*g));
@@ -667,18 +652,7 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         clauses: c,
     });
 
-    // Arabic calls a Saudi statute «النظام» and any other «القانون»; every message of every
-    // clause can select on `$law`.
-    let law = if country == Country::Sa {
-        "sa"
-    } else {
-        "other"
-    };
-    for sec in &mut sections {
-        for c in &mut sec.clauses {
-            c.args.push(("law", Arg::Select(law.into())));
-        }
-    }
+    add_law_selector(&mut sections, country);
 
     PolicyDocument {
         shop: shop.clone(),
@@ -689,6 +663,48 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         recipients,
         sections,
         audience: Audience::Customers,
+    }
+}
+
+/// A processor as a recipient and its clause (`recipients.processor.<role>.<slug>`), worded by
+/// `message` (the shop policy's or the platform policy's).
+pub(crate) fn processor_recipient(
+    p: &crate::settings::Processor,
+    message: &'static str,
+) -> (Recipient, Clause) {
+    let recipient = Recipient {
+        name: p.name.clone(),
+        kind: "processor",
+        country: p.country,
+    };
+    let c = clause(
+        format!(
+            "recipients.processor.{}.{}",
+            p.role.key(),
+            crate::settings::slugify(&p.name)
+        ),
+        message,
+        vec![
+            ("name", text(&p.name)),
+            ("role", msg(format!("role-{}", p.role.key()))),
+            ("country", msg(format!("country-{}", p.country.code()))),
+        ],
+    );
+    (recipient, c)
+}
+
+/// Arabic calls a Saudi statute «النظام» and any other «القانون»: every message of every clause
+/// can select on `$law`, by the controller's `country`.
+pub(crate) fn add_law_selector(sections: &mut [Section], country: Country) {
+    let law = if country == Country::Sa {
+        "sa"
+    } else {
+        "other"
+    };
+    for sec in sections {
+        for c in &mut sec.clauses {
+            c.args.push(("law", Arg::Select(law.into())));
+        }
     }
 }
 

@@ -13,7 +13,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{
-    Arg, Audience, Clause, PolicyDocument, Recipient, Section, ShopFacts, complaint_authority,
+    Arg, Audience, Clause, PolicyDocument, Recipient, Section, ShopFacts, add_law_selector,
+    complaint_authority, processor_recipient,
 };
 use crate::settings::{Country, FieldError, Processor, ProcessorRole, valid_email};
 
@@ -498,24 +499,9 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
         ],
     )];
     for pr in &p.processors {
-        recipients.push(Recipient {
-            name: pr.name.clone(),
-            kind: "processor",
-            country: pr.country,
-        });
-        c.push(clause(
-            format!(
-                "recipients.processor.{}.{}",
-                pr.role.key(),
-                crate::settings::slugify(&pr.name)
-            ),
-            "pp-recipients-processor",
-            vec![
-                ("name", text(&pr.name)),
-                ("role", msg(format!("role-{}", pr.role.key()))),
-                ("country", country(pr.country)),
-            ],
-        ));
+        let (r, cl) = processor_recipient(pr, "pp-recipients-processor");
+        recipients.push(r);
+        c.push(cl);
     }
     let has = |k: &str| i.data.entries.iter().any(|e| e.category == k);
     if has("documents") || has("identity") {
@@ -729,18 +715,8 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
         clauses: c,
     });
 
-    // As in the shop policies: Arabic calls a Saudi statute «النظام» and any other «القانون»,
-    // by the operator's country; every message of every clause can select on `$law`.
-    let law = if p.country == Country::Sa {
-        "sa"
-    } else {
-        "other"
-    };
-    for sec in &mut sections {
-        for c in &mut sec.clauses {
-            c.args.push(("law", Arg::Select(law.into())));
-        }
-    }
+    // As in the shop policies, by the operator's country.
+    add_law_selector(&mut sections, p.country);
 
     PolicyDocument {
         shop: ShopFacts {
