@@ -423,12 +423,11 @@ pub async fn publish(
     let version_u32 = u32::try_from(version).unwrap_or_default();
     let mut history = Vec::with_capacity(earlier.len() + 1);
     for e in &earlier {
-        history.push(HistoryEntry {
-            version: u32::try_from(e.version).unwrap_or_default(),
-            effective_at: e.effective_at.date(),
-            changes: serde_json::from_str(&e.changes)
-                .map_err(|err| StoreError::internal("stored platform policy changes", err))?,
-        });
+        history.push(crate::policies::history_entry(
+            e.version,
+            e.effective_at,
+            &e.changes,
+        )?);
     }
     history.push(HistoryEntry {
         version: version_u32,
@@ -514,11 +513,7 @@ pub async fn versions(db: &DatabaseConnection) -> Result<Vec<Version>, StoreErro
         .order_by_desc(platform_policy_version::Column::Version)
         .all(db)
         .await?;
-    let now = OffsetDateTime::now_utc();
-    let in_force = rows
-        .iter()
-        .find(|v| v.effective_at <= now)
-        .map(|v| v.version);
+    let in_force = crate::policies::in_force(rows.iter().map(|v| (v.version, v.effective_at)));
     rows.iter()
         .map(|v| version_of(v, Some(v.version) == in_force))
         .collect()

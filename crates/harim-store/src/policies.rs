@@ -353,12 +353,7 @@ fn prepare(
     let version = previous.map_or(1, |p| p.version + 1);
     let mut history = Vec::with_capacity(earlier.len() + 1);
     for e in earlier {
-        history.push(HistoryEntry {
-            version: u32::try_from(e.version).unwrap_or_default(),
-            effective_at: e.effective_at.date(),
-            changes: serde_json::from_str(&e.changes)
-                .map_err(|err| StoreError::internal("stored policy changes", err))?,
-        });
+        history.push(history_entry(e.version, e.effective_at, &e.changes)?);
     }
     let version_u32 = u32::try_from(version).unwrap_or_default();
     history.push(HistoryEntry {
@@ -549,14 +544,33 @@ pub async fn versions(
         .order_by_desc(policy_version::Column::Version)
         .all(db)
         .await?;
-    let now = OffsetDateTime::now_utc();
-    let in_force = rows
-        .iter()
-        .find(|v| v.effective_at <= now)
-        .map(|v| v.version);
+    let in_force = in_force(rows.iter().map(|v| (v.version, v.effective_at)));
     rows.iter()
         .map(|v| version_of(v, Some(v.version) == in_force))
         .collect()
+}
+
+/// Of versions listed newest first, the one in force now: the newest whose date has passed.
+pub(crate) fn in_force(newest_first: impl Iterator<Item = (i32, OffsetDateTime)>) -> Option<i32> {
+    let now = OffsetDateTime::now_utc();
+    newest_first
+        .filter(|(_, effective_at)| *effective_at <= now)
+        .map(|(version, _)| version)
+        .next()
+}
+
+/// An earlier version as the update history shows it (`changes`: its stored JSON).
+pub(crate) fn history_entry(
+    version: i32,
+    effective_at: OffsetDateTime,
+    changes: &str,
+) -> Result<HistoryEntry, StoreError> {
+    Ok(HistoryEntry {
+        version: u32::try_from(version).unwrap_or_default(),
+        effective_at: effective_at.date(),
+        changes: serde_json::from_str(changes)
+            .map_err(|err| StoreError::internal("stored policy changes", err))?,
+    })
 }
 
 /// The version a public page serves.
