@@ -61,7 +61,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// A platform operator, required by `/v1/admin/*` routes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Operator(pub PlatformScope);
 
 impl Deref for Operator {

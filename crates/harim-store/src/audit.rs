@@ -47,8 +47,8 @@ use crate::{
     db::statement,
     entity::{audit_entry, audit_head, shop},
     error::StoreError,
+    ids::PLATFORM_TENANT,
     keys,
-    rotation::PLATFORM_TENANT,
 };
 
 /// HKDF info of the audit key (derived from the platform's tenant key).
@@ -67,10 +67,85 @@ type AuditKey = Arc<SecretBox<[u8; 32]>>;
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     pub actor: String,
-    pub action: &'a str,
+    pub action: Action,
     pub fields: Vec<String>,
     pub purpose: Option<&'a str>,
     pub request_id: Option<String>,
+}
+
+/// Every action an audit entry can record. Stored by name (`Action::as_str`), which is part of
+/// the chain's signed bytes: a name never changes once entries carry it; a new action is a new
+/// variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `account.erase`
+    AccountErase,
+    /// `api_key.expire`
+    ApiKeyExpire,
+    /// `export.download`
+    ExportDownload,
+    /// `export.reveal`
+    ExportReveal,
+    /// `identity.reveal`
+    IdentityReveal,
+    /// `identity.search`
+    IdentitySearch,
+    /// `identity.search_match`
+    IdentitySearchMatch,
+    /// `identity.write`
+    IdentityWrite,
+    /// `keys.rotate_tenant`
+    KeysRotateTenant,
+    /// `keys.rotation_batch`
+    KeysRotationBatch,
+    /// `keys.rotation_finished`
+    KeysRotationFinished,
+    /// `keys.rotation_started`
+    KeysRotationStarted,
+    /// `keys.version_retired`
+    KeysVersionRetired,
+    /// `kyc.approve`
+    KycApprove,
+    /// `kyc.reject`
+    KycReject,
+    /// `kyc.download`
+    KycDownload,
+    /// `kyc.purge`
+    KycPurge,
+    /// `kyc.upload`
+    KycUpload,
+    /// `policy.publish`
+    PolicyPublish,
+    /// `shop.erase`
+    ShopErase,
+}
+
+impl Action {
+    /// The name stored in `audit_log.action`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::AccountErase => "account.erase",
+            Action::ApiKeyExpire => "api_key.expire",
+            Action::ExportDownload => "export.download",
+            Action::ExportReveal => "export.reveal",
+            Action::IdentityReveal => "identity.reveal",
+            Action::IdentitySearch => "identity.search",
+            Action::IdentitySearchMatch => "identity.search_match",
+            Action::IdentityWrite => "identity.write",
+            Action::KeysRotateTenant => "keys.rotate_tenant",
+            Action::KeysRotationBatch => "keys.rotation_batch",
+            Action::KeysRotationFinished => "keys.rotation_finished",
+            Action::KeysRotationStarted => "keys.rotation_started",
+            Action::KeysVersionRetired => "keys.version_retired",
+            Action::KycApprove => "kyc.approve",
+            Action::KycReject => "kyc.reject",
+            Action::KycDownload => "kyc.download",
+            Action::KycPurge => "kyc.purge",
+            Action::KycUpload => "kyc.upload",
+            Action::PolicyPublish => "policy.publish",
+            Action::ShopErase => "shop.erase",
+        }
+    }
 }
 
 /// The bytes a link covers. Field order is fixed by this struct.
@@ -234,7 +309,7 @@ async fn bump(
 }
 
 /// Appends `event` to `tenant_id`'s chain inside `txn`.
-pub async fn append(
+pub(crate) async fn append(
     txn: &DatabaseTransaction,
     vault: &Vault,
     tenant_id: Uuid,
@@ -286,7 +361,7 @@ fn linked(
         id: Uuid::now_v7(),
         at,
         actor: event.actor,
-        action: event.action.to_string(),
+        action: event.action.as_str().to_string(),
         fields,
         purpose: event.purpose.map(str::to_string),
         request_id: event.request_id,
@@ -327,7 +402,8 @@ async fn move_head(
 /// of them, multi-row inserts, one head move. The links are the same as [`append`]'s, so
 /// `verify` cannot tell the two apart; it exists for work that records many events at once
 /// (the benchmark builds its million-entry chains with it, through the real link code).
-pub async fn append_many(
+#[cfg(feature = "testkit")]
+pub(crate) async fn append_many(
     txn: &DatabaseTransaction,
     vault: &Vault,
     tenant_id: Uuid,
@@ -371,7 +447,10 @@ pub async fn append_many(
 }
 
 /// Creates a tenant's chain head (seq 0) unless it exists.
-pub async fn create_head(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), StoreError> {
+pub(crate) async fn create_head(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<(), StoreError> {
     use sea_orm::{Set, sea_query::OnConflict};
     audit_head::Entity::insert(audit_head::ActiveModel {
         tenant_id: Set(tenant_id),
@@ -390,7 +469,7 @@ pub async fn create_head(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(
 }
 
 /// Entries of one tenant, newest first.
-pub async fn list(
+pub(crate) async fn list(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     limit: u64,
@@ -599,7 +678,7 @@ pub async fn verify(
         // fence records the erasure), not deleted by someone covering their tracks.
         if entries.is_empty()
             && !stored_heads.iter().any(|h| h.tenant_id == tenant)
-            && crate::rights::erasure::fenced(db, tenant).await?
+            && crate::fence::fenced(db, tenant).await?
         {
             out.tenants -= 1;
             continue;

@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::{
     StoreError,
     entity::{api_key, platform_token, session},
+    roles::{PlatformRole, ShopRole},
 };
 
 /// What a token is for; the prefix makes leaked tokens recognisable to secret scanners.
@@ -70,80 +71,6 @@ pub fn token_digest(token: &str) -> Vec<u8> {
 
 pub fn digests_equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
-}
-
-/// Platform roles, held by operators rather than merchants.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "lowercase")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum PlatformRole {
-    #[sea_orm(string_value = "admin")]
-    Admin,
-    #[sea_orm(string_value = "reviewer")]
-    Reviewer,
-}
-
-impl PlatformRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlatformRole::Admin => "admin",
-            PlatformRole::Reviewer => "reviewer",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "admin" => Some(Self::Admin),
-            "reviewer" => Some(Self::Reviewer),
-            _ => None,
-        }
-    }
-}
-
-/// A role inside one shop.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "lowercase")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum ShopRole {
-    #[sea_orm(string_value = "owner")]
-    Owner,
-    #[sea_orm(string_value = "staff")]
-    Staff,
-}
-
-impl ShopRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShopRole::Owner => "owner",
-            ShopRole::Staff => "staff",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "owner" => Some(Self::Owner),
-            "staff" => Some(Self::Staff),
-            _ => None,
-        }
-    }
 }
 
 /// Who is calling, established from the bearer token.

@@ -76,7 +76,7 @@ pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr>
 /// A raw statement written once, in PostgreSQL's dialect, for whichever database `db` is:
 /// SQLite numbers its parameters `?1` where PostgreSQL writes `$1`, and has no row locks
 /// (`FOR SHARE`, `FOR UPDATE`: its writers are serialised by the database lock instead).
-pub fn statement(
+pub(crate) fn statement(
     db: &impl sea_orm::ConnectionTrait,
     pg: &str,
     values: impl IntoIterator<Item = sea_orm::Value>,

@@ -20,11 +20,11 @@ use zeroize::Zeroizing;
 
 use crate::{
     StoreError, audit,
-    auth::PlatformRole,
     entity::{merchant_identity, shop, tenant_key},
+    ids::PLATFORM_TENANT,
     ids::ShopId,
     keys,
-    rotation::PLATFORM_TENANT,
+    roles::PlatformRole,
     scope::{PlatformScope, TenantRole, TenantScope},
     tx::{self, Finish},
 };
@@ -103,7 +103,7 @@ pub async fn write(
     let now = OffsetDateTime::now_utc();
     let event = audit::Event {
         actor: scope.actor(),
-        action: "identity.write",
+        action: audit::Action::IdentityWrite,
         fields: identity.fields().map(|(f, _)| f.to_string()).collect(),
         purpose: None,
         request_id,
@@ -238,7 +238,7 @@ pub async fn reveal(
     let t = scope.tenant_id();
     let event = audit::Event {
         actor: scope.actor(),
-        action: "identity.reveal",
+        action: audit::Action::IdentityReveal,
         fields: fields.clone(),
         purpose: Some(purpose),
         request_id,
@@ -322,7 +322,7 @@ pub async fn search(
     let actor = operator.actor();
     let event = audit::Event {
         actor: actor.clone(),
-        action: "identity.search",
+        action: audit::Action::IdentitySearch,
         fields: terms.iter().map(|t| t.field().to_string()).collect(),
         purpose: Some("kyc_review"),
         request_id: request_id.clone(),
@@ -347,7 +347,7 @@ pub async fn search(
                         shop_id,
                         audit::Event {
                             actor: actor.clone(),
-                            action: "identity.search_match",
+                            action: audit::Action::IdentitySearchMatch,
                             fields: vec![field.to_string()],
                             purpose: Some("kyc_review"),
                             request_id: request_id.clone(),

@@ -66,3 +66,8 @@ id_type!(
     /// An API key of a shop.
     ApiKeyId
 );
+
+/// The platform's own chain and key scope (`Uuid::nil()`, never a shop id: shop ids are v7). The
+/// platform chain records operator actions (searches, root rotations, account erasures) and the
+/// `tenant_keys` row of this id holds the platform's derived keys (audit MAC, receipt signing).
+pub const PLATFORM_TENANT: Uuid = Uuid::nil();

@@ -132,7 +132,7 @@ pub async fn current_for_write(
         u64::try_from(encryptions.saturating_sub(n)).unwrap_or(0),
     );
     let root_state: Option<String> = row.try_get("", "root_state")?;
-    let wrap_version = if root_state.as_deref() == Some(ROOT_ACTIVE) {
+    let wrap_version = if root_state.as_deref() == Some(RootKeyState::Active.as_str()) {
         active
     } else {
         wrap_version(db, vault).await?
@@ -203,7 +203,7 @@ pub async fn create_if_missing(
 ) -> Result<(), StoreError> {
     use sea_orm::sea_query::OnConflict;
     // The erasure fence: an erased shop is never keyed again.
-    if crate::rights::erasure::fenced(db, tenant_id).await? {
+    if crate::fence::fenced(db, tenant_id).await? {
         return Err(StoreError::NotFound);
     }
     let kek = wrap_version(db, vault).await?;
@@ -219,10 +219,27 @@ pub async fn create_if_missing(
     Ok(())
 }
 
-/// States of a root key version in `root_key_versions`, the one record every process shares.
-pub const ROOT_ACTIVE: &str = "active";
-pub const ROOT_DECRYPT_ONLY: &str = "decrypt_only";
-pub const ROOT_DESTROYED: &str = "destroyed";
+/// States of a root key version in `root_key_versions`, the one record every process shares;
+/// stored by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RootKeyState {
+    /// May wrap new keys.
+    Active,
+    /// Unwraps what it wrapped, wraps nothing new: on its way to destruction.
+    DecryptOnly,
+    /// Gone from the key provider for good.
+    Destroyed,
+}
+
+impl RootKeyState {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RootKeyState::Active => "active",
+            RootKeyState::DecryptOnly => "decrypt_only",
+            RootKeyState::Destroyed => "destroyed",
+        }
+    }
+}
 
 /// Checks, inside the caller's transaction, that root version `kek_version` may wrap, and holds
 /// that answer until commit: the version's row is created if missing and read `FOR SHARE`
@@ -239,7 +256,7 @@ pub async fn check_wrappable(
          ON CONFLICT (version) DO NOTHING",
         [
             v.into(),
-            ROOT_ACTIVE.into(),
+            RootKeyState::Active.as_str().into(),
             OffsetDateTime::now_utc().into(),
         ],
     ))
@@ -253,7 +270,7 @@ pub async fn check_wrappable(
         .await?
         .ok_or_else(|| StoreError::internal("root key", "version row vanished"))?;
     let state: String = row.try_get("", "state")?;
-    Ok(state == ROOT_ACTIVE)
+    Ok(state == RootKeyState::Active.as_str())
 }
 
 /// The root version new tenant keys are wrapped under, checked against the database (see

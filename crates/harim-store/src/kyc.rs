@@ -19,11 +19,11 @@ use zeroize::Zeroizing;
 
 use crate::{
     audit,
-    auth::PlatformRole,
     entity::{kyc_document, policy_version, privacy_settings, redacted::RedactedBytes},
     error::StoreError,
     ids::{DocumentId, ShopId},
     keys,
+    roles::PlatformRole,
     scope::{PlatformScope, TenantRole, TenantScope},
     tx::{self, Finish},
 };
@@ -48,7 +48,7 @@ fn key_ctx(tenant_id: Uuid, document_id: Uuid) -> FieldContext<'static> {
 
 /// Wraps a document key under the shop's current tenant key (an ordinary vault field, bound to
 /// the document's id), counting the encryption in the same transaction.
-pub async fn wrap_key(
+pub(crate) async fn wrap_key(
     txn: &impl ConnectionTrait,
     vault: &Vault,
     tenant_id: Uuid,
@@ -62,7 +62,7 @@ pub async fn wrap_key(
 }
 
 /// Unwraps a document key with the tenant-key version its ciphertext names.
-pub async fn unwrap_key(
+pub(crate) async fn unwrap_key(
     txn: &impl ConnectionTrait,
     vault: &Vault,
     row: &kyc_document::Model,
@@ -85,7 +85,7 @@ pub async fn unwrap_key(
 
 /// Re-encrypts every live document key of a shop from `old` to `new` (tenant-key rotation; run
 /// inside the rotation's transaction). Returns the number of encryptions made.
-pub async fn reencrypt_keys(
+pub(crate) async fn reencrypt_keys(
     txn: &impl ConnectionTrait,
     vault: &Vault,
     old: &WrappedTenantKey,
@@ -112,7 +112,10 @@ pub async fn reencrypt_keys(
 
 /// The retention a shop has promised for KYC documents: its latest published policy's setting,
 /// else its working settings, else [`DEFAULT_RETENTION_DAYS`].
-pub async fn retention_days(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<u32, StoreError> {
+pub(crate) async fn retention_days(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<u32, StoreError> {
     // Read through the typed settings: a renamed field fails to compile, not silently to match.
     let days = |json: &str| {
         serde_json::from_str::<harim_policy::PrivacySettings>(json)
@@ -214,7 +217,7 @@ async fn purge_one(
     let (tenant_id, id) = (row.tenant_id, row.id);
     let event = audit::Event {
         actor: "system:retention".into(),
-        action: "kyc.purge",
+        action: audit::Action::KycPurge,
         fields: vec![format!("{}:{id}", DocumentKind::from(row.kind).as_str())],
         purpose: None,
         request_id: None,
@@ -354,7 +357,7 @@ where
     };
     let event = audit::Event {
         actor: scope.actor(),
-        action: "kyc.upload",
+        action: audit::Action::KycUpload,
         fields: vec![format!("{}:{document_id}", kind.as_str())],
         purpose: None,
         request_id,
@@ -437,7 +440,7 @@ pub async fn download(
     let tenant_id = scope.tenant_id();
     let event = audit::Event {
         actor: scope.actor(),
-        action: "kyc.download",
+        action: audit::Action::KycDownload,
         fields: vec![format!("document:{id}")],
         purpose: Some(purpose),
         request_id,
@@ -517,8 +520,8 @@ pub async fn decide(
     let event = audit::Event {
         actor: actor.clone(),
         action: match decision.status() {
-            DocumentStatus::Approved => "kyc.approve",
-            _ => "kyc.reject",
+            DocumentStatus::Approved => audit::Action::KycApprove,
+            _ => audit::Action::KycReject,
         },
         fields: vec![format!("document:{id}")],
         purpose: None,

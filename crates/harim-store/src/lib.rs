@@ -1,25 +1,40 @@
 //! `harim-store`: harim's use cases over the database, below the HTTP layer and above the pure
 //! domain crates (`harim-vault`, `harim-kyc`, `harim-policy`).
 //!
-//! Owns the sea-orm entities and every query: the audit chain ([`audit`]), tenant keys
-//! ([`keys`]), root and tenant key rotation ([`rotation`], [`tenant_rotation`]), KYC document
-//! rows ([`kyc`]), and the one retention job that runs every retention rule of the data map
-//! ([`retention`]). Knows nothing of HTTP: errors are [`StoreError`], outcomes are
-//! enums, and `harim-api` maps both to responses in one place.
+//! Two floors. **The sealed floor** (`pub(crate)`): the sea-orm entities, tenant keys (`keys`),
+//! the audit append, the one audited transaction (`tx`), raw statements (`db::statement`), the
+//! erasure fences (`fence`): everything that takes a raw `tenant_id`. **The use cases** (`pub`):
+//! each takes a [`scope::TenantScope`] (a verified principal and shop) or a
+//! [`scope::PlatformScope`] (a verified operator), so no other crate can run a tenant query for a
+//! shop its caller may not act in, or an audited write that skips its entry. The floor imports no
+//! use-case module (`rights`, `rotation`, ...): `.ci/check-deps` fails the build when it does.
+//!
+//! Knows nothing of HTTP: errors are [`StoreError`], outcomes are enums, and `harim-api` maps
+//! both to responses in one place. Tests that must reach below the use cases (tampering with a
+//! row, seeding a thousand keys) use [`testkit`], behind the `testkit` feature that only dev- and
+//! bench builds turn on.
 
-pub mod accounts;
-pub mod audit;
-pub mod auth;
+// The sealed floor.
+pub(crate) mod entity;
+pub(crate) mod fence;
+mod hash_pool;
+pub(crate) mod keys;
+pub(crate) mod tx;
+
+// Leaves every layer may name.
 pub mod checkpoint;
 pub mod datamap;
 pub mod db;
-pub mod entity;
 pub mod error;
 pub mod events;
-mod hash_pool;
-pub mod identity;
 pub mod ids;
-pub mod keys;
+pub mod roles;
+
+// Use cases.
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod identity;
 pub mod kyc;
 pub mod login_limit;
 pub mod platform_policy;
@@ -30,6 +45,8 @@ pub mod rotation;
 pub mod scope;
 pub mod shops;
 pub mod tenant_rotation;
-pub mod tx;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use error::StoreError;

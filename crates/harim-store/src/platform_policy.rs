@@ -19,12 +19,12 @@ use sea_orm::{
     TransactionTrait,
 };
 use time::{OffsetDateTime, UtcOffset};
-use uuid::Uuid;
 
 use crate::{
     StoreError,
     datamap::{self, Erasure, Event, Holds, Retention, Subject, Until},
     entity::{platform_policy_document, platform_policy_version},
+    ids::PLATFORM_TENANT,
     policies::{DocumentFormat, Encoded, Resolved, Version, encodings},
     retention::Periods,
     scope::PlatformScope,
@@ -370,7 +370,7 @@ pub async fn publish(
     effective_at: Option<OffsetDateTime>,
 ) -> Result<Version, StoreError> {
     scope.require(
-        crate::auth::PlatformRole::Admin,
+        crate::roles::PlatformRole::Admin,
         "Only platform admins publish the platform policy.",
     )?;
     ctx.platform.validate().map_err(|errs| {
@@ -502,10 +502,6 @@ pub async fn publish(
     let in_force = model.effective_at <= OffsetDateTime::now_utc();
     version_of(&model, in_force)
 }
-
-/// The page caches key the platform policy under this id (no shop has it: shop ids are random
-/// v4 UUIDs).
-pub const PLATFORM_TENANT: Uuid = Uuid::nil();
 
 /// Every published version, newest first.
 pub async fn versions(db: &DatabaseConnection) -> Result<Vec<Version>, StoreError> {

@@ -478,7 +478,7 @@ pub async fn publish(
         let prepared = Prepared { model, docs };
         let event = audit::Event {
             actor: actor.clone(),
-            action: "policy.publish",
+            action: audit::Action::PolicyPublish,
             fields: Vec::new(),
             purpose: None,
             request_id: None,
@@ -615,7 +615,7 @@ pub async fn resolve(
         .one(db)
         .await?;
     let Some((tenant_id, version, hash, locales, settings_default, shop_default)) = found else {
-        if crate::rights::erasure::slug_erased(db, slug).await? {
+        if crate::fence::slug_erased(db, slug).await? {
             return Err(StoreError::Gone("This shop was erased."));
         }
         return Err(StoreError::NotFound);

@@ -324,7 +324,7 @@ async fn unused_api_keys(
         let id: Uuid = r.try_get("", "id")?;
         let event = audit::Event {
             actor: ACTOR.into(),
-            action: "api_key.expire",
+            action: audit::Action::ApiKeyExpire,
             fields: vec![format!("api_key:{id}")],
             purpose: None,
             request_id: None,

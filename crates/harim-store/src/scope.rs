@@ -16,10 +16,11 @@ use uuid::Uuid;
 
 use crate::{
     StoreError,
-    auth::{self, PlatformRole, Principal, ShopRole},
+    auth::{self, Principal},
     db::statement,
     entity::{membership, platform_token, session, shop},
     ids::ShopId,
+    roles::{PlatformRole, ShopRole},
 };
 
 fn shop_role(role: ShopRole) -> TenantRole {
@@ -249,11 +250,20 @@ impl TenantScope {
     }
 }
 
-/// A platform operator, for the platform-wide use cases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A platform operator, for the platform-wide use cases. Fields are private: only
+/// [`PlatformScope::of`] (a platform token's principal) and [`PlatformScope::command_line`] make
+/// one, so a use case that takes a `PlatformScope` knows an operator is acting, and checks the
+/// role itself ([`PlatformScope::require`]) instead of trusting the handler to.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformScope {
-    pub token_id: Uuid,
-    pub role: PlatformRole,
+    operator: Operator,
+    role: PlatformRole,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Operator {
+    Token(Uuid),
+    CommandLine(String),
 }
 
 impl PlatformScope {
@@ -261,20 +271,38 @@ impl PlatformScope {
     pub fn of(principal: &Principal) -> Option<Self> {
         match principal {
             Principal::Platform { token_id, role } => Some(Self {
-                token_id: *token_id,
+                operator: Operator::Token(*token_id),
                 role: *role,
             }),
             _ => None,
         }
     }
 
+    /// The `harim` command line, acting as `actor` (recorded as is in audit entries). Whoever
+    /// runs it holds the database credentials and the key provider, which is more than any
+    /// platform role grants, so it acts as an admin.
+    pub fn command_line(actor: impl Into<String>) -> Self {
+        Self {
+            operator: Operator::CommandLine(actor.into()),
+            role: PlatformRole::Admin,
+        }
+    }
+
+    /// The operator's role.
+    pub fn role(&self) -> PlatformRole {
+        self.role
+    }
+
     /// Who acts, for audit records.
     pub fn actor(&self) -> String {
-        Principal::Platform {
-            token_id: self.token_id,
-            role: self.role,
+        match &self.operator {
+            Operator::Token(token_id) => Principal::Platform {
+                token_id: *token_id,
+                role: self.role,
+            }
+            .actor(),
+            Operator::CommandLine(actor) => actor.clone(),
         }
-        .actor()
     }
 
     /// Refused unless the operator has `role`.
@@ -284,5 +312,13 @@ impl PlatformScope {
         } else {
             Err(StoreError::Forbidden(why))
         }
+    }
+
+    /// Refused unless the operator is an admin: root keys, tenant keys, platform publishing.
+    pub fn require_admin(&self) -> Result<(), StoreError> {
+        self.require(
+            PlatformRole::Admin,
+            "Only platform admins administer keys and the platform policy.",
+        )
     }
 }

@@ -12,10 +12,11 @@ use harim_vault::Vault;
 
 use crate::{
     StoreError, audit,
-    auth::{Principal, ShopRole, TokenKind, mint_token},
+    auth::{Principal, TokenKind, mint_token},
     entity::{account, api_key, invitation, membership, shop},
     ids::{AccountId, ApiKeyId, ShopId},
     keys,
+    roles::ShopRole,
     scope::TenantScope,
 };
 
@@ -52,7 +53,7 @@ pub async fn create(
 ) -> Result<Shop, StoreError> {
     // An erased shop's slug is never handed to another shop (its old links would then serve
     // someone else's policy).
-    if crate::rights::erasure::slug_erased(db, &slug).await? {
+    if crate::fence::slug_erased(db, &slug).await? {
         return Err(StoreError::Conflict(
             "A shop with this slug already exists.",
         ));

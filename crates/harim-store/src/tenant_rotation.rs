@@ -26,8 +26,9 @@ use crate::{
     entity::rotation_job::{JobKind, JobState},
     entity::{merchant_identity, rotation_job, tenant_key},
     error::StoreError,
+    ids::{PLATFORM_TENANT, ShopId},
     keys,
-    rotation::PLATFORM_TENANT,
+    scope::PlatformScope,
     tx::{self, Finish},
 };
 
@@ -46,9 +47,21 @@ pub enum Outcome {
 pub async fn rotate_shop(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
+    operator: &PlatformScope,
+    shop: ShopId,
+    cutoff: OffsetDateTime,
+) -> Result<Outcome, StoreError> {
+    operator.require_admin()?;
+    rotate(db, vault, &operator.actor(), shop.uuid(), cutoff).await
+}
+
+/// [`rotate_shop`] once the operator is checked (the job's loop checks once, not per shop).
+async fn rotate(
+    db: &DatabaseConnection,
+    vault: &Arc<Vault>,
+    actor: &str,
     tenant_id: Uuid,
     cutoff: OffsetDateTime,
-    actor: &str,
 ) -> Result<Outcome, StoreError> {
     if tenant_id == PLATFORM_TENANT {
         // The platform's key derives the audit key; rotating it would orphan every link.
@@ -56,7 +69,7 @@ pub async fn rotate_shop(
     }
     let event = audit::Event {
         actor: actor.to_string(),
-        action: "keys.rotate_tenant",
+        action: audit::Action::KeysRotateTenant,
         fields: Vec::new(),
         purpose: None,
         request_id: None,
@@ -131,7 +144,11 @@ pub async fn rotate_shop(
 }
 
 /// Starts a rotate-every-shop job, or returns the unfinished one (to resume it).
-pub async fn start_all(db: &DatabaseConnection) -> Result<rotation_job::Model, StoreError> {
+pub async fn start_all(
+    db: &DatabaseConnection,
+    operator: &PlatformScope,
+) -> Result<rotation_job::Model, StoreError> {
+    operator.require_admin()?;
     if let Some(j) = rotation_job::Entity::find()
         .filter(rotation_job::Column::Kind.eq(JobKind::Tenant))
         .filter(rotation_job::Column::State.is_in([
@@ -176,10 +193,12 @@ pub async fn start_all(db: &DatabaseConnection) -> Result<rotation_job::Model, S
 pub async fn run_all(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
+    operator: &PlatformScope,
     job: rotation_job::Model,
-    actor: &str,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<rotation_job::Model, StoreError> {
+    operator.require_admin()?;
+    let actor = &operator.actor();
     let cutoff = job.created_at;
     let mut am: rotation_job::ActiveModel = job.into();
     am.state = Set(JobState::Running);
@@ -200,7 +219,7 @@ pub async fn run_all(
             break;
         }
         for tenant in batch {
-            if let Outcome::Rotated(_) = rotate_shop(db, vault, tenant, cutoff, actor).await? {
+            if let Outcome::Rotated(_) = rotate(db, vault, actor, tenant, cutoff).await? {
                 let mut am: rotation_job::ActiveModel = job.clone().into();
                 am.done = Set(job.done + 1);
                 am.updated_at = Set(OffsetDateTime::now_utc());

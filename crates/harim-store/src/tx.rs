@@ -26,14 +26,15 @@ use crate::{StoreError, audit};
 /// How the work ends: commit, or roll back (with the audit entry) and still answer `T`, for
 /// "nothing to do after all" outcomes that are not errors.
 #[derive(Debug)]
-pub enum Finish<T> {
+pub(crate) enum Finish<T> {
     Commit(T),
     Rollback(T),
 }
 
 /// The work of an audited transaction. It gets the transaction and returns a boxed future
 /// borrowing it; captured values must be owned (clone `Arc`s in).
-pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<Finish<T>, StoreError>> + Send + 't>>;
+pub(crate) type Work<'t, T> =
+    Pin<Box<dyn Future<Output = Result<Finish<T>, StoreError>> + Send + 't>>;
 
 /// SQLite has one writer at a time, and a second one waits in SQLite's busy handler, which
 /// sleeps in growing steps (1, 2, 5, 10, 20, 50 ms ...) instead of queueing: at four concurrent
@@ -63,29 +64,26 @@ async fn enter(db: &DatabaseConnection) -> Option<tokio::sync::OwnedMutexGuard<(
     }
 }
 
-/// Appends `event` to `scope`'s chain, then runs `work`, in one transaction.
-pub async fn audited<T, F>(
+/// Appends `event` to `chain`'s audit chain, then runs `work`, in one transaction.
+pub(crate) async fn audited<T, F>(
     db: &DatabaseConnection,
     vault: &Vault,
-    scope: Uuid,
+    chain: Uuid,
     event: audit::Event<'_>,
     work: F,
 ) -> Result<T, StoreError>
 where
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
 {
-    let _writer = enter(db).await;
-    let txn = db.begin().await?;
-    audit::append(&txn, vault, scope, event).await?;
-    finish(txn, work).await
+    run(db, vault, vec![(chain, event)], None, work).await
 }
 
 /// [`audited`] for reads of secrets (reveals, document downloads): if the access cannot be
 /// recorded, nothing is read and the answer is [`StoreError::Unavailable`] with `refusal`.
-pub async fn audited_or_refuse<T, F>(
+pub(crate) async fn audited_or_refuse<T, F>(
     db: &DatabaseConnection,
     vault: &Vault,
-    scope: Uuid,
+    chain: Uuid,
     event: audit::Event<'_>,
     refusal: &'static str,
     work: F,
@@ -93,11 +91,46 @@ pub async fn audited_or_refuse<T, F>(
 where
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
 {
+    run(db, vault, vec![(chain, event)], Some(refusal), work).await
+}
+
+/// [`audited_or_refuse`] with one entry in each of several chains (an account export is
+/// recorded in the platform's chain and in every shop the person owns), appended in the order
+/// given, all before the work.
+pub(crate) async fn audited_in_each_or_refuse<T, F>(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    entries: Vec<(Uuid, audit::Event<'_>)>,
+    refusal: &'static str,
+    work: F,
+) -> Result<T, StoreError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
+    run(db, vault, entries, Some(refusal), work).await
+}
+
+async fn run<T, F>(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    entries: Vec<(Uuid, audit::Event<'_>)>,
+    refusal: Option<&'static str>,
+    work: F,
+) -> Result<T, StoreError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
     let _writer = enter(db).await;
     let txn = db.begin().await?;
-    if let Err(e) = audit::append(&txn, vault, scope, event).await {
-        tracing::error!(error = %e, kind = e.db_kind().unwrap_or("-"), "audit append failed; access refused");
-        return Err(StoreError::Unavailable(refusal));
+    for (chain, event) in entries {
+        match (audit::append(&txn, vault, chain, event).await, refusal) {
+            (Ok(()), _) => {}
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(refusal)) => {
+                tracing::error!(error = %e, kind = e.db_kind().unwrap_or("-"), "audit append failed; access refused");
+                return Err(StoreError::Unavailable(refusal));
+            }
+        }
     }
     finish(txn, work).await
 }

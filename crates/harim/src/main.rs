@@ -243,7 +243,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = open_db(&config).await?;
             ensure_schema(&config, &db).await?;
-            let role = harim_store::auth::PlatformRole::parse(&role)
+            let role = harim_store::roles::PlatformRole::parse(&role)
                 .context("role must be admin or reviewer")?;
             let token = harim_store::auth::create_platform_token(&db, role, &name).await?;
             println!(
@@ -261,10 +261,10 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     ensure_schema(&config, &db).await?;
     let vault = vault(&config)?;
-    let actor = format!(
+    let operator = harim_store::scope::PlatformScope::command_line(format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
+    ));
     match command {
         KeysCommand::Status => {
             let s = rotation::status(&db, &vault)
@@ -298,7 +298,7 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
                 min_interval: config.api.root_rotation_min_interval,
                 force,
             };
-            let (job, created) = rotation::start(&db, &vault, &actor, None, brake)
+            let (job, created) = rotation::start(&db, &vault, &operator, None, brake)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if created {
@@ -347,7 +347,7 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         } => {
             use harim_store::tenant_rotation::{Outcome, rotate_shop};
             let now = time::OffsetDateTime::now_utc();
-            match rotate_shop(&db, &vault, shop, now, &actor).await {
+            match rotate_shop(&db, &vault, &operator, shop.into(), now).await {
                 Ok(Outcome::Rotated(v)) => println!("shop {shop}: now on tenant key version {v}"),
                 Ok(Outcome::AlreadyFresh) => {
                     println!("shop {shop}: its key is newer than this run")
@@ -359,7 +359,9 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::RotateTenant { .. } => {
             use harim_store::tenant_rotation::{run_all, start_all};
-            let job = start_all(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let job = start_all(&db, &operator)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "tenant-key rotation {} ({}/{} shops done)",
                 job.id, job.done, job.total
@@ -375,7 +377,7 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
                 bar.set_length(total.max(done));
                 bar.set_position(done);
             };
-            let done = run_all(&db, &vault, job, &actor, &progress)
+            let done = run_all(&db, &vault, &operator, job, &progress)
                 .await
                 .map_err(|e| anyhow::anyhow!("tenant-key rotation: {e}"))?;
             bar.finish();
@@ -390,7 +392,7 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             grace_secs,
         } => loop {
             let grace = std::time::Duration::from_secs(grace_secs);
-            match rotation::retire(&db, &vault, version, &actor, grace).await {
+            match rotation::retire(&db, &vault, version, &operator, grace).await {
                 Ok(()) => {
                     println!("root key version {version} destroyed");
                     return Ok(());

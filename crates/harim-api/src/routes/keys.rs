@@ -26,7 +26,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 fn require_admin(p: &Operator) -> Result<(), ApiError> {
     Ok(p.require(
-        harim_store::auth::PlatformRole::Admin,
+        harim_store::roles::PlatformRole::Admin,
         "Platform admins only.",
     )?)
 }
@@ -115,7 +115,7 @@ impl From<rotation::KeysStatus> for KeysStatus {
                 .into_iter()
                 .map(|v| VersionStatus {
                     version: v.version,
-                    state: v.state,
+                    state: v.state.as_str().to_string(),
                     tenant_keys: v.tenant_keys,
                     blind_indexes: v.blind_indexes,
                 })
@@ -176,14 +176,8 @@ async fn start_rotation(
         min_interval: state.config.root_rotation_min_interval,
         force: input.force,
     };
-    let (job, created) = rotation::start(
-        &state.db,
-        &state.vault,
-        &operator.actor(),
-        request_id,
-        brake,
-    )
-    .await?;
+    let (job, created) =
+        rotation::start(&state.db, &state.vault, &operator, request_id, brake).await?;
     if !created {
         return Err(ApiError::Conflict(
             "A root rotation is unfinished; follow it with GET /v1/admin/keys (or resume it with `harim keys rotate --wait`).",

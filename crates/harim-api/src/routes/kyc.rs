@@ -348,7 +348,7 @@ async fn decide(
 ) -> Result<ApiJson<DocumentOut>, ApiError> {
     // Refused before the body is looked at, like every other role check.
     operator.require(
-        harim_store::auth::PlatformRole::Reviewer,
+        harim_store::roles::PlatformRole::Reviewer,
         "Only KYC reviewers decide on documents.",
     )?;
     let id = document_id(&doc_id)?;

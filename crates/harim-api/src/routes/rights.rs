@@ -10,10 +10,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use harim_store::{
-    entity::data_request::{RequestKind, RequestState},
-    rights::{self, RequestView, erasure, export, receipt},
-};
+use harim_store::rights::{self, RequestKind, RequestState, RequestView, erasure, export, receipt};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -382,7 +379,7 @@ async fn open_requests(
     operator: Operator,
 ) -> Result<ApiJson<Vec<OpenRequest>>, ApiError> {
     operator.require(
-        harim_store::auth::PlatformRole::Admin,
+        harim_store::roles::PlatformRole::Admin,
         "Platform admins only.",
     )?;
     let now = time::OffsetDateTime::now_utc();

@@ -72,16 +72,16 @@ pub enum ShopRole {
     Staff,
 }
 
-impl From<harim_store::auth::ShopRole> for ShopRole {
-    fn from(r: harim_store::auth::ShopRole) -> Self {
+impl From<harim_store::roles::ShopRole> for ShopRole {
+    fn from(r: harim_store::roles::ShopRole) -> Self {
         match r {
-            harim_store::auth::ShopRole::Owner => Self::Owner,
-            harim_store::auth::ShopRole::Staff => Self::Staff,
+            harim_store::roles::ShopRole::Owner => Self::Owner,
+            harim_store::roles::ShopRole::Staff => Self::Staff,
         }
     }
 }
 
-impl From<ShopRole> for harim_store::auth::ShopRole {
+impl From<ShopRole> for harim_store::roles::ShopRole {
     fn from(r: ShopRole) -> Self {
         match r {
             ShopRole::Owner => Self::Owner,

@@ -3,7 +3,7 @@
 //! response, `/docs` gets a CSP, and routes that chose their own caching keep it.
 
 use axum::http::{Method, StatusCode};
-use harim_store::auth::PlatformRole;
+use harim_store::roles::PlatformRole;
 use serde_json::json;
 
 use crate::{db_test, helpers::TestApp, identity::iranian_identity};

@@ -304,7 +304,7 @@ impl TestApp {
         staff
     }
 
-    pub async fn platform_token(&self, role: harim_store::auth::PlatformRole) -> String {
+    pub async fn platform_token(&self, role: harim_store::roles::PlatformRole) -> String {
         harim_store::auth::create_platform_token(&self.db, role, "test")
             .await
             .unwrap()

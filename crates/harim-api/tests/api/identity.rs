@@ -1,7 +1,7 @@
 //! The merchant identity vault over HTTP: validation, masking, reveal rights, audit.
 
 use axum::http::StatusCode;
-use harim_store::auth::PlatformRole;
+use harim_store::roles::PlatformRole;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 

@@ -9,7 +9,7 @@ use axum::{
     http::{Method, Request, StatusCode},
 };
 use futures::TryStreamExt;
-use harim_store::auth::PlatformRole;
+use harim_store::roles::PlatformRole;
 use object_store::{ObjectStore, PutPayload, path::Path as ObjPath};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};

@@ -206,7 +206,7 @@ db_test!(
         let (_, key) = app.api_key(&owner, &shop, "owner").await;
         let (_, stranger) = app.account("stranger@example.com").await;
         let operator = app
-            .platform_token(harim_store::auth::PlatformRole::Reviewer)
+            .platform_token(harim_store::roles::PlatformRole::Reviewer)
             .await;
         let here = format!("/v1/shops/{shop}");
         let identity = format!("/v1/shops/{shop}/identity");
@@ -401,7 +401,7 @@ db_test!(operations_endpoints_answer, |app: TestApp| async move {
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
     let operator = app
-        .platform_token(harim_store::auth::PlatformRole::Reviewer)
+        .platform_token(harim_store::roles::PlatformRole::Reviewer)
         .await;
     let r = app
         .call(Method::GET, "/metrics", Some(&operator), None)
@@ -477,7 +477,7 @@ db_test!(
     |app: TestApp| async move {
         let (_, shop) = app.merchant("gamma").await;
         let reviewer = app
-            .platform_token(harim_store::auth::PlatformRole::Reviewer)
+            .platform_token(harim_store::roles::PlatformRole::Reviewer)
             .await;
         let r = app.get(&format!("/v1/shops/{shop}"), &reviewer).await;
         assert_eq!(r.status, StatusCode::OK);

@@ -24,7 +24,7 @@ db_test!(
 
         let (merchant, _) = app.merchant("pp").await;
         let reviewer = app
-            .platform_token(harim_store::auth::PlatformRole::Reviewer)
+            .platform_token(harim_store::roles::PlatformRole::Reviewer)
             .await;
         for who in [&merchant, &reviewer] {
             app.post("/v1/admin/platform-policy", Some(who), json!({}))
@@ -41,7 +41,7 @@ db_test!(
         .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
 
         let admin = app
-            .platform_token(harim_store::auth::PlatformRole::Admin)
+            .platform_token(harim_store::roles::PlatformRole::Admin)
             .await;
         let v1 = app
             .post("/v1/admin/platform-policy", Some(&admin), json!({}))
@@ -124,7 +124,7 @@ db_test!(
         };
         let scope = harim_store::scope::PlatformScope {
             token_id: uuid::Uuid::now_v7(),
-            role: harim_store::auth::PlatformRole::Admin,
+            role: harim_store::roles::PlatformRole::Admin,
         };
         let v2 = harim_store::platform_policy::publish(&app.db, &scope, &ctx, None)
             .await
@@ -159,7 +159,7 @@ db_test!(
         config.platform.backup_retention_days = 0;
         let app = TestApp::sqlite_with(config).await;
         let admin = app
-            .platform_token(harim_store::auth::PlatformRole::Admin)
+            .platform_token(harim_store::roles::PlatformRole::Admin)
             .await;
         let r = app
             .post("/v1/admin/platform-policy", Some(&admin), json!({}))
@@ -206,7 +206,7 @@ db_test!(
 
         // True under the configured facts.
         let admin = app
-            .platform_token(harim_store::auth::PlatformRole::Admin)
+            .platform_token(harim_store::roles::PlatformRole::Admin)
             .await;
         let r = app.get("/v1/admin/policy-consistency", &admin).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);

@@ -675,7 +675,7 @@ db_test!(
         let (owner, shop) = app.merchant("kycret").await;
         let doc = crate::kyc::upload_jpeg(&app, &owner, &shop).await;
         let reviewer = app
-            .platform_token(harim_store::auth::PlatformRole::Reviewer)
+            .platform_token(harim_store::roles::PlatformRole::Reviewer)
             .await;
         let r = app
             .post(

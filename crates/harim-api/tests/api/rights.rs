@@ -499,10 +499,10 @@ db_test!(
             .await;
         assert_eq!(r.status, StatusCode::ACCEPTED);
         let admin = app
-            .platform_token(harim_store::auth::PlatformRole::Admin)
+            .platform_token(harim_store::roles::PlatformRole::Admin)
             .await;
         let reviewer = app
-            .platform_token(harim_store::auth::PlatformRole::Reviewer)
+            .platform_token(harim_store::roles::PlatformRole::Reviewer)
             .await;
         app.get("/v1/admin/requests", &reviewer)
             .await

@@ -174,7 +174,7 @@ db_test!(
         assert_eq!(st["rotation"]["state"], "done");
 
         // Every step is in the platform chain, and the chains verify.
-        let steps = harim_store::audit::list(&r.app.db, rotation::PLATFORM_TENANT, 10_000)
+        let steps = harim_store::audit::list(&r.app.db, harim_store::ids::PLATFORM_TENANT, 10_000)
             .await
             .unwrap();
         assert!(steps.iter().any(|e| e.action == "keys.rotation_started"));
@@ -405,7 +405,7 @@ db_test!(
         let st = r.app.get("/v1/admin/keys", &r.admin).await.json;
         assert_eq!(st["versions"][0]["version"], 1);
         assert_eq!(st["versions"][0]["state"], "retired");
-        let steps = harim_store::audit::list(&r.app.db, rotation::PLATFORM_TENANT, 10_000)
+        let steps = harim_store::audit::list(&r.app.db, harim_store::ids::PLATFORM_TENANT, 10_000)
             .await
             .unwrap();
         assert!(steps.iter().any(|e| e.action == "keys.version_retired"));

@@ -11,7 +11,7 @@ pub struct Model {
     pub key_hash: Vec<u8>,
     pub name: String,
     /// Stored as its name (`owner`, `admin`, ...).
-    pub role: crate::auth::ShopRole,
+    pub role: crate::roles::ShopRole,
     pub created_at: TimeDateTimeWithTimeZone,
     /// When the key last authenticated, to a day (NULL: never since this column exists).
     pub last_used_at: Option<TimeDateTimeWithTimeZone>,

@@ -11,7 +11,7 @@ pub struct Model {
     pub id: Uuid,
     /// Lowercased, as accounts store it.
     pub email: String,
-    pub role: crate::auth::ShopRole,
+    pub role: crate::roles::ShopRole,
     pub token_hash: Vec<u8>,
     pub invited_by: String,
     pub created_at: TimeDateTimeWithTimeZone,

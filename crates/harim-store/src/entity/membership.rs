@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub account_id: Uuid,
     /// Stored as its name (`owner`, `admin`, ...).
-    pub role: crate::auth::ShopRole,
+    pub role: crate::roles::ShopRole,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

@@ -9,7 +9,7 @@ pub struct Model {
     pub token_hash: Vec<u8>,
     pub name: String,
     /// Stored as its name (`owner`, `admin`, ...).
-    pub role: crate::auth::PlatformRole,
+    pub role: crate::roles::PlatformRole,
     pub created_at: TimeDateTimeWithTimeZone,
 }
 

@@ -25,7 +25,7 @@ use sea_orm::{
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -35,7 +35,7 @@ use super::{
 };
 use crate::{
     StoreError, audit,
-    auth::{Passwords, Principal, ShopRole},
+    auth::{Passwords, Principal},
     datamap::{self, Erasure, Until},
     db::statement,
     entity::{
@@ -44,9 +44,11 @@ use crate::{
         erasure_fence, membership, shop,
     },
     error::Violation,
+    ids::PLATFORM_TENANT,
     policies,
-    rotation::PLATFORM_TENANT,
+    roles::ShopRole,
     scope::TenantScope,
+    tx::{self, Finish},
 };
 
 /// The progress of an erasure job, kept on its request row.
@@ -63,28 +65,6 @@ struct Progress {
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// The SHA-256 of a slug, as the fence keeps it.
-pub fn slug_digest(slug: &str) -> Vec<u8> {
-    Sha256::digest(slug.as_bytes()).to_vec()
-}
-
-/// Whether `slug` belonged to an erased shop.
-pub async fn slug_erased(db: &impl ConnectionTrait, slug: &str) -> Result<bool, StoreError> {
-    Ok(erasure_fence::Entity::find()
-        .filter(erasure_fence::Column::SlugDigest.eq(slug_digest(slug)))
-        .one(db)
-        .await?
-        .is_some())
-}
-
-/// Whether shop `tenant_id` was erased.
-pub async fn fenced(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<bool, StoreError> {
-    Ok(erasure_fence::Entity::find_by_id(tenant_id)
-        .one(db)
-        .await?
-        .is_some())
 }
 
 /// Until when a backup taken just before the erasure can bring the shop back: the root key
@@ -121,39 +101,69 @@ struct EntryOutcome {
     rows: u64,
 }
 
-/// Applies the map to every table of a shop inside `txn`; returns the per-entry outcomes and the
-/// retained entries.
+/// Whose rows an erasure removes: the map names, per table, the column that holds each.
+#[derive(Debug, Clone, Copy)]
+enum Subject {
+    Shop(Uuid),
+    Account(Uuid),
+}
+
+impl Subject {
+    fn kind(self) -> &'static str {
+        match self {
+            Subject::Shop(_) => "shop",
+            Subject::Account(_) => "account",
+        }
+    }
+
+    fn id(self) -> Uuid {
+        match self {
+            Subject::Shop(id) | Subject::Account(id) => id,
+        }
+    }
+
+    fn column(self, table: &datamap::Table) -> Option<&'static str> {
+        match self {
+            Subject::Shop(_) => table.shop_column(),
+            Subject::Account(_) => table.account_column(),
+        }
+    }
+}
+
+/// The one map-driven erase loop (shops and accounts): applies each table's [`Erasure`] to the
+/// subject's rows inside `txn`; returns the per-entry outcomes and the retained entries (each
+/// with its reason and end date, so a receipt never says "retain" without saying why).
 async fn erase_rows(
     txn: &DatabaseTransaction,
-    tenant_id: Uuid,
+    subject: Subject,
     now: OffsetDateTime,
 ) -> Result<(Vec<EntryOutcome>, Vec<Value>), StoreError> {
+    let id = subject.id();
     let mut outcomes = Vec::new();
     let mut retained = Vec::new();
     for t in datamap::TABLES {
-        let (Some(erasure), Some(column)) = (t.erasure(), t.shop_column()) else {
+        let (Some(erasure), Some(column)) = (t.erasure(), subject.column(t)) else {
             continue;
         };
         let (action, rows) = match erasure {
             Erasure::Shred | Erasure::Delete => {
                 let sql = format!("DELETE FROM {} WHERE {column} = $1", t.name);
-                let n = txn
-                    .execute(statement(txn, &sql, [tenant_id.into()]))
-                    .await?
-                    .rows_affected();
-                (
-                    if erasure == Erasure::Shred {
-                        "shred"
-                    } else {
-                        "delete"
-                    },
-                    n,
-                )
+                let n = txn.execute(statement(txn, &sql, [id.into()])).await?;
+                let action = if erasure == Erasure::Shred {
+                    "shred"
+                } else {
+                    "delete"
+                };
+                (action, n.rows_affected())
             }
-            Erasure::Anonymise => ("anonymise", 0),
+            Erasure::Anonymise => {
+                let sql = format!("UPDATE {} SET {column} = NULL WHERE {column} = $1", t.name);
+                let n = txn.execute(statement(txn, &sql, [id.into()])).await?;
+                ("anonymise", n.rows_affected())
+            }
             Erasure::Retain { reason, until } => {
                 let sql = format!("SELECT COUNT(*) AS n FROM {} WHERE {column} = $1", t.name);
-                let n = super::count(txn, &sql, [tenant_id.into()]).await?;
+                let n = super::count(txn, &sql, [id.into()]).await?;
                 let until = match until {
                     Until::DaysAfterErasure { days } => {
                         json!(rfc3339(now + Duration::days(i64::from(days))))
@@ -173,6 +183,42 @@ async fn erase_rows(
         });
     }
     Ok((outcomes, retained))
+}
+
+/// What goes into an erasure receipt beyond what [`erase_rows`] found.
+struct ReceiptParts {
+    id: Uuid,
+    subject: Subject,
+    now: OffsetDateTime,
+    entries: Vec<EntryOutcome>,
+    retained: Vec<Value>,
+    objects_planned: i64,
+    tenant_key_versions_destroyed: Vec<i32>,
+    recoverable_until: OffsetDateTime,
+}
+
+/// The one receipt builder (format `harim-erasure-receipt/1`) for shop and account erasure;
+/// `extra` adds the members only one kind has (`backups`, `shop_receipts`).
+fn erasure_receipt(p: ReceiptParts, extra: serde_json::Map<String, Value>) -> Value {
+    let mut receipt = json!({
+        "format": "harim-erasure-receipt/1",
+        "receipt_id": p.id.to_string(),
+        "subject": {"kind": p.subject.kind(), "id": p.subject.id().to_string()},
+        "requested_at": rfc3339(p.now),
+        "shredded_at": rfc3339(p.now),
+        "completed_at": null,
+        "state": "shredded",
+        "data_map_version": datamap::version(),
+        "entries": p.entries,
+        "objects": {"planned": p.objects_planned, "deleted": null},
+        "tenant_key_versions_destroyed": p.tenant_key_versions_destroyed,
+        "retained": p.retained,
+        "recoverable_from_backups_until": rfc3339(p.recoverable_until),
+    });
+    if let Value::Object(map) = &mut receipt {
+        map.extend(extra);
+    }
+    receipt
 }
 
 fn violation(field: &str, code: &str, message: &str) -> StoreError {
@@ -282,40 +328,63 @@ async fn shred_shop(
 ) -> Result<SignedReceipt, StoreError> {
     let tenant_id = shop.id;
     let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
-    let txn = rights.db.begin().await?;
-    audit::append(
-        &txn,
-        &rights.vault,
-        tenant_id,
-        audit::Event {
-            actor,
-            action: "shop.erase",
-            fields: vec![],
-            purpose: Some("data_subject_request"),
-            request_id,
-        },
-    )
-    .await?;
-    // Every replica drops the shop's pages and tenant keys when this commits.
-    crate::events::notify(&txn, crate::events::Event::Tenant(tenant_id)).await?;
-    // The shop's lock is held from here: a rival erasure of the same shop waits, then sees the
-    // fence and answers that erasure's receipt.
-    if let Some(f) = erasure_fence::Entity::find_by_id(tenant_id)
-        .one(&txn)
-        .await?
-    {
-        txn.rollback().await?;
-        let row = super::find(&rights.db, tenant_id, f.request_id)
-            .await?
-            .ok_or_else(|| StoreError::internal("erasure", "fence without its request"))?;
-        return stored_receipt(&row)?
-            .ok_or_else(|| StoreError::internal("erasure", "request without a receipt"));
+    let event = audit::Event {
+        actor,
+        action: audit::Action::ShopErase,
+        fields: vec![],
+        purpose: Some("data_subject_request"),
+        request_id,
+    };
+    let (r, shop) = (rights.clone(), shop.clone());
+    let (signed, erased_now) =
+        tx::audited(&rights.db, &rights.vault, tenant_id, event, move |txn| {
+            Box::pin(async move {
+                // Every replica drops the shop's pages and tenant keys when this commits.
+                crate::events::notify(txn, crate::events::Event::Tenant(tenant_id)).await?;
+                // The shop's lock is held from here: a rival erasure of the same shop waits,
+                // then sees the fence and answers that erasure's receipt.
+                crate::checkpoint::reached("erasure.shred.locked", tenant_id).await;
+                if let Some(f) = erasure_fence::Entity::find_by_id(tenant_id)
+                    .one(txn)
+                    .await?
+                {
+                    let row = super::find(txn, tenant_id, f.request_id)
+                        .await?
+                        .ok_or_else(|| {
+                            StoreError::internal("erasure", "fence without its request")
+                        })?;
+                    let signed = stored_receipt(&row)?.ok_or_else(|| {
+                        StoreError::internal("erasure", "request without a receipt")
+                    })?;
+                    return Ok(Finish::Rollback((signed, false)));
+                }
+                let signed = shred_in(txn, &r, &shop, subject, response_days, &signer).await?;
+                Ok(Finish::Commit((signed, true)))
+            })
+        })
+        .await?;
+    if erased_now {
+        rights.vault.forget_tenant(tenant_id);
+        metrics::counter!("harim_erasures_total", "kind" => "shop").increment(1);
     }
+    Ok(signed)
+}
+
+/// Inside the shop's audited transaction: fence, map-driven erasure, receipt, request row.
+async fn shred_in(
+    txn: &DatabaseTransaction,
+    rights: &Rights,
+    shop: &shop::Model,
+    subject: Option<Uuid>,
+    response_days: u32,
+    signer: &ReceiptSigner,
+) -> Result<SignedReceipt, StoreError> {
+    let tenant_id = shop.id;
     let now = OffsetDateTime::now_utc();
     let id = Uuid::now_v7();
     let versions: Vec<i32> = txn
         .query_all(statement(
-            &txn,
+            txn,
             "SELECT tk_version FROM tenant_keys WHERE tenant_id = $1 ORDER BY tk_version",
             [tenant_id.into()],
         ))
@@ -325,22 +394,27 @@ async fn shred_shop(
         .collect::<Result<_, _>>()?;
     let members: Vec<Uuid> = membership::Entity::find()
         .filter(membership::Column::TenantId.eq(tenant_id))
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .map(|m| m.account_id)
         .collect();
-    let objects_planned: i64 = super::count(
-        &txn,
+    let documents: i64 = super::count(
+        txn,
         "SELECT COUNT(*) AS n FROM kyc_documents WHERE tenant_id = $1 AND purged_at IS NULL",
         [tenant_id.into()],
     )
     .await?;
     // Exports of the shop: their archives go with the shop's prefix.
-    let archives: i64 = super::count(&txn, "SELECT COUNT(*) AS n FROM data_requests WHERE tenant_id = $1 AND kind = 'export_shop' AND state = 'ready'", [tenant_id.into()]).await?;
-    let objects_planned = objects_planned + archives;
+    let archives: i64 = super::count(
+        txn,
+        "SELECT COUNT(*) AS n FROM data_requests \
+         WHERE tenant_id = $1 AND kind = 'export_shop' AND state = 'ready'",
+        [tenant_id.into()],
+    )
+    .await?;
     txn.execute(statement(
-        &txn,
+        txn,
         "UPDATE data_requests SET state = 'expired', wrapped_key = NULL \
          WHERE tenant_id = $1 AND kind = 'export_shop'",
         [tenant_id.into()],
@@ -350,33 +424,32 @@ async fn shred_shop(
         tenant_id: Set(tenant_id),
         erased_at: Set(now),
         request_id: Set(id),
-        slug_digest: Set(slug_digest(&shop.slug)),
+        slug_digest: Set(crate::fence::slug_digest(&shop.slug)),
     })
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
-    let (entries, retained) = erase_rows(&txn, tenant_id, now).await?;
-    let until = recoverable_until(&txn, rights, now).await?;
-    let receipt = json!({
-        "format": "harim-erasure-receipt/1",
-        "receipt_id": id.to_string(),
-        "subject": {"kind": "shop", "id": tenant_id.to_string()},
-        "requested_at": rfc3339(now),
-        "shredded_at": rfc3339(now),
-        "completed_at": null,
-        "state": "shredded",
-        "data_map_version": datamap::version(),
-        "entries": entries,
-        "objects": {"planned": objects_planned, "deleted": null},
-        "tenant_key_versions_destroyed": versions,
-        "retained": retained,
-        "recoverable_from_backups_until": rfc3339(until),
-        "backups": format!(
-            "a database backup taken before {} still holds the shop's wrapped tenant key; it can be \
-             unwrapped only while the root key version that wrapped it exists, which ends at the \
-             latest on {} (next root rotation plus backup retention)",
-            rfc3339(now), rfc3339(until)
-        ),
-    });
+    let (entries, retained) = erase_rows(txn, Subject::Shop(tenant_id), now).await?;
+    let until = recoverable_until(txn, rights, now).await?;
+    let backups = format!(
+        "a database backup taken before {} still holds the shop's wrapped tenant key; it can be \
+         unwrapped only while the root key version that wrapped it exists, which ends at the \
+         latest on {} (next root rotation plus backup retention)",
+        rfc3339(now),
+        rfc3339(until)
+    );
+    let receipt = erasure_receipt(
+        ReceiptParts {
+            id,
+            subject: Subject::Shop(tenant_id),
+            now,
+            entries,
+            retained,
+            objects_planned: documents + archives,
+            tenant_key_versions_destroyed: versions,
+            recoverable_until: until,
+        },
+        serde_json::Map::from_iter([("backups".to_string(), json!(backups))]),
+    );
     let signed = signer.sign(receipt);
     let progress = Progress {
         members,
@@ -397,11 +470,8 @@ async fn shred_shop(
         &signed,
     )?;
     data_request::Entity::insert(data_request::ActiveModel::from(row))
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
-    txn.commit().await?;
-    rights.vault.forget_tenant(tenant_id);
-    metrics::counter!("harim_erasures_total", "kind" => "shop").increment(1);
     Ok(signed)
 }
 
@@ -621,98 +691,112 @@ pub async fn erase_account(
         shop_receipts.push(signed.receipt["receipt_id"].clone());
     }
     let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
-    let now = OffsetDateTime::now_utc();
-    let id = Uuid::now_v7();
-    let txn = rights.db.begin().await?;
-    audit::append(
-        &txn,
+    let actor = principal.actor();
+    let event = audit::Event {
+        actor: actor.clone(),
+        action: audit::Action::AccountErase,
+        fields: vec![],
+        purpose: Some("data_subject_request"),
+        request_id,
+    };
+    let r = rights.clone();
+    let signed = tx::audited(
+        &rights.db,
         &rights.vault,
         PLATFORM_TENANT,
-        audit::Event {
-            actor: principal.actor(),
-            action: "account.erase",
-            fields: vec![],
-            purpose: Some("data_subject_request"),
-            request_id,
+        event,
+        move |txn| {
+            Box::pin(async move {
+                let erased = AccountErasure {
+                    account: acct,
+                    actor,
+                    shop_receipts,
+                    shop_requests,
+                };
+                Ok(Finish::Commit(
+                    erase_account_in(txn, &r, erased, &signer).await?,
+                ))
+            })
         },
     )
     .await?;
-    let mut entries = Vec::new();
-    // Invitations addressed to the person.
+    metrics::counter!("harim_erasures_total", "kind" => "account").increment(1);
+    rights.wake.notify_one();
+    Ok(signed)
+}
+
+/// What an account erasure carries into its transaction.
+struct AccountErasure {
+    account: account::Model,
+    actor: String,
+    shop_receipts: Vec<Value>,
+    shop_requests: Vec<Uuid>,
+}
+
+/// Inside the platform chain's audited transaction: invitations, the map-driven erasure, the
+/// receipt and the request row.
+async fn erase_account_in(
+    txn: &DatabaseTransaction,
+    rights: &Rights,
+    erased: AccountErasure,
+    signer: &ReceiptSigner,
+) -> Result<SignedReceipt, StoreError> {
+    let account_id = erased.account.id;
+    let now = OffsetDateTime::now_utc();
+    let id = Uuid::now_v7();
+    // Invitations addressed to the person: matched by address, which the map cannot name.
     let n = txn
         .execute(statement(
-            &txn,
+            txn,
             "DELETE FROM invitations WHERE email = $1",
-            [acct.email.clone().into()],
+            [erased.account.email.clone().into()],
         ))
         .await?
         .rows_affected();
-    entries.push(json!({"entry": "invitations", "action": "delete", "rows": n}));
-    for t in datamap::TABLES {
-        let (Some(erasure), Some(column)) = (t.erasure(), t.account_column()) else {
-            continue;
-        };
-        let rows = match erasure {
-            Erasure::Shred | Erasure::Delete => txn
-                .execute(statement(
-                    &txn,
-                    &format!("DELETE FROM {} WHERE {column} = $1", t.name),
-                    [account_id.into()],
-                ))
-                .await?
-                .rows_affected(),
-            Erasure::Anonymise => txn
-                .execute(statement(
-                    &txn,
-                    &format!("UPDATE {} SET {column} = NULL WHERE {column} = $1", t.name),
-                    [account_id.into()],
-                ))
-                .await?
-                .rows_affected(),
-            Erasure::Retain { .. } => 0,
-        };
-        let action = match erasure {
-            Erasure::Shred => "shred",
-            Erasure::Delete => "delete",
-            Erasure::Anonymise => "anonymise",
-            Erasure::Retain { .. } => "retain",
-        };
-        entries.push(json!({"entry": t.name, "action": action, "rows": rows}));
-    }
-    let actor = principal.actor();
+    let mut entries = vec![EntryOutcome {
+        entry: "invitations",
+        action: "delete",
+        rows: n,
+    }];
+    let (outcomes, mut retained) = erase_rows(txn, Subject::Account(account_id), now).await?;
+    entries.extend(outcomes);
     let audit_rows: i64 = super::count(
-        &txn,
+        txn,
         "SELECT COUNT(*) AS n FROM audit_log WHERE actor = $1",
-        [actor.into()],
+        [erased.actor.into()],
     )
     .await?;
-    let archives: i64 = super::count(&txn, "SELECT COUNT(*) AS n FROM data_requests WHERE kind = 'export_account' AND subject_account = $1 AND state = 'ready'", [account_id.into()]).await?;
-    let until = recoverable_until(&txn, rights, now).await?;
-    let receipt = json!({
-        "format": "harim-erasure-receipt/1",
-        "receipt_id": id.to_string(),
-        "subject": {"kind": "account", "id": account_id.to_string()},
-        "requested_at": rfc3339(now),
-        "shredded_at": rfc3339(now),
-        "completed_at": null,
-        "state": "shredded",
-        "data_map_version": datamap::version(),
-        "entries": entries,
-        "shop_receipts": shop_receipts,
-        "objects": {"planned": archives, "deleted": null},
-        "tenant_key_versions_destroyed": [],
-        "retained": [{
-            "entry": "audit_log", "rows": audit_rows,
-            "reason": "entries this account is the actor of, in shops it did not solely own and in the platform chain: they name a random account id that no longer leads to anyone",
-            "until": rfc3339(now + Duration::days(i64::from(rights.config.after_account_deletion_days))),
-        }],
-        "recoverable_from_backups_until": rfc3339(until),
-    });
+    let archives: i64 = super::count(
+        txn,
+        "SELECT COUNT(*) AS n FROM data_requests \
+         WHERE kind = 'export_account' AND subject_account = $1 AND state = 'ready'",
+        [account_id.into()],
+    )
+    .await?;
+    let until = recoverable_until(txn, rights, now).await?;
+    retained.push(json!({
+        "entry": "audit_log", "rows": audit_rows,
+        "reason": "entries this account is the actor of, in shops it did not solely own and in the platform chain: they name a random account id that no longer leads to anyone",
+        "until": rfc3339(now + Duration::days(i64::from(rights.config.after_account_deletion_days))),
+    }));
+    let receipt = erasure_receipt(
+        ReceiptParts {
+            id,
+            subject: Subject::Account(account_id),
+            now,
+            entries,
+            retained,
+            objects_planned: archives,
+            tenant_key_versions_destroyed: Vec::new(),
+            recoverable_until: until,
+        },
+        serde_json::Map::from_iter([("shop_receipts".to_string(), json!(erased.shop_receipts))]),
+    );
     let signed = signer.sign(receipt);
     let progress = Progress {
         members: vec![account_id],
         objects_deleted: 0,
-        shop_requests,
+        shop_requests: erased.shop_requests,
     };
     data_request::Entity::insert(data_request::ActiveModel::from(erasure_request(
         data_request::Model {
@@ -728,11 +812,8 @@ pub async fn erase_account(
         &progress,
         &signed,
     )?))
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
-    txn.commit().await?;
-    metrics::counter!("harim_erasures_total", "kind" => "account").increment(1);
-    rights.wake.notify_one();
     Ok(signed)
 }
 

@@ -34,15 +34,16 @@ use zeroize::Zeroizing;
 use super::{RequestView, Rights, find};
 use crate::{
     StoreError, audit,
-    auth::{Principal, ShopRole},
+    auth::Principal,
     datamap::{self, Column, ExportForm, Table, Ty},
     entity::{
         data_request::{self, RequestKind, RequestState},
         kyc_document, membership,
         redacted::RedactedBytes,
     },
+    ids::PLATFORM_TENANT,
     keys, policies,
-    rotation::PLATFORM_TENANT,
+    roles::ShopRole,
     scope::TenantScope,
     tx::{self, Finish},
 };
@@ -90,7 +91,7 @@ pub async fn request_shop(
     );
     let event = audit::Event {
         actor: scope.actor(),
-        action: "export.reveal",
+        action: audit::Action::ExportReveal,
         fields: categories(),
         purpose: Some(PURPOSE),
         request_id,
@@ -134,26 +135,34 @@ pub async fn request_account(
     );
     let view = RequestView::from(&row);
     let owned = owned_shops(&rights.db, account).await?;
-    let txn = rights.db.begin().await?;
-    for tenant in std::iter::once(PLATFORM_TENANT).chain(owned) {
-        let event = audit::Event {
-            actor: principal.actor(),
-            action: "export.reveal",
-            fields: categories(),
-            purpose: Some(PURPOSE),
-            request_id: request_id.clone(),
-        };
-        if let Err(e) = audit::append(&txn, &rights.vault, tenant, event).await {
-            tracing::error!(error = %e, "audit append failed; export refused");
-            return Err(StoreError::Unavailable(
-                "The export could not be recorded, so it was not started.",
-            ));
-        }
-    }
-    data_request::Entity::insert(data_request::ActiveModel::from(row))
-        .exec_without_returning(&txn)
-        .await?;
-    txn.commit().await?;
+    let entries = std::iter::once(PLATFORM_TENANT)
+        .chain(owned)
+        .map(|chain| {
+            let event = audit::Event {
+                actor: principal.actor(),
+                action: audit::Action::ExportReveal,
+                fields: categories(),
+                purpose: Some(PURPOSE),
+                request_id: request_id.clone(),
+            };
+            (chain, event)
+        })
+        .collect();
+    tx::audited_in_each_or_refuse(
+        &rights.db,
+        &rights.vault,
+        entries,
+        "The export could not be recorded, so it was not started.",
+        move |txn| {
+            Box::pin(async move {
+                data_request::Entity::insert(data_request::ActiveModel::from(row))
+                    .exec_without_returning(txn)
+                    .await?;
+                Ok(Finish::Commit(()))
+            })
+        },
+    )
+    .await?;
     rights.wake.notify_one();
     Ok(view)
 }
@@ -275,7 +284,7 @@ async fn download(
     }
     let event = audit::Event {
         actor,
-        action: "export.download",
+        action: audit::Action::ExportDownload,
         fields: vec![format!("export:{}", row.id)],
         purpose: Some(PURPOSE),
         request_id,
@@ -717,7 +726,7 @@ pub(super) async fn build(rights: &Rights, row: &data_request::Model) -> Result<
 
 /// Re-encrypts the archive keys of a shop's ready exports from `old` to `new` (tenant-key
 /// rotation, inside its transaction). Returns the number of encryptions made.
-pub async fn reencrypt_keys(
+pub(crate) async fn reencrypt_keys(
     txn: &impl ConnectionTrait,
     vault: &Vault,
     old: &harim_vault::WrappedTenantKey,

@@ -8,6 +8,8 @@
 //! and a worker that dies leaves a lease that runs out, after which another picks the request
 //! up where its recorded progress says.
 
+pub use crate::entity::data_request::{RequestKind, RequestState};
+
 pub mod erasure;
 pub mod export;
 pub mod receipt;
@@ -22,11 +24,7 @@ use sea_orm::{
 use time::{Duration, OffsetDateTime, Time};
 use uuid::Uuid;
 
-use crate::{
-    StoreError,
-    db::statement,
-    entity::data_request::{self, RequestKind, RequestState},
-};
+use crate::{StoreError, db::statement, entity::data_request};
 
 /// Tunables, from the binary's configuration.
 #[derive(Debug, Clone)]

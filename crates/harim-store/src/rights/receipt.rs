@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{StoreError, keys, rotation::PLATFORM_TENANT};
+use crate::{StoreError, ids::PLATFORM_TENANT, keys};
 
 /// HKDF info of the receipt signing key (derived from the platform's tenant key).
 pub const SIGNING_KEY_INFO: &[u8] = b"harim receipt-signing v1";
@@ -53,42 +53,11 @@ pub enum ReceiptError {
     BadSignature,
 }
 
-/// The canonical bytes of a JSON value: object keys sorted, no insignificant whitespace.
+/// The canonical bytes of a JSON value: object keys sorted, no insignificant whitespace. The
+/// same serialiser as the policy version hashes (`harim_policy::canonical_json_of`), so signed
+/// bytes do not depend on which copy ran; a test pins them.
 pub fn canonical(v: &Value) -> Vec<u8> {
-    fn write(v: &Value, out: &mut String) {
-        match v {
-            Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                out.push('{');
-                for (i, k) in keys.into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Value::String(k.clone()).to_string());
-                    out.push(':');
-                    if let Some(inner) = map.get(k) {
-                        write(inner, out);
-                    }
-                }
-                out.push('}');
-            }
-            Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(item, out);
-                }
-                out.push(']');
-            }
-            other => out.push_str(&other.to_string()),
-        }
-    }
-    let mut out = String::new();
-    write(v, &mut out);
-    out.into_bytes()
+    harim_policy::canonical_json_of(v).into_bytes()
 }
 
 /// The installation's receipt signer.
@@ -227,5 +196,30 @@ mod tests {
     fn canonical_form_sorts_keys_at_every_level() {
         let a = canonical(&json!({"b": {"d": 1, "c": 2}, "a": [true, null, "x"]}));
         assert_eq!(a, br#"{"a":[true,null,"x"],"b":{"c":2,"d":1}}"#.to_vec());
+    }
+
+    /// Receipts already handed out must keep verifying: the canonical bytes and the signature
+    /// over them are pinned, for a value with every JSON shape (escapes, non-ASCII, numbers).
+    #[test]
+    fn signed_bytes_are_pinned() {
+        let v = json!({
+            "z": [1, -2, 1.5, 18446744073709551615u64, {"y": null, "x": false}],
+            "a": "Gol Sorkh \u{06AF}\u{0644} \"quoted\" line\nbreak \u{2028} tab\t",
+            "m": {},
+            "e": [],
+        });
+        let bytes = canonical(&v);
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "{\"a\":\"Gol Sorkh \u{06AF}\u{0644} \\\"quoted\\\" line\\nbreak \u{2028} tab\\t\",\"e\":[],\"m\":{},\"z\":[1,-2,1.5,18446744073709551615,{\"x\":false,\"y\":null}]}"
+        );
+        let signer = ReceiptSigner {
+            key: SigningKey::from_bytes(&[7; 32]),
+        };
+        let signed = signer.sign(v);
+        assert_eq!(
+            signed.signature,
+            "6n1JmZO6Y7hmLzszSoRIXinmwZWkr7IFkz4m2qh3Ui/0P3Qq/yTCsn0oxqHOPsCD7a2ko+M+Ilm2bYrgBM6xBA=="
+        );
     }
 }

@@ -158,7 +158,7 @@ async fn finish(
                     PLATFORM_TENANT,
                     audit::Event {
                         actor: "rotation-worker".into(),
-                        action: "keys.rotation_finished",
+                        action: audit::Action::KeysRotationFinished,
                         fields: vec![
                             format!("job:{id}"),
                             format!("kek_version:{}", j.target_kek_version),
@@ -215,13 +215,57 @@ async fn audit_batch(
         audit::Event {
             // The process, so a job worked by several replicas shows who did which batch.
             actor: format!("rotation-worker:{}", std::process::id()),
-            action: "keys.rotation_batch",
+            action: audit::Action::KeysRotationBatch,
             fields: vec![format!("job:{id}"), format!("{what}:{n}")],
             purpose: None,
             request_id: None,
         },
     )
     .await
+}
+
+/// A claimed batch: its open transaction, its rows, and the target root version.
+struct Claimed<M> {
+    txn: sea_orm::DatabaseTransaction,
+    rows: Vec<M>,
+    target: u32,
+}
+
+/// The one batch claim of both rotation batches: opens the batch's transaction (on SQLite its
+/// first statement is the progress bump, so it holds the write lock before it reads), takes up
+/// to `q`'s limit of rows (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so replicas working one job
+/// never claim the same rows), and refuses to go on under a version another process has started
+/// to retire: neither a wrap (tenant keys) nor an index (blind indexes, keyed by the same root
+/// version) would survive that version's destruction. `None`: nothing left to claim.
+async fn claim<E: EntityTrait>(
+    db: &DatabaseConnection,
+    id: Uuid,
+    target: i32,
+    pg: bool,
+    q: sea_orm::Select<E>,
+) -> Result<Option<Claimed<E::Model>>, RotationError> {
+    let txn = db.begin().await?;
+    if !pg {
+        bump(&txn, id, 0).await?;
+    }
+    let q = if pg {
+        q.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        )
+    } else {
+        q
+    };
+    let rows = q.all(&txn).await?;
+    if rows.is_empty() {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let target = u32::try_from(target).map_err(|_| RotationError::Unknown(0))?;
+    if !crate::keys::check_wrappable(&txn, target).await? {
+        return Err(RotationError::NotWrappable(target));
+    }
+    Ok(Some(Claimed { txn, rows, target }))
 }
 
 /// One batch of tenant keys; returns how many were re-wrapped (0: none left to claim).
@@ -233,32 +277,20 @@ async fn batch_tenant_keys(
     batch: u64,
     pg: bool,
 ) -> Result<u64, RotationError> {
-    let txn = db.begin().await?;
-    if !pg {
-        bump(&txn, id, 0).await?;
-    }
     // No ORDER BY: any `batch` rows under an old version will do, found through the
     // `tenant_keys_kek_version` index. (Ordering by the primary key made every batch sort all
     // remaining rows: 5x slower at 100,000 keys.)
-    let mut q = tenant_key::Entity::find()
+    let q = tenant_key::Entity::find()
         .filter(tenant_key::Column::KekVersion.lt(target))
         .limit(batch);
-    if pg {
-        q = q.lock_with_behavior(
-            sea_orm::sea_query::LockType::Update,
-            sea_orm::sea_query::LockBehavior::SkipLocked,
-        );
-    }
-    let rows = q.all(&txn).await?;
-    if rows.is_empty() {
-        txn.rollback().await?;
+    let Some(Claimed {
+        txn,
+        rows,
+        target: target_u,
+    }) = claim(db, id, target, pg, q).await?
+    else {
         return Ok(0);
-    }
-    let target_u = u32::try_from(target).map_err(|_| RotationError::Unknown(0))?;
-    // Never wrap under a version another process has started to retire.
-    if !crate::keys::check_wrappable(&txn, target_u).await? {
-        return Err(RotationError::NotWrappable(target_u));
-    }
+    };
     let mut rewrapped = Vec::with_capacity(rows.len());
     for row in &rows {
         let wk = crate::keys::wrapped(row)?;
@@ -291,25 +323,17 @@ async fn batch_blind_indexes(
     batch: u64,
     pg: bool,
 ) -> Result<u64, RotationError> {
-    let txn = db.begin().await?;
-    if !pg {
-        bump(&txn, id, 0).await?;
-    }
-    let mut q = merchant_identity::Entity::find()
+    let q = merchant_identity::Entity::find()
         .filter(merchant_identity::Column::BidxVersion.lt(target))
         .limit(batch);
-    if pg {
-        q = q.lock_with_behavior(
-            sea_orm::sea_query::LockType::Update,
-            sea_orm::sea_query::LockBehavior::SkipLocked,
-        );
-    }
-    let rows = q.all(&txn).await?;
-    if rows.is_empty() {
-        txn.rollback().await?;
+    let Some(Claimed {
+        txn,
+        rows,
+        target: target_u,
+    }) = claim(db, id, target, pg, q).await?
+    else {
         return Ok(0);
-    }
-    let target_u = u32::try_from(target).map_err(|_| RotationError::Unknown(0))?;
+    };
     let mut n = 0;
     for row in rows {
         let wk = crate::keys::version(&txn, row.tenant_id, row.tk_version).await?;

@@ -39,10 +39,10 @@ use crate::{
     db::statement,
     entity::{merchant_identity, rotation_job, tenant_key},
     error::StoreError,
+    ids::PLATFORM_TENANT,
+    scope::PlatformScope,
 };
 
-/// The audit chain of platform-level key operations. No shop has this id (shop ids are v7).
-pub const PLATFORM_TENANT: Uuid = Uuid::nil();
 /// Rows per batch (one transaction each).
 pub const DEFAULT_BATCH: u64 = 500;
 
@@ -165,13 +165,43 @@ impl From<rotation_job::Model> for JobView {
     }
 }
 
+/// What the status says of a root key version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionState {
+    /// The provider's active version: wraps new keys.
+    Active,
+    /// Known to the provider, not active: unwraps only.
+    DecryptOnly,
+    /// Destroyed by a retirement.
+    Retired,
+    /// Referenced by rows but unknown to the key provider: investigate.
+    Missing,
+}
+
+impl VersionState {
+    /// `active`, `decrypt_only`, `retired` or `missing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionState::Active => "active",
+            VersionState::DecryptOnly => "decrypt_only",
+            VersionState::Retired => "retired",
+            VersionState::Missing => "missing",
+        }
+    }
+}
+
+impl std::fmt::Display for VersionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One root key version in the status.
 #[derive(Debug, Clone, Serialize)]
 pub struct VersionStatus {
     pub version: u32,
-    /// `active`, `decrypt_only`, `retired` (destroyed) or `missing` (referenced by rows but
-    /// unknown to the key provider: investigate).
-    pub state: String,
+    pub state: VersionState,
     /// Tenant keys wrapped under this version.
     pub tenant_keys: u64,
     /// Identities whose blind indexes are under this version.
@@ -228,24 +258,24 @@ pub async fn status(db: &DatabaseConnection, vault: &Vault) -> Result<KeysStatus
         .into_tuple()
         .all(db)
         .await?;
-    let mut states: BTreeMap<u32, String> = BTreeMap::new();
+    let mut states: BTreeMap<u32, VersionState> = BTreeMap::new();
     for v in retired {
         if let Ok(v) = u32::try_from(v) {
-            states.insert(v, "retired".into());
+            states.insert(v, VersionState::Retired);
         }
     }
     let active = provider.active_version();
     for info in provider.versions() {
         let s = if info.version == active {
-            "active"
+            VersionState::Active
         } else {
-            "decrypt_only"
+            VersionState::DecryptOnly
         };
-        states.insert(info.version, s.into());
+        states.insert(info.version, s);
     }
     for v in tk.keys().chain(bi.keys()) {
         if provider.state(*v).is_none() {
-            states.insert(*v, "missing".into());
+            states.insert(*v, VersionState::Missing);
         }
     }
     let versions = states
@@ -342,10 +372,12 @@ impl Brake {
 pub async fn start(
     db: &DatabaseConnection,
     vault: &Vault,
-    actor: &str,
+    operator: &PlatformScope,
     request_id: Option<String>,
     brake: Brake,
 ) -> Result<(rotation_job::Model, bool), RotationError> {
+    operator.require_admin()?;
+    let actor = &operator.actor();
     if let Some(j) = unfinished(db).await? {
         return Ok((j, false));
     }
@@ -412,7 +444,7 @@ async fn create_job(
         PLATFORM_TENANT,
         audit::Event {
             actor: actor.to_string(),
-            action: "keys.rotation_started",
+            action: audit::Action::KeysRotationStarted,
             fields: vec![format!("job:{id}"), format!("kek_version:{target}")],
             purpose: None,
             request_id,

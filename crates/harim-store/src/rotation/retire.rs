@@ -37,9 +37,9 @@ pub(super) async fn mark_decrypt_only(
          WHERE root_key_versions.state = $4",
         [
             version.into(),
-            crate::keys::ROOT_DECRYPT_ONLY.into(),
+            crate::keys::RootKeyState::DecryptOnly.as_str().into(),
             OffsetDateTime::now_utc().into(),
-            crate::keys::ROOT_ACTIVE.into(),
+            crate::keys::RootKeyState::Active.as_str().into(),
         ],
     ))
     .await?;
@@ -65,9 +65,11 @@ pub async fn retire(
     db: &DatabaseConnection,
     vault: &Vault,
     version: u32,
-    actor: &str,
+    operator: &PlatformScope,
     grace: Duration,
 ) -> Result<(), RotationError> {
+    operator.require_admin()?;
+    let actor = &operator.actor();
     let provider = vault.provider();
     provider.reload().map_err(vault_err)?;
     if provider.active_version() == version {
@@ -127,7 +129,11 @@ pub async fn retire(
     txn.execute(statement(
         &txn,
         "UPDATE root_key_versions SET state = $1, changed_at = $2 WHERE version = $3",
-        [crate::keys::ROOT_DESTROYED.into(), now.into(), v.into()],
+        [
+            crate::keys::RootKeyState::Destroyed.as_str().into(),
+            now.into(),
+            v.into(),
+        ],
     ))
     .await?;
     audit::append(
@@ -136,7 +142,7 @@ pub async fn retire(
         PLATFORM_TENANT,
         audit::Event {
             actor: actor.to_string(),
-            action: "keys.version_retired",
+            action: audit::Action::KeysVersionRetired,
             fields: vec![format!("kek_version:{version}")],
             purpose: None,
             request_id: None,

@@ -13,7 +13,8 @@ use axum::{
 };
 use harim_policy::platform::RightsRoutes;
 use harim_store::{
-    platform_policy::{self, Context, PLATFORM_TENANT},
+    ids::PLATFORM_TENANT,
+    platform_policy::{self, Context},
     policies::DocumentFormat,
 };
 
@@ -79,7 +80,7 @@ pub(super) async fn publish_platform(
     body: Bytes,
 ) -> Result<(StatusCode, ApiJson<VersionOut>), ApiError> {
     operator.require(
-        harim_store::auth::PlatformRole::Admin,
+        harim_store::roles::PlatformRole::Admin,
         "Only platform admins publish the platform policy.",
     )?;
     let input = PublishIn::parse(&body)?;
@@ -99,7 +100,7 @@ pub(super) async fn list_platform_versions(
     operator: Operator,
 ) -> Result<ApiJson<Vec<VersionOut>>, ApiError> {
     operator.require(
-        harim_store::auth::PlatformRole::Admin,
+        harim_store::roles::PlatformRole::Admin,
         "Platform admins only.",
     )?;
     let versions = platform_policy::versions(&state.db).await?;
@@ -232,7 +233,7 @@ pub(super) async fn policy_consistency(
     operator: Operator,
 ) -> Result<ApiJson<ConsistencyOut>, ApiError> {
     operator.require(
-        harim_store::auth::PlatformRole::Admin,
+        harim_store::roles::PlatformRole::Admin,
         "Platform admins only.",
     )?;
     let (checked, found) =
