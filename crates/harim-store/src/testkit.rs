@@ -51,3 +51,8 @@ pub async fn audit_list(
 ) -> Result<Vec<entity::audit_entry::Model>, StoreError> {
     crate::audit::list(db, tenant_id, limit).await
 }
+
+/// Audited writers queued behind another in `db`'s SQLite writer queue (0 on PostgreSQL).
+pub fn sqlite_writers_waiting(db: &sea_orm::DatabaseConnection) -> usize {
+    crate::tx::sqlite_writers_waiting(db)
+}

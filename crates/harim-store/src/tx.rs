@@ -14,7 +14,10 @@ use std::{
     future::Future,
     path::PathBuf,
     pin::Pin,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use harim_vault::Vault;
@@ -43,11 +46,11 @@ pub(crate) type Work<'t, T> =
 /// the guard is dropped with the transaction (also when the request is cancelled). No audited
 /// transaction opens another one, so a task never waits for a gate it holds. PostgreSQL has
 /// row locks and needs none.
-fn sqlite_gate(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
+fn sqlite_gate(db: &DatabaseConnection) -> Option<Arc<Gate>> {
     if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
         return None;
     }
-    static GATES: OnceLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    static GATES: OnceLock<Mutex<HashMap<PathBuf, Arc<Gate>>>> = OnceLock::new();
     let file = db
         .get_sqlite_connection_pool()
         .connect_options()
@@ -57,11 +60,26 @@ fn sqlite_gate(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
     Some(gates.entry(file).or_default().clone())
 }
 
+/// One SQLite file's writer queue, and how many writers wait in it (what a test watches to see
+/// that a writer is queued rather than done).
+#[derive(Debug, Default)]
+struct Gate {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    waiting: AtomicUsize,
+}
+
 async fn enter(db: &DatabaseConnection) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-    match sqlite_gate(db) {
-        Some(gate) => Some(gate.lock_owned().await),
-        None => None,
-    }
+    let gate = sqlite_gate(db)?;
+    gate.waiting.fetch_add(1, Ordering::SeqCst);
+    let guard = gate.lock.clone().lock_owned().await;
+    gate.waiting.fetch_sub(1, Ordering::SeqCst);
+    Some(guard)
+}
+
+/// Audited writers waiting in `db`'s SQLite writer queue (0 on PostgreSQL, which has none).
+#[cfg(feature = "testkit")]
+pub(crate) fn sqlite_writers_waiting(db: &DatabaseConnection) -> usize {
+    sqlite_gate(db).map_or(0, |g| g.waiting.load(Ordering::SeqCst))
 }
 
 /// Appends `event` to `chain`'s audit chain, then runs `work`, in one transaction.

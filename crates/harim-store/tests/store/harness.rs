@@ -1,0 +1,184 @@
+//! A fresh database per test (a SQLite file, or a new PostgreSQL database when
+//! `HARIM_TEST_DATABASE_URL` points at a server), the store's use cases over it, and shortcuts
+//! to the states most tests start from (a merchant with a shop).
+
+use std::sync::Arc;
+
+use harim_store::{
+    accounts,
+    auth::{Passwords, Principal},
+    ids::AccountId,
+    rights::{Rights, RightsConfig},
+    scope::TenantScope,
+    shops,
+};
+use harim_vault::{EnvKeyring, Vault};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use secrecy::SecretString;
+
+/// Runs a test body once on SQLite and, when configured, once on PostgreSQL.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let store = $crate::harness::Store::sqlite().await;
+                ($body)(store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(store) = $crate::harness::Store::postgres().await else {
+                    return;
+                };
+                ($body)(store).await;
+            }
+        }
+    };
+}
+
+/// The store of one test: its database, vault, object directory and the rights use cases.
+pub struct Store {
+    pub db: DatabaseConnection,
+    pub vault: Arc<Vault>,
+    pub rights: Rights,
+    pub passwords: Passwords,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Drop the per-test PostgreSQL database; FORCE ends the pool's open connections.
+        if let Some((admin_url, name)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A vault over an in-memory (environment-format) keyring with a random root key.
+fn test_vault() -> Arc<Vault> {
+    use base64::Engine;
+    let key: [u8; 32] = rand::random();
+    let keys = format!(
+        "1:{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    );
+    let provider = EnvKeyring::from_values(&keys, Some("1")).unwrap();
+    Arc::new(Vault::new(Arc::new(provider), Default::default()))
+}
+
+impl Store {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = SecretString::from(format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("t.db").display()
+        ));
+        let db = harim_store::db::connect(&url).await.unwrap();
+        Self::finish(db, dir, None).await
+    }
+
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("HARIM_TEST_DATABASE_URL") else {
+            eprintln!("HARIM_TEST_DATABASE_URL unset: PostgreSQL variant skipped");
+            return None;
+        };
+        let name = format!("harim_store_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        drop(admin);
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let url = SecretString::from(format!("{base}/{name}"));
+        let db = harim_store::db::connect(&url).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        Some(Self::finish(db, dir, Some((admin_url, name))).await)
+    }
+
+    async fn finish(
+        db: DatabaseConnection,
+        dir: tempfile::TempDir,
+        pg: Option<(String, String)>,
+    ) -> Self {
+        harim_store::db::migrate(&db).await.unwrap();
+        let vault = test_vault();
+        let documents = harim_kyc::DocumentStore::local(&dir.path().join("objects")).unwrap();
+        let rights = Rights {
+            db: db.clone(),
+            vault: vault.clone(),
+            documents,
+            config: Arc::new(RightsConfig {
+                work_dir: dir.path().to_path_buf(),
+                ..RightsConfig::default()
+            }),
+            wake: Arc::new(tokio::sync::Notify::new()),
+        };
+        Self {
+            db,
+            vault,
+            rights,
+            passwords: Passwords::new(2).unwrap(),
+            _dir: dir,
+            pg,
+        }
+    }
+
+    /// A signed-up merchant owning a new shop `slug`: the owner's session principal and the
+    /// owner's scope in the shop.
+    pub async fn merchant(&self, slug: &str) -> (Principal, TenantScope) {
+        let email = format!("{slug}@example.com");
+        let password = || SecretString::from("a long passphrase".to_string());
+        let account: AccountId =
+            accounts::create_account(&self.db, &self.passwords, &email, password(), None)
+                .await
+                .unwrap();
+        let shop = shops::create(
+            &self.db,
+            &self.vault,
+            account,
+            format!("Shop {slug}"),
+            slug.to_string(),
+            harim_policy::Locale::En,
+        )
+        .await
+        .unwrap();
+        let session = accounts::sign_in(
+            &self.db,
+            &self.passwords,
+            &email,
+            password(),
+            std::time::Duration::from_secs(3600),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        use secrecy::ExposeSecret;
+        let principal = harim_store::auth::authenticate(&self.db, session.token.expose_secret())
+            .await
+            .unwrap()
+            .unwrap();
+        let scope = TenantScope::resolve(&self.db, principal.clone(), shop.id)
+            .await
+            .unwrap();
+        (principal, scope)
+    }
+}

@@ -1,0 +1,100 @@
+//! Audited writes of one shop queue one behind the other: on SQLite in the process's writer
+//! queue (`tx`), on PostgreSQL on the shop's audit-head row lock. Each test stops the first
+//! writer inside its transaction, sees the second one *waiting* (not guessed from a sleep), then
+//! lets the first go.
+
+use std::time::Duration;
+
+use harim_store::{StoreError, checkpoint::Pause, identity, rights::erasure, testkit};
+use harim_vault::pii::{IdentityInput, MerchantIdentity};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use serde_json::json;
+
+use crate::{db_test, harness::Store};
+
+fn identity() -> MerchantIdentity {
+    let input: IdentityInput = serde_json::from_value(json!({
+        "full_name": "Shirin Ghasemabadi-Test",
+        "national_id": "0499370899",
+        "iban": "IR06 2960 0000 0010 0324 2000 01",
+        "birth_date": {"calendar": "persian", "date": "1370-01-15"},
+        "phone": "09121234567",
+        "email": "shirin.vault-test@example.ir",
+        "address": "Tehran, Vali-Asr Street, No. 4711",
+        "postal_code": "1417614418",
+        "country": "IR"
+    }))
+    .unwrap();
+    MerchantIdentity::parse(input, time::OffsetDateTime::now_utc().date()).unwrap()
+}
+
+/// Writers of this database waiting behind another: SQLite's writer queue, or PostgreSQL
+/// sessions waiting for a lock.
+async fn writers_waiting(store: &Store) -> usize {
+    if store.db.get_database_backend() != DatabaseBackend::Postgres {
+        return testkit::sqlite_writers_waiting(&store.db);
+    }
+    let row = store
+        .db
+        .query_one(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    usize::try_from(row.try_get::<i64>("", "n").unwrap()).unwrap()
+}
+
+db_test!(
+    an_identity_write_waits_for_a_shop_erasure_and_then_finds_the_shop_gone,
+    |store: Store| async move {
+        let (_, scope) = store.merchant("queue-erase").await;
+        let shop = scope.tenant_id();
+        let pause = Pause::arm("erasure.shred.locked", shop);
+        let (rights, owner) = (store.rights.clone(), scope.clone());
+        let erasing =
+            tokio::spawn(
+                async move { erasure::erase_shop(&rights, &owner, "queue-erase", None).await },
+            );
+        pause.reached().await;
+
+        let (db, vault, owner) = (store.db.clone(), store.vault.clone(), scope.clone());
+        let writing =
+            tokio::spawn(
+                async move { identity::write(&db, &vault, &owner, identity(), None).await },
+            );
+        while writers_waiting(&store).await == 0 {
+            assert!(!writing.is_finished(), "the write ran past a held erasure");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(!writing.is_finished());
+        pause.release().await;
+
+        let receipt = erasing.await.unwrap().unwrap();
+        assert_eq!(receipt.receipt["subject"]["kind"], "shop");
+        let written = writing.await.unwrap();
+        assert!(
+            matches!(written, Err(StoreError::NotFound | StoreError::Gone(_))),
+            "a write queued behind an erasure must find the shop gone, not {written:?}"
+        );
+        let rows = store
+            .db
+            .query_one(testkit::statement(
+                &store.db,
+                "SELECT COUNT(*) AS n FROM merchant_identities WHERE tenant_id = $1",
+                [shop.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(rows, 0, "nothing of the identity outlives the erasure");
+        let v = harim_store::audit::verify(&store.db, &store.vault, None)
+            .await
+            .unwrap();
+        assert!(v.broken.is_empty(), "{:?}", v.broken);
+    }
+);
