@@ -278,15 +278,7 @@ async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey,
     if let Some(k) = vault.cached_derived_key(PLATFORM_TENANT, AUDIT_KEY_INFO) {
         return Ok(k);
     }
-    let wk = match keys::find(db, PLATFORM_TENANT, 1).await? {
-        Some(wk) => wk,
-        None => {
-            keys::create_if_missing(db, vault, PLATFORM_TENANT).await?;
-            keys::find(db, PLATFORM_TENANT, 1)
-                .await?
-                .ok_or_else(|| StoreError::internal("audit", "platform key missing"))?
-        }
-    };
+    let wk = keys::platform(db, vault).await?;
     Ok(vault.derive_key_cached(&wk, AUDIT_KEY_INFO)?)
 }
 

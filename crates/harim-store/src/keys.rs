@@ -1,5 +1,6 @@
 //! Persistence of tenant keys: the vault makes and wraps them, this module stores and loads them.
 
+use crate::ids::PLATFORM_TENANT;
 use harim_vault::{Vault, WrappedTenantKey};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -217,6 +218,21 @@ pub async fn create_if_missing(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The platform's own tenant key (version 1 of [`PLATFORM_TENANT`], never rotated: the audit
+/// MAC key and the receipt signing key derive from it), created race-free on first use.
+pub(crate) async fn platform(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+) -> Result<WrappedTenantKey, StoreError> {
+    if let Some(wk) = find(db, PLATFORM_TENANT, 1).await? {
+        return Ok(wk);
+    }
+    create_if_missing(db, vault, PLATFORM_TENANT).await?;
+    find(db, PLATFORM_TENANT, 1)
+        .await?
+        .ok_or_else(|| StoreError::internal("platform key", "missing after creation"))
 }
 
 /// States of a root key version in `root_key_versions`, the one record every process shares;

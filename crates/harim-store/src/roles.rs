@@ -1,76 +1,67 @@
 //! The roles a principal can hold: inside one shop ([`ShopRole`]) or on the platform
 //! ([`PlatformRole`]). Stored by name; a leaf, so entities and `auth` both import it.
 
-/// Platform roles, held by operators rather than merchants.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "lowercase")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum PlatformRole {
-    #[sea_orm(string_value = "admin")]
-    Admin,
-    #[sea_orm(string_value = "reviewer")]
-    Reviewer,
+/// A role enum stored and serialised by its name: one list of (variant, name) per role, from
+/// which the database mapping, serde and `as_str`/`parse` all come.
+macro_rules! role {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            serde::Serialize,
+            serde::Deserialize,
+            sea_orm::EnumIter,
+            sea_orm::DeriveActiveEnum,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "Text")]
+        pub enum $name {
+            $(
+                $(#[$vdoc])*
+                #[sea_orm(string_value = $text)]
+                #[serde(rename = $text)]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The role named `s`, if any.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl PlatformRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlatformRole::Admin => "admin",
-            PlatformRole::Reviewer => "reviewer",
-        }
+role!(
+    /// Platform roles, held by operators rather than merchants.
+    PlatformRole {
+        /// Administers keys and the platform policy.
+        Admin = "admin",
+        /// Reviews KYC documents.
+        Reviewer = "reviewer",
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "admin" => Some(Self::Admin),
-            "reviewer" => Some(Self::Reviewer),
-            _ => None,
-        }
-    }
-}
+);
 
-/// A role inside one shop.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    sea_orm::EnumIter,
-    sea_orm::DeriveActiveEnum,
-)]
-#[serde(rename_all = "lowercase")]
-#[sea_orm(rs_type = "String", db_type = "Text")]
-pub enum ShopRole {
-    #[sea_orm(string_value = "owner")]
-    Owner,
-    #[sea_orm(string_value = "staff")]
-    Staff,
-}
-
-impl ShopRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShopRole::Owner => "owner",
-            ShopRole::Staff => "staff",
-        }
+role!(
+    /// A role inside one shop.
+    ShopRole {
+        /// Sees and changes everything of the shop, reveals, administers members and keys.
+        Owner = "owner",
+        /// Sees masked values; cannot reveal or administer.
+        Staff = "staff",
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "owner" => Some(Self::Owner),
-            "staff" => Some(Self::Staff),
-            _ => None,
-        }
-    }
-}
+);

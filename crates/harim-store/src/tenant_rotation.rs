@@ -149,17 +149,7 @@ pub async fn start_all(
     operator: &PlatformScope,
 ) -> Result<rotation_job::Model, StoreError> {
     operator.require_admin()?;
-    if let Some(j) = rotation_job::Entity::find()
-        .filter(rotation_job::Column::Kind.eq(JobKind::Tenant))
-        .filter(rotation_job::Column::State.is_in([
-            JobState::Pending,
-            JobState::Running,
-            JobState::Failed,
-        ]))
-        .order_by_asc(rotation_job::Column::CreatedAt)
-        .one(db)
-        .await?
-    {
+    if let Some(j) = crate::rotation::unfinished_of(db, JobKind::Tenant).await? {
         return Ok(j);
     }
     let now = OffsetDateTime::now_utc();

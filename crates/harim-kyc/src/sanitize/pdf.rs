@@ -246,6 +246,10 @@ impl Tokenizer {
 
     /// Tokenizes `data`. Stops at a `stream` keyword that follows a dictionary, returning the
     /// index of the byte that ended the keyword and the dictionary; `None` when all is consumed.
+    ///
+    /// One function on purpose: it is the tokenizer's state machine, one `match` arm per lexical
+    /// state over bytes that may arrive split anywhere; cut into helpers, each would need the
+    /// whole state and the loop index back, and the transitions could no longer be read at once.
     fn feed(&mut self, data: &[u8]) -> Result<Option<(usize, DictInfo)>, SanitizeError> {
         let mut i = 0;
         while i < data.len() {

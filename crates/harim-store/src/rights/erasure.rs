@@ -575,26 +575,17 @@ pub(super) async fn finish_shop(
     kill_point("erasure.archives");
     delete_account_archives(rights, &progress.members).await?;
     scrub_sqlite(&rights.db).await;
-    let signed = complete(rights, row, &progress).await?;
-    save_receipt(
-        &rights.db,
-        row,
-        &signed,
-        RequestState::Completed,
-        Some(OffsetDateTime::now_utc()),
-        None,
-    )
-    .await?;
+    complete(rights, row, &progress).await?;
     scrub_sqlite(&rights.db).await;
     Ok(())
 }
 
-/// The receipt re-signed as completed.
+/// The request completed: its receipt re-signed as completed and saved with the state.
 async fn complete(
     rights: &Rights,
     row: &data_request::Model,
     progress: &Progress,
-) -> Result<SignedReceipt, StoreError> {
+) -> Result<(), StoreError> {
     let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
     let mut receipt = stored_receipt(row)?
         .map(|s| s.receipt)
@@ -608,7 +599,16 @@ async fn complete(
     receipt["objects"]["unlisted_deleted"] =
         json!(progress.objects_deleted.saturating_sub(planned));
     receipt["objects"]["remaining"] = json!(0);
-    Ok(signer.sign(receipt))
+    let signed = signer.sign(receipt);
+    save_receipt(
+        &rights.db,
+        row,
+        &signed,
+        RequestState::Completed,
+        Some(OffsetDateTime::now_utc()),
+        None,
+    )
+    .await
 }
 
 /// A crash-test hook: with `HARIM_TEST_KILL_AT=<point>` in the environment, the process sends
@@ -827,16 +827,7 @@ pub(super) async fn finish_account(
     progress.objects_deleted += deleted;
     save_progress(&rights.db, row, &progress).await?;
     scrub_sqlite(&rights.db).await;
-    let signed = complete(rights, row, &progress).await?;
-    save_receipt(
-        &rights.db,
-        row,
-        &signed,
-        RequestState::Completed,
-        Some(OffsetDateTime::now_utc()),
-        None,
-    )
-    .await?;
+    complete(rights, row, &progress).await?;
     Ok(())
 }
 

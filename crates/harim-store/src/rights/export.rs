@@ -89,19 +89,43 @@ pub async fn request_shop(
         now,
         days,
     );
-    let event = audit::Event {
-        actor: scope.actor(),
-        action: audit::Action::ExportReveal,
-        fields: categories(),
-        purpose: Some(PURPOSE),
+    record(
+        rights,
+        vec![scope.tenant_id()],
+        &scope.actor(),
         request_id,
-    };
+        row,
+    )
+    .await
+}
+
+/// Records an export request: its reveal of every category in each of `chains` first, then the
+/// request row, in one audited transaction; refused whole if any entry cannot be written.
+async fn record(
+    rights: &Rights,
+    chains: Vec<Uuid>,
+    actor: &str,
+    request_id: Option<String>,
+    row: data_request::Model,
+) -> Result<RequestView, StoreError> {
     let view = RequestView::from(&row);
-    tx::audited_or_refuse(
+    let entries = chains
+        .into_iter()
+        .map(|chain| {
+            let event = audit::Event {
+                actor: actor.to_string(),
+                action: audit::Action::ExportReveal,
+                fields: categories(),
+                purpose: Some(PURPOSE),
+                request_id: request_id.clone(),
+            };
+            (chain, event)
+        })
+        .collect();
+    tx::audited_in_each_or_refuse(
         &rights.db,
         &rights.vault,
-        scope.tenant_id(),
-        event,
+        entries,
         "The export could not be recorded, so it was not started.",
         move |txn| {
             Box::pin(async move {
@@ -133,38 +157,9 @@ pub async fn request_account(
         now,
         rights.config.default_response_days,
     );
-    let view = RequestView::from(&row);
     let owned = owned_shops(&rights.db, account).await?;
-    let entries = std::iter::once(PLATFORM_TENANT)
-        .chain(owned)
-        .map(|chain| {
-            let event = audit::Event {
-                actor: principal.actor(),
-                action: audit::Action::ExportReveal,
-                fields: categories(),
-                purpose: Some(PURPOSE),
-                request_id: request_id.clone(),
-            };
-            (chain, event)
-        })
-        .collect();
-    tx::audited_in_each_or_refuse(
-        &rights.db,
-        &rights.vault,
-        entries,
-        "The export could not be recorded, so it was not started.",
-        move |txn| {
-            Box::pin(async move {
-                data_request::Entity::insert(data_request::ActiveModel::from(row))
-                    .exec_without_returning(txn)
-                    .await?;
-                Ok(Finish::Commit(()))
-            })
-        },
-    )
-    .await?;
-    rights.wake.notify_one();
-    Ok(view)
+    let chains = std::iter::once(PLATFORM_TENANT).chain(owned).collect();
+    record(rights, chains, &principal.actor(), request_id, row).await
 }
 
 async fn owned_shops(db: &impl ConnectionTrait, account: Uuid) -> Result<Vec<Uuid>, StoreError> {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{StoreError, ids::PLATFORM_TENANT, keys};
+use crate::{StoreError, keys};
 
 /// HKDF info of the receipt signing key (derived from the platform's tenant key).
 pub const SIGNING_KEY_INFO: &[u8] = b"harim receipt-signing v1";
@@ -76,15 +76,7 @@ impl std::fmt::Debug for ReceiptSigner {
 impl ReceiptSigner {
     /// Derives the signer from the platform's tenant key (created on first use).
     pub async fn load(db: &impl ConnectionTrait, vault: &Vault) -> Result<Self, StoreError> {
-        let wk = match keys::find(db, PLATFORM_TENANT, 1).await? {
-            Some(wk) => wk,
-            None => {
-                keys::create_if_missing(db, vault, PLATFORM_TENANT).await?;
-                keys::find(db, PLATFORM_TENANT, 1)
-                    .await?
-                    .ok_or_else(|| StoreError::internal("receipts", "platform key missing"))?
-            }
-        };
+        let wk = keys::platform(db, vault).await?;
         let seed = vault.derive_key(&wk, SIGNING_KEY_INFO)?;
         Ok(Self {
             key: SigningKey::from_bytes(seed.expose_secret()),

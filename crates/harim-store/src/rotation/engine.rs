@@ -201,15 +201,17 @@ async fn bump(db: &impl ConnectionTrait, id: Uuid, n: u64) -> Result<(), StoreEr
     Ok(())
 }
 
-async fn audit_batch(
-    txn: &sea_orm::DatabaseTransaction,
+/// Ends a batch: its progress and its audit entry, then commit.
+async fn commit_batch(
+    txn: sea_orm::DatabaseTransaction,
     vault: &Vault,
     id: Uuid,
     what: &str,
     n: u64,
 ) -> Result<(), StoreError> {
+    bump(&txn, id, n).await?;
     audit::append(
-        txn,
+        &txn,
         vault,
         PLATFORM_TENANT,
         audit::Event {
@@ -221,7 +223,9 @@ async fn audit_batch(
             request_id: None,
         },
     )
-    .await
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// A claimed batch: its open transaction, its rows, and the target root version.
@@ -306,9 +310,7 @@ async fn batch_tenant_keys(
         }
         n
     };
-    bump(&txn, id, n).await?;
-    audit_batch(&txn, vault, id, "tenant_keys", n).await?;
-    txn.commit().await?;
+    commit_batch(txn, vault, id, "tenant_keys", n).await?;
     metrics::counter!("harim_tenant_keys_rewrapped_total").increment(n);
     Ok(n)
 }
@@ -373,9 +375,7 @@ async fn batch_blind_indexes(
             .await?;
         n += res.rows_affected;
     }
-    bump(&txn, id, n).await?;
-    audit_batch(&txn, vault, id, "blind_indexes", n).await?;
-    txn.commit().await?;
+    commit_batch(txn, vault, id, "blind_indexes", n).await?;
     metrics::counter!("harim_blind_indexes_rewritten_total").increment(n);
     Ok(n)
 }

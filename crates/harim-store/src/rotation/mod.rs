@@ -310,8 +310,16 @@ pub async fn status(db: &DatabaseConnection, vault: &Vault) -> Result<KeysStatus
 pub async fn unfinished(
     db: &impl ConnectionTrait,
 ) -> Result<Option<rotation_job::Model>, StoreError> {
+    unfinished_of(db, JobKind::Root).await
+}
+
+/// The oldest unfinished (pending, running or failed) job of `kind`.
+pub(crate) async fn unfinished_of(
+    db: &impl ConnectionTrait,
+    kind: JobKind,
+) -> Result<Option<rotation_job::Model>, StoreError> {
     Ok(rotation_job::Entity::find()
-        .filter(rotation_job::Column::Kind.eq(JobKind::Root))
+        .filter(rotation_job::Column::Kind.eq(kind))
         .filter(rotation_job::Column::State.is_in([
             JobState::Pending,
             JobState::Running,
