@@ -66,6 +66,14 @@ id_type!(
     /// An API key of a shop.
     ApiKeyId
 );
+id_type!(
+    /// A data-subject request (an export or an erasure); an erasure's receipt has the same id.
+    DataRequestId
+);
+id_type!(
+    /// A key rotation job (root or tenant).
+    JobId
+);
 
 /// The platform's own chain and key scope (`Uuid::nil()`, never a shop id: shop ids are v7). The
 /// platform chain records operator actions (searches, root rotations, account erasures) and the

@@ -332,7 +332,7 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
                 bar.set_length(total);
                 bar.set_position(done);
             };
-            let done = rotation::run(&db, &vault, job.id, batch, Some(&progress))
+            let done = rotation::run(&db, &vault, job.id.into(), batch, Some(&progress))
                 .await
                 .map_err(|e| anyhow::anyhow!("rotation {}: {e}", job.id))?;
             bar.finish();

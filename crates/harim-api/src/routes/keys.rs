@@ -187,7 +187,7 @@ async fn start_rotation(
     let batch = state.config.root_rotation_batch;
     // This process works on it now; other replicas' background workers may join (PostgreSQL).
     tokio::spawn(async move {
-        if let Err(e) = rotation::run(&db, &vault, id, batch, None).await {
+        if let Err(e) = rotation::run(&db, &vault, id.into(), batch, None).await {
             tracing::error!(job = %id, error = %e, "key rotation failed");
         }
     });
@@ -215,6 +215,6 @@ async fn rotation_job(
 ) -> Result<ApiJson<JobView>, ApiError> {
     require_admin(&operator)?;
     Ok(ApiJson(
-        rotation::JobView::from(rotation::job(&state.db, job_id).await?).into(),
+        rotation::JobView::from(rotation::job(&state.db, job_id.into()).await?).into(),
     ))
 }

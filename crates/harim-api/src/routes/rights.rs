@@ -10,7 +10,10 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use harim_store::rights::{self, RequestKind, RequestState, RequestView, erasure, export, receipt};
+use harim_store::{
+    ids::DataRequestId,
+    rights::{self, RequestKind, RequestState, RequestView, erasure, export, receipt},
+};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -94,8 +97,12 @@ impl From<RequestView> for ExportOut {
     }
 }
 
-fn export_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+/// A request id from a path: anything that is not a UUID names no request (404, as an unknown
+/// one does).
+fn request_id_of(raw: &str) -> Result<DataRequestId, ApiError> {
+    Uuid::parse_str(raw)
+        .map(DataRequestId::from)
+        .map_err(|_| ApiError::NotFound)
 }
 
 /// Ask for an export of everything the shop holds (owner only). Audited as a reveal with
@@ -122,7 +129,7 @@ async fn shop_export(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<ApiJson<ExportOut>, ApiError> {
     Ok(ApiJson(
-        export::get_shop(&state.db, &tenant, export_id(&id)?)
+        export::get_shop(&state.db, &tenant, request_id_of(&id)?)
             .await?
             .into(),
     ))
@@ -176,7 +183,7 @@ async fn download_shop_export(
     RequestId(request_id): RequestId,
 ) -> Result<Response, ApiError> {
     let (view, archive) =
-        export::download_shop(&state.rights, &tenant, export_id(&id)?, request_id).await?;
+        export::download_shop(&state.rights, &tenant, request_id_of(&id)?, request_id).await?;
     Ok(zip_response(&view, archive))
 }
 
@@ -202,7 +209,7 @@ async fn account_export(
     Path(id): Path<String>,
 ) -> Result<ApiJson<ExportOut>, ApiError> {
     Ok(ApiJson(
-        export::get_account(&state.db, &caller, export_id(&id)?)
+        export::get_account(&state.db, &caller, request_id_of(&id)?)
             .await?
             .into(),
     ))
@@ -222,7 +229,7 @@ async fn download_account_export(
     RequestId(request_id): RequestId,
 ) -> Result<Response, ApiError> {
     let (view, archive) =
-        export::download_account(&state.rights, &caller, export_id(&id)?, request_id).await?;
+        export::download_account(&state.rights, &caller, request_id_of(&id)?, request_id).await?;
     Ok(zip_response(&view, archive))
 }
 
@@ -316,7 +323,7 @@ async fn get_receipt(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<ApiJson<ReceiptOut>, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    let id = request_id_of(&id)?;
     Ok(ApiJson(erasure::receipt(&state.db, id).await?.into()))
 }
 

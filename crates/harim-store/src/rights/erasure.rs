@@ -44,7 +44,7 @@ use crate::{
         erasure_fence, membership, shop,
     },
     error::Violation,
-    ids::PLATFORM_TENANT,
+    ids::{DataRequestId, PLATFORM_TENANT},
     policies,
     roles::ShopRole,
     scope::TenantScope,
@@ -270,9 +270,12 @@ pub fn stored_receipt(row: &data_request::Model) -> Result<Option<SignedReceipt>
 }
 
 /// The latest signed receipt of request `id` (public: it holds no personal data).
-pub async fn receipt(db: &impl ConnectionTrait, id: Uuid) -> Result<SignedReceipt, StoreError> {
+pub async fn receipt(
+    db: &impl ConnectionTrait,
+    id: DataRequestId,
+) -> Result<SignedReceipt, StoreError> {
     let row = data_request::Entity::find()
-        .filter(data_request::Column::Id.eq(id))
+        .filter(data_request::Column::Id.eq(id.uuid()))
         .filter(
             data_request::Column::Kind.is_in([RequestKind::EraseShop, RequestKind::EraseAccount]),
         )

@@ -41,7 +41,7 @@ use crate::{
         kyc_document, membership,
         redacted::RedactedBytes,
     },
-    ids::PLATFORM_TENANT,
+    ids::{DataRequestId, PLATFORM_TENANT},
     keys, policies,
     roles::ShopRole,
     scope::TenantScope,
@@ -185,10 +185,10 @@ fn export_of(row: &data_request::Model) -> Result<(), StoreError> {
 pub async fn get_shop(
     db: &impl ConnectionTrait,
     scope: &TenantScope,
-    id: Uuid,
+    id: DataRequestId,
 ) -> Result<RequestView, StoreError> {
     scope.require_owner()?;
-    let row = find(db, scope.tenant_id(), id)
+    let row = find(db, scope.tenant_id(), id.uuid())
         .await?
         .filter(|r| r.kind == RequestKind::ExportShop)
         .ok_or(StoreError::NotFound)?;
@@ -199,10 +199,10 @@ pub async fn get_shop(
 pub async fn get_account(
     db: &impl ConnectionTrait,
     principal: &Principal,
-    id: Uuid,
+    id: DataRequestId,
 ) -> Result<RequestView, StoreError> {
     let account = principal.account_id().map_err(|_| StoreError::NotFound)?;
-    let row = find(db, PLATFORM_TENANT, id)
+    let row = find(db, PLATFORM_TENANT, id.uuid())
         .await?
         .filter(|r| r.kind == RequestKind::ExportAccount && r.subject_account == Some(account))
         .ok_or(StoreError::NotFound)?;
@@ -218,11 +218,11 @@ pub type Archive = std::pin::Pin<
 pub async fn download_shop(
     rights: &Rights,
     scope: &TenantScope,
-    id: Uuid,
+    id: DataRequestId,
     request_id: Option<String>,
 ) -> Result<(RequestView, Archive), StoreError> {
     scope.require_owner()?;
-    let row = find(&rights.db, scope.tenant_id(), id)
+    let row = find(&rights.db, scope.tenant_id(), id.uuid())
         .await?
         .filter(|r| r.kind == RequestKind::ExportShop)
         .ok_or(StoreError::NotFound)?;
@@ -233,11 +233,11 @@ pub async fn download_shop(
 pub async fn download_account(
     rights: &Rights,
     principal: &Principal,
-    id: Uuid,
+    id: DataRequestId,
     request_id: Option<String>,
 ) -> Result<(RequestView, Archive), StoreError> {
     let account = principal.account_id().map_err(|_| StoreError::NotFound)?;
-    let row = find(&rights.db, PLATFORM_TENANT, id)
+    let row = find(&rights.db, PLATFORM_TENANT, id.uuid())
         .await?
         .filter(|r| r.kind == RequestKind::ExportAccount && r.subject_account == Some(account))
         .ok_or(StoreError::NotFound)?;

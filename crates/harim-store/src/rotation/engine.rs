@@ -14,7 +14,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
 pub async fn run(
     db: &DatabaseConnection,
     vault: &Vault,
-    id: Uuid,
+    id: JobId,
     batch: u64,
     progress: Option<Progress<'_>>,
 ) -> Result<rotation_job::Model, RotationError> {
@@ -27,12 +27,13 @@ pub async fn run(
 pub async fn run_until(
     db: &DatabaseConnection,
     vault: &Vault,
-    id: Uuid,
+    id: JobId,
     batch: u64,
     progress: Option<Progress<'_>>,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<rotation_job::Model, RotationError> {
     let job = job(db, id).await?;
+    let id = id.uuid();
     if job.state == JobState::Done {
         return Ok(job);
     }
@@ -94,10 +95,10 @@ pub async fn run_until(
         }
         if stop() {
             tracing::info!(job = %id, "rotation stopped after a batch: shutting down");
-            return Ok(self::job(db, id).await?);
+            return Ok(self::job(db, id.into()).await?);
         }
         if let Some(p) = progress {
-            let j = self::job(db, id).await?;
+            let j = self::job(db, id.into()).await?;
             p(
                 u64::try_from(j.done).unwrap_or(0),
                 u64::try_from(j.total.max(j.done)).unwrap_or(0),
@@ -143,7 +144,7 @@ async fn finish(
                 .await?;
             // Exactly one worker flips the state, and only it writes the audit entry.
             if res.rows_affected == 1 {
-                let j = self::job(txn, id).await?;
+                let j = self::job(txn, id.into()).await?;
                 if j.done > j.total {
                     // Rows created under an old version after the job started.
                     rotation_job::Entity::update_many()
@@ -178,7 +179,7 @@ async fn finish(
         crate::events::notify(&owned, crate::events::Event::Keyring).await?;
         owned.commit().await?;
     }
-    Ok(job(db, id).await?)
+    Ok(job(db, id.into()).await?)
 }
 
 /// Bumps the job's progress (and heartbeat) inside the batch's transaction. On SQLite this is

@@ -39,7 +39,7 @@ use crate::{
     db::statement,
     entity::{merchant_identity, rotation_job, tenant_key},
     error::StoreError,
-    ids::PLATFORM_TENANT,
+    ids::{JobId, PLATFORM_TENANT},
     scope::PlatformScope,
 };
 
@@ -331,7 +331,8 @@ pub(crate) async fn unfinished_of(
 }
 
 /// One job by id.
-pub async fn job(db: &impl ConnectionTrait, id: Uuid) -> Result<rotation_job::Model, StoreError> {
+pub async fn job(db: &impl ConnectionTrait, id: JobId) -> Result<rotation_job::Model, StoreError> {
+    let id = id.uuid();
     rotation_job::Entity::find_by_id(id)
         .one(db)
         .await?

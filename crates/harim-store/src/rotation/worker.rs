@@ -44,7 +44,7 @@ pub async fn background_worker(
         tracing::info!(job = %job.id, "rotation worker: running job");
         let stopping = stop.clone();
         let stopped = move || *stopping.borrow();
-        if let Err(e) = run_until(&db, &vault, job.id, batch, None, &stopped).await {
+        if let Err(e) = run_until(&db, &vault, job.id.into(), batch, None, &stopped).await {
             tracing::error!(job = %job.id, error = %e, "rotation worker: job failed");
         }
     }
