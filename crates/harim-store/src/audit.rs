@@ -48,7 +48,7 @@ use crate::{
     entity::{audit_entry, audit_head, shop},
     error::StoreError,
     ids::PLATFORM_TENANT,
-    keys,
+    tenant_keys,
 };
 
 /// HKDF info of the audit key (derived from the platform's tenant key).
@@ -278,7 +278,7 @@ async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey,
     if let Some(k) = vault.cached_derived_key(PLATFORM_TENANT, AUDIT_KEY_INFO) {
         return Ok(k);
     }
-    let wk = keys::platform(db, vault).await?;
+    let wk = tenant_keys::platform(db, vault).await?;
     Ok(vault.derive_key_cached(&wk, AUDIT_KEY_INFO)?)
 }
 

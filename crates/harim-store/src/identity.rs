@@ -23,9 +23,9 @@ use crate::{
     entity::{merchant_identity, shop, tenant_key},
     ids::PLATFORM_TENANT,
     ids::ShopId,
-    keys,
     roles::PlatformRole,
     scope::{PlatformScope, TenantRole, TenantScope},
+    tenant_keys,
     tx::{self, Finish},
 };
 
@@ -87,7 +87,7 @@ fn encrypt(
 /// current tenant key is loaded and the fields encrypted: a concurrent rotation is wholly before
 /// or wholly after, and the write never lands under a key that rotation deleted.
 ///
-/// After the audit entry (three statements) the work is two: [`keys::current_for_write`] (the
+/// After the audit entry (three statements) the work is two: [`tenant_keys::current_for_write`] (the
 /// newest key with its count raised and its row locked, and the root version checked and held
 /// `FOR SHARE`) and one upsert of the row.
 pub async fn write(
@@ -116,10 +116,11 @@ pub async fn write(
             // database says is active (held until commit), never this process's possibly stale
             // idea of it, or a finished rotation could find a fresh index under the old version.
             // `current_for_write` checks it in the statement that takes the key.
-            let keys::ForWrite {
+            let tenant_keys::ForWrite {
                 key: wk,
                 wrap_version: bidx_version,
-            } = keys::current_for_write(txn, &v, t, identity.fields().count() as u64).await?;
+            } = tenant_keys::current_for_write(txn, &v, t, identity.fields().count() as u64)
+                .await?;
             let row = encrypt(&v, &wk, &identity, bidx_version, now)?;
             // Every column but the key is set by `encrypt` (an absent postal code as NULL), so
             // the update replaces the whole identity, as a fresh insert would write it.
@@ -186,7 +187,7 @@ async fn load(
         .ok_or(StoreError::NotFound)?;
     let key =
         key.ok_or_else(|| StoreError::internal("tenant key", "referenced version missing"))?;
-    Ok((row, keys::wrapped(&key)?))
+    Ok((row, tenant_keys::wrapped(&key)?))
 }
 
 /// The scope's merchant identity, masked (any member, platform operators), and when it changed.

@@ -22,9 +22,9 @@ use crate::{
     entity::{kyc_document, policy_version, privacy_settings, redacted::RedactedBytes},
     error::StoreError,
     ids::{DocumentId, ShopId},
-    keys,
     roles::PlatformRole,
     scope::{PlatformScope, TenantRole, TenantScope},
+    tenant_keys,
     tx::{self, Finish},
 };
 
@@ -55,9 +55,9 @@ pub(crate) async fn wrap_key(
     document_id: Uuid,
     key: &DocumentKey,
 ) -> Result<Vec<u8>, StoreError> {
-    let wk = keys::current(txn, vault, tenant_id).await?;
+    let wk = tenant_keys::current(txn, vault, tenant_id).await?;
     let wrapped = vault.encrypt_field(&wk, &key_ctx(tenant_id, document_id), key.expose())?;
-    keys::count_encryptions(txn, &wk, 1).await?;
+    tenant_keys::count_encryptions(txn, &wk, 1).await?;
     Ok(wrapped)
 }
 
@@ -73,7 +73,7 @@ pub(crate) async fn unwrap_key(
         .map(|w| w.0.as_slice())
         .ok_or(StoreError::Gone("This document was purged."))?;
     let version = harim_vault::field_tk_version(wrapped)?;
-    let wk = keys::version(
+    let wk = tenant_keys::version(
         txn,
         row.tenant_id,
         i32::try_from(version).map_err(|e| StoreError::internal("tk_version", e))?,

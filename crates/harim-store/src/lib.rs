@@ -1,7 +1,7 @@
 //! `harim-store`: harim's use cases over the database, below the HTTP layer and above the pure
 //! domain crates (`harim-vault`, `harim-kyc`, `harim-policy`).
 //!
-//! Two floors. **The sealed floor** (`pub(crate)`): the sea-orm entities, tenant keys (`keys`),
+//! Two floors. **The sealed floor** (`pub(crate)`): the sea-orm entities, tenant keys (`tenant_keys`),
 //! the audit append, the one audited transaction (`tx`), raw statements (`db::statement`), the
 //! erasure fences (`fence`): everything that takes a raw `tenant_id`. **The use cases** (`pub`):
 //! each takes a [`scope::TenantScope`] (a verified principal and shop) or a
@@ -18,7 +18,7 @@
 pub(crate) mod entity;
 pub(crate) mod fence;
 mod hash_pool;
-pub(crate) mod keys;
+pub(crate) mod tenant_keys;
 pub(crate) mod tx;
 
 // Leaves every layer may name.

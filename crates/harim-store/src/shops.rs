@@ -15,9 +15,9 @@ use crate::{
     auth::{Principal, TokenKind, mint_token},
     entity::{account, api_key, invitation, membership, shop},
     ids::{AccountId, ApiKeyId, ShopId},
-    keys,
     roles::ShopRole,
     scope::TenantScope,
+    tenant_keys,
 };
 
 /// A shop as its members see it.
@@ -81,7 +81,7 @@ pub async fn create(
                 }
                 .insert(txn)
                 .await?;
-                keys::create(txn, &vault, id).await?;
+                tenant_keys::create(txn, &vault, id).await?;
                 audit::create_head(txn, id).await?;
                 Ok(())
             })

@@ -27,8 +27,8 @@ use crate::{
     entity::{merchant_identity, rotation_job, tenant_key},
     error::StoreError,
     ids::{PLATFORM_TENANT, ShopId},
-    keys,
     scope::PlatformScope,
+    tenant_keys,
     tx::{self, Finish},
 };
 
@@ -90,8 +90,8 @@ async fn rotate(
                 // Another worker rotated it: nothing to do, the audit entry rolls back.
                 return Ok(Finish::Rollback(Outcome::AlreadyFresh));
             }
-            let old = keys::wrapped(&current)?;
-            let kek = keys::wrap_version(txn, &vault).await?;
+            let old = tenant_keys::wrapped(&current)?;
+            let kek = tenant_keys::wrap_version(txn, &vault).await?;
             let new = vault.rotate_tenant_key_at(&old, kek)?;
             let new_version =
                 i32::try_from(new.tk_version).map_err(|e| StoreError::internal("tk_version", e))?;
@@ -119,7 +119,7 @@ async fn rotate(
             // Document keys hang off the tenant key too.
             encryptions += crate::kyc::reencrypt_keys(txn, &vault, &old, &new).await?;
             encryptions += crate::rights::export::reencrypt_keys(txn, &vault, &old, &new).await?;
-            let mut row = keys::new_row(new)?;
+            let mut row = tenant_keys::new_row(new)?;
             row.encryptions = Set(encryptions);
             row.insert(txn).await?;
             // Nothing references the older keys any more: destroy them.

@@ -29,8 +29,8 @@ pub fn statement(
 }
 
 /// Tenant keys as stored.
-pub mod keys {
-    pub use crate::keys::{create, wrapped};
+pub mod tenant_keys {
+    pub use crate::tenant_keys::{create, wrapped};
 }
 
 /// Appends `events` to `tenant_id`'s chain inside `txn`, as the use cases do.

@@ -42,9 +42,10 @@ use crate::{
         redacted::RedactedBytes,
     },
     ids::{DataRequestId, PLATFORM_TENANT},
-    keys, policies,
+    policies,
     roles::ShopRole,
     scope::TenantScope,
+    tenant_keys,
     tx::{self, Finish},
 };
 
@@ -298,7 +299,7 @@ async fn download(
                     .wrapped_key
                     .as_ref()
                     .ok_or(StoreError::Gone("This export's archive was deleted."))?;
-                let wk = keys::version(
+                let wk = tenant_keys::version(
                     txn,
                     r.tenant_id,
                     r.tk_version
@@ -394,7 +395,7 @@ async fn table_rows(
             // Identity fields: one record per shop, bound to the shop id.
             let tenant: Uuid = r.try_get("", "tenant_id")?;
             let tk: i32 = r.try_get("", "tk_version")?;
-            let wk = keys::version(db, tenant, tk).await?;
+            let wk = tenant_keys::version(db, tenant, tk).await?;
             for (field, ct) in sealed {
                 let ctx = FieldContext {
                     tenant_id: tenant,
@@ -697,9 +698,9 @@ pub(super) async fn build(rights: &Rights, row: &data_request::Model) -> Result<
 
     // Wrap the archive key and mark the export ready, in one transaction.
     let txn = db.begin().await?;
-    let wk = keys::current(&txn, vault, row.tenant_id).await?;
+    let wk = tenant_keys::current(&txn, vault, row.tenant_id).await?;
     let wrapped = vault.encrypt_field(&wk, &key_ctx(row.tenant_id, row.id), key.expose())?;
-    keys::count_encryptions(&txn, &wk, 1).await?;
+    tenant_keys::count_encryptions(&txn, &wk, 1).await?;
     let done = OffsetDateTime::now_utc();
     let mut am: data_request::ActiveModel = row.clone().into();
     am.state = Set(RequestState::Ready);

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{StoreError, keys};
+use crate::{StoreError, tenant_keys};
 
 /// HKDF info of the receipt signing key (derived from the platform's tenant key).
 pub const SIGNING_KEY_INFO: &[u8] = b"harim receipt-signing v1";
@@ -76,7 +76,7 @@ impl std::fmt::Debug for ReceiptSigner {
 impl ReceiptSigner {
     /// Derives the signer from the platform's tenant key (created on first use).
     pub async fn load(db: &impl ConnectionTrait, vault: &Vault) -> Result<Self, StoreError> {
-        let wk = keys::platform(db, vault).await?;
+        let wk = tenant_keys::platform(db, vault).await?;
         let seed = vault.derive_key(&wk, SIGNING_KEY_INFO)?;
         Ok(Self {
             key: SigningKey::from_bytes(seed.expose_secret()),

@@ -81,7 +81,7 @@ pub async fn run_until(
                 continue;
             }
             // Nothing may wrap under an older version from now on, whatever copy of the key
-            // provider a process holds (see `keys::check_wrappable`). A wrapper that was in
+            // provider a process holds (see `tenant_keys::check_wrappable`). A wrapper that was in
             // flight has committed once the marks are in: look again before finishing.
             for info in vault.provider().versions() {
                 if info.version < target_u {
@@ -267,7 +267,7 @@ async fn claim<E: EntityTrait>(
         return Ok(None);
     }
     let target = u32::try_from(target).map_err(|_| RotationError::Unknown(0))?;
-    if !crate::keys::check_wrappable(&txn, target).await? {
+    if !crate::tenant_keys::check_wrappable(&txn, target).await? {
         return Err(RotationError::NotWrappable(target));
     }
     Ok(Some(Claimed { txn, rows, target }))
@@ -298,7 +298,7 @@ async fn batch_tenant_keys(
     };
     let mut rewrapped = Vec::with_capacity(rows.len());
     for row in &rows {
-        let wk = crate::keys::wrapped(row)?;
+        let wk = crate::tenant_keys::wrapped(row)?;
         let new = vault.rewrap(&wk, target_u).map_err(vault_err)?;
         rewrapped.push((row.kek_version, new));
     }
@@ -339,7 +339,7 @@ async fn batch_blind_indexes(
     };
     let mut n = 0;
     for row in rows {
-        let wk = crate::keys::version(&txn, row.tenant_id, row.tk_version).await?;
+        let wk = crate::tenant_keys::version(&txn, row.tenant_id, row.tk_version).await?;
         let ctx = |field: &'static str| FieldContext {
             tenant_id: row.tenant_id,
             table: "merchant_identities",

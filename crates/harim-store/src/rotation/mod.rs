@@ -441,7 +441,7 @@ async fn create_job(
     .await?;
     let version = vault.provider().add_version().map_err(vault_err)?;
     let target = i32_of(version)?;
-    crate::keys::check_wrappable(&txn, version).await?;
+    crate::tenant_keys::check_wrappable(&txn, version).await?;
     let total = i64::try_from(remaining(&txn, target).await?).unwrap_or(i64::MAX);
     let mut am: rotation_job::ActiveModel = job.into();
     am.target_kek_version = Set(target);

@@ -23,7 +23,7 @@ pub const RETIRE_GRACE: Duration = Duration::from_secs(30);
 
 /// Marks `version` decrypt-only in the database (once: a second call keeps the first time) and
 /// returns since when. On PostgreSQL the upsert waits for every transaction that holds the
-/// version's row `FOR SHARE` while wrapping under it (see `keys::check_wrappable`); every later
+/// version's row `FOR SHARE` while wrapping under it (see `tenant_keys::check_wrappable`); every later
 /// one sees the new state and refuses. On SQLite writers are serialised anyway.
 pub(super) async fn mark_decrypt_only(
     db: &DatabaseConnection,
@@ -37,9 +37,11 @@ pub(super) async fn mark_decrypt_only(
          WHERE root_key_versions.state = $4",
         [
             version.into(),
-            crate::keys::RootKeyState::DecryptOnly.as_str().into(),
+            crate::tenant_keys::RootKeyState::DecryptOnly
+                .as_str()
+                .into(),
             OffsetDateTime::now_utc().into(),
-            crate::keys::RootKeyState::Active.as_str().into(),
+            crate::tenant_keys::RootKeyState::Active.as_str().into(),
         ],
     ))
     .await?;
@@ -130,7 +132,7 @@ pub async fn retire(
         &txn,
         "UPDATE root_key_versions SET state = $1, changed_at = $2 WHERE version = $3",
         [
-            crate::keys::RootKeyState::Destroyed.as_str().into(),
+            crate::tenant_keys::RootKeyState::Destroyed.as_str().into(),
             now.into(),
             v.into(),
         ],

@@ -1,4 +1,5 @@
-//! Persistence of tenant keys: the vault makes and wraps them, this module stores and loads them.
+//! Persistence of tenant keys: the vault makes and wraps them, this module stores and loads them,
+//! and keeps the one shared answer to "may this root version wrap?" (`root_key_versions`).
 
 use crate::ids::PLATFORM_TENANT;
 use harim_vault::{Vault, WrappedTenantKey};
