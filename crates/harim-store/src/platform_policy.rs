@@ -557,7 +557,7 @@ pub async fn document(
     .one(db)
     .await?
     .ok_or_else(|| StoreError::internal("platform policy document", "missing for a version"))?;
-    Encoded::from_stored(row.body, row.body_gzip, row.body_br)
+    Encoded::load(row.body, row.body_gzip, row.body_br).await
 }
 
 #[cfg(test)]

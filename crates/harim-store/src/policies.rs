@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 pub mod encodings;
+pub mod pipeline;
 
 pub use encodings::Encoded;
 use harim_policy::platform::Platform;
@@ -673,12 +674,7 @@ pub async fn document(
     .one(db)
     .await?
     .ok_or_else(|| StoreError::internal("policy document", "missing for a version"))?;
-    if row.body_gzip.is_some() && row.body_br.is_some() {
-        return Encoded::from_stored(row.body, row.body_gzip, row.body_br);
-    }
-    tokio::task::spawn_blocking(move || Encoded::from_stored(row.body, row.body_gzip, row.body_br))
-        .await
-        .map_err(|e| StoreError::internal("compressing a policy document", e))?
+    Encoded::load(row.body, row.body_gzip, row.body_br).await
 }
 
 /// A published policy that contradicts the platform's facts as they are configured now.

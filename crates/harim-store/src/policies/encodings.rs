@@ -41,6 +41,21 @@ pub struct Encoded {
 }
 
 impl Encoded {
+    /// [`Encoded::from_stored`] for a row just read: as it is when both coded forms are stored,
+    /// else compressed off the async executor (the caller keeps the result: the page cache).
+    pub(crate) async fn load(
+        body: String,
+        gzip_form: Option<Vec<u8>>,
+        br_form: Option<Vec<u8>>,
+    ) -> Result<Self, StoreError> {
+        if gzip_form.is_some() && br_form.is_some() {
+            return Self::from_stored(body, gzip_form, br_form);
+        }
+        tokio::task::spawn_blocking(move || Self::from_stored(body, gzip_form, br_form))
+            .await
+            .map_err(|e| StoreError::internal("compressing a policy document", e))?
+    }
+
     /// The stored forms, each compressed now only if it is missing (a document published
     /// before the forms were stored).
     pub(crate) fn from_stored(
