@@ -207,8 +207,6 @@ pub struct Config {
     pub pkcs11: Pkcs11Settings,
     /// How long SIGTERM waits for in-flight requests and the rotation batch in flight.
     pub shutdown_grace: Duration,
-    /// Tenant keys re-wrapped per transaction by `serve`'s rotation worker.
-    pub root_rotation_batch: u64,
     /// Connections in the database pool; `None`: [`harim_store::db::connect`]'s default.
     pub database_pool_size: Option<u32>,
     pub log_format: LogFormat,
@@ -437,7 +435,6 @@ impl Config {
             keyring: raw.keyring,
             pkcs11,
             shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
-            root_rotation_batch: raw.root_rotation_batch,
             database_pool_size: (raw.database_pool_size > 0).then_some(raw.database_pool_size),
             log_format,
             // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.
