@@ -1,6 +1,6 @@
 //! The platform's own privacy policy for merchants (`harim_store::platform_policy`): published
-//! by an admin, served at `/privacy` like a shop's policy (same negotiation, codings, ETags and
-//! cache, through [`public::serve`]).
+//! by an admin, served at `/privacy` like a shop's policy (same negotiation, codings, ETags,
+//! cache and OpenAPI description of the answers, through [`public::serve`]).
 
 use std::sync::Arc;
 
@@ -108,82 +108,85 @@ pub(super) async fn list_platform_versions(
     ))
 }
 
-async fn page(
-    state: &AppState,
-    cache: &DocCache,
-    version: Option<i32>,
-    format: DocumentFormat,
-    q: &LangQuery,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
-    public::serve(
-        state,
-        cache,
-        Source::Platform,
-        version,
-        format,
-        q.lang.as_deref(),
-        headers,
-    )
-    .await
-}
-
 /// The platform's privacy policy for merchants in force, as HTML. Language: `?lang=`, then
 /// `Accept-Language`, then Persian. Same headers, codings and 304s as a shop's page.
 #[utoipa::path(get, path = "/privacy", tag = "public", security(()),
     params(LangQuery, ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
-        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(public::HtmlPage,
+                (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn platform_html(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    page(&state, &cache, None, DocumentFormat::Html, &q, &headers).await
+    public::serve(
+        &state,
+        &cache,
+        Source::Platform,
+        None,
+        DocumentFormat::Html,
+        &q,
+        &headers,
+    )
+    .await
 }
 
 /// The platform policy in force as JSON-LD, with `version`, `hash` and `previous_hash`.
 #[utoipa::path(get, path = "/privacy.json", tag = "public", security(()),
     params(LangQuery, ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "JSON-LD", content_type = "application/ld+json", body = Object),
-        (status = 304, description = "not modified"),
-        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(public::JsonLdPage,
+                (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn platform_json(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    page(&state, &cache, None, DocumentFormat::JsonLd, &q, &headers).await
+    public::serve(
+        &state,
+        &cache,
+        Source::Platform,
+        None,
+        DocumentFormat::JsonLd,
+        &q,
+        &headers,
+    )
+    .await
 }
 
 /// The platform policy in force as Markdown.
 #[utoipa::path(get, path = "/privacy.md", tag = "public", security(()),
     params(LangQuery, ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "Markdown", content_type = "text/markdown; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
-        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(public::MarkdownPage,
+                (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn platform_markdown(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    page(&state, &cache, None, DocumentFormat::Markdown, &q, &headers).await
+    public::serve(
+        &state,
+        &cache,
+        Source::Platform,
+        None,
+        DocumentFormat::Markdown,
+        &q,
+        &headers,
+    )
+    .await
 }
 
 /// One published version of the platform policy as HTML (also one not in force yet).
 #[utoipa::path(get, path = "/privacy/versions/{n}", tag = "public", security(()),
     params(("n" = u32, Path), LangQuery, ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
-        (status = 404, description = "unknown version", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(public::HtmlPage,
+                (status = 404, description = "unknown version", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn platform_version_html(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
@@ -192,7 +195,16 @@ pub(super) async fn platform_version_html(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let n = public::version_number(&n)?;
-    page(&state, &cache, Some(n), DocumentFormat::Html, &q, &headers).await
+    public::serve(
+        &state,
+        &cache,
+        Source::Platform,
+        Some(n),
+        DocumentFormat::Html,
+        &q,
+        &headers,
+    )
+    .await
 }
 
 /// One broken rule of a published policy.

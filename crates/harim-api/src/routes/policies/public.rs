@@ -9,7 +9,7 @@
 //! Its coded forms are made when the page cache is filled, not per view.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{Arc, RwLock},
 };
 
@@ -23,7 +23,10 @@ use axum::{
 use harim_policy::{Locale, negotiate};
 use harim_store::policies::{self, DocumentFormat, Encoded, Resolved};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{
+    IntoParams, IntoResponses,
+    openapi::{RefOr, Response as ResponseDoc},
+};
 use uuid::Uuid;
 
 use crate::{AppState, error::ApiError};
@@ -57,6 +60,71 @@ pub(crate) fn content_type(format: DocumentFormat) -> &'static str {
         DocumentFormat::Html => "text/html; charset=utf-8",
         DocumentFormat::Markdown => "text/markdown; charset=utf-8",
         DocumentFormat::JsonLd => "application/ld+json",
+    }
+}
+
+/// How a public page answers, for the OpenAPI document. Shop pages and the platform's pages
+/// all answer through [`serve`], so one description serves both: a route names the marker of
+/// its format ([`HtmlPage`], [`JsonLdPage`], [`MarkdownPage`]) and adds its own 404.
+fn page_responses(format: DocumentFormat) -> BTreeMap<String, RefOr<ResponseDoc>> {
+    use utoipa::openapi::{
+        ContentBuilder, HeaderBuilder, ObjectBuilder, ResponseBuilder, schema::Type,
+    };
+    let (description, body) = match format {
+        DocumentFormat::Html => ("HTML page", Type::String),
+        DocumentFormat::JsonLd => ("JSON-LD", Type::Object),
+        DocumentFormat::Markdown => ("Markdown", Type::String),
+    };
+    let header = |description: &str| {
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(description))
+            .build()
+    };
+    let vary = || header("`Accept-Language, Accept-Encoding`");
+    let ok = ResponseBuilder::new()
+        .description(description)
+        .header("Content-Encoding", header("`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"))
+        .header("Vary", vary())
+        .header("ETag", header("Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))
+        .content(
+            content_type(format),
+            ContentBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(body)))
+                .build(),
+        )
+        .build();
+    let not_modified = ResponseBuilder::new()
+        .description("not modified (any coding's ETag of the same document counts, if that coding is acceptable now)")
+        .header("Vary", vary())
+        .header("ETag", header("The validator the client sent that matched"))
+        .build();
+    BTreeMap::from([
+        ("200".to_string(), RefOr::T(ok)),
+        ("304".to_string(), RefOr::T(not_modified)),
+    ])
+}
+
+/// The answers of an HTML page ([`page_responses`]).
+pub(crate) struct HtmlPage;
+/// The answers of a JSON-LD page ([`page_responses`]).
+pub(crate) struct JsonLdPage;
+/// The answers of a Markdown page ([`page_responses`]).
+pub(crate) struct MarkdownPage;
+
+impl IntoResponses for HtmlPage {
+    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+        page_responses(DocumentFormat::Html)
+    }
+}
+impl IntoResponses for JsonLdPage {
+    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+        page_responses(DocumentFormat::JsonLd)
+    }
+}
+impl IntoResponses for MarkdownPage {
+    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+        page_responses(DocumentFormat::Markdown)
     }
 }
 
@@ -370,7 +438,7 @@ pub(crate) async fn serve(
     source: Source<'_>,
     version: Option<i32>,
     format: DocumentFormat,
-    lang: Option<&str>,
+    q: &LangQuery,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let key_slug = match source {
@@ -400,7 +468,7 @@ pub(crate) async fn serve(
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let locale = negotiate(lang, accept, available, default);
+    let locale = negotiate(q.lang.as_deref(), accept, available, default);
 
     // Strong: the version hash names the exact bytes of every document of that version, and the
     // suffix the coding (the compressed forms were made once, at publish time).
@@ -467,12 +535,8 @@ pub(crate) async fn serve(
     params(("slug" = String, Path), LangQuery,
         ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
-            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
-        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "The validator the client sent that matched"))),
-        (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(HtmlPage,
+                (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_html(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
@@ -486,7 +550,7 @@ pub(super) async fn public_html(
         Source::Shop(&slug),
         None,
         DocumentFormat::Html,
-        q.lang.as_deref(),
+        &q,
         &headers,
     )
     .await
@@ -497,12 +561,8 @@ pub(super) async fn public_html(
     params(("slug" = String, Path), LangQuery,
         ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "JSON-LD", content_type = "application/ld+json", body = Object, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
-            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
-        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "The validator the client sent that matched"))),
-        (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(JsonLdPage,
+                (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_json(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
@@ -516,7 +576,7 @@ pub(super) async fn public_json(
         Source::Shop(&slug),
         None,
         DocumentFormat::JsonLd,
-        q.lang.as_deref(),
+        &q,
         &headers,
     )
     .await
@@ -527,12 +587,8 @@ pub(super) async fn public_json(
     params(("slug" = String, Path), LangQuery,
         ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "Markdown", content_type = "text/markdown; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
-            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
-        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "The validator the client sent that matched"))),
-        (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(MarkdownPage,
+                (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_markdown(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
@@ -546,7 +602,7 @@ pub(super) async fn public_markdown(
         Source::Shop(&slug),
         None,
         DocumentFormat::Markdown,
-        q.lang.as_deref(),
+        &q,
         &headers,
     )
     .await
@@ -557,12 +613,8 @@ pub(super) async fn public_markdown(
     params(("slug" = String, Path), ("n" = u32, Path), LangQuery,
         ("Accept-Language" = Option<String>, Header),
         ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
-            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
-        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "The validator the client sent that matched"))),
-        (status = 404, description = "unknown shop or version", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(HtmlPage,
+                (status = 404, description = "unknown shop or version", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_version_html(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
@@ -577,7 +629,7 @@ pub(super) async fn public_version_html(
         Source::Shop(&slug),
         Some(n),
         DocumentFormat::Html,
-        q.lang.as_deref(),
+        &q,
         &headers,
     )
     .await
