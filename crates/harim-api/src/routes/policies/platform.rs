@@ -7,8 +7,8 @@ use std::sync::Arc;
 use axum::{
     Extension,
     body::Bytes,
-    extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    extract::{Path, State},
+    http::StatusCode,
     response::Response,
 };
 use harim_policy::platform::RightsRoutes;
@@ -19,7 +19,7 @@ use harim_store::{
 
 use super::{
     DocCache,
-    public::{self, LangQuery, Source},
+    public::{self, LangQuery, PageHeaders, PageRequest, Source},
     publish::{PublishIn, VersionOut},
 };
 use crate::{AppState, auth::Operator, error::ApiError, routes::ApiJson};
@@ -111,100 +111,46 @@ pub(super) async fn list_platform_versions(
 /// The platform's privacy policy for merchants in force, as HTML. Language: `?lang=`, then
 /// `Accept-Language`, then Persian. Same headers, codings and 304s as a shop's page.
 #[utoipa::path(get, path = "/privacy", tag = "public", security(()),
-    params(LangQuery, ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
+    params(LangQuery, PageHeaders),
     responses(public::HtmlPage,
                 (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
-pub(super) async fn platform_html(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    public::serve(
-        &state,
-        &cache,
-        Source::Platform,
-        None,
-        DocumentFormat::Html,
-        &q,
-        &headers,
-    )
-    .await
+pub(super) async fn platform_html(page: PageRequest) -> Result<Response, ApiError> {
+    page.serve(Source::Platform, None, DocumentFormat::Html)
+        .await
 }
 
 /// The platform policy in force as JSON-LD, with `version`, `hash` and `previous_hash`.
 #[utoipa::path(get, path = "/privacy.json", tag = "public", security(()),
-    params(LangQuery, ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
+    params(LangQuery, PageHeaders),
     responses(public::JsonLdPage,
                 (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
-pub(super) async fn platform_json(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    public::serve(
-        &state,
-        &cache,
-        Source::Platform,
-        None,
-        DocumentFormat::JsonLd,
-        &q,
-        &headers,
-    )
-    .await
+pub(super) async fn platform_json(page: PageRequest) -> Result<Response, ApiError> {
+    page.serve(Source::Platform, None, DocumentFormat::JsonLd)
+        .await
 }
 
 /// The platform policy in force as Markdown.
 #[utoipa::path(get, path = "/privacy.md", tag = "public", security(()),
-    params(LangQuery, ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
+    params(LangQuery, PageHeaders),
     responses(public::MarkdownPage,
                 (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
-pub(super) async fn platform_markdown(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    public::serve(
-        &state,
-        &cache,
-        Source::Platform,
-        None,
-        DocumentFormat::Markdown,
-        &q,
-        &headers,
-    )
-    .await
+pub(super) async fn platform_markdown(page: PageRequest) -> Result<Response, ApiError> {
+    page.serve(Source::Platform, None, DocumentFormat::Markdown)
+        .await
 }
 
 /// One published version of the platform policy as HTML (also one not in force yet).
 #[utoipa::path(get, path = "/privacy/versions/{n}", tag = "public", security(()),
-    params(("n" = u32, Path), LangQuery, ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
+    params(("n" = u32, Path), LangQuery, PageHeaders),
     responses(public::HtmlPage,
                 (status = 404, description = "unknown version", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn platform_version_html(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path(n): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
     let n = public::version_number(&n)?;
-    public::serve(
-        &state,
-        &cache,
-        Source::Platform,
-        Some(n),
-        DocumentFormat::Html,
-        &q,
-        &headers,
-    )
-    .await
+    page.serve(Source::Platform, Some(n), DocumentFormat::Html)
+        .await
 }
 
 /// One broken rule of a published policy.

@@ -10,14 +10,13 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::{Arc, RwLock},
+    sync::RwLock,
 };
 
 use axum::{
-    Extension,
     body::Bytes,
-    extract::{Path, Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{FromRequestParts, Path, Query},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use harim_policy::{Locale, negotiate};
@@ -245,6 +244,60 @@ pub struct LangQuery {
     /// Language (`en`, `fa`, `ar`, `sq`); beats `Accept-Language`. Ignored if the version was
     /// not published in it.
     pub(crate) lang: Option<String>,
+}
+
+/// The request headers a public page reads, for the OpenAPI document (the handlers read them
+/// from the [`PageRequest`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(crate) struct PageHeaders {
+    #[param(rename = "Accept-Language")]
+    accept_language: Option<String>,
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+}
+
+/// What every public page reads besides its path: `?lang=`, the request headers (language,
+/// codings, validators), the state and its page cache.
+pub(crate) struct PageRequest {
+    state: AppState,
+    q: LangQuery,
+    headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for PageRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Query(q) = Query::<LangQuery>::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            q,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl PageRequest {
+    /// The page of `source` in `format`: the version in force, or `version`.
+    pub(crate) async fn serve(
+        &self,
+        source: Source<'_>,
+        version: Option<i32>,
+        format: DocumentFormat,
+    ) -> Result<Response, ApiError> {
+        serve(
+            &self.state,
+            &self.state.pages,
+            source,
+            version,
+            format,
+            &self.q,
+            &self.headers,
+        )
+        .await
+    }
 }
 
 /// The content codings a public page is served in, in order of preference when the client
@@ -532,105 +585,53 @@ pub(crate) async fn serve(
 /// served brotli- or gzip-compressed when `Accept-Encoding` accepts it (q-values honoured,
 /// brotli on a tie, identity without the header), from forms made at publish time.
 #[utoipa::path(get, path = "/shops/{slug}/privacy", tag = "public", security(()),
-    params(("slug" = String, Path), LangQuery,
-        ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
+    params(("slug" = String, Path), LangQuery, PageHeaders),
     responses(HtmlPage,
                 (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_html(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path(slug): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
-    serve(
-        &state,
-        &cache,
-        Source::Shop(&slug),
-        None,
-        DocumentFormat::Html,
-        &q,
-        &headers,
-    )
-    .await
+    page.serve(Source::Shop(&slug), None, DocumentFormat::Html)
+        .await
 }
 
 /// The policy in force as JSON-LD (W3C DPV terms, clause ids and localised text).
 #[utoipa::path(get, path = "/shops/{slug}/privacy.json", tag = "public", security(()),
-    params(("slug" = String, Path), LangQuery,
-        ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
+    params(("slug" = String, Path), LangQuery, PageHeaders),
     responses(JsonLdPage,
                 (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_json(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path(slug): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
-    serve(
-        &state,
-        &cache,
-        Source::Shop(&slug),
-        None,
-        DocumentFormat::JsonLd,
-        &q,
-        &headers,
-    )
-    .await
+    page.serve(Source::Shop(&slug), None, DocumentFormat::JsonLd)
+        .await
 }
 
 /// The policy in force as Markdown.
 #[utoipa::path(get, path = "/shops/{slug}/privacy.md", tag = "public", security(()),
-    params(("slug" = String, Path), LangQuery,
-        ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
+    params(("slug" = String, Path), LangQuery, PageHeaders),
     responses(MarkdownPage,
                 (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_markdown(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path(slug): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
-    serve(
-        &state,
-        &cache,
-        Source::Shop(&slug),
-        None,
-        DocumentFormat::Markdown,
-        &q,
-        &headers,
-    )
-    .await
+    page.serve(Source::Shop(&slug), None, DocumentFormat::Markdown)
+        .await
 }
 
 /// One published version as HTML, including a version that has not taken effect yet.
 #[utoipa::path(get, path = "/shops/{slug}/privacy/versions/{n}", tag = "public", security(()),
-    params(("slug" = String, Path), ("n" = u32, Path), LangQuery,
-        ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
+    params(("slug" = String, Path), ("n" = u32, Path), LangQuery, PageHeaders),
     responses(HtmlPage,
                 (status = 404, description = "unknown shop or version", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_version_html(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path((slug, n)): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
     let n = version_number(&n)?;
-    serve(
-        &state,
-        &cache,
-        Source::Shop(&slug),
-        Some(n),
-        DocumentFormat::Html,
-        &q,
-        &headers,
-    )
-    .await
+    page.serve(Source::Shop(&slug), Some(n), DocumentFormat::Html)
+        .await
 }
