@@ -71,6 +71,17 @@ impl Deref for Operator {
     }
 }
 
+impl Operator {
+    /// Refuses every operator but a platform admin (403), with the one message all admin-only
+    /// routes give.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        Ok(self.require(
+            harim_store::auth::PlatformRole::Admin,
+            "Platform admins only.",
+        )?)
+    }
+}
+
 impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 

@@ -395,10 +395,7 @@ async fn open_requests(
     State(state): State<AppState>,
     operator: Operator,
 ) -> Result<ApiJson<Vec<OpenRequest>>, ApiError> {
-    operator.require(
-        harim_store::auth::PlatformRole::Admin,
-        "Platform admins only.",
-    )?;
+    operator.require_admin()?;
     let now = time::OffsetDateTime::now_utc();
     Ok(ApiJson(
         rights::open_requests(&state.db)

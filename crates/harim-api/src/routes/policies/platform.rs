@@ -98,10 +98,7 @@ pub(super) async fn list_platform_versions(
     State(state): State<AppState>,
     operator: Operator,
 ) -> Result<ApiJson<Vec<VersionOut>>, ApiError> {
-    operator.require(
-        harim_store::auth::PlatformRole::Admin,
-        "Platform admins only.",
-    )?;
+    operator.require_admin()?;
     let versions = platform_policy::versions(&state.db).await?;
     Ok(ApiJson(
         versions.into_iter().map(VersionOut::from).collect(),
@@ -189,10 +186,7 @@ pub(super) async fn policy_consistency(
     State(state): State<AppState>,
     operator: Operator,
 ) -> Result<ApiJson<ConsistencyOut>, ApiError> {
-    operator.require(
-        harim_store::auth::PlatformRole::Admin,
-        "Platform admins only.",
-    )?;
+    operator.require_admin()?;
     let (checked, found) =
         harim_store::policies::contradictions(&state.db, &state.config.platform).await?;
     Ok(ApiJson(ConsistencyOut {
