@@ -2,7 +2,8 @@
 //!
 //! Owns authentication (`auth`), the tenant scope (`tenant`), the routes, the OpenAPI document,
 //! the mapping of every error to `application/problem+json` (`error`), request telemetry and the
-//! persistence of domain values through sea-orm (`entity`).
+//! persistence of domain values through sea-orm (`entity`). [`startup`] assembles state, router
+//! and background workers, for the binary and the tests alike.
 //!
 //! Invariants: handlers reach tenant data only through a [`tenant::TenantCtx`]; no handler
 //! returns a database error's text; domain crates never see an HTTP type.
