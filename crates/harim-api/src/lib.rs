@@ -2,7 +2,8 @@
 //!
 //! Owns authentication (`auth`), the tenant scope (`tenant`), the routes, the OpenAPI document,
 //! the mapping of every error to `application/problem+json` (`error`), request telemetry and the
-//! persistence of domain values through sea-orm (`entity`).
+//! persistence of domain values through sea-orm (`entity`). [`startup`] assembles state, router
+//! and background workers, for the binary and the tests alike.
 //!
 //! Invariants: handlers reach tenant data only through a [`tenant::TenantCtx`]; no handler
 //! returns a database error's text; domain crates never see an HTTP type.
@@ -12,16 +13,17 @@ pub mod error;
 mod middleware;
 mod openapi;
 pub mod routes;
+pub mod startup;
 pub mod tenant;
 pub mod validate;
 
 use std::{sync::Arc, time::Duration};
 
-use axum::Router;
 use harim_store::db::Db;
 
 pub use error::{ApiError, FieldError, Problem};
 pub use openapi::openapi;
+pub use startup::app;
 
 /// Tunables of the HTTP layer; the binary fills them from its configuration.
 #[derive(Debug, Clone)]
@@ -93,8 +95,8 @@ pub struct AppState {
     pub documents: harim_kyc::DocumentStore,
     /// Permits for KYC uploads in flight (`ApiConfig::kyc_max_concurrent_uploads`).
     pub upload_permits: Arc<tokio::sync::Semaphore>,
-    /// Exports, erasures and receipts (shares db, vault and documents; its worker runs in
-    /// the binary, or in a test by `harim_store::rights::run_due`).
+    /// Exports, erasures and receipts (shares db, vault and documents; its worker is one of
+    /// [`startup::Workers`], or in a test `harim_store::rights::run_due`).
     pub rights: harim_store::rights::Rights,
     /// Set when the process starts shutting down: `/readyz` answers 503 from then on, so a load
     /// balancer stops sending while in-flight requests finish.
@@ -139,15 +141,4 @@ impl AppState {
         self.rights.config = Arc::new(config);
         self
     }
-}
-
-/// The whole HTTP application: routes, OpenAPI, docs viewer and the tower layers.
-pub fn app(state: AppState) -> Router {
-    let _ = routes::ops::prometheus();
-    let (router, _api) = routes::router().split_for_parts();
-    let router = router.fallback(middleware::not_found);
-    let pages = state.pages.clone();
-    middleware::layers(router, &state.config)
-        .layer(axum::Extension(pages))
-        .with_state(state)
 }

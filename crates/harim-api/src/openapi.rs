@@ -1,5 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
+use std::sync::OnceLock;
+
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -39,14 +41,19 @@ impl Modify for BearerAuth {
     }
 }
 
-pub(crate) fn base() -> utoipa::openapi::OpenApi {
-    Base::openapi()
-}
-
 /// The full document served at `/openapi.json`: the handlers' annotations plus the answers the
 /// layers and extractors give on every route (see [`with_layer_answers`]).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    with_layer_answers(crate::routes::router().split_for_parts().1)
+    let (_, doc) = utoipa_axum::router::OpenApiRouter::with_openapi(Base::openapi())
+        .merge(crate::routes::router())
+        .split_for_parts();
+    with_layer_answers(doc)
+}
+
+/// [`openapi`] as served, made once per process.
+pub(crate) fn served_json() -> &'static str {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    SPEC.get_or_init(|| openapi().to_pretty_json().unwrap_or_default())
 }
 
 /// Adds the problem answers no handler writes but every client can meet, so generated clients

@@ -316,9 +316,6 @@ impl PlatformScope {
 
     /// Refused unless the operator is an admin: root keys, tenant keys, platform publishing.
     pub fn require_admin(&self) -> Result<(), StoreError> {
-        self.require(
-            PlatformRole::Admin,
-            "Only platform admins administer keys and the platform policy.",
-        )
+        self.require(PlatformRole::Admin, "Platform admins only.")
     }
 }

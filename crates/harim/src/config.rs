@@ -207,8 +207,6 @@ pub struct Config {
     pub pkcs11: Pkcs11Settings,
     /// How long SIGTERM waits for in-flight requests and the rotation batch in flight.
     pub shutdown_grace: Duration,
-    /// Tenant keys re-wrapped per transaction by `serve`'s rotation worker.
-    pub root_rotation_batch: u64,
     /// Connections in the database pool; `None`: [`harim_store::db::connect`]'s default.
     pub database_pool_size: Option<u32>,
     pub log_format: LogFormat,
@@ -282,86 +280,15 @@ impl Config {
             "json" => LogFormat::Json,
             other => bail!("log_format: {other:?} is not one of text, json"),
         };
-        if raw.session_ttl_secs == 0 || raw.session_ttl_secs > 30 * 24 * 3600 {
-            bail!("session_ttl_secs: must be between 1 and 2592000 (30 days)");
-        }
-        if raw.request_timeout_secs == 0 {
-            bail!("request_timeout_secs: must be at least 1");
-        }
-        if raw.body_limit_bytes < 1024 {
-            bail!("body_limit_bytes: must be at least 1024");
-        }
-        let (database_url, embedded) = match raw.database_url {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                (url, false)
-            }
-            Some(url) if url.starts_with("sqlite:") => (url, false),
-            Some(_) => bail!("database_url: must start with postgres://, postgresql:// or sqlite:"),
-            None => {
-                let path = raw.data_dir.join("harim.db");
-                (format!("sqlite://{}?mode=rwc", path.display()), true)
-            }
-        };
+        check_request_limits(&raw)?;
+        let (database_url, embedded) = database_url(&raw)?;
         let is_sqlite = database_url.starts_with("sqlite:");
-        if raw.kyc_upload_limit_bytes < 1024 || raw.kyc_upload_limit_bytes > 1024 * 1024 * 1024 {
-            bail!("kyc_upload_limit_bytes: must be between 1024 and 1073741824");
-        }
-        if raw.kyc_max_concurrent_uploads == 0 || raw.kyc_max_concurrent_uploads > 4096 {
-            bail!("kyc_max_concurrent_uploads: must be between 1 and 4096");
-        }
-        if raw.kyc_max_image_pixels == 0 {
-            bail!("kyc_max_image_pixels: must be at least 1");
-        }
-        if raw.retention_interval_secs == 0 {
-            bail!("retention_interval_secs: must be at least 1");
-        }
-        if raw.export_ttl_secs < 60 || raw.export_ttl_secs > 30 * 24 * 3600 {
-            bail!("export_ttl_secs: must be between 60 and 2592000 (30 days)");
-        }
-        if raw.root_rotation_period_days == 0 || raw.root_rotation_period_days > 3650 {
-            bail!("root_rotation_period_days: must be between 1 and 3650");
-        }
-        if raw.backup_retention_days > 3650 {
-            bail!("backup_retention_days: must be at most 3650");
-        }
-        // Zero would delete keys, residue and audit content as soon as they exist.
-        for (key, v) in [
-            ("api_key_unused_days", raw.api_key_unused_days),
-            (
-                "after_account_deletion_days",
-                raw.after_account_deletion_days,
-            ),
-            ("audit_retention_days", raw.audit_retention_days),
-        ] {
-            if v == 0 || v > 3650 {
-                bail!("{key}: must be between 1 and 3650");
-            }
-        }
-        if raw.data_request_lease_secs == 0 || raw.data_request_lease_secs > 3600 {
-            bail!("data_request_lease_secs: must be between 1 and 3600");
-        }
-        if raw.account_request_response_days == 0 || raw.account_request_response_days > 365 {
-            bail!("account_request_response_days: must be between 1 and 365");
-        }
-        let (object_store_url, object_store_default) = match raw.object_store_url {
-            Some(url)
-                if url.starts_with("s3://")
-                    || url.starts_with("file:///")
-                    || url.starts_with("memory://") =>
-            {
-                (url, false)
-            }
-            Some(_) => bail!("object_store_url: must start with s3://, file:/// or memory://"),
-            None => {
-                let dir = std::path::absolute(raw.data_dir.join("objects"))
-                    .context("object_store_url: cannot resolve data_dir")?;
-                (format!("file://{}", dir.display()), true)
-            }
-        };
+        check_job_limits(&raw)?;
+        let (object_store_url, object_store_default) = object_store_url(&raw)?;
         let pkcs11 = Pkcs11Settings {
-            module: raw.pkcs11_module,
-            token: raw.pkcs11_token,
-            pin_file: raw.pkcs11_pin_file,
+            module: raw.pkcs11_module.clone(),
+            token: raw.pkcs11_token.clone(),
+            pin_file: raw.pkcs11_pin_file.clone(),
             sessions: raw.pkcs11_sessions,
         };
         if raw.keyring.as_deref() == Some(std::path::Path::new("pkcs11")) && pkcs11.module.is_none()
@@ -370,18 +297,7 @@ impl Config {
                 "pkcs11_module: keyring = \"pkcs11\" needs the path of the token's PKCS#11 module"
             );
         }
-        if raw.database_pool_size > 1000 {
-            bail!("database_pool_size: must be at most 1000 (0 = the default)");
-        }
-        if raw.root_rotation_batch == 0 || raw.root_rotation_batch > 100_000 {
-            bail!("root_rotation_batch: must be between 1 and 100000");
-        }
-        if raw.shutdown_grace_secs == 0 || raw.shutdown_grace_secs > 3600 {
-            bail!("shutdown_grace_secs: must be between 1 and 3600");
-        }
-        if pkcs11.sessions == 0 || pkcs11.sessions > 256 {
-            bail!("pkcs11_sessions: must be between 1 and 256");
-        }
+        check_process_limits(&raw)?;
         let trusted_proxies = raw
             .trusted_proxies
             .iter()
@@ -391,30 +307,7 @@ impl Config {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let platform_configured = raw.platform.is_some();
-        let platform = match raw.platform {
-            None => harim_store::platform_policy::development_platform(),
-            Some(p) => harim_policy::platform::Platform {
-                name: p.name,
-                operator: p.operator,
-                registration_number: p.registration_number,
-                country: p.country,
-                contact_email: p.contact_email,
-                dpo_email: p.dpo_email,
-                hosting_provider: p.hosting_provider,
-                hosting_country: p.hosting_country,
-                processors: p.processors,
-                storefront_collects: p.storefront_collects,
-                backup_retention_days: raw.backup_retention_days,
-                log_retention_days: p.log_retention_days,
-            },
-        };
-        if let Err(errs) = platform.validate() {
-            let list: Vec<String> = errs
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect();
-            bail!("[platform]: {}", list.join("; "));
-        }
+        let platform = platform(&raw)?;
         let work_dir = raw.data_dir.join("tmp");
         let retention = Periods {
             session_ttl_secs: raw.session_ttl_secs,
@@ -437,7 +330,6 @@ impl Config {
             keyring: raw.keyring,
             pkcs11,
             shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
-            root_rotation_batch: raw.root_rotation_batch,
             database_pool_size: (raw.database_pool_size > 0).then_some(raw.database_pool_size),
             log_format,
             // Several replicas migrating PostgreSQL at once is a race: there it is an explicit step.
@@ -477,6 +369,145 @@ impl Config {
             platform_configured,
         })
     }
+}
+
+/// Sessions, request timeout and body size within their ranges.
+fn check_request_limits(raw: &Raw) -> anyhow::Result<()> {
+    if raw.session_ttl_secs == 0 || raw.session_ttl_secs > 30 * 24 * 3600 {
+        bail!("session_ttl_secs: must be between 1 and 2592000 (30 days)");
+    }
+    if raw.request_timeout_secs == 0 {
+        bail!("request_timeout_secs: must be at least 1");
+    }
+    if raw.body_limit_bytes < 1024 {
+        bail!("body_limit_bytes: must be at least 1024");
+    }
+    Ok(())
+}
+
+/// The database URL, and whether it is the embedded default's SQLite file.
+fn database_url(raw: &Raw) -> anyhow::Result<(String, bool)> {
+    Ok(match raw.database_url.clone() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            (url, false)
+        }
+        Some(url) if url.starts_with("sqlite:") => (url, false),
+        Some(_) => bail!("database_url: must start with postgres://, postgresql:// or sqlite:"),
+        None => {
+            let path = raw.data_dir.join("harim.db");
+            (format!("sqlite://{}?mode=rwc", path.display()), true)
+        }
+    })
+}
+
+/// KYC, retention, export and data-request settings within their ranges.
+fn check_job_limits(raw: &Raw) -> anyhow::Result<()> {
+    if raw.kyc_upload_limit_bytes < 1024 || raw.kyc_upload_limit_bytes > 1024 * 1024 * 1024 {
+        bail!("kyc_upload_limit_bytes: must be between 1024 and 1073741824");
+    }
+    if raw.kyc_max_concurrent_uploads == 0 || raw.kyc_max_concurrent_uploads > 4096 {
+        bail!("kyc_max_concurrent_uploads: must be between 1 and 4096");
+    }
+    if raw.kyc_max_image_pixels == 0 {
+        bail!("kyc_max_image_pixels: must be at least 1");
+    }
+    if raw.retention_interval_secs == 0 {
+        bail!("retention_interval_secs: must be at least 1");
+    }
+    if raw.export_ttl_secs < 60 || raw.export_ttl_secs > 30 * 24 * 3600 {
+        bail!("export_ttl_secs: must be between 60 and 2592000 (30 days)");
+    }
+    if raw.root_rotation_period_days == 0 || raw.root_rotation_period_days > 3650 {
+        bail!("root_rotation_period_days: must be between 1 and 3650");
+    }
+    if raw.backup_retention_days > 3650 {
+        bail!("backup_retention_days: must be at most 3650");
+    }
+    // Zero would delete keys, residue and audit content as soon as they exist.
+    for (key, v) in [
+        ("api_key_unused_days", raw.api_key_unused_days),
+        (
+            "after_account_deletion_days",
+            raw.after_account_deletion_days,
+        ),
+        ("audit_retention_days", raw.audit_retention_days),
+    ] {
+        if v == 0 || v > 3650 {
+            bail!("{key}: must be between 1 and 3650");
+        }
+    }
+    if raw.data_request_lease_secs == 0 || raw.data_request_lease_secs > 3600 {
+        bail!("data_request_lease_secs: must be between 1 and 3600");
+    }
+    if raw.account_request_response_days == 0 || raw.account_request_response_days > 365 {
+        bail!("account_request_response_days: must be between 1 and 365");
+    }
+    Ok(())
+}
+
+/// The object store URL, and whether it is the default directory under `data_dir`.
+fn object_store_url(raw: &Raw) -> anyhow::Result<(String, bool)> {
+    Ok(match raw.object_store_url.clone() {
+        Some(url)
+            if url.starts_with("s3://")
+                || url.starts_with("file:///")
+                || url.starts_with("memory://") =>
+        {
+            (url, false)
+        }
+        Some(_) => bail!("object_store_url: must start with s3://, file:/// or memory://"),
+        None => {
+            let dir = std::path::absolute(raw.data_dir.join("objects"))
+                .context("object_store_url: cannot resolve data_dir")?;
+            (format!("file://{}", dir.display()), true)
+        }
+    })
+}
+
+/// Pool, rotation batch, shutdown grace and PKCS#11 sessions within their ranges.
+fn check_process_limits(raw: &Raw) -> anyhow::Result<()> {
+    if raw.database_pool_size > 1000 {
+        bail!("database_pool_size: must be at most 1000 (0 = the default)");
+    }
+    if raw.root_rotation_batch == 0 || raw.root_rotation_batch > 100_000 {
+        bail!("root_rotation_batch: must be between 1 and 100000");
+    }
+    if raw.shutdown_grace_secs == 0 || raw.shutdown_grace_secs > 3600 {
+        bail!("shutdown_grace_secs: must be between 1 and 3600");
+    }
+    if raw.pkcs11_sessions == 0 || raw.pkcs11_sessions > 256 {
+        bail!("pkcs11_sessions: must be between 1 and 256");
+    }
+    Ok(())
+}
+
+/// The operator's facts from `[platform]` (the development operator without it), validated.
+fn platform(raw: &Raw) -> anyhow::Result<harim_policy::platform::Platform> {
+    let platform = match raw.platform.clone() {
+        None => harim_store::platform_policy::development_platform(),
+        Some(p) => harim_policy::platform::Platform {
+            name: p.name,
+            operator: p.operator,
+            registration_number: p.registration_number,
+            country: p.country,
+            contact_email: p.contact_email,
+            dpo_email: p.dpo_email,
+            hosting_provider: p.hosting_provider,
+            hosting_country: p.hosting_country,
+            processors: p.processors,
+            storefront_collects: p.storefront_collects,
+            backup_retention_days: raw.backup_retention_days,
+            log_retention_days: p.log_retention_days,
+        },
+    };
+    if let Err(errs) = platform.validate() {
+        let list: Vec<String> = errs
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        bail!("[platform]: {}", list.join("; "));
+    }
+    Ok(platform)
 }
 
 #[cfg(test)]

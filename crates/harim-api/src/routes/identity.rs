@@ -19,6 +19,7 @@ use crate::{
     auth::Operator,
     error::{ApiError, FieldError},
     tenant::TenantCtx,
+    validate::Errors,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -134,6 +135,30 @@ pub struct RevealIn {
     purpose: Purpose,
 }
 
+impl RevealIn {
+    /// The named fields, each once, in the order first named; every unknown name is refused.
+    fn fields(&self) -> Result<Vec<String>, ApiError> {
+        let mut errs = Errors::default();
+        if self.fields.is_empty() {
+            errs.add("fields", "required", "Name at least one field.");
+        }
+        let mut fields: Vec<String> = Vec::new();
+        for (i, f) in self.fields.iter().enumerate() {
+            if !IDENTITY_FIELDS.contains(&f.as_str()) {
+                errs.add(
+                    &format!("fields[{i}]"),
+                    "unknown_field",
+                    "Not an identity field.",
+                );
+            } else if !fields.contains(f) {
+                fields.push(f.clone());
+            }
+        }
+        errs.finish()?;
+        Ok(fields)
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct RevealOut {
     /// Field name → plaintext value.
@@ -167,29 +192,7 @@ async fn reveal_identity(
     RequestId(request_id): RequestId,
     ApiJson(input): ApiJson<RevealIn>,
 ) -> Result<ApiJson<RevealOut>, ApiError> {
-    let mut errs = Vec::new();
-    if input.fields.is_empty() {
-        errs.push(FieldError::new(
-            "fields",
-            "required",
-            "Name at least one field.",
-        ));
-    }
-    let mut fields: Vec<String> = Vec::new();
-    for (i, f) in input.fields.iter().enumerate() {
-        if !IDENTITY_FIELDS.contains(&f.as_str()) {
-            errs.push(FieldError::new(
-                format!("fields[{i}]"),
-                "unknown_field",
-                "Not an identity field.",
-            ));
-        } else if !fields.contains(f) {
-            fields.push(f.clone());
-        }
-    }
-    if !errs.is_empty() {
-        return Err(ApiError::Validation(errs));
-    }
+    let fields = input.fields()?;
     let purpose = input.purpose;
     let out = identity::reveal(
         &state.db,
@@ -264,6 +267,43 @@ pub struct SearchQuery {
     iban: Option<String>,
 }
 
+impl SearchQuery {
+    /// What to look for: a national ID with its country, an IBAN, or both.
+    fn terms(&self) -> Result<Vec<identity::SearchTerm>, ApiError> {
+        let mut errs = Errors::default();
+        let mut terms = Vec::new();
+        if let Some(raw) = self.national_id.as_deref() {
+            match self.country.as_deref().map(pii::Country::parse) {
+                None => errs.add(
+                    "country",
+                    "required",
+                    "Give the country of the national ID.",
+                ),
+                Some(Err(e)) => errs.add("country", e.code, e.message),
+                Some(Ok(c)) => match pii::NationalId::parse(raw, c) {
+                    Ok(id) => terms.push(identity::SearchTerm::NationalId(id)),
+                    Err(e) => errs.add("national_id", e.code, e.message),
+                },
+            }
+        }
+        if let Some(raw) = self.iban.as_deref() {
+            match pii::Iban::parse(raw) {
+                Ok(iban) => terms.push(identity::SearchTerm::Iban(iban)),
+                Err(e) => errs.add("iban", e.code, e.message),
+            }
+        }
+        if terms.is_empty() && errs.0.is_empty() {
+            errs.add(
+                "query",
+                "required",
+                "Give national_id with country, or iban.",
+            );
+        }
+        errs.finish()?;
+        Ok(terms)
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct IdentityMatch {
     shop_id: Uuid,
@@ -286,38 +326,7 @@ async fn search_identities(
     RequestId(request_id): RequestId,
     Query(q): Query<SearchQuery>,
 ) -> Result<ApiJson<Vec<IdentityMatch>>, ApiError> {
-    let mut errs = Vec::new();
-    let mut terms: Vec<identity::SearchTerm> = Vec::new();
-    if let Some(raw) = q.national_id.as_deref() {
-        match q.country.as_deref().map(pii::Country::parse) {
-            None => errs.push(FieldError::new(
-                "country",
-                "required",
-                "Give the country of the national ID.",
-            )),
-            Some(Err(e)) => errs.push(FieldError::new("country", e.code, e.message)),
-            Some(Ok(c)) => match pii::NationalId::parse(raw, c) {
-                Ok(id) => terms.push(identity::SearchTerm::NationalId(id)),
-                Err(e) => errs.push(FieldError::new("national_id", e.code, e.message)),
-            },
-        }
-    }
-    if let Some(raw) = q.iban.as_deref() {
-        match pii::Iban::parse(raw) {
-            Ok(iban) => terms.push(identity::SearchTerm::Iban(iban)),
-            Err(e) => errs.push(FieldError::new("iban", e.code, e.message)),
-        }
-    }
-    if terms.is_empty() && errs.is_empty() {
-        errs.push(FieldError::new(
-            "query",
-            "required",
-            "Give national_id with country, or iban.",
-        ));
-    }
-    if !errs.is_empty() {
-        return Err(ApiError::Validation(errs));
-    }
+    let terms = q.terms()?;
     let matches = identity::search(&state.db, &state.vault, &operator, terms, request_id)
         .await?
         .into_iter()

@@ -24,13 +24,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotation_job))
 }
 
-fn require_admin(p: &Operator) -> Result<(), ApiError> {
-    Ok(p.require(
-        harim_store::roles::PlatformRole::Admin,
-        "Platform admins only.",
-    )?)
-}
-
 /// Root key versions, how many tenant keys each wraps, and the current or last rotation.
 #[utoipa::path(get, path = "/v1/admin/keys", tag = "admin",
     responses(
@@ -40,7 +33,7 @@ async fn keys_status(
     State(state): State<AppState>,
     operator: Operator,
 ) -> Result<ApiJson<KeysStatus>, ApiError> {
-    require_admin(&operator)?;
+    operator.require_admin()?;
     Ok(ApiJson(
         rotation::status(&state.db, &state.vault).await?.into(),
     ))
@@ -161,7 +154,7 @@ async fn start_rotation(
     RequestId(request_id): RequestId,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, ApiJson<RotationStarted>), ApiError> {
-    require_admin(&operator)?;
+    operator.require_admin()?;
     // No body, `null` and `{}` all mean "not forced".
     let input: RotateIn = if body.iter().all(u8::is_ascii_whitespace) {
         RotateIn::default()
@@ -213,7 +206,7 @@ async fn rotation_job(
     operator: Operator,
     Path(job_id): Path<Uuid>,
 ) -> Result<ApiJson<JobView>, ApiError> {
-    require_admin(&operator)?;
+    operator.require_admin()?;
     Ok(ApiJson(
         rotation::JobView::from(rotation::job(&state.db, job_id.into()).await?).into(),
     ))

@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 
 use axum::{
+    Extension,
     extract::State,
     http::{StatusCode, header},
     response::{Html, IntoResponse},
@@ -94,23 +95,23 @@ async fn metrics(
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body))
 }
 
-fn spec_json() -> &'static str {
-    static SPEC: OnceLock<String> = OnceLock::new();
-    SPEC.get_or_init(|| crate::openapi().to_pretty_json().unwrap_or_default())
-}
+/// The OpenAPI document as served. The app builder hands it in (`startup::app`): the document
+/// is made from the router this handler is part of, so this module cannot make it itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spec(pub(crate) &'static str);
 
 /// This document. Public and the same for every caller, so it is not `no-store` (caches keep
 /// it but revalidate) and is compressed when `Accept-Encoding` allows.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
-async fn openapi_json() -> impl IntoResponse {
+async fn openapi_json(Extension(Spec(spec)): Extension<Spec>) -> impl IntoResponse {
     (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        spec_json(),
+        spec,
     )
 }
 

@@ -135,6 +135,26 @@ async fn shop_export(
     ))
 }
 
+/// The answers of an export download, shop's or person's alike (for the OpenAPI document).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum DownloadAnswers {
+    #[response(status = 200, content_type = "application/zip")]
+    Ready(Vec<u8>),
+    #[response(
+        status = 409,
+        description = "not ready yet",
+        content_type = "application/problem+json"
+    )]
+    NotReady(crate::Problem),
+    #[response(
+        status = 410,
+        description = "the archive was deleted after its time",
+        content_type = "application/problem+json"
+    )]
+    Deleted(crate::Problem),
+}
+
 fn zip_response(view: &RequestView, archive: export::Archive) -> Response {
     let mut resp = Response::new(Body::from_stream(archive));
     let h = resp.headers_mut();
@@ -172,10 +192,7 @@ fn zip_response(view: &RequestView, archive: export::Archive) -> Response {
 /// and SHA-256, the data-map version). Audited before a byte is served.
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/exports/{export_id}/download", tag = "rights",
     params(("shop_id" = Uuid, Path), ("export_id" = Uuid, Path)),
-    responses(
-        (status = 200, content_type = "application/zip", body = Vec<u8>),
-        (status = 409, description = "not ready yet", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "the archive was deleted after its time", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(DownloadAnswers))]
 async fn download_shop_export(
     State(state): State<AppState>,
     tenant: TenantCtx,
@@ -218,10 +235,7 @@ async fn account_export(
 /// Download a ready export of the signed-in person.
 #[utoipa::path(get, path = "/v1/account/exports/{export_id}/download", tag = "rights",
     params(("export_id" = Uuid, Path)),
-    responses(
-        (status = 200, content_type = "application/zip", body = Vec<u8>),
-        (status = 409, description = "not ready yet", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 410, description = "the archive was deleted after its time", body = crate::Problem, content_type = "application/problem+json")))]
+    responses(DownloadAnswers))]
 async fn download_account_export(
     State(state): State<AppState>,
     caller: Caller,
@@ -385,10 +399,7 @@ async fn open_requests(
     State(state): State<AppState>,
     operator: Operator,
 ) -> Result<ApiJson<Vec<OpenRequest>>, ApiError> {
-    operator.require(
-        harim_store::roles::PlatformRole::Admin,
-        "Platform admins only.",
-    )?;
+    operator.require_admin()?;
     let now = time::OffsetDateTime::now_utc();
     Ok(ApiJson(
         rights::open_requests(&state.db)

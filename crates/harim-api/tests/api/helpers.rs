@@ -6,7 +6,10 @@ use axum::{
     body::Body,
     http::{HeaderMap, Method, Request, StatusCode},
 };
-use harim_api::{ApiConfig, AppState};
+use harim_api::{
+    ApiConfig,
+    startup::{Application, Parts, Workers},
+};
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use secrecy::{ExposeSecret, SecretString};
@@ -163,13 +166,22 @@ impl TestApp {
         harim_store::db::migrate(&db).await.unwrap();
         let vault = test_vault();
         let (documents, objects_dir) = test_documents();
-        let state = AppState::new(db.clone(), config, vault.clone(), documents.clone()).unwrap();
-        let rights = state.rights.clone();
-        let draining = state.draining.clone();
+        // Wired as `harim serve` wires it, without its workers: each test runs the jobs itself.
+        let app = Application::build(
+            Parts {
+                db: db.clone(),
+                vault: vault.clone(),
+                documents: documents.clone(),
+                config,
+                rights: harim_store::rights::RightsConfig::default(),
+            },
+            Workers::none(),
+        )
+        .unwrap();
         Self {
-            rights,
-            draining,
-            router: harim_api::app(state),
+            rights: app.state().rights.clone(),
+            draining: app.state().draining.clone(),
+            router: app.router(),
             db,
             vault,
             documents,

@@ -1,14 +1,14 @@
 //! The platform's own privacy policy for merchants (`harim_store::platform_policy`): published
-//! by an admin, served at `/privacy` like a shop's policy (same negotiation, codings, ETags and
-//! cache, through [`public::serve`]).
+//! by an admin, served at `/privacy` like a shop's policy (same negotiation, codings, ETags,
+//! cache and OpenAPI description of the answers, through [`public::serve`]).
 
 use std::sync::Arc;
 
 use axum::{
     Extension,
     body::Bytes,
-    extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    extract::{Path, State},
+    http::StatusCode,
     response::Response,
 };
 use harim_policy::platform::RightsRoutes;
@@ -20,7 +20,7 @@ use harim_store::{
 
 use super::{
     DocCache,
-    public::{self, LangQuery, Source},
+    public::{self, LangQuery, PageHeaders, PageRequest, Source},
     publish::{PublishIn, VersionOut},
 };
 use crate::{AppState, auth::Operator, error::ApiError, routes::ApiJson};
@@ -99,101 +99,56 @@ pub(super) async fn list_platform_versions(
     State(state): State<AppState>,
     operator: Operator,
 ) -> Result<ApiJson<Vec<VersionOut>>, ApiError> {
-    operator.require(
-        harim_store::roles::PlatformRole::Admin,
-        "Platform admins only.",
-    )?;
+    operator.require_admin()?;
     let versions = platform_policy::versions(&state.db).await?;
     Ok(ApiJson(
         versions.into_iter().map(VersionOut::from).collect(),
     ))
 }
 
-async fn page(
-    state: &AppState,
-    cache: &DocCache,
-    version: Option<i32>,
-    format: DocumentFormat,
-    q: &LangQuery,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
-    public::serve(
-        state,
-        cache,
-        Source::Platform,
-        version,
-        format,
-        q.lang.as_deref(),
-        headers,
-    )
-    .await
-}
-
 /// The platform's privacy policy for merchants in force, as HTML. Language: `?lang=`, then
 /// `Accept-Language`, then Persian. Same headers, codings and 304s as a shop's page.
 #[utoipa::path(get, path = "/privacy", tag = "public", security(()),
-    params(LangQuery, ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
-        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
-pub(super) async fn platform_html(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    page(&state, &cache, None, DocumentFormat::Html, &q, &headers).await
+    params(LangQuery, PageHeaders),
+    responses(public::HtmlPage,
+                (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn platform_html(page: PageRequest) -> Result<Response, ApiError> {
+    page.serve(Source::Platform, None, DocumentFormat::Html)
+        .await
 }
 
 /// The platform policy in force as JSON-LD, with `version`, `hash` and `previous_hash`.
 #[utoipa::path(get, path = "/privacy.json", tag = "public", security(()),
-    params(LangQuery, ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "JSON-LD", content_type = "application/ld+json", body = Object),
-        (status = 304, description = "not modified"),
-        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
-pub(super) async fn platform_json(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    page(&state, &cache, None, DocumentFormat::JsonLd, &q, &headers).await
+    params(LangQuery, PageHeaders),
+    responses(public::JsonLdPage,
+                (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn platform_json(page: PageRequest) -> Result<Response, ApiError> {
+    page.serve(Source::Platform, None, DocumentFormat::JsonLd)
+        .await
 }
 
 /// The platform policy in force as Markdown.
 #[utoipa::path(get, path = "/privacy.md", tag = "public", security(()),
-    params(LangQuery, ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "Markdown", content_type = "text/markdown; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
-        (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
-pub(super) async fn platform_markdown(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    page(&state, &cache, None, DocumentFormat::Markdown, &q, &headers).await
+    params(LangQuery, PageHeaders),
+    responses(public::MarkdownPage,
+                (status = 404, description = "not published yet", body = crate::Problem, content_type = "application/problem+json")))]
+pub(super) async fn platform_markdown(page: PageRequest) -> Result<Response, ApiError> {
+    page.serve(Source::Platform, None, DocumentFormat::Markdown)
+        .await
 }
 
 /// One published version of the platform policy as HTML (also one not in force yet).
 #[utoipa::path(get, path = "/privacy/versions/{n}", tag = "public", security(()),
-    params(("n" = u32, Path), LangQuery, ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String),
-        (status = 304, description = "not modified"),
-        (status = 404, description = "unknown version", body = crate::Problem, content_type = "application/problem+json")))]
+    params(("n" = u32, Path), LangQuery, PageHeaders),
+    responses(public::HtmlPage,
+                (status = 404, description = "unknown version", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn platform_version_html(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path(n): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
     let n = public::version_number(&n)?;
-    page(&state, &cache, Some(n), DocumentFormat::Html, &q, &headers).await
+    page.serve(Source::Platform, Some(n), DocumentFormat::Html)
+        .await
 }
 
 /// One broken rule of a published policy.
@@ -232,10 +187,7 @@ pub(super) async fn policy_consistency(
     State(state): State<AppState>,
     operator: Operator,
 ) -> Result<ApiJson<ConsistencyOut>, ApiError> {
-    operator.require(
-        harim_store::roles::PlatformRole::Admin,
-        "Platform admins only.",
-    )?;
+    operator.require_admin()?;
     let (checked, found) =
         harim_store::policies::contradictions(&state.db, &state.config.platform).await?;
     Ok(ApiJson(ConsistencyOut {

@@ -9,21 +9,23 @@
 //! Its coded forms are made when the page cache is filled, not per view.
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
+    collections::{BTreeMap, HashMap},
+    sync::RwLock,
 };
 
 use axum::{
-    Extension,
     body::Bytes,
-    extract::{Path, Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{FromRequestParts, Path, Query},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use harim_policy::{Locale, negotiate};
 use harim_store::policies::{self, DocumentFormat, Encoded, Resolved};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{
+    IntoParams, IntoResponses,
+    openapi::{RefOr, Response as ResponseDoc},
+};
 use uuid::Uuid;
 
 use crate::{AppState, error::ApiError};
@@ -57,6 +59,71 @@ pub(crate) fn content_type(format: DocumentFormat) -> &'static str {
         DocumentFormat::Html => "text/html; charset=utf-8",
         DocumentFormat::Markdown => "text/markdown; charset=utf-8",
         DocumentFormat::JsonLd => "application/ld+json",
+    }
+}
+
+/// How a public page answers, for the OpenAPI document. Shop pages and the platform's pages
+/// all answer through [`serve`], so one description serves both: a route names the marker of
+/// its format ([`HtmlPage`], [`JsonLdPage`], [`MarkdownPage`]) and adds its own 404.
+fn page_responses(format: DocumentFormat) -> BTreeMap<String, RefOr<ResponseDoc>> {
+    use utoipa::openapi::{
+        ContentBuilder, HeaderBuilder, ObjectBuilder, ResponseBuilder, schema::Type,
+    };
+    let (description, body) = match format {
+        DocumentFormat::Html => ("HTML page", Type::String),
+        DocumentFormat::JsonLd => ("JSON-LD", Type::Object),
+        DocumentFormat::Markdown => ("Markdown", Type::String),
+    };
+    let header = |description: &str| {
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(description))
+            .build()
+    };
+    let vary = || header("`Accept-Language, Accept-Encoding`");
+    let ok = ResponseBuilder::new()
+        .description(description)
+        .header("Content-Encoding", header("`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"))
+        .header("Vary", vary())
+        .header("ETag", header("Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))
+        .content(
+            content_type(format),
+            ContentBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(body)))
+                .build(),
+        )
+        .build();
+    let not_modified = ResponseBuilder::new()
+        .description("not modified (any coding's ETag of the same document counts, if that coding is acceptable now)")
+        .header("Vary", vary())
+        .header("ETag", header("The validator the client sent that matched"))
+        .build();
+    BTreeMap::from([
+        ("200".to_string(), RefOr::T(ok)),
+        ("304".to_string(), RefOr::T(not_modified)),
+    ])
+}
+
+/// The answers of an HTML page ([`page_responses`]).
+pub(crate) struct HtmlPage;
+/// The answers of a JSON-LD page ([`page_responses`]).
+pub(crate) struct JsonLdPage;
+/// The answers of a Markdown page ([`page_responses`]).
+pub(crate) struct MarkdownPage;
+
+impl IntoResponses for HtmlPage {
+    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+        page_responses(DocumentFormat::Html)
+    }
+}
+impl IntoResponses for JsonLdPage {
+    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+        page_responses(DocumentFormat::JsonLd)
+    }
+}
+impl IntoResponses for MarkdownPage {
+    fn responses() -> BTreeMap<String, RefOr<ResponseDoc>> {
+        page_responses(DocumentFormat::Markdown)
     }
 }
 
@@ -177,6 +244,60 @@ pub struct LangQuery {
     /// Language (`en`, `fa`, `ar`, `sq`); beats `Accept-Language`. Ignored if the version was
     /// not published in it.
     pub(crate) lang: Option<String>,
+}
+
+/// The request headers a public page reads, for the OpenAPI document (the handlers read them
+/// from the [`PageRequest`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(crate) struct PageHeaders {
+    #[param(rename = "Accept-Language")]
+    accept_language: Option<String>,
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+}
+
+/// What every public page reads besides its path: `?lang=`, the request headers (language,
+/// codings, validators), the state and its page cache.
+pub(crate) struct PageRequest {
+    state: AppState,
+    q: LangQuery,
+    headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for PageRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Query(q) = Query::<LangQuery>::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            q,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl PageRequest {
+    /// The page of `source` in `format`: the version in force, or `version`.
+    pub(crate) async fn serve(
+        &self,
+        source: Source<'_>,
+        version: Option<i32>,
+        format: DocumentFormat,
+    ) -> Result<Response, ApiError> {
+        serve(
+            &self.state,
+            &self.state.pages,
+            source,
+            version,
+            format,
+            &self.q,
+            &self.headers,
+        )
+        .await
+    }
 }
 
 /// The content codings a public page is served in, in order of preference when the client
@@ -370,7 +491,7 @@ pub(crate) async fn serve(
     source: Source<'_>,
     version: Option<i32>,
     format: DocumentFormat,
-    lang: Option<&str>,
+    q: &LangQuery,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let key_slug = match source {
@@ -400,7 +521,7 @@ pub(crate) async fn serve(
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let locale = negotiate(lang, accept, available, default);
+    let locale = negotiate(q.lang.as_deref(), accept, available, default);
 
     // Strong: the version hash names the exact bytes of every document of that version, and the
     // suffix the coding (the compressed forms were made once, at publish time).
@@ -464,121 +585,53 @@ pub(crate) async fn serve(
 /// served brotli- or gzip-compressed when `Accept-Encoding` accepts it (q-values honoured,
 /// brotli on a tie, identity without the header), from forms made at publish time.
 #[utoipa::path(get, path = "/shops/{slug}/privacy", tag = "public", security(()),
-    params(("slug" = String, Path), LangQuery,
-        ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
-            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
-        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "The validator the client sent that matched"))),
-        (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
+    params(("slug" = String, Path), LangQuery, PageHeaders),
+    responses(HtmlPage,
+                (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_html(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path(slug): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
-    serve(
-        &state,
-        &cache,
-        Source::Shop(&slug),
-        None,
-        DocumentFormat::Html,
-        q.lang.as_deref(),
-        &headers,
-    )
-    .await
+    page.serve(Source::Shop(&slug), None, DocumentFormat::Html)
+        .await
 }
 
 /// The policy in force as JSON-LD (W3C DPV terms, clause ids and localised text).
 #[utoipa::path(get, path = "/shops/{slug}/privacy.json", tag = "public", security(()),
-    params(("slug" = String, Path), LangQuery,
-        ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "JSON-LD", content_type = "application/ld+json", body = Object, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
-            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
-        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "The validator the client sent that matched"))),
-        (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
+    params(("slug" = String, Path), LangQuery, PageHeaders),
+    responses(JsonLdPage,
+                (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_json(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path(slug): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
-    serve(
-        &state,
-        &cache,
-        Source::Shop(&slug),
-        None,
-        DocumentFormat::JsonLd,
-        q.lang.as_deref(),
-        &headers,
-    )
-    .await
+    page.serve(Source::Shop(&slug), None, DocumentFormat::JsonLd)
+        .await
 }
 
 /// The policy in force as Markdown.
 #[utoipa::path(get, path = "/shops/{slug}/privacy.md", tag = "public", security(()),
-    params(("slug" = String, Path), LangQuery,
-        ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "Markdown", content_type = "text/markdown; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
-            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
-        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "The validator the client sent that matched"))),
-        (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
+    params(("slug" = String, Path), LangQuery, PageHeaders),
+    responses(MarkdownPage,
+                (status = 404, description = "unknown shop or nothing published", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_markdown(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path(slug): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
-    serve(
-        &state,
-        &cache,
-        Source::Shop(&slug),
-        None,
-        DocumentFormat::Markdown,
-        q.lang.as_deref(),
-        &headers,
-    )
-    .await
+    page.serve(Source::Shop(&slug), None, DocumentFormat::Markdown)
+        .await
 }
 
 /// One published version as HTML, including a version that has not taken effect yet.
 #[utoipa::path(get, path = "/shops/{slug}/privacy/versions/{n}", tag = "public", security(()),
-    params(("slug" = String, Path), ("n" = u32, Path), LangQuery,
-        ("Accept-Language" = Option<String>, Header),
-        ("If-None-Match" = Option<String>, Header)),
-    responses((status = 200, description = "HTML page", content_type = "text/html; charset=utf-8", body = String, headers(("Content-Encoding" = String, description = "`br` or `gzip`, whichever `Accept-Encoding` ranks higher (brotli on a tie); absent for identity"),
-            ("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "Strong; the compressed forms end in `-br` or `-gz` inside the quotes"))),
-        (status = 304, description = "not modified (any coding's ETag of the same document counts, if that coding is acceptable now)", headers(("Vary" = String, description = "`Accept-Language, Accept-Encoding`"),
-            ("ETag" = String, description = "The validator the client sent that matched"))),
-        (status = 404, description = "unknown shop or version", body = crate::Problem, content_type = "application/problem+json")))]
+    params(("slug" = String, Path), ("n" = u32, Path), LangQuery, PageHeaders),
+    responses(HtmlPage,
+                (status = 404, description = "unknown shop or version", body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn public_version_html(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<DocCache>>,
     Path((slug, n)): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
+    page: PageRequest,
 ) -> Result<Response, ApiError> {
     let n = version_number(&n)?;
-    serve(
-        &state,
-        &cache,
-        Source::Shop(&slug),
-        Some(n),
-        DocumentFormat::Html,
-        q.lang.as_deref(),
-        &headers,
-    )
-    .await
+    page.serve(Source::Shop(&slug), Some(n), DocumentFormat::Html)
+        .await
 }
