@@ -2,8 +2,9 @@
 
 use time::macros::date;
 
-use crate::doc::{HistoryEntry, PolicyMeta, ShopFacts};
+use crate::doc::ShopFacts;
 use crate::locale::{Calendar, Locale};
+use crate::meta::{HistoryEntry, PolicyMeta};
 use crate::settings::{
     AnalyticsService, CollectedData, Contact, Controller, Country, CustomerDataCategory as C,
     LocaleSettings, Notifications, PaymentGateway, PrivacySettings, Processor, ProcessorRole,
@@ -244,7 +245,7 @@ pub fn history_meta(current: &PrivacySettings) -> PolicyMeta {
             HistoryEntry {
                 version: 2,
                 effective_at: date!(2025 - 03 - 21),
-                changes: crate::diff(&earlier, current),
+                changes: crate::diff::diff(&earlier, current),
             },
         ],
         alternates: alternates(current),

@@ -14,7 +14,7 @@ use icu_decimal::DecimalFormatter;
 use icu_decimal::input::Decimal;
 use icu_plurals::{PluralCategory, PluralRules};
 
-use crate::doc::Arg;
+use crate::clause::Arg;
 use crate::locale::{Calendar, Locale, LocaleFormat};
 
 /// The embedded Fluent sources, by locale.

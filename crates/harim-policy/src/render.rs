@@ -4,10 +4,12 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::doc::{Clause, PolicyDocument, Section};
+use crate::clause::{Arg, Clause};
+use crate::doc::{PolicyDocument, Section};
+use crate::fonts;
 use crate::i18n::{Localizer, Seg, plain};
 use crate::locale::{Locale, LocaleFormat};
-use crate::{HistoryEntry, PolicyMeta, fonts};
+use crate::meta::{HistoryEntry, PolicyMeta};
 
 /// Errors found while rendering (missing messages, fluent argument errors, ICU data).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -230,7 +232,6 @@ struct Rendered {
 }
 
 fn localize(doc: &PolicyDocument, meta: &PolicyMeta, l: &mut Localizer) -> Rendered {
-    use crate::doc::Arg;
     let shop = Arg::Text(doc.shop.shop_name.clone());
     let (title_id, intro_id, footer_id) = doc.audience.frame();
     let title = l.message(title_id, &[("shop", shop.clone())]);
