@@ -34,181 +34,206 @@ fn entry(
 /// A data map with the categories, bases and rules harim declares, default periods.
 #[must_use]
 pub fn data_map() -> MerchantDataMap {
-    use Basis::{Contract, LegalObligation, LegitimateInterest};
+    let mut entries = identity_entries();
+    entries.extend(shop_entries());
+    entries.extend(account_entries());
+    MerchantDataMap {
+        version: "0123456789abcdef".into(),
+        entries,
+    }
+}
+
+/// The owner's identity and documents, checked to know the customer.
+fn identity_entries() -> Vec<MerchantData> {
+    use Basis::LegalObligation;
+    use MerchantSubject::ShopOwner;
+    vec![
+        entry(
+            "identity",
+            ShopOwner,
+            &[LegalObligation],
+            &[("merchant_identities", Period::WhileShopExists)],
+            &[
+                "full_name",
+                "national_id",
+                "iban",
+                "birth_date",
+                "phone",
+                "email",
+                "address",
+                "postal_code",
+                "country",
+            ],
+            true,
+        ),
+        entry(
+            "documents",
+            ShopOwner,
+            &[LegalObligation],
+            &[(
+                "kyc_documents",
+                Period::ShopKycSetting { default_days: 365 },
+            )],
+            &[
+                "national_id_front",
+                "national_id_back",
+                "selfie",
+                "business_license",
+            ],
+            true,
+        ),
+    ]
+}
+
+/// What a shop's settings, policies and people leave with the platform.
+fn shop_entries() -> Vec<MerchantData> {
+    use Basis::{Contract, LegalObligation};
     use MerchantSubject::{Account, ShopOwner, Staff};
+    let shop = Period::WhileShopExists;
+    vec![
+        entry(
+            "privacy_settings",
+            ShopOwner,
+            &[Contract],
+            &[("privacy_settings", shop)],
+            &[],
+            false,
+        ),
+        entry(
+            "policy_versions",
+            ShopOwner,
+            &[LegalObligation],
+            &[("policy_documents", shop)],
+            &[],
+            false,
+        ),
+        entry(
+            "invitations",
+            Staff,
+            &[Contract],
+            &[("invitations", shop)],
+            &[],
+            false,
+        ),
+        entry(
+            "api_keys",
+            Account,
+            &[Contract],
+            &[(
+                "api_keys",
+                Period::Days {
+                    days: 365,
+                    from: From::LastUse,
+                },
+            )],
+            &[],
+            false,
+        ),
+        entry(
+            "members",
+            Staff,
+            &[Contract],
+            &[("memberships", shop)],
+            &[],
+            false,
+        ),
+    ]
+}
+
+/// Requests, keys, the audit trail, sessions and the account itself.
+fn account_entries() -> Vec<MerchantData> {
+    use Basis::{Contract, LegalObligation, LegitimateInterest};
+    use MerchantSubject::{Account, ShopOwner};
     let shop = Period::WhileShopExists;
     let residue = Period::Days {
         days: 365,
         from: From::AccountErasure,
     };
-    MerchantDataMap {
-        version: "0123456789abcdef".into(),
-        entries: vec![
-            entry(
-                "identity",
-                ShopOwner,
-                &[LegalObligation],
-                &[("merchant_identities", shop)],
-                &[
-                    "full_name",
-                    "national_id",
-                    "iban",
-                    "birth_date",
-                    "phone",
-                    "email",
-                    "address",
-                    "postal_code",
-                    "country",
-                ],
-                true,
-            ),
-            entry(
-                "documents",
-                ShopOwner,
-                &[LegalObligation],
-                &[(
-                    "kyc_documents",
-                    Period::ShopKycSetting { default_days: 365 },
-                )],
-                &[
-                    "national_id_front",
-                    "national_id_back",
-                    "selfie",
-                    "business_license",
-                ],
-                true,
-            ),
-            entry(
-                "privacy_settings",
-                ShopOwner,
-                &[Contract],
-                &[("privacy_settings", shop)],
-                &[],
-                false,
-            ),
-            entry(
-                "policy_versions",
-                ShopOwner,
-                &[LegalObligation],
-                &[("policy_documents", shop)],
-                &[],
-                false,
-            ),
-            entry(
-                "invitations",
-                Staff,
-                &[Contract],
-                &[("invitations", shop)],
-                &[],
-                false,
-            ),
-            entry(
-                "api_keys",
-                Account,
-                &[Contract],
-                &[(
-                    "api_keys",
+    vec![
+        entry(
+            "data_requests",
+            Account,
+            &[LegalObligation],
+            &[
+                (
+                    "data_requests",
+                    Period::Hours {
+                        hours: 24,
+                        from: From::Ready,
+                    },
+                ),
+                ("data_requests", Period::AsProof),
+                ("account_residue", residue),
+            ],
+            &[],
+            true,
+        ),
+        entry(
+            "tenant_keys",
+            ShopOwner,
+            &[LegalObligation],
+            &[("tenant_keys", shop)],
+            &[],
+            true,
+        ),
+        entry(
+            "audit_log",
+            Account,
+            &[LegalObligation, LegitimateInterest],
+            &[
+                (
+                    "audit_log",
+                    Period::Days {
+                        days: 730,
+                        from: From::Created,
+                    },
+                ),
+                (
+                    "audit_log",
                     Period::Days {
                         days: 365,
-                        from: From::LastUse,
+                        from: From::ShopErasure,
                     },
-                )],
-                &[],
-                false,
-            ),
-            entry(
-                "members",
-                Staff,
-                &[Contract],
-                &[("memberships", shop)],
-                &[],
-                false,
-            ),
-            entry(
-                "data_requests",
-                Account,
-                &[LegalObligation],
-                &[
-                    (
-                        "data_requests",
-                        Period::Hours {
-                            hours: 24,
-                            from: From::Ready,
-                        },
-                    ),
-                    ("data_requests", Period::AsProof),
-                    ("account_residue", residue),
-                ],
-                &[],
-                true,
-            ),
-            entry(
-                "tenant_keys",
-                ShopOwner,
-                &[LegalObligation],
-                &[("tenant_keys", shop)],
-                &[],
-                true,
-            ),
-            entry(
-                "audit_log",
-                Account,
-                &[LegalObligation, LegitimateInterest],
-                &[
-                    (
-                        "audit_log",
-                        Period::Days {
-                            days: 730,
-                            from: From::Created,
-                        },
-                    ),
-                    (
-                        "audit_log",
-                        Period::Days {
-                            days: 365,
-                            from: From::ShopErasure,
-                        },
-                    ),
-                    ("account_residue", residue),
-                    ("service_log", Period::OperatorLogs { days: 14 }),
-                ],
-                &[],
-                false,
-            ),
-            entry("shop", Account, &[Contract], &[("shops", shop)], &[], false),
-            entry(
-                "sessions",
-                Account,
-                &[Contract, LegitimateInterest],
-                &[
-                    (
-                        "sessions",
-                        Period::Hours {
-                            hours: 12,
-                            from: From::Created,
-                        },
-                    ),
-                    (
-                        "login_attempts",
-                        Period::Hours {
-                            hours: 1,
-                            from: From::Created,
-                        },
-                    ),
-                ],
-                &[],
-                false,
-            ),
-            entry(
-                "account",
-                Account,
-                &[Contract],
-                &[("accounts", Period::WhileAccountExists)],
-                &[],
-                false,
-            ),
-        ],
-    }
+                ),
+                ("account_residue", residue),
+                ("service_log", Period::OperatorLogs { days: 14 }),
+            ],
+            &[],
+            false,
+        ),
+        entry("shop", Account, &[Contract], &[("shops", shop)], &[], false),
+        entry(
+            "sessions",
+            Account,
+            &[Contract, LegitimateInterest],
+            &[
+                (
+                    "sessions",
+                    Period::Hours {
+                        hours: 12,
+                        from: From::Created,
+                    },
+                ),
+                (
+                    "login_attempts",
+                    Period::Hours {
+                        hours: 1,
+                        from: From::Created,
+                    },
+                ),
+            ],
+            &[],
+            false,
+        ),
+        entry(
+            "account",
+            Account,
+            &[Contract],
+            &[("accounts", Period::WhileAccountExists)],
+            &[],
+            false,
+        ),
+    ]
 }
 
 /// The routes of harim's HTTP contract.
