@@ -17,15 +17,23 @@ use icu_plurals::{PluralCategory, PluralRules};
 use crate::clause::Arg;
 use crate::locale::{Calendar, Locale, LocaleFormat};
 
+/// The `.ftl` file of `locale` in `dir`, embedded. A macro because `include_str!` takes only a
+/// literal path; one match keeps every folder's files named by the same tags.
+macro_rules! ftl_by_locale {
+    ($locale:expr, $dir:literal) => {
+        match $locale {
+            Locale::En => include_str!(concat!($dir, "en.ftl")),
+            Locale::Fa => include_str!(concat!($dir, "fa.ftl")),
+            Locale::Ar => include_str!(concat!($dir, "ar.ftl")),
+            Locale::Sq => include_str!(concat!($dir, "sq.ftl")),
+        }
+    };
+}
+
 /// The embedded Fluent sources, by locale.
 #[must_use]
 pub fn ftl_source(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => include_str!("../locales/en.ftl"),
-        Locale::Fa => include_str!("../locales/fa.ftl"),
-        Locale::Ar => include_str!("../locales/ar.ftl"),
-        Locale::Sq => include_str!("../locales/sq.ftl"),
-    }
+    ftl_by_locale!(locale, "../locales/")
 }
 
 /// The embedded Fluent sources of the platform's own policy (`platform.rs`), by locale. They
@@ -33,12 +41,7 @@ pub fn ftl_source(locale: Locale) -> &'static str {
 /// roles, durations); message ids of the platform policy start with `pp-`.
 #[must_use]
 pub fn platform_ftl_source(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => include_str!("../locales/platform/en.ftl"),
-        Locale::Fa => include_str!("../locales/platform/fa.ftl"),
-        Locale::Ar => include_str!("../locales/platform/ar.ftl"),
-        Locale::Sq => include_str!("../locales/platform/sq.ftl"),
-    }
+    ftl_by_locale!(locale, "../locales/platform/")
 }
 
 type Bundle = FluentBundle<FluentResource>;
@@ -51,26 +54,16 @@ struct Loaded {
 
 fn load(locale: Locale) -> Loaded {
     let mut errors = Vec::new();
-    let res = match FluentResource::try_new(ftl_source(locale).to_owned()) {
-        Ok(r) => r,
-        Err((r, errs)) => {
-            errors.extend(
-                errs.iter()
-                    .map(|e| format!("{}: parse: {e:?}", locale.tag())),
-            );
-            r
-        }
-    };
-    let platform = match FluentResource::try_new(platform_ftl_source(locale).to_owned()) {
-        Ok(r) => r,
-        Err((r, errs)) => {
-            errors.extend(
-                errs.iter()
-                    .map(|e| format!("{}: platform parse: {e:?}", locale.tag())),
-            );
-            r
-        }
-    };
+    let res = parse(
+        ftl_source(locale),
+        &format!("{}: parse", locale.tag()),
+        &mut errors,
+    );
+    let platform = parse(
+        platform_ftl_source(locale),
+        &format!("{}: platform parse", locale.tag()),
+        &mut errors,
+    );
     let langid: unic_langid::LanguageIdentifier = locale.tag().parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![langid]);
     bundle.set_use_isolating(false);
@@ -80,6 +73,14 @@ fn load(locale: Locale) -> Loaded {
         }
     }
     Loaded { bundle, errors }
+}
+
+/// Parses one source, keeping what parsed; each error is recorded after `what`.
+fn parse(source: &str, what: &str, errors: &mut Vec<String>) -> FluentResource {
+    FluentResource::try_new(source.to_owned()).unwrap_or_else(|(r, errs)| {
+        errors.extend(errs.iter().map(|e| format!("{what}: {e:?}")));
+        r
+    })
 }
 
 fn loaded(locale: Locale) -> &'static Loaded {

@@ -398,6 +398,15 @@ fn language_links(meta: &PolicyMeta, current: Locale) -> String {
     out
 }
 
+/// The rendered text, or every localisation error met while rendering it.
+fn checked((text, errors): (String, Vec<String>)) -> Result<String, RenderError> {
+    if errors.is_empty() {
+        Ok(text)
+    } else {
+        Err(RenderError(errors))
+    }
+}
+
 /// Renders a standalone, accessible HTML page, collecting any localisation error.
 ///
 /// # Errors
@@ -408,12 +417,7 @@ pub fn try_render_html(
     locale: Locale,
     format: &LocaleFormat,
 ) -> Result<String, RenderError> {
-    let (h, errors) = html(doc, meta, locale, format);
-    if errors.is_empty() {
-        Ok(h)
-    } else {
-        Err(RenderError(errors))
-    }
+    checked(html(doc, meta, locale, format))
 }
 
 fn html(
@@ -541,12 +545,7 @@ pub fn try_render_markdown(
     locale: Locale,
     format: &LocaleFormat,
 ) -> Result<String, RenderError> {
-    let (m, errors) = markdown(doc, meta, locale, format);
-    if errors.is_empty() {
-        Ok(m)
-    } else {
-        Err(RenderError(errors))
-    }
+    checked(markdown(doc, meta, locale, format))
 }
 
 fn markdown(
