@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_syntax::ast::Pattern;
 use icu_datetime::DateTimeFormatter;
 use icu_datetime::fieldsets::YMD;
 use icu_decimal::DecimalFormatter;
@@ -280,6 +281,20 @@ impl Localizer {
         self.raw(id, &[("count", cat), ("t", t), ("case", case)])
     }
 
+    /// Formats `pattern`, the value of message `id`, recording every error.
+    fn format(&mut self, id: &str, pattern: &Pattern<&str>, fargs: &FluentArgs) -> String {
+        let mut errs = Vec::new();
+        let out = loaded(self.locale)
+            .bundle
+            .format_pattern(pattern, Some(fargs), &mut errs)
+            .into_owned();
+        for e in errs {
+            self.errors
+                .push(format!("{}: `{id}`: {e}", self.locale.tag()));
+        }
+        out
+    }
+
     /// Formats a message whose arguments are all plain strings.
     fn raw(&mut self, id: &str, args: &[(&str, String)]) -> String {
         let bundle = &loaded(self.locale).bundle;
@@ -296,15 +311,7 @@ impl Localizer {
         for (k, v) in args {
             fargs.set(*k, v.clone());
         }
-        let mut errs = Vec::new();
-        let out = bundle
-            .format_pattern(pattern, Some(&fargs), &mut errs)
-            .into_owned();
-        for e in errs {
-            self.errors
-                .push(format!("{}: `{id}`: {e}", self.locale.tag()));
-        }
-        out
+        self.format(id, pattern, &fargs)
     }
 
     /// The `.gender` attribute of message `id` in this locale, or `other`.
@@ -389,14 +396,7 @@ impl Localizer {
             fargs.set(*name, format!("{OPEN}{}{CLOSE}", slots.len()));
             slots.push(segs);
         }
-        let mut errs = Vec::new();
-        let out = bundle
-            .format_pattern(pattern, Some(&fargs), &mut errs)
-            .into_owned();
-        for e in errs {
-            self.errors
-                .push(format!("{}: `{id}`: {e}", self.locale.tag()));
-        }
+        let out = self.format(id, pattern, &fargs);
         expand(&out, &mut slots)
     }
 
