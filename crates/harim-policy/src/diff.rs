@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::doc::Arg;
+use crate::clause::{Arg, days_from_to, key_id, msg, need, role, text};
+use crate::delta::{added_removed, changed};
 use crate::i18n::{Localizer, plain};
 use crate::locale::{Locale, LocaleFormat};
 use crate::settings::{
@@ -122,44 +123,39 @@ pub enum Change {
 impl Change {
     /// The message id and arguments wording this change.
     fn message(&self) -> (&'static str, Vec<(&'static str, Arg)>) {
-        let cat = |c: &CustomerDataCategory| Arg::Msg(format!("cat-{}", c.key().replace('_', "-")));
-        let need = |r: bool| crate::doc::need(r);
-        let gender =
-            |c: &CustomerDataCategory| Arg::Gender(format!("cat-{}", c.key().replace('_', "-")));
-        let gw = |g: &PaymentGateway| Arg::Msg(format!("gateway-{}", g.key().replace('_', "-")));
-        let role = |r: &ProcessorRole| Arg::Msg(format!("role-{}", r.key()));
-        let lang = |l: &Locale| Arg::Msg(format!("lang-{}", l.tag()));
+        let cat = |c: &CustomerDataCategory| format!("cat-{}", key_id(c.key()));
+        // A category with its requirement; `gender` lets the sentence agree with its noun.
+        let row = |c: &CustomerDataCategory, required: bool| {
+            vec![
+                ("category", msg(cat(c))),
+                ("need", need(required)),
+                ("gender", Arg::Gender(cat(c))),
+            ]
+        };
+        let gw = |g: &PaymentGateway| msg(format!("gateway-{}", key_id(g.key())));
+        let lang = |l: &Locale| msg(format!("lang-{}", l.tag()));
         match self {
-            Self::CustomerDataAdded { category, required } => (
-                "change-data-added",
-                vec![
-                    ("category", cat(category)),
-                    ("need", need(*required)),
-                    ("gender", gender(category)),
-                ],
-            ),
-            Self::CustomerDataRemoved { category } => {
-                ("change-data-removed", vec![("category", cat(category))])
+            Self::CustomerDataAdded { category, required } => {
+                ("change-data-added", row(category, *required))
             }
-            Self::CustomerDataRequirementChanged { category, required } => (
-                "change-data-requirement",
-                vec![
-                    ("category", cat(category)),
-                    ("need", need(*required)),
-                    ("gender", gender(category)),
-                ],
+            Self::CustomerDataRemoved { category } => (
+                "change-data-removed",
+                vec![("category", msg(cat(category)))],
             ),
+            Self::CustomerDataRequirementChanged { category, required } => {
+                ("change-data-requirement", row(category, *required))
+            }
             Self::NotificationEmailEnabled => ("change-order-email-on", vec![]),
             Self::NotificationEmailDisabled => ("change-order-email-off", vec![]),
             Self::NotificationSmsEnabled => ("change-order-sms-on", vec![]),
             Self::NotificationSmsDisabled => ("change-order-sms-off", vec![]),
             Self::AnalyticsAdded { service } => (
                 "change-analytics-added",
-                vec![("service", Arg::Text(service.name().into()))],
+                vec![("service", text(service.name()))],
             ),
             Self::AnalyticsRemoved { service } => (
                 "change-analytics-removed",
-                vec![("service", Arg::Text(service.name().into()))],
+                vec![("service", text(service.name()))],
             ),
             Self::PaymentGatewayAdded { gateway } => {
                 ("change-gateway-added", vec![("gateway", gw(gateway))])
@@ -169,27 +165,23 @@ impl Change {
             }
             Self::ProcessorAdded { role: r, name } => (
                 "change-processor-added",
-                vec![("name", Arg::Text(name.clone())), ("role", role(r))],
+                vec![("name", text(name)), ("role", role(*r))],
             ),
             Self::ProcessorRemoved { role: r, name } => (
                 "change-processor-removed",
-                vec![("name", Arg::Text(name.clone())), ("role", role(r))],
+                vec![("name", text(name)), ("role", role(*r))],
             ),
-            Self::RetentionChanged { kind, from, to } => (
-                "change-retention",
-                vec![
-                    (
-                        "kind",
-                        Arg::Msg(format!("retention-kind-{}", kind.field().replace('_', "-"))),
-                    ),
-                    ("from", Arg::Days(*from)),
-                    ("to", Arg::Days(*to)),
-                ],
-            ),
-            Self::ResponseTimeChanged { from, to } => (
-                "change-response-time",
-                vec![("from", Arg::Days(*from)), ("to", Arg::Days(*to))],
-            ),
+            Self::RetentionChanged { kind, from, to } => {
+                let mut args = vec![(
+                    "kind",
+                    msg(format!("retention-kind-{}", key_id(kind.field()))),
+                )];
+                args.extend(days_from_to(*from, *to));
+                ("change-retention", args)
+            }
+            Self::ResponseTimeChanged { from, to } => {
+                ("change-response-time", days_from_to(*from, *to))
+            }
             Self::MinimumAgeChanged { from, to } => (
                 "change-minimum-age",
                 vec![
@@ -226,6 +218,53 @@ impl Change {
 /// What changed from `old` to `new`, in a stable order.
 #[must_use]
 pub fn diff(old: &PrivacySettings, new: &PrivacySettings) -> Vec<Change> {
+    let mut out = customer_data_changes(old, new);
+    out.extend(switched(
+        old.notifications.order_email,
+        new.notifications.order_email,
+        Change::NotificationEmailEnabled,
+        Change::NotificationEmailDisabled,
+    ));
+    out.extend(switched(
+        old.notifications.order_sms,
+        new.notifications.order_sms,
+        Change::NotificationSmsEnabled,
+        Change::NotificationSmsDisabled,
+    ));
+    out.extend(vendor_changes(old, new));
+    for kind in RetentionKind::ALL {
+        out.extend(changed(
+            old.retention.days(kind),
+            new.retention.days(kind),
+            |from, to| Change::RetentionChanged { kind, from, to },
+        ));
+    }
+    out.extend(changed(old.response_days, new.response_days, |from, to| {
+        Change::ResponseTimeChanged { from, to }
+    }));
+    out.extend(changed(old.minimum_age, new.minimum_age, |from, to| {
+        Change::MinimumAgeChanged { from, to }
+    }));
+    if old.contact != new.contact {
+        out.push(Change::ContactChanged);
+    }
+    if old.controller != new.controller {
+        out.push(Change::ControllerChanged);
+    }
+    let locales =
+        |s: &PrivacySettings| -> Vec<Locale> { s.locales.iter().map(|l| l.locale).collect() };
+    out.extend(added_removed(
+        &locales(old),
+        &locales(new),
+        |&locale| Change::LocaleAdded { locale },
+        |&locale| Change::LocaleRemoved { locale },
+    ));
+    out
+}
+
+/// Categories added or switched between required and optional, in the new order, then those
+/// no longer collected.
+fn customer_data_changes(old: &PrivacySettings, new: &PrivacySettings) -> Vec<Change> {
     let mut out = Vec::new();
     for n in &new.customer_data {
         match old.customer_data.iter().find(|o| o.category == n.category) {
@@ -249,86 +288,44 @@ pub fn diff(old: &PrivacySettings, new: &PrivacySettings) -> Vec<Change> {
             });
         }
     }
-    match (old.notifications.order_email, new.notifications.order_email) {
-        (false, true) => out.push(Change::NotificationEmailEnabled),
-        (true, false) => out.push(Change::NotificationEmailDisabled),
-        _ => {}
+    out
+}
+
+/// `on` when a switch went from off to on, `off` when it went from on to off.
+fn switched(old: bool, new: bool, on: Change, off: Change) -> Option<Change> {
+    match (old, new) {
+        (false, true) => Some(on),
+        (true, false) => Some(off),
+        _ => None,
     }
-    match (old.notifications.order_sms, new.notifications.order_sms) {
-        (false, true) => out.push(Change::NotificationSmsEnabled),
-        (true, false) => out.push(Change::NotificationSmsDisabled),
-        _ => {}
-    }
-    for a in &new.analytics {
-        if !old.analytics.contains(a) {
-            out.push(Change::AnalyticsAdded { service: a.clone() });
-        }
-    }
-    for a in &old.analytics {
-        if !new.analytics.contains(a) {
-            out.push(Change::AnalyticsRemoved { service: a.clone() });
-        }
-    }
-    for g in &new.payment_gateways {
-        if !old.payment_gateways.contains(g) {
-            out.push(Change::PaymentGatewayAdded { gateway: *g });
-        }
-    }
-    for g in &old.payment_gateways {
-        if !new.payment_gateways.contains(g) {
-            out.push(Change::PaymentGatewayRemoved { gateway: *g });
-        }
-    }
-    for p in &new.processors {
-        if !old.processors.contains(p) {
-            out.push(Change::ProcessorAdded {
-                role: p.role,
-                name: p.name.clone(),
-            });
-        }
-    }
-    for p in &old.processors {
-        if !new.processors.contains(p) {
-            out.push(Change::ProcessorRemoved {
-                role: p.role,
-                name: p.name.clone(),
-            });
-        }
-    }
-    for kind in RetentionKind::ALL {
-        let (from, to) = (old.retention.days(kind), new.retention.days(kind));
-        if from != to {
-            out.push(Change::RetentionChanged { kind, from, to });
-        }
-    }
-    if old.response_days != new.response_days {
-        out.push(Change::ResponseTimeChanged {
-            from: old.response_days,
-            to: new.response_days,
-        });
-    }
-    if old.minimum_age != new.minimum_age {
-        out.push(Change::MinimumAgeChanged {
-            from: old.minimum_age,
-            to: new.minimum_age,
-        });
-    }
-    if old.contact != new.contact {
-        out.push(Change::ContactChanged);
-    }
-    if old.controller != new.controller {
-        out.push(Change::ControllerChanged);
-    }
-    for l in &new.locales {
-        if !old.locales.iter().any(|o| o.locale == l.locale) {
-            out.push(Change::LocaleAdded { locale: l.locale });
-        }
-    }
-    for l in &old.locales {
-        if !new.locales.iter().any(|n| n.locale == l.locale) {
-            out.push(Change::LocaleRemoved { locale: l.locale });
-        }
-    }
+}
+
+/// Analytics services, payment gateways and processors added or removed, in that order.
+fn vendor_changes(old: &PrivacySettings, new: &PrivacySettings) -> Vec<Change> {
+    let mut out = added_removed(
+        &old.analytics,
+        &new.analytics,
+        |a| Change::AnalyticsAdded { service: a.clone() },
+        |a| Change::AnalyticsRemoved { service: a.clone() },
+    );
+    out.extend(added_removed(
+        &old.payment_gateways,
+        &new.payment_gateways,
+        |&gateway| Change::PaymentGatewayAdded { gateway },
+        |&gateway| Change::PaymentGatewayRemoved { gateway },
+    ));
+    out.extend(added_removed(
+        &old.processors,
+        &new.processors,
+        |p| Change::ProcessorAdded {
+            role: p.role,
+            name: p.name.clone(),
+        },
+        |p| Change::ProcessorRemoved {
+            role: p.role,
+            name: p.name.clone(),
+        },
+    ));
     out
 }
 

@@ -2,27 +2,14 @@
 
 use time::macros::date;
 
-use crate::doc::{HistoryEntry, PolicyMeta, ShopFacts};
+use crate::diff::Change;
+use crate::doc::ShopFacts;
 use crate::locale::{Calendar, Locale};
+use crate::meta::{HistoryEntry, PolicyMeta};
 use crate::settings::{
-    AnalyticsService, CollectedData, Contact, Controller, Country, CustomerDataCategory as C,
-    LocaleSettings, Notifications, PaymentGateway, PrivacySettings, Processor, ProcessorRole,
-    Retention,
+    AnalyticsService, Contact, Controller, Country, CustomerDataCategory as C, LocaleSettings,
+    Notifications, PaymentGateway, PrivacySettings, Processor, ProcessorRole, Retention, opt, req,
 };
-
-fn req(category: C) -> CollectedData {
-    CollectedData {
-        category,
-        required: true,
-    }
-}
-
-fn opt(category: C) -> CollectedData {
-    CollectedData {
-        category,
-        required: false,
-    }
-}
 
 fn all_locales(default: Locale, ar_calendar: Calendar) -> Vec<LocaleSettings> {
     let mut v: Vec<LocaleSettings> = Locale::ALL
@@ -235,21 +222,36 @@ pub fn history_meta(current: &PrivacySettings) -> PolicyMeta {
     PolicyMeta {
         version: 2,
         effective_at: date!(2025 - 03 - 21),
-        history: vec![
-            HistoryEntry {
-                version: 1,
-                effective_at: date!(2024 - 09 - 01),
-                changes: vec![],
-            },
-            HistoryEntry {
-                version: 2,
-                effective_at: date!(2025 - 03 - 21),
-                changes: crate::diff(&earlier, current),
-            },
-        ],
+        history: second_version_history(
+            date!(2024 - 09 - 01),
+            date!(2025 - 03 - 21),
+            crate::diff::diff(&earlier, current),
+        ),
         alternates: alternates(current),
         previous_hash: Some("0".repeat(64)),
     }
+}
+
+/// The history of a policy at version 2: version 1 took effect on `first` (a first version has
+/// no changes), version 2 on `second` with `changes`.
+#[must_use]
+pub fn second_version_history(
+    first: time::Date,
+    second: time::Date,
+    changes: Vec<Change>,
+) -> Vec<HistoryEntry> {
+    vec![
+        HistoryEntry {
+            version: 1,
+            effective_at: first,
+            changes: vec![],
+        },
+        HistoryEntry {
+            version: 2,
+            effective_at: second,
+            changes,
+        },
+    ]
 }
 
 /// The published locales, the default first (as the publisher lists them).

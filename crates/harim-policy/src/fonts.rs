@@ -60,32 +60,25 @@ pub struct FontFile {
     pub bytes: &'static [u8],
 }
 
+/// A [`FontFile`] whose bytes are `fonts/<stem>.woff2`: a macro because `include_bytes!` takes
+/// only a literal path, and so the stem a page names and the file embedded cannot disagree.
+macro_rules! font_file {
+    ($stem:literal, $family:expr, $weight:literal) => {
+        FontFile {
+            stem: $stem,
+            family: $family,
+            weight: $weight,
+            bytes: include_bytes!(concat!("../fonts/", $stem, ".woff2")),
+        }
+    };
+}
+
 /// Every font file ever named by a published page. Append only (see the module docs).
 pub static FONTS: [FontFile; 4] = [
-    FontFile {
-        stem: "vazirmatn-regular",
-        family: PERSIAN_FAMILY,
-        weight: 400,
-        bytes: include_bytes!("../fonts/vazirmatn-regular.woff2"),
-    },
-    FontFile {
-        stem: "vazirmatn-bold",
-        family: PERSIAN_FAMILY,
-        weight: 700,
-        bytes: include_bytes!("../fonts/vazirmatn-bold.woff2"),
-    },
-    FontFile {
-        stem: "noto-naskh-arabic-regular",
-        family: ARABIC_FAMILY,
-        weight: 400,
-        bytes: include_bytes!("../fonts/noto-naskh-arabic-regular.woff2"),
-    },
-    FontFile {
-        stem: "noto-naskh-arabic-bold",
-        family: ARABIC_FAMILY,
-        weight: 700,
-        bytes: include_bytes!("../fonts/noto-naskh-arabic-bold.woff2"),
-    },
+    font_file!("vazirmatn-regular", PERSIAN_FAMILY, 400),
+    font_file!("vazirmatn-bold", PERSIAN_FAMILY, 700),
+    font_file!("noto-naskh-arabic-regular", ARABIC_FAMILY, 400),
+    font_file!("noto-naskh-arabic-bold", ARABIC_FAMILY, 700),
 ];
 
 /// A font file with its derived names.

@@ -8,24 +8,33 @@ use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_syntax::ast::Pattern;
 use icu_datetime::DateTimeFormatter;
 use icu_datetime::fieldsets::YMD;
 use icu_decimal::DecimalFormatter;
 use icu_decimal::input::Decimal;
 use icu_plurals::{PluralCategory, PluralRules};
 
-use crate::doc::Arg;
+use crate::clause::Arg;
 use crate::locale::{Calendar, Locale, LocaleFormat};
+
+/// The `.ftl` file of `locale` in `dir`, embedded. A macro because `include_str!` takes only a
+/// literal path; one match keeps every folder's files named by the same tags.
+macro_rules! ftl_by_locale {
+    ($locale:expr, $dir:literal) => {
+        match $locale {
+            Locale::En => include_str!(concat!($dir, "en.ftl")),
+            Locale::Fa => include_str!(concat!($dir, "fa.ftl")),
+            Locale::Ar => include_str!(concat!($dir, "ar.ftl")),
+            Locale::Sq => include_str!(concat!($dir, "sq.ftl")),
+        }
+    };
+}
 
 /// The embedded Fluent sources, by locale.
 #[must_use]
 pub fn ftl_source(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => include_str!("../locales/en.ftl"),
-        Locale::Fa => include_str!("../locales/fa.ftl"),
-        Locale::Ar => include_str!("../locales/ar.ftl"),
-        Locale::Sq => include_str!("../locales/sq.ftl"),
-    }
+    ftl_by_locale!(locale, "../locales/")
 }
 
 /// The embedded Fluent sources of the platform's own policy (`platform.rs`), by locale. They
@@ -33,12 +42,7 @@ pub fn ftl_source(locale: Locale) -> &'static str {
 /// roles, durations); message ids of the platform policy start with `pp-`.
 #[must_use]
 pub fn platform_ftl_source(locale: Locale) -> &'static str {
-    match locale {
-        Locale::En => include_str!("../locales/platform/en.ftl"),
-        Locale::Fa => include_str!("../locales/platform/fa.ftl"),
-        Locale::Ar => include_str!("../locales/platform/ar.ftl"),
-        Locale::Sq => include_str!("../locales/platform/sq.ftl"),
-    }
+    ftl_by_locale!(locale, "../locales/platform/")
 }
 
 type Bundle = FluentBundle<FluentResource>;
@@ -51,26 +55,16 @@ struct Loaded {
 
 fn load(locale: Locale) -> Loaded {
     let mut errors = Vec::new();
-    let res = match FluentResource::try_new(ftl_source(locale).to_owned()) {
-        Ok(r) => r,
-        Err((r, errs)) => {
-            errors.extend(
-                errs.iter()
-                    .map(|e| format!("{}: parse: {e:?}", locale.tag())),
-            );
-            r
-        }
-    };
-    let platform = match FluentResource::try_new(platform_ftl_source(locale).to_owned()) {
-        Ok(r) => r,
-        Err((r, errs)) => {
-            errors.extend(
-                errs.iter()
-                    .map(|e| format!("{}: platform parse: {e:?}", locale.tag())),
-            );
-            r
-        }
-    };
+    let res = parse(
+        ftl_source(locale),
+        &format!("{}: parse", locale.tag()),
+        &mut errors,
+    );
+    let platform = parse(
+        platform_ftl_source(locale),
+        &format!("{}: platform parse", locale.tag()),
+        &mut errors,
+    );
     let langid: unic_langid::LanguageIdentifier = locale.tag().parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![langid]);
     bundle.set_use_isolating(false);
@@ -80,6 +74,14 @@ fn load(locale: Locale) -> Loaded {
         }
     }
     Loaded { bundle, errors }
+}
+
+/// Parses one source, keeping what parsed; each error is recorded after `what`.
+fn parse(source: &str, what: &str, errors: &mut Vec<String>) -> FluentResource {
+    FluentResource::try_new(source.to_owned()).unwrap_or_else(|(r, errs)| {
+        errors.extend(errs.iter().map(|e| format!("{what}: {e:?}")));
+        r
+    })
 }
 
 fn loaded(locale: Locale) -> &'static Loaded {
@@ -279,6 +281,20 @@ impl Localizer {
         self.raw(id, &[("count", cat), ("t", t), ("case", case)])
     }
 
+    /// Formats `pattern`, the value of message `id`, recording every error.
+    fn format(&mut self, id: &str, pattern: &Pattern<&str>, fargs: &FluentArgs) -> String {
+        let mut errs = Vec::new();
+        let out = loaded(self.locale)
+            .bundle
+            .format_pattern(pattern, Some(fargs), &mut errs)
+            .into_owned();
+        for e in errs {
+            self.errors
+                .push(format!("{}: `{id}`: {e}", self.locale.tag()));
+        }
+        out
+    }
+
     /// Formats a message whose arguments are all plain strings.
     fn raw(&mut self, id: &str, args: &[(&str, String)]) -> String {
         let bundle = &loaded(self.locale).bundle;
@@ -295,15 +311,7 @@ impl Localizer {
         for (k, v) in args {
             fargs.set(*k, v.clone());
         }
-        let mut errs = Vec::new();
-        let out = bundle
-            .format_pattern(pattern, Some(&fargs), &mut errs)
-            .into_owned();
-        for e in errs {
-            self.errors
-                .push(format!("{}: `{id}`: {e}", self.locale.tag()));
-        }
-        out
+        self.format(id, pattern, &fargs)
     }
 
     /// The `.gender` attribute of message `id` in this locale, or `other`.
@@ -388,14 +396,7 @@ impl Localizer {
             fargs.set(*name, format!("{OPEN}{}{CLOSE}", slots.len()));
             slots.push(segs);
         }
-        let mut errs = Vec::new();
-        let out = bundle
-            .format_pattern(pattern, Some(&fargs), &mut errs)
-            .into_owned();
-        for e in errs {
-            self.errors
-                .push(format!("{}: `{id}`: {e}", self.locale.tag()));
-        }
+        let out = self.format(id, pattern, &fargs);
         expand(&out, &mut slots)
     }
 

@@ -34,7 +34,10 @@
 //! `validate` → `compile` → render every published locale → `canonical_json` →
 //! `version_hash(previous, canonical, docs)`; changes come from `diff(previous_settings, new)`.
 
+mod clause;
+mod compile;
 mod consistency;
+mod delta;
 mod diff;
 mod doc;
 pub mod examples;
@@ -42,20 +45,21 @@ pub mod fonts;
 mod hash;
 pub mod i18n;
 mod locale;
+mod meta;
 pub mod platform;
 mod render;
 mod settings;
 
+pub use clause::{Arg, Clause};
+pub use compile::{compile, gateway_brand};
 pub use consistency::{
     Inconsistency, PlatformFacts, ProcessorRef, check_consistency, vault_field_category,
 };
 pub use diff::{Change, diff, sample_changes};
-pub use doc::{
-    Arg, Audience, CategoryEntry, Clause, HistoryEntry, PolicyDocument, PolicyMeta, Recipient,
-    Section, ShopFacts, compile, gateway_brand,
-};
+pub use doc::{Audience, CategoryEntry, PolicyDocument, Recipient, Section, ShopFacts};
 pub use hash::{canonical_json, canonical_json_of, version_hash};
 pub use locale::{Calendar, Digits, Direction, Locale, LocaleFormat, negotiate};
+pub use meta::{HistoryEntry, PolicyMeta};
 pub use render::{
     RenderError, escape_html, render_html, render_json, render_markdown, try_render_html,
     try_render_markdown,

@@ -4,10 +4,12 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::doc::{Clause, PolicyDocument, Section};
+use crate::clause::{Arg, Clause};
+use crate::doc::{PolicyDocument, Section};
+use crate::fonts;
 use crate::i18n::{Localizer, Seg, plain};
 use crate::locale::{Locale, LocaleFormat};
-use crate::{HistoryEntry, PolicyMeta, fonts};
+use crate::meta::{HistoryEntry, PolicyMeta};
 
 /// Errors found while rendering (missing messages, fluent argument errors, ICU data).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -230,7 +232,6 @@ struct Rendered {
 }
 
 fn localize(doc: &PolicyDocument, meta: &PolicyMeta, l: &mut Localizer) -> Rendered {
-    use crate::doc::Arg;
     let shop = Arg::Text(doc.shop.shop_name.clone());
     let (title_id, intro_id, footer_id) = doc.audience.frame();
     let title = l.message(title_id, &[("shop", shop.clone())]);
@@ -397,6 +398,15 @@ fn language_links(meta: &PolicyMeta, current: Locale) -> String {
     out
 }
 
+/// The rendered text, or every localisation error met while rendering it.
+fn checked((text, errors): (String, Vec<String>)) -> Result<String, RenderError> {
+    if errors.is_empty() {
+        Ok(text)
+    } else {
+        Err(RenderError(errors))
+    }
+}
+
 /// Renders a standalone, accessible HTML page, collecting any localisation error.
 ///
 /// # Errors
@@ -407,12 +417,7 @@ pub fn try_render_html(
     locale: Locale,
     format: &LocaleFormat,
 ) -> Result<String, RenderError> {
-    let (h, errors) = html(doc, meta, locale, format);
-    if errors.is_empty() {
-        Ok(h)
-    } else {
-        Err(RenderError(errors))
-    }
+    checked(html(doc, meta, locale, format))
 }
 
 fn html(
@@ -540,12 +545,7 @@ pub fn try_render_markdown(
     locale: Locale,
     format: &LocaleFormat,
 ) -> Result<String, RenderError> {
-    let (m, errors) = markdown(doc, meta, locale, format);
-    if errors.is_empty() {
-        Ok(m)
-    } else {
-        Err(RenderError(errors))
-    }
+    checked(markdown(doc, meta, locale, format))
 }
 
 fn markdown(

@@ -203,6 +203,22 @@ pub struct CollectedData {
     pub required: bool,
 }
 
+/// A category the customer must give to place an order.
+pub(crate) const fn req(category: CustomerDataCategory) -> CollectedData {
+    CollectedData {
+        category,
+        required: true,
+    }
+}
+
+/// A category the customer may leave out.
+pub(crate) const fn opt(category: CustomerDataCategory) -> CollectedData {
+    CollectedData {
+        category,
+        required: false,
+    }
+}
+
 /// Order notification channels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -586,17 +602,10 @@ impl Default for PrivacySettings {
     /// purpose, so the default does not validate until the owner fills them in.
     fn default() -> Self {
         use CustomerDataCategory as C;
-        let req = |category| CollectedData {
-            category,
-            required: true,
-        };
         Self {
             customer_data: vec![
                 req(C::Name),
-                CollectedData {
-                    category: C::Email,
-                    required: false,
-                },
+                opt(C::Email),
                 req(C::Phone),
                 req(C::Address),
                 req(C::PostalCode),
@@ -663,7 +672,16 @@ impl PrivacySettings {
     /// Every [`FieldError`] found.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut e = Vec::new();
+        self.check_customer_data(&mut e);
+        self.check_vendors(&mut e);
+        self.check_periods(&mut e);
+        self.check_contact_and_controller(&mut e);
+        self.check_age_and_locales(&mut e);
+        if e.is_empty() { Ok(()) } else { Err(e) }
+    }
 
+    /// The categories, and what order SMS needs of them and of the processors.
+    fn check_customer_data(&self, e: &mut Vec<FieldError>) {
         if self.customer_data.is_empty() {
             e.push(FieldError::new(
                 "customer_data",
@@ -710,7 +728,10 @@ impl PrivacySettings {
                 "an SMS processor is configured but order SMS is off",
             ));
         }
+    }
 
+    /// Analytics services, payment gateways and processors: each once, each well named.
+    fn check_vendors(&self, e: &mut Vec<FieldError>) {
         for (i, a) in self.analytics.iter().enumerate() {
             if self.analytics[..i].contains(a) {
                 e.push(FieldError::new(
@@ -720,7 +741,7 @@ impl PrivacySettings {
                 ));
             }
             if let AnalyticsService::Custom { name, url, .. } = a {
-                check_text(&mut e, &format!("analytics[{i}].custom.name"), name, 80);
+                check_text(e, &format!("analytics[{i}].custom.name"), name, 80);
                 if !valid_https_url(url) {
                     e.push(FieldError::new(
                         format!("analytics[{i}].custom.url"),
@@ -740,7 +761,7 @@ impl PrivacySettings {
             }
         }
         for (i, p) in self.processors.iter().enumerate() {
-            check_text(&mut e, &format!("processors[{i}].name"), &p.name, 80);
+            check_text(e, &format!("processors[{i}].name"), &p.name, 80);
             if self.processors[..i]
                 .iter()
                 .any(|o| o.role == p.role && o.name == p.name)
@@ -752,7 +773,10 @@ impl PrivacySettings {
                 ));
             }
         }
+    }
 
+    /// Retention periods and the response time, within their ranges.
+    fn check_periods(&self, e: &mut Vec<FieldError>) {
         for kind in RetentionKind::ALL {
             let (lo, hi) = kind.range();
             let v = self.retention.days(kind);
@@ -771,7 +795,10 @@ impl PrivacySettings {
                 "must be between 1 and 30 days",
             ));
         }
+    }
 
+    /// The contact and the controller: addresses that work, text that renders safely.
+    fn check_contact_and_controller(&self, e: &mut Vec<FieldError>) {
         if !valid_email(&self.contact.email) {
             e.push(FieldError::new(
                 "contact.email",
@@ -789,16 +816,11 @@ impl PrivacySettings {
             ));
         }
         if let Some(a) = &self.contact.address {
-            check_text(&mut e, "contact.address", a, 300);
+            check_text(e, "contact.address", a, 300);
         }
-        check_text(
-            &mut e,
-            "controller.legal_name",
-            &self.controller.legal_name,
-            160,
-        );
+        check_text(e, "controller.legal_name", &self.controller.legal_name, 160);
         if let Some(r) = &self.controller.registration_number {
-            check_text(&mut e, "controller.registration_number", r, 60);
+            check_text(e, "controller.registration_number", r, 60);
         }
         if let Some(d) = &self.controller.dpo_email
             && !valid_email(d)
@@ -809,7 +831,10 @@ impl PrivacySettings {
                 "a plain e-mail address",
             ));
         }
+    }
 
+    /// The minimum age, and the published languages with the default among them.
+    fn check_age_and_locales(&self, e: &mut Vec<FieldError>) {
         if !(13..=21).contains(&self.minimum_age) {
             e.push(FieldError::new(
                 "minimum_age",
@@ -840,7 +865,6 @@ impl PrivacySettings {
                 "the default language must be one of locales",
             ));
         }
-        if e.is_empty() { Ok(()) } else { Err(e) }
     }
 
     /// Whether a category is collected.

@@ -44,6 +44,10 @@ fn set_required(s: &mut PrivacySettings, c: CustomerDataCategory, required: bool
         .required = required;
 }
 
+fn stop_collecting(s: &mut PrivacySettings, c: CustomerDataCategory) {
+    s.customer_data.retain(|d| d.category != c);
+}
+
 #[test]
 fn registration_number_clause_follows_the_setting() {
     let (mut s, shop) = iranian_shop();
@@ -67,8 +71,7 @@ fn a_data_row_exists_exactly_for_each_collected_category() {
         let id = format!("data.category.{}", c.key());
         assert_eq!(doc(&s, &shop).has_clause(&id), s.collects(c), "{id}");
     }
-    s.customer_data
-        .retain(|d| d.category != CustomerDataCategory::BirthDate);
+    stop_collecting(&mut s, CustomerDataCategory::BirthDate);
     assert!(!doc(&s, &shop).has_clause("data.category.birth_date"));
 }
 
@@ -133,8 +136,7 @@ fn order_sms_and_its_opt_out_follow_the_setting_and_the_phone_requirement() {
 fn security_purpose_follows_ip_collection() {
     let (mut s, shop) = iranian_shop();
     assert!(doc(&s, &shop).has_clause("purposes.security"));
-    s.customer_data
-        .retain(|d| d.category != CustomerDataCategory::IpAddress);
+    stop_collecting(&mut s, CustomerDataCategory::IpAddress);
     assert!(!doc(&s, &shop).has_clause("purposes.security"));
 }
 
@@ -334,8 +336,7 @@ fn cookie_clauses_follow_device_data_and_analytics() {
     let (mut s, shop) = albanian_shop();
     let d = doc(&s, &shop);
     assert!(d.has_clause("cookies.essential"));
-    s.customer_data
-        .retain(|c| c.category != CustomerDataCategory::DeviceCookies);
+    stop_collecting(&mut s, CustomerDataCategory::DeviceCookies);
     let d = doc(&s, &shop);
     assert!(!d.has_clause("cookies.essential"));
     assert!(d.has_clause("cookies.analytics"));
@@ -366,8 +367,7 @@ fn email_notice_of_changes_is_promised_only_when_email_is_required() {
     assert!(!doc(&s, &shop).has_clause("changes.email_notice"));
     set_required(&mut s, CustomerDataCategory::Email, true);
     assert!(doc(&s, &shop).has_clause("changes.email_notice"));
-    s.customer_data
-        .retain(|c| c.category != CustomerDataCategory::Email);
+    stop_collecting(&mut s, CustomerDataCategory::Email);
     assert!(!doc(&s, &shop).has_clause("changes.email_notice"));
 }
 

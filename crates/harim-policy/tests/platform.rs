@@ -2,6 +2,7 @@
 //! test per conditional clause, the change list, and every message rendering cleanly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use harim_policy::examples::second_version_history;
 use harim_policy::platform::examples::{
     albanian_platform, data_map, iranian_platform, saudi_platform,
 };
@@ -32,18 +33,7 @@ fn meta(current: &PlatformPolicyInputs) -> PolicyMeta {
     PolicyMeta {
         version: 2,
         effective_at: date!(2026 - 03 - 21),
-        history: vec![
-            HistoryEntry {
-                version: 1,
-                effective_at: date!(2025 - 09 - 23),
-                changes: vec![],
-            },
-            HistoryEntry {
-                version: 2,
-                effective_at: date!(2026 - 03 - 21),
-                changes,
-            },
-        ],
+        history: second_version_history(date!(2025 - 09 - 23), date!(2026 - 03 - 21), changes),
         alternates: Locale::ALL.to_vec(),
         previous_hash: Some("ab".repeat(32)),
     }
