@@ -16,30 +16,9 @@ use utoipa::ToSchema;
 /// Base of every problem `type`; the slug after it is the stable part clients match on.
 pub const PROBLEM_BASE: &str = "https://harim.dev/problems/";
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `email` or `retention.orders_days`.
-    pub field: String,
-    /// Stable machine-readable code, e.g. `required`, `invalid`, `too_short`.
-    pub code: String,
-    /// Human-readable explanation. Never contains the submitted value.
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
+/// One invalid field of a request: `harim_violation::Violation`, the type every layer reports
+/// with, named `FieldError` in the OpenAPI document.
+pub use harim_violation::Violation;
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,7 +31,7 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<Violation>,
 }
 
 /// Every error a handler can return.
@@ -75,7 +54,7 @@ pub enum ApiError {
     #[error("unsupported media type")]
     UnsupportedMediaType(String),
     #[error("invalid fields")]
-    Validation(Vec<FieldError>),
+    Validation(Vec<Violation>),
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("dependency unavailable: {0}")]
@@ -107,7 +86,7 @@ impl ApiError {
     }
 
     pub fn validation_one(field: &str, code: &str, message: &str) -> Self {
-        Self::Validation(vec![FieldError::new(field, code, message)])
+        Self::Validation(vec![Violation::new(field, code, message)])
     }
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
@@ -263,11 +242,7 @@ impl From<harim_store::StoreError> for ApiError {
         match e {
             S::NotFound => ApiError::NotFound,
             S::Forbidden(m) => ApiError::Forbidden(m),
-            S::Rejected(v) => ApiError::Validation(
-                v.into_iter()
-                    .map(|v| FieldError::new(v.field, v.code, v.message))
-                    .collect(),
-            ),
+            S::Rejected(v) => ApiError::Validation(v),
             S::Conflict(m) => ApiError::Conflict(m),
             S::Unavailable(m) => ApiError::Unavailable(m),
             S::Gone(m) => ApiError::Gone(m),
@@ -347,7 +322,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(e) => {
                 // serde's message names the field and the expected type; it quotes values only
                 // for unknown enum variants, which are ours, not the client's secrets.
-                ApiError::Validation(vec![FieldError::new(
+                ApiError::Validation(vec![Violation::new(
                     field_from_serde(&e.body_text()),
                     "invalid",
                     "The field is missing or has the wrong type or value.",

@@ -21,7 +21,7 @@ use std::{sync::Arc, time::Duration};
 
 use harim_store::db::Db;
 
-pub use error::{ApiError, FieldError, Problem};
+pub use error::{ApiError, Problem, Violation};
 pub use openapi::openapi;
 pub use startup::app;
 

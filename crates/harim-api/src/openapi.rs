@@ -15,7 +15,7 @@ use utoipa::{
                        merchant identity, KYC documents and generated privacy policies. Every \
                        error is application/problem+json (RFC 9457).",
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(crate::error::Problem, crate::error::Violation)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -1,14 +1,14 @@
 //! Input rules for the account and shop fields this crate owns (PII rules live in harim-vault).
 
-use crate::error::FieldError;
+use crate::error::Violation;
 
 /// Collects every field error of a request, so the client hears about all of them at once.
 #[derive(Debug, Default)]
-pub struct Errors(pub Vec<FieldError>);
+pub struct Errors(pub Vec<Violation>);
 
 impl Errors {
     pub fn add(&mut self, field: &str, code: &str, message: &str) {
-        self.0.push(FieldError::new(field, code, message));
+        self.0.push(Violation::new(field, code, message));
     }
     pub fn finish(self) -> Result<(), crate::ApiError> {
         if self.0.is_empty() {

@@ -13,7 +13,7 @@
 //!
 //! # API
 //! ```text
-//! PrivacySettings::validate(&self) -> Result<(), Vec<FieldError>>   // {field: "retention.orders_days", code, message}
+//! PrivacySettings::validate(&self) -> Result<(), Vec<Violation>>   // {field: "retention.orders_days", code, message}
 //! negotiate(query_lang: Option<&str>, accept_language: Option<&str>, available: &[Locale], default: Locale) -> Locale
 //! compile(&PrivacySettings, &ShopFacts) -> PolicyDocument            // sections + clauses with stable ids
 //! render_html(&PolicyDocument, &PolicyMeta, Locale, &LocaleFormat) -> String
@@ -66,6 +66,6 @@ pub use render::{
 };
 pub use settings::{
     AnalyticsService, CollectedData, Contact, Controller, Country, CustomerDataCategory,
-    FieldError, LocaleSettings, Notifications, PaymentGateway, PrivacySettings, Processor,
-    ProcessorRole, Retention, RetentionKind, valid_email, valid_https_url, valid_phone,
+    LocaleSettings, Notifications, PaymentGateway, PrivacySettings, Processor, ProcessorRole,
+    Retention, RetentionKind, Violation, valid_email, valid_https_url, valid_phone,
 };

@@ -643,34 +643,19 @@ impl Default for PrivacySettings {
     }
 }
 
-/// One validation failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    /// JSON path, e.g. `retention.orders_days` or `processors[1].name`.
-    pub field: String,
-    /// Machine code: `required`, `out_of_range`, `duplicate`, `invalid_email`, `invalid_phone`,
-    /// `invalid_text`, `invalid_url`, `missing_processor`, `not_in_locales`, `unused_processor`.
-    pub code: String,
-    /// English explanation for developers.
-    pub message: String,
-}
-
-impl FieldError {
-    fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
+/// One validation failure (`harim_violation::Violation`, the type every layer reports with):
+/// `field` a JSON path (`retention.orders_days`, `processors[1].name`); `code` one of
+/// `required`, `out_of_range`, `duplicate`, `invalid_email`, `invalid_phone`, `invalid_text`,
+/// `invalid_url`, `missing_processor`, `not_in_locales`, `unused_processor`; `message` an English
+/// explanation for developers.
+pub use harim_violation::Violation;
 
 impl PrivacySettings {
     /// Checks every rule; returns all failures at once. Only valid settings can be published.
     ///
     /// # Errors
-    /// Every [`FieldError`] found.
-    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+    /// Every [`Violation`] found.
+    pub fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut e = Vec::new();
         self.check_customer_data(&mut e);
         self.check_vendors(&mut e);
@@ -681,9 +666,9 @@ impl PrivacySettings {
     }
 
     /// The categories, and what order SMS needs of them and of the processors.
-    fn check_customer_data(&self, e: &mut Vec<FieldError>) {
+    fn check_customer_data(&self, e: &mut Vec<Violation>) {
         if self.customer_data.is_empty() {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 "customer_data",
                 "required",
                 "at least one category",
@@ -694,7 +679,7 @@ impl PrivacySettings {
                 .iter()
                 .any(|o| o.category == d.category)
             {
-                e.push(FieldError::new(
+                e.push(Violation::new(
                     format!("customer_data[{i}].category"),
                     "duplicate",
                     format!("{} listed twice", d.category.key()),
@@ -704,14 +689,14 @@ impl PrivacySettings {
         let collects = |c| self.customer_data.iter().any(|d| d.category == c);
         if self.notifications.order_sms {
             if !collects(CustomerDataCategory::Phone) {
-                e.push(FieldError::new(
+                e.push(Violation::new(
                     "notifications.order_sms",
                     "requires_phone",
                     "order SMS needs the phone category in customer_data",
                 ));
             }
             if !self.processors.iter().any(|p| p.role == ProcessorRole::Sms) {
-                e.push(FieldError::new(
+                e.push(Violation::new(
                     "notifications.order_sms",
                     "missing_processor",
                     "order SMS needs a processor with role sms",
@@ -722,7 +707,7 @@ impl PrivacySettings {
             .iter()
             .position(|p| p.role == ProcessorRole::Sms)
         {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 format!("processors[{i}].role"),
                 "unused_processor",
                 "an SMS processor is configured but order SMS is off",
@@ -731,10 +716,10 @@ impl PrivacySettings {
     }
 
     /// Analytics services, payment gateways and processors: each once, each well named.
-    fn check_vendors(&self, e: &mut Vec<FieldError>) {
+    fn check_vendors(&self, e: &mut Vec<Violation>) {
         for (i, a) in self.analytics.iter().enumerate() {
             if self.analytics[..i].contains(a) {
-                e.push(FieldError::new(
+                e.push(Violation::new(
                     format!("analytics[{i}]"),
                     "duplicate",
                     "service listed twice",
@@ -743,7 +728,7 @@ impl PrivacySettings {
             if let AnalyticsService::Custom { name, url, .. } = a {
                 check_text(e, &format!("analytics[{i}].custom.name"), name, 80);
                 if !valid_https_url(url) {
-                    e.push(FieldError::new(
+                    e.push(Violation::new(
                         format!("analytics[{i}].custom.url"),
                         "invalid_url",
                         "an https:// URL without spaces or quotes, at most 200 characters",
@@ -753,7 +738,7 @@ impl PrivacySettings {
         }
         for (i, g) in self.payment_gateways.iter().enumerate() {
             if self.payment_gateways[..i].contains(g) {
-                e.push(FieldError::new(
+                e.push(Violation::new(
                     format!("payment_gateways[{i}]"),
                     "duplicate",
                     "gateway listed twice",
@@ -766,7 +751,7 @@ impl PrivacySettings {
                 .iter()
                 .any(|o| o.role == p.role && o.name == p.name)
             {
-                e.push(FieldError::new(
+                e.push(Violation::new(
                     format!("processors[{i}]"),
                     "duplicate",
                     "processor listed twice",
@@ -776,12 +761,12 @@ impl PrivacySettings {
     }
 
     /// Retention periods and the response time, within their ranges.
-    fn check_periods(&self, e: &mut Vec<FieldError>) {
+    fn check_periods(&self, e: &mut Vec<Violation>) {
         for kind in RetentionKind::ALL {
             let (lo, hi) = kind.range();
             let v = self.retention.days(kind);
             if v < lo || v > hi {
-                e.push(FieldError::new(
+                e.push(Violation::new(
                     format!("retention.{}", kind.field()),
                     "out_of_range",
                     format!("must be between {lo} and {hi} days"),
@@ -789,7 +774,7 @@ impl PrivacySettings {
             }
         }
         if !(1..=30).contains(&self.response_days) {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 "response_days",
                 "out_of_range",
                 "must be between 1 and 30 days",
@@ -798,9 +783,9 @@ impl PrivacySettings {
     }
 
     /// The contact and the controller: addresses that work, text that renders safely.
-    fn check_contact_and_controller(&self, e: &mut Vec<FieldError>) {
+    fn check_contact_and_controller(&self, e: &mut Vec<Violation>) {
         if !valid_email(&self.contact.email) {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 "contact.email",
                 "invalid_email",
                 "a plain e-mail address is required",
@@ -809,7 +794,7 @@ impl PrivacySettings {
         if let Some(p) = &self.contact.phone
             && !valid_phone(p)
         {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 "contact.phone",
                 "invalid_phone",
                 "5..=20 digits with optional +, spaces, dashes or parentheses",
@@ -825,7 +810,7 @@ impl PrivacySettings {
         if let Some(d) = &self.controller.dpo_email
             && !valid_email(d)
         {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 "controller.dpo_email",
                 "invalid_email",
                 "a plain e-mail address",
@@ -834,16 +819,16 @@ impl PrivacySettings {
     }
 
     /// The minimum age, and the published languages with the default among them.
-    fn check_age_and_locales(&self, e: &mut Vec<FieldError>) {
+    fn check_age_and_locales(&self, e: &mut Vec<Violation>) {
         if !(13..=21).contains(&self.minimum_age) {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 "minimum_age",
                 "out_of_range",
                 "must be between 13 and 21",
             ));
         }
         if self.locales.is_empty() {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 "locales",
                 "required",
                 "at least one language",
@@ -851,7 +836,7 @@ impl PrivacySettings {
         }
         for (i, l) in self.locales.iter().enumerate() {
             if self.locales[..i].iter().any(|o| o.locale == l.locale) {
-                e.push(FieldError::new(
+                e.push(Violation::new(
                     format!("locales[{i}].locale"),
                     "duplicate",
                     "language listed twice",
@@ -859,7 +844,7 @@ impl PrivacySettings {
             }
         }
         if !self.locales.iter().any(|l| l.locale == self.default_locale) {
-            e.push(FieldError::new(
+            e.push(Violation::new(
                 "default_locale",
                 "not_in_locales",
                 "the default language must be one of locales",
@@ -889,10 +874,10 @@ impl PrivacySettings {
     }
 }
 
-fn check_text(e: &mut Vec<FieldError>, field: &str, v: &str, max: usize) {
+fn check_text(e: &mut Vec<Violation>, field: &str, v: &str, max: usize) {
     let n = v.chars().count();
     if v.trim().is_empty() || n > max || !harim_text::is_clean(v) {
-        e.push(FieldError::new(
+        e.push(Violation::new(
             field,
             "invalid_text",
             format!("1..={max} characters, no control, bidi-override or invisible characters"),

@@ -40,27 +40,8 @@ pub enum StoreError {
 }
 
 /// One broken rule of an input: where, a stable code, and an explanation that never quotes the
-/// submitted value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
-
-impl Violation {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
+/// submitted value. The one type every layer reports with (`harim_violation`).
+pub use harim_violation::Violation;
 
 impl StoreError {
     /// A single broken rule.

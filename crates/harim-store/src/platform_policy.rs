@@ -373,13 +373,7 @@ pub async fn publish(
         crate::roles::PlatformRole::Admin,
         "Only platform admins publish the platform policy.",
     )?;
-    ctx.platform.validate().map_err(|errs| {
-        StoreError::Rejected(
-            errs.into_iter()
-                .map(|e| crate::error::Violation::new(e.field, e.code, e.message))
-                .collect(),
-        )
-    })?;
+    ctx.platform.validate().map_err(StoreError::Rejected)?;
     let now = OffsetDateTime::now_utc();
     let effective_at = effective_at.unwrap_or(now).to_offset(UtcOffset::UTC);
     if effective_at < now - EFFECTIVE_AT_GRACE {

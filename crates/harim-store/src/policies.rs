@@ -59,10 +59,13 @@ impl DocumentFormat {
     }
 }
 
-fn policy_violations(prefix: &str, errs: Vec<harim_policy::FieldError>) -> StoreError {
+fn policy_violations(prefix: &str, errs: Vec<Violation>) -> StoreError {
     StoreError::Rejected(
         errs.into_iter()
-            .map(|e| Violation::new(format!("{prefix}{}", e.field), e.code, e.message))
+            .map(|e| Violation {
+                field: format!("{prefix}{}", e.field),
+                ..e
+            })
             .collect(),
     )
 }

@@ -14,13 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{ApiJson, Purpose, RequestId};
-use crate::{
-    AppState,
-    auth::Operator,
-    error::{ApiError, FieldError},
-    tenant::TenantCtx,
-    validate::Errors,
-};
+use crate::{AppState, auth::Operator, error::ApiError, tenant::TenantCtx, validate::Errors};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -85,12 +79,8 @@ impl IdentityOut {
     }
 }
 
-fn vault_errors(errs: Vec<pii::FieldError>) -> ApiError {
-    ApiError::Validation(
-        errs.into_iter()
-            .map(|e| FieldError::new(e.field, e.code, e.message))
-            .collect(),
-    )
+fn vault_errors(errs: Vec<pii::Violation>) -> ApiError {
+    ApiError::Validation(errs)
 }
 
 /// Register or replace the shop's merchant identity (owner only). Every value is validated,

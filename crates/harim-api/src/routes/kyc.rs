@@ -18,7 +18,7 @@ use super::{ApiJson, Purpose, RequestId};
 use crate::{
     AppState,
     auth::Operator,
-    error::{ApiError, FieldError},
+    error::{ApiError, Violation},
     tenant::TenantCtx,
 };
 
@@ -359,7 +359,7 @@ async fn decide(
                 Some(r) => Some(
                     RejectionReason::parse(r)
                         .ok_or_else(|| {
-                            ApiError::Validation(vec![FieldError::new(
+                            ApiError::Validation(vec![Violation::new(
                                 "reason",
                                 "invalid",
                                 "At most 500 characters, no control characters.",

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clause::Arg;
-use crate::settings::{Country, FieldError, Processor, valid_email};
+use crate::settings::{Country, Processor, Violation, valid_email};
 
 /// The platform operator's facts, from configuration. Every statement the policies make about
 /// the platform itself comes from here.
@@ -59,11 +59,11 @@ impl Platform {
     /// Checks every fact; returns all failures at once (fields prefixed `platform.`).
     ///
     /// # Errors
-    /// Every [`FieldError`] found.
-    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+    /// Every [`Violation`] found.
+    pub fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut e = Vec::new();
         let mut bad = |field: String, code: &str, message: &str| {
-            e.push(FieldError {
+            e.push(Violation {
                 field,
                 code: code.into(),
                 message: message.into(),

@@ -35,33 +35,17 @@ pub struct IdentityInput {
     pub country: Option<String>,
 }
 
-/// One rejected field. `message` never contains the submitted value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// The field name, as in the request (`"national_id"`).
-    pub field: &'static str,
-    /// Stable machine code (`"missing"`, `"invalid_checksum"`, `"too_young"`, ...).
-    pub code: &'static str,
-    /// Human-readable reason.
-    pub message: String,
+/// One rejected field (`harim_violation::Violation`, the type every layer reports with):
+/// `field` as in the request (`"national_id"`), a stable `code` (`"missing"`,
+/// `"invalid_checksum"`, `"too_young"`, ...), and a `message` that never contains the value.
+pub use harim_violation::Violation;
+
+fn violation(field: &'static str, e: PiiError) -> Violation {
+    Violation::new(field, e.code, e.message)
 }
 
-impl FieldError {
-    fn new(field: &'static str, e: PiiError) -> Self {
-        Self {
-            field,
-            code: e.code,
-            message: e.message.to_owned(),
-        }
-    }
-
-    fn missing(field: &'static str) -> Self {
-        Self {
-            field,
-            code: "missing",
-            message: "this field is required".to_owned(),
-        }
-    }
+fn missing(field: &'static str) -> Violation {
+    Violation::new(field, "missing", "this field is required")
 }
 
 /// A fully validated merchant identity. `Debug` is masked field by field.
@@ -124,39 +108,35 @@ pub const IDENTITY_FIELDS: [&str; 9] = [
 ];
 
 fn required<'a>(
-    errors: &mut Vec<FieldError>,
+    errors: &mut Vec<Violation>,
     field: &'static str,
     v: &'a Option<SecretString>,
 ) -> Option<&'a str> {
     match v {
         Some(s) if !s.expose_secret().trim().is_empty() => Some(s.expose_secret()),
         _ => {
-            errors.push(FieldError::missing(field));
+            errors.push(missing(field));
             None
         }
     }
 }
 
-fn check<T>(
-    errors: &mut Vec<FieldError>,
-    field: &'static str,
-    r: Result<T, PiiError>,
-) -> Option<T> {
-    r.map_err(|e| errors.push(FieldError::new(field, e))).ok()
+fn check<T>(errors: &mut Vec<Violation>, field: &'static str, r: Result<T, PiiError>) -> Option<T> {
+    r.map_err(|e| errors.push(violation(field, e))).ok()
 }
 
 impl MerchantIdentity {
-    /// Validates every field; on failure returns one [`FieldError`] per bad or missing field.
+    /// Validates every field; on failure returns one [`Violation`] per bad or missing field.
     /// `country` selects the national-ID, postal-code and national-phone rules; if it is itself
     /// invalid, the other fields are checked with the fallback rules (and international phone
     /// format) so that their own errors are still reported. `today` is the reference for the
     /// birth date (not in the future, at least 18 years).
-    pub fn parse(input: IdentityInput, today: Date) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(input: IdentityInput, today: Date) -> Result<Self, Vec<Violation>> {
         let mut e = Vec::new();
         let country = match input.country.as_deref().map(str::trim) {
             Some(c) if !c.is_empty() => check(&mut e, "country", Country::parse(c)),
             _ => {
-                e.push(FieldError::missing("country"));
+                e.push(missing("country"));
                 None
             }
         };
@@ -176,7 +156,7 @@ impl MerchantIdentity {
         let birth_date = match &input.birth_date {
             Some(b) => check(&mut e, "birth_date", BirthDate::parse(b, today)),
             None => {
-                e.push(FieldError::missing("birth_date"));
+                e.push(missing("birth_date"));
                 None
             }
         };
@@ -191,7 +171,7 @@ impl MerchantIdentity {
                 check(&mut e, "postal_code", PostalCode::parse(s, country)).map(Some)
             }
             _ if PostalCode::required_for(country) => {
-                e.push(FieldError::missing("postal_code"));
+                e.push(missing("postal_code"));
                 None
             }
             _ => Some(None),

@@ -5,7 +5,7 @@
 //! `Serialize`. The plaintext is reached only through `expose_secret()`: the one place that needs
 //! it is the encryption call in the API crate.
 //!
-//! Errors ([`PiiError`], [`FieldError`]) carry a stable `code` and a static message; they never
+//! Errors ([`PiiError`], [`Violation`]) carry a stable `code` and a static message; they never
 //! echo the input.
 //!
 //! Input normalisation shared by the parsers:
@@ -24,7 +24,7 @@ pub use birth_date::{BirthDate, BirthDateInput, persian_to_gregorian};
 pub use country::Country;
 pub use iban::Iban;
 pub use identity::{
-    FieldError, IDENTITY_FIELDS, IdentityInput, MaskedIdentity, MerchantIdentity, mask_stored_field,
+    IDENTITY_FIELDS, IdentityInput, MaskedIdentity, MerchantIdentity, Violation, mask_stored_field,
 };
 pub use national_id::{NationalId, index_input as national_id_index_input};
 pub use phone::Phone;
