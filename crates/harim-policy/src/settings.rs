@@ -656,7 +656,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             code: code.into(),
