@@ -468,7 +468,19 @@ fn html(
         escape_html(&r.history_title),
         segs_html(&r.intro)
     );
-    for (id, title, clauses) in &r.sections {
+    html_sections(&mut h, &r.sections);
+    html_history(&mut h, &r);
+    let _ = write!(
+        h,
+        "</ol>\n</section>\n</main>\n<footer>\n<p>{}</p>\n</footer>\n</body>\n</html>\n",
+        segs_html(&r.footer)
+    );
+    (h, l.errors)
+}
+
+/// Every section of the page: a list where the section is one, paragraphs elsewhere.
+fn html_sections(h: &mut String, sections: &[LocalSection]) {
+    for (id, title, clauses) in sections {
         let _ = write!(
             h,
             "<section id=\"{id}\" aria-labelledby=\"h-{id}\">\n<h2 id=\"h-{id}\">{}</h2>\n",
@@ -498,6 +510,10 @@ fn html(
         }
         h.push_str("</section>\n");
     }
+}
+
+/// The update history, newest first, each version with its changes.
+fn html_history(h: &mut String, r: &Rendered) {
     let _ = write!(
         h,
         "<section id=\"history\" class=\"history\" aria-labelledby=\"h-history\">\n<h2 id=\"h-history\">{}</h2>\n<ol reversed>\n",
@@ -515,12 +531,6 @@ fn html(
         }
         h.push_str("</ul>\n</li>\n");
     }
-    let _ = write!(
-        h,
-        "</ol>\n</section>\n</main>\n<footer>\n<p>{}</p>\n</footer>\n</body>\n</html>\n",
-        segs_html(&r.footer)
-    );
-    (h, l.errors)
 }
 
 /// Renders a standalone HTML page. Localisation errors (none in a healthy build; tests check)

@@ -63,12 +63,15 @@ impl Platform {
     pub fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut e = Vec::new();
         let mut bad = |field: String, code: &str, message: &str| {
-            e.push(Violation {
-                field,
-                code: code.into(),
-                message: message.into(),
-            });
+            e.push(Violation::new(field, code, message));
         };
+        self.check_text(&mut bad);
+        self.check_periods(&mut bad);
+        if e.is_empty() { Ok(()) } else { Err(e) }
+    }
+
+    /// Names, the registration number and the addresses: text a policy can state safely.
+    fn check_text(&self, bad: &mut impl FnMut(String, &str, &str)) {
         let name_ok = |s: &str| {
             let n = s.trim().chars().count();
             (1..=120).contains(&n) && !s.chars().any(char::is_control)
@@ -120,6 +123,10 @@ impl Platform {
                 );
             }
         }
+    }
+
+    /// What the storefront collects, and the retention periods, within their ranges.
+    fn check_periods(&self, bad: &mut impl FnMut(String, &str, &str)) {
         for (i, c) in self.storefront_collects.iter().enumerate() {
             if c.days.is_some_and(|d| !(1..=3650).contains(&d)) {
                 bad(
@@ -153,7 +160,6 @@ impl Platform {
                 "Must be 1 to 3650 days.",
             );
         }
-        if e.is_empty() { Ok(()) } else { Err(e) }
     }
 }
 
