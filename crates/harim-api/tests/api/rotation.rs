@@ -7,11 +7,22 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use harim_api::AppState;
-use harim_store::{auth::PlatformRole, entity::tenant_key, rotation};
+use harim_store::{
+    auth::PlatformRole,
+    entity::{rotation_job, tenant_key},
+    rotation,
+};
 use harim_vault::{FileKeyring, ReloadingProvider, Vault};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set, TransactionTrait,
+};
 
-use crate::{db_test, helpers::TestApp, identity::iranian_identity};
+use crate::{
+    db_test,
+    helpers::{TestApp, assert_chains_verify},
+    identity::iranian_identity,
+};
 
 /// Tenant keys added directly (no shop needed) on top of the HTTP-created shops.
 const EXTRA_KEYS: usize = 2_000;
@@ -26,6 +37,50 @@ pub(crate) fn file_vault(path: &std::path::Path) -> Arc<Vault> {
         )),
         Default::default(),
     ))
+}
+
+/// The app's router over `vault` instead of the app's own (another process's view of the keys).
+pub(crate) fn router_over(app: &TestApp, vault: Arc<Vault>) -> axum::Router {
+    harim_api::app(
+        AppState::new(
+            app.db.clone(),
+            crate::helpers::test_config(),
+            vault,
+            app.documents.clone(),
+        )
+        .unwrap(),
+    )
+}
+
+/// A root rotation job (to version 2, nothing done) in `state`, as a row to insert directly.
+pub(crate) fn root_job(state: rotation::JobState) -> rotation_job::ActiveModel {
+    let now = time::OffsetDateTime::now_utc();
+    rotation_job::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        kind: Set(rotation::JobKind::Root),
+        target_kek_version: Set(2),
+        state: Set(state),
+        total: Set(0),
+        done: Set(0),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
+}
+
+/// Starts a root rotation as `actor` (or joins the unfinished one) and runs it to the end in
+/// batches of `batch`.
+pub(crate) async fn rotate_root_to_the_end(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    actor: &str,
+    batch: u64,
+) -> rotation_job::Model {
+    let (job, _) = rotation::start(db, vault, actor, None, rotation::Brake::NONE)
+        .await
+        .unwrap();
+    rotation::run(db, vault, job.id, batch, None).await.unwrap()
 }
 
 pub(crate) struct Rig {
@@ -43,28 +98,10 @@ pub(crate) async fn rig(mut app: TestApp, shops: usize, extra: usize) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let keyring = dir.path().join("keyring.json");
     let vault = file_vault(&keyring);
-    app.router = harim_api::app(
-        AppState::new(
-            app.db.clone(),
-            crate::helpers::test_config(),
-            vault.clone(),
-            app.documents.clone(),
-        )
-        .unwrap(),
-    );
+    app.router = router_over(&app, vault.clone());
     let mut out = Vec::new();
     for i in 0..shops {
-        let (owner, shop) = app.merchant(&format!("rot{i}")).await;
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/identity"),
-                Some(&owner),
-                Some(iranian_identity()),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
-        out.push((owner, shop));
+        out.push(app.merchant_with_identity(&format!("rot{i}")).await);
     }
     let txn = app.db.begin().await.unwrap();
     for _ in 0..extra {
@@ -186,13 +223,7 @@ db_test!(
                 .count(),
             1
         );
-        assert!(
-            harim_store::audit::verify(&r.app.db, &r.vault, None)
-                .await
-                .unwrap()
-                .broken
-                .is_empty()
-        );
+        assert_chains_verify(&r.app.db, &r.vault).await;
 
         let m = r
             .app
@@ -215,20 +246,8 @@ db_test!(
             again.json
         );
         // While a rotation is unfinished, even a forced start is refused (it would resume it).
-        let now = time::OffsetDateTime::now_utc();
-        let pending = harim_store::entity::rotation_job::ActiveModel {
-            id: sea_orm::Set(uuid::Uuid::now_v7()),
-            kind: sea_orm::Set(rotation::JobKind::Root),
-            target_kek_version: sea_orm::Set(2),
-            state: sea_orm::Set(rotation::JobState::Pending),
-            total: sea_orm::Set(0),
-            done: sea_orm::Set(0),
-            error: sea_orm::Set(None),
-            created_at: sea_orm::Set(now),
-            updated_at: sea_orm::Set(now),
-            finished_at: sea_orm::Set(None),
-        };
-        let pending = sea_orm::ActiveModelTrait::insert(pending, &r.app.db)
+        let pending = root_job(rotation::JobState::Pending)
+            .insert(&r.app.db)
             .await
             .unwrap();
         let force = serde_json::json!({"force": true});
@@ -241,12 +260,10 @@ db_test!(
             )
             .await
             .assert_problem(StatusCode::CONFLICT, "conflict");
-        <harim_store::entity::rotation_job::Entity as sea_orm::EntityTrait>::delete_by_id(
-            pending.id,
-        )
-        .exec(&r.app.db)
-        .await
-        .unwrap();
+        rotation_job::Entity::delete_by_id(pending.id)
+            .exec(&r.app.db)
+            .await
+            .unwrap();
         let forced = r
             .app
             .call(
@@ -313,15 +330,7 @@ db_test!(
                     if g.status != StatusCode::OK {
                         failures.push(format!("GET {}: {:?}", g.status, g.json));
                     }
-                    let p = r
-                        .app
-                        .call(
-                            Method::PUT,
-                            &format!("/v1/shops/{shop}/identity"),
-                            Some(&owner),
-                            Some(iranian_identity()),
-                        )
-                        .await;
+                    let p = r.app.put_identity(&owner, &shop, iranian_identity()).await;
                     if p.status != StatusCode::OK {
                         failures.push(format!("PUT {}: {:?}", p.status, p.json));
                     }
@@ -332,12 +341,7 @@ db_test!(
         }
         // Meanwhile the root key is rotated: the job is started and run to completion in
         // batches of 100, re-wrapping the shops' keys and the extra keys under the new version.
-        let (job, _) = rotation::start(&r.app.db, &r.vault, "test", None, rotation::Brake::NONE)
-            .await
-            .unwrap();
-        let j = rotation::run(&r.app.db, &r.vault, job.id, 100, None)
-            .await
-            .unwrap();
+        let j = rotate_root_to_the_end(&r.app.db, &r.vault, "test", 100).await;
         assert_eq!(j.state, rotation::JobState::Done);
         stop.store(true, Ordering::Relaxed);
         for l in load {
@@ -392,15 +396,7 @@ db_test!(
         let fresh = file_vault(&r.keyring);
         assert!(fresh.provider().state(1).is_none());
         let mut r = r;
-        r.app.router = harim_api::app(
-            AppState::new(
-                r.app.db.clone(),
-                crate::helpers::test_config(),
-                fresh,
-                r.app.documents.clone(),
-            )
-            .unwrap(),
-        );
+        r.app.router = router_over(&r.app, fresh);
         assert_all_readable(&r).await;
         let st = r.app.get("/v1/admin/keys", &r.admin).await.json;
         assert_eq!(st["versions"][0]["version"], 1);

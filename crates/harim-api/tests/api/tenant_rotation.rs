@@ -1,6 +1,6 @@
 //! Tenant-key rotation: new key, fields re-encrypted, old key destroyed, resumable `--all`.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use harim_store::{
     entity::{merchant_identity, tenant_key},
     tenant_rotation::{Outcome, rotate_shop, run_all, start_all},
@@ -23,11 +23,20 @@ async fn versions(app: &TestApp, shop: &str) -> Vec<i32> {
         .collect()
 }
 
+/// The shop's identity row as stored (ciphertexts).
+async fn identity_row(app: &TestApp, shop: Uuid) -> merchant_identity::Model {
+    merchant_identity::Entity::find_by_id(shop)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 async fn reveal_iban(app: &TestApp, owner: &str, shop: &str) -> String {
     let r = app
-        .post(
-            &format!("/v1/shops/{shop}/identity/reveal"),
-            Some(owner),
+        .reveal(
+            owner,
+            shop,
             json!({"fields": ["iban"], "purpose": "payout"}),
         )
         .await;
@@ -38,33 +47,16 @@ async fn reveal_iban(app: &TestApp, owner: &str, shop: &str) -> String {
 db_test!(
     a_shop_gets_a_new_key_its_fields_follow_and_the_old_key_is_destroyed,
     |app: TestApp| async move {
-        let (owner, shop) = app.merchant("tkrot").await;
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/identity"),
-                Some(&owner),
-                Some(iranian_identity()),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK);
+        let (owner, shop) = app.merchant_with_identity("tkrot").await;
         let id = Uuid::parse_str(&shop).unwrap();
-        let before = merchant_identity::Entity::find_by_id(id)
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let before = identity_row(&app, id).await;
 
         let out = rotate_shop(&app.db, &app.vault, id, OffsetDateTime::now_utc(), "test")
             .await
             .unwrap();
         assert_eq!(out, Outcome::Rotated(2));
         assert_eq!(versions(&app, &shop).await, vec![2]);
-        let after = merchant_identity::Entity::find_by_id(id)
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap();
+        let after = identity_row(&app, id).await;
         assert_eq!(after.tk_version, 2);
         assert_ne!(after.iban, before.iban);
         assert_eq!(
@@ -86,22 +78,8 @@ db_test!(
         );
         assert_eq!(versions(&app, &shop).await, vec![2]);
         // Writes after the rotation use the new key.
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/identity"),
-                Some(&owner),
-                Some(iranian_identity()),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK);
-        assert!(
-            harim_store::audit::verify(&app.db, &app.vault, None)
-                .await
-                .unwrap()
-                .broken
-                .is_empty()
-        );
+        app.write_identity(&owner, &shop, iranian_identity()).await;
+        app.assert_chains_verify().await;
     }
 );
 
@@ -114,15 +92,7 @@ db_test!(
             // Shops 0, 2 and 4 register an identity; 1 and 3 have only their tenant key.
             let has_identity = i % 2 == 0;
             if has_identity {
-                let r = app
-                    .call(
-                        Method::PUT,
-                        &format!("/v1/shops/{shop}/identity"),
-                        Some(&owner),
-                        Some(iranian_identity()),
-                    )
-                    .await;
-                assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+                app.write_identity(&owner, &shop, iranian_identity()).await;
             }
             shops.push((owner, shop, has_identity));
         }
@@ -155,12 +125,6 @@ db_test!(
             reveal_iban(&app, &shops[2].0, &shops[2].1).await,
             "IR062960000000100324200001"
         );
-        assert!(
-            harim_store::audit::verify(&app.db, &app.vault, None)
-                .await
-                .unwrap()
-                .broken
-                .is_empty()
-        );
+        app.assert_chains_verify().await;
     }
 );
