@@ -275,24 +275,46 @@ impl TestApp {
     pub async fn merchant(&self, tag: &str) -> (String, String) {
         let (_, token) = self.account(&format!("{tag}@example.com")).await;
         let r = self
-            .post(
-                "/v1/shops",
-                Some(&token),
-                json!({"name": format!("Shop {tag}"), "slug": format!("shop-{tag}"), "default_locale": "fa"}),
-            )
+            .create_shop(&token, &format!("Shop {tag}"), &format!("shop-{tag}"), "fa")
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
         (token, r.json["id"].as_str().unwrap().to_string())
     }
 
+    /// `POST /v1/shops`: opens a shop (`name`, `slug`, `default_locale`).
+    pub async fn create_shop(&self, token: &str, name: &str, slug: &str, locale: &str) -> Resp {
+        self.post(
+            "/v1/shops",
+            Some(token),
+            json!({"name": name, "slug": slug, "default_locale": locale}),
+        )
+        .await
+    }
+
+    /// `POST /v1/shops/{shop}/api-keys`: asks for a key with `role`.
+    pub async fn create_api_key(&self, token: &str, shop: &str, role: &str) -> Resp {
+        self.post(
+            &format!("/v1/shops/{shop}/api-keys"),
+            Some(token),
+            json!({"name": "k", "role": role}),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/shops/{shop}/api-keys/{key}`: revokes a key.
+    pub async fn revoke_api_key(&self, token: &str, shop: &str, key: &str) -> Resp {
+        self.call(
+            Method::DELETE,
+            &format!("/v1/shops/{shop}/api-keys/{key}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    /// A new API key of `shop` with `role`: (key id, key).
     pub async fn api_key(&self, owner: &str, shop: &str, role: &str) -> (String, String) {
-        let r = self
-            .post(
-                &format!("/v1/shops/{shop}/api-keys"),
-                Some(owner),
-                json!({"name": "k", "role": role}),
-            )
-            .await;
+        let r = self.create_api_key(owner, shop, role).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
         (
             r.json["id"].as_str().unwrap().to_string(),
@@ -374,16 +396,20 @@ impl TestApp {
         .await
     }
 
-    /// `PUT /v1/shops/{shop}/privacy-settings` with `settings`, asserting they were stored.
-    pub async fn put_settings(&self, token: &str, shop: &str, settings: Value) {
-        let r = self
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/privacy-settings"),
-                Some(token),
-                Some(settings),
-            )
-            .await;
+    /// `PUT /v1/shops/{shop}/privacy-settings` with `settings`.
+    pub async fn put_settings(&self, token: &str, shop: &str, settings: Value) -> Resp {
+        self.call(
+            Method::PUT,
+            &format!("/v1/shops/{shop}/privacy-settings"),
+            Some(token),
+            Some(settings),
+        )
+        .await
+    }
+
+    /// Puts the shop's privacy settings and asserts they were stored.
+    pub async fn save_settings(&self, token: &str, shop: &str, settings: Value) {
+        let r = self.put_settings(token, shop, settings).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
     }
 

@@ -684,15 +684,7 @@ db_test!(
         // The shop promises 30 days after a decision.
         let mut settings = crate::policies::valid_settings();
         settings["retention"]["kyc_documents_after_decision_days"] = json!(30);
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/privacy-settings"),
-                Some(&owner),
-                Some(settings),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        app.save_settings(&owner, &shop, settings).await;
 
         let decided = upload(
             &app,

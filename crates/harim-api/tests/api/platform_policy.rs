@@ -165,14 +165,8 @@ db_test!(
             .post("/v1/admin/platform-policy", Some(&admin), json!({}))
             .await;
         r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
-        let fields: Vec<&str> = r.json["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            fields,
+            r.error_fields(),
             vec!["platform.contact_email", "platform.backup_retention_days"]
         );
         let (status, _) = public(&app, "/privacy").await;
@@ -186,15 +180,7 @@ db_test!(
         let (owner, shop) = app.merchant("logs").await;
         let settings = crate::policies::valid_settings();
         let logs = settings["retention"]["server_logs_days"].as_u64().unwrap();
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/privacy-settings"),
-                Some(&owner),
-                Some(settings),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        app.save_settings(&owner, &shop, settings).await;
         let r = app
             .post(
                 &format!("/v1/shops/{shop}/policies"),

@@ -15,7 +15,7 @@ use harim_store::{
 use harim_vault::{FileKeyring, ReloadingProvider, Vault};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, TransactionTrait,
+    TransactionTrait,
 };
 
 use crate::{
@@ -55,18 +55,20 @@ pub(crate) fn router_over(app: &TestApp, vault: Arc<Vault>) -> axum::Router {
 /// A root rotation job (to version 2, nothing done) in `state`, as a row to insert directly.
 pub(crate) fn root_job(state: rotation::JobState) -> rotation_job::ActiveModel {
     let now = time::OffsetDateTime::now_utc();
-    rotation_job::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        kind: Set(rotation::JobKind::Root),
-        target_kek_version: Set(2),
-        state: Set(state),
-        total: Set(0),
-        done: Set(0),
-        error: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        finished_at: Set(None),
-    }
+    let job = rotation_job::Model {
+        id: uuid::Uuid::now_v7(),
+        kind: rotation::JobKind::Root,
+        target_kek_version: 2,
+        state,
+        total: 0,
+        done: 0,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        finished_at: None,
+    };
+    // Every column set: a new row, not an update of a loaded one.
+    rotation_job::ActiveModel::from(job).reset_all()
 }
 
 /// Starts a root rotation as `actor` (or joins the unfinished one) and runs it to the end in
