@@ -105,11 +105,8 @@ impl Server {
     }
 }
 
-/// One JSON request: `(status, body)`, the body as JSON or, if it is not JSON, as a string.
-///
-/// # Panics
-/// When the request cannot be sent or its body not read.
-#[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
+/// One JSON request: `(status, body)`, the body as JSON or, if it is not JSON, as a string. A
+/// [`call_with`] on a new client; it panics as that does.
 pub async fn call(
     base: &str,
     method: reqwest::Method,
@@ -150,29 +147,97 @@ pub async fn call_with(
 }
 
 /// Signs up `email` (password "correct horse battery staple") and signs in: the session token.
+/// A [`sign_up_with`] on a new client; it panics as that does.
+pub async fn sign_up(base: &str, email: &str) -> String {
+    sign_up_with(&reqwest::Client::new(), base, email).await
+}
+
+/// [`sign_up`] with a given client.
 ///
 /// # Panics
 /// When either step does not succeed.
 #[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
-pub async fn sign_up(base: &str, email: &str) -> String {
+pub async fn sign_up_with(client: &reqwest::Client, base: &str, email: &str) -> String {
     let creds = serde_json::json!({"email": email, "password": "correct horse battery staple"});
-    let (st, b) = call(
-        base,
-        reqwest::Method::POST,
-        "/v1/accounts",
-        None,
-        Some(creds.clone()),
-    )
-    .await;
+    let post = |path| {
+        call_with(
+            client,
+            base,
+            reqwest::Method::POST,
+            path,
+            None,
+            Some(creds.clone()),
+        )
+    };
+    let (st, b) = post("/v1/accounts").await;
     assert_eq!(st, 201, "sign-up: {b}");
-    let (st, b) = call(
-        base,
-        reqwest::Method::POST,
-        "/v1/sessions",
-        None,
-        Some(creds),
-    )
-    .await;
+    let (st, b) = post("/v1/sessions").await;
     assert_eq!(st, 201, "sign-in: {b}");
     b["token"].as_str().expect("a token").to_string()
+}
+
+/// `PUT /v1/shops/{shop}/identity` with `identity`: `(status, body)`. A [`call`].
+pub async fn put_identity(
+    base: &str,
+    token: &str,
+    shop: &str,
+    identity: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    call(
+        base,
+        reqwest::Method::PUT,
+        &format!("/v1/shops/{shop}/identity"),
+        Some(token),
+        Some(identity),
+    )
+    .await
+}
+
+/// Uploads `body` (of MIME type `content_type`) as a KYC document of `kind` of `shop`: the
+/// response.
+///
+/// # Panics
+/// When the request cannot be sent.
+#[allow(clippy::expect_used)] // test support: fail loudly
+pub async fn upload_document(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    shop: &str,
+    kind: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/v1/shops/{shop}/kyc/documents?kind={kind}"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("the upload is sent")
+}
+
+/// Asserts that a finished `harim` (or `psql`) process succeeded, showing its stderr if not.
+///
+/// # Panics
+/// When it did not.
+#[track_caller]
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Asserts that a finished process failed and said `reason` on stderr.
+///
+/// # Panics
+/// When it succeeded or did not say it.
+#[track_caller]
+pub fn assert_failure_saying(out: &std::process::Output, reason: &str) {
+    assert!(!out.status.success(), "it succeeded; {reason:?} expected");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(reason), "{stderr}");
 }
