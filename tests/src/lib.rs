@@ -52,6 +52,38 @@ pub fn files_under(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Reads the first line `harim serve` prints on stdout, `harim listening on <base>`: the base URL.
+///
+/// # Errors
+/// When no line can be read or the line is another one.
+pub fn listening_base(stdout: &mut impl std::io::BufRead) -> Result<String, String> {
+    let mut line = String::new();
+    stdout
+        .read_line(&mut line)
+        .map_err(|e| format!("no first line: {e}"))?;
+    line.trim()
+        .strip_prefix("harim listening on ")
+        .map(str::to_string)
+        .ok_or_else(|| format!("unexpected first line {line:?}"))
+}
+
+/// A running `harim serve` with its own temporary data directory (the benchmark tools'):
+/// killed when dropped, then the directory removed.
+#[derive(Debug)]
+pub struct ServerInDir {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for ServerInDir {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running `harim serve`, killed when dropped.
 #[derive(Debug)]
 pub struct Server {
@@ -75,21 +107,14 @@ impl Server {
     /// When the process cannot start or its first line is not the listening line.
     #[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
     pub fn start(mut cmd: std::process::Command) -> Self {
-        use std::io::BufRead;
         let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("harim serve starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("a first line");
-        let base = line
-            .trim()
-            .strip_prefix("harim listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let base =
+            listening_base(&mut std::io::BufReader::new(stdout)).unwrap_or_else(|e| panic!("{e}"));
         Self { child, base }
     }
 

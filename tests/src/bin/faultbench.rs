@@ -22,8 +22,8 @@
 use std::{
     collections::BTreeMap,
     error::Error,
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
+    io::BufReader,
+    process::{Command, Stdio},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -32,6 +32,7 @@ use std::{
 };
 
 use futures::{StreamExt, TryStreamExt};
+use harim_e2e::ServerInDir as Server;
 use object_store::{ObjectStore, aws::AmazonS3Builder, path::Path as ObjPath};
 use serde_json::{Value, json};
 
@@ -124,19 +125,6 @@ fn s3_up() -> Res<()> {
     Ok(())
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn harim_bin() -> Res<std::path::PathBuf> {
     Ok(std::env::current_exe()?
         .parent()
@@ -170,19 +158,9 @@ fn start(db: &str, store: &str) -> Res<Server> {
         .stderr(Stdio::null());
     env(&mut c);
     let mut child = c.spawn()?;
-    let mut out = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-    let mut line = String::new();
-    out.read_line(&mut line)?;
-    let base = line
-        .trim()
-        .strip_prefix("harim listening on ")
-        .ok_or(format!("unexpected first line {line:?}"))?
-        .to_string();
-    Ok(Server {
-        child,
-        base,
-        _dir: dir,
-    })
+    let base =
+        harim_e2e::listening_base(&mut BufReader::new(child.stdout.take().ok_or("no stdout")?))?;
+    Ok(Server { child, base, dir })
 }
 
 fn b64(b: &[u8]) -> String {
