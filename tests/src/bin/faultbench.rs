@@ -163,6 +163,22 @@ fn start(db: &str, store: &str) -> Res<Server> {
     Ok(Server { child, base, dir })
 }
 
+/// `GET` a KYC document's content (for support) as `token`.
+async fn document_content(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    shop: &str,
+    id: &str,
+) -> reqwest::Result<reqwest::Response> {
+    http.get(format!(
+        "{base}/v1/shops/{shop}/kyc/documents/{id}/content?purpose=support"
+    ))
+    .bearer_auth(token)
+    .send()
+    .await
+}
+
 fn b64(b: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
@@ -461,14 +477,7 @@ async fn verify(
         .map(|(shop, id, sha)| {
             let token = by_shop[shop.as_str()];
             async move {
-                let r = ctx
-                    .http
-                    .get(format!(
-                        "{b}/v1/shops/{shop}/kyc/documents/{id}/content?purpose=support"
-                    ))
-                    .bearer_auth(token)
-                    .send()
-                    .await;
+                let r = document_content(&ctx.http, b, token, shop, id).await;
                 let ok = match r {
                     Ok(r) if r.status().as_u16() == 200 => {
                         r.bytes().await.is_ok_and(|bytes| sha_hex(&bytes) == *sha)
@@ -501,14 +510,7 @@ async fn verify(
         // Committed but not acknowledged (the answer was lost): must still be whole.
         let mut whole = false;
         for (token, shop, _) in owners {
-            let r = ctx
-                .http
-                .get(format!(
-                    "{b}/v1/shops/{shop}/kyc/documents/{id}/content?purpose=support"
-                ))
-                .bearer_auth(token)
-                .send()
-                .await?;
+            let r = document_content(&ctx.http, b, token, shop, id).await?;
             if r.status().as_u16() == 200 {
                 whole = true;
                 break;
