@@ -52,6 +52,38 @@ pub fn files_under(dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Reads the first line `harim serve` prints on stdout, `harim listening on <base>`: the base URL.
+///
+/// # Errors
+/// When no line can be read or the line is another one.
+pub fn listening_base(stdout: &mut impl std::io::BufRead) -> Result<String, String> {
+    let mut line = String::new();
+    stdout
+        .read_line(&mut line)
+        .map_err(|e| format!("no first line: {e}"))?;
+    line.trim()
+        .strip_prefix("harim listening on ")
+        .map(str::to_string)
+        .ok_or_else(|| format!("unexpected first line {line:?}"))
+}
+
+/// A running `harim serve` with its own temporary data directory (the benchmark tools'):
+/// killed when dropped, then the directory removed.
+#[derive(Debug)]
+pub struct ServerInDir {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for ServerInDir {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running `harim serve`, killed when dropped.
 #[derive(Debug)]
 pub struct Server {
@@ -75,21 +107,14 @@ impl Server {
     /// When the process cannot start or its first line is not the listening line.
     #[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
     pub fn start(mut cmd: std::process::Command) -> Self {
-        use std::io::BufRead;
         let mut child = cmd
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("harim serve starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("a first line");
-        let base = line
-            .trim()
-            .strip_prefix("harim listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let base =
+            listening_base(&mut std::io::BufReader::new(stdout)).unwrap_or_else(|e| panic!("{e}"));
         Self { child, base }
     }
 
@@ -105,11 +130,8 @@ impl Server {
     }
 }
 
-/// One JSON request: `(status, body)`, the body as JSON or, if it is not JSON, as a string.
-///
-/// # Panics
-/// When the request cannot be sent or its body not read.
-#[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
+/// One JSON request: `(status, body)`, the body as JSON or, if it is not JSON, as a string. A
+/// [`call_with`] on a new client; it panics as that does.
 pub async fn call(
     base: &str,
     method: reqwest::Method,
@@ -150,29 +172,97 @@ pub async fn call_with(
 }
 
 /// Signs up `email` (password "correct horse battery staple") and signs in: the session token.
+/// A [`sign_up_with`] on a new client; it panics as that does.
+pub async fn sign_up(base: &str, email: &str) -> String {
+    sign_up_with(&reqwest::Client::new(), base, email).await
+}
+
+/// [`sign_up`] with a given client.
 ///
 /// # Panics
 /// When either step does not succeed.
 #[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
-pub async fn sign_up(base: &str, email: &str) -> String {
+pub async fn sign_up_with(client: &reqwest::Client, base: &str, email: &str) -> String {
     let creds = serde_json::json!({"email": email, "password": "correct horse battery staple"});
-    let (st, b) = call(
-        base,
-        reqwest::Method::POST,
-        "/v1/accounts",
-        None,
-        Some(creds.clone()),
-    )
-    .await;
+    let post = |path| {
+        call_with(
+            client,
+            base,
+            reqwest::Method::POST,
+            path,
+            None,
+            Some(creds.clone()),
+        )
+    };
+    let (st, b) = post("/v1/accounts").await;
     assert_eq!(st, 201, "sign-up: {b}");
-    let (st, b) = call(
-        base,
-        reqwest::Method::POST,
-        "/v1/sessions",
-        None,
-        Some(creds),
-    )
-    .await;
+    let (st, b) = post("/v1/sessions").await;
     assert_eq!(st, 201, "sign-in: {b}");
     b["token"].as_str().expect("a token").to_string()
+}
+
+/// `PUT /v1/shops/{shop}/identity` with `identity`: `(status, body)`. A [`call`].
+pub async fn put_identity(
+    base: &str,
+    token: &str,
+    shop: &str,
+    identity: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    call(
+        base,
+        reqwest::Method::PUT,
+        &format!("/v1/shops/{shop}/identity"),
+        Some(token),
+        Some(identity),
+    )
+    .await
+}
+
+/// Uploads `body` (of MIME type `content_type`) as a KYC document of `kind` of `shop`: the
+/// response.
+///
+/// # Panics
+/// When the request cannot be sent.
+#[allow(clippy::expect_used)] // test support: fail loudly
+pub async fn upload_document(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    shop: &str,
+    kind: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/v1/shops/{shop}/kyc/documents?kind={kind}"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("the upload is sent")
+}
+
+/// Asserts that a finished `harim` (or `psql`) process succeeded, showing its stderr if not.
+///
+/// # Panics
+/// When it did not.
+#[track_caller]
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Asserts that a finished process failed and said `reason` on stderr.
+///
+/// # Panics
+/// When it succeeded or did not say it.
+#[track_caller]
+pub fn assert_failure_saying(out: &std::process::Output, reason: &str) {
+    assert!(!out.status.success(), "it succeeded; {reason:?} expected");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(reason), "{stderr}");
 }

@@ -9,6 +9,7 @@ use std::{
     time::Duration,
 };
 
+use harim_e2e::upload_document;
 use serde_json::{Value, json};
 
 fn harim() -> Command {
@@ -50,11 +51,7 @@ fn pg_database() -> Option<(String, String, String)> {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    harim_e2e::assert_success(&out);
     let (base, _) = admin.rsplit_once('/').unwrap();
     Some((format!("{base}/{name}"), admin, name))
 }
@@ -140,17 +137,16 @@ const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendob
 /// Uploads [`PDF`] over real HTTP, downloads it back, and returns the document id.
 async fn kyc_round_trip(s: &Server, token: &str, shop: &str) -> String {
     let client = reqwest::Client::new();
-    let resp = client
-        .post(format!(
-            "{}/v1/shops/{shop}/kyc/documents?kind=business_license",
-            s.base
-        ))
-        .bearer_auth(token)
-        .header("content-type", "application/pdf")
-        .body(PDF)
-        .send()
-        .await
-        .unwrap();
+    let resp = upload_document(
+        &client,
+        &s.base,
+        token,
+        shop,
+        "business_license",
+        "application/pdf",
+        PDF,
+    )
+    .await;
     assert_eq!(resp.status().as_u16(), 201);
     let v: Value = resp.json().await.unwrap();
     let id = v["id"].as_str().unwrap().to_string();
@@ -166,17 +162,8 @@ async fn kyc_round_trip(s: &Server, token: &str, shop: &str) -> String {
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(&resp.bytes().await.unwrap()[..], PDF);
     // An executable claiming to be a JPEG.
-    let resp = client
-        .post(format!(
-            "{}/v1/shops/{shop}/kyc/documents?kind=selfie",
-            s.base
-        ))
-        .bearer_auth(token)
-        .header("content-type", "image/jpeg")
-        .body(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec())
-        .send()
-        .await
-        .unwrap();
+    let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+    let resp = upload_document(&client, &s.base, token, shop, "selfie", "image/jpeg", elf).await;
     assert_eq!(resp.status().as_u16(), 415);
     id
 }
@@ -187,23 +174,11 @@ async fn onboarding_and_isolation(s: &Server) -> (String, String) {
     let mut tokens = Vec::new();
     let mut shops = Vec::new();
     for who in ["one", "two"] {
-        let (st, _, _) = call(
-            s,
-            Method::POST,
-            "/v1/accounts",
-            None,
-            Some(json!({"email": format!("{who}@example.com"), "password": pw})),
-        )
-        .await;
+        let creds = json!({"email": format!("{who}@example.com"), "password": pw});
+        let post_creds = |path| call(s, Method::POST, path, None, Some(creds.clone()));
+        let (st, _, _) = post_creds("/v1/accounts").await;
         assert_eq!(st, 201);
-        let (st, _, v) = call(
-            s,
-            Method::POST,
-            "/v1/sessions",
-            None,
-            Some(json!({"email": format!("{who}@example.com"), "password": pw})),
-        )
-        .await;
+        let (st, _, v) = post_creds("/v1/sessions").await;
         assert_eq!(st, 201);
         let token = v["token"].as_str().unwrap().to_string();
         let (st, _, v) = call(
@@ -219,23 +194,10 @@ async fn onboarding_and_isolation(s: &Server) -> (String, String) {
         shops.push(v["id"].as_str().unwrap().to_string());
         tokens.push(token);
     }
-    let (st, _, v) = call(
-        s,
-        Method::GET,
-        &format!("/v1/shops/{}", shops[0]),
-        Some(&tokens[0]),
-        None,
-    )
-    .await;
+    let first = format!("/v1/shops/{}", shops[0]);
+    let (st, _, v) = call(s, Method::GET, &first, Some(&tokens[0]), None).await;
     assert_eq!((st, v["name"].as_str()), (200, Some("فروشگاه")));
-    let (st, ctype, v) = call(
-        s,
-        Method::GET,
-        &format!("/v1/shops/{}", shops[0]),
-        Some(&tokens[1]),
-        None,
-    )
-    .await;
+    let (st, ctype, v) = call(s, Method::GET, &first, Some(&tokens[1]), None).await;
     assert_eq!(st, 404);
     assert_eq!(ctype, "application/problem+json");
     assert!(v["type"].as_str().unwrap().ends_with("/not-found"));
@@ -272,11 +234,7 @@ async fn the_embedded_default_serves_the_api_and_warns_it_is_not_for_production(
         .args(["jobs", "run", "retention"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    harim_e2e::assert_success(&out);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["kyc_documents"]["purged"], 0);
     assert_eq!(report["failed"], serde_json::json!([]));
@@ -316,25 +274,19 @@ async fn postgres_needs_migrate_first_then_serves_the_same_api() {
         .env("HARIM_DATABASE_URL", &url)
         .output()
         .unwrap();
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("harim migrate"));
+    harim_e2e::assert_failure_saying(&refused, "harim migrate");
     let out = harim()
         .arg("migrate")
         .env("HARIM_DATABASE_URL", &url)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    harim_e2e::assert_success(&out);
     let no_keys = harim()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("HARIM_DATABASE_URL", &url)
         .output()
         .unwrap();
-    assert!(!no_keys.status.success());
-    assert!(String::from_utf8_lossy(&no_keys.stderr).contains("HARIM_KEYRING"));
+    harim_e2e::assert_failure_saying(&no_keys, "HARIM_KEYRING");
     // A production-shaped key provider: root keys from the environment; documents on the real
     // S3 server when the CI started one.
     let key = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -364,14 +316,7 @@ async fn postgres_needs_migrate_first_then_serves_the_same_api() {
     let identity = json!({"full_name": "Audit Person", "national_id": "0499370899",
         "iban": "IR062960000000100324200001", "birth_date": "1980-01-01", "phone": "09121234567",
         "email": "audit@example.ir", "address": "Somewhere 1", "postal_code": "1417614418", "country": "IR"});
-    let (st, _, v) = call(
-        &s,
-        Method::PUT,
-        &format!("/v1/shops/{shop}/identity"),
-        Some(&token),
-        Some(identity),
-    )
-    .await;
+    let (st, v) = harim_e2e::put_identity(&s.base, &token, &shop, identity).await;
     assert_eq!(st, 200, "{v}");
     let (st, _, _) = call(
         &s,

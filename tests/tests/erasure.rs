@@ -61,11 +61,7 @@ async fn on_postgres_too() {
             .args([admin.as_str(), "-qc", &sql])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        harim_e2e::assert_success(&out);
     };
     psql(format!("CREATE DATABASE \"{name}\""));
     let (base, _) = admin.rsplit_once('/').unwrap();
@@ -127,17 +123,16 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
         )
         .await;
     assert_eq!(st, 201, "{r}");
-    let resp = reqwest::Client::new()
-        .post(format!(
-            "{}/v1/shops/{shop}/kyc/documents?kind=business_license",
-            s.base
-        ))
-        .bearer_auth(&token)
-        .header("content-type", "application/pdf")
-        .body(PDF)
-        .send()
-        .await
-        .unwrap();
+    let resp = harim_e2e::upload_document(
+        &reqwest::Client::new(),
+        &s.base,
+        &token,
+        &shop,
+        "business_license",
+        "application/pdf",
+        PDF,
+    )
+    .await;
     assert_eq!(resp.status().as_u16(), 201);
 
     let (st, first) = s

@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use harim_e2e::Server;
+use harim_e2e::{Server, assert_failure_saying, assert_success, call_with, sign_up_with};
 
 use serde_json::{Value, json};
 
@@ -28,17 +28,6 @@ fn start(dir: &Path) -> Server {
     let mut c = harim(dir);
     c.stderr(Stdio::null());
     Server::start(c)
-}
-
-async fn call(
-    client: &reqwest::Client,
-    s: &str,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    harim_e2e::call_with(client, s, method, path, token, body).await
 }
 
 fn identity() -> Value {
@@ -59,14 +48,85 @@ fn run(dir: &Path, args: &[&str]) -> Output {
     harim(dir).args(args).output().unwrap()
 }
 
+/// A data directory with `harim serve` running on it, a client (long timeout: thousands of
+/// requests on a busy machine) and the session of a merchant signed up as `email`.
+struct Served {
+    dir: tempfile::TempDir,
+    client: reqwest::Client,
+    server: Server,
+    token: String,
+}
+
+async fn served_with_merchant(email: &str) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let server = start(dir.path());
+    let token = sign_up_with(&client, &server.base, email).await;
+    Served {
+        dir,
+        client,
+        server,
+        token,
+    }
+}
+
+/// Opens a shop `slug` for the merchant `token`: its id.
+async fn create_shop(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    name: &str,
+    slug: &str,
+) -> String {
+    let (st, b) = call_with(
+        client,
+        base,
+        reqwest::Method::POST,
+        "/v1/shops",
+        Some(token),
+        Some(json!({"name": name, "slug": slug, "default_locale": "fa"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{b:?}");
+    b["id"].as_str().unwrap().to_string()
+}
+
+/// Writes the test identity of `shop`.
+async fn write_identity(client: &reqwest::Client, base: &str, token: &str, shop: &str) {
+    let (st, b) = call_with(
+        client,
+        base,
+        reqwest::Method::PUT,
+        &format!("/v1/shops/{shop}/identity"),
+        Some(token),
+        Some(identity()),
+    )
+    .await;
+    assert_eq!(st, 200, "{b:?}");
+}
+
+/// Reads `shop`'s (masked) identity, asserting it reads.
+async fn read_identity(client: &reqwest::Client, base: &str, token: &str, shop: &str) -> Value {
+    let (st, b) = call_with(
+        client,
+        base,
+        reqwest::Method::GET,
+        &format!("/v1/shops/{shop}/identity"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "{b:?}");
+    b
+}
+
 /// `(version, state, tenant_keys)` rows and the rotation line of `harim keys status`.
 fn status(dir: &Path) -> (Vec<(u32, String, u64)>, String) {
     let out = run(dir, &["keys", "status"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut rows = Vec::new();
     let mut rotation = String::new();
@@ -101,35 +161,14 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
     } else {
         2_000
     };
-    let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-
     // Populate: one merchant with many shops, three of them with an identity.
-    let server = start(dir.path());
+    let Served {
+        dir,
+        client,
+        server,
+        token,
+    } = served_with_merchant("rot@example.com").await;
     let base = server.base.clone();
-    let (st, _) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        "/v1/accounts",
-        None,
-        Some(json!({"email": "rot@example.com", "password": "correct horse battery staple"})),
-    )
-    .await;
-    assert_eq!(st, 201);
-    let (_, s) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        "/v1/sessions",
-        None,
-        Some(json!({"email": "rot@example.com", "password": "correct horse battery staple"})),
-    )
-    .await;
-    let token = s["token"].as_str().unwrap().to_string();
     let mut set = tokio::task::JoinSet::new();
     let per = shops.div_ceil(8);
     for w in 0..8 {
@@ -137,17 +176,8 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
         set.spawn(async move {
             let mut ids = Vec::new();
             for i in (w * per)..((w + 1) * per).min(shops) {
-                let (st, b) = call(
-                    &client,
-                    &base,
-                    reqwest::Method::POST,
-                    "/v1/shops",
-                    Some(&token),
-                    Some(json!({"name": format!("Shop {i}"), "slug": format!("rot-{i}"), "default_locale": "fa"})),
-                )
-                .await;
-                assert_eq!(st, 201, "{b:?}");
-                ids.push(b["id"].as_str().unwrap().to_string());
+                let (name, slug) = (format!("Shop {i}"), format!("rot-{i}"));
+                ids.push(create_shop(&client, &base, &token, &name, &slug).await);
             }
             ids
         });
@@ -159,16 +189,7 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
     assert_eq!(ids.len(), shops);
     let with_identity: Vec<String> = ids.iter().take(3).cloned().collect();
     for shop in &with_identity {
-        let (st, b) = call(
-            &client,
-            &base,
-            reqwest::Method::PUT,
-            &format!("/v1/shops/{shop}/identity"),
-            Some(&token),
-            Some(identity()),
-        )
-        .await;
-        assert_eq!(st, 200, "{b:?}");
+        write_identity(&client, &base, &token, shop).await;
     }
     drop(server);
 
@@ -213,11 +234,7 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
     let (_, rotation) = status(dir.path());
     if !rotation.contains(": done") {
         let out = run(dir.path(), &["keys", "rotate", "--wait"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("resuming rotation"),
             "{}",
@@ -233,50 +250,23 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
 
     // Retirement: the active version is refused with a clear message; the old one goes.
     let out = run(dir.path(), &["keys", "retire", "--version", "2"]);
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("is the active version"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_failure_saying(&out, "is the active version");
     // A short grace period, so the wait before destruction is exercised without slowing CI.
     let out = run(
         dir.path(),
         &["keys", "retire", "--version", "1", "--grace-secs", "2"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let (rows, _) = status(dir.path());
     assert_eq!(rows[0], (1, "retired".into(), 0), "{rows:?}");
 
     // After a restart every identity reads, and new shops work.
     let server = start(dir.path());
     for shop in &with_identity {
-        let (st, b) = call(
-            &client,
-            &server.base,
-            reqwest::Method::GET,
-            &format!("/v1/shops/{shop}/identity"),
-            Some(&token),
-            None,
-        )
-        .await;
-        assert_eq!(st, 200, "{b:?}");
+        let b = read_identity(&client, &server.base, &token, shop).await;
         assert!(b["iban"].as_str().unwrap().ends_with("0001"), "{b:?}");
     }
-    let (st, b) = call(
-        &client,
-        &server.base,
-        reqwest::Method::POST,
-        "/v1/shops",
-        Some(&token),
-        Some(json!({"name": "After", "slug": "rot-after", "default_locale": "fa"})),
-    )
-    .await;
-    assert_eq!(st, 201, "{b:?}");
+    create_shop(&client, &server.base, &token, "After", "rot-after").await;
 }
 
 /// The reported data loss, from outside: three `harim keys rotate --wait` processes started at
@@ -284,57 +274,18 @@ async fn a_rotation_killed_part_way_resumes_and_rewraps_every_key_once() {
 /// round adds exactly one root version, and every shop reads afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_rotate_processes_add_one_version_each_round_and_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let server = start(dir.path());
+    let Served {
+        dir,
+        client,
+        server,
+        token,
+    } = served_with_merchant("race@example.com").await;
     let base = server.base.clone();
-    let creds = json!({"email": "race@example.com", "password": "correct horse battery staple"});
-    let (st, _) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        "/v1/accounts",
-        None,
-        Some(creds.clone()),
-    )
-    .await;
-    assert_eq!(st, 201);
-    let (_, s) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        "/v1/sessions",
-        None,
-        Some(creds),
-    )
-    .await;
-    let token = s["token"].as_str().unwrap().to_string();
     let mut shops = Vec::new();
     for i in 0..8 {
-        let (st, b) = call(
-            &client,
-            &base,
-            reqwest::Method::POST,
-            "/v1/shops",
-            Some(&token),
-            Some(json!({"name": format!("Race {i}"), "slug": format!("race-{i}"), "default_locale": "fa"})),
-        )
-        .await;
-        assert_eq!(st, 201, "{b:?}");
-        let shop = b["id"].as_str().unwrap().to_string();
-        let (st, b) = call(
-            &client,
-            &base,
-            reqwest::Method::PUT,
-            &format!("/v1/shops/{shop}/identity"),
-            Some(&token),
-            Some(identity()),
-        )
-        .await;
-        assert_eq!(st, 200, "{b:?}");
+        let (name, slug) = (format!("Race {i}"), format!("race-{i}"));
+        let shop = create_shop(&client, &base, &token, &name, &slug).await;
+        write_identity(&client, &base, &token, &shop).await;
         shops.push(shop);
     }
     const ROUNDS: usize = 4;
@@ -374,7 +325,7 @@ async fn concurrent_rotate_processes_add_one_version_each_round_and_lose_nothing
         versions = rows.len();
         // The running server re-reads the keyring: every shop still reads and reveals.
         for shop in &shops {
-            let (st, b) = call(
+            let (st, b) = call_with(
                 &client,
                 &base,
                 reqwest::Method::POST,
@@ -388,26 +339,12 @@ async fn concurrent_rotate_processes_add_one_version_each_round_and_lose_nothing
     }
     // The brake: another rotation right away, without --force, is refused with the reason.
     let out = run(dir.path(), &["keys", "rotate"]);
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("minimum interval"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_failure_saying(&out, "minimum interval");
     drop(server);
     // After a restart too, and the audit chains verify.
     let server = start(dir.path());
     for shop in &shops {
-        let (st, b) = call(
-            &client,
-            &server.base,
-            reqwest::Method::GET,
-            &format!("/v1/shops/{shop}/identity"),
-            Some(&token),
-            None,
-        )
-        .await;
-        assert_eq!(st, 200, "{b:?}");
+        read_identity(&client, &server.base, &token, shop).await;
     }
     let out = run(dir.path(), &["audit", "verify"]);
     assert!(

@@ -98,14 +98,7 @@ async fn no_plaintext_reaches_the_data_directory_or_the_logs() {
         "postal_code": "7134567891",
         "country": "IR"
     });
-    let (st, v) = call(
-        &base,
-        Method::PUT,
-        &format!("/v1/shops/{shop}/identity"),
-        Some(&token),
-        Some(identity),
-    )
-    .await;
+    let (st, v) = harim_e2e::put_identity(&base, &token, &shop, identity).await;
     assert_eq!(st, 200, "{v}");
     let (st, v) = call(&base, Method::POST, &format!("/v1/shops/{shop}/identity/reveal"), Some(&token),
         Some(json!({"fields": ["full_name", "national_id", "iban", "birth_date", "phone", "email", "address", "postal_code"], "purpose": "data_subject_request"}))).await;

@@ -14,46 +14,82 @@ use criterion::{Criterion, criterion_group};
 use harim_vault::aead::Cipher;
 use harim_vault::{CacheConfig, EnvKeyring, FieldContext, Vault};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 const SIZES: [usize; 2] = [32, 1024];
 
-fn setup() -> (Vault, harim_vault::WrappedTenantKey, Uuid, Uuid) {
+/// What both the benchmarks and the ratio table measure: a vault with one tenant key and the
+/// context of one field, next to the raw cipher of the baseline with its fixed nonce.
+struct Setup {
+    vault: Vault,
+    wk: harim_vault::WrappedTenantKey,
+    ctx: FieldContext<'static>,
+    cipher: Cipher,
+    nonce: [u8; 12],
+}
+
+fn setup() -> Setup {
     let ring =
         EnvKeyring::from_values("1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", None).unwrap();
     let vault = Vault::new(Arc::new(ring), CacheConfig::default());
     let t = Uuid::new_v4();
     let wk = vault.create_tenant_key(t).unwrap();
-    (vault, wk, t, Uuid::new_v4())
+    Setup {
+        vault,
+        wk,
+        ctx: FieldContext {
+            tenant_id: t,
+            table: "merchant_identity",
+            record_id: Uuid::new_v4(),
+            field: "iban",
+        },
+        cipher: Cipher::new(&[7u8; 32]),
+        nonce: [1u8; 12],
+    }
+}
+
+impl Setup {
+    /// The plaintext of `size` bytes, its field ciphertext and its raw-cipher ciphertext.
+    fn inputs(&self, size: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let pt = vec![0x41u8; size];
+        let ct = self.encrypt(&pt);
+        let raw_ct = self.raw_seal(&pt);
+        (pt, ct, raw_ct)
+    }
+
+    fn raw_seal(&self, pt: &[u8]) -> Vec<u8> {
+        self.cipher.seal(&self.nonce, b"", black_box(pt)).unwrap()
+    }
+
+    fn raw_open(&self, ct: &[u8]) -> Zeroizing<Vec<u8>> {
+        self.cipher.open(&self.nonce, b"", black_box(ct)).unwrap()
+    }
+
+    fn encrypt(&self, pt: &[u8]) -> Vec<u8> {
+        self.vault
+            .encrypt_field(&self.wk, &self.ctx, black_box(pt))
+            .unwrap()
+    }
+
+    fn decrypt(&self, ct: &[u8]) -> Zeroizing<Vec<u8>> {
+        self.vault
+            .decrypt_field(&self.wk, &self.ctx, black_box(ct))
+            .unwrap()
+    }
 }
 
 fn bench(c: &mut Criterion) {
-    let (vault, wk, t, r) = setup();
-    let ctx = FieldContext {
-        tenant_id: t,
-        table: "merchant_identity",
-        record_id: r,
-        field: "iban",
-    };
-    let cipher = Cipher::new(&[7u8; 32]);
-    let nonce = [1u8; 12];
+    let s = setup();
     for size in SIZES {
-        let pt = vec![0x41u8; size];
-        let ct = vault.encrypt_field(&wk, &ctx, &pt).unwrap();
-        let raw_ct = cipher.seal(&nonce, b"", &pt).unwrap();
+        let (pt, ct, raw_ct) = s.inputs(size);
         let mut g = c.benchmark_group(format!("field_{size}B"));
         g.bench_function("baseline_to_vec", |b| b.iter(|| black_box(&pt).to_vec()));
-        g.bench_function("baseline_raw_aes_gcm_seal", |b| {
-            b.iter(|| cipher.seal(&nonce, b"", black_box(&pt)).unwrap())
-        });
+        g.bench_function("baseline_raw_aes_gcm_seal", |b| b.iter(|| s.raw_seal(&pt)));
         g.bench_function("baseline_raw_aes_gcm_open", |b| {
-            b.iter(|| cipher.open(&nonce, b"", black_box(&raw_ct)).unwrap())
+            b.iter(|| s.raw_open(&raw_ct))
         });
-        g.bench_function("encrypt_field", |b| {
-            b.iter(|| vault.encrypt_field(&wk, &ctx, black_box(&pt)).unwrap())
-        });
-        g.bench_function("decrypt_field", |b| {
-            b.iter(|| vault.decrypt_field(&wk, &ctx, black_box(&ct)).unwrap())
-        });
+        g.bench_function("encrypt_field", |b| b.iter(|| s.encrypt(&pt)));
+        g.bench_function("decrypt_field", |b| b.iter(|| s.decrypt(&ct)));
         g.finish();
     }
 }
@@ -76,15 +112,7 @@ fn mean<F: FnMut()>(mut f: F) -> Duration {
 }
 
 fn ratios() {
-    let (vault, wk, t, r) = setup();
-    let ctx = FieldContext {
-        tenant_id: t,
-        table: "merchant_identity",
-        record_id: r,
-        field: "iban",
-    };
-    let cipher = Cipher::new(&[7u8; 32]);
-    let nonce = [1u8; 12];
+    let s = setup();
     println!("\nratios (same run, mean per call):");
     println!(
         "{:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12}",
@@ -98,23 +126,21 @@ fn ratios() {
         "dec/raw_open"
     );
     for size in SIZES {
-        let pt = vec![0x41u8; size];
-        let ct = vault.encrypt_field(&wk, &ctx, &pt).unwrap();
-        let raw_ct = cipher.seal(&nonce, b"", &pt).unwrap();
+        let (pt, ct, raw_ct) = s.inputs(size);
         let copy = mean(|| {
             black_box(black_box(&pt).to_vec());
         });
         let seal = mean(|| {
-            black_box(cipher.seal(&nonce, b"", black_box(&pt)).unwrap());
+            black_box(s.raw_seal(&pt));
         });
         let open = mean(|| {
-            black_box(cipher.open(&nonce, b"", black_box(&raw_ct)).unwrap());
+            black_box(s.raw_open(&raw_ct));
         });
         let enc = mean(|| {
-            black_box(vault.encrypt_field(&wk, &ctx, black_box(&pt)).unwrap());
+            black_box(s.encrypt(&pt));
         });
         let dec = mean(|| {
-            black_box(vault.decrypt_field(&wk, &ctx, black_box(&ct)).unwrap());
+            black_box(s.decrypt(&ct));
         });
         let ns = |d: Duration| format!("{:.0} ns", d.as_secs_f64() * 1e9);
         println!(

@@ -18,31 +18,19 @@
 
 use std::{
     error::Error,
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
+    io::BufReader,
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use futures::StreamExt;
+use harim_e2e::ServerInDir as Server;
 use serde_json::{Value, json};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
 const DOCS: usize = 20;
 const DOC_BYTES: usize = 10 * 1024 * 1024;
-
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn start(object_store: Option<String>) -> Res<Server> {
     let harim = std::env::current_exe()?
@@ -66,19 +54,9 @@ fn start(object_store: Option<String>) -> Res<Server> {
         cmd.env("HARIM_OBJECT_STORE_URL", url);
     }
     let mut child = cmd.spawn()?;
-    let mut out = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-    let mut line = String::new();
-    out.read_line(&mut line)?;
-    let base = line
-        .trim()
-        .strip_prefix("harim listening on ")
-        .ok_or(format!("unexpected first line {line:?}"))?
-        .to_string();
-    Ok(Server {
-        child,
-        base,
-        _dir: dir,
-    })
+    let base =
+        harim_e2e::listening_base(&mut BufReader::new(child.stdout.take().ok_or("no stdout")?))?;
+    Ok(Server { child, base, dir })
 }
 
 fn memory_kib(pid: u32, field: &str) -> Res<u64> {

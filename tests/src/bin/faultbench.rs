@@ -22,8 +22,8 @@
 use std::{
     collections::BTreeMap,
     error::Error,
-    io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
+    io::BufReader,
+    process::{Command, Stdio},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -32,6 +32,7 @@ use std::{
 };
 
 use futures::{StreamExt, TryStreamExt};
+use harim_e2e::ServerInDir as Server;
 use object_store::{ObjectStore, aws::AmazonS3Builder, path::Path as ObjPath};
 use serde_json::{Value, json};
 
@@ -124,19 +125,6 @@ fn s3_up() -> Res<()> {
     Ok(())
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn harim_bin() -> Res<std::path::PathBuf> {
     Ok(std::env::current_exe()?
         .parent()
@@ -170,19 +158,25 @@ fn start(db: &str, store: &str) -> Res<Server> {
         .stderr(Stdio::null());
     env(&mut c);
     let mut child = c.spawn()?;
-    let mut out = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-    let mut line = String::new();
-    out.read_line(&mut line)?;
-    let base = line
-        .trim()
-        .strip_prefix("harim listening on ")
-        .ok_or(format!("unexpected first line {line:?}"))?
-        .to_string();
-    Ok(Server {
-        child,
-        base,
-        _dir: dir,
-    })
+    let base =
+        harim_e2e::listening_base(&mut BufReader::new(child.stdout.take().ok_or("no stdout")?))?;
+    Ok(Server { child, base, dir })
+}
+
+/// `GET` a KYC document's content (for support) as `token`.
+async fn document_content(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    shop: &str,
+    id: &str,
+) -> reqwest::Result<reqwest::Response> {
+    http.get(format!(
+        "{base}/v1/shops/{shop}/kyc/documents/{id}/content?purpose=support"
+    ))
+    .bearer_auth(token)
+    .send()
+    .await
 }
 
 fn b64(b: &[u8]) -> String {
@@ -483,14 +477,7 @@ async fn verify(
         .map(|(shop, id, sha)| {
             let token = by_shop[shop.as_str()];
             async move {
-                let r = ctx
-                    .http
-                    .get(format!(
-                        "{b}/v1/shops/{shop}/kyc/documents/{id}/content?purpose=support"
-                    ))
-                    .bearer_auth(token)
-                    .send()
-                    .await;
+                let r = document_content(&ctx.http, b, token, shop, id).await;
                 let ok = match r {
                     Ok(r) if r.status().as_u16() == 200 => {
                         r.bytes().await.is_ok_and(|bytes| sha_hex(&bytes) == *sha)
@@ -523,14 +510,7 @@ async fn verify(
         // Committed but not acknowledged (the answer was lost): must still be whole.
         let mut whole = false;
         for (token, shop, _) in owners {
-            let r = ctx
-                .http
-                .get(format!(
-                    "{b}/v1/shops/{shop}/kyc/documents/{id}/content?purpose=support"
-                ))
-                .bearer_auth(token)
-                .send()
-                .await?;
+            let r = document_content(&ctx.http, b, token, shop, id).await?;
             if r.status().as_u16() == 200 {
                 whole = true;
                 break;

@@ -35,7 +35,7 @@ use std::{
     error::Error,
     io::{BufRead, BufReader, Read},
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -45,6 +45,7 @@ use std::{
 
 use bytes::Bytes;
 use futures::TryStreamExt;
+use harim_e2e::ServerInDir as Server;
 use object_store::{
     ObjectStore, PutPayload, WriteMultipart,
     aws::{AmazonS3, AmazonS3Builder},
@@ -186,73 +187,54 @@ fn jpeg_of_size(lo: usize, hi: usize, seed: u64) -> Res<Vec<u8>> {
     Err(format!("could not make a JPEG of {lo}..={hi} bytes").into())
 }
 
-/// The server process; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(harim: &std::path::Path, object_store_url: &str, upload_cap: usize) -> Res<Self> {
-        let dir = tempfile::tempdir()?;
-        let mut child = Command::new(harim)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .env("HARIM_OBJECT_STORE_URL", object_store_url)
-            .env("HARIM_KYC_UPLOAD_LIMIT_BYTES", UPLOAD_LIMIT.to_string())
-            .env("HARIM_KYC_MAX_CONCURRENT_UPLOADS", upload_cap.to_string())
-            .env("HARIM_REQUEST_TIMEOUT_SECS", "300")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", harim.display()))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let stderr = child.stderr.take().ok_or("no stderr")?;
-        // Keep both pipes drained so the server never blocks on a full pipe; keep stderr's
-        // last lines for an error message.
-        let err_tail = Arc::new(std::sync::Mutex::new(String::new()));
-        let sink = err_tail.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(mut s) = sink.lock() {
-                    if s.len() > 16 * 1024 {
-                        s.clear();
-                    }
-                    s.push_str(&line);
-                    s.push('\n');
+/// Starts `harim serve` on its own data directory with documents at `object_store_url`.
+fn start_server(harim: &std::path::Path, object_store_url: &str, upload_cap: usize) -> Res<Server> {
+    let dir = tempfile::tempdir()?;
+    let mut child = Command::new(harim)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("HARIM_OBJECT_STORE_URL", object_store_url)
+        .env("HARIM_KYC_UPLOAD_LIMIT_BYTES", UPLOAD_LIMIT.to_string())
+        .env("HARIM_KYC_MAX_CONCURRENT_UPLOADS", upload_cap.to_string())
+        .env("HARIM_REQUEST_TIMEOUT_SECS", "300")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", harim.display()))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    // Keep both pipes drained so the server never blocks on a full pipe; keep stderr's
+    // last lines for an error message.
+    let err_tail = Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = err_tail.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(mut s) = sink.lock() {
+                if s.len() > 16 * 1024 {
+                    s.clear();
                 }
+                s.push_str(&line);
+                s.push('\n');
             }
-        });
-        let mut out = BufReader::new(stdout);
-        let mut line = String::new();
-        out.read_line(&mut line)?;
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut out, &mut std::io::sink());
-        });
-        let Some(base) = line.trim().strip_prefix("harim listening on ") else {
-            let _ = child.kill();
-            let tail = err_tail.lock().map(|s| s.clone()).unwrap_or_default();
-            return Err(format!("unexpected first line {line:?}; stderr:\n{tail}").into());
-        };
-        Ok(Self {
-            base: base.to_string(),
-            child,
-            _dir: dir,
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
+        }
+    });
+    let mut out = BufReader::new(stdout);
+    let mut line = String::new();
+    out.read_line(&mut line)?;
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut out, &mut std::io::sink());
+    });
+    let Some(base) = line.trim().strip_prefix("harim listening on ") else {
+        let _ = child.kill();
+        let tail = err_tail.lock().map(|s| s.clone()).unwrap_or_default();
+        return Err(format!("unexpected first line {line:?}; stderr:\n{tail}").into());
+    };
+    Ok(Server {
+        base: base.to_string(),
+        child,
+        dir,
+    })
 }
 
 /// VmRSS and VmHWM of a process, in KiB.
@@ -686,12 +668,12 @@ async fn run(args: Args) -> Res<()> {
     );
 
     let upload_cap = args.upload_cap.unwrap_or(args.parallel);
-    let server = Server::start(
+    let server = start_server(
         &args.harim,
         &format!("s3://{bucket}/{prefix}/api"),
         upload_cap,
     )?;
-    let pid = server.pid();
+    let pid = server.child.id();
     println!(
         "server: {} (pid {pid}) at {}, kyc_max_concurrent_uploads={upload_cap}, objects under s3://{bucket}/{prefix}/",
         args.harim.display(),

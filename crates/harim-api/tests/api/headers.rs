@@ -48,13 +48,7 @@ db_test!(
             .await;
         assert_eq!(r.status, StatusCode::OK);
         assert_private(&r, "reveal");
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/api-keys"),
-                Some(&owner),
-                json!({"name": "k", "role": "staff"}),
-            )
-            .await;
+        let r = app.create_api_key(&owner, &shop, "staff").await;
         assert_private(&r, "new API key");
         assert_private(
             &app.get(&format!("/v1/shops/{shop}/audit"), &owner).await,
@@ -167,15 +161,7 @@ db_test!(
         assert_identity(&h, &b, "reveal");
         // Large no-store JSON too: size is not why.
         let settings = json!(harim_policy::examples::iranian_shop().0);
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/privacy-settings"),
-                Some(&owner),
-                Some(settings),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        app.save_settings(&owner, &shop, settings).await;
         let (s, h, b) = accepting_compression(
             &app,
             Method::GET,

@@ -10,8 +10,10 @@ use harim_api::{
     ApiConfig,
     startup::{Application, Parts, Workers},
 };
+use harim_store::audit::Verification;
+use harim_vault::Vault;
 use http_body_util::BodyExt;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value as SqlValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -78,12 +80,20 @@ impl Drop for TestApp {
     }
 }
 
+/// The password every test account signs up with.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 pub fn test_config() -> ApiConfig {
     ApiConfig {
         login_attempts_per_minute: 1000,
         hash_concurrency: 4,
         ..ApiConfig::default()
     }
+}
+
+/// The command line's operator scope, acting as `actor` (what `harim keys ...` uses).
+pub fn cli_operator(actor: impl Into<String>) -> harim_store::scope::PlatformScope {
+    harim_store::scope::PlatformScope::command_line(actor)
 }
 
 /// A vault over an in-memory (environment-format) keyring with a random root key.
@@ -243,50 +253,85 @@ impl TestApp {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
+    /// `POST /v1/accounts`: signs up `email` with `password`.
+    pub async fn sign_up(&self, email: &str, password: &str) -> Resp {
+        self.post(
+            "/v1/accounts",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// `POST /v1/sessions`: signs in `email` with `password`.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Resp {
+        self.post(
+            "/v1/sessions",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs in `email` with [`PASSWORD`] and returns the new session token.
+    pub async fn session(&self, email: &str) -> String {
+        let r = self.sign_in(email, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        r.json["token"].as_str().unwrap().to_string()
+    }
+
     /// Signs up and signs in a fresh account; returns (account id, session token).
     pub async fn account(&self, email: &str) -> (String, String) {
-        let r = self
-            .post(
-                "/v1/accounts",
-                None,
-                json!({"email": email, "password": "correct horse battery staple"}),
-            )
-            .await;
+        let r = self.sign_up(email, PASSWORD).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
         let id = r.json["id"].as_str().unwrap().to_string();
-        let r = self
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"email": email, "password": "correct horse battery staple"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
-        (id, r.json["token"].as_str().unwrap().to_string())
+        (id, self.session(email).await)
     }
 
     /// A merchant with a shop: (session token, shop id).
     pub async fn merchant(&self, tag: &str) -> (String, String) {
         let (_, token) = self.account(&format!("{tag}@example.com")).await;
         let r = self
-            .post(
-                "/v1/shops",
-                Some(&token),
-                json!({"name": format!("Shop {tag}"), "slug": format!("shop-{tag}"), "default_locale": "fa"}),
-            )
+            .create_shop(&token, &format!("Shop {tag}"), &format!("shop-{tag}"), "fa")
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
         (token, r.json["id"].as_str().unwrap().to_string())
     }
 
+    /// `POST /v1/shops`: opens a shop (`name`, `slug`, `default_locale`).
+    pub async fn create_shop(&self, token: &str, name: &str, slug: &str, locale: &str) -> Resp {
+        self.post(
+            "/v1/shops",
+            Some(token),
+            json!({"name": name, "slug": slug, "default_locale": locale}),
+        )
+        .await
+    }
+
+    /// `POST /v1/shops/{shop}/api-keys`: asks for a key with `role`.
+    pub async fn create_api_key(&self, token: &str, shop: &str, role: &str) -> Resp {
+        self.post(
+            &format!("/v1/shops/{shop}/api-keys"),
+            Some(token),
+            json!({"name": "k", "role": role}),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/shops/{shop}/api-keys/{key}`: revokes a key.
+    pub async fn revoke_api_key(&self, token: &str, shop: &str, key: &str) -> Resp {
+        self.call(
+            Method::DELETE,
+            &format!("/v1/shops/{shop}/api-keys/{key}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    /// A new API key of `shop` with `role`: (key id, key).
     pub async fn api_key(&self, owner: &str, shop: &str, role: &str) -> (String, String) {
-        let r = self
-            .post(
-                &format!("/v1/shops/{shop}/api-keys"),
-                Some(owner),
-                json!({"name": "k", "role": role}),
-            )
-            .await;
+        let r = self.create_api_key(owner, shop, role).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
         (
             r.json["id"].as_str().unwrap().to_string(),
@@ -297,6 +342,13 @@ impl TestApp {
     /// Signs up `email`, invites it to `shop` as staff and accepts: the staff member's session.
     pub async fn staff(&self, owner: &str, shop: &str, email: &str) -> String {
         let (_, staff) = self.account(email).await;
+        self.join_as_staff(owner, shop, email, &staff).await;
+        staff
+    }
+
+    /// The owner invites the account `email` (signed in as `member`) to `shop` as staff, and it
+    /// accepts.
+    pub async fn join_as_staff(&self, owner: &str, shop: &str, email: &str, member: &str) {
         let inv = self
             .post(
                 &format!("/v1/shops/{shop}/members"),
@@ -308,12 +360,11 @@ impl TestApp {
         let ok = self
             .post(
                 "/v1/invitations/accept",
-                Some(&staff),
+                Some(member),
                 json!({"token": inv.json["token"]}),
             )
             .await;
         assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.json);
-        staff
     }
 
     pub async fn platform_token(&self, role: harim_store::roles::PlatformRole) -> String {
@@ -325,6 +376,123 @@ impl TestApp {
     }
 }
 
+/// Requests a test makes of many routes, and direct reads and writes of the database.
+impl TestApp {
+    /// `PUT /v1/shops/{shop}/identity` with `body`.
+    pub async fn put_identity(&self, token: &str, shop: &str, body: Value) -> Resp {
+        self.call(
+            Method::PUT,
+            &format!("/v1/shops/{shop}/identity"),
+            Some(token),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Writes `body` as the shop's identity and asserts it was stored.
+    pub async fn write_identity(&self, token: &str, shop: &str, body: Value) {
+        let r = self.put_identity(token, shop, body).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    }
+
+    /// A merchant (see [`TestApp::merchant`]) whose shop has the Iranian test identity.
+    pub async fn merchant_with_identity(&self, tag: &str) -> (String, String) {
+        let (owner, shop) = self.merchant(tag).await;
+        self.write_identity(&owner, &shop, crate::identity::iranian_identity())
+            .await;
+        (owner, shop)
+    }
+
+    /// `POST /v1/shops/{shop}/identity/reveal` with `body` (fields and purpose).
+    pub async fn reveal(&self, token: &str, shop: &str, body: Value) -> Resp {
+        self.post(
+            &format!("/v1/shops/{shop}/identity/reveal"),
+            Some(token),
+            body,
+        )
+        .await
+    }
+
+    /// `PUT /v1/shops/{shop}/privacy-settings` with `settings`.
+    pub async fn put_settings(&self, token: &str, shop: &str, settings: Value) -> Resp {
+        self.call(
+            Method::PUT,
+            &format!("/v1/shops/{shop}/privacy-settings"),
+            Some(token),
+            Some(settings),
+        )
+        .await
+    }
+
+    /// Puts the shop's privacy settings and asserts they were stored.
+    pub async fn save_settings(&self, token: &str, shop: &str, settings: Value) {
+        let r = self.put_settings(token, shop, settings).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    }
+
+    /// `POST /v1/shops/{shop}/exports`: asks for an export of the shop.
+    pub async fn request_export(&self, token: &str, shop: &str) -> Resp {
+        self.post(&format!("/v1/shops/{shop}/exports"), Some(token), json!({}))
+            .await
+    }
+
+    /// `DELETE /v1/account`, confirmed with `password`.
+    pub async fn delete_account(&self, token: &str, password: &str) -> Resp {
+        self.call(
+            Method::DELETE,
+            "/v1/account",
+            Some(token),
+            Some(json!({"password": password})),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/shops/{shop}`, confirmed with `confirm` (the shop's slug to go through).
+    pub async fn delete_shop(&self, token: &str, shop: &str, confirm: &str) -> Resp {
+        self.call(
+            Method::DELETE,
+            &format!("/v1/shops/{shop}"),
+            Some(token),
+            Some(json!({"confirm": confirm})),
+        )
+        .await
+    }
+
+    /// The one row `sql` (PostgreSQL placeholders, see [`harim_store::db::statement`]) selects.
+    pub async fn row(&self, sql: &str, values: impl IntoIterator<Item = SqlValue>) -> QueryResult {
+        self.db
+            .query_one(harim_store::testkit::statement(&self.db, sql, values))
+            .await
+            .unwrap()
+            .expect("a row")
+    }
+
+    /// The number `sql` selects as `n` (`SELECT COUNT(*) AS n ...`).
+    pub async fn count(&self, sql: &str, values: impl IntoIterator<Item = SqlValue>) -> i64 {
+        self.row(sql, values).await.try_get("", "n").unwrap()
+    }
+
+    /// Runs `sql` (a direct write: tampering, back-dating).
+    pub async fn exec(&self, sql: &str, values: impl IntoIterator<Item = SqlValue>) {
+        self.db
+            .execute(harim_store::testkit::statement(&self.db, sql, values))
+            .await
+            .unwrap();
+    }
+
+    /// Verifies every audit chain under the app's vault and asserts none is broken.
+    pub async fn assert_chains_verify(&self) -> Verification {
+        assert_chains_verify(&self.db, &self.vault).await
+    }
+}
+
+/// Verifies every audit chain under `vault` and asserts none is broken.
+pub async fn assert_chains_verify(db: &DatabaseConnection, vault: &Vault) -> Verification {
+    let v = harim_store::audit::verify(db, vault, None).await.unwrap();
+    assert!(v.broken.is_empty(), "{:?}", v.broken);
+    v
+}
+
 #[derive(Debug)]
 pub struct Resp {
     pub status: StatusCode,
@@ -333,6 +501,16 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The `field` of each entry in a validation problem's `errors`, in order.
+    pub fn error_fields(&self) -> Vec<&str> {
+        self.json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect()
+    }
+
     /// Asserts an RFC 9457 problem with the given status and type slug.
     #[track_caller]
     pub fn assert_problem(&self, status: StatusCode, slug: &str) {

@@ -2,10 +2,14 @@
 
 use axum::http::StatusCode;
 use harim_store::roles::PlatformRole;
+use harim_vault::pii::IDENTITY_FIELDS;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::{Value, json};
 
-use crate::{db_test, helpers::TestApp};
+use crate::{
+    db_test,
+    helpers::{Resp, TestApp},
+};
 
 pub fn iranian_identity() -> Value {
     json!({
@@ -21,21 +25,33 @@ pub fn iranian_identity() -> Value {
     })
 }
 
-async fn put_identity(app: &TestApp, token: &str, shop: &str, body: Value) -> crate::helpers::Resp {
-    app.call(
-        axum::http::Method::PUT,
-        &format!("/v1/shops/{shop}/identity"),
-        Some(token),
-        Some(body),
-    )
-    .await
+/// A reveal request: the IBAN, for a payout.
+fn iban_for_payout() -> Value {
+    json!({"fields": ["iban"], "purpose": "payout"})
+}
+
+/// A reviewer's identity search `r` succeeded and found exactly the shops `want`, in any order.
+#[track_caller]
+pub fn assert_shops_found(r: &Resp, want: &[&String], context: &str) {
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let mut found: Vec<&str> = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["shop_id"].as_str().unwrap())
+        .collect();
+    found.sort_unstable();
+    let mut want: Vec<&str> = want.iter().map(|s| s.as_str()).collect();
+    want.sort_unstable();
+    assert_eq!(found, want, "{context}");
 }
 
 db_test!(
     an_identity_is_stored_encrypted_and_read_back_masked,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("vault").await;
-        let r = put_identity(&app, &owner, &shop, iranian_identity()).await;
+        let r = app.put_identity(&owner, &shop, iranian_identity()).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
         let body = r.json.to_string();
         for secret in [
@@ -56,7 +72,7 @@ db_test!(
         assert_eq!(g.json["phone"], r.json["phone"]);
 
         // The row holds ciphertext only.
-        let row = harim_store::entity::merchant_identity::Entity::find_by_id(
+        let row = harim_store::testkit::entity::merchant_identity::Entity::find_by_id(
             uuid::Uuid::parse_str(&shop).unwrap(),
         )
         .one(&app.db)
@@ -80,7 +96,7 @@ db_test!(
 db_test!(
     a_write_counts_each_encryption_once_and_replaces_the_whole_identity,
     |app: TestApp| async move {
-        use harim_store::entity::tenant_key;
+        use harim_store::testkit::entity::tenant_key;
         use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
         let (owner, shop) = app.merchant("counted").await;
         let t = uuid::Uuid::parse_str(&shop).unwrap();
@@ -93,7 +109,7 @@ db_test!(
                 .unwrap()
                 .encryptions
         };
-        let r = put_identity(&app, &owner, &shop, iranian_identity()).await;
+        let r = app.put_identity(&owner, &shop, iranian_identity()).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
         // The UAE has no postal codes: the second identity has one field fewer.
         let mut without_postal_code = iranian_identity();
@@ -105,7 +121,7 @@ db_test!(
             .as_object_mut()
             .unwrap()
             .remove("postal_code");
-        let r = put_identity(&app, &owner, &shop, without_postal_code).await;
+        let r = app.put_identity(&owner, &shop, without_postal_code).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
         assert_eq!(stored().await, 9 + 8);
         assert_eq!(app.vault.key_usage(t, 1).encryptions, 9 + 8);
@@ -122,7 +138,7 @@ db_test!(
             .exec(&app.db)
             .await
             .unwrap();
-        put_identity(&app, &owner, &shop, iranian_identity())
+        app.put_identity(&owner, &shop, iranian_identity())
             .await
             .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
         assert_eq!(stored().await, nearly);
@@ -135,8 +151,7 @@ db_test!(
     every_invalid_identity_field_is_named_without_its_value,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("badid").await;
-        let r = put_identity(
-            &app,
+        let r = app.put_identity(
             &owner,
             &shop,
             json!({
@@ -147,32 +162,27 @@ db_test!(
         )
         .await;
         r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
-        let fields: Vec<&str> = r.json["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
-        for f in [
-            "full_name",
-            "national_id",
-            "iban",
-            "birth_date",
-            "phone",
-            "email",
-            "postal_code",
-        ] {
+        let fields = r.error_fields();
+        // Every field but the address ("x" is one) and the country (valid).
+        for f in IDENTITY_FIELDS
+            .into_iter()
+            .filter(|f| !["address", "country"].contains(f))
+        {
             assert!(fields.contains(&f), "{f} not named in {fields:?}");
         }
         assert!(!r.json.to_string().contains("0499370898"));
-        let r = put_identity(&app, &owner, &shop, json!({"country": "IR"})).await;
+        let r = app
+            .put_identity(&owner, &shop, json!({"country": "IR"}))
+            .await;
         assert_eq!(
             r.json["errors"].as_array().unwrap().len(),
             8,
             "{:?}",
             r.json
         );
-        let r = put_identity(&app, &owner, &shop, json!({"national_id": 5})).await;
+        let r = app
+            .put_identity(&owner, &shop, json!({"national_id": 5}))
+            .await;
         r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
         app.get(&format!("/v1/shops/{shop}/identity"), &owner)
             .await
@@ -185,7 +195,7 @@ db_test!(
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("reveal").await;
         assert_eq!(
-            put_identity(&app, &owner, &shop, iranian_identity())
+            app.put_identity(&owner, &shop, iranian_identity())
                 .await
                 .status,
             StatusCode::OK
@@ -276,7 +286,7 @@ db_test!(
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("closed").await;
         assert_eq!(
-            put_identity(&app, &owner, &shop, iranian_identity())
+            app.put_identity(&owner, &shop, iranian_identity())
                 .await
                 .status,
             StatusCode::OK
@@ -285,13 +295,7 @@ db_test!(
             .execute_unprepared("DROP TABLE audit_log")
             .await
             .unwrap();
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/identity/reveal"),
-                Some(&owner),
-                json!({"fields": ["iban"], "purpose": "payout"}),
-            )
-            .await;
+        let r = app.reveal(&owner, &shop, iban_for_payout()).await;
         r.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
         assert!(!r.json.to_string().contains("IR06"));
     }
@@ -301,19 +305,11 @@ db_test!(
     the_audit_chain_verifies_and_a_tampered_entry_is_named,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("chain").await;
-        put_identity(&app, &owner, &shop, iranian_identity()).await;
+        app.put_identity(&owner, &shop, iranian_identity()).await;
         for _ in 0..3 {
-            app.post(
-                &format!("/v1/shops/{shop}/identity/reveal"),
-                Some(&owner),
-                json!({"fields": ["iban"], "purpose": "payout"}),
-            )
-            .await;
+            app.reveal(&owner, &shop, iban_for_payout()).await;
         }
-        let ok = harim_store::audit::verify(&app.db, &app.vault, None)
-            .await
-            .unwrap();
-        assert!(ok.broken.is_empty(), "{:?}", ok.broken);
+        let ok = app.assert_chains_verify().await;
         assert_eq!(ok.entries, 4);
         app.db
             .execute_unprepared("UPDATE audit_log SET purpose = 'support' WHERE seq = 3")
@@ -333,13 +329,13 @@ db_test!(
     |app: TestApp| async move {
         use sea_orm::TransactionTrait;
         let (owner, shop) = app.merchant("batch").await;
-        put_identity(&app, &owner, &shop, iranian_identity()).await;
+        app.put_identity(&owner, &shop, iranian_identity()).await;
         let tenant: uuid::Uuid = shop.parse().unwrap();
         let events = |n: usize| {
             (0..n)
                 .map(|i| harim_store::audit::Event {
                     actor: format!("bench:{i}"),
-                    action: "identity.reveal",
+                    action: harim_store::audit::Action::IdentityReveal,
                     fields: vec!["iban".into()],
                     purpose: Some("payout"),
                     request_id: None,
@@ -347,25 +343,17 @@ db_test!(
                 .collect::<Vec<_>>()
         };
         let txn = app.db.begin().await.unwrap();
-        harim_store::audit::append_many(&txn, &app.vault, tenant, events(1203))
+        harim_store::testkit::append_many(&txn, &app.vault, tenant, events(1203))
             .await
             .unwrap();
         // A chain that did not exist before gets its head.
-        harim_store::audit::append_many(&txn, &app.vault, uuid::Uuid::new_v4(), events(3))
+        harim_store::testkit::append_many(&txn, &app.vault, uuid::Uuid::new_v4(), events(3))
             .await
             .unwrap();
         txn.commit().await.unwrap();
         // A single append after the batch continues the same chain.
-        app.post(
-            &format!("/v1/shops/{shop}/identity/reveal"),
-            Some(&owner),
-            json!({"fields": ["iban"], "purpose": "payout"}),
-        )
-        .await;
-        let v = harim_store::audit::verify(&app.db, &app.vault, None)
-            .await
-            .unwrap();
-        assert!(v.broken.is_empty(), "{:?}", v.broken);
+        app.reveal(&owner, &shop, iban_for_payout()).await;
+        let v = app.assert_chains_verify().await;
         assert_eq!(v.entries, 1 + 1203 + 3 + 1);
     }
 );
@@ -376,12 +364,12 @@ db_test!(
         let (o1, s1) = app.merchant("twin-one").await;
         let (o2, s2) = app.merchant("twin-two").await;
         let (o3, s3) = app.merchant("other").await;
-        put_identity(&app, &o1, &s1, iranian_identity()).await;
-        put_identity(&app, &o2, &s2, iranian_identity()).await;
+        app.put_identity(&o1, &s1, iranian_identity()).await;
+        app.put_identity(&o2, &s2, iranian_identity()).await;
         let mut other = iranian_identity();
         other["national_id"] = json!("0013542419");
         other["iban"] = json!("DE89370400440532013000");
-        let r = put_identity(&app, &o3, &s3, other).await;
+        let r = app.put_identity(&o3, &s3, other).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
         let reviewer = app.platform_token(PlatformRole::Reviewer).await;
         let r = app
@@ -390,18 +378,11 @@ db_test!(
                 &reviewer,
             )
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
-        let mut found: Vec<String> = r
-            .json
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["shop_id"].as_str().unwrap().to_string())
-            .collect();
-        found.sort();
-        let mut want = vec![s1.clone(), s2.clone()];
-        want.sort();
-        assert_eq!(found, want);
+        assert_shops_found(
+            &r,
+            &[&s1, &s2],
+            "searching by a national ID in Persian digits",
+        );
         let r = app
             .get(
                 "/v1/admin/identities?iban=DE89%203704%200044%200532%200130%2000",
@@ -430,14 +411,9 @@ db_test!(
             tasks.push(tokio::spawn(async move {
                 let reveal = i % 3 == 2;
                 let r = if reveal {
-                    app.post(
-                        &format!("/v1/shops/{shop}/identity/reveal"),
-                        Some(&owner),
-                        json!({"fields": ["iban"], "purpose": "payout"}),
-                    )
-                    .await
+                    app.reveal(&owner, &shop, iban_for_payout()).await
                 } else {
-                    put_identity(&app, &owner, &shop, iranian_identity()).await
+                    app.put_identity(&owner, &shop, iranian_identity()).await
                 };
                 (reveal, r)
             }));
@@ -473,12 +449,6 @@ db_test!(
         };
         assert_eq!(count("identity.write"), writes);
         assert_eq!(count("identity.reveal"), revealed);
-        assert!(
-            harim_store::audit::verify(&app.db, &app.vault, None)
-                .await
-                .unwrap()
-                .broken
-                .is_empty()
-        );
+        app.assert_chains_verify().await;
     }
 );

@@ -684,15 +684,7 @@ db_test!(
         // The shop promises 30 days after a decision.
         let mut settings = crate::policies::valid_settings();
         settings["retention"]["kyc_documents_after_decision_days"] = json!(30);
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/privacy-settings"),
-                Some(&owner),
-                Some(settings),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        app.save_settings(&owner, &shop, settings).await;
 
         let decided = upload(
             &app,
@@ -765,7 +757,7 @@ db_test!(
         );
         // The wrapped key is gone from the row too.
         use sea_orm::EntityTrait;
-        let row = harim_store::entity::kyc_document::Entity::find_by_id((
+        let row = harim_store::testkit::entity::kyc_document::Entity::find_by_id((
             shop.parse().unwrap(),
             decided.parse().unwrap(),
         ))
@@ -845,9 +837,9 @@ db_test!(
         let out = harim_store::tenant_rotation::rotate_shop(
             &app.db,
             &app.vault,
-            shop.parse().unwrap(),
+            &crate::helpers::cli_operator("test"),
+            shop.parse::<uuid::Uuid>().unwrap().into(),
             OffsetDateTime::now_utc() + Duration::seconds(1),
-            "test",
         )
         .await
         .unwrap();

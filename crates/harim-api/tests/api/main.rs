@@ -47,11 +47,7 @@ db_test!(
     |app: TestApp| async move {
         app.account("dup@example.com").await;
         let r = app
-            .post(
-                "/v1/accounts",
-                None,
-                json!({"email": "DUP@example.com", "password": "another long password"}),
-            )
+            .sign_up("DUP@example.com", "another long password")
             .await;
         r.assert_problem(StatusCode::CONFLICT, "conflict");
     }
@@ -61,20 +57,8 @@ db_test!(
     wrong_password_and_unknown_email_get_the_same_401,
     |app: TestApp| async move {
         app.account("bob@example.com").await;
-        let a = app
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"email": "bob@example.com", "password": "wrong password!!"}),
-            )
-            .await;
-        let b = app
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"email": "nobody@example.com", "password": "wrong password!!"}),
-            )
-            .await;
+        let a = app.sign_in("bob@example.com", "wrong password!!").await;
+        let b = app.sign_in("nobody@example.com", "wrong password!!").await;
         a.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
         b.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
         assert_eq!(a.json, b.json);
@@ -92,13 +76,7 @@ db_test!(
             )
             .await;
         r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
-        let fields: Vec<&str> = r.json["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
-        assert_eq!(fields, ["email", "password", "display_name"]);
+        assert_eq!(r.error_fields(), ["email", "password", "display_name"]);
         assert!(!r.json.to_string().contains("not-an-email"));
     }
 );
@@ -247,9 +225,9 @@ db_test!(
             .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
 
         // Expired sessions: 401 even in the shop the account owns, and for a stranger too.
-        harim_store::entity::session::Entity::update_many()
+        harim_store::testkit::entity::session::Entity::update_many()
             .col_expr(
-                harim_store::entity::session::Column::ExpiresAt,
+                harim_store::testkit::entity::session::Column::ExpiresAt,
                 Expr::value(time::OffsetDateTime::now_utc() - time::Duration::minutes(1)),
             )
             .exec(&app.db)
@@ -275,36 +253,21 @@ db_test!(
     shops_have_one_owner_slugs_are_unique_and_staff_cannot_administer,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("alpha").await;
-        let r = app
-            .post(
-                "/v1/shops",
-                Some(&owner),
-                json!({"name": "Other", "slug": "shop-alpha", "default_locale": "en"}),
-            )
-            .await;
-        r.assert_problem(StatusCode::CONFLICT, "conflict");
-        let r = app
-            .post(
-                "/v1/shops",
-                Some(&owner),
-                json!({"name": "", "slug": "Bad Slug", "default_locale": "de"}),
-            )
-            .await;
-        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        app.create_shop(&owner, "Other", "shop-alpha", "en")
+            .await
+            .assert_problem(StatusCode::CONFLICT, "conflict");
+        app.create_shop(&owner, "", "Bad Slug", "de")
+            .await
+            .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
 
         let staff = app.staff(&owner, &shop, "staff@example.com").await;
 
         let r = app.get(&format!("/v1/shops/{shop}"), &staff).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.json["role"], "staff");
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/api-keys"),
-                Some(&staff),
-                json!({"name": "k", "role": "owner"}),
-            )
-            .await;
-        r.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        app.create_api_key(&staff, &shop, "owner")
+            .await
+            .assert_problem(StatusCode::FORBIDDEN, "forbidden");
         let r = app.get("/v1/shops", &staff).await;
         assert_eq!(r.json[0]["id"], shop.as_str());
     }
@@ -321,35 +284,17 @@ db_test!(
         assert_eq!(r.json["role"], "staff");
         // A key cannot mint keys, even an owner key.
         let (_, owner_key) = app.api_key(&owner, &shop, "owner").await;
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/api-keys"),
-                Some(&owner_key),
-                json!({"name": "x", "role": "owner"}),
-            )
-            .await;
-        r.assert_problem(StatusCode::FORBIDDEN, "forbidden");
-        let r = app
-            .call(
-                Method::DELETE,
-                &format!("/v1/shops/{shop}/api-keys/{key_id}"),
-                Some(&owner),
-                None,
-            )
-            .await;
+        app.create_api_key(&owner_key, &shop, "owner")
+            .await
+            .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        let r = app.revoke_api_key(&owner, &shop, &key_id).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
         app.get(&format!("/v1/shops/{shop}"), &key)
             .await
             .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
-        let r = app
-            .call(
-                Method::DELETE,
-                &format!("/v1/shops/{shop}/api-keys/{key_id}"),
-                Some(&owner),
-                None,
-            )
-            .await;
-        r.assert_problem(StatusCode::NOT_FOUND, "not-found");
+        app.revoke_api_key(&owner, &shop, &key_id)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, "not-found");
     }
 );
 

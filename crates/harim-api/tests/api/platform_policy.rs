@@ -122,10 +122,7 @@ db_test!(
             keys_in_hsm: false,
             routes: harim_api::routes::policies::platform::rights_routes(),
         };
-        let scope = harim_store::scope::PlatformScope {
-            token_id: uuid::Uuid::now_v7(),
-            role: harim_store::roles::PlatformRole::Admin,
-        };
+        let scope = crate::helpers::cli_operator("test");
         let v2 = harim_store::platform_policy::publish(&app.db, &scope, &ctx, None)
             .await
             .unwrap();
@@ -165,14 +162,8 @@ db_test!(
             .post("/v1/admin/platform-policy", Some(&admin), json!({}))
             .await;
         r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
-        let fields: Vec<&str> = r.json["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            fields,
+            r.error_fields(),
             vec!["platform.contact_email", "platform.backup_retention_days"]
         );
         let (status, _) = public(&app, "/privacy").await;
@@ -186,15 +177,7 @@ db_test!(
         let (owner, shop) = app.merchant("logs").await;
         let settings = crate::policies::valid_settings();
         let logs = settings["retention"]["server_logs_days"].as_u64().unwrap();
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/privacy-settings"),
-                Some(&owner),
-                Some(settings),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        app.save_settings(&owner, &shop, settings).await;
         let r = app
             .post(
                 &format!("/v1/shops/{shop}/policies"),

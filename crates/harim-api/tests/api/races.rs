@@ -7,36 +7,31 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use harim_store::{
-    auth::PlatformRole,
     checkpoint::Pause,
-    entity::{audit_entry, audit_head, rotation_job},
+    roles::PlatformRole,
     rotation, tenant_rotation,
+    testkit::entity::{audit_entry, audit_head, rotation_job},
 };
 use harim_vault::{FileKeyring, Vault};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
     Statement,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::helpers::cli_operator;
 use crate::{
     db_test,
-    helpers::TestApp,
-    identity::iranian_identity,
-    rotation::{assert_all_readable, file_vault, rig},
+    helpers::{TestApp, assert_chains_verify},
+    identity::{assert_shops_found, iranian_identity},
+    rotation::{
+        assert_all_readable, file_vault, rig, root_job, rotate_root_to_the_end, router_over,
+    },
 };
-
-/// Every audit chain verifies.
-async fn assert_chains_verify(app: &TestApp, vault: &Vault) {
-    let v = harim_store::audit::verify(&app.db, vault, None)
-        .await
-        .unwrap();
-    assert!(v.broken.is_empty(), "{:?}", v.broken);
-}
 
 /// Sessions of this database waiting for a lock (PostgreSQL); `None` where it cannot be seen.
 async fn lock_waiters(app: &TestApp) -> Option<i64> {
@@ -91,9 +86,15 @@ async fn rival_then_release<F: Future>(app: &TestApp, pause: Pause, rival: F) ->
 
 /// Retires and destroys a root version at once (no grace period: nothing else runs here).
 async fn retire_now(r: &crate::rotation::Rig, version: u32) {
-    rotation::retire(&r.app.db, &r.vault, version, "admin", Duration::ZERO)
-        .await
-        .unwrap();
+    rotation::retire(
+        &r.app.db,
+        &r.vault,
+        version,
+        &cli_operator("admin"),
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
 }
 
 fn other_identity() -> Value {
@@ -106,47 +107,63 @@ fn soon() -> OffsetDateTime {
     OffsetDateTime::now_utc() + Duration::from_secs(1)
 }
 
+/// `verify` reports a broken link in `shop`'s chain.
+async fn assert_chain_reported(app: &TestApp, shop: Uuid) {
+    let v = harim_store::audit::verify(&app.db, &app.vault, None)
+        .await
+        .unwrap();
+    assert!(
+        v.broken.iter().any(|b| b.tenant_id == shop),
+        "{:?}",
+        v.broken
+    );
+}
+
 // Finding 1: an identity write loaded the tenant key before its transaction, so a tenant
 // rotation committed in between left the row under a deleted key.
 db_test!(
     an_identity_write_never_lands_under_a_key_that_rotation_deleted,
     |app: TestApp| async move {
-        let (owner, shop) = app.merchant("race-write").await;
-        let path = format!("/v1/shops/{shop}/identity");
-        let first = app
-            .call(Method::PUT, &path, Some(&owner), Some(iranian_identity()))
-            .await;
-        assert_eq!(first.status, StatusCode::OK, "{:?}", first.json);
+        let (owner, shop) = app.merchant_with_identity("race-write").await;
         let shop_id: Uuid = shop.parse().unwrap();
 
         let pause = Pause::arm("identity.write.before_transaction", shop_id);
-        let (put, ()) = tokio::join!(
-            app.call(Method::PUT, &path, Some(&owner), Some(other_identity())),
-            async {
-                pause.reached().await;
-                let out = tenant_rotation::rotate_shop(&app.db, &app.vault, shop_id, soon(), "t")
-                    .await
-                    .unwrap();
-                assert_eq!(out, tenant_rotation::Outcome::Rotated(2));
-                pause.release().await;
-            }
-        );
+        let (put, ()) = tokio::join!(app.put_identity(&owner, &shop, other_identity()), async {
+            pause.reached().await;
+            let out = tenant_rotation::rotate_shop(
+                &app.db,
+                &app.vault,
+                &cli_operator("t"),
+                shop_id.into(),
+                soon(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(out, tenant_rotation::Outcome::Rotated(2));
+            pause.release().await;
+        });
         assert_eq!(put.status, StatusCode::OK, "{:?}", put.json);
         let r = app
-            .post(
-                &format!("{path}/reveal"),
-                Some(&owner),
+            .reveal(
+                &owner,
+                &shop,
                 json!({"fields": ["full_name", "national_id"], "purpose": "payout"}),
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
         assert_eq!(r.json["fields"]["full_name"], "Second Writer-Test");
         // The shop's next rotation works too (it failed on the orphaned row).
-        let out = tenant_rotation::rotate_shop(&app.db, &app.vault, shop_id, soon(), "t")
-            .await
-            .unwrap();
+        let out = tenant_rotation::rotate_shop(
+            &app.db,
+            &app.vault,
+            &cli_operator("t"),
+            shop_id.into(),
+            soon(),
+        )
+        .await
+        .unwrap();
         assert_eq!(out, tenant_rotation::Outcome::Rotated(3));
-        assert_chains_verify(&app, &app.vault).await;
+        app.assert_chains_verify().await;
     }
 );
 
@@ -156,21 +173,7 @@ db_test!(
     the_database_admits_one_unfinished_root_rotation,
     |app: TestApp| async move {
         use rotation::JobState as S;
-        let job = |state: S| {
-            let now = OffsetDateTime::now_utc();
-            rotation_job::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                kind: Set(rotation::JobKind::Root),
-                target_kek_version: Set(2),
-                state: Set(state),
-                total: Set(0),
-                done: Set(0),
-                error: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                finished_at: Set(None),
-            }
-        };
+        let job = root_job;
         job(S::Done).insert(&app.db).await.unwrap();
         job(S::Pending).insert(&app.db).await.unwrap();
         job(S::Done).insert(&app.db).await.unwrap();
@@ -189,12 +192,25 @@ db_test!(
         // side by side, and a shared name let one take the other's barrier and wait forever.
         let first = format!("first-{}", uuid::Uuid::new_v4().simple());
         let pause = Pause::arm("rotation.start.before_create", &first);
+        let first_operator = cli_operator(&first);
         let (a, b) = tokio::join!(
-            rotation::start(&r.app.db, &r.vault, &first, None, rotation::Brake::NONE),
+            rotation::start(
+                &r.app.db,
+                &r.vault,
+                &first_operator,
+                None,
+                rotation::Brake::NONE
+            ),
             async {
                 pause.reached().await;
-                let b =
-                    rotation::start(&r.app.db, &other, "second", None, rotation::Brake::NONE).await;
+                let b = rotation::start(
+                    &r.app.db,
+                    &other,
+                    &cli_operator("second"),
+                    None,
+                    rotation::Brake::NONE,
+                )
+                .await;
                 pause.release().await;
                 b
             }
@@ -214,11 +230,11 @@ db_test!(
             2,
             "one new root version"
         );
-        rotation::run(&r.app.db, &r.vault, a.id, 100, None)
+        rotation::run(&r.app.db, &r.vault, a.id.into(), 100, None)
             .await
             .unwrap();
         assert_all_readable(&r).await;
-        assert_chains_verify(&r.app, &r.vault).await;
+        assert_chains_verify(&r.app.db, &r.vault).await;
     }
 );
 
@@ -233,35 +249,15 @@ db_test!(
             Arc::new(FileKeyring::open(&r.keyring).unwrap()),
             Default::default(),
         ));
-        let stale_router = harim_api::app(
-            harim_api::AppState::new(
-                r.app.db.clone(),
-                crate::helpers::test_config(),
-                stale,
-                r.app.documents.clone(),
-            )
-            .unwrap(),
-        );
-        let (job, _) = rotation::start(&r.app.db, &r.vault, "admin", None, rotation::Brake::NONE)
-            .await
-            .unwrap();
-        rotation::run(&r.app.db, &r.vault, job.id, 100, None)
-            .await
-            .unwrap();
+        let stale_router = router_over(&r.app, stale);
+        rotate_root_to_the_end(&r.app.db, &r.vault, "admin", 100).await;
         retire_now(&r, 1).await;
         // A merchant signs up on the stale replica: the new shop's key must be readable later.
         let fresh_router = std::mem::replace(&mut r.app.router, stale_router);
         let (owner, shop) = r.app.merchant("late").await;
-        let put = r
-            .app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/identity"),
-                Some(&owner),
-                Some(iranian_identity()),
-            )
+        r.app
+            .write_identity(&owner, &shop, iranian_identity())
             .await;
-        assert_eq!(put.status, StatusCode::OK, "{:?}", put.json);
         r.app.router = fresh_router;
         r.shops.push((owner, shop));
         assert_all_readable(&r).await;
@@ -273,12 +269,7 @@ db_test!(
 db_test!(
     a_search_and_a_write_of_one_shop_never_fork_its_chain,
     |app: TestApp| async move {
-        let (owner, shop) = app.merchant("race-audit").await;
-        let path = format!("/v1/shops/{shop}/identity");
-        let put = app
-            .call(Method::PUT, &path, Some(&owner), Some(iranian_identity()))
-            .await;
-        assert_eq!(put.status, StatusCode::OK);
+        let (owner, shop) = app.merchant_with_identity("race-audit").await;
         let reviewer = app.platform_token(PlatformRole::Reviewer).await;
         let shop_id: Uuid = shop.parse().unwrap();
 
@@ -293,14 +284,14 @@ db_test!(
                 rival_then_release(
                     &app,
                     pause,
-                    app.call(Method::PUT, &path, Some(&owner), Some(other_identity())),
+                    app.put_identity(&owner, &shop, other_identity()),
                 )
                 .await
             }
         );
         assert_eq!(search.status, StatusCode::OK, "{:?}", search.json);
         assert_eq!(put.status, StatusCode::OK, "{:?}", put.json);
-        assert_chains_verify(&app, &app.vault).await;
+        app.assert_chains_verify().await;
     }
 );
 
@@ -308,16 +299,7 @@ db_test!(
 db_test!(
     deleting_a_shops_whole_chain_is_reported,
     |app: TestApp| async move {
-        let (owner, shop) = app.merchant("race-chain").await;
-        let put = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/identity"),
-                Some(&owner),
-                Some(iranian_identity()),
-            )
-            .await;
-        assert_eq!(put.status, StatusCode::OK);
+        let (_, shop) = app.merchant_with_identity("race-chain").await;
         let shop_id: Uuid = shop.parse().unwrap();
         audit_entry::Entity::delete_many()
             .filter(audit_entry::Column::TenantId.eq(shop_id))
@@ -328,14 +310,7 @@ db_test!(
             .exec(&app.db)
             .await
             .unwrap();
-        let v = harim_store::audit::verify(&app.db, &app.vault, None)
-            .await
-            .unwrap();
-        assert!(
-            v.broken.iter().any(|b| b.tenant_id == shop_id),
-            "{:?}",
-            v.broken
-        );
+        assert_chain_reported(&app, shop_id).await;
     }
 );
 
@@ -375,13 +350,11 @@ db_test!(
     a_rewritten_and_recomputed_chain_is_reported,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("race-rewrite").await;
-        let path = format!("/v1/shops/{shop}/identity");
         for body in [iranian_identity(), other_identity()] {
-            let put = app.call(Method::PUT, &path, Some(&owner), Some(body)).await;
-            assert_eq!(put.status, StatusCode::OK);
+            app.write_identity(&owner, &shop, body).await;
         }
         let shop_id: Uuid = shop.parse().unwrap();
-        let mut entries = harim_store::audit::list(&app.db, shop_id, 100)
+        let mut entries = harim_store::testkit::audit_list(&app.db, shop_id, 100)
             .await
             .unwrap();
         entries.sort_by_key(|e| e.seq);
@@ -406,14 +379,7 @@ db_test!(
             .exec(&app.db)
             .await
             .unwrap();
-        let v = harim_store::audit::verify(&app.db, &app.vault, None)
-            .await
-            .unwrap();
-        assert!(
-            v.broken.iter().any(|b| b.tenant_id == shop_id),
-            "{:?}",
-            v.broken
-        );
+        assert_chain_reported(&app, shop_id).await;
     }
 );
 
@@ -424,29 +390,13 @@ db_test!(
     |app: TestApp| async move {
         let (o1, s1) = app.merchant("bidx-ir").await;
         let (o2, s2) = app.merchant("bidx-de").await;
-        let put = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{s1}/identity"),
-                Some(&o1),
-                Some(iranian_identity()),
-            )
-            .await;
-        assert_eq!(put.status, StatusCode::OK, "{:?}", put.json);
+        app.write_identity(&o1, &s1, iranian_identity()).await;
         let mut de = iranian_identity();
         de["country"] = json!("DE");
         de["phone"] = json!("+49 30 1234567");
         de["postal_code"] = json!("10115");
         de["iban"] = json!("DE89 3704 0044 0532 0130 00");
-        let put = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{s2}/identity"),
-                Some(&o2),
-                Some(de),
-            )
-            .await;
-        assert_eq!(put.status, StatusCode::OK, "{:?}", put.json);
+        app.write_identity(&o2, &s2, de).await;
         let reviewer = app.platform_token(PlatformRole::Reviewer).await;
         for country in ["IR", "DE"] {
             let s = app
@@ -455,18 +405,7 @@ db_test!(
                     &reviewer,
                 )
                 .await;
-            assert_eq!(s.status, StatusCode::OK, "{:?}", s.json);
-            let mut found: Vec<String> = s
-                .json
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["shop_id"].as_str().unwrap().to_string())
-                .collect();
-            found.sort();
-            let mut want = vec![s1.clone(), s2.clone()];
-            want.sort();
-            assert_eq!(found, want, "searching as {country}");
+            assert_shops_found(&s, &[&s1, &s2], &format!("searching as {country}"));
         }
     }
 );
@@ -487,10 +426,7 @@ db_test!(
                     let mut body = iranian_identity();
                     body["full_name"] = json!(format!("Writer {i}-Test"));
                     let path = format!("/v1/shops/{shop}/identity");
-                    let p = r
-                        .app
-                        .call(Method::PUT, &path, Some(&owner), Some(body))
-                        .await;
+                    let p = r.app.put_identity(&owner, &shop, body).await;
                     if p.status != StatusCode::OK {
                         failures.push(format!("PUT {}: {:?}", p.status, p.json));
                     }
@@ -500,9 +436,9 @@ db_test!(
                     }
                     let v = r
                         .app
-                        .post(
-                            &format!("{path}/reveal"),
-                            Some(&owner),
+                        .reveal(
+                            &owner,
+                            &shop,
                             json!({"fields": ["full_name", "iban"], "purpose": "payout"}),
                         )
                         .await;
@@ -523,9 +459,14 @@ db_test!(
                 for _ in 0..3 {
                     for (_, shop) in &r.shops {
                         let shop: Uuid = shop.parse().unwrap();
-                        if let Err(e) =
-                            tenant_rotation::rotate_shop(&r.app.db, &cli, shop, soon(), "stress")
-                                .await
+                        if let Err(e) = tenant_rotation::rotate_shop(
+                            &r.app.db,
+                            &cli,
+                            &cli_operator("stress"),
+                            shop.into(),
+                            soon(),
+                        )
+                        .await
                         {
                             failures.push(format!("rotate-tenant: {e}"));
                         }
@@ -538,14 +479,26 @@ db_test!(
             let r = r.clone();
             tokio::spawn(async move {
                 let admin = file_vault(&r.keyring);
-                let (job, _) =
-                    rotation::start(&r.app.db, &admin, "stress", None, rotation::Brake::NONE)
-                        .await
-                        .unwrap();
-                rotation::run(&r.app.db, &admin, job.id, 2, None)
+                let (job, _) = rotation::start(
+                    &r.app.db,
+                    &admin,
+                    &cli_operator("stress"),
+                    None,
+                    rotation::Brake::NONE,
+                )
+                .await
+                .unwrap();
+                rotation::run(&r.app.db, &admin, job.id.into(), 2, None)
                     .await
                     .unwrap();
-                rotation::retire(&r.app.db, &admin, 1, "stress", Duration::ZERO).await
+                rotation::retire(
+                    &r.app.db,
+                    &admin,
+                    1,
+                    &cli_operator("stress"),
+                    Duration::ZERO,
+                )
+                .await
             })
         };
         root.await.unwrap().unwrap();
@@ -558,15 +511,15 @@ db_test!(
         for (owner, shop) in &r.shops {
             let v = r
                 .app
-                .post(
-                    &format!("/v1/shops/{shop}/identity/reveal"),
-                    Some(owner),
+                .reveal(
+                    owner,
+                    shop,
                     json!({"fields": ["national_id"], "purpose": "payout"}),
                 )
                 .await;
             assert_eq!(v.status, StatusCode::OK, "{:?}", v.json);
         }
-        assert_chains_verify(&r.app, &r.vault).await;
+        assert_chains_verify(&r.app.db, &r.vault).await;
     }
 );
 
@@ -577,16 +530,16 @@ db_test!(
     exported_heads_catch_a_deleted_tail,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("race-heads").await;
-        let path = format!("/v1/shops/{shop}/identity");
         for body in [iranian_identity(), other_identity()] {
-            let put = app.call(Method::PUT, &path, Some(&owner), Some(body)).await;
-            assert_eq!(put.status, StatusCode::OK);
+            app.write_identity(&owner, &shop, body).await;
         }
         let heads = harim_store::audit::export_heads(&app.db, &app.vault)
             .await
             .unwrap();
         let shop_id: Uuid = shop.parse().unwrap();
-        let last = harim_store::audit::list(&app.db, shop_id, 1).await.unwrap();
+        let last = harim_store::testkit::audit_list(&app.db, shop_id, 1)
+            .await
+            .unwrap();
         let last = last.first().unwrap().clone();
         // The attacker removes the last entry and moves the head back onto the one before.
         audit_entry::Entity::delete_many()

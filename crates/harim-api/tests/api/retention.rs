@@ -5,16 +5,18 @@
 
 use axum::http::{Method, StatusCode};
 use harim_store::{
-    db::statement,
     login_limit,
     retention::{self, Periods, Report},
 };
-use sea_orm::{ConnectionTrait, Value as SqlValue};
+use sea_orm::Value as SqlValue;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{db_test, helpers::TestApp};
+use crate::{
+    db_test,
+    helpers::{PASSWORD, TestApp},
+};
 
 /// No bind values.
 const NONE: [SqlValue; 0] = [];
@@ -39,28 +41,12 @@ async fn run(app: &TestApp, periods: &Periods, now: OffsetDateTime) -> Report {
     r
 }
 
-async fn count(app: &TestApp, sql: &str, values: impl IntoIterator<Item = SqlValue>) -> i64 {
-    app.db
-        .query_one(statement(&app.db, sql, values))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap()
-}
-
 async fn time_of(
     app: &TestApp,
     sql: &str,
     values: impl IntoIterator<Item = SqlValue>,
 ) -> OffsetDateTime {
-    app.db
-        .query_one(statement(&app.db, sql, values))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "t")
-        .unwrap()
+    app.row(sql, values).await.try_get("", "t").unwrap()
 }
 
 /// The platform policy (English Markdown) rendered from `periods`: the text the job's periods
@@ -108,14 +94,6 @@ fn policy_prints(periods: &Periods, period: &str) {
     );
 }
 
-async fn chains_verify(app: &TestApp) -> harim_store::audit::Verification {
-    let v = harim_store::audit::verify(&app.db, &app.vault, None)
-        .await
-        .unwrap();
-    assert!(v.broken.is_empty(), "{:?}", v.broken);
-    v
-}
-
 db_test!(
     sessions_go_when_their_period_ends,
     |app: TestApp| async move {
@@ -135,10 +113,10 @@ db_test!(
         let sessions = "SELECT COUNT(*) AS n FROM sessions WHERE account_id = $1";
         let r = run(&app, &periods, created + Duration::seconds(7199)).await;
         assert_eq!(r.expired_sessions, 0);
-        assert_eq!(count(&app, sessions, [account.into()]).await, 1);
+        assert_eq!(app.count(sessions, [account.into()]).await, 1);
         let r = run(&app, &periods, created + Duration::seconds(7200)).await;
         assert_eq!(r.expired_sessions, 1);
-        assert_eq!(count(&app, sessions, [account.into()]).await, 0);
+        assert_eq!(app.count(sessions, [account.into()]).await, 0);
         app.get("/v1/shops", &token)
             .await
             .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
@@ -170,24 +148,18 @@ db_test!(
         .await;
         assert_eq!(first, created);
         // A key created before `last_used_at` existed counts from its creation.
-        app.db
-            .execute(statement(
-                &app.db,
-                "UPDATE api_keys SET last_used_at = NULL WHERE id = $1",
-                [idle.into()],
-            ))
-            .await
-            .unwrap();
+        app.exec(
+            "UPDATE api_keys SET last_used_at = NULL WHERE id = $1",
+            [idle.into()],
+        )
+        .await;
         // A use refreshes a last use older than a day (and only then: one write a day).
         let stale = created - Duration::days(2);
-        app.db
-            .execute(statement(
-                &app.db,
-                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2",
-                [stale.into(), used.into()],
-            ))
-            .await
-            .unwrap();
+        app.exec(
+            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2",
+            [stale.into(), used.into()],
+        )
+        .await;
         let r = app.get(&format!("/v1/shops/{shop}/audit"), &used_key).await;
         assert_ne!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.json);
         let last = time_of(
@@ -207,24 +179,24 @@ db_test!(
         let period = Duration::days(30);
         let r = run(&app, &periods, created + period - Duration::seconds(1)).await;
         assert_eq!(r.unused_api_keys, 0);
-        assert_eq!(count(&app, keys, [idle.into()]).await, 1);
+        assert_eq!(app.count(keys, [idle.into()]).await, 1);
         let r = run(&app, &periods, created + period).await;
         assert_eq!(r.unused_api_keys, 1, "the idle key, not the one just used");
-        assert_eq!(count(&app, keys, [idle.into()]).await, 0);
-        assert_eq!(count(&app, keys, [used.into()]).await, 1);
+        assert_eq!(app.count(keys, [idle.into()]).await, 0);
+        assert_eq!(app.count(keys, [used.into()]).await, 1);
         let r = run(&app, &periods, last + period).await;
         assert_eq!(r.unused_api_keys, 1);
-        assert_eq!(count(&app, keys, [used.into()]).await, 0);
+        assert_eq!(app.count(keys, [used.into()]).await, 0);
         // Each deletion is in the shop's chain.
-        let n = count(
-            &app,
-            "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 \
+        let n = app
+            .count(
+                "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 \
              AND action = 'api_key.expire' AND actor = 'system:retention'",
-            [Uuid::parse_str(&shop).unwrap().into()],
-        )
-        .await;
+                [Uuid::parse_str(&shop).unwrap().into()],
+            )
+            .await;
         assert_eq!(n, 2);
-        chains_verify(&app).await;
+        app.assert_chains_verify().await;
     }
 );
 
@@ -232,13 +204,7 @@ db_test!(
     export_archives_go_when_their_period_ends,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("exp").await;
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/exports"),
-                Some(&owner),
-                json!({}),
-            )
-            .await;
+        let r = app.request_export(&owner, &shop).await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
         let id = Uuid::parse_str(r.json["id"].as_str().unwrap()).unwrap();
         while harim_store::rights::run_due(&app.rights).await.unwrap() > 0 {}
@@ -258,14 +224,13 @@ db_test!(
         let r = run(&app, &periods, ready + Duration::seconds(7199)).await;
         assert_eq!(r.expired_exports, 0);
         let state = "SELECT COUNT(*) AS n FROM data_requests WHERE id = $1 AND state = $2";
-        assert_eq!(count(&app, state, [id.into(), "ready".into()]).await, 1);
+        assert_eq!(app.count(state, [id.into(), "ready".into()]).await, 1);
         let download = format!("/v1/shops/{shop}/exports/{id}/download");
         let r = app.call(Method::GET, &download, Some(&owner), None).await;
         assert_eq!(r.status, StatusCode::OK);
         // Past its stated expiry the archive is refused even before the job has run.
         let past = OffsetDateTime::now_utc() - Duration::seconds(1);
-        exec(
-            &app,
+        app.exec(
             "UPDATE data_requests SET expires_at = $1 WHERE id = $2",
             [past.into(), id.into()],
         )
@@ -275,7 +240,7 @@ db_test!(
             .assert_problem(StatusCode::GONE, "gone");
         let r = run(&app, &periods, ready + Duration::seconds(7200)).await;
         assert_eq!(r.expired_exports, 1);
-        assert_eq!(count(&app, state, [id.into(), "expired".into()]).await, 1);
+        assert_eq!(app.count(state, [id.into(), "expired".into()]).await, 1);
         assert!(app.documents.list_prefix(&prefix).await.unwrap().is_empty());
         let r = app
             .get(&format!("/v1/shops/{shop}/exports/{id}"), &owner)
@@ -307,36 +272,25 @@ db_test!(
         let windows = "SELECT COUNT(*) AS n FROM login_attempts";
         let r = run(&app, &periods, end + after - Duration::seconds(1)).await;
         assert_eq!(r.login_windows, 0);
-        assert_eq!(count(&app, windows, NONE).await, 1);
+        assert_eq!(app.count(windows, NONE).await, 1);
         let r = run(&app, &periods, end + after).await;
         assert_eq!(r.login_windows, 1);
-        assert_eq!(count(&app, windows, NONE).await, 0);
+        assert_eq!(app.count(windows, NONE).await, 0);
     }
 );
 
 /// The shop's newest audit entry: (seq, at).
 async fn newest_entry(app: &TestApp, shop: Uuid) -> (i64, OffsetDateTime) {
     let row = app
-        .db
-        .query_one(statement(
-            &app.db,
+        .row(
             "SELECT seq, at FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
             [shop.into()],
-        ))
-        .await
-        .unwrap()
-        .unwrap();
+        )
+        .await;
     (
         row.try_get("", "seq").unwrap(),
         row.try_get("", "at").unwrap(),
     )
-}
-
-async fn exec(app: &TestApp, sql: &str, values: impl IntoIterator<Item = SqlValue>) {
-    app.db
-        .execute(statement(&app.db, sql, values))
-        .await
-        .unwrap();
 }
 
 /// The first broken link `verify` reports for `shop`.
@@ -350,6 +304,31 @@ async fn broken(app: &TestApp, shop: Uuid) -> Option<(i64, &'static str)> {
         .map(|b| (b.seq, b.reason))
 }
 
+/// Tampers with `shop`'s audit log by `sql` (`$1` is the shop) and asserts that `verify` names
+/// `seq` as the first broken link, for `reason`.
+async fn assert_tampering_caught(
+    app: &TestApp,
+    shop: Uuid,
+    sql: &str,
+    more: impl IntoIterator<Item = SqlValue>,
+    (seq, reason): (i64, &str),
+) {
+    app.exec(sql, std::iter::once(shop.into()).chain(more))
+        .await;
+    assert_eq!(broken(app, shop).await, Some((seq, reason)), "after {sql}");
+}
+
+/// Swaps the places of the shop's entries `a` and `b` in its chain.
+async fn swap_entries(app: &TestApp, shop: Uuid, a: i64, b: i64) {
+    for (from, to) in [(a, 1_000_001), (b, a), (1_000_001, b)] {
+        app.exec(
+            "UPDATE audit_log SET seq = $3 WHERE tenant_id = $1 AND seq = $2",
+            [shop.into(), from.into(), to.into()],
+        )
+        .await;
+    }
+}
+
 db_test!(
     old_audit_entries_lose_their_content_and_the_chain_still_verifies,
     |app: TestApp| async move {
@@ -360,15 +339,7 @@ db_test!(
             id
         };
         for n in ["Sara One", "Sara Two", "Sara Four"] {
-            let r = app
-                .call(
-                    Method::PUT,
-                    &format!("/v1/shops/{shop}/identity"),
-                    Some(&owner),
-                    Some(put(n)),
-                )
-                .await;
-            assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+            app.write_identity(&owner, &shop, put(n)).await;
         }
         let shop_id = Uuid::parse_str(&shop).unwrap();
         let (last, at) = newest_entry(&app, shop_id).await;
@@ -386,14 +357,14 @@ db_test!(
             at + Duration::days(10) - Duration::seconds(1),
         )
         .await;
-        assert_eq!(count(&app, pruned, [shop_id.into(), last.into()]).await, 0);
+        assert_eq!(app.count(pruned, [shop_id.into(), last.into()]).await, 0);
         let r = run(&app, &periods, at + Duration::days(10)).await;
         assert!(r.old_audit_entries >= u64::try_from(last).unwrap(), "{r:?}");
-        assert_eq!(count(&app, pruned, [shop_id.into(), last.into()]).await, 1);
+        assert_eq!(app.count(pruned, [shop_id.into(), last.into()]).await, 1);
         let left = "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 \
                     AND (actor <> '' OR action <> '' OR fields <> '[]' OR request_id IS NOT NULL)";
-        assert_eq!(count(&app, left, [shop_id.into()]).await, 0);
-        let v = chains_verify(&app).await;
+        assert_eq!(app.count(left, [shop_id.into()]).await, 0);
+        let v = app.assert_chains_verify().await;
         assert!(v.pruned >= usize::try_from(last).unwrap());
         // Pruning again changes nothing.
         let r = run(&app, &periods, at + Duration::days(10)).await;
@@ -401,27 +372,9 @@ db_test!(
 
         // New entries follow the pruned ones and link to them (signed in again: the job at
         // that clock also ended the session).
-        let owner = app
-            .post(
-                "/v1/sessions",
-                None,
-                json!({"email": "audit@example.com", "password": "correct horse battery staple"}),
-            )
-            .await
-            .json["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let owner = app.session("audit@example.com").await;
         for n in ["Sara Three", "Sara Five"] {
-            let r = app
-                .call(
-                    Method::PUT,
-                    &format!("/v1/shops/{shop}/identity"),
-                    Some(&owner),
-                    Some(put(n)),
-                )
-                .await;
-            assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+            app.write_identity(&owner, &shop, put(n)).await;
         }
         let (newest, _) = newest_entry(&app, shop_id).await;
         // The first entry after the pruned ones, and the one after it.
@@ -429,186 +382,119 @@ db_test!(
         assert!(newest >= second);
         let unpruned = "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 \
                         AND pruned_mac IS NULL AND seq <= $2";
-        assert_eq!(
-            count(&app, unpruned, [shop_id.into(), last.into()]).await,
-            0
-        );
-        chains_verify(&app).await;
+        assert_eq!(app.count(unpruned, [shop_id.into(), last.into()]).await, 0);
+        app.assert_chains_verify().await;
 
         // An edit of what remains is caught.
-        let key = [shop_id.into(), first.into()];
         let fields: String = app
-            .db
-            .query_one(statement(
-                &app.db,
+            .row(
                 "SELECT fields FROM audit_log WHERE tenant_id = $1 AND seq = $2",
-                key.clone(),
-            ))
+                [shop_id.into(), first.into()],
+            )
             .await
-            .unwrap()
-            .unwrap()
             .try_get("", "fields")
             .unwrap();
-        exec(
+        assert_tampering_caught(
             &app,
+            shop_id,
             "UPDATE audit_log SET fields = '[\"edited\"]' WHERE tenant_id = $1 AND seq = $2",
-            key.clone(),
+            [first.into()],
+            (first, "the entry's content does not match its link"),
         )
         .await;
-        assert_eq!(
-            broken(&app, shop_id).await,
-            Some((first, "the entry's content does not match its link"))
-        );
-        exec(
-            &app,
+        app.exec(
             "UPDATE audit_log SET fields = $3 WHERE tenant_id = $1 AND seq = $2",
             [shop_id.into(), first.into(), fields.into()],
         )
         .await;
-        chains_verify(&app).await;
+        app.assert_chains_verify().await;
 
         // Reordering what remains is caught.
-        let swap = |a: i64, b: i64| {
-            let app = &app;
-            async move {
-                for (from, to) in [(a, 1_000_001), (b, a), (1_000_001, b)] {
-                    exec(
-                        app,
-                        "UPDATE audit_log SET seq = $3 WHERE tenant_id = $1 AND seq = $2",
-                        [shop_id.into(), from.into(), to.into()],
-                    )
-                    .await;
-                }
-            }
-        };
-        swap(first, second).await;
+        swap_entries(&app, shop_id, first, second).await;
         assert_eq!(
             broken(&app, shop_id).await,
             Some((first, "prev_hash does not match the previous entry"))
         );
-        swap(first, second).await;
-        chains_verify(&app).await;
+        swap_entries(&app, shop_id, first, second).await;
+        app.assert_chains_verify().await;
 
-        // Pruning an entry without the audit key (to hide an edit) is caught: a mark copied
-        // from another entry does not fit.
-        exec(
-            &app,
-            "UPDATE audit_log SET actor = '', action = '', fields = '[]', purpose = NULL, \
-             request_id = NULL, pruned_mac = (SELECT pruned_mac FROM audit_log \
-             WHERE tenant_id = $1 AND seq = 1) WHERE tenant_id = $1 AND seq = $2",
-            [shop_id.into(), second.into()],
-        )
-        .await;
-        assert_eq!(
-            broken(&app, shop_id).await,
-            Some((second, "the entry's pruning mark does not match"))
-        );
-        // Deleting an entry that remains is caught.
-        exec(
-            &app,
-            "DELETE FROM audit_log WHERE tenant_id = $1 AND seq = $2",
-            key.clone(),
-        )
-        .await;
-        assert_eq!(
-            broken(&app, shop_id).await,
-            Some((second, "an entry is missing before this one"))
-        );
-
-        // A pruned entry given content back is caught.
-        exec(
-            &app,
-            "UPDATE audit_log SET actor = 'someone' WHERE tenant_id = $1 AND seq = 1",
-            [shop_id.into()],
-        )
-        .await;
-        assert_eq!(
-            broken(&app, shop_id).await,
-            Some((1, "a pruned entry has content"))
-        );
-        exec(
-            &app,
+        // Each further tampering is caught, in turn, on top of the ones before it.
+        let pruning_without_the_key = "UPDATE audit_log SET actor = '', action = '', \
+            fields = '[]', purpose = NULL, request_id = NULL, pruned_mac = (SELECT pruned_mac \
+            FROM audit_log WHERE tenant_id = $1 AND seq = 1) WHERE tenant_id = $1 AND seq = $2";
+        let missing = "an entry is missing before this one";
+        let out_of_order = "prev_hash does not match the previous entry";
+        for (sql, more, caught) in [
+            // Pruning an entry without the audit key (to hide an edit): a mark copied from
+            // another entry does not fit.
+            (
+                pruning_without_the_key,
+                Some(second),
+                (second, "the entry's pruning mark does not match"),
+            ),
+            // Deleting an entry that remains.
+            (
+                "DELETE FROM audit_log WHERE tenant_id = $1 AND seq = $2",
+                Some(first),
+                (second, missing),
+            ),
+            // Giving a pruned entry content back.
+            (
+                "UPDATE audit_log SET actor = 'someone' WHERE tenant_id = $1 AND seq = 1",
+                None,
+                (1, "a pruned entry has content"),
+            ),
+        ] {
+            let more = more.map(SqlValue::from);
+            assert_tampering_caught(&app, shop_id, sql, more, caught).await;
+        }
+        app.exec(
             "UPDATE audit_log SET actor = '' WHERE tenant_id = $1 AND seq = 1",
             [shop_id.into()],
         )
         .await;
 
         // Deleting a pruned entry is caught.
-        exec(
+        assert_tampering_caught(
             &app,
+            shop_id,
             "UPDATE audit_log SET seq = 1000000 WHERE tenant_id = $1 AND seq = 2",
-            [shop_id.into()],
+            NONE,
+            (3, missing),
         )
         .await;
-        assert_eq!(
-            broken(&app, shop_id).await,
-            Some((3, "an entry is missing before this one"))
-        );
         // Reordering pruned entries is caught.
-        exec(
-            &app,
+        app.exec(
             "UPDATE audit_log SET seq = 2 WHERE tenant_id = $1 AND seq = 1",
             [shop_id.into()],
         )
         .await;
-        exec(
+        assert_tampering_caught(
             &app,
+            shop_id,
             "UPDATE audit_log SET seq = 1 WHERE tenant_id = $1 AND seq = 1000000",
-            [shop_id.into()],
+            NONE,
+            (1, out_of_order),
         )
         .await;
-        assert_eq!(
-            broken(&app, shop_id).await,
-            Some((1, "prev_hash does not match the previous entry"))
-        );
     }
 );
 
 db_test!(
     an_erased_accounts_residue_goes_when_its_period_ends,
     |app: TestApp| async move {
-        let (owner, shop) = app.merchant("stay").await;
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/identity"),
-                Some(&owner),
-                Some(crate::identity::iranian_identity()),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let (owner, shop) = app.merchant_with_identity("stay").await;
         let (leaver_id, leaver) = app.account("leaver@example.com").await;
         let leaver_id = Uuid::parse_str(&leaver_id).unwrap();
         // The leaver works in a shop it does not own, exports its data, then erases itself.
-        let inv = app
-            .post(
-                &format!("/v1/shops/{shop}/members"),
-                Some(&owner),
-                json!({"email": "leaver@example.com", "role": "staff"}),
-            )
+        app.join_as_staff(&owner, &shop, "leaver@example.com", &leaver)
             .await;
-        assert_eq!(inv.status, StatusCode::ACCEPTED, "{:?}", inv.json);
-        let ok = app
-            .post(
-                "/v1/invitations/accept",
-                Some(&leaver),
-                json!({"token": inv.json["token"]}),
-            )
-            .await;
-        assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.json);
         let r = app
             .post("/v1/account/exports", Some(&leaver), json!({}))
             .await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
         while harim_store::rights::run_due(&app.rights).await.unwrap() > 0 {}
-        let r = app
-            .call(
-                Method::DELETE,
-                "/v1/account",
-                Some(&leaver),
-                Some(json!({"password": "correct horse battery staple"})),
-            )
-            .await;
+        let r = app.delete_account(&leaver, PASSWORD).await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
         while harim_store::rights::run_due(&app.rights).await.unwrap() > 0 {}
         let erased = time_of(
@@ -624,14 +510,10 @@ db_test!(
         let named_in_requests = "SELECT COUNT(*) AS n FROM data_requests \
             WHERE subject_account = $1 OR progress LIKE $2";
         let like = format!("%{leaver_id}%");
-        assert!(count(&app, named_in_audit, [actor.clone().into()]).await > 0);
+        assert!(app.count(named_in_audit, [actor.clone().into()]).await > 0);
         assert!(
-            count(
-                &app,
-                named_in_requests,
-                [leaver_id.into(), like.clone().into()]
-            )
-            .await
+            app.count(named_in_requests, [leaver_id.into(), like.clone().into()])
+                .await
                 > 0
         );
 
@@ -643,21 +525,22 @@ db_test!(
         let period = Duration::days(30);
         let r = run(&app, &periods, erased + period - Duration::seconds(1)).await;
         assert_eq!(r.account_residue.accounts, 0);
-        assert!(count(&app, named_in_audit, [actor.clone().into()]).await > 0);
+        assert!(app.count(named_in_audit, [actor.clone().into()]).await > 0);
         let r = run(&app, &periods, erased + period).await;
         assert_eq!(r.account_residue.accounts, 1, "{r:?}");
         assert!(r.account_residue.audit_entries_pruned > 0);
         assert!(r.account_residue.data_requests_anonymised > 0);
-        assert_eq!(count(&app, named_in_audit, [actor.clone().into()]).await, 0);
+        assert_eq!(app.count(named_in_audit, [actor.clone().into()]).await, 0);
         assert_eq!(
-            count(&app, named_in_requests, [leaver_id.into(), like.into()]).await,
+            app.count(named_in_requests, [leaver_id.into(), like.into()])
+                .await,
             0
         );
         // The receipt, the proof, is still there and still verifies; so do the chains.
-        let v = chains_verify(&app).await;
+        let v = app.assert_chains_verify().await;
         assert!(v.pruned > 0);
         let id = r#"SELECT COUNT(*) AS n FROM data_requests WHERE kind = 'erase_account' AND receipt IS NOT NULL"#;
-        assert_eq!(count(&app, id, NONE).await, 1);
+        assert_eq!(app.count(id, NONE).await, 1);
         // Done once: the next run finds nothing.
         let r = run(&app, &periods, erased + period).await;
         assert_eq!(r.account_residue, Default::default());
@@ -665,7 +548,7 @@ db_test!(
         let shop_id = Uuid::parse_str(&shop).unwrap();
         let kept =
             "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1 AND pruned_mac IS NULL";
-        assert!(count(&app, kept, [shop_id.into()]).await > 0);
+        assert!(app.count(kept, [shop_id.into()]).await > 0);
     }
 );
 
@@ -699,10 +582,10 @@ db_test!(
             "SELECT COUNT(*) AS n FROM kyc_documents WHERE id = $1 AND purged_at IS NOT NULL";
         let r = run(&app, &periods, decided + days - Duration::seconds(1)).await;
         assert_eq!(r.kyc_documents.purged, 0);
-        assert_eq!(count(&app, purged, [doc.into()]).await, 0);
+        assert_eq!(app.count(purged, [doc.into()]).await, 0);
         let r = run(&app, &periods, decided + days).await;
         assert_eq!(r.kyc_documents.purged, 1, "{r:?}");
-        assert_eq!(count(&app, purged, [doc.into()]).await, 1);
+        assert_eq!(app.count(purged, [doc.into()]).await, 1);
     }
 );
 
@@ -710,14 +593,7 @@ db_test!(
     an_erased_shops_audit_chain_goes_when_its_period_ends,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("chain").await;
-        let r = app
-            .call(
-                Method::DELETE,
-                &format!("/v1/shops/{shop}"),
-                Some(&owner),
-                Some(json!({"confirm": "shop-chain"})),
-            )
-            .await;
+        let r = app.delete_shop(&owner, &shop, "shop-chain").await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
         let shop_id = Uuid::parse_str(&shop).unwrap();
         let erased = time_of(
@@ -731,10 +607,10 @@ db_test!(
         let chain = "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1";
         let r = run(&app, &periods, erased + after - Duration::seconds(1)).await;
         assert_eq!(r.erased_shop_audit_chains, 0);
-        assert!(count(&app, chain, [shop_id.into()]).await > 0);
+        assert!(app.count(chain, [shop_id.into()]).await > 0);
         let r = run(&app, &periods, erased + after).await;
         assert_eq!(r.erased_shop_audit_chains, 1);
-        assert_eq!(count(&app, chain, [shop_id.into()]).await, 0);
-        chains_verify(&app).await;
+        assert_eq!(app.count(chain, [shop_id.into()]).await, 0);
+        app.assert_chains_verify().await;
     }
 );

@@ -11,20 +11,14 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::{db_test, helpers::TestApp};
+use crate::{
+    db_test,
+    helpers::{PASSWORD, TestApp},
+};
 
 /// A shop with everything: identity, a document, settings and a published policy, a staff member.
 async fn full_shop(app: &TestApp, tag: &str) -> (String, String, String) {
-    let (owner, shop) = app.merchant(tag).await;
-    let r = app
-        .call(
-            Method::PUT,
-            &format!("/v1/shops/{shop}/identity"),
-            Some(&owner),
-            Some(crate::identity::iranian_identity()),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let (owner, shop) = app.merchant_with_identity(tag).await;
     let doc = crate::kyc::upload_jpeg(app, &owner, &shop).await;
     crate::policies::put_and_publish(app, &owner, &shop, crate::policies::valid_settings()).await;
     app.staff(&owner, &shop, &format!("staff-{tag}@example.com"))
@@ -70,9 +64,7 @@ fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 
 /// Exports the shop and returns its files, checked against the manifest.
 async fn export_shop(app: &TestApp, owner: &str, shop: &str) -> BTreeMap<String, Vec<u8>> {
-    let r = app
-        .post(&format!("/v1/shops/{shop}/exports"), Some(owner), json!({}))
-        .await;
+    let r = app.request_export(owner, shop).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
     assert_eq!(r.json["state"], "pending");
     assert!(r.json["due_at"].is_string());
@@ -157,14 +149,9 @@ db_test!(
         // Staff may not export.
         let (staff_id, staff_token) = app.account("exp-staff2@example.com").await;
         let _ = staff_id;
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/exports"),
-                Some(&staff_token),
-                json!({}),
-            )
-            .await;
-        r.assert_problem(StatusCode::NOT_FOUND, "not-found");
+        app.request_export(&staff_token, &shop)
+            .await
+            .assert_problem(StatusCode::NOT_FOUND, "not-found");
     }
 );
 
@@ -199,12 +186,12 @@ db_test!(
 /// Every tenant key row, wrapped, as the database holds it.
 async fn all_tenant_keys(app: &TestApp) -> Vec<harim_vault::WrappedTenantKey> {
     use sea_orm::EntityTrait;
-    harim_store::entity::tenant_key::Entity::find()
+    harim_store::testkit::entity::tenant_key::Entity::find()
         .all(&app.db)
         .await
         .unwrap()
         .iter()
-        .map(|r| harim_store::keys::wrapped(r).unwrap())
+        .map(|r| harim_store::testkit::tenant_keys::wrapped(r).unwrap())
         .collect()
 }
 
@@ -218,40 +205,22 @@ db_test!(
 
         // The identity's ciphertexts, kept aside as a backup would keep them.
         let before = app
-            .db
-            .query_one(harim_store::db::statement(
-                &app.db,
+            .row(
                 "SELECT national_id FROM merchant_identities WHERE tenant_id = $1",
                 [shop_id.into()],
-            ))
-            .await
-            .unwrap()
-            .expect("the identity row");
+            )
+            .await;
         let national_id_ct: Vec<u8> = before.try_get("", "national_id").unwrap();
 
         // Wrong confirmation: refused, nothing changes.
-        let r = app
-            .call(
-                Method::DELETE,
-                &format!("/v1/shops/{shop}"),
-                Some(&owner),
-                Some(json!({"confirm": "nope"})),
-            )
-            .await;
+        let r = app.delete_shop(&owner, &shop, "nope").await;
         r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
         assert_eq!(
             app.get(&format!("/v1/shops/{shop}"), &owner).await.status,
             StatusCode::OK
         );
 
-        let r = app
-            .call(
-                Method::DELETE,
-                &format!("/v1/shops/{shop}"),
-                Some(&owner),
-                Some(json!({"confirm": "shop-era"})),
-            )
-            .await;
+        let r = app.delete_shop(&owner, &shop, "shop-era").await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
         let signed: receipt::SignedReceipt = serde_json::from_value(r.json.clone()).unwrap();
         let keys: Value = app
@@ -302,23 +271,11 @@ db_test!(
             .call(Method::GET, "/shops/shop-era/privacy", None, None)
             .await;
         r.assert_problem(StatusCode::GONE, "gone");
-        let r = app
-            .post(
-                "/v1/shops",
-                Some(&other_owner),
-                json!({"name": "Squatter", "slug": "shop-era", "default_locale": "en"}),
-            )
-            .await;
-        r.assert_problem(StatusCode::CONFLICT, "conflict");
+        app.create_shop(&other_owner, "Squatter", "shop-era", "en")
+            .await
+            .assert_problem(StatusCode::CONFLICT, "conflict");
         // Erasing again: the shop is gone, so 404; the receipt stays public.
-        let r = app
-            .call(
-                Method::DELETE,
-                &format!("/v1/shops/{shop}"),
-                Some(&owner),
-                Some(json!({"confirm": "shop-era"})),
-            )
-            .await;
+        let r = app.delete_shop(&owner, &shop, "shop-era").await;
         r.assert_problem(StatusCode::NOT_FOUND, "not-found");
 
         // Symmetry: everything erasure deleted or shredded was in the export; the rest is
@@ -383,10 +340,7 @@ db_test!(
             .await;
         assert_eq!(r.status, StatusCode::OK);
         // And the audit chains still verify, the erased shop's retained one included.
-        let v = harim_store::audit::verify(&app.db, &app.vault, None)
-            .await
-            .unwrap();
-        assert!(v.broken.is_empty(), "{:?}", v.broken);
+        app.assert_chains_verify().await;
 
         // What erasure retained goes when its time is over, and the chains still verify.
         let later = time::OffsetDateTime::now_utc()
@@ -400,22 +354,13 @@ db_test!(
         .unwrap();
         assert_eq!(purged, 1);
         let left = app
-            .db
-            .query_one(harim_store::db::statement(
-                &app.db,
+            .count(
                 "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = $1",
                 [shop_id.into()],
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get::<i64>("", "n")
-            .unwrap();
+            )
+            .await;
         assert_eq!(left, 0);
-        let v = harim_store::audit::verify(&app.db, &app.vault, None)
-            .await
-            .unwrap();
-        assert!(v.broken.is_empty(), "{:?}", v.broken);
+        app.assert_chains_verify().await;
     }
 );
 
@@ -423,24 +368,10 @@ db_test!(
     account_erasure_needs_the_password_and_erases_solely_owned_shops,
     |app: TestApp| async move {
         let (owner, shop, _) = full_shop(&app, "acct").await;
-        let r = app
-            .call(
-                Method::DELETE,
-                "/v1/account",
-                Some(&owner),
-                Some(json!({"password": "wrong password"})),
-            )
-            .await;
+        let r = app.delete_account(&owner, "wrong password").await;
         r.assert_problem(StatusCode::FORBIDDEN, "forbidden");
         assert_eq!(app.get("/v1/shops", &owner).await.status, StatusCode::OK);
-        let r = app
-            .call(
-                Method::DELETE,
-                "/v1/account",
-                Some(&owner),
-                Some(json!({"password": "correct horse battery staple"})),
-            )
-            .await;
+        let r = app.delete_account(&owner, PASSWORD).await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
         assert_eq!(r.json["receipt"]["subject"]["kind"], "account");
         assert_eq!(
@@ -490,13 +421,7 @@ db_test!(
     admins_see_open_requests_with_their_due_dates,
     |app: TestApp| async move {
         let (owner, shop) = app.merchant("due").await;
-        let r = app
-            .post(
-                &format!("/v1/shops/{shop}/exports"),
-                Some(&owner),
-                json!({}),
-            )
-            .await;
+        let r = app.request_export(&owner, &shop).await;
         assert_eq!(r.status, StatusCode::ACCEPTED);
         let admin = app
             .platform_token(harim_store::roles::PlatformRole::Admin)
@@ -644,17 +569,11 @@ db_test!(
             );
         }
         let n = app
-            .db
-            .query_one(harim_store::db::statement(
-                &app.db,
+            .count(
                 "SELECT COUNT(*) AS n FROM data_requests WHERE kind = 'erase_shop'",
                 [],
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get::<i64>("", "n")
-            .unwrap();
+            )
+            .await;
         assert_eq!(n, 1);
         // The overdue gauge's count: nothing is overdue now, the erasure is 30 days later.
         let now = time::OffsetDateTime::now_utc();

@@ -7,11 +7,23 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use harim_api::AppState;
-use harim_store::{auth::PlatformRole, entity::tenant_key, rotation};
+use harim_store::{
+    roles::PlatformRole,
+    rotation,
+    testkit::entity::{rotation_job, tenant_key},
+};
 use harim_vault::{FileKeyring, ReloadingProvider, Vault};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
 
-use crate::{db_test, helpers::TestApp, identity::iranian_identity};
+use crate::helpers::cli_operator;
+use crate::{
+    db_test,
+    helpers::{TestApp, assert_chains_verify},
+    identity::iranian_identity,
+};
 
 /// Tenant keys added directly (no shop needed) on top of the HTTP-created shops.
 const EXTRA_KEYS: usize = 2_000;
@@ -26,6 +38,54 @@ pub(crate) fn file_vault(path: &std::path::Path) -> Arc<Vault> {
         )),
         Default::default(),
     ))
+}
+
+/// The app's router over `vault` instead of the app's own (another process's view of the keys).
+pub(crate) fn router_over(app: &TestApp, vault: Arc<Vault>) -> axum::Router {
+    harim_api::app(
+        AppState::new(
+            app.db.clone(),
+            crate::helpers::test_config(),
+            vault,
+            app.documents.clone(),
+        )
+        .unwrap(),
+    )
+}
+
+/// A root rotation job (to version 2, nothing done) in `state`, as a row to insert directly.
+pub(crate) fn root_job(state: rotation::JobState) -> rotation_job::ActiveModel {
+    let now = time::OffsetDateTime::now_utc();
+    let job = rotation_job::Model {
+        id: uuid::Uuid::now_v7(),
+        kind: rotation::JobKind::Root,
+        target_kek_version: 2,
+        state,
+        total: 0,
+        done: 0,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        finished_at: None,
+    };
+    // Every column set: a new row, not an update of a loaded one.
+    rotation_job::ActiveModel::from(job).reset_all()
+}
+
+/// Starts a root rotation as `actor` (or joins the unfinished one) and runs it to the end in
+/// batches of `batch`.
+pub(crate) async fn rotate_root_to_the_end(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    actor: &str,
+    batch: u64,
+) -> rotation_job::Model {
+    let (job, _) = rotation::start(db, vault, &cli_operator(actor), None, rotation::Brake::NONE)
+        .await
+        .unwrap();
+    rotation::run(db, vault, job.id.into(), batch, None)
+        .await
+        .unwrap()
 }
 
 pub(crate) struct Rig {
@@ -43,32 +103,14 @@ pub(crate) async fn rig(mut app: TestApp, shops: usize, extra: usize) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let keyring = dir.path().join("keyring.json");
     let vault = file_vault(&keyring);
-    app.router = harim_api::app(
-        AppState::new(
-            app.db.clone(),
-            crate::helpers::test_config(),
-            vault.clone(),
-            app.documents.clone(),
-        )
-        .unwrap(),
-    );
+    app.router = router_over(&app, vault.clone());
     let mut out = Vec::new();
     for i in 0..shops {
-        let (owner, shop) = app.merchant(&format!("rot{i}")).await;
-        let r = app
-            .call(
-                Method::PUT,
-                &format!("/v1/shops/{shop}/identity"),
-                Some(&owner),
-                Some(iranian_identity()),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
-        out.push((owner, shop));
+        out.push(app.merchant_with_identity(&format!("rot{i}")).await);
     }
     let txn = app.db.begin().await.unwrap();
     for _ in 0..extra {
-        harim_store::keys::create(&txn, &vault, uuid::Uuid::now_v7())
+        harim_store::testkit::tenant_keys::create(&txn, &vault, uuid::Uuid::now_v7())
             .await
             .unwrap();
     }
@@ -174,9 +216,10 @@ db_test!(
         assert_eq!(st["rotation"]["state"], "done");
 
         // Every step is in the platform chain, and the chains verify.
-        let steps = harim_store::audit::list(&r.app.db, harim_store::ids::PLATFORM_TENANT, 10_000)
-            .await
-            .unwrap();
+        let steps =
+            harim_store::testkit::audit_list(&r.app.db, harim_store::ids::PLATFORM_TENANT, 10_000)
+                .await
+                .unwrap();
         assert!(steps.iter().any(|e| e.action == "keys.rotation_started"));
         assert!(steps.iter().any(|e| e.action == "keys.rotation_batch"));
         assert_eq!(
@@ -186,13 +229,7 @@ db_test!(
                 .count(),
             1
         );
-        assert!(
-            harim_store::audit::verify(&r.app.db, &r.vault, None)
-                .await
-                .unwrap()
-                .broken
-                .is_empty()
-        );
+        assert_chains_verify(&r.app.db, &r.vault).await;
 
         let m = r
             .app
@@ -215,20 +252,8 @@ db_test!(
             again.json
         );
         // While a rotation is unfinished, even a forced start is refused (it would resume it).
-        let now = time::OffsetDateTime::now_utc();
-        let pending = harim_store::entity::rotation_job::ActiveModel {
-            id: sea_orm::Set(uuid::Uuid::now_v7()),
-            kind: sea_orm::Set(rotation::JobKind::Root),
-            target_kek_version: sea_orm::Set(2),
-            state: sea_orm::Set(rotation::JobState::Pending),
-            total: sea_orm::Set(0),
-            done: sea_orm::Set(0),
-            error: sea_orm::Set(None),
-            created_at: sea_orm::Set(now),
-            updated_at: sea_orm::Set(now),
-            finished_at: sea_orm::Set(None),
-        };
-        let pending = sea_orm::ActiveModelTrait::insert(pending, &r.app.db)
+        let pending = root_job(rotation::JobState::Pending)
+            .insert(&r.app.db)
             .await
             .unwrap();
         let force = serde_json::json!({"force": true});
@@ -241,12 +266,10 @@ db_test!(
             )
             .await
             .assert_problem(StatusCode::CONFLICT, "conflict");
-        <harim_store::entity::rotation_job::Entity as sea_orm::EntityTrait>::delete_by_id(
-            pending.id,
-        )
-        .exec(&r.app.db)
-        .await
-        .unwrap();
+        rotation_job::Entity::delete_by_id(pending.id)
+            .exec(&r.app.db)
+            .await
+            .unwrap();
         let forced = r
             .app
             .call(
@@ -266,27 +289,32 @@ db_test!(
     |app: TestApp| async move {
         let r = rig(app, 2, EXTRA_KEYS).await;
         let rows = (EXTRA_KEYS + 2 + 1) as i64; // + the platform's key
-        let (job, created) =
-            rotation::start(&r.app.db, &r.vault, "test", None, rotation::Brake::NONE)
-                .await
-                .unwrap();
+        let (job, created) = rotation::start(
+            &r.app.db,
+            &r.vault,
+            &cli_operator("test"),
+            None,
+            rotation::Brake::NONE,
+        )
+        .await
+        .unwrap();
         assert!(created);
         // A second worker process: its own vault over the same keyring file.
         let other = file_vault(&r.keyring);
         let (a, b) = tokio::join!(
-            rotation::run(&r.app.db, &r.vault, job.id, 50, None),
-            rotation::run(&r.app.db, &other, job.id, 50, None),
+            rotation::run(&r.app.db, &r.vault, job.id.into(), 50, None),
+            rotation::run(&r.app.db, &other, job.id.into(), 50, None),
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.state, rotation::JobState::Done);
         assert_eq!(b.state, rotation::JobState::Done);
-        let j = rotation::job(&r.app.db, job.id).await.unwrap();
+        let j = rotation::job(&r.app.db, job.id.into()).await.unwrap();
         assert_eq!(j.done, rows + 2, "{j:?}");
         assert_eq!(count_at(&r.app, 1).await, 0);
         assert_eq!(count_at(&r.app, 2).await, rows as u64);
         // Every row unwraps under the new version.
         for row in tenant_key::Entity::find().all(&r.app.db).await.unwrap() {
-            let wk = harim_store::keys::wrapped(&row).unwrap();
+            let wk = harim_store::testkit::tenant_keys::wrapped(&row).unwrap();
             r.vault.rewrap(&wk, 2).unwrap();
         }
         assert_all_readable(&r).await;
@@ -313,15 +341,7 @@ db_test!(
                     if g.status != StatusCode::OK {
                         failures.push(format!("GET {}: {:?}", g.status, g.json));
                     }
-                    let p = r
-                        .app
-                        .call(
-                            Method::PUT,
-                            &format!("/v1/shops/{shop}/identity"),
-                            Some(&owner),
-                            Some(iranian_identity()),
-                        )
-                        .await;
+                    let p = r.app.put_identity(&owner, &shop, iranian_identity()).await;
                     if p.status != StatusCode::OK {
                         failures.push(format!("PUT {}: {:?}", p.status, p.json));
                     }
@@ -332,12 +352,7 @@ db_test!(
         }
         // Meanwhile the root key is rotated: the job is started and run to completion in
         // batches of 100, re-wrapping the shops' keys and the extra keys under the new version.
-        let (job, _) = rotation::start(&r.app.db, &r.vault, "test", None, rotation::Brake::NONE)
-            .await
-            .unwrap();
-        let j = rotation::run(&r.app.db, &r.vault, job.id, 100, None)
-            .await
-            .unwrap();
+        let j = rotate_root_to_the_end(&r.app.db, &r.vault, "test", 100).await;
         assert_eq!(j.state, rotation::JobState::Done);
         stop.store(true, Ordering::Relaxed);
         for l in load {
@@ -356,14 +371,20 @@ db_test!(
         let r = rig(app, 2, 50).await;
         // A separate process (the CLI) with its own copy of the keyring.
         let cli = file_vault(&r.keyring);
-        let e = rotation::retire(&r.app.db, &cli, 1, "test", Duration::ZERO)
+        let e = rotation::retire(&r.app.db, &cli, 1, &cli_operator("test"), Duration::ZERO)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("is the active version"), "{e}");
-        let (job, _) = rotation::start(&r.app.db, &cli, "test", None, rotation::Brake::NONE)
-            .await
-            .unwrap();
-        let e = rotation::retire(&r.app.db, &cli, 1, "test", Duration::ZERO)
+        let (job, _) = rotation::start(
+            &r.app.db,
+            &cli,
+            &cli_operator("test"),
+            None,
+            rotation::Brake::NONE,
+        )
+        .await
+        .unwrap();
+        let e = rotation::retire(&r.app.db, &cli, 1, &cli_operator("test"), Duration::ZERO)
             .await
             .unwrap_err();
         assert!(
@@ -371,18 +392,18 @@ db_test!(
                 .contains("still referenced by 53 tenant key(s)"),
             "{e}"
         );
-        let e = rotation::retire(&r.app.db, &cli, 2, "test", Duration::ZERO)
+        let e = rotation::retire(&r.app.db, &cli, 2, &cli_operator("test"), Duration::ZERO)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("is the active version"), "{e}");
-        let e = rotation::retire(&r.app.db, &cli, 9, "test", Duration::ZERO)
+        let e = rotation::retire(&r.app.db, &cli, 9, &cli_operator("test"), Duration::ZERO)
             .await
             .unwrap_err();
         assert!(e.to_string().contains("unknown"), "{e}");
-        rotation::run(&r.app.db, &cli, job.id, 500, None)
+        rotation::run(&r.app.db, &cli, job.id.into(), 500, None)
             .await
             .unwrap();
-        rotation::retire(&r.app.db, &cli, 1, "test", Duration::ZERO)
+        rotation::retire(&r.app.db, &cli, 1, &cli_operator("test"), Duration::ZERO)
             .await
             .unwrap();
 
@@ -392,22 +413,15 @@ db_test!(
         let fresh = file_vault(&r.keyring);
         assert!(fresh.provider().state(1).is_none());
         let mut r = r;
-        r.app.router = harim_api::app(
-            AppState::new(
-                r.app.db.clone(),
-                crate::helpers::test_config(),
-                fresh,
-                r.app.documents.clone(),
-            )
-            .unwrap(),
-        );
+        r.app.router = router_over(&r.app, fresh);
         assert_all_readable(&r).await;
         let st = r.app.get("/v1/admin/keys", &r.admin).await.json;
         assert_eq!(st["versions"][0]["version"], 1);
         assert_eq!(st["versions"][0]["state"], "retired");
-        let steps = harim_store::audit::list(&r.app.db, harim_store::ids::PLATFORM_TENANT, 10_000)
-            .await
-            .unwrap();
+        let steps =
+            harim_store::testkit::audit_list(&r.app.db, harim_store::ids::PLATFORM_TENANT, 10_000)
+                .await
+                .unwrap();
         assert!(steps.iter().any(|e| e.action == "keys.version_retired"));
     }
 );

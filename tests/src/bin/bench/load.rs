@@ -140,6 +140,14 @@ fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
 }
 
+/// A worker's operation numbers, `first`, `first + step`, …, each with the instant it starts,
+/// until `until`.
+fn turns(first: u64, step: u64, until: Instant) -> impl Iterator<Item = (u64, Instant)> {
+    (0..)
+        .map(move |n| (first + n * step, Instant::now()))
+        .take_while(move |(_, start)| *start < until)
+}
+
 async fn http_worker(
     addr: String,
     make: MakeRequest,
@@ -155,14 +163,8 @@ async fn http_worker(
         .context("handshake")?;
     tokio::spawn(conn);
     let mut t = Tally::default();
-    let mut i = first;
-    loop {
-        let start = Instant::now();
-        if start >= until {
-            break;
-        }
+    for (i, start) in turns(first, step, until) {
         let mut req = make(i);
-        i += step;
         if let Ok(v) = hyper::header::HeaderValue::from_str(&addr) {
             req.headers_mut().insert(hyper::header::HOST, v);
         }
@@ -221,14 +223,8 @@ async fn op_worker(
     until: Instant,
 ) -> Result<Tally> {
     let mut t = Tally::default();
-    let mut i = first;
-    loop {
-        let start = Instant::now();
-        if start >= until {
-            break;
-        }
+    for (i, start) in turns(first, step, until) {
         let r = op(i).await;
-        i += step;
         if start >= from {
             match r {
                 Ok(()) => t.ok += 1,

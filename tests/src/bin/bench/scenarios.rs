@@ -19,9 +19,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use harim_store::{
-    db::statement,
-    entity::{audit_entry, merchant_identity, tenant_key},
     rotation,
+    testkit::{
+        entity::{audit_entry, merchant_identity, tenant_key},
+        statement,
+    },
 };
 
 use crate::{
@@ -685,9 +687,16 @@ async fn rotate(
     workers: usize,
 ) -> Result<Duration> {
     let t = Instant::now();
-    let (job, _) = rotation::start(db, vault, "bench", None, rotation::Brake::NONE).await?;
+    let (job, _) = rotation::start(
+        db,
+        vault,
+        &harim_store::scope::PlatformScope::command_line("bench"),
+        None,
+        rotation::Brake::NONE,
+    )
+    .await?;
     let runs: Vec<_> = (0..workers)
-        .map(|_| rotation::run(db, vault, job.id, rotation::DEFAULT_BATCH, None))
+        .map(|_| rotation::run(db, vault, job.id.into(), rotation::DEFAULT_BATCH, None))
         .collect();
     for r in futures::future::join_all(runs).await {
         r?;
@@ -744,7 +753,12 @@ pub async fn rotation(ctx: &Ctx) -> Result<Section> {
         last = rows.last().map(|r| r.tenant_id);
         let same = rows
             .iter()
-            .map(|r| Ok((r.kek_version, harim_store::keys::wrapped(r)?)))
+            .map(|r| {
+                Ok((
+                    r.kek_version,
+                    harim_store::testkit::tenant_keys::wrapped(r)?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         rotation::update_bulk_pg(&txn, 101, &same).await?;
         txn.commit().await?;
@@ -828,16 +842,16 @@ async fn seed_audit(
             .map(|i| harim_store::audit::Event {
                 actor: format!("account:{}", ids[t]),
                 action: if i % 2 == 0 {
-                    "identity.reveal"
+                    harim_store::audit::Action::IdentityReveal
                 } else {
-                    "identity.write"
+                    harim_store::audit::Action::IdentityWrite
                 },
                 fields: vec!["iban".into(), "national_id".into()],
                 purpose: Some("payout"),
                 request_id: Some(Uuid::now_v7().to_string()),
             })
             .collect();
-        harim_store::audit::append_many(&txn, &vault, ids[t], events).await?;
+        harim_store::testkit::append_many(&txn, &vault, ids[t], events).await?;
         txn.commit().await?;
     }
     Ok(())
