@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::{
     StoreError,
     entity::{api_key, platform_token, session},
+    ids::{AccountId, ApiKeyId, PlatformTokenId, ShopId},
     roles::{PlatformRole, ShopRole},
 };
 
@@ -78,17 +79,20 @@ pub fn digests_equal(a: &[u8], b: &[u8]) -> bool {
 pub enum Principal {
     /// A person signed in with a session.
     Account {
-        account_id: Uuid,
+        account_id: AccountId,
         session_digest: Vec<u8>,
     },
     /// A shop's API key: acts for that shop only.
     ApiKey {
-        tenant_id: Uuid,
-        key_id: Uuid,
+        shop: ShopId,
+        key_id: ApiKeyId,
         role: ShopRole,
     },
     /// A platform operator token.
-    Platform { token_id: Uuid, role: PlatformRole },
+    Platform {
+        token_id: PlatformTokenId,
+        role: PlatformRole,
+    },
 }
 
 impl Principal {
@@ -104,7 +108,7 @@ impl Principal {
     }
 
     /// The signed-in person, or [`StoreError::Forbidden`] for keys and platform tokens.
-    pub fn account_id(&self) -> Result<Uuid, StoreError> {
+    pub fn account_id(&self) -> Result<AccountId, StoreError> {
         match self {
             Principal::Account { account_id, .. } => Ok(*account_id),
             _ => Err(StoreError::Forbidden(
@@ -135,7 +139,7 @@ pub async fn authenticate(
             .filter(|s| digests_equal(&s.token_hash, &digest))
             .filter(|s| s.expires_at > OffsetDateTime::now_utc())
             .map(|s| Principal::Account {
-                account_id: s.account_id,
+                account_id: s.account_id.into(),
                 session_digest: digest.clone(),
             }),
         Some("hk_") => {
@@ -148,8 +152,8 @@ pub async fn authenticate(
                 note_use(db, k, OffsetDateTime::now_utc()).await;
             }
             key.map(|k| Principal::ApiKey {
-                tenant_id: k.tenant_id,
-                key_id: k.id,
+                shop: k.tenant_id.into(),
+                key_id: k.id.into(),
                 role: k.role,
             })
         }
@@ -159,7 +163,7 @@ pub async fn authenticate(
             .await?
             .filter(|t| digests_equal(&t.token_hash, &digest))
             .map(|t| Principal::Platform {
-                token_id: t.id,
+                token_id: t.id.into(),
                 role: t.role,
             }),
         _ => None,

@@ -42,6 +42,13 @@ macro_rules! id_type {
             }
         }
 
+        // So a typed id goes into a query as its column's value: `Column::AccountId.eq(id)`.
+        impl From<$name> for sea_orm::Value {
+            fn from(id: $name) -> Self {
+                id.0.into()
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 self.0.fmt(f)
@@ -65,6 +72,10 @@ id_type!(
 id_type!(
     /// An API key of a shop.
     ApiKeyId
+);
+id_type!(
+    /// A platform operator's token.
+    PlatformTokenId
 );
 id_type!(
     /// A data-subject request (an export or an erasure); an erasure's receipt has the same id.

@@ -19,7 +19,7 @@ use crate::{
     auth::{self, Principal},
     db::statement,
     entity::{membership, platform_token, session, shop},
-    ids::ShopId,
+    ids::{PlatformTokenId, ShopId},
     roles::{PlatformRole, ShopRole},
 };
 
@@ -69,16 +69,18 @@ impl TenantScope {
     ) -> Result<Self, StoreError> {
         let role = match &principal {
             Principal::Account { account_id, .. } => {
-                let m = membership::Entity::find_by_id((shop.uuid(), *account_id))
+                let m = membership::Entity::find_by_id((shop.uuid(), account_id.uuid()))
                     .one(db)
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 shop_role(m.role)
             }
             Principal::ApiKey {
-                tenant_id, role, ..
+                shop: key_shop,
+                role,
+                ..
             } => {
-                if *tenant_id != shop.uuid() {
+                if *key_shop != shop {
                     return Err(StoreError::NotFound);
                 }
                 shop_role(*role)
@@ -146,7 +148,7 @@ impl TenantScope {
                     .transpose()?;
                 (
                     Principal::Account {
-                        account_id: s.account_id,
+                        account_id: s.account_id.into(),
                         session_digest: digest,
                     },
                     role.map(shop_role),
@@ -159,8 +161,10 @@ impl TenantScope {
                 };
                 let role = match &principal {
                     Principal::ApiKey {
-                        tenant_id, role, ..
-                    } if *tenant_id == shop.uuid() => Some(shop_role(*role)),
+                        shop: key_shop,
+                        role,
+                        ..
+                    } if *key_shop == shop => Some(shop_role(*role)),
                     _ => None,
                 };
                 (principal, role)
@@ -186,7 +190,7 @@ impl TenantScope {
                 let found: Option<Uuid> = row.try_get("", "shop_id")?;
                 (
                     Principal::Platform {
-                        token_id: t.id,
+                        token_id: t.id.into(),
                         role: t.role,
                     },
                     found.map(|_| TenantRole::Platform(t.role)),
@@ -262,7 +266,7 @@ pub struct PlatformScope {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Operator {
-    Token(Uuid),
+    Token(PlatformTokenId),
     CommandLine(String),
 }
 

@@ -122,9 +122,7 @@ pub async fn list(
                 })
                 .collect())
         }
-        Principal::ApiKey {
-            tenant_id, role, ..
-        } => Ok(shop::Entity::find_by_id(*tenant_id)
+        Principal::ApiKey { shop, role, .. } => Ok(shop::Entity::find_by_id(shop.uuid())
             .one(db)
             .await?
             .map(|s| (s.into(), role.as_str().to_string()))
@@ -250,7 +248,7 @@ pub async fn accept_invitation(
     }
     let res = membership::ActiveModel {
         tenant_id: Set(inv.tenant_id),
-        account_id: Set(account_id),
+        account_id: Set(account_id.uuid()),
         role: Set(inv.role),
         created_at: Set(now),
     }
@@ -269,7 +267,7 @@ pub async fn accept_invitation(
     txn.commit().await?;
     Ok(Membership {
         shop: inv.tenant_id.into(),
-        account: account_id.into(),
+        account: account_id,
         role: inv.role,
     })
 }

@@ -140,7 +140,7 @@ async fn create_shop(
     caller: Caller,
     ApiJson(input): ApiJson<ShopIn>,
 ) -> Result<super::Created<ShopOut>, ApiError> {
-    let owner = caller.account_id()?.into();
+    let owner = caller.account_id()?;
     let mut errs = Errors::default();
     let name = validate::label(&mut errs, "name", &input.name, 100);
     let slug = validate::slug(&mut errs, "slug", &input.slug);

@@ -44,7 +44,7 @@ use crate::{
         erasure_fence, membership, shop,
     },
     error::Violation,
-    ids::{DataRequestId, PLATFORM_TENANT},
+    ids::{AccountId, DataRequestId, PLATFORM_TENANT},
     policies,
     roles::ShopRole,
     scope::TenantScope,
@@ -309,7 +309,7 @@ pub async fn erase_shop(
     let signed = shred_shop(
         rights,
         &shop,
-        scope.principal().account_id().ok(),
+        scope.principal().account_id().ok().map(AccountId::uuid),
         scope.actor(),
         days,
         request_id,
@@ -638,7 +638,7 @@ pub async fn erase_account(
     password: SecretString,
     request_id: Option<String>,
 ) -> Result<SignedReceipt, StoreError> {
-    let account_id = principal.account_id()?;
+    let account_id = principal.account_id()?.uuid();
     let acct = account::Entity::find_by_id(account_id)
         .one(&rights.db)
         .await?

@@ -41,7 +41,7 @@ use crate::{
         kyc_document, membership,
         redacted::RedactedBytes,
     },
-    ids::{DataRequestId, PLATFORM_TENANT},
+    ids::{AccountId, DataRequestId, PLATFORM_TENANT},
     policies,
     roles::ShopRole,
     scope::TenantScope,
@@ -86,7 +86,7 @@ pub async fn request_shop(
     let row = super::new_request(
         scope.tenant_id(),
         RequestKind::ExportShop,
-        scope.principal().account_id().ok(),
+        scope.principal().account_id().ok().map(AccountId::uuid),
         now,
         days,
     );
@@ -149,7 +149,7 @@ pub async fn request_account(
     principal: &Principal,
     request_id: Option<String>,
 ) -> Result<RequestView, StoreError> {
-    let account = principal.account_id()?;
+    let account = principal.account_id()?.uuid();
     let now = OffsetDateTime::now_utc();
     let row = super::new_request(
         PLATFORM_TENANT,
@@ -202,7 +202,10 @@ pub async fn get_account(
     principal: &Principal,
     id: DataRequestId,
 ) -> Result<RequestView, StoreError> {
-    let account = principal.account_id().map_err(|_| StoreError::NotFound)?;
+    let account = principal
+        .account_id()
+        .map_err(|_| StoreError::NotFound)?
+        .uuid();
     let row = find(db, PLATFORM_TENANT, id.uuid())
         .await?
         .filter(|r| r.kind == RequestKind::ExportAccount && r.subject_account == Some(account))
@@ -237,7 +240,10 @@ pub async fn download_account(
     id: DataRequestId,
     request_id: Option<String>,
 ) -> Result<(RequestView, Archive), StoreError> {
-    let account = principal.account_id().map_err(|_| StoreError::NotFound)?;
+    let account = principal
+        .account_id()
+        .map_err(|_| StoreError::NotFound)?
+        .uuid();
     let row = find(&rights.db, PLATFORM_TENANT, id.uuid())
         .await?
         .filter(|r| r.kind == RequestKind::ExportAccount && r.subject_account == Some(account))
