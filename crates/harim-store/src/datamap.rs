@@ -315,6 +315,10 @@ pub const AUDIT_DAYS_AFTER_ERASURE: u32 = 365;
 /// replica whose clock runs slightly behind still counts against it meanwhile).
 pub const LOGIN_WINDOW_RETENTION_SECS: u64 = 60;
 
+/// The default of `after_account_deletion_days`: how long what an erased account leaves behind
+/// ([`ACCOUNT_RESIDUE`]) is kept. The retention job and the account receipts both start from it.
+pub const AFTER_ACCOUNT_DELETION_DAYS: u32 = 365;
+
 const AUDIT_REASON: &str = "accountability: who accessed or changed which personal data, when and why (field names and pseudonymous ids, never values); the keyed hash chain proves it was not edited";
 
 /// Every table, in erasure order (rows that point at others come first).

@@ -37,6 +37,7 @@ pub mod auth;
 pub mod identity;
 pub mod kyc;
 pub mod login_limit;
+pub mod pipeline;
 pub mod platform_policy;
 pub mod policies;
 pub mod retention;

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 pub mod encodings;
-pub mod pipeline;
 
 pub use encodings::Encoded;
 use harim_policy::platform::Platform;

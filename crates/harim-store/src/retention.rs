@@ -63,7 +63,7 @@ impl Periods {
         session_ttl_secs: 12 * 3600,
         api_key_unused_days: 365,
         export_ttl_secs: 24 * 3600,
-        after_account_deletion_days: 365,
+        after_account_deletion_days: datamap::AFTER_ACCOUNT_DELETION_DAYS,
         audit_days: 730,
         audit_days_after_erasure: datamap::AUDIT_DAYS_AFTER_ERASURE,
         backup_retention_days: 30,

@@ -15,7 +15,6 @@ mod races;
 mod retention;
 mod rights;
 mod rotation;
-mod tenant_rotation;
 mod text;
 
 use axum::{

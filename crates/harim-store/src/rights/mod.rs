@@ -52,8 +52,7 @@ impl Default for RightsConfig {
         Self {
             export_ttl: Duration::hours(24),
             backup_retention_days: 30,
-            after_account_deletion_days: crate::retention::Periods::DEFAULT
-                .after_account_deletion_days,
+            after_account_deletion_days: crate::datamap::AFTER_ACCOUNT_DELETION_DAYS,
             root_rotation_period_days: 90,
             default_response_days: 30,
             work_dir: std::env::temp_dir(),

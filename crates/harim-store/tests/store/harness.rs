@@ -12,7 +12,10 @@ use harim_store::{
     scope::TenantScope,
     shops,
 };
-use harim_vault::{EnvKeyring, Vault};
+use harim_vault::{
+    EnvKeyring, Vault,
+    pii::{IdentityInput, MerchantIdentity},
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use secrecy::SecretString;
 
@@ -70,6 +73,23 @@ impl Drop for Store {
             .join();
         }
     }
+}
+
+/// An Iranian merchant's identity, valid (the same values as the API tests' `iranian_identity`).
+pub fn identity() -> MerchantIdentity {
+    let input: IdentityInput = serde_json::from_value(serde_json::json!({
+        "full_name": "Shirin Ghasemabadi-Test",
+        "national_id": "0499370899",
+        "iban": "IR06 2960 0000 0010 0324 2000 01",
+        "birth_date": {"calendar": "persian", "date": "1370-01-15"},
+        "phone": "09121234567",
+        "email": "shirin.vault-test@example.ir",
+        "address": "Tehran, Vali-Asr Street, No. 4711",
+        "postal_code": "1417614418",
+        "country": "IR"
+    }))
+    .unwrap();
+    MerchantIdentity::parse(input, time::OffsetDateTime::now_utc().date()).unwrap()
 }
 
 /// A vault over an in-memory (environment-format) keyring with a random root key.
@@ -180,5 +200,36 @@ impl Store {
             .await
             .unwrap();
         (principal, scope)
+    }
+
+    /// Every audit chain verifies.
+    pub async fn assert_chains_verify(&self) {
+        let v = harim_store::audit::verify(&self.db, &self.vault, None)
+            .await
+            .unwrap();
+        assert!(v.broken.is_empty(), "{:?}", v.broken);
+    }
+
+    /// Writes `identity()` as the scope's owner.
+    pub async fn write_identity(&self, scope: &TenantScope) {
+        harim_store::identity::write(&self.db, &self.vault, scope, identity(), None)
+            .await
+            .unwrap();
+    }
+
+    /// The shop's IBAN, revealed by its owner.
+    pub async fn reveal_iban(&self, scope: &TenantScope) -> String {
+        use secrecy::ExposeSecret;
+        let fields = harim_store::identity::reveal(
+            &self.db,
+            &self.vault,
+            scope,
+            vec!["iban".to_string()],
+            "payout",
+            None,
+        )
+        .await
+        .unwrap();
+        fields["iban"].expose_secret().to_string()
     }
 }

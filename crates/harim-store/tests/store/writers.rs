@@ -6,27 +6,12 @@
 use std::time::Duration;
 
 use harim_store::{StoreError, checkpoint::Pause, identity, rights::erasure, testkit};
-use harim_vault::pii::{IdentityInput, MerchantIdentity};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
-use serde_json::json;
 
-use crate::{db_test, harness::Store};
-
-fn identity() -> MerchantIdentity {
-    let input: IdentityInput = serde_json::from_value(json!({
-        "full_name": "Shirin Ghasemabadi-Test",
-        "national_id": "0499370899",
-        "iban": "IR06 2960 0000 0010 0324 2000 01",
-        "birth_date": {"calendar": "persian", "date": "1370-01-15"},
-        "phone": "09121234567",
-        "email": "shirin.vault-test@example.ir",
-        "address": "Tehran, Vali-Asr Street, No. 4711",
-        "postal_code": "1417614418",
-        "country": "IR"
-    }))
-    .unwrap();
-    MerchantIdentity::parse(input, time::OffsetDateTime::now_utc().date()).unwrap()
-}
+use crate::{
+    db_test,
+    harness::{Store, identity},
+};
 
 /// Writers of this database waiting behind another: SQLite's writer queue, or PostgreSQL
 /// sessions waiting for a lock.
@@ -92,9 +77,6 @@ db_test!(
             .try_get::<i64>("", "n")
             .unwrap();
         assert_eq!(rows, 0, "nothing of the identity outlives the erasure");
-        let v = harim_store::audit::verify(&store.db, &store.vault, None)
-            .await
-            .unwrap();
-        assert!(v.broken.is_empty(), "{:?}", v.broken);
+        store.assert_chains_verify().await;
     }
 );

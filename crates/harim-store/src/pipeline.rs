@@ -10,9 +10,9 @@ use harim_vault::Vault;
 use sea_orm::DatabaseConnection;
 use time::OffsetDateTime;
 
-use super::{DocumentFormat, Encoded, Resolved, Version};
 use crate::{
     StoreError, platform_policy,
+    policies::{self, DocumentFormat, Encoded, Resolved, Version},
     scope::{PlatformScope, TenantScope},
 };
 
@@ -51,7 +51,7 @@ pub trait Pipeline: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Encoded, StoreError>> + Send;
 }
 
-/// A shop's privacy policy for its customers ([`super`]).
+/// A shop's privacy policy for its customers ([`policies`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ShopPolicy;
 
@@ -67,7 +67,7 @@ impl Pipeline for ShopPolicy {
         facts: &Platform,
         effective_at: Option<OffsetDateTime>,
     ) -> impl Future<Output = Result<Version, StoreError>> + Send {
-        super::publish(db, vault, scope, facts, effective_at)
+        policies::publish(db, vault, scope, facts, effective_at)
     }
 
     fn resolve(
@@ -75,7 +75,7 @@ impl Pipeline for ShopPolicy {
         slug: &str,
         n: Option<i32>,
     ) -> impl Future<Output = Result<Resolved, StoreError>> + Send {
-        super::resolve(db, slug, n)
+        policies::resolve(db, slug, n)
     }
 
     fn document(
@@ -84,7 +84,7 @@ impl Pipeline for ShopPolicy {
         locale: Locale,
         format: DocumentFormat,
     ) -> impl Future<Output = Result<Encoded, StoreError>> + Send {
-        super::document(db, resolved, locale, format)
+        policies::document(db, resolved, locale, format)
     }
 }
 
