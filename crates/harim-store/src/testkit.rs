@@ -56,3 +56,137 @@ pub async fn audit_list(
 pub fn sqlite_writers_waiting(db: &sea_orm::DatabaseConnection) -> usize {
     crate::tx::sqlite_writers_waiting(db)
 }
+
+/// Sessions of `db`'s database waiting for a lock (PostgreSQL). `None` on SQLite, whose lock
+/// waits happen inside its busy handler and cannot be seen (its writer queue can:
+/// [`sqlite_writers_waiting`]).
+pub async fn lock_waiters(db: &sea_orm::DatabaseConnection) -> Result<Option<u64>, StoreError> {
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(None);
+    }
+    let row = db
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        ))
+        .await?;
+    let n: i64 = match row {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(Some(u64::try_from(n).unwrap_or(0)))
+}
+
+/// A fresh, migrated database for one test: a SQLite file in a temporary directory, or a new
+/// PostgreSQL database on the server `HARIM_TEST_DATABASE_URL` names, dropped (its connections
+/// ended) when this is. The store's and the API's test harnesses both stand on it.
+#[derive(Debug)]
+pub struct TestDatabase {
+    db: sea_orm::DatabaseConnection,
+    _dir: Option<tempfile::TempDir>,
+    server: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A SQLite file of its own.
+    pub async fn sqlite() -> Result<Self, StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| StoreError::internal("test directory", e))?;
+        let url = secrecy::SecretString::from(format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("t.db").display()
+        ));
+        let db = crate::db::connect(&url).await?;
+        crate::db::migrate(&db).await?;
+        Ok(Self {
+            db,
+            _dir: Some(dir),
+            server: None,
+        })
+    }
+
+    /// A PostgreSQL database of its own, or `None` when `HARIM_TEST_DATABASE_URL` is unset
+    /// (the variant is skipped, and says so).
+    pub async fn postgres() -> Result<Option<Self>, StoreError> {
+        let Ok(admin_url) = std::env::var("HARIM_TEST_DATABASE_URL") else {
+            eprintln!("HARIM_TEST_DATABASE_URL unset: PostgreSQL variant skipped");
+            return Ok(None);
+        };
+        let name = format!("harim_test_{}", Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(&admin_url).await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await?;
+        drop(admin);
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(base, _)| base)
+            .ok_or_else(|| StoreError::internal("HARIM_TEST_DATABASE_URL", "no database name"))?;
+        let url = secrecy::SecretString::from(format!("{base}/{name}"));
+        let db = crate::db::connect(&url).await?;
+        crate::db::migrate(&db).await?;
+        Ok(Some(Self {
+            db,
+            _dir: None,
+            server: Some((admin_url, name)),
+        }))
+    }
+
+    /// The database.
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.db
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.server.take() else {
+            return;
+        };
+        // Its own thread and runtime: a test's runtime may be shutting down around this drop.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Runs a test body once on SQLite and, when configured, once on PostgreSQL: each crate's
+/// `db_test!` names its own fixture (`$fixture::sqlite()` and `$fixture::postgres()`).
+#[macro_export]
+macro_rules! dual_database_test {
+    ($fixture:path, $name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                use $fixture as Fixture;
+                let fixture = Fixture::sqlite().await;
+                ($body)(fixture).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                use $fixture as Fixture;
+                let Some(fixture) = Fixture::postgres().await else {
+                    return;
+                };
+                ($body)(fixture).await;
+            }
+        }
+    };
+}

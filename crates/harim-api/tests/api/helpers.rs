@@ -10,11 +10,11 @@ use harim_api::{
     ApiConfig,
     startup::{Application, Parts, Workers},
 };
-use harim_store::audit::Verification;
+use harim_store::{audit::Verification, testkit::TestDatabase};
 use harim_vault::Vault;
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value as SqlValue};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -22,22 +22,7 @@ use tower::ServiceExt;
 #[macro_export]
 macro_rules! db_test {
     ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = $crate::helpers::TestApp::sqlite().await;
-                ($body)(app).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(app) = $crate::helpers::TestApp::postgres().await else {
-                    return;
-                };
-                ($body)(app).await;
-            }
-        }
+        harim_store::dual_database_test!($crate::helpers::TestApp, $name, $body);
     };
 }
 
@@ -53,31 +38,14 @@ pub struct TestApp {
     /// The app's shutdown flag (what SIGTERM sets in the binary).
     pub draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
     _objects_dir: Option<tempfile::TempDir>,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
+    _database: TestDatabase,
 }
 
+// A `Drop` of its own, so a test body's `async move` takes the whole app: without one it would
+// capture only the fields it names (disjoint capture) and drop the rest, the database with them,
+// before the test's first statement.
 impl Drop for TestApp {
-    fn drop(&mut self) {
-        // Drop the per-test PostgreSQL database; FORCE ends the pool's open connections.
-        if let Some((admin_url, name)) = self.pg.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                });
-            })
-            .join();
-        }
-    }
+    fn drop(&mut self) {}
 }
 
 /// The password every test account signs up with.
@@ -140,40 +108,16 @@ impl TestApp {
     }
 
     pub async fn sqlite_with(config: ApiConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = SecretString::from(format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("t.db").display()
-        ));
-        let db = harim_store::db::connect(&url).await.unwrap();
-        Self::finish(db, config, Some(dir), None).await
+        Self::finish(TestDatabase::sqlite().await.unwrap(), config).await
     }
 
     pub async fn postgres() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("HARIM_TEST_DATABASE_URL") else {
-            eprintln!("HARIM_TEST_DATABASE_URL unset: PostgreSQL variant skipped");
-            return None;
-        };
-        let name = format!("harim_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .unwrap();
-        drop(admin);
-        let (base, _) = admin_url.rsplit_once('/').unwrap();
-        let url = SecretString::from(format!("{base}/{name}"));
-        let db = harim_store::db::connect(&url).await.unwrap();
-        Some(Self::finish(db, test_config(), None, Some((admin_url, name))).await)
+        let database = TestDatabase::postgres().await.unwrap()?;
+        Some(Self::finish(database, test_config()).await)
     }
 
-    async fn finish(
-        db: DatabaseConnection,
-        config: ApiConfig,
-        dir: Option<tempfile::TempDir>,
-        pg: Option<(String, String)>,
-    ) -> Self {
-        harim_store::db::migrate(&db).await.unwrap();
+    async fn finish(database: TestDatabase, config: ApiConfig) -> Self {
+        let db = database.db().clone();
         let vault = test_vault();
         let (documents, objects_dir) = test_documents();
         // Wired as `harim serve` wires it, without its workers: each test runs the jobs itself.
@@ -196,8 +140,7 @@ impl TestApp {
             vault,
             documents,
             _objects_dir: objects_dir,
-            _dir: dir,
-            pg,
+            _database: database,
         }
     }
 

@@ -15,10 +15,7 @@ use harim_store::{
     testkit::entity::{audit_entry, audit_head, rotation_job},
 };
 use harim_vault::{FileKeyring, Vault};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    Statement,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -34,21 +31,8 @@ use crate::{
 };
 
 /// Sessions of this database waiting for a lock (PostgreSQL); `None` where it cannot be seen.
-async fn lock_waiters(app: &TestApp) -> Option<i64> {
-    if app.db.get_database_backend() != DatabaseBackend::Postgres {
-        return None;
-    }
-    let row = app
-        .db
-        .query_one(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    Some(row.try_get::<i64>("", "n").unwrap())
+async fn lock_waiters(app: &TestApp) -> Option<u64> {
+    harim_store::testkit::lock_waiters(&app.db).await.unwrap()
 }
 
 /// Runs `rival` while `pause` holds the first use case at its checkpoint, until the rival is
@@ -103,6 +87,13 @@ fn other_identity() -> Value {
     v
 }
 
+/// Rotates the shop's tenant key now, as `harim keys rotate-tenant` would.
+async fn rotate_tenant_key(app: &TestApp, shop: Uuid) -> tenant_rotation::Outcome {
+    tenant_rotation::rotate_shop(&app.db, &app.vault, &cli_operator("t"), shop.into(), soon())
+        .await
+        .unwrap()
+}
+
 fn soon() -> OffsetDateTime {
     OffsetDateTime::now_utc() + Duration::from_secs(1)
 }
@@ -130,15 +121,7 @@ db_test!(
         let pause = Pause::arm("identity.write.before_transaction", shop_id);
         let (put, ()) = tokio::join!(app.put_identity(&owner, &shop, other_identity()), async {
             pause.reached().await;
-            let out = tenant_rotation::rotate_shop(
-                &app.db,
-                &app.vault,
-                &cli_operator("t"),
-                shop_id.into(),
-                soon(),
-            )
-            .await
-            .unwrap();
+            let out = rotate_tenant_key(&app, shop_id).await;
             assert_eq!(out, tenant_rotation::Outcome::Rotated(2));
             pause.release().await;
         });
@@ -153,15 +136,7 @@ db_test!(
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
         assert_eq!(r.json["fields"]["full_name"], "Second Writer-Test");
         // The shop's next rotation works too (it failed on the orphaned row).
-        let out = tenant_rotation::rotate_shop(
-            &app.db,
-            &app.vault,
-            &cli_operator("t"),
-            shop_id.into(),
-            soon(),
-        )
-        .await
-        .unwrap();
+        let out = rotate_tenant_key(&app, shop_id).await;
         assert_eq!(out, tenant_rotation::Outcome::Rotated(3));
         app.assert_chains_verify().await;
     }

@@ -11,34 +11,20 @@ use harim_store::{
     rights::{Rights, RightsConfig},
     scope::TenantScope,
     shops,
+    testkit::TestDatabase,
 };
 use harim_vault::{
     EnvKeyring, Vault,
     pii::{IdentityInput, MerchantIdentity},
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 
 /// Runs a test body once on SQLite and, when configured, once on PostgreSQL.
 #[macro_export]
 macro_rules! db_test {
     ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let store = $crate::harness::Store::sqlite().await;
-                ($body)(store).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(store) = $crate::harness::Store::postgres().await else {
-                    return;
-                };
-                ($body)(store).await;
-            }
-        }
+        harim_store::dual_database_test!($crate::harness::Store, $name, $body);
     };
 }
 
@@ -49,30 +35,13 @@ pub struct Store {
     pub rights: Rights,
     pub passwords: Passwords,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    _database: TestDatabase,
 }
 
+// A `Drop` of its own, so a test body's `async move` takes the whole store: without one it would
+// capture only the fields it names (disjoint capture) and drop the rest, the database with them.
 impl Drop for Store {
-    fn drop(&mut self) {
-        // Drop the per-test PostgreSQL database; FORCE ends the pool's open connections.
-        if let Some((admin_url, name)) = self.pg.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                });
-            })
-            .join();
-        }
-    }
+    fn drop(&mut self) {}
 }
 
 /// An Iranian merchant's identity, valid (the same values as the API tests' `iranian_identity`).
@@ -106,40 +75,16 @@ fn test_vault() -> Arc<Vault> {
 
 impl Store {
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = SecretString::from(format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("t.db").display()
-        ));
-        let db = harim_store::db::connect(&url).await.unwrap();
-        Self::finish(db, dir, None).await
+        Self::finish(TestDatabase::sqlite().await.unwrap())
     }
 
     pub async fn postgres() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("HARIM_TEST_DATABASE_URL") else {
-            eprintln!("HARIM_TEST_DATABASE_URL unset: PostgreSQL variant skipped");
-            return None;
-        };
-        let name = format!("harim_store_{}", uuid::Uuid::new_v4().simple());
-        let admin = sea_orm::Database::connect(&admin_url).await.unwrap();
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .unwrap();
-        drop(admin);
-        let (base, _) = admin_url.rsplit_once('/').unwrap();
-        let url = SecretString::from(format!("{base}/{name}"));
-        let db = harim_store::db::connect(&url).await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        Some(Self::finish(db, dir, Some((admin_url, name))).await)
+        Some(Self::finish(TestDatabase::postgres().await.unwrap()?))
     }
 
-    async fn finish(
-        db: DatabaseConnection,
-        dir: tempfile::TempDir,
-        pg: Option<(String, String)>,
-    ) -> Self {
-        harim_store::db::migrate(&db).await.unwrap();
+    fn finish(database: TestDatabase) -> Self {
+        let db = database.db().clone();
+        let dir = tempfile::tempdir().unwrap();
         let vault = test_vault();
         let documents = harim_kyc::DocumentStore::local(&dir.path().join("objects")).unwrap();
         let rights = Rights {
@@ -158,7 +103,7 @@ impl Store {
             rights,
             passwords: Passwords::new(2).unwrap(),
             _dir: dir,
-            pg,
+            _database: database,
         }
     }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use harim_store::{StoreError, checkpoint::Pause, identity, rights::erasure, testkit};
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use sea_orm::ConnectionTrait;
 
 use crate::{
     db_test,
@@ -15,21 +15,11 @@ use crate::{
 
 /// Writers of this database waiting behind another: SQLite's writer queue, or PostgreSQL
 /// sessions waiting for a lock.
-async fn writers_waiting(store: &Store) -> usize {
-    if store.db.get_database_backend() != DatabaseBackend::Postgres {
-        return testkit::sqlite_writers_waiting(&store.db);
+async fn writers_waiting(store: &Store) -> u64 {
+    match testkit::lock_waiters(&store.db).await.unwrap() {
+        Some(n) => n,
+        None => testkit::sqlite_writers_waiting(&store.db) as u64,
     }
-    let row = store
-        .db
-        .query_one(Statement::from_string(
-            DatabaseBackend::Postgres,
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    usize::try_from(row.try_get::<i64>("", "n").unwrap()).unwrap()
 }
 
 db_test!(
