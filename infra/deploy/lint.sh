@@ -10,7 +10,7 @@
 #   - harim.toml: every key is in KEYS in crates/harim/src/config.rs, and each value has the
 #     TOML type of that key's field in the Raw struct there.
 #   - The files agree with each other and with the code: the flags in ExecStart and CMD are
-#     flags of `harim serve` (crates/harim/src/main.rs), pkcs11_pin_file is the path of the
+#     flags of `harim serve` (crates/harim/src/cli.rs), pkcs11_pin_file is the path of the
 #     unit's LoadCredential, data_dir is its StateDirectory, and TimeoutStopSec is longer than
 #     request_timeout_secs.
 # Exits non-zero, naming each failure, if any check fails.
@@ -22,7 +22,7 @@ unit=$here/harim.service
 containerfile=$here/Containerfile
 toml=$here/harim.toml
 config_rs=$root/crates/harim/src/config.rs
-main_rs=$root/crates/harim/src/main.rs
+cli_rs=$root/crates/harim/src/cli.rs
 
 failures=0
 ok() { echo "ok    $*"; }
@@ -32,7 +32,7 @@ fail() {
 }
 skip() { echo "skip  $*"; }
 
-for f in "$unit" "$containerfile" "$toml" "$config_rs" "$main_rs"; do
+for f in "$unit" "$containerfile" "$toml" "$config_rs" "$cli_rs"; do
   [ -f "$f" ] || { echo "FAIL  missing $f" >&2; exit 1; }
 done
 
@@ -121,7 +121,7 @@ done
 if [ -z "$py" ]; then
   fail "harim.toml: no python3 with tomllib (Python 3.11 or later) to parse it"
 else
-  "$py" - "$toml" "$config_rs" "$unit" "$containerfile" "$main_rs" <<'PY' || failures=$((failures + 1))
+  "$py" - "$toml" "$config_rs" "$unit" "$containerfile" "$cli_rs" <<'PY' || failures=$((failures + 1))
 import json, re, sys, tomllib
 
 toml_path, config_rs, unit_path, containerfile, main_rs = sys.argv[1:]
@@ -214,15 +214,15 @@ for line in open(unit_path, encoding="utf-8"):
 
 # Flags passed to `harim serve`: flags of the Serve variant, or global flags of Cli.
 main = open(main_rs, encoding="utf-8").read()
-arg_fields = re.findall(r"#\[arg\((long[^\n]*)\)\]\s*\n\s*(\w+)\s*:", main)
+arg_fields = re.findall(r"#\[arg\((long[^\n]*)\)\]\s*\n\s*(?:pub(?:\([^)]*\))?\s+)?(\w+)\s*:", main)
 global_flags = {f.replace("_", "-") for attrs, f in arg_fields if "global = true" in attrs}
 serve = re.search(r"\n    Serve \{(.*?)\n    \},", main, re.S)
 serve_flags = set()
 if serve:
     serve_flags = {f.replace("_", "-") for _, f in
-                   re.findall(r"#\[arg\((long[^\n]*)\)\]\s*\n\s*(\w+)\s*:", serve.group(1))}
+                   re.findall(r"#\[arg\((long[^\n]*)\)\]\s*\n\s*(?:pub(?:\([^)]*\))?\s+)?(\w+)\s*:", serve.group(1))}
 else:
-    fail("crates/harim/src/main.rs: no `Serve { ... }` subcommand found")
+    fail("crates/harim/src/cli.rs: no `Serve { ... }` subcommand found")
 allowed = serve_flags | global_flags
 
 def check_args(where, args):
