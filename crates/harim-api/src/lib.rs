@@ -1,11 +1,11 @@
 //! `harim-api`: the HTTP face of harim (axum + tower).
 //!
-//! Owns authentication (`auth`), the tenant scope (`tenant`), the routes, the OpenAPI document,
+//! Owns authentication (`auth`), the shop scope (`scope`), the routes, the OpenAPI document,
 //! the mapping of every error to `application/problem+json` (`error`), request telemetry and the
 //! persistence of domain values through sea-orm (`entity`). [`startup`] assembles state, router
 //! and background workers, for the binary and the tests alike.
 //!
-//! Invariants: handlers reach tenant data only through a [`tenant::TenantCtx`]; no handler
+//! Invariants: handlers reach tenant data only through a [`scope::ShopCtx`]; no handler
 //! returns a database error's text; domain crates never see an HTTP type.
 
 pub mod auth;
@@ -13,8 +13,8 @@ pub mod error;
 mod middleware;
 mod openapi;
 pub mod routes;
+pub mod scope;
 pub mod startup;
-pub mod tenant;
 pub mod validate;
 
 use std::{sync::Arc, time::Duration};

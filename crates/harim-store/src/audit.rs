@@ -509,10 +509,10 @@ impl From<audit_entry::Model> for Entry {
 /// staff are refused).
 pub async fn list_for(
     db: &impl ConnectionTrait,
-    scope: &crate::scope::TenantScope,
+    scope: &crate::scope::ShopScope,
     limit: u64,
 ) -> Result<Vec<Entry>, StoreError> {
-    if scope.role() == crate::scope::TenantRole::Staff {
+    if scope.role() == crate::scope::ShopAccess::Staff {
         return Err(StoreError::Forbidden(
             "Only the shop owner and platform operators may read the audit log.",
         ));

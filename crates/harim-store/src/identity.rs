@@ -24,7 +24,7 @@ use crate::{
     ids::PLATFORM_TENANT,
     ids::ShopId,
     roles::PlatformRole,
-    scope::{PlatformScope, TenantRole, TenantScope},
+    scope::{PlatformScope, ShopAccess, ShopScope},
     tenant_keys,
     tx::{self, Finish},
 };
@@ -93,7 +93,7 @@ fn encrypt(
 pub async fn write(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
-    scope: &TenantScope,
+    scope: &ShopScope,
     identity: MerchantIdentity,
     request_id: Option<String>,
 ) -> Result<(MaskedIdentity, OffsetDateTime), StoreError> {
@@ -194,7 +194,7 @@ async fn load(
 pub async fn read_masked(
     db: &impl ConnectionTrait,
     vault: &Vault,
-    scope: &TenantScope,
+    scope: &ShopScope,
 ) -> Result<(MaskedIdentity, OffsetDateTime), StoreError> {
     let (row, wk) = load(db, scope.tenant_id()).await?;
     let masked = |f: &str| -> Result<Option<String>, StoreError> {
@@ -223,13 +223,13 @@ pub async fn read_masked(
 pub async fn reveal(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
-    scope: &TenantScope,
+    scope: &ShopScope,
     fields: Vec<String>,
     purpose: &str,
     request_id: Option<String>,
 ) -> Result<BTreeMap<String, SecretString>, StoreError> {
     match scope.role() {
-        TenantRole::Owner | TenantRole::Platform(PlatformRole::Reviewer) => {}
+        ShopAccess::Owner | ShopAccess::Platform(PlatformRole::Reviewer) => {}
         _ => {
             return Err(StoreError::Forbidden(
                 "Only the shop owner or a platform reviewer may reveal identity data.",

@@ -23,7 +23,7 @@ use crate::{
     error::StoreError,
     ids::{DocumentId, ShopId},
     roles::PlatformRole,
-    scope::{PlatformScope, TenantRole, TenantScope},
+    scope::{PlatformScope, ShopAccess, ShopScope},
     tenant_keys,
     tx::{self, Finish},
 };
@@ -315,7 +315,7 @@ pub async fn upload<S, E>(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
     documents: &DocumentStore,
-    scope: &TenantScope,
+    scope: &ShopScope,
     upload: Upload,
     body: S,
 ) -> Result<Document, StoreError>
@@ -389,7 +389,7 @@ where
 /// The scope's documents, newest first (any member and platform operators; metadata only).
 pub async fn list(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
 ) -> Result<Vec<Document>, StoreError> {
     Ok(kyc_document::Entity::find()
         .filter(kyc_document::Column::TenantId.eq(scope.tenant_id()))
@@ -405,7 +405,7 @@ pub async fn list(
 /// One document of the scope's shop.
 pub async fn get(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
     id: DocumentId,
 ) -> Result<Document, StoreError> {
     Ok(
@@ -424,13 +424,13 @@ pub async fn download(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
     documents: &DocumentStore,
-    scope: &TenantScope,
+    scope: &ShopScope,
     id: DocumentId,
     purpose: &str,
     request_id: Option<String>,
 ) -> Result<(Document, Zeroizing<Vec<u8>>), StoreError> {
     match scope.role() {
-        TenantRole::Owner | TenantRole::Platform(PlatformRole::Reviewer) => {}
+        ShopAccess::Owner | ShopAccess::Platform(PlatformRole::Reviewer) => {}
         _ => {
             return Err(StoreError::Forbidden(
                 "Only the shop owner or a platform reviewer may download documents.",

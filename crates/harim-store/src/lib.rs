@@ -4,7 +4,7 @@
 //! Two floors. **The sealed floor** (`pub(crate)`): the sea-orm entities, tenant keys (`tenant_keys`),
 //! the audit append, the one audited transaction (`tx`), raw statements (`db::statement`), the
 //! erasure fences (`fence`): everything that takes a raw `tenant_id`. **The use cases** (`pub`):
-//! each takes a [`scope::TenantScope`] (a verified principal and shop) or a
+//! each takes a [`scope::ShopScope`] (a verified principal and shop) or a
 //! [`scope::PlatformScope`] (a verified operator), so no other crate can run a tenant query for a
 //! shop its caller may not act in, or an audited write that skips its entry. The floor imports no
 //! use-case module (`rights`, `rotation`, ...): `.ci/check-deps` fails the build when it does.

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use crate::{
     StoreError, platform_policy,
     policies::{self, DocumentFormat, Encoded, Resolved, Version},
-    scope::{PlatformScope, TenantScope},
+    scope::{PlatformScope, ShopScope},
 };
 
 /// One policy pipeline.
@@ -56,14 +56,14 @@ pub trait Pipeline: Send + Sync + 'static {
 pub struct ShopPolicy;
 
 impl Pipeline for ShopPolicy {
-    type Scope = TenantScope;
+    type Scope = ShopScope;
     type Facts = Platform;
     type Name = str;
 
     fn publish(
         db: &DatabaseConnection,
         vault: &Arc<Vault>,
-        scope: &TenantScope,
+        scope: &ShopScope,
         facts: &Platform,
         effective_at: Option<OffsetDateTime>,
     ) -> impl Future<Output = Result<Version, StoreError>> + Send {

@@ -31,7 +31,7 @@ use crate::{
     StoreError, audit,
     entity::{policy_document, policy_version, privacy_settings, shop},
     error::Violation,
-    scope::TenantScope,
+    scope::ShopScope,
     shops,
     tx::{self, Finish},
 };
@@ -85,7 +85,7 @@ fn parse_settings(stored: &str) -> Result<PrivacySettings, StoreError> {
 
 async fn current(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
 ) -> Result<(shop::Model, PrivacySettings), StoreError> {
     let shop = shops::find(db, scope).await?;
     let row = privacy_settings::Entity::find_by_id(scope.tenant_id())
@@ -102,7 +102,7 @@ async fn current(
 /// not validate until contact and controller are filled in).
 pub async fn settings(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
 ) -> Result<PrivacySettings, StoreError> {
     Ok(current(db, scope).await?.1)
 }
@@ -110,7 +110,7 @@ pub async fn settings(
 /// Replaces the privacy settings (owner only); every invalid field is named.
 pub async fn save_settings(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
     settings: &PrivacySettings,
 ) -> Result<(), StoreError> {
     scope.require_owner()?;
@@ -425,7 +425,7 @@ const PUBLISH_ATTEMPTS: usize = 3;
 pub async fn publish(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
-    scope: &TenantScope,
+    scope: &ShopScope,
     platform: &Platform,
     effective_at: Option<OffsetDateTime>,
 ) -> Result<Version, StoreError> {
@@ -540,7 +540,7 @@ pub async fn publish(
 /// The scope's published versions, newest first.
 pub async fn versions(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
 ) -> Result<Vec<Version>, StoreError> {
     let rows = policy_version::Entity::find()
         .filter(policy_version::Column::TenantId.eq(scope.tenant_id()))

@@ -1,5 +1,5 @@
-//! Scopes: the only way a use case reaches data. A [`TenantScope`] is a verified (principal,
-//! shop) pair and can be made only by [`TenantScope::resolve`]; every tenant use case takes one,
+//! Scopes: the only way a use case reaches data. A [`ShopScope`] is a verified (principal,
+//! shop) pair and can be made only by [`ShopScope::resolve`]; every tenant use case takes one,
 //! so no query can run for a shop the caller may not act in. The few platform-wide operations
 //! (review queue, decisions, blind-index search, key administration) take a [`PlatformScope`].
 //!
@@ -7,8 +7,8 @@
 //! else", is [`StoreError::NotFound`], so a caller cannot learn which ids exist.
 //!
 //! On the request path a tenant route makes its scope from the bearer token in one statement
-//! ([`TenantScope::authenticate`]: the token's row joined with the membership or the shop);
-//! [`TenantScope::resolve`] is for a principal already authenticated.
+//! ([`ShopScope::authenticate`]: the token's row joined with the membership or the shop);
+//! [`ShopScope::resolve`] is for a principal already authenticated.
 
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
 use time::OffsetDateTime;
@@ -23,16 +23,16 @@ use crate::{
     roles::{PlatformRole, ShopRole},
 };
 
-fn shop_role(role: ShopRole) -> TenantRole {
+fn shop_role(role: ShopRole) -> ShopAccess {
     match role {
-        ShopRole::Owner => TenantRole::Owner,
-        ShopRole::Staff => TenantRole::Staff,
+        ShopRole::Owner => ShopAccess::Owner,
+        ShopRole::Staff => ShopAccess::Staff,
     }
 }
 
 /// What the caller is inside this shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantRole {
+pub enum ShopAccess {
     /// A person with the owner role, or an owner-role API key.
     Owner,
     /// A staff member or staff-role API key: sees masks, cannot reveal or administer.
@@ -41,26 +41,26 @@ pub enum TenantRole {
     Platform(PlatformRole),
 }
 
-impl TenantRole {
+impl ShopAccess {
     /// `owner`, `staff` or `platform`.
     pub fn as_str(self) -> &'static str {
         match self {
-            TenantRole::Owner => "owner",
-            TenantRole::Staff => "staff",
-            TenantRole::Platform(_) => "platform",
+            ShopAccess::Owner => "owner",
+            ShopAccess::Staff => "staff",
+            ShopAccess::Platform(_) => "platform",
         }
     }
 }
 
-/// A verified (principal, shop) pair. Fields are private: only [`TenantScope::resolve`] makes one.
+/// A verified (principal, shop) pair. Fields are private: only [`ShopScope::resolve`] makes one.
 #[derive(Debug, Clone)]
-pub struct TenantScope {
+pub struct ShopScope {
     shop: ShopId,
     principal: Principal,
-    role: TenantRole,
+    role: ShopAccess,
 }
 
-impl TenantScope {
+impl ShopScope {
     /// The scope of `principal` in shop `shop`, if it may act there.
     pub async fn resolve(
         db: &impl ConnectionTrait,
@@ -90,7 +90,7 @@ impl TenantScope {
                     .one(db)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                TenantRole::Platform(*role)
+                ShopAccess::Platform(*role)
             }
         };
         Ok(Self {
@@ -101,7 +101,7 @@ impl TenantScope {
     }
 
     /// The scope of the holder of bearer `token` in shop `shop`, authenticating and resolving in
-    /// one statement: [`auth::authenticate`] then [`TenantScope::resolve`] without the second
+    /// one statement: [`auth::authenticate`] then [`ShopScope::resolve`] without the second
     /// round trip. `Ok(None)`: the token is unknown, expired or malformed (401);
     /// [`StoreError::NotFound`]: it is valid but may not act in `shop` (not a member, a key of
     /// another shop, no such shop), exactly as `resolve` answers.
@@ -193,7 +193,7 @@ impl TenantScope {
                         token_id: t.id.into(),
                         role: t.role,
                     },
-                    found.map(|_| TenantRole::Platform(t.role)),
+                    found.map(|_| ShopAccess::Platform(t.role)),
                 )
             }
             _ => return Ok(None),
@@ -220,7 +220,7 @@ impl TenantScope {
         &self.principal
     }
 
-    pub fn role(&self) -> TenantRole {
+    pub fn role(&self) -> ShopAccess {
         self.role
     }
 
@@ -237,7 +237,7 @@ impl TenantScope {
     /// Owner-only actions are refused to staff (who can already see the shop exists).
     pub fn require_owner(&self) -> Result<(), StoreError> {
         match self.role {
-            TenantRole::Owner => Ok(()),
+            ShopAccess::Owner => Ok(()),
             _ => Err(StoreError::Forbidden("Only the shop owner may do this.")),
         }
     }

@@ -16,7 +16,7 @@ use crate::{
     entity::{account, api_key, invitation, membership, shop},
     ids::{AccountId, ApiKeyId, ShopId},
     roles::ShopRole,
-    scope::TenantScope,
+    scope::ShopScope,
     tenant_keys,
 };
 
@@ -135,15 +135,12 @@ pub async fn list(
 }
 
 /// The scope's shop.
-pub async fn get(db: &impl ConnectionTrait, scope: &TenantScope) -> Result<Shop, StoreError> {
+pub async fn get(db: &impl ConnectionTrait, scope: &ShopScope) -> Result<Shop, StoreError> {
     Ok(find(db, scope).await?.into())
 }
 
 /// The scope's shop row.
-pub async fn find(
-    db: &impl ConnectionTrait,
-    scope: &TenantScope,
-) -> Result<shop::Model, StoreError> {
+pub async fn find(db: &impl ConnectionTrait, scope: &ShopScope) -> Result<shop::Model, StoreError> {
     shop::Entity::find_by_id(scope.tenant_id())
         .one(db)
         .await?
@@ -168,7 +165,7 @@ pub struct Invitation {
 /// Nothing changes for the invitee until they accept.
 pub async fn invite(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
     email: &str,
 ) -> Result<Invitation, StoreError> {
     scope.require_owner_session()?;
@@ -275,7 +272,7 @@ pub async fn accept_invitation(
 /// A new API key of the scope's shop (owner, signed in); the key is shown once.
 pub async fn create_api_key(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
     name: &str,
     role: ShopRole,
 ) -> Result<(ApiKeyId, SecretString), StoreError> {
@@ -301,7 +298,7 @@ pub async fn create_api_key(
 /// Revokes an API key of the scope's shop (owner, signed in); another shop's key is not found.
 pub async fn delete_api_key(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
     key: ApiKeyId,
 ) -> Result<(), StoreError> {
     scope.require_owner_session()?;

@@ -14,7 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{ApiJson, Purpose, RequestId};
-use crate::{AppState, auth::Operator, error::ApiError, tenant::TenantCtx, validate::Errors};
+use crate::{AppState, auth::Operator, error::ApiError, scope::ShopCtx, validate::Errors};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -93,7 +93,7 @@ fn vault_errors(errs: Vec<pii::Violation>) -> ApiError {
         (status = 422, description = "every invalid field is named", body = crate::Problem, content_type = "application/problem+json")))]
 async fn put_identity(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     RequestId(request_id): RequestId,
     ApiJson(input): ApiJson<IdentityInput>,
 ) -> Result<ApiJson<IdentityOut>, ApiError> {
@@ -111,7 +111,7 @@ async fn put_identity(
     responses((status = 200, body = IdentityOut), (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 async fn get_identity(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
 ) -> Result<ApiJson<IdentityOut>, ApiError> {
     let (masked, at) = identity::read_masked(&state.db, &state.vault, &tenant).await?;
     Ok(ApiJson(IdentityOut::new(masked, at)))
@@ -178,7 +178,7 @@ impl Serialize for Revealed {
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn reveal_identity(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     RequestId(request_id): RequestId,
     ApiJson(input): ApiJson<RevealIn>,
 ) -> Result<ApiJson<RevealOut>, ApiError> {
@@ -239,7 +239,7 @@ impl From<audit::Entry> for AuditOut {
     responses((status = 200, body = Vec<AuditOut>), (status = 403, body = crate::Problem, content_type = "application/problem+json")))]
 async fn get_audit(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
 ) -> Result<ApiJson<Vec<AuditOut>>, ApiError> {
     let entries = audit::list_for(&state.db, &tenant, 500).await?;
     Ok(ApiJson(entries.into_iter().map(AuditOut::from).collect()))

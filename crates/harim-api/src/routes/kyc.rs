@@ -19,7 +19,7 @@ use crate::{
     AppState,
     auth::Operator,
     error::{ApiError, Violation},
-    tenant::TenantCtx,
+    scope::ShopCtx,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -99,7 +99,7 @@ pub struct UploadQuery {
         (status = 422, description = "`malformed-document`, `unsafe-document` or an invalid `kind`", body = crate::Problem, content_type = "application/problem+json")))]
 async fn upload_document(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     RequestId(request_id): RequestId,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
@@ -170,7 +170,7 @@ fn body_error(e: axum::Error) -> BodyError {
     responses((status = 200, body = Vec<DocumentOut>), (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 async fn list_documents(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
 ) -> Result<ApiJson<Vec<DocumentOut>>, ApiError> {
     let docs = kyc::list(&state.db, &tenant).await?;
     Ok(ApiJson(docs.into_iter().map(DocumentOut::from).collect()))
@@ -189,7 +189,7 @@ fn document_id(raw: &str) -> Result<DocumentId, ApiError> {
     responses((status = 200, body = DocumentOut), (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 async fn get_document(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     Path((_, doc_id)): Path<(String, String)>,
 ) -> Result<ApiJson<DocumentOut>, ApiError> {
     Ok(ApiJson(
@@ -218,7 +218,7 @@ pub struct ContentQuery {
         (status = 422, description = "missing or unknown purpose", body = crate::Problem, content_type = "application/problem+json")))]
 async fn get_content(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     RequestId(request_id): RequestId,
     Path((_, doc_id)): Path<(String, String)>,
     Query(q): Query<ContentQuery>,

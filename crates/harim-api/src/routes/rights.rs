@@ -25,7 +25,7 @@ use crate::{
     AppState,
     auth::{Caller, Operator},
     error::ApiError,
-    tenant::TenantCtx,
+    scope::ShopCtx,
 };
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -112,7 +112,7 @@ fn request_id_of(raw: &str) -> Result<DataRequestId, ApiError> {
     responses((status = 202, body = ExportOut)))]
 async fn request_shop_export(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     RequestId(request_id): RequestId,
 ) -> Result<(StatusCode, ApiJson<ExportOut>), ApiError> {
     let v = export::request_shop(&state.rights, &tenant, request_id).await?;
@@ -125,7 +125,7 @@ async fn request_shop_export(
     responses((status = 200, body = ExportOut)))]
 async fn shop_export(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<ApiJson<ExportOut>, ApiError> {
     Ok(ApiJson(
@@ -195,7 +195,7 @@ fn zip_response(view: &RequestView, archive: export::Archive) -> Response {
     responses(DownloadAnswers))]
 async fn download_shop_export(
     State(state): State<AppState>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     Path((_, id)): Path<(String, String)>,
     RequestId(request_id): RequestId,
 ) -> Result<Response, ApiError> {
@@ -288,7 +288,7 @@ impl From<receipt::SignedReceipt> for ReceiptOut {
 async fn erase_shop(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
-    tenant: TenantCtx,
+    tenant: ShopCtx,
     RequestId(request_id): RequestId,
     ApiJson(body): ApiJson<EraseShopIn>,
 ) -> Result<(StatusCode, ApiJson<ReceiptOut>), ApiError> {

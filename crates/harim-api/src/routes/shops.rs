@@ -16,7 +16,7 @@ use crate::{
     AppState,
     auth::Caller,
     error::ApiError,
-    tenant::TenantCtx,
+    scope::ShopCtx,
     validate::{self, Errors},
 };
 
@@ -179,7 +179,7 @@ async fn list_shops(
     responses((status = 200, body = ShopOut), (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 async fn get_shop(
     State(state): State<AppState>,
-    ctx: TenantCtx,
+    ctx: ShopCtx,
 ) -> Result<ApiJson<ShopOut>, ApiError> {
     let shop = shops::get(&state.db, &ctx).await?;
     Ok(ApiJson(shop_out(shop, ctx.role().as_str())))
@@ -217,7 +217,7 @@ pub struct InvitationOut {
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn add_member(
     State(state): State<AppState>,
-    ctx: TenantCtx,
+    ctx: ShopCtx,
     ApiJson(input): ApiJson<MemberIn>,
 ) -> Result<(StatusCode, ApiJson<InvitationOut>), ApiError> {
     ctx.require_owner_session()?;
@@ -307,7 +307,7 @@ pub struct ApiKeyOut {
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 async fn create_api_key(
     State(state): State<AppState>,
-    ctx: TenantCtx,
+    ctx: ShopCtx,
     ApiJson(input): ApiJson<ApiKeyIn>,
 ) -> Result<(StatusCode, ApiJson<ApiKeyOut>), ApiError> {
     ctx.require_owner_session()?;
@@ -332,7 +332,7 @@ async fn create_api_key(
     responses((status = 204, description = "revoked"), (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 async fn delete_api_key(
     State(state): State<AppState>,
-    ctx: TenantCtx,
+    ctx: ShopCtx,
     Path((_, key_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
     shops::delete_api_key(&state.db, &ctx, ApiKeyId::from(key_id)).await?;

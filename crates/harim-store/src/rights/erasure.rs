@@ -47,7 +47,7 @@ use crate::{
     ids::{AccountId, DataRequestId, PLATFORM_TENANT},
     policies,
     roles::ShopRole,
-    scope::TenantScope,
+    scope::ShopScope,
     tx::{self, Finish},
 };
 
@@ -289,7 +289,7 @@ pub async fn receipt(
 /// signed receipt; the worker finishes the job ([`finish_shop`]).
 pub async fn erase_shop(
     rights: &Rights,
-    scope: &TenantScope,
+    scope: &ShopScope,
     confirm: &str,
     request_id: Option<String>,
 ) -> Result<SignedReceipt, StoreError> {

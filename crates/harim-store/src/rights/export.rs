@@ -44,7 +44,7 @@ use crate::{
     ids::{AccountId, DataRequestId, PLATFORM_TENANT},
     policies,
     roles::ShopRole,
-    scope::TenantScope,
+    scope::ShopScope,
     tenant_keys,
     tx::{self, Finish},
 };
@@ -77,7 +77,7 @@ fn categories() -> Vec<String> {
 /// every category before anything is read.
 pub async fn request_shop(
     rights: &Rights,
-    scope: &TenantScope,
+    scope: &ShopScope,
     request_id: Option<String>,
 ) -> Result<RequestView, StoreError> {
     scope.require_owner()?;
@@ -185,7 +185,7 @@ fn export_of(row: &data_request::Model) -> Result<(), StoreError> {
 /// An export of the scope's shop (owner only).
 pub async fn get_shop(
     db: &impl ConnectionTrait,
-    scope: &TenantScope,
+    scope: &ShopScope,
     id: DataRequestId,
 ) -> Result<RequestView, StoreError> {
     scope.require_owner()?;
@@ -221,7 +221,7 @@ pub type Archive = std::pin::Pin<
 /// Streams the archive of an export of the scope's shop (owner only), recording the download.
 pub async fn download_shop(
     rights: &Rights,
-    scope: &TenantScope,
+    scope: &ShopScope,
     id: DataRequestId,
     request_id: Option<String>,
 ) -> Result<(RequestView, Archive), StoreError> {

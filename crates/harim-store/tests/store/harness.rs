@@ -9,7 +9,7 @@ use harim_store::{
     auth::{Passwords, Principal},
     ids::AccountId,
     rights::{Rights, RightsConfig},
-    scope::TenantScope,
+    scope::ShopScope,
     shops,
     testkit::TestDatabase,
 };
@@ -109,7 +109,7 @@ impl Store {
 
     /// A signed-up merchant owning a new shop `slug`: the owner's session principal and the
     /// owner's scope in the shop.
-    pub async fn merchant(&self, slug: &str) -> (Principal, TenantScope) {
+    pub async fn merchant(&self, slug: &str) -> (Principal, ShopScope) {
         let email = format!("{slug}@example.com");
         let password = || SecretString::from("a long passphrase".to_string());
         let account: AccountId =
@@ -141,7 +141,7 @@ impl Store {
             .await
             .unwrap()
             .unwrap();
-        let scope = TenantScope::resolve(&self.db, principal.clone(), shop.id)
+        let scope = ShopScope::resolve(&self.db, principal.clone(), shop.id)
             .await
             .unwrap();
         (principal, scope)
@@ -156,14 +156,14 @@ impl Store {
     }
 
     /// Writes `identity()` as the scope's owner.
-    pub async fn write_identity(&self, scope: &TenantScope) {
+    pub async fn write_identity(&self, scope: &ShopScope) {
         harim_store::identity::write(&self.db, &self.vault, scope, identity(), None)
             .await
             .unwrap();
     }
 
     /// The shop's IBAN, revealed by its owner.
-    pub async fn reveal_iban(&self, scope: &TenantScope) -> String {
+    pub async fn reveal_iban(&self, scope: &ShopScope) -> String {
         use secrecy::ExposeSecret;
         let fields = harim_store::identity::reveal(
             &self.db,

@@ -2,7 +2,7 @@
 
 use harim_store::{
     StoreError, identity,
-    scope::{PlatformScope, TenantScope},
+    scope::{PlatformScope, ShopScope},
     tenant_rotation::{Outcome, rotate_shop, run_all, start_all},
     testkit::entity::{merchant_identity, tenant_key},
 };
@@ -15,7 +15,7 @@ fn operator() -> PlatformScope {
     PlatformScope::command_line("test")
 }
 
-async fn versions(store: &Store, scope: &TenantScope) -> Vec<i32> {
+async fn versions(store: &Store, scope: &ShopScope) -> Vec<i32> {
     tenant_key::Entity::find()
         .filter(tenant_key::Column::TenantId.eq(scope.tenant_id()))
         .all(&store.db)
@@ -27,7 +27,7 @@ async fn versions(store: &Store, scope: &TenantScope) -> Vec<i32> {
 }
 
 /// The shop's identity row as stored (ciphertexts).
-async fn identity_row(store: &Store, scope: &TenantScope) -> merchant_identity::Model {
+async fn identity_row(store: &Store, scope: &ShopScope) -> merchant_identity::Model {
     merchant_identity::Entity::find_by_id(scope.tenant_id())
         .one(&store.db)
         .await

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::DocCache;
-use crate::{AppState, error::ApiError, routes::ApiJson, tenant::TenantCtx};
+use crate::{AppState, error::ApiError, routes::ApiJson, scope::ShopCtx};
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
@@ -109,7 +109,7 @@ impl From<policies::Version> for VersionOut {
 pub(super) async fn publish(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
-    ctx: TenantCtx,
+    ctx: ShopCtx,
     body: Bytes,
 ) -> Result<(StatusCode, ApiJson<VersionOut>), ApiError> {
     ctx.require_owner()?;
@@ -133,7 +133,7 @@ pub(super) async fn publish(
         (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn list_versions(
     State(state): State<AppState>,
-    ctx: TenantCtx,
+    ctx: ShopCtx,
 ) -> Result<ApiJson<Vec<VersionOut>>, ApiError> {
     let versions = policies::versions(&state.db, &ctx).await?;
     Ok(ApiJson(

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::{AppState, error::ApiError, routes::ApiJson, tenant::TenantCtx};
+use crate::{AppState, error::ApiError, routes::ApiJson, scope::ShopCtx};
 
 /// A shop's privacy settings (`harim_policy::PrivacySettings`). Unknown fields are refused.
 #[derive(Serialize, Deserialize)]
@@ -38,7 +38,7 @@ impl ToSchema for SettingsBody {}
         (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn get_settings(
     State(state): State<AppState>,
-    ctx: TenantCtx,
+    ctx: ShopCtx,
 ) -> Result<ApiJson<SettingsBody>, ApiError> {
     Ok(ApiJson(SettingsBody(
         policies::settings(&state.db, &ctx).await?,
@@ -54,7 +54,7 @@ pub(super) async fn get_settings(
         (status = 422, body = crate::Problem, content_type = "application/problem+json")))]
 pub(super) async fn put_settings(
     State(state): State<AppState>,
-    ctx: TenantCtx,
+    ctx: ShopCtx,
     ApiJson(SettingsBody(settings)): ApiJson<SettingsBody>,
 ) -> Result<ApiJson<SettingsBody>, ApiError> {
     policies::save_settings(&state.db, &ctx, &settings).await?;

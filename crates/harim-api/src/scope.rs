@@ -1,9 +1,9 @@
-//! `TenantCtx`: the extractor that makes a `harim_store::scope::TenantScope` from the caller and
+//! `ShopCtx`: the extractor that makes a `harim_store::scope::ShopScope` from the caller and
 //! the `{shop_id}` of the path. It exists only if that caller may act in that shop; every failure,
 //! including "the shop exists but belongs to someone else", answers 404.
 //!
 //! When no earlier extractor authenticated the request, the token and the shop are checked in
-//! one statement (`TenantScope::authenticate`); an unknown or expired token is still 401 and a
+//! one statement (`ShopScope::authenticate`); an unknown or expired token is still 401 and a
 //! valid one that may not act in the shop 404, as with `Caller` followed by `resolve`.
 
 use std::ops::Deref;
@@ -12,7 +12,7 @@ use axum::{
     extract::{FromRequestParts, RawPathParams},
     http::request::Parts,
 };
-use harim_store::{ids::ShopId, scope::TenantScope};
+use harim_store::{ids::ShopId, scope::ShopScope};
 use uuid::Uuid;
 
 use crate::{
@@ -23,11 +23,11 @@ use crate::{
 
 /// A verified (principal, shop) pair for a handler.
 #[derive(Debug, Clone)]
-pub struct TenantCtx(pub TenantScope);
+pub struct ShopCtx(pub ShopScope);
 
-impl Deref for TenantCtx {
-    type Target = TenantScope;
-    fn deref(&self) -> &TenantScope {
+impl Deref for ShopCtx {
+    type Target = ShopScope;
+    fn deref(&self) -> &ShopScope {
         &self.0
     }
 }
@@ -50,7 +50,7 @@ async fn shop_from_parts(parts: &mut Parts, state: &AppState) -> Result<ShopId, 
     shop_id_from_path(&params)
 }
 
-impl FromRequestParts<AppState> for TenantCtx {
+impl FromRequestParts<AppState> for ShopCtx {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -59,8 +59,8 @@ impl FromRequestParts<AppState> for TenantCtx {
     ) -> Result<Self, Self::Rejection> {
         if let Some(Caller(principal)) = parts.extensions.get::<Caller>().cloned() {
             let shop = shop_from_parts(parts, state).await?;
-            return Ok(TenantCtx(
-                TenantScope::resolve(&state.db, principal, shop).await?,
+            return Ok(ShopCtx(
+                ShopScope::resolve(&state.db, principal, shop).await?,
             ));
         }
         let shop = shop_from_parts(parts, state).await;
@@ -73,11 +73,11 @@ impl FromRequestParts<AppState> for TenantCtx {
                 return Err(e);
             }
         };
-        let scope = TenantScope::authenticate(&state.db, token, shop)
+        let scope = ShopScope::authenticate(&state.db, token, shop)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         // Later extractors (and handlers taking a `Caller`) reuse the principal.
         parts.extensions.insert(Caller(scope.principal().clone()));
-        Ok(TenantCtx(scope))
+        Ok(ShopCtx(scope))
     }
 }
