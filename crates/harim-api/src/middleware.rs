@@ -241,4 +241,29 @@ pub fn layers(router: Router<AppState>, cfg: &ApiConfig) -> Router<AppState> {
         .layer(SetSensitiveHeadersLayer::new(sensitive))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Outermost, so `SetRequestId` makes a fresh id where this dropped the client's.
+        .layer(tower::util::MapRequestLayer::new(drop_unusable_request_id))
+}
+
+/// A client may send its own `x-request-id` (to find its calls in the audit log), but the value
+/// is stored verbatim in audit entries and written to logs: only one bounded token is kept (1 to
+/// 64 of `A-Z a-z 0-9 . _ : -`, the shape of UUIDs, ULIDs and trace ids). Anything else (a
+/// second header, markup, control or non-ASCII bytes, a kilobyte of text) is dropped, and the
+/// request gets a UUID like one that sent none.
+fn drop_unusable_request_id<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
+    let mut values = req.headers().get_all(&REQUEST_ID).iter();
+    let usable = match (values.next(), values.next()) {
+        (Some(v), None) => is_request_token(v.as_bytes()),
+        _ => false,
+    };
+    if !usable {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    req
+}
+
+fn is_request_token(v: &[u8]) -> bool {
+    (1..=64).contains(&v.len())
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(b))
 }

@@ -240,3 +240,51 @@ db_test!(
         }
     }
 );
+
+// Issue "Evidence that survives a database writer", low item 1: a client-chosen `x-request-id`
+// was stored verbatim in audit entries. Only one bounded token is kept; anything else is
+// replaced by a UUID, in the answer and in the audit entry alike.
+db_test!(
+    only_a_bounded_request_id_reaches_the_audit_log,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant_with_identity("request-id").await;
+        let long = "a".repeat(65);
+        let cases: [(&[&str], bool); 6] = [
+            (&["client-7f3a.retry:2"], true),
+            (&["<script>alert(1)</script>"], false),
+            (&["two words"], false),
+            (&[long.as_str()], false),
+            (&["%E2%80%AE-rtl"], false),
+            (&["a-1", "b-2"], false),
+        ];
+        for (sent, kept) in cases {
+            let mut req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri(format!("/v1/shops/{shop}/identity/reveal"))
+                .header("authorization", format!("Bearer {owner}"))
+                .header("content-type", "application/json");
+            for v in sent {
+                req = req.header("x-request-id", *v);
+            }
+            let body = json!({"fields": ["iban"], "purpose": "payout"}).to_string();
+            let (status, headers, _) = app
+                .raw(req.body(axum::body::Body::from(body)).unwrap())
+                .await;
+            assert_eq!(status, StatusCode::OK, "{sent:?}");
+            let answered = headers["x-request-id"].to_str().unwrap().to_string();
+            if kept {
+                assert_eq!(answered, sent[0]);
+            } else {
+                assert!(
+                    uuid::Uuid::parse_str(&answered).is_ok(),
+                    "{sent:?} -> {answered}"
+                );
+            }
+            let audit = app.get(&format!("/v1/shops/{shop}/audit"), &owner).await;
+            assert_eq!(audit.status, StatusCode::OK);
+            let newest = &audit.json.as_array().unwrap()[0];
+            assert_eq!(newest["action"], "identity.reveal");
+            assert_eq!(newest["request_id"], answered.as_str(), "{sent:?}");
+        }
+    }
+);
