@@ -51,13 +51,6 @@ pub async fn create(
     slug: String,
     default_locale: Locale,
 ) -> Result<Shop, StoreError> {
-    // An erased shop's slug is never handed to another shop (its old links would then serve
-    // someone else's policy).
-    if crate::fence::slug_erased(db, &slug).await? {
-        return Err(StoreError::Conflict(
-            "A shop with this slug already exists.",
-        ));
-    }
     let now = OffsetDateTime::now_utc();
     let model = shop::Model {
         id: ShopId::new().uuid(),
@@ -69,10 +62,22 @@ pub async fn create(
     let row = model.clone();
     let vault = vault.clone();
     let id = model.id;
+    crate::checkpoint::reached("shops.create.before_transaction", &model.slug).await;
     let result = db
         .transaction::<_, (), StoreError>(|txn| {
             Box::pin(async move {
+                let slug = row.slug.clone();
                 shop::ActiveModel::from(row).insert(txn).await?;
+                // An erased shop's slug is never handed to another shop (its old links would
+                // then serve someone else's policy). Checked after the insert, inside the
+                // transaction: the insert waits on the slug's unique index while an erasure of
+                // the shop holding it is uncommitted, so by now that erasure's fence is visible.
+                // Checked before the transaction, an erasure committing in between lost the slug.
+                if crate::fence::slug_erased(txn, &slug).await? {
+                    return Err(StoreError::Conflict(
+                        "A shop with this slug already exists.",
+                    ));
+                }
                 membership::ActiveModel {
                     tenant_id: Set(id),
                     account_id: Set(owner.uuid()),
