@@ -190,3 +190,20 @@ macro_rules! dual_database_test {
         }
     };
 }
+
+/// A valid Iranian merchant identity as a client sends it (`PUT .../identity`): the one fixture
+/// the store's and the API's tests write. Test values only (the national ID and IBAN pass their
+/// checksums and belong to nobody).
+pub fn iranian_identity() -> serde_json::Value {
+    serde_json::json!({
+        "full_name": "Shirin Ghasemabadi-Test",
+        "national_id": "0499370899",
+        "iban": "IR06 2960 0000 0010 0324 2000 01",
+        "birth_date": {"calendar": "persian", "date": "1370-01-15"},
+        "phone": "09121234567",
+        "email": "shirin.vault-test@example.ir",
+        "address": "Tehran, Vali-Asr Street, No. 4711",
+        "postal_code": "1417614418",
+        "country": "IR"
+    })
+}

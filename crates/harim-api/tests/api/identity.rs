@@ -12,17 +12,7 @@ use crate::{
 };
 
 pub fn iranian_identity() -> Value {
-    json!({
-        "full_name": "Shirin Ghasemabadi-Test",
-        "national_id": "0499370899",
-        "iban": "IR06 2960 0000 0010 0324 2000 01",
-        "birth_date": {"calendar": "persian", "date": "1370-01-15"},
-        "phone": "09121234567",
-        "email": "shirin.vault-test@example.ir",
-        "address": "Tehran, Vali-Asr Street, No. 4711",
-        "postal_code": "1417614418",
-        "country": "IR"
-    })
+    harim_store::testkit::iranian_identity()
 }
 
 /// A reveal request: the IBAN, for a payout.

@@ -50,8 +50,16 @@ pub async fn run_until(
     let batch = batch.max(1);
     let mut transient = 0;
     loop {
-        let step = match batch_tenant_keys(db, vault, id, target, batch, pg).await {
-            Ok(0) => batch_blind_indexes(db, vault, id, target, batch, pg).await,
+        let b = Batch {
+            db,
+            vault,
+            job: id,
+            target,
+            limit: batch,
+            pg,
+        };
+        let step = match batch_tenant_keys(b).await {
+            Ok(0) => batch_blind_indexes(b).await,
             other => other,
         };
         let n = match step {
@@ -229,6 +237,18 @@ async fn commit_batch(
     Ok(())
 }
 
+/// What every batch of a root rotation job works with: the database (`pg`: whether it has row
+/// locks), the vault, the job, its target root version and the most rows one batch takes.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    db: &'a DatabaseConnection,
+    vault: &'a Vault,
+    job: Uuid,
+    target: i32,
+    limit: u64,
+    pg: bool,
+}
+
 /// A claimed batch: its open transaction, its rows, and the target root version.
 struct Claimed<M> {
     txn: sea_orm::DatabaseTransaction,
@@ -243,12 +263,16 @@ struct Claimed<M> {
 /// to retire: neither a wrap (tenant keys) nor an index (blind indexes, keyed by the same root
 /// version) would survive that version's destruction. `None`: nothing left to claim.
 async fn claim<E: EntityTrait>(
-    db: &DatabaseConnection,
-    id: Uuid,
-    target: i32,
-    pg: bool,
+    b: Batch<'_>,
     q: sea_orm::Select<E>,
 ) -> Result<Option<Claimed<E::Model>>, RotationError> {
+    let Batch {
+        db,
+        job: id,
+        target,
+        pg,
+        ..
+    } = b;
     let txn = db.begin().await?;
     if !pg {
         bump(&txn, id, 0).await?;
@@ -274,14 +298,15 @@ async fn claim<E: EntityTrait>(
 }
 
 /// One batch of tenant keys; returns how many were re-wrapped (0: none left to claim).
-async fn batch_tenant_keys(
-    db: &DatabaseConnection,
-    vault: &Vault,
-    id: Uuid,
-    target: i32,
-    batch: u64,
-    pg: bool,
-) -> Result<u64, RotationError> {
+async fn batch_tenant_keys(b: Batch<'_>) -> Result<u64, RotationError> {
+    let Batch {
+        vault,
+        job: id,
+        target,
+        limit: batch,
+        pg,
+        ..
+    } = b;
     // No ORDER BY: any `batch` rows under an old version will do, found through the
     // `tenant_keys_kek_version` index. (Ordering by the primary key made every batch sort all
     // remaining rows: 5x slower at 100,000 keys.)
@@ -292,7 +317,7 @@ async fn batch_tenant_keys(
         txn,
         rows,
         target: target_u,
-    }) = claim(db, id, target, pg, q).await?
+    }) = claim(b, q).await?
     else {
         return Ok(0);
     };
@@ -318,14 +343,14 @@ async fn batch_tenant_keys(
 
 /// One batch of identities whose blind indexes are under an old version: decrypt the two
 /// indexed fields, recompute both indexes under `target`, write them with a version guard.
-async fn batch_blind_indexes(
-    db: &DatabaseConnection,
-    vault: &Vault,
-    id: Uuid,
-    target: i32,
-    batch: u64,
-    pg: bool,
-) -> Result<u64, RotationError> {
+async fn batch_blind_indexes(b: Batch<'_>) -> Result<u64, RotationError> {
+    let Batch {
+        vault,
+        job: id,
+        target,
+        limit: batch,
+        ..
+    } = b;
     let q = merchant_identity::Entity::find()
         .filter(merchant_identity::Column::BidxVersion.lt(target))
         .limit(batch);
@@ -333,7 +358,7 @@ async fn batch_blind_indexes(
         txn,
         rows,
         target: target_u,
-    }) = claim(db, id, target, pg, q).await?
+    }) = claim(b, q).await?
     else {
         return Ok(0);
     };

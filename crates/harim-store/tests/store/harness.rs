@@ -44,20 +44,10 @@ impl Drop for Store {
     fn drop(&mut self) {}
 }
 
-/// An Iranian merchant's identity, valid (the same values as the API tests' `iranian_identity`).
+/// An Iranian merchant's identity, valid (`testkit::iranian_identity`, parsed).
 pub fn identity() -> MerchantIdentity {
-    let input: IdentityInput = serde_json::from_value(serde_json::json!({
-        "full_name": "Shirin Ghasemabadi-Test",
-        "national_id": "0499370899",
-        "iban": "IR06 2960 0000 0010 0324 2000 01",
-        "birth_date": {"calendar": "persian", "date": "1370-01-15"},
-        "phone": "09121234567",
-        "email": "shirin.vault-test@example.ir",
-        "address": "Tehran, Vali-Asr Street, No. 4711",
-        "postal_code": "1417614418",
-        "country": "IR"
-    }))
-    .unwrap();
+    let input: IdentityInput =
+        serde_json::from_value(harim_store::testkit::iranian_identity()).unwrap();
     MerchantIdentity::parse(input, time::OffsetDateTime::now_utc().date()).unwrap()
 }
 
