@@ -28,14 +28,13 @@
 //! and the entry commits or rolls back with the work it describes. The head then moves to the
 //! new link only from the sequence number this append took.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use hmac::{Hmac, Mac};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use secrecy::{ExposeSecret, SecretBox};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use time::OffsetDateTime;
@@ -43,16 +42,14 @@ use uuid::Uuid;
 
 use harim_vault::Vault;
 
+pub use crate::evidence::AUDIT_KEY_INFO;
 use crate::{
     db::statement,
-    entity::{audit_entry, audit_head, shop},
+    entity::{audit_entry, audit_head, erasure_fence, shop},
     error::StoreError,
+    evidence::{self, AuditKey, audit_key, mac, now_micros},
     ids::PLATFORM_TENANT,
-    tenant_keys,
 };
-
-/// HKDF info of the audit key (derived from the platform's tenant key).
-pub const AUDIT_KEY_INFO: &[u8] = b"harim audit-chain v2";
 /// Domain separation of a link's MAC input.
 const LINK_LABEL: &[u8] = b"harim-audit-v2";
 /// Domain separation of the exported heads' MAC input.
@@ -60,8 +57,6 @@ const HEADS_LABEL: &[u8] = b"harim-audit-heads-v1";
 /// Domain separation of a pruning mark's MAC input.
 const PRUNE_LABEL: &[u8] = b"harim-audit-pruned-v1";
 const GENESIS: [u8; 32] = [0u8; 32];
-
-type AuditKey = Arc<SecretBox<[u8; 32]>>;
 
 /// What happened; the audit record of one action.
 #[derive(Debug, Clone)]
@@ -82,6 +77,9 @@ pub enum Action {
     AccountErase,
     /// `api_key.expire`
     ApiKeyExpire,
+    /// `audit.chain_purged`: retention deleted an erased shop's chain; the entry (in the
+    /// platform chain) is the chain's purge record ([`PurgeRecord`]).
+    AuditChainPurged,
     /// `export.download`
     ExportDownload,
     /// `export.reveal`
@@ -126,6 +124,7 @@ impl Action {
         match self {
             Action::AccountErase => "account.erase",
             Action::ApiKeyExpire => "api_key.expire",
+            Action::AuditChainPurged => "audit.chain_purged",
             Action::ExportDownload => "export.download",
             Action::ExportReveal => "export.reveal",
             Action::IdentityReveal => "identity.reveal",
@@ -160,11 +159,6 @@ struct Canonical<'a> {
     fields: &'a str,
     purpose: Option<&'a str>,
     request_id: Option<&'a str>,
-}
-
-fn mac(key: &AuditKey) -> Result<Hmac<Sha256>, StoreError> {
-    <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret())
-        .map_err(|e| StoreError::internal("audit key", e))
 }
 
 fn link(key: &AuditKey, prev: &[u8], e: &audit_entry::Model) -> Result<Vec<u8>, StoreError> {
@@ -213,90 +207,316 @@ fn prune_mark(
 /// Which entries [`prune`] removes the content of.
 #[derive(Debug, Clone, Copy)]
 pub enum Prune<'a> {
-    /// Every entry written at or before this time, in every chain.
+    /// Every entry written at or before this time, in every chain, except purge records
+    /// (they hold no personal data and let `verify` account for a deleted chain for ever).
     AtOrBefore(OffsetDateTime),
-    /// Every entry of this actor (`account:<id>`, ...), in every chain.
+    /// Every entry of this actor (`account:<id>`, ...), in every chain, except its
+    /// `account.erase` entry: that entry is what lets retention prune the rest (see
+    /// [`erased_account`]), and names only a random id that leads to no one.
     Actor(&'a str),
 }
 
 /// Entries pruned per transaction: a long chain is pruned in bounded transactions, each
 /// complete (content removed and mark written together), so a killed run leaves no entry
 /// half pruned and the next run goes on where it stopped.
-const PRUNE_BATCH: usize = 500;
+const PRUNE_BATCH: u64 = 500;
+
+/// One entry [`prune`] considers, with what its predecessor says about it.
+struct Candidate {
+    entry: audit_entry::Model,
+    /// The predecessor's `(hash, at)`, if the predecessor exists.
+    before: Option<(Vec<u8>, OffsetDateTime)>,
+}
+
+/// Why an entry may not be pruned: pruning it would replace a failing check by a passing one.
+fn unprunable(key: &AuditKey, c: &Candidate) -> Result<Option<&'static str>, StoreError> {
+    let e = &c.entry;
+    Ok(match &c.before {
+        None if e.seq != 1 => Some("the entry before it is missing"),
+        None if e.prev_hash != GENESIS => Some("the first entry does not start from the genesis"),
+        Some((hash, _)) if *hash != e.prev_hash => {
+            Some("prev_hash does not match the previous entry")
+        }
+        Some((_, at)) if e.at < *at => Some("the entry is dated before the previous one"),
+        _ if link(key, &e.prev_hash, e)? != e.hash => {
+            Some("the entry's content does not match its link")
+        }
+        _ => None,
+    })
+}
 
 /// Removes the content of the entries `which` selects, keeping their sequence number, time and
 /// links, and writes each one's pruning mark. Returns how many entries were pruned.
+///
+/// An entry is pruned only if its own link verifies and it follows its predecessor (same
+/// `prev_hash`, not dated before it): a pruned entry is checked by its mark instead of its
+/// content, so pruning an entry someone edited (backdated, say) would bless the edit. Such an
+/// entry is left as it is, counted and logged as tampering, and the run answers an error
+/// naming how many were refused, so the retention rule shows as failed until someone looks.
 pub async fn prune(
-    db: &impl sea_orm::TransactionTrait,
+    db: &sea_orm::DatabaseConnection,
     vault: &Vault,
     which: Prune<'_>,
 ) -> Result<u64, StoreError> {
     let (condition, value): (&str, sea_orm::Value) = match which {
-        Prune::AtOrBefore(t) => ("at <= $1", t.into()),
-        Prune::Actor(a) => ("actor = $1", a.to_string().into()),
+        Prune::AtOrBefore(t) => ("a.at <= $1 AND a.action <> 'audit.chain_purged'", t.into()),
+        Prune::Actor(a) => (
+            "a.actor = $1 AND a.action <> 'account.erase'",
+            a.to_string().into(),
+        ),
     };
-    // The first statement writes, so on SQLite the transaction holds the write lock before it
-    // reads (see `tx`), and on PostgreSQL the rows are locked by the update itself.
-    let sql = format!(
-        "UPDATE audit_log SET actor = '', action = '', fields = '[]', purpose = NULL, \
-         request_id = NULL WHERE (tenant_id, seq) IN (SELECT tenant_id, seq FROM audit_log \
-         WHERE pruned_mac IS NULL AND {condition} LIMIT {PRUNE_BATCH}) \
-         RETURNING tenant_id, seq, at, prev_hash, hash"
+    // Keyset order, so an entry refused once is not read again by this run.
+    let select = format!(
+        "SELECT a.tenant_id, a.seq, a.id, a.at, a.actor, a.action, a.fields, a.purpose, \
+         a.request_id, a.prev_hash, a.hash, p.hash AS p_hash, p.at AS p_at \
+         FROM audit_log a LEFT JOIN audit_log p ON p.tenant_id = a.tenant_id AND p.seq = a.seq - 1 \
+         WHERE a.pruned_mac IS NULL AND {condition} AND (a.tenant_id > $2 OR (a.tenant_id = $2 AND a.seq > $3)) \
+         ORDER BY a.tenant_id, a.seq LIMIT {PRUNE_BATCH}"
     );
+    // The row is blanked only as it was verified: someone editing it between the read and this
+    // statement makes it match nothing.
+    const BLANK: &str = "UPDATE audit_log SET actor = '', action = '', fields = '[]', \
+         purpose = NULL, request_id = NULL, pruned_mac = $1 \
+         WHERE tenant_id = $2 AND seq = $3 AND pruned_mac IS NULL AND hash = $4 \
+         AND prev_hash = $5 AND at = $6 AND actor = $7 AND action = $8 AND fields = $9 \
+         AND purpose IS NOT DISTINCT FROM $10 AND request_id IS NOT DISTINCT FROM $11";
     let mut total = 0u64;
+    let mut refused = 0u64;
+    let mut after = (Uuid::nil(), 0i64);
     loop {
-        let txn = db.begin().await?;
-        let key = audit_key(&txn, vault).await?;
-        let rows = txn
-            .query_all(statement(&txn, &sql, [value.clone()]))
-            .await?;
-        for r in &rows {
-            let tenant_id: Uuid = r.try_get("", "tenant_id")?;
-            let seq: i64 = r.try_get("", "seq")?;
-            let at: OffsetDateTime = r.try_get("", "at")?;
-            let prev: Vec<u8> = r.try_get("", "prev_hash")?;
-            let hash: Vec<u8> = r.try_get("", "hash")?;
-            let mark = prune_mark(&key, tenant_id, seq, at, &prev, &hash)?;
-            txn.execute(statement(
-                &txn,
-                "UPDATE audit_log SET pruned_mac = $1 WHERE tenant_id = $2 AND seq = $3",
-                [mark.into(), tenant_id.into(), seq.into()],
+        let key = audit_key(db, vault).await?;
+        let rows = db
+            .query_all(statement(
+                db,
+                &select,
+                [value.clone(), after.0.into(), after.1.into()],
             ))
             .await?;
+        let mut prunable = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let p_hash: Option<Vec<u8>> = r.try_get("", "p_hash")?;
+            let p_at: Option<OffsetDateTime> = r.try_get("", "p_at")?;
+            let c = Candidate {
+                entry: audit_entry::Model {
+                    tenant_id: r.try_get("", "tenant_id")?,
+                    seq: r.try_get("", "seq")?,
+                    id: r.try_get("", "id")?,
+                    at: r.try_get("", "at")?,
+                    actor: r.try_get("", "actor")?,
+                    action: r.try_get("", "action")?,
+                    fields: r.try_get("", "fields")?,
+                    purpose: r.try_get("", "purpose")?,
+                    request_id: r.try_get("", "request_id")?,
+                    prev_hash: r.try_get("", "prev_hash")?,
+                    hash: r.try_get("", "hash")?,
+                    pruned_mac: None,
+                },
+                before: p_hash.zip(p_at),
+            };
+            after = (c.entry.tenant_id, c.entry.seq);
+            match unprunable(&key, &c)? {
+                Some(reason) => {
+                    refused += 1;
+                    evidence::tampering(
+                        "audit_entry",
+                        &format!(
+                            "not pruned: chain {} seq {}: {reason}",
+                            c.entry.tenant_id, c.entry.seq
+                        ),
+                    );
+                }
+                None => prunable.push(c.entry),
+            }
         }
-        txn.commit().await?;
-        total += rows.len() as u64;
-        if rows.len() < PRUNE_BATCH {
-            return Ok(total);
+        if !prunable.is_empty() {
+            use sea_orm::TransactionTrait;
+            let txn = db.begin().await?;
+            for e in prunable {
+                let mark = prune_mark(&key, e.tenant_id, e.seq, e.at, &e.prev_hash, &e.hash)?;
+                total += txn
+                    .execute(statement(
+                        &txn,
+                        BLANK,
+                        [
+                            mark.into(),
+                            e.tenant_id.into(),
+                            e.seq.into(),
+                            e.hash.into(),
+                            e.prev_hash.into(),
+                            e.at.into(),
+                            e.actor.into(),
+                            e.action.into(),
+                            e.fields.into(),
+                            e.purpose.into(),
+                            e.request_id.into(),
+                        ],
+                    ))
+                    .await?
+                    .rows_affected();
+            }
+            txn.commit().await?;
         }
+        if (rows.len() as u64) < PRUNE_BATCH {
+            break;
+        }
+    }
+    if refused > 0 {
+        return Err(StoreError::Internal(format!(
+            "{refused} audit entries were not pruned because their links do not verify; \
+             run `harim audit verify`"
+        )));
+    }
+    Ok(total)
+}
+
+/// Whether `e`'s link holds over its own `prev_hash`: harim wrote this entry, whatever
+/// happened to the entries around it (a link cannot be made without the audit key, and it
+/// covers the chain and the sequence number, so an entry cannot be copied elsewhere).
+fn authentic(key: &AuditKey, e: &audit_entry::Model) -> Result<bool, StoreError> {
+    Ok(e.pruned_mac.is_none() && link(key, &e.prev_hash, e)? == e.hash)
+}
+
+/// The authentic `account.erase` entry of the platform chain for `account`, if there is one:
+/// the only evidence of an account's erasure that retention acts on (a `data_requests` row can
+/// be inserted by anyone who can write the database; a link cannot be made without the key).
+pub(crate) async fn erased_account(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    account: Uuid,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    let key = audit_key(db, vault).await?;
+    let entries = audit_entry::Entity::find()
+        .filter(audit_entry::Column::TenantId.eq(PLATFORM_TENANT))
+        .filter(audit_entry::Column::Action.eq(Action::AccountErase.as_str()))
+        .filter(audit_entry::Column::Actor.eq(format!("account:{account}")))
+        .all(db)
+        .await?;
+    for e in entries {
+        if authentic(&key, &e)? {
+            return Ok(Some(e.at));
+        }
+        evidence::tampering(
+            "audit_entry",
+            &format!("an account.erase entry (seq {}) does not verify", e.seq),
+        );
+    }
+    Ok(None)
+}
+
+/// What an erased shop's chain was when retention deleted it: kept in the platform chain as an
+/// `audit.chain_purged` entry, so `verify` accepts the chain's absence only on its word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PurgeRecord {
+    pub tenant_id: Uuid,
+    /// The chain's last sequence number and link.
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    /// When it was purged (the entry's time).
+    pub at: OffsetDateTime,
+}
+
+impl PurgeRecord {
+    /// The platform-chain event recording a purge of `tenant_id`'s chain at head `(seq, hash)`.
+    pub(crate) fn event(tenant_id: Uuid, seq: i64, hash: &[u8]) -> Event<'static> {
+        Event {
+            actor: "system:retention".into(),
+            action: Action::AuditChainPurged,
+            fields: vec![
+                format!("tenant:{tenant_id}"),
+                format!("seq:{seq}"),
+                format!("hash:{}", hex::encode(hash)),
+            ],
+            purpose: None,
+            request_id: None,
+        }
+    }
+
+    fn parse(e: &audit_entry::Model) -> Option<Self> {
+        let fields: Vec<String> = serde_json::from_str(&e.fields).ok()?;
+        let [t, n, h] = fields.as_slice() else {
+            return None;
+        };
+        Some(Self {
+            tenant_id: Uuid::parse_str(t.strip_prefix("tenant:")?).ok()?,
+            seq: n.strip_prefix("seq:")?.parse().ok()?,
+            hash: hex::decode(h.strip_prefix("hash:")?).ok()?,
+            at: e.at,
+        })
     }
 }
 
-/// The audit key, from the vault's memory or derived from the platform's tenant key, which is
-/// created (race-free) on first use.
-async fn audit_key(db: &impl ConnectionTrait, vault: &Vault) -> Result<AuditKey, StoreError> {
-    if let Some(k) = vault.cached_derived_key(PLATFORM_TENANT, AUDIT_KEY_INFO) {
-        return Ok(k);
-    }
-    let wk = tenant_keys::platform(db, vault).await?;
-    Ok(vault.derive_key_cached(&wk, AUDIT_KEY_INFO)?)
+/// The head of `tenant_id`'s chain, `(seq, hash)`, if it has one.
+pub(crate) async fn head(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    Ok(audit_head::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await?
+        .map(|h| (h.seq, h.hash)))
 }
 
-/// Takes the tenant's lock and the next sequence number: `(seq, previous link)`.
+/// The first broken link of `tenant_id`'s chain (its entries in order, and its head), if any.
+pub(crate) async fn check_chain(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    tenant_id: Uuid,
+) -> Result<Option<BrokenLink>, StoreError> {
+    let key = audit_key(db, vault).await?;
+    let entries = chain_entries(db, tenant_id).await?;
+    let head = head(db, tenant_id).await?;
+    let mut pruned = 0;
+    Ok(check(&key, tenant_id, &entries, head.as_ref(), &mut pruned)?.map(|(b, _)| b))
+}
+
+async fn chain_entries(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+) -> Result<Vec<audit_entry::Model>, StoreError> {
+    Ok(audit_entry::Entity::find()
+        .filter(audit_entry::Column::TenantId.eq(tenant_id))
+        .order_by_asc(audit_entry::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// The tenant's head as an append takes it: the new sequence number, the previous link, and
+/// the time the new entry must not be dated before.
+struct Bumped {
+    seq: i64,
+    prev: Vec<u8>,
+    not_before: Option<OffsetDateTime>,
+}
+
+impl Bumped {
+    /// The new entry's time: now, or the previous entry's if this machine's clock is behind
+    /// the one that wrote it.
+    fn at(&self) -> OffsetDateTime {
+        let now = now_micros();
+        self.not_before.map_or(now, |t| now.max(t))
+    }
+}
+
+/// Takes the tenant's lock and `by` sequence numbers.
 async fn bump(
     txn: &DatabaseTransaction,
     tenant_id: Uuid,
-) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    by: i64,
+) -> Result<Option<Bumped>, StoreError> {
     let row = txn
         .query_one(statement(
             txn,
-            "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash",
-            [tenant_id.into()],
+            "UPDATE audit_heads SET seq = seq + $1 WHERE tenant_id = $2 RETURNING seq, hash, at",
+            [by.into(), tenant_id.into()],
         ))
         .await?;
     match row {
         None => Ok(None),
-        Some(r) => Ok(Some((r.try_get("", "seq")?, r.try_get("", "hash")?))),
+        Some(r) => Ok(Some(Bumped {
+            seq: r.try_get("", "seq")?,
+            prev: r.try_get("", "hash")?,
+            not_before: r.try_get("", "at")?,
+        })),
     }
 }
 
@@ -309,31 +529,25 @@ pub(crate) async fn append(
 ) -> Result<(), StoreError> {
     // Shops get their head when they are created; any other chain (the platform's) gets it
     // here, race-free, on first use.
-    let (seq, prev) = match bump(txn, tenant_id).await? {
+    let bumped = match bump(txn, tenant_id, 1).await? {
         Some(h) => h,
         None => {
             create_head(txn, tenant_id).await?;
-            bump(txn, tenant_id)
+            bump(txn, tenant_id, 1)
                 .await?
                 .ok_or_else(|| StoreError::internal("audit", "head missing"))?
         }
     };
     crate::checkpoint::reached("audit.append.head_read", tenant_id).await;
     let key = audit_key(txn, vault).await?;
-    let entry = linked(&key, tenant_id, seq, now_micros(), event, prev)?;
+    let at = bumped.at();
+    let seq = bumped.seq;
+    let entry = linked(&key, tenant_id, seq, at, event, bumped.prev)?;
     let hash = entry.hash.clone();
     audit_entry::Entity::insert(audit_entry::ActiveModel::from(entry))
         .exec_without_returning(txn)
         .await?;
-    move_head(txn, tenant_id, seq, hash).await
-}
-
-/// Now, at the microsecond precision both SQLite and PostgreSQL keep (so a link recomputed from
-/// the stored row matches).
-fn now_micros() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now)
+    move_head(txn, tenant_id, seq, hash, at).await
 }
 
 /// The entry for `event` at `seq` after `prev`, with its link.
@@ -372,12 +586,13 @@ async fn move_head(
     tenant_id: Uuid,
     seq: i64,
     hash: Vec<u8>,
+    at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let moved = txn
         .execute(statement(
             txn,
-            "UPDATE audit_heads SET hash = $1 WHERE tenant_id = $2 AND seq = $3",
-            [hash.into(), tenant_id.into(), seq.into()],
+            "UPDATE audit_heads SET hash = $1, at = $2 WHERE tenant_id = $3 AND seq = $4",
+            [hash.into(), at.into(), tenant_id.into(), seq.into()],
         ))
         .await?
         .rows_affected();
@@ -406,18 +621,13 @@ pub(crate) async fn append_many(
         return Ok(());
     }
     create_head(txn, tenant_id).await?;
-    let row = txn
-        .query_one(statement(
-            txn,
-            "UPDATE audit_heads SET seq = seq + $1 WHERE tenant_id = $2 RETURNING seq, hash",
-            [n.into(), tenant_id.into()],
-        ))
+    let bumped = bump(txn, tenant_id, n)
         .await?
         .ok_or_else(|| StoreError::internal("audit", "head missing"))?;
-    let last: i64 = row.try_get("", "seq")?;
-    let mut prev: Vec<u8> = row.try_get("", "hash")?;
+    let last = bumped.seq;
+    let at = bumped.at();
+    let mut prev = bumped.prev;
     let key = audit_key(txn, vault).await?;
-    let at = now_micros();
     let mut batch = Vec::with_capacity(500);
     for (i, event) in events.into_iter().enumerate() {
         let seq = last - n + 1 + i64::try_from(i).map_err(|e| StoreError::internal("audit", e))?;
@@ -435,7 +645,7 @@ pub(crate) async fn append_many(
             .exec_without_returning(txn)
             .await?;
     }
-    move_head(txn, tenant_id, last, prev).await
+    move_head(txn, tenant_id, last, prev, at).await
 }
 
 /// Creates a tenant's chain head (seq 0) unless it exists.
@@ -448,6 +658,7 @@ pub(crate) async fn create_head(
         tenant_id: Set(tenant_id),
         seq: Set(0),
         hash: Set(GENESIS.to_vec()),
+        at: Set(None),
     })
     .on_conflict(
         OnConflict::column(audit_head::Column::TenantId)
@@ -612,8 +823,82 @@ pub struct Verification {
     pub heads_authentic: Option<bool>,
 }
 
+/// The first broken link of one chain, given its entries in order and its head; `pruned`
+/// counts the pruned entries checked. With the broken link, the sequence number the chain was
+/// checked up to.
+fn check(
+    key: &AuditKey,
+    tenant: Uuid,
+    entries: &[audit_entry::Model],
+    head: Option<&(i64, Vec<u8>)>,
+    pruned: &mut usize,
+) -> Result<Option<(BrokenLink, i64)>, StoreError> {
+    let mut prev = GENESIS.to_vec();
+    let mut prev_at: Option<OffsetDateTime> = None;
+    let mut expected_seq = 1;
+    for e in entries {
+        let reason = if e.seq != expected_seq {
+            Some("an entry is missing before this one")
+        } else if e.prev_hash != prev {
+            Some("prev_hash does not match the previous entry")
+        } else if prev_at.is_some_and(|at| e.at < at) {
+            Some("the entry is dated before the previous one")
+        } else if let Some(mark) = &e.pruned_mac {
+            *pruned += 1;
+            if !(e.actor.is_empty()
+                && e.action.is_empty()
+                && e.fields == "[]"
+                && e.purpose.is_none()
+                && e.request_id.is_none())
+            {
+                Some("a pruned entry has content")
+            } else if prune_mark(key, tenant, e.seq, e.at, &e.prev_hash, &e.hash)? != *mark {
+                Some("the entry's pruning mark does not match")
+            } else {
+                None
+            }
+        } else if link(key, &prev, e)? != e.hash {
+            Some("the entry's content does not match its link")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let b = BrokenLink {
+                tenant_id: tenant,
+                seq: e.seq,
+                reason,
+            };
+            return Ok(Some((b, e.seq)));
+        }
+        prev.clone_from(&e.hash);
+        prev_at = Some(e.at);
+        expected_seq = e.seq + 1;
+    }
+    let last = expected_seq - 1;
+    Ok(match head {
+        None => Some(BrokenLink {
+            tenant_id: tenant,
+            seq: 0,
+            reason: "the chain's head is missing",
+        }),
+        Some((seq, hash)) if *seq != last || *hash != prev => Some(BrokenLink {
+            tenant_id: tenant,
+            seq: *seq,
+            reason: "the head does not match the last entry",
+        }),
+        Some(_) => None,
+    }
+    .map(|b| (b, last)))
+}
+
 /// Recomputes every tenant's chain, reporting the first broken link of each; with `heads`,
 /// also that every exported head is still in its chain.
+///
+/// A chain is checked if anything says it should exist: its head, its entries, its shop, an
+/// erasure fence, or the exported heads. A chain that is wholly gone passes only when an
+/// authentic purge record in the platform chain accounts for it, for a shop whose fence
+/// verifies and whose chain's retention had run out when it was purged; exported heads are
+/// then compared with the record.
 pub async fn verify(
     db: &impl ConnectionTrait,
     vault: &Vault,
@@ -633,8 +918,12 @@ pub async fn verify(
             if ok { h.heads.clone() } else { Vec::new() }
         }
     };
-    let stored_heads = audit_head::Entity::find().all(db).await?;
-    let mut tenants: Vec<Uuid> = stored_heads.iter().map(|h| h.tenant_id).collect();
+    let stored_heads: HashMap<Uuid, (i64, Vec<u8>)> = audit_head::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| (h.tenant_id, (h.seq, h.hash)))
+        .collect();
     let entry_tenants: Vec<Uuid> = audit_entry::Entity::find()
         .select_only()
         .column(audit_entry::Column::TenantId)
@@ -648,11 +937,19 @@ pub async fn verify(
         .into_tuple()
         .all(db)
         .await?;
-    // A chain is checked if anything says it should exist: its head, its entries, its shop, or
-    // the exported heads.
+    let fences: HashMap<Uuid, erasure_fence::Model> = erasure_fence::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.tenant_id, f))
+        .collect();
+    let purges = purge_records(db, &key).await?;
+    let mut tenants: Vec<Uuid> = stored_heads.keys().copied().collect();
+    tenants.sort();
     for t in entry_tenants
         .iter()
         .chain(&shops)
+        .chain(fences.keys())
         .chain(exported.iter().map(|h| &h.tenant_id))
     {
         if !tenants.contains(t) {
@@ -661,82 +958,27 @@ pub async fn verify(
     }
     for tenant in tenants {
         out.tenants += 1;
-        let entries = audit_entry::Entity::find()
-            .filter(audit_entry::Column::TenantId.eq(tenant))
-            .order_by_asc(audit_entry::Column::Seq)
-            .all(db)
-            .await?;
-        // An erased shop's chain purged when its retention ran out is gone on purpose (the
-        // fence records the erasure), not deleted by someone covering their tracks.
-        if entries.is_empty()
-            && !stored_heads.iter().any(|h| h.tenant_id == tenant)
-            && crate::fence::fenced(db, tenant).await?
-        {
-            out.tenants -= 1;
-            continue;
-        }
-        let mut prev = GENESIS.to_vec();
-        let mut expected_seq = 1;
-        let mut broken = None;
-        for e in &entries {
-            out.entries += 1;
-            if broken.is_some() {
+        let entries = chain_entries(db, tenant).await?;
+        let head = stored_heads.get(&tenant);
+        let exported_head = exported.iter().find(|h| h.tenant_id == tenant && h.seq > 0);
+        if entries.is_empty() && head.is_none() {
+            if let Some(p) = purges.get(&tenant) {
+                let broken = purged_chain(&key, p, fences.get(&tenant), exported_head)?;
+                match broken {
+                    None => out.tenants -= 1,
+                    Some(reason) => out.broken.push(BrokenLink {
+                        tenant_id: tenant,
+                        seq: p.seq,
+                        reason,
+                    }),
+                }
                 continue;
             }
-            let reason = if e.seq != expected_seq {
-                Some("an entry is missing before this one")
-            } else if e.prev_hash != prev {
-                Some("prev_hash does not match the previous entry")
-            } else if let Some(mark) = &e.pruned_mac {
-                out.pruned += 1;
-                if !(e.actor.is_empty()
-                    && e.action.is_empty()
-                    && e.fields == "[]"
-                    && e.purpose.is_none()
-                    && e.request_id.is_none())
-                {
-                    Some("a pruned entry has content")
-                } else if prune_mark(&key, tenant, e.seq, e.at, &e.prev_hash, &e.hash)? != *mark {
-                    Some("the entry's pruning mark does not match")
-                } else {
-                    None
-                }
-            } else if link(&key, &prev, e)? != e.hash {
-                Some("the entry's content does not match its link")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                broken = Some(BrokenLink {
-                    tenant_id: tenant,
-                    seq: e.seq,
-                    reason,
-                });
-            }
-            prev = e.hash.clone();
-            expected_seq = e.seq + 1;
         }
-        if broken.is_none() {
-            match stored_heads.iter().find(|h| h.tenant_id == tenant) {
-                None => {
-                    broken = Some(BrokenLink {
-                        tenant_id: tenant,
-                        seq: 0,
-                        reason: "the chain's head is missing",
-                    })
-                }
-                Some(head) if head.seq != expected_seq - 1 || head.hash != prev => {
-                    broken = Some(BrokenLink {
-                        tenant_id: tenant,
-                        seq: head.seq,
-                        reason: "the head does not match the last entry",
-                    })
-                }
-                Some(_) => {}
-            }
-        }
+        out.entries += entries.len();
+        let mut broken = check(&key, tenant, &entries, head, &mut out.pruned)?.map(|(b, _)| b);
         if broken.is_none()
-            && let Some(x) = exported.iter().find(|h| h.tenant_id == tenant && h.seq > 0)
+            && let Some(x) = exported_head
         {
             match entries.iter().find(|e| e.seq == x.seq) {
                 None => {
@@ -759,4 +1001,56 @@ pub async fn verify(
         out.broken.extend(broken);
     }
     Ok(out)
+}
+
+/// Every authentic purge record of the platform chain, by purged chain.
+async fn purge_records(
+    db: &impl ConnectionTrait,
+    key: &AuditKey,
+) -> Result<HashMap<Uuid, PurgeRecord>, StoreError> {
+    let entries = audit_entry::Entity::find()
+        .filter(audit_entry::Column::TenantId.eq(PLATFORM_TENANT))
+        .filter(audit_entry::Column::Action.eq(Action::AuditChainPurged.as_str()))
+        .all(db)
+        .await?;
+    let mut out = HashMap::new();
+    for e in entries {
+        if !authentic(key, &e)? {
+            // `verify` reports the platform chain's broken link itself.
+            continue;
+        }
+        if let Some(p) = PurgeRecord::parse(&e) {
+            out.insert(p.tenant_id, p);
+        }
+    }
+    Ok(out)
+}
+
+/// Why a chain gone with purge record `p` should not be gone, if it should not.
+fn purged_chain(
+    key: &AuditKey,
+    p: &PurgeRecord,
+    fence: Option<&erasure_fence::Model>,
+    exported: Option<&ExportedHead>,
+) -> Result<Option<&'static str>, StoreError> {
+    let Some(fence) = fence else {
+        return Ok(Some(
+            "the chain was purged but its shop has no erasure fence",
+        ));
+    };
+    if !crate::fence::authentic(key, fence)? {
+        return Ok(Some("the chain was purged on a fence harim did not write"));
+    }
+    let due =
+        fence.erased_at + time::Duration::days(i64::from(crate::datamap::AUDIT_DAYS_AFTER_ERASURE));
+    if p.at < due {
+        return Ok(Some("the chain was purged before its retention ran out"));
+    }
+    Ok(match exported {
+        Some(x) if x.seq > p.seq => Some("an exported head is later than the chain's purge record"),
+        Some(x) if x.seq == p.seq && x.hash != hex::encode(&p.hash) => {
+            Some("an exported head differs from the chain's purge record")
+        }
+        _ => None,
+    })
 }

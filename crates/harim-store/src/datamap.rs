@@ -612,6 +612,14 @@ pub const TABLES: &[Table] = &[
             opt("signature", Ty::Text),
             opt("key_id", Ty::Text),
             opt("error", Ty::Text),
+            Column {
+                nullable: true,
+                ..described(
+                    "mac",
+                    Ty::Bytes,
+                    "a MAC under the audit key over what the row was created with: the worker runs only requests harim made",
+                )
+            },
         ],
     },
     Table {
@@ -711,6 +719,14 @@ pub const TABLES: &[Table] = &[
             col("tenant_id", Ty::Uuid),
             col("seq", Ty::BigInt),
             col("hash", Ty::Bytes),
+            Column {
+                nullable: true,
+                ..described(
+                    "at",
+                    Ty::Time,
+                    "the time of the head entry: the next entry is never dated before it",
+                )
+            },
         ],
     },
     Table {
@@ -818,6 +834,14 @@ pub const TABLES: &[Table] = &[
             col("erased_at", Ty::Time),
             col("request_id", Ty::Uuid),
             col("slug_digest", Ty::Bytes),
+            Column {
+                nullable: true,
+                ..described(
+                    "mac",
+                    Ty::Bytes,
+                    "a MAC under the audit key over the fence: only a fence harim wrote lets a chain be purged",
+                )
+            },
         ],
     },
     Table {

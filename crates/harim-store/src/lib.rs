@@ -16,6 +16,7 @@
 
 // The sealed floor.
 pub(crate) mod entity;
+pub(crate) mod evidence;
 pub(crate) mod fence;
 mod hash_pool;
 pub(crate) mod tenant_keys;

@@ -258,7 +258,7 @@ pub async fn run(
     report.erased_shop_audit_chains = note(
         f,
         "erased_shop_audit_chains",
-        erasure::purge_retained(db, periods.audit_days_after_erasure, now).await,
+        erasure::purge_retained(db, vault, periods.audit_days_after_erasure, now).await,
     );
     report.login_windows = note(
         f,
@@ -359,6 +359,11 @@ async fn unused_api_keys(
 /// account erasure's request row lists the account in its progress until this has run (the
 /// progress is cleared last, in the same transaction as the rest), so a run killed half way
 /// is redone by the next.
+///
+/// The request row only says what is left to do; what the rule acts on is the account's
+/// authentic `account.erase` entry in the platform chain ([`audit::erased_account`]), old
+/// enough. A row inserted with SQL naming a live account would otherwise prune every entry that
+/// account is the actor of: such a row is left alone, counted and logged as tampering.
 async fn account_residue(
     db: &DatabaseConnection,
     vault: &Arc<Vault>,
@@ -366,6 +371,7 @@ async fn account_residue(
     now: OffsetDateTime,
 ) -> Result<ResidueReport, StoreError> {
     let mut report = ResidueReport::default();
+    let mut refused = 0;
     let rows = data_request::Entity::find()
         .filter(data_request::Column::Kind.eq(RequestKind::EraseAccount))
         .filter(data_request::Column::State.eq(RequestState::Completed))
@@ -380,6 +386,24 @@ async fn account_residue(
             .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
             .and_then(|p| serde_json::from_value(p["members"].clone()).ok())
             .unwrap_or_default();
+        let mut confirmed = true;
+        for account in &members {
+            match audit::erased_account(db, vault, *account).await? {
+                Some(at) if at <= now - after => {}
+                _ => confirmed = false,
+            }
+        }
+        if !confirmed {
+            crate::evidence::tampering(
+                "data_request",
+                &format!(
+                    "request {}: an account it names has no authentic erasure old enough; residue kept",
+                    row.id
+                ),
+            );
+            refused += 1;
+            continue;
+        }
         for account in &members {
             // The same actor string `Principal::actor` writes for a signed-in person.
             let actor = format!("account:{account}");
@@ -412,6 +436,11 @@ async fn account_residue(
         .await?;
         txn.commit().await?;
         report.accounts += 1;
+    }
+    if refused > 0 {
+        return Err(StoreError::Internal(format!(
+            "{refused} account erasures' residue was kept: no authentic account.erase entry confirms them"
+        )));
     }
     Ok(report)
 }

@@ -52,6 +52,37 @@ pub async fn audit_list(
     crate::audit::list(db, tenant_id, limit).await
 }
 
+/// Moves shop `tenant_id`'s erasure `by` into the past, re-sealed with the audit key as harim
+/// would have sealed it then: what a test needs to see retention's time limits run out without
+/// waiting a year (a database writer without the key cannot do this; see `fence`).
+pub async fn backdate_fence(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    tenant_id: Uuid,
+    by: time::Duration,
+) -> Result<(), StoreError> {
+    use sea_orm::EntityTrait;
+    let f = crate::entity::erasure_fence::Entity::find_by_id(tenant_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let key = crate::evidence::audit_key(db, vault).await?;
+    let sealed = crate::fence::seal(
+        &key,
+        tenant_id,
+        f.erased_at - by,
+        f.request_id,
+        f.slug_digest,
+    )?;
+    db.execute(statement(
+        db,
+        "UPDATE erasure_fences SET erased_at = $1, mac = $2 WHERE tenant_id = $3",
+        [sealed.erased_at.into(), sealed.mac.into(), tenant_id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Audited writers queued behind another in `db`'s SQLite writer queue (0 on PostgreSQL).
 pub fn sqlite_writers_waiting(db: &sea_orm::DatabaseConnection) -> usize {
     crate::tx::sqlite_writers_waiting(db)

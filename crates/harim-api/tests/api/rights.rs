@@ -343,12 +343,19 @@ db_test!(
         app.assert_chains_verify().await;
 
         // What erasure retained goes when its time is over, and the chains still verify.
-        let later = time::OffsetDateTime::now_utc()
-            + time::Duration::days(i64::from(datamap::AUDIT_DAYS_AFTER_ERASURE) + 1);
+        harim_store::testkit::backdate_fence(
+            &app.db,
+            &app.vault,
+            shop_id,
+            time::Duration::days(i64::from(datamap::AUDIT_DAYS_AFTER_ERASURE) + 1),
+        )
+        .await
+        .unwrap();
         let purged = harim_store::rights::erasure::purge_retained(
             &app.db,
+            &app.vault,
             datamap::AUDIT_DAYS_AFTER_ERASURE,
-            later,
+            time::OffsetDateTime::now_utc(),
         )
         .await
         .unwrap();

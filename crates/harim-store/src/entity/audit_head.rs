@@ -7,6 +7,9 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub seq: i64,
     pub hash: Vec<u8>,
+    /// The head entry's time (NULL before the first entry, and on heads written before it
+    /// existed): an append never dates its entry before it, whatever the clocks of replicas say.
+    pub at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -29,6 +29,8 @@ pub struct Model {
     pub signature: Option<String>,
     pub key_id: Option<String>,
     pub error: Option<String>,
+    /// MAC under the audit key over what the row was created with ([`crate::rights::seal`]).
+    pub mac: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Model {

@@ -11,6 +11,9 @@ pub struct Model {
     pub erased_at: TimeDateTimeWithTimeZone,
     pub request_id: Uuid,
     pub slug_digest: Vec<u8>,
+    /// MAC under the audit key over the four columns above ([`crate::fence::seal`]); NULL on
+    /// fences written before it existed, which are not trusted for anything destructive.
+    pub mac: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

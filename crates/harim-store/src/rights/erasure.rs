@@ -20,7 +20,7 @@
 use harim_kyc::DocumentStore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use super::{
     Rights,
-    receipt::{ReceiptSigner, SignedReceipt},
+    receipt::{self as receipts, ReceiptSigner, SignedReceipt},
 };
 use crate::{
     StoreError, audit,
@@ -44,6 +44,7 @@ use crate::{
         erasure_fence, membership, shop,
     },
     error::Violation,
+    fence::Fence,
     ids::{AccountId, DataRequestId, PLATFORM_TENANT},
     policies,
     roles::ShopRole,
@@ -347,19 +348,26 @@ async fn shred_shop(
                 // The shop's lock is held from here: a rival erasure of the same shop waits,
                 // then sees the fence and answers that erasure's receipt.
                 crate::checkpoint::reached("erasure.shred.locked", tenant_id).await;
-                if let Some(f) = erasure_fence::Entity::find_by_id(tenant_id)
-                    .one(txn)
-                    .await?
-                {
-                    let row = super::find(txn, tenant_id, f.request_id)
-                        .await?
-                        .ok_or_else(|| {
-                            StoreError::internal("erasure", "fence without its request")
+                match crate::fence::verified(txn, &r.vault, tenant_id).await? {
+                    Fence::Verified(f) => {
+                        let row = super::find(txn, tenant_id, f.request_id)
+                            .await?
+                            .ok_or_else(|| {
+                                StoreError::internal("erasure", "fence without its request")
+                            })?;
+                        let signed = stored_receipt(&row)?.ok_or_else(|| {
+                            StoreError::internal("erasure", "request without a receipt")
                         })?;
-                    let signed = stored_receipt(&row)?.ok_or_else(|| {
-                        StoreError::internal("erasure", "request without a receipt")
-                    })?;
-                    return Ok(Finish::Rollback((signed, false)));
+                        return Ok(Finish::Rollback((signed, false)));
+                    }
+                    // Planted with SQL on a live shop (counted and logged by `verified`): it
+                    // stands for no erasure, so the owner's erasure replaces it with a real one.
+                    Fence::Forged => {
+                        erasure_fence::Entity::delete_by_id(tenant_id)
+                            .exec(txn)
+                            .await?;
+                    }
+                    Fence::None => {}
                 }
                 let signed = shred_in(txn, &r, &shop, subject, response_days, &signer).await?;
                 Ok(Finish::Commit((signed, true)))
@@ -383,7 +391,7 @@ async fn shred_in(
     signer: &ReceiptSigner,
 ) -> Result<SignedReceipt, StoreError> {
     let tenant_id = shop.id;
-    let now = OffsetDateTime::now_utc();
+    let now = crate::evidence::now_micros();
     let id = Uuid::now_v7();
     let versions: Vec<i32> = txn
         .query_all(statement(
@@ -423,14 +431,17 @@ async fn shred_in(
         [tenant_id.into()],
     ))
     .await?;
-    erasure_fence::Entity::insert(erasure_fence::ActiveModel {
-        tenant_id: Set(tenant_id),
-        erased_at: Set(now),
-        request_id: Set(id),
-        slug_digest: Set(crate::fence::slug_digest(&shop.slug)),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    let key = crate::evidence::audit_key(txn, &rights.vault).await?;
+    let fence = crate::fence::seal(
+        &key,
+        tenant_id,
+        now,
+        id,
+        crate::fence::slug_digest(&shop.slug),
+    )?;
+    erasure_fence::Entity::insert(erasure_fence::ActiveModel::from(fence))
+        .exec_without_returning(txn)
+        .await?;
     let (entries, retained) = erase_rows(txn, Subject::Shop(tenant_id), now).await?;
     let until = recoverable_until(txn, rights, now).await?;
     let backups = format!(
@@ -472,9 +483,7 @@ async fn shred_in(
         &progress,
         &signed,
     )?;
-    data_request::Entity::insert(data_request::ActiveModel::from(row))
-        .exec_without_returning(txn)
-        .await?;
+    super::insert(txn, &rights.vault, row).await?;
     Ok(signed)
 }
 
@@ -548,16 +557,155 @@ async fn delete_account_archives(rights: &Rights, accounts: &[Uuid]) -> Result<u
     Ok(n)
 }
 
-/// On SQLite: moves every committed page into the database file (zeroed where rows were
-/// deleted, `secure_delete` being on) and truncates the write-ahead log.
-async fn scrub_sqlite(db: &impl ConnectionTrait) {
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite
-        && let Err(e) = db
-            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-            .await
-    {
-        tracing::warn!(error = %e, "truncating the SQLite WAL after an erasure failed");
+/// Removes what the database's own files keep of the shredded rows, as far as the engine
+/// allows, and says what is left (the completed receipt's `database`).
+///
+/// On SQLite, moves every committed page into the database file (zeroed where rows were
+/// deleted, `secure_delete` being on) and truncates the write-ahead log; a reader holding the
+/// log makes the checkpoint report `busy`, which is retried and then answered as an error (the
+/// worker tries again when the lease runs out), never ignored. On PostgreSQL a deleted row
+/// stays in its page as a dead tuple, and even a plain `VACUUM` leaves its bytes in the page's
+/// free space, so `tenant_keys` is rewritten (`VACUUM FULL`: a new file, the old one unlinked)
+/// under a lock timeout, so a long rotation batch makes the step wait and retry rather than
+/// queue every key read behind it. The write-ahead log written before that keeps the rows until
+/// its segments are overwritten; the receipt names the settings that bound it.
+async fn scrub(db: &sea_orm::DatabaseConnection) -> Result<Value, StoreError> {
+    use sea_orm::{DatabaseBackend, Statement};
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            use sea_orm::sqlx::Row;
+            // One connection, with a short busy wait of its own: the pool's (10 s) is for
+            // writers, and a reader that holds the log for longer is waited for by retrying.
+            let pool = db.get_sqlite_connection_pool();
+            let mut conn = pool.acquire().await.map_err(sqlx_error)?;
+            sea_orm::sqlx::query("PRAGMA busy_timeout = 200")
+                .execute(&mut *conn)
+                .await
+                .map_err(sqlx_error)?;
+            let mut truncated = false;
+            for attempt in 0..5u64 {
+                let row = sea_orm::sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(sqlx_error)?;
+                let busy: i64 = row.try_get(0).map_err(sqlx_error)?;
+                if busy == 0 {
+                    truncated = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 * (attempt + 1))).await;
+            }
+            sea_orm::sqlx::query("PRAGMA busy_timeout = 10000")
+                .execute(&mut *conn)
+                .await
+                .map_err(sqlx_error)?;
+            if !truncated {
+                return Err(StoreError::Unavailable(
+                    "A reader held the SQLite write-ahead log, so it could not be truncated; the erasure is retried.",
+                ));
+            }
+            Ok(json!({
+                "engine": "sqlite",
+                "write_ahead_log": "truncated: every page of the deleted rows was written back zeroed (secure_delete) and the log emptied",
+            }))
+        }
+        _ => {
+            use sea_orm::sqlx::Row;
+            let pool = db.get_postgres_connection_pool();
+            let mut conn = pool.acquire().await.map_err(sqlx_error)?;
+            sea_orm::sqlx::query("SET lock_timeout = '5s'")
+                .execute(&mut *conn)
+                .await
+                .map_err(sqlx_error)?;
+            let vacuumed = sea_orm::sqlx::query("VACUUM (FULL) tenant_keys")
+                .execute(&mut *conn)
+                .await;
+            sea_orm::sqlx::query("RESET lock_timeout")
+                .execute(&mut *conn)
+                .await
+                .map_err(sqlx_error)?;
+            if vacuumed.is_err() {
+                return Err(StoreError::Unavailable(
+                    "The tenant key table could not be rewritten (a lock was held); the erasure is retried.",
+                ));
+            }
+            let mut settings = serde_json::Map::new();
+            for name in [
+                "checkpoint_timeout",
+                "max_wal_size",
+                "wal_keep_size",
+                "archive_mode",
+            ] {
+                let row = sea_orm::sqlx::query(&format!("SHOW {name}"))
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(sqlx_error)?;
+                let v: String = row.try_get(0).map_err(sqlx_error)?;
+                settings.insert(name.to_string(), json!(v));
+            }
+            Ok(json!({
+                "engine": "postgresql",
+                "tenant_keys": format!("rewritten at {} (VACUUM FULL): no page of the table's file holds the shop's wrapped keys", rfc3339(OffsetDateTime::now_utc())),
+                "write_ahead_log": "segments written before the rewrite hold the wrapped keys until they are overwritten: on this server at most max_wal_size of log after the next checkpoint, plus archived segments for as long as the operator's archive keeps them (archive_mode); each streaming replica applies the rewrite and its own log follows the same rule",
+                "settings": settings,
+            }))
+        }
     }
+}
+
+fn sqlx_error(e: sea_orm::sqlx::Error) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Custom(format!("scrub: {e}")))
+}
+
+/// The receipt of a request the worker is about to finish, checked: it verifies under this
+/// installation's key and names this request and its subject, and a shop's fence verifies and
+/// points at this request. Anything else is a row someone wrote with SQL (the worker would
+/// otherwise delete whatever prefix it names and sign what it says), so it is refused, counted
+/// and logged, and the request stays unfinished.
+async fn verified_receipt(
+    rights: &Rights,
+    row: &data_request::Model,
+    signer: &ReceiptSigner,
+) -> Result<Value, StoreError> {
+    let refuse = |why: &str| {
+        crate::evidence::tampering("erasure_receipt", &format!("request {}: {why}", row.id));
+        Err(StoreError::Internal(format!(
+            "erasure {} refused: {why}",
+            row.id
+        )))
+    };
+    let Some(signed) = stored_receipt(row)? else {
+        return refuse("it has no receipt");
+    };
+    if receipts::verify(&signed, &[signer.public_key()]).is_err() {
+        return refuse("its receipt's signature does not verify");
+    }
+    let r = &signed.receipt;
+    if r["receipt_id"].as_str() != Some(row.id.to_string().as_str()) {
+        return refuse("its receipt is another request's");
+    }
+    match row.kind {
+        RequestKind::EraseShop => {
+            if r["subject"]["kind"] != "shop"
+                || r["subject"]["id"].as_str() != Some(row.tenant_id.to_string().as_str())
+            {
+                return refuse("its receipt is about another subject");
+            }
+            match crate::fence::verified(&rights.db, &rights.vault, row.tenant_id).await? {
+                Fence::Verified(f) if f.request_id == row.id => {}
+                _ => return refuse("the shop has no fence of this erasure"),
+            }
+        }
+        RequestKind::EraseAccount => {
+            if r["subject"]["kind"] != "account" || row.tenant_id != PLATFORM_TENANT {
+                return refuse("its receipt is about another subject");
+            }
+        }
+        RequestKind::ExportShop | RequestKind::ExportAccount => {
+            return refuse("it is not an erasure");
+        }
+    }
+    Ok(signed.receipt)
 }
 
 /// The job of a shop erasure: objects, then the completed receipt.
@@ -565,6 +713,8 @@ pub(super) async fn finish_shop(
     rights: &Rights,
     row: &data_request::Model,
 ) -> Result<(), StoreError> {
+    let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
+    let receipt = verified_receipt(rights, row, &signer).await?;
     let mut progress = progress_of(row);
     crate::checkpoint::reached("erasure.job.before_objects", row.tenant_id).await;
     kill_point("erasure.objects");
@@ -577,10 +727,8 @@ pub(super) async fn finish_shop(
     save_progress(&rights.db, row, &progress).await?;
     kill_point("erasure.archives");
     delete_account_archives(rights, &progress.members).await?;
-    scrub_sqlite(&rights.db).await;
-    complete(rights, row, &progress).await?;
-    scrub_sqlite(&rights.db).await;
-    Ok(())
+    let database = scrub(&rights.db).await?;
+    complete(rights, row, &progress, receipt, database, &signer).await
 }
 
 /// The request completed: its receipt re-signed as completed and saved with the state.
@@ -588,12 +736,12 @@ async fn complete(
     rights: &Rights,
     row: &data_request::Model,
     progress: &Progress,
+    mut receipt: Value,
+    database: Value,
+    signer: &ReceiptSigner,
 ) -> Result<(), StoreError> {
-    let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
-    let mut receipt = stored_receipt(row)?
-        .map(|s| s.receipt)
-        .ok_or_else(|| StoreError::internal("erasure", "request without a receipt"))?;
     receipt["state"] = json!("completed");
+    receipt["database"] = database;
     receipt["completed_at"] = json!(rfc3339(OffsetDateTime::now_utc()));
     // The prefix is confirmed empty, so every object known at shredding is gone, whichever
     // attempt deleted it (a crash between a delete and the saved count loses no object).
@@ -801,7 +949,7 @@ async fn erase_account_in(
         objects_deleted: 0,
         shop_requests: erased.shop_requests,
     };
-    data_request::Entity::insert(data_request::ActiveModel::from(erasure_request(
+    let row = erasure_request(
         data_request::Model {
             id,
             ..super::new_request(
@@ -814,9 +962,8 @@ async fn erase_account_in(
         },
         &progress,
         &signed,
-    )?))
-    .exec_without_returning(txn)
-    .await?;
+    )?;
+    super::insert(txn, &rights.vault, row).await?;
     Ok(signed)
 }
 
@@ -825,49 +972,97 @@ pub(super) async fn finish_account(
     rights: &Rights,
     row: &data_request::Model,
 ) -> Result<(), StoreError> {
+    let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
+    let receipt = verified_receipt(rights, row, &signer).await?;
     let mut progress = progress_of(row);
+    // Whose archives go is what the signed receipt says, not the (unsigned) progress.
+    let account = receipt["subject"]["id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| StoreError::internal("erasure", "account receipt without its subject"))?;
+    progress.members = vec![account];
     let deleted = delete_account_archives(rights, &progress.members).await?;
     progress.objects_deleted += deleted;
     save_progress(&rights.db, row, &progress).await?;
-    scrub_sqlite(&rights.db).await;
-    complete(rights, row, &progress).await?;
-    Ok(())
+    let database = scrub(&rights.db).await?;
+    complete(rights, row, &progress, receipt, database, &signer).await
 }
 
 /// Purges what shop erasure retained once its time is over: audit chains of shops erased at
 /// least `days` ([`datamap::AUDIT_DAYS_AFTER_ERASURE`]) ago. Returns the number of chains
 /// purged. Run by the retention job ([`crate::retention::run`]).
+///
+/// Only on a fence whose MAC holds, and only a chain that verifies: a planted fence would
+/// otherwise delete a live shop's evidence, and purging a broken chain would destroy the proof
+/// that it was broken. Each purge writes its purge record (the chain's final sequence number
+/// and link) into the platform chain in the same transaction, which is what lets `audit
+/// verify` accept the chain's absence afterwards.
 pub async fn purge_retained(
-    db: &impl TransactionTrait,
+    db: &sea_orm::DatabaseConnection,
+    vault: &harim_vault::Vault,
     days: u32,
     now: OffsetDateTime,
 ) -> Result<u64, StoreError> {
     let cutoff = now - Duration::days(i64::from(days));
-    let txn = db.begin().await?;
+    let key = crate::evidence::audit_key(db, vault).await?;
     let fences = erasure_fence::Entity::find()
         .filter(erasure_fence::Column::ErasedAt.lte(cutoff))
-        .all(&txn)
+        .all(db)
         .await?;
     let mut n = 0;
+    let mut refused = 0;
     for f in fences {
-        let gone = txn
-            .execute(statement(
-                &txn,
-                "DELETE FROM audit_log WHERE tenant_id = $1",
-                [f.tenant_id.into()],
-            ))
-            .await?
-            .rows_affected();
-        txn.execute(statement(
-            &txn,
-            "DELETE FROM audit_heads WHERE tenant_id = $1",
-            [f.tenant_id.into()],
-        ))
-        .await?;
-        if gone > 0 {
-            n += 1;
+        let tenant_id = f.tenant_id;
+        if !crate::fence::authentic(&key, &f)? {
+            crate::evidence::tampering("erasure_fence", &format!("shop {tenant_id}: chain kept"));
+            refused += 1;
+            continue;
         }
+        let Some((seq, hash)) = audit::head(db, tenant_id).await? else {
+            continue; // purged already
+        };
+        if let Some(b) = audit::check_chain(db, vault, tenant_id).await? {
+            crate::evidence::tampering(
+                "audit_entry",
+                &format!(
+                    "shop {tenant_id}: chain kept, broken at {}: {}",
+                    b.seq, b.reason
+                ),
+            );
+            refused += 1;
+            continue;
+        }
+        let event = audit::PurgeRecord::event(tenant_id, seq, &hash);
+        let purged = tx::audited(db, vault, PLATFORM_TENANT, event, move |txn| {
+            Box::pin(async move {
+                // Only the head that was checked: an entry appended since makes this a no-op.
+                let gone = txn
+                    .execute(statement(
+                        txn,
+                        "DELETE FROM audit_heads WHERE tenant_id = $1 AND seq = $2 AND hash = $3",
+                        [tenant_id.into(), seq.into(), hash.into()],
+                    ))
+                    .await?
+                    .rows_affected();
+                if gone != 1 {
+                    return Ok(Finish::Rollback(false));
+                }
+                txn.execute(statement(
+                    txn,
+                    "DELETE FROM audit_log WHERE tenant_id = $1",
+                    [tenant_id.into()],
+                ))
+                .await?;
+                Ok(Finish::Commit(true))
+            })
+        })
+        .await?;
+        n += u64::from(purged);
     }
-    txn.commit().await?;
+    if refused > 0 {
+        return Err(StoreError::Internal(format!(
+            "{refused} erased shops' chains were kept: their fence or chain does not verify"
+        )));
+    }
     Ok(n)
 }

@@ -123,6 +123,7 @@ async fn record(
             (chain, event)
         })
         .collect();
+    let vault = rights.vault.clone();
     tx::audited_in_each_or_refuse(
         &rights.db,
         &rights.vault,
@@ -130,9 +131,7 @@ async fn record(
         "The export could not be recorded, so it was not started.",
         move |txn| {
             Box::pin(async move {
-                data_request::Entity::insert(data_request::ActiveModel::from(row))
-                    .exec_without_returning(txn)
-                    .await?;
+                super::insert(txn, &vault, row).await?;
                 Ok(Finish::Commit(()))
             })
         },

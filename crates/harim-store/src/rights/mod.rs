@@ -24,7 +24,15 @@ use sea_orm::{
 use time::{Duration, OffsetDateTime, Time};
 use uuid::Uuid;
 
-use crate::{StoreError, db::statement, entity::data_request};
+use crate::{
+    StoreError,
+    db::statement,
+    entity::data_request,
+    evidence::{self, AuditKey},
+};
+
+/// Domain separation of a request row's MAC input.
+const REQUEST_LABEL: &[u8] = b"harim-data-request-v1";
 
 /// Tunables, from the binary's configuration.
 #[derive(Debug, Clone)]
@@ -115,7 +123,8 @@ pub fn due_date(at: OffsetDateTime, days: u32) -> OffsetDateTime {
         .assume_utc()
 }
 
-/// A new pending request of `kind` about `tenant_id`, made now and due in `days`.
+/// A new pending request of `kind` about `tenant_id`, made `now` (kept to the microsecond, as
+/// both databases store it, so the row's MAC recomputes) and due in `days`.
 pub(crate) fn new_request(
     tenant_id: Uuid,
     kind: RequestKind,
@@ -123,6 +132,9 @@ pub(crate) fn new_request(
     now: OffsetDateTime,
     days: u32,
 ) -> data_request::Model {
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now);
     data_request::Model {
         tenant_id,
         id: Uuid::now_v7(),
@@ -144,7 +156,60 @@ pub(crate) fn new_request(
         signature: None,
         key_id: None,
         error: None,
+        mac: None,
     }
+}
+
+/// What a request row's MAC covers: what it was created with and never changes while it is
+/// open (its subject is anonymised only once it is finished).
+fn request_parts(row: &data_request::Model) -> [Vec<u8>; 6] {
+    let kind = match row.kind {
+        RequestKind::ExportShop => "export_shop",
+        RequestKind::ExportAccount => "export_account",
+        RequestKind::EraseShop => "erase_shop",
+        RequestKind::EraseAccount => "erase_account",
+    };
+    [
+        row.tenant_id.as_bytes().to_vec(),
+        row.id.as_bytes().to_vec(),
+        kind.as_bytes().to_vec(),
+        row.subject_account
+            .map(|a| a.as_bytes().to_vec())
+            .unwrap_or_default(),
+        evidence::micros(row.requested_at).to_vec(),
+        evidence::micros(row.due_at).to_vec(),
+    ]
+}
+
+/// The MAC a request row is created with.
+fn seal(key: &AuditKey, row: &data_request::Model) -> Result<Vec<u8>, StoreError> {
+    let parts = request_parts(row);
+    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    evidence::tag(key, REQUEST_LABEL, &parts)
+}
+
+/// Whether harim created this request row (its MAC holds).
+fn authentic(key: &AuditKey, row: &data_request::Model) -> Result<bool, StoreError> {
+    let Some(mac) = &row.mac else {
+        return Ok(false);
+    };
+    let parts = request_parts(row);
+    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    evidence::holds(key, REQUEST_LABEL, &parts, mac)
+}
+
+/// Inserts a new request row with its MAC: every request row is made here.
+pub(crate) async fn insert(
+    txn: &impl ConnectionTrait,
+    vault: &Vault,
+    mut row: data_request::Model,
+) -> Result<(), StoreError> {
+    let key = evidence::audit_key(txn, vault).await?;
+    row.mac = Some(seal(&key, &row)?);
+    data_request::Entity::insert(data_request::ActiveModel::from(row))
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
 }
 
 /// `SELECT COUNT(*) AS n ...` written once for both databases.
@@ -254,8 +319,19 @@ pub async fn run_due(rights: &Rights) -> Result<usize, StoreError> {
         .all(&rights.db)
         .await?;
     let mut done = 0;
+    let key = evidence::audit_key(&rights.db, &rights.vault).await?;
     for row in rows {
         if row.lease_until.is_some_and(|l| l >= now) {
+            continue;
+        }
+        // A row someone inserted or edited with SQL is never run: it could name any shop's
+        // objects for deletion, or carry a receipt for the worker to sign. It stays open, so
+        // the admin's list shows it, and every pass counts it as tampering.
+        if !authentic(&key, &row)? {
+            evidence::tampering(
+                "data_request",
+                &format!("request {} ({:?}) is not one harim made", row.id, row.kind),
+            );
             continue;
         }
         if !claim(&rights.db, &row, rights.config.lease).await? {
