@@ -961,19 +961,20 @@ pub async fn verify(
         let entries = chain_entries(db, tenant).await?;
         let head = stored_heads.get(&tenant);
         let exported_head = exported.iter().find(|h| h.tenant_id == tenant && h.seq > 0);
-        if entries.is_empty() && head.is_none() {
-            if let Some(p) = purges.get(&tenant) {
-                let broken = purged_chain(&key, p, fences.get(&tenant), exported_head)?;
-                match broken {
-                    None => out.tenants -= 1,
-                    Some(reason) => out.broken.push(BrokenLink {
-                        tenant_id: tenant,
-                        seq: p.seq,
-                        reason,
-                    }),
-                }
-                continue;
+        if entries.is_empty()
+            && head.is_none()
+            && let Some(p) = purges.get(&tenant)
+        {
+            let broken = purged_chain(&key, p, fences.get(&tenant), exported_head)?;
+            match broken {
+                None => out.tenants -= 1,
+                Some(reason) => out.broken.push(BrokenLink {
+                    tenant_id: tenant,
+                    seq: p.seq,
+                    reason,
+                }),
             }
+            continue;
         }
         out.entries += entries.len();
         let mut broken = check(&key, tenant, &entries, head, &mut out.pruned)?.map(|(b, _)| b);

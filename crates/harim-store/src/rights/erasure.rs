@@ -570,7 +570,7 @@ async fn delete_account_archives(rights: &Rights, accounts: &[Uuid]) -> Result<u
 /// queue every key read behind it. The write-ahead log written before that keeps the rows until
 /// its segments are overwritten; the receipt names the settings that bound it.
 async fn scrub(db: &sea_orm::DatabaseConnection) -> Result<Value, StoreError> {
-    use sea_orm::{DatabaseBackend, Statement};
+    use sea_orm::DatabaseBackend;
     match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
             use sea_orm::sqlx::Row;
