@@ -356,6 +356,12 @@ impl TestApp {
         .await
     }
 
+    /// `POST /v1/admin/identities` with `query` (`national_id` with `country`, or `iban`) as
+    /// its body.
+    pub async fn search_identities(&self, token: &str, query: Value) -> Resp {
+        self.post("/v1/admin/identities", Some(token), query).await
+    }
+
     /// `PUT /v1/shops/{shop}/privacy-settings` with `settings`.
     pub async fn put_settings(&self, token: &str, shop: &str, settings: Value) -> Resp {
         self.call(
