@@ -311,11 +311,23 @@ impl TestApp {
     }
 
     pub async fn platform_token(&self, role: harim_store::roles::PlatformRole) -> String {
-        harim_store::auth::create_platform_token(&self.db, role, "test")
-            .await
-            .unwrap()
-            .expose_secret()
-            .to_string()
+        self.platform_token_with_id(role).await.1
+    }
+
+    /// A new platform token of `role`: (its id, the token).
+    pub async fn platform_token_with_id(
+        &self,
+        role: harim_store::roles::PlatformRole,
+    ) -> (String, String) {
+        let made = harim_store::auth::create_platform_token(
+            &self.db,
+            role,
+            "test",
+            harim_store::auth::PLATFORM_TOKEN_DEFAULT_TTL_DAYS,
+        )
+        .await
+        .unwrap();
+        (made.id.to_string(), made.token.expose_secret().to_string())
     }
 }
 

@@ -17,6 +17,7 @@ mod retention;
 mod rights;
 mod rotation;
 mod text;
+mod tokens;
 
 use axum::{
     body::Body,
