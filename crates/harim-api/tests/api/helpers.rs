@@ -408,13 +408,20 @@ impl TestApp {
         .await
     }
 
-    /// `DELETE /v1/shops/{shop}`, confirmed with `confirm` (the shop's slug to go through).
+    /// `DELETE /v1/shops/{shop}`, confirmed with `confirm` (the shop's slug to go through) and
+    /// the owner's password ([`PASSWORD`]).
     pub async fn delete_shop(&self, token: &str, shop: &str, confirm: &str) -> Resp {
+        self.delete_shop_with(token, shop, json!({"confirm": confirm, "password": PASSWORD}))
+            .await
+    }
+
+    /// `DELETE /v1/shops/{shop}` with `body` as it is.
+    pub async fn delete_shop_with(&self, token: &str, shop: &str, body: Value) -> Resp {
         self.call(
             Method::DELETE,
             &format!("/v1/shops/{shop}"),
             Some(token),
-            Some(json!({"confirm": confirm})),
+            Some(body),
         )
         .await
     }

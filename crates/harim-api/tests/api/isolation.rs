@@ -17,7 +17,9 @@ fn sample_body(method: &Method, template: &str) -> Option<Value> {
         ("POST", "/v1/shops/{shop_id}/api-keys") => json!({"name": "stolen", "role": "owner"}),
         ("PUT", "/v1/shops/{shop_id}/privacy-settings") => crate::policies::valid_settings(),
         ("PUT", "/v1/shops/{shop_id}/identity") => crate::identity::iranian_identity(),
-        ("DELETE", "/v1/shops/{shop_id}") => json!({"confirm": "shop-victim"}),
+        ("DELETE", "/v1/shops/{shop_id}") => {
+            json!({"confirm": "shop-victim", "password": crate::helpers::PASSWORD})
+        },
         ("POST", "/v1/shops/{shop_id}/identity/reveal") => {
             json!({"fields": ["national_id", "iban"], "purpose": "support"})
         }

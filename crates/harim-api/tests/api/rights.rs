@@ -553,7 +553,7 @@ db_test!(
     |app: TestApp| async move {
         let (owner, shop, _) = full_shop(&app, "twice").await;
         let path = format!("/v1/shops/{shop}");
-        let body = json!({"confirm": "shop-twice"});
+        let body = json!({"confirm": "shop-twice", "password": PASSWORD});
         let (a, b) = tokio::join!(
             app.call(Method::DELETE, &path, Some(&owner), Some(body.clone())),
             app.call(Method::DELETE, &path, Some(&owner), Some(body.clone())),
@@ -591,5 +591,88 @@ db_test!(
                 .unwrap(),
             1
         );
+    }
+);
+
+/// Waits, if needed, until at least `needed` seconds of the current minute are left: the
+/// re-authentication limit counts in fixed one-minute windows, and a test that makes six
+/// attempts must not have them split across two.
+async fn room_in_this_minute(needed: i64) {
+    let left = 60 - time::OffsetDateTime::now_utc().unix_timestamp().rem_euclid(60);
+    if left < needed {
+        tokio::time::sleep(std::time::Duration::from_secs(
+            u64::try_from(left).unwrap() + 1,
+        ))
+        .await;
+    }
+}
+
+/// Whether the shop is still all there: its page, its identity, its keys.
+async fn shop_intact(app: &TestApp, owner: &str, shop: &str) {
+    assert_eq!(
+        app.get(&format!("/v1/shops/{shop}"), owner).await.status,
+        StatusCode::OK
+    );
+    let r = app.get(&format!("/v1/shops/{shop}/identity"), owner).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let erasures = app
+        .count(
+            "SELECT COUNT(*) AS n FROM data_requests WHERE kind IN ('erase_shop', 'erase_account')",
+            [],
+        )
+        .await;
+    assert_eq!(erasures, 0);
+}
+
+db_test!(
+    shop_erasure_needs_the_owners_password_and_its_attempts_are_limited,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant_with_identity("reauth").await;
+        // The contract's body alone no longer erases: the password is named as missing.
+        let r = app
+            .delete_shop_with(&owner, &shop, json!({"confirm": "shop-reauth"}))
+            .await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        assert_eq!(r.error_fields(), ["password"]);
+        shop_intact(&app, &owner, &shop).await;
+
+        room_in_this_minute(30).await;
+        let wrong = json!({"confirm": "shop-reauth", "password": "not the password at all"});
+        for _ in 0..5 {
+            app.delete_shop_with(&owner, &shop, wrong.clone())
+                .await
+                .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        }
+        shop_intact(&app, &owner, &shop).await;
+        // The sixth attempt in the minute is refused before the password is even checked,
+        // the right one included.
+        let r = app.delete_shop(&owner, &shop, "shop-reauth").await;
+        r.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        shop_intact(&app, &owner, &shop).await;
+        // The account's limit is one: its own erasure is held back too.
+        app.delete_account(&owner, PASSWORD)
+            .await
+            .assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        shop_intact(&app, &owner, &shop).await;
+    }
+);
+
+db_test!(
+    account_erasure_password_attempts_are_limited,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant_with_identity("reauth-acct").await;
+        room_in_this_minute(30).await;
+        for _ in 0..5 {
+            app.delete_account(&owner, "not the password at all")
+                .await
+                .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        }
+        let r = app.delete_account(&owner, "not the password at all").await;
+        r.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        assert!(r.headers.contains_key("retry-after"));
+        shop_intact(&app, &owner, &shop).await;
+        assert_eq!(app.get("/v1/shops", &owner).await.status, StatusCode::OK);
     }
 );

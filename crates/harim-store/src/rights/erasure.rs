@@ -286,12 +286,16 @@ pub async fn receipt(
     stored_receipt(&row)?.ok_or(StoreError::NotFound)
 }
 
-/// Erases a shop: its owner, signed in, confirming with the shop's slug. Answers the first
-/// signed receipt; the worker finishes the job ([`finish_shop`]).
+/// Erases a shop: its owner, signed in, confirming with the shop's slug and re-entering the
+/// account's password (a session left open is not enough to destroy a shop; attempts limited
+/// per account, [`crate::accounts::reauthenticate`]). Answers the first signed receipt; the
+/// worker finishes the job ([`finish_shop`]).
 pub async fn erase_shop(
     rights: &Rights,
+    passwords: &Passwords,
     scope: &ShopScope,
     confirm: &str,
+    password: SecretString,
     request_id: Option<String>,
 ) -> Result<SignedReceipt, StoreError> {
     scope.require_owner_session()?;
@@ -306,6 +310,14 @@ pub async fn erase_shop(
             "Type the shop's slug exactly to confirm that it is to be erased.",
         ));
     }
+    crate::accounts::reauthenticate(
+        &rights.db,
+        passwords,
+        scope.principal().account_id()?,
+        password,
+        "The password is not this account's: the shop was not erased.",
+    )
+    .await?;
     let days = policies::settings(&rights.db, scope).await?.response_days;
     let signed = shred_shop(
         rights,
@@ -787,19 +799,14 @@ pub async fn erase_account(
     request_id: Option<String>,
 ) -> Result<SignedReceipt, StoreError> {
     let account_id = principal.account_id()?.uuid();
-    let acct = account::Entity::find_by_id(account_id)
-        .one(&rights.db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    if !passwords
-        .verify(password, Some(acct.password_hash.0.clone()))
-        .await?
-    {
-        // Not a malformed field: the caller failed to prove it is the account's owner.
-        return Err(StoreError::Forbidden(
-            "The password is not this account's: the account was not erased.",
-        ));
-    }
+    let acct = crate::accounts::reauthenticate(
+        &rights.db,
+        passwords,
+        principal.account_id()?,
+        password,
+        "The password is not this account's: the account was not erased.",
+    )
+    .await?;
     // Shops where this person is the only owner.
     let mut shop_receipts = Vec::new();
     let mut shop_requests = Vec::new();
