@@ -246,11 +246,15 @@ impl ShopScope {
 
     /// Owner acting through a session (not an API key): managing members and keys.
     pub fn require_owner_session(&self) -> Result<(), StoreError> {
+        self.require_owner_signed_in("API keys cannot manage members or keys.")
+    }
+
+    /// Owner acting through a session (not an API key), refused with `why` otherwise: what a
+    /// leaked key must not be able to do (erase the shop, take all its data out at once).
+    pub fn require_owner_signed_in(&self, why: &'static str) -> Result<(), StoreError> {
         self.require_owner()?;
         if !self.via_session() {
-            return Err(StoreError::Forbidden(
-                "API keys cannot manage members or keys.",
-            ));
+            return Err(StoreError::Forbidden(why));
         }
         Ok(())
     }
