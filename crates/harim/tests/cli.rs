@@ -58,7 +58,14 @@ fn create_token_prints_the_token_on_the_last_line() {
 fn a_platform_token_is_made_with_an_expiry_and_revoked_by_its_id() {
     let dir = tempfile::tempdir().unwrap();
     let out = harim()
-        .args(["admin", "create-token", "--role", "admin", "--ttl-days", "7"])
+        .args([
+            "admin",
+            "create-token",
+            "--role",
+            "admin",
+            "--ttl-days",
+            "7",
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .output()
@@ -88,7 +95,14 @@ fn a_platform_token_is_made_with_an_expiry_and_revoked_by_its_id() {
     );
     assert!(!revoke().status.success(), "a second revocation succeeded");
     let too_long = harim()
-        .args(["admin", "create-token", "--role", "admin", "--ttl-days", "400"])
+        .args([
+            "admin",
+            "create-token",
+            "--role",
+            "admin",
+            "--ttl-days",
+            "400",
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .output()

@@ -411,8 +411,12 @@ impl TestApp {
     /// `DELETE /v1/shops/{shop}`, confirmed with `confirm` (the shop's slug to go through) and
     /// the owner's password ([`PASSWORD`]).
     pub async fn delete_shop(&self, token: &str, shop: &str, confirm: &str) -> Resp {
-        self.delete_shop_with(token, shop, json!({"confirm": confirm, "password": PASSWORD}))
-            .await
+        self.delete_shop_with(
+            token,
+            shop,
+            json!({"confirm": confirm, "password": PASSWORD}),
+        )
+        .await
     }
 
     /// `DELETE /v1/shops/{shop}` with `body` as it is.

@@ -501,7 +501,9 @@ async fn identity_search_values_never_travel_in_a_url(app: TestApp) {
         )
         .await;
     assert_shops_found(&r, &[&shop], "searching with a body");
-    let r = app.search_identities(&reviewer, json!({"iban": iban})).await;
+    let r = app
+        .search_identities(&reviewer, json!({"iban": iban}))
+        .await;
     assert_shops_found(&r, &[&shop], "searching by IBAN with a body");
     let logs = logs.text();
     assert!(

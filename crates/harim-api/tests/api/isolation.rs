@@ -19,7 +19,7 @@ fn sample_body(method: &Method, template: &str) -> Option<Value> {
         ("PUT", "/v1/shops/{shop_id}/identity") => crate::identity::iranian_identity(),
         ("DELETE", "/v1/shops/{shop_id}") => {
             json!({"confirm": "shop-victim", "password": crate::helpers::PASSWORD})
-        },
+        }
         ("POST", "/v1/shops/{shop_id}/identity/reveal") => {
             json!({"fields": ["national_id", "iban"], "purpose": "support"})
         }
@@ -197,9 +197,7 @@ db_test!(
                 .any(|(m, t)| m == Method::DELETE && t == "/v1/admin/platform-tokens/{token_id}"),
             "the walker misses the token revocation: {routes:?}"
         );
-        let audit_before = app
-            .count("SELECT COUNT(*) AS n FROM audit_log", [])
-            .await;
+        let audit_before = app.count("SELECT COUNT(*) AS n FROM audit_log", []).await;
         for cred in [&owner, &owner_key, &staff_key] {
             for (method, template) in &routes {
                 let path = fill(template, &shop, &ids);
@@ -227,6 +225,9 @@ db_test!(
             "a refused admin request wrote an audit entry"
         );
         // The admin token the walker aimed at still works.
-        assert_eq!(app.get("/v1/admin/requests", &admin).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/v1/admin/requests", &admin).await.status,
+            StatusCode::OK
+        );
     }
 );

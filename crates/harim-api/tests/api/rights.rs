@@ -598,7 +598,10 @@ db_test!(
 /// re-authentication limit counts in fixed one-minute windows, and a test that makes six
 /// attempts must not have them split across two.
 async fn room_in_this_minute(needed: i64) {
-    let left = 60 - time::OffsetDateTime::now_utc().unix_timestamp().rem_euclid(60);
+    let left = 60
+        - time::OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .rem_euclid(60);
     if left < needed {
         tokio::time::sleep(std::time::Duration::from_secs(
             u64::try_from(left).unwrap() + 1,
@@ -788,9 +791,15 @@ db_test!(
             .keys()
             .filter(|f| f.starts_with(&format!("shops/{shop}/")))
             .collect();
-        assert!(erased.is_empty(), "the erased shop is in the archive: {erased:?}");
+        assert!(
+            erased.is_empty(),
+            "the erased shop is in the archive: {erased:?}"
+        );
         let manifest = String::from_utf8(files["manifest.json"].clone()).unwrap();
-        assert!(!manifest.contains(&shop), "the manifest names the erased shop");
+        assert!(
+            !manifest.contains(&shop),
+            "the manifest names the erased shop"
+        );
     }
 );
 

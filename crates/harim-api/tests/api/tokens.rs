@@ -41,7 +41,10 @@ db_test!(
             [past.into(), id.into()],
         )
         .await;
-        for path in ["/v1/admin/kyc/queue".to_string(), format!("/v1/shops/{shop}")] {
+        for path in [
+            "/v1/admin/kyc/queue".to_string(),
+            format!("/v1/shops/{shop}"),
+        ] {
             app.get(&path, &token)
                 .await
                 .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");

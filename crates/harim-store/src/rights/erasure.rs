@@ -869,8 +869,7 @@ pub async fn erase_account(
         move |txn| {
             Box::pin(async move {
                 let late =
-                    erase_late_shops(txn, &r, account_id, &actor, late_request_id, &signer)
-                        .await?;
+                    erase_late_shops(txn, &r, account_id, &actor, late_request_id, &signer).await?;
                 for (_, signed) in &late {
                     if let Some(id) = signed.receipt["receipt_id"]
                         .as_str()

@@ -26,7 +26,11 @@ async fn ownerless_shops(db: &DatabaseConnection) -> i64 {
     row.try_get("", "n").unwrap()
 }
 
-async fn create(store: &Store, owner: harim_store::ids::AccountId, slug: &str) -> Result<shops::Shop, StoreError> {
+async fn create(
+    store: &Store,
+    owner: harim_store::ids::AccountId,
+    slug: &str,
+) -> Result<shops::Shop, StoreError> {
     shops::create(
         &store.db,
         &store.vault,
@@ -46,8 +50,11 @@ db_test!(
 
         // The erasure has erased the shops it found and waits before its own transaction.
         let pause = Pause::arm("erasure.account.before_transaction", account);
-        let (rights, passwords, who) =
-            (store.rights.clone(), store.passwords.clone(), principal.clone());
+        let (rights, passwords, who) = (
+            store.rights.clone(),
+            store.passwords.clone(),
+            principal.clone(),
+        );
         let erasing = tokio::spawn(async move {
             erasure::erase_account(&rights, &passwords, &who, password(), None).await
         });
@@ -57,7 +64,11 @@ db_test!(
         pause.release().await;
 
         let signed = erasing.await.unwrap().unwrap();
-        assert_eq!(ownerless_shops(&store.db).await, 0, "a shop was left without its owner");
+        assert_eq!(
+            ownerless_shops(&store.db).await,
+            0,
+            "a shop was left without its owner"
+        );
         assert_eq!(
             signed.receipt["shop_receipts"].as_array().unwrap().len(),
             2,
@@ -93,9 +104,15 @@ db_test!(
         });
         pause.reached().await;
         // Meanwhile the account is erased, to the end.
-        erasure::erase_account(&store.rights, &store.passwords, &principal, password(), None)
-            .await
-            .unwrap();
+        erasure::erase_account(
+            &store.rights,
+            &store.passwords,
+            &principal,
+            password(),
+            None,
+        )
+        .await
+        .unwrap();
         pause.release().await;
 
         let created = creating.await.unwrap();
@@ -103,6 +120,10 @@ db_test!(
             matches!(created, Err(StoreError::Conflict(_))),
             "a shop was made for an erased account: {created:?}"
         );
-        assert_eq!(ownerless_shops(&store.db).await, 0, "a shop was left without its owner");
+        assert_eq!(
+            ownerless_shops(&store.db).await,
+            0,
+            "a shop was left without its owner"
+        );
     }
 );

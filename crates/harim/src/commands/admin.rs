@@ -48,8 +48,7 @@ pub async fn revoke_token(config: Config, id: uuid::Uuid) -> anyhow::Result<()> 
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
     ));
-    match harim_store::auth::revoke_platform_token(&db, &vault, &operator, id.into(), None).await
-    {
+    match harim_store::auth::revoke_platform_token(&db, &vault, &operator, id.into(), None).await {
         Ok(()) => {
             println!("revoked platform token {id}");
             Ok(())
