@@ -171,6 +171,9 @@ pub async fn call_with(
     )
 }
 
+/// The password [`sign_up`] gives every account (an erasure re-enters it).
+pub const PASSWORD: &str = "correct horse battery staple";
+
 /// Signs up `email` (password "correct horse battery staple") and signs in: the session token.
 /// A [`sign_up_with`] on a new client; it panics as that does.
 pub async fn sign_up(base: &str, email: &str) -> String {
@@ -183,7 +186,7 @@ pub async fn sign_up(base: &str, email: &str) -> String {
 /// When either step does not succeed.
 #[allow(clippy::unwrap_used, clippy::expect_used)] // test support: fail loudly
 pub async fn sign_up_with(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let creds = serde_json::json!({"email": email, "password": "correct horse battery staple"});
+    let creds = serde_json::json!({"email": email, "password": PASSWORD});
     let post = |path| {
         call_with(
             client,

@@ -140,7 +140,7 @@ async fn scenario(dir: &Path, base_env: &[(String, String)]) {
             reqwest::Method::DELETE,
             &format!("/v1/shops/{shop}"),
             Some(&token),
-            Some(json!({"confirm": "golsorkh-atelier"})),
+            Some(json!({"confirm": "golsorkh-atelier", "password": harim_e2e::PASSWORD})),
         )
         .await;
     assert_eq!(st, 202, "{first}");

@@ -170,7 +170,7 @@ async fn the_binary_keeps_its_root_keys_in_the_token() {
             reqwest::Method::DELETE,
             &format!("/v1/shops/{}", shops[0]),
             Some(&token),
-            Some(json!({"confirm": "hsm-one"})),
+            Some(json!({"confirm": "hsm-one", "password": harim_e2e::PASSWORD})),
         )
         .await;
     assert_eq!(st, 202, "{b}");

@@ -352,7 +352,7 @@ async fn three_replicas_behind_a_load_balancer_behave_as_one() {
         Method::DELETE,
         &format!("/v1/shops/{shop}"),
         Some(&token),
-        Some(json!({"confirm": "many-replicas"})),
+        Some(json!({"confirm": "many-replicas", "password": "correct horse battery staple"})),
     )
     .await;
     assert_eq!(st, 202, "{b}");

@@ -246,6 +246,7 @@ impl From<harim_store::StoreError> for ApiError {
             S::Conflict(m) => ApiError::Conflict(m),
             S::Unavailable(m) => ApiError::Unavailable(m),
             S::Gone(m) => ApiError::Gone(m),
+            S::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
             S::Document(k) => k.into(),
             S::Vault(v) => v.into(),
             e @ S::Db(_) => ApiError::Db(e),

@@ -13,6 +13,40 @@ use crate::{
     ids::AccountId,
 };
 
+/// Proves the signed-in person is `account`'s owner by its password, before something that
+/// cannot be undone (an erasure). Each attempt counts against the account's limit first
+/// ([`crate::login_limit::REAUTH_ATTEMPTS_PER_MINUTE`]), so no more than that many argon2id
+/// computations and guesses a minute, on every replica together; over it:
+/// [`StoreError::RateLimited`]. A wrong password is [`StoreError::Forbidden`] with `refusal`
+/// (the caller failed to prove who it is; not a malformed field).
+pub(crate) async fn reauthenticate(
+    db: &sea_orm::DatabaseConnection,
+    passwords: &Passwords,
+    account_id: AccountId,
+    password: SecretString,
+    refusal: &'static str,
+) -> Result<account::Model, StoreError> {
+    crate::login_limit::attempt(
+        db,
+        &[crate::login_limit::Bucket::Reauth(account_id.uuid())],
+        crate::login_limit::REAUTH_ATTEMPTS_PER_MINUTE,
+        OffsetDateTime::now_utc(),
+    )
+    .await?
+    .map_err(|retry_after_secs| StoreError::RateLimited { retry_after_secs })?;
+    let acct = account::Entity::find_by_id(account_id.uuid())
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if !passwords
+        .verify(password, Some(acct.password_hash.0.clone()))
+        .await?
+    {
+        return Err(StoreError::Forbidden(refusal));
+    }
+    Ok(acct)
+}
+
 /// A new person's account; the e-mail address is already validated and normalised.
 pub async fn create_account(
     db: &impl ConnectionTrait,

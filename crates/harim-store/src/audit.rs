@@ -112,6 +112,8 @@ pub enum Action {
     KycPurge,
     /// `kyc.upload`
     KycUpload,
+    /// `platform_token.revoke`
+    PlatformTokenRevoke,
     /// `policy.publish`
     PolicyPublish,
     /// `shop.erase`
@@ -141,6 +143,7 @@ impl Action {
             Action::KycDownload => "kyc.download",
             Action::KycPurge => "kyc.purge",
             Action::KycUpload => "kyc.upload",
+            Action::PlatformTokenRevoke => "platform_token.revoke",
             Action::PolicyPublish => "policy.publish",
             Action::ShopErase => "shop.erase",
         }

@@ -162,6 +162,7 @@ pub async fn authenticate(
             .one(db)
             .await?
             .filter(|t| digests_equal(&t.token_hash, &digest))
+            .filter(|t| t.live_at(OffsetDateTime::now_utc()))
             .map(|t| Principal::Platform {
                 token_id: t.id.into(),
                 role: t.role,
@@ -197,23 +198,108 @@ async fn note_use(db: &impl ConnectionTrait, k: &api_key::Model, now: OffsetDate
     }
 }
 
-/// Mints a platform token (used by `harim admin create-token`); returns it once.
+/// How long a platform token lives unless its maker says otherwise (`--ttl-days`).
+pub const PLATFORM_TOKEN_DEFAULT_TTL_DAYS: u32 = 90;
+
+/// The longest lifetime a platform token may be given: an operator credential that outlives
+/// the people and machines holding it is what expiry exists to prevent.
+pub const PLATFORM_TOKEN_MAX_TTL_DAYS: u32 = 366;
+
+/// A platform token just made: shown once; `id` is what revokes it.
+pub struct NewPlatformToken {
+    pub id: PlatformTokenId,
+    pub token: SecretString,
+    pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for NewPlatformToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewPlatformToken")
+            .field("id", &self.id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Mints a platform token that lives `ttl_days` (1 to [`PLATFORM_TOKEN_MAX_TTL_DAYS`]; used by
+/// `harim admin create-token`); returns it once.
 pub async fn create_platform_token(
     db: &impl ConnectionTrait,
     role: PlatformRole,
     name: &str,
-) -> Result<SecretString, StoreError> {
+    ttl_days: u32,
+) -> Result<NewPlatformToken, StoreError> {
+    if !(1..=PLATFORM_TOKEN_MAX_TTL_DAYS).contains(&ttl_days) {
+        return Err(StoreError::rejected(
+            "ttl_days",
+            "out_of_range",
+            "A platform token lives 1 to 366 days.",
+        ));
+    }
     let token = mint_token(TokenKind::Platform);
+    let id = Uuid::now_v7();
+    let now = OffsetDateTime::now_utc();
+    let expires_at = now + time::Duration::days(i64::from(ttl_days));
     platform_token::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         token_hash: Set(token.digest),
         name: Set(name.to_string()),
         role: Set(role),
-        created_at: Set(OffsetDateTime::now_utc()),
+        created_at: Set(now),
+        expires_at: Set(Some(expires_at)),
     }
     .insert(db)
     .await?;
-    Ok(token.token)
+    Ok(NewPlatformToken {
+        id: id.into(),
+        token: token.token,
+        expires_at,
+    })
+}
+
+/// Revokes platform token `id` (platform admins, or the command line): from the commit on it
+/// authenticates nothing, on any replica (every request reads the token's row). Recorded in the
+/// platform's chain first, in the same transaction as the deletion. An unknown id is
+/// [`StoreError::NotFound`] and leaves no entry.
+pub async fn revoke_platform_token(
+    db: &sea_orm::DatabaseConnection,
+    vault: &harim_vault::Vault,
+    operator: &crate::scope::PlatformScope,
+    id: PlatformTokenId,
+    request_id: Option<String>,
+) -> Result<(), StoreError> {
+    operator.require_admin()?;
+    let event = crate::audit::Event {
+        actor: operator.actor(),
+        action: crate::audit::Action::PlatformTokenRevoke,
+        fields: vec![format!("platform_token:{id}")],
+        purpose: None,
+        request_id,
+    };
+    let revoked = crate::tx::audited(db, vault, crate::ids::PLATFORM_TENANT, event, move |txn| {
+        Box::pin(async move {
+            let n = txn
+                .execute(crate::db::statement(
+                    txn,
+                    "DELETE FROM platform_tokens WHERE id = $1",
+                    [id.uuid().into()],
+                ))
+                .await?
+                .rows_affected();
+            // Nothing revoked, nothing recorded: the entry goes with the rollback.
+            Ok(if n == 1 {
+                crate::tx::Finish::Commit(true)
+            } else {
+                crate::tx::Finish::Rollback(false)
+            })
+        })
+    })
+    .await?;
+    if revoked {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
 }
 
 /// Argon2id hashing on blocking threads, behind a semaphore so a login flood queues instead of

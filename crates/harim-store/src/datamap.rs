@@ -865,6 +865,7 @@ pub const TABLES: &[Table] = &[
             col("name", Ty::Text),
             col("role", Ty::Text),
             col("created_at", Ty::Time),
+            opt("expires_at", Ty::Time),
         ],
     },
     Table {

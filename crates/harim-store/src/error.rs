@@ -25,6 +25,9 @@ pub enum StoreError {
     /// The thing existed and was deliberately removed (a purged document).
     #[error("gone: {0}")]
     Gone(&'static str),
+    /// Too many attempts (a password re-entered too often); try again after the seconds given.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     /// A KYC document was refused, or its object store failed.
     #[error("document: {0}")]
     Document(#[from] KycError),

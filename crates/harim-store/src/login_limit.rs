@@ -1,6 +1,7 @@
 //! The sign-in rate limit, counted in the database so it holds across every replica: one
-//! fixed one-minute window per bucket (the client address, the e-mail address), one upsert per
-//! bucket and attempt. Buckets are stored as SHA-256 digests, never as addresses.
+//! fixed one-minute window per bucket (the client address, the e-mail address, or the account
+//! re-entering its password), one upsert per bucket and attempt. Buckets are stored as SHA-256
+//! digests, never as addresses.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sha2::{Digest, Sha256};
@@ -13,7 +14,15 @@ use crate::error::StoreError;
 pub enum Bucket<'a> {
     Ip(std::net::IpAddr),
     Email(&'a str),
+    /// A signed-in account re-entering its password (before an erasure): a stolen session
+    /// must not be a password oracle.
+    Reauth(uuid::Uuid),
 }
+
+/// Password re-entries allowed per account and minute: the sixth in a minute is refused. Lower
+/// than sign-in's default (10) because what it guards cannot be undone; the same number as the
+/// contract's wrong-code limit of customer requests ("429 after 5").
+pub const REAUTH_ATTEMPTS_PER_MINUTE: u32 = 5;
 
 impl Bucket<'_> {
     fn digest(&self) -> Vec<u8> {
@@ -26,6 +35,10 @@ impl Bucket<'_> {
             Self::Email(e) => {
                 h.update(b"email:");
                 h.update(e.as_bytes());
+            }
+            Self::Reauth(account) => {
+                h.update(b"reauth:");
+                h.update(account.as_bytes());
             }
         }
         h.finalize().to_vec()

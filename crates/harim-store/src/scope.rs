@@ -173,7 +173,7 @@ impl ShopScope {
                 let Some(row) = db
                     .query_one(statement(
                         db,
-                        "SELECT t.id, t.token_hash, t.name, t.role, t.created_at, \
+                        "SELECT t.id, t.token_hash, t.name, t.role, t.created_at, t.expires_at, \
                          sh.id AS shop_id \
                          FROM platform_tokens t LEFT JOIN shops sh ON sh.id = $2 \
                          WHERE t.token_hash = $1",
@@ -184,7 +184,9 @@ impl ShopScope {
                     return Ok(None);
                 };
                 let t = platform_token::Model::from_query_result(&row, "")?;
-                if !auth::digests_equal(&t.token_hash, &digest) {
+                if !auth::digests_equal(&t.token_hash, &digest)
+                    || !t.live_at(OffsetDateTime::now_utc())
+                {
                     return Ok(None);
                 }
                 let found: Option<Uuid> = row.try_get("", "shop_id")?;
@@ -244,11 +246,15 @@ impl ShopScope {
 
     /// Owner acting through a session (not an API key): managing members and keys.
     pub fn require_owner_session(&self) -> Result<(), StoreError> {
+        self.require_owner_signed_in("API keys cannot manage members or keys.")
+    }
+
+    /// Owner acting through a session (not an API key), refused with `why` otherwise: what a
+    /// leaked key must not be able to do (erase the shop, take all its data out at once).
+    pub fn require_owner_signed_in(&self, why: &'static str) -> Result<(), StoreError> {
         self.require_owner()?;
         if !self.via_session() {
-            return Err(StoreError::Forbidden(
-                "API keys cannot manage members or keys.",
-            ));
+            return Err(StoreError::Forbidden(why));
         }
         Ok(())
     }

@@ -78,6 +78,24 @@ pub async fn create(
                         "A shop with this slug already exists.",
                     ));
                 }
+                // The owner must still exist when its membership is made: an erasure of the
+                // account locks its row before it looks for the shops it solely owns
+                // (`rights::erasure::erase_account`), so this waits for that erasure and then
+                // finds no row (refused), or holds the row until this shop is committed (and
+                // the erasure finds the shop and erases it too). Never a shop without an owner.
+                if txn
+                    .query_one(crate::db::statement(
+                        txn,
+                        "SELECT id FROM accounts WHERE id = $1 FOR SHARE",
+                        [owner.uuid().into()],
+                    ))
+                    .await?
+                    .is_none()
+                {
+                    return Err(StoreError::Conflict(
+                        "The account was erased; no shop was created.",
+                    ));
+                }
                 membership::ActiveModel {
                     tenant_id: Set(id),
                     account_id: Set(owner.uuid()),

@@ -158,6 +158,17 @@ pub enum AdminCommand {
         role: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until the token stops working (1 to 366).
+        #[arg(long, default_value_t = harim_store::auth::PLATFORM_TOKEN_DEFAULT_TTL_DAYS,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(harim_store::auth::PLATFORM_TOKEN_MAX_TTL_DAYS)))]
+        ttl_days: u32,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Revoke a platform token by its id (printed by create-token): it stops working at once.
+    RevokeToken {
+        /// The token's id.
+        id: uuid::Uuid,
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -177,7 +188,9 @@ impl Command {
                 command: AuditCommand::Verify { data_dir, .. } | AuditCommand::Heads { data_dir },
             }
             | Command::Admin {
-                command: AdminCommand::CreateToken { data_dir, .. },
+                command:
+                    AdminCommand::CreateToken { data_dir, .. }
+                    | AdminCommand::RevokeToken { data_dir, .. },
             }
             | Command::Keys { data_dir, .. }
             | Command::Receipts {

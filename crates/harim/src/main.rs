@@ -56,7 +56,16 @@ async fn main() -> anyhow::Result<()> {
             ..
         } => commands::jobs::run(config, &job).await,
         Command::Admin {
-            command: AdminCommand::CreateToken { role, name, .. },
-        } => commands::admin::create_token(config, &role, &name).await,
+            command:
+                AdminCommand::CreateToken {
+                    role,
+                    name,
+                    ttl_days,
+                    ..
+                },
+        } => commands::admin::create_token(config, &role, &name, ttl_days).await,
+        Command::Admin {
+            command: AdminCommand::RevokeToken { id, .. },
+        } => commands::admin::revoke_token(config, id).await,
     }
 }

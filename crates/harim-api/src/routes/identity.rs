@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use harim_store::{audit, identity};
 use harim_vault::pii::{self, IDENTITY_FIELDS, IdentityInput, MaskedIdentity, MerchantIdentity};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -245,10 +245,11 @@ async fn get_audit(
     Ok(ApiJson(entries.into_iter().map(AuditOut::from).collect()))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+/// What to look for. A body, not a query string: URLs end up in proxy and load-balancer access
+/// logs, browser histories and `Referer` headers, where a national ID or an IBAN must never be.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SearchQuery {
+pub struct SearchIn {
     /// National ID to look for; needs `country`.
     national_id: Option<String>,
     /// ISO 3166-1 alpha-2 country of `national_id`.
@@ -257,7 +258,7 @@ pub struct SearchQuery {
     iban: Option<String>,
 }
 
-impl SearchQuery {
+impl SearchIn {
     /// What to look for: a national ID with its country, an IBAN, or both.
     fn terms(&self) -> Result<Vec<identity::SearchTerm>, ApiError> {
         let mut errs = Errors::default();
@@ -284,7 +285,7 @@ impl SearchQuery {
         }
         if terms.is_empty() && errs.0.is_empty() {
             errs.add(
-                "query",
+                "body",
                 "required",
                 "Give national_id with country, or iban.",
             );
@@ -304,8 +305,9 @@ pub struct IdentityMatch {
 }
 
 /// Shops whose merchant registered this national ID or IBAN, found through the blind index
-/// (platform reviewers and admins). Each match is recorded in that shop's audit log.
-#[utoipa::path(get, path = "/v1/admin/identities", tag = "admin", params(SearchQuery),
+/// (platform reviewers and admins). Each match is recorded in that shop's audit log. The values
+/// travel in the body (`POST`), never in the URL; `GET` answers 405.
+#[utoipa::path(post, path = "/v1/admin/identities", tag = "admin", request_body = SearchIn,
     responses(
         (status = 200, body = Vec<IdentityMatch>),
         (status = 403, body = crate::Problem, content_type = "application/problem+json"),
@@ -314,7 +316,7 @@ async fn search_identities(
     State(state): State<AppState>,
     operator: Operator,
     RequestId(request_id): RequestId,
-    Query(q): Query<SearchQuery>,
+    ApiJson(q): ApiJson<SearchIn>,
 ) -> Result<ApiJson<Vec<IdentityMatch>>, ApiError> {
     let terms = q.terms()?;
     let matches = identity::search(&state.db, &state.vault, &operator, terms, request_id)

@@ -1,5 +1,5 @@
-//! Platform administration of root keys: status, rotation jobs (admin role only). The job logic
-//! lives in `harim_store::rotation`.
+//! Platform administration of root keys: status, rotation jobs (admin role only), and the
+//! revocation of platform tokens. The job logic lives in `harim_store::rotation`.
 
 use axum::{
     extract::{Path, State},
@@ -22,6 +22,36 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(keys_status))
         .routes(routes!(start_rotation))
         .routes(routes!(rotation_job))
+        .routes(routes!(revoke_platform_token))
+}
+
+/// Revoke a platform token (admins): from now on it authenticates nothing. Recorded in the
+/// platform's audit chain (`platform_token.revoke`). The id is the one `harim admin
+/// create-token` printed.
+#[utoipa::path(delete, path = "/v1/admin/platform-tokens/{token_id}", tag = "admin",
+    params(("token_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "revoked"),
+        (status = 401, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
+async fn revoke_platform_token(
+    State(state): State<AppState>,
+    operator: Operator,
+    RequestId(request_id): RequestId,
+    Path(token_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    // Anything that is not a UUID names no token (404, as an unknown one does).
+    let id = Uuid::parse_str(&token_id).map_err(|_| ApiError::NotFound)?;
+    harim_store::auth::revoke_platform_token(
+        &state.db,
+        &state.vault,
+        &operator,
+        id.into(),
+        request_id,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Root key versions, how many tenant keys each wraps, and the current or last rotation.

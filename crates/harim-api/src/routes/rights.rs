@@ -253,6 +253,10 @@ pub struct EraseShopIn {
     /// The shop's slug, typed out: erasure cannot be undone.
     #[schema(min_length = 1, max_length = 63)]
     confirm: String,
+    /// The owner's password, re-entered: a session left open must not be enough to erase a
+    /// shop. Attempts are limited per account (5 a minute, then 429).
+    #[schema(value_type = String, min_length = 1, max_length = 1024)]
+    password: SecretString,
 }
 
 /// A signed erasure receipt: no personal data; verify it with the key of
@@ -284,7 +288,11 @@ impl From<receipt::SignedReceipt> for ReceiptOut {
 #[utoipa::path(delete, path = "/v1/shops/{shop_id}", tag = "rights",
     params(("shop_id" = Uuid, Path)),
     request_body = EraseShopIn,
-    responses((status = 202, body = ReceiptOut)))]
+    responses(
+        (status = 202, body = ReceiptOut),
+        (status = 403, description = "the password is wrong, or the caller is not the owner signed in; nothing is erased", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`confirm` does not match the slug, or `password` is missing", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many password attempts; see `Retry-After`", body = crate::Problem, content_type = "application/problem+json")))]
 async fn erase_shop(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,
@@ -292,7 +300,15 @@ async fn erase_shop(
     RequestId(request_id): RequestId,
     ApiJson(body): ApiJson<EraseShopIn>,
 ) -> Result<(StatusCode, ApiJson<ReceiptOut>), ApiError> {
-    let signed = erasure::erase_shop(&state.rights, &tenant, &body.confirm, request_id).await?;
+    let signed = erasure::erase_shop(
+        &state.rights,
+        &state.passwords,
+        &tenant,
+        &body.confirm,
+        body.password,
+        request_id,
+    )
+    .await?;
     cache.forget_tenant(tenant.tenant_id());
     Ok((StatusCode::ACCEPTED, ApiJson(signed.into())))
 }
@@ -309,7 +325,10 @@ pub struct EraseAccountIn {
 /// `DELETE /v1/shops/{shop_id}`, it leaves every other shop, and its sessions go at once.
 #[utoipa::path(delete, path = "/v1/account", tag = "rights",
     request_body = EraseAccountIn,
-    responses((status = 202, body = ReceiptOut)))]
+    responses(
+        (status = 202, body = ReceiptOut),
+        (status = 403, description = "the password is wrong; nothing is erased", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many password attempts; see `Retry-After`", body = crate::Problem, content_type = "application/problem+json")))]
 async fn erase_account(
     State(state): State<AppState>,
     Extension(cache): Extension<Arc<DocCache>>,

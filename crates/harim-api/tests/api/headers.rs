@@ -56,9 +56,9 @@ db_test!(
         );
         let reviewer = app.platform_token(PlatformRole::Reviewer).await;
         assert_private(
-            &app.get(
-                "/v1/admin/identities?national_id=0499370899&country=IR",
+            &app.search_identities(
                 &reviewer,
+                json!({"national_id": "0499370899", "country": "IR"}),
             )
             .await,
             "admin search",

@@ -311,11 +311,23 @@ impl TestApp {
     }
 
     pub async fn platform_token(&self, role: harim_store::roles::PlatformRole) -> String {
-        harim_store::auth::create_platform_token(&self.db, role, "test")
-            .await
-            .unwrap()
-            .expose_secret()
-            .to_string()
+        self.platform_token_with_id(role).await.1
+    }
+
+    /// A new platform token of `role`: (its id, the token).
+    pub async fn platform_token_with_id(
+        &self,
+        role: harim_store::roles::PlatformRole,
+    ) -> (String, String) {
+        let made = harim_store::auth::create_platform_token(
+            &self.db,
+            role,
+            "test",
+            harim_store::auth::PLATFORM_TOKEN_DEFAULT_TTL_DAYS,
+        )
+        .await
+        .unwrap();
+        (made.id.to_string(), made.token.expose_secret().to_string())
     }
 }
 
@@ -356,6 +368,12 @@ impl TestApp {
         .await
     }
 
+    /// `POST /v1/admin/identities` with `query` (`national_id` with `country`, or `iban`) as
+    /// its body.
+    pub async fn search_identities(&self, token: &str, query: Value) -> Resp {
+        self.post("/v1/admin/identities", Some(token), query).await
+    }
+
     /// `PUT /v1/shops/{shop}/privacy-settings` with `settings`.
     pub async fn put_settings(&self, token: &str, shop: &str, settings: Value) -> Resp {
         self.call(
@@ -390,13 +408,24 @@ impl TestApp {
         .await
     }
 
-    /// `DELETE /v1/shops/{shop}`, confirmed with `confirm` (the shop's slug to go through).
+    /// `DELETE /v1/shops/{shop}`, confirmed with `confirm` (the shop's slug to go through) and
+    /// the owner's password ([`PASSWORD`]).
     pub async fn delete_shop(&self, token: &str, shop: &str, confirm: &str) -> Resp {
+        self.delete_shop_with(
+            token,
+            shop,
+            json!({"confirm": confirm, "password": PASSWORD}),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/shops/{shop}` with `body` as it is.
+    pub async fn delete_shop_with(&self, token: &str, shop: &str, body: Value) -> Resp {
         self.call(
             Method::DELETE,
             &format!("/v1/shops/{shop}"),
             Some(token),
-            Some(json!({"confirm": confirm})),
+            Some(body),
         )
         .await
     }

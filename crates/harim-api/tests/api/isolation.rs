@@ -17,9 +17,15 @@ fn sample_body(method: &Method, template: &str) -> Option<Value> {
         ("POST", "/v1/shops/{shop_id}/api-keys") => json!({"name": "stolen", "role": "owner"}),
         ("PUT", "/v1/shops/{shop_id}/privacy-settings") => crate::policies::valid_settings(),
         ("PUT", "/v1/shops/{shop_id}/identity") => crate::identity::iranian_identity(),
-        ("DELETE", "/v1/shops/{shop_id}") => json!({"confirm": "shop-victim"}),
+        ("DELETE", "/v1/shops/{shop_id}") => {
+            json!({"confirm": "shop-victim", "password": crate::helpers::PASSWORD})
+        }
         ("POST", "/v1/shops/{shop_id}/identity/reveal") => {
             json!({"fields": ["national_id", "iban"], "purpose": "support"})
+        }
+        ("POST", "/v1/admin/identities") => json!({"iban": "DE89370400440532013000"}),
+        ("POST", "/v1/admin/kyc/documents/{doc_id}/decision") => {
+            json!({"decision": "approved", "reason": "looks fine"})
         }
         ("GET" | "DELETE", _) => return None,
         _ => json!({}),
@@ -143,6 +149,85 @@ db_test!(
         assert_eq!(
             before, after,
             "an attacker's request changed the victim's data"
+        );
+    }
+);
+
+/// Every (method, path template) under `/v1/admin`.
+pub fn admin_routes() -> Vec<(Method, String)> {
+    let doc = harim_api::openapi();
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        if !path.starts_with("/v1/admin/") {
+            continue;
+        }
+        for (m, present) in [
+            (Method::GET, item.get.is_some()),
+            (Method::POST, item.post.is_some()),
+            (Method::PUT, item.put.is_some()),
+            (Method::PATCH, item.patch.is_some()),
+            (Method::DELETE, item.delete.is_some()),
+        ] {
+            if present {
+                out.push((m, path.clone()));
+            }
+        }
+    }
+    out
+}
+
+db_test!(
+    merchants_and_their_keys_get_403_on_every_admin_route_and_change_nothing,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("not-an-operator").await;
+        let (_, owner_key) = app.api_key(&owner, &shop, "owner").await;
+        let (_, staff_key) = app.api_key(&owner, &shop, "staff").await;
+        // Real ids where a route names one, so a broken check would act on something real.
+        let (admin_id, admin) = app
+            .platform_token_with_id(harim_store::roles::PlatformRole::Admin)
+            .await;
+        let doc = crate::kyc::upload_jpeg(&app, &owner, &shop).await;
+        let ids: BTreeMap<&str, String> = [("token_id", admin_id), ("doc_id", doc)]
+            .into_iter()
+            .collect();
+        let routes = admin_routes();
+        assert!(
+            routes
+                .iter()
+                .any(|(m, t)| m == Method::DELETE && t == "/v1/admin/platform-tokens/{token_id}"),
+            "the walker misses the token revocation: {routes:?}"
+        );
+        let audit_before = app.count("SELECT COUNT(*) AS n FROM audit_log", []).await;
+        for cred in [&owner, &owner_key, &staff_key] {
+            for (method, template) in &routes {
+                let path = fill(template, &shop, &ids);
+                let r = app
+                    .call(
+                        method.clone(),
+                        &path,
+                        Some(cred),
+                        sample_body(method, template),
+                    )
+                    .await;
+                r.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+            }
+        }
+        for (method, template) in &routes {
+            let path = fill(template, &shop, &ids);
+            let r = app
+                .call(method.clone(), &path, None, sample_body(method, template))
+                .await;
+            r.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        }
+        assert_eq!(
+            app.count("SELECT COUNT(*) AS n FROM audit_log", []).await,
+            audit_before,
+            "a refused admin request wrote an audit entry"
+        );
+        // The admin token the walker aimed at still works.
+        assert_eq!(
+            app.get("/v1/admin/requests", &admin).await.status,
+            StatusCode::OK
         );
     }
 );

@@ -250,9 +250,9 @@ db_test!(
 
         let pause = Pause::arm("audit.append.head_read", shop_id);
         let (search, put) = tokio::join!(
-            app.get(
-                "/v1/admin/identities?national_id=0499370899&country=IR",
-                &reviewer
+            app.search_identities(
+                &reviewer,
+                json!({"national_id": "0499370899", "country": "IR"})
             ),
             async {
                 pause.reached().await;
@@ -375,9 +375,9 @@ db_test!(
         let reviewer = app.platform_token(PlatformRole::Reviewer).await;
         for country in ["IR", "DE"] {
             let s = app
-                .get(
-                    &format!("/v1/admin/identities?national_id=0499370899&country={country}"),
+                .search_identities(
                     &reviewer,
+                    json!({"national_id": "0499370899", "country": country}),
                 )
                 .await;
             assert_shops_found(&s, &[&s1, &s2], &format!("searching as {country}"));

@@ -553,7 +553,7 @@ db_test!(
     |app: TestApp| async move {
         let (owner, shop, _) = full_shop(&app, "twice").await;
         let path = format!("/v1/shops/{shop}");
-        let body = json!({"confirm": "shop-twice"});
+        let body = json!({"confirm": "shop-twice", "password": PASSWORD});
         let (a, b) = tokio::join!(
             app.call(Method::DELETE, &path, Some(&owner), Some(body.clone())),
             app.call(Method::DELETE, &path, Some(&owner), Some(body.clone())),
@@ -591,5 +591,259 @@ db_test!(
                 .unwrap(),
             1
         );
+    }
+);
+
+/// Waits, if needed, until at least `needed` seconds of the current minute are left: the
+/// re-authentication limit counts in fixed one-minute windows, and a test that makes six
+/// attempts must not have them split across two.
+async fn room_in_this_minute(needed: i64) {
+    let left = 60
+        - time::OffsetDateTime::now_utc()
+            .unix_timestamp()
+            .rem_euclid(60);
+    if left < needed {
+        tokio::time::sleep(std::time::Duration::from_secs(
+            u64::try_from(left).unwrap() + 1,
+        ))
+        .await;
+    }
+}
+
+/// Whether the shop is still all there: its page, its identity, its keys.
+async fn shop_intact(app: &TestApp, owner: &str, shop: &str) {
+    assert_eq!(
+        app.get(&format!("/v1/shops/{shop}"), owner).await.status,
+        StatusCode::OK
+    );
+    let r = app.get(&format!("/v1/shops/{shop}/identity"), owner).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+    let erasures = app
+        .count(
+            "SELECT COUNT(*) AS n FROM data_requests WHERE kind IN ('erase_shop', 'erase_account')",
+            [],
+        )
+        .await;
+    assert_eq!(erasures, 0);
+}
+
+db_test!(
+    shop_erasure_needs_the_owners_password_and_its_attempts_are_limited,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant_with_identity("reauth").await;
+        // The contract's body alone no longer erases: the password is named as missing.
+        let r = app
+            .delete_shop_with(&owner, &shop, json!({"confirm": "shop-reauth"}))
+            .await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        assert_eq!(r.error_fields(), ["password"]);
+        shop_intact(&app, &owner, &shop).await;
+
+        room_in_this_minute(30).await;
+        let wrong = json!({"confirm": "shop-reauth", "password": "not the password at all"});
+        for _ in 0..5 {
+            app.delete_shop_with(&owner, &shop, wrong.clone())
+                .await
+                .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        }
+        shop_intact(&app, &owner, &shop).await;
+        // The sixth attempt in the minute is refused before the password is even checked,
+        // the right one included.
+        let r = app.delete_shop(&owner, &shop, "shop-reauth").await;
+        r.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        shop_intact(&app, &owner, &shop).await;
+        // The account's limit is one: its own erasure is held back too.
+        app.delete_account(&owner, PASSWORD)
+            .await
+            .assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        shop_intact(&app, &owner, &shop).await;
+    }
+);
+
+db_test!(
+    account_erasure_password_attempts_are_limited,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant_with_identity("reauth-acct").await;
+        room_in_this_minute(30).await;
+        for _ in 0..5 {
+            app.delete_account(&owner, "not the password at all")
+                .await
+                .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        }
+        let r = app.delete_account(&owner, "not the password at all").await;
+        r.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        assert!(r.headers.contains_key("retry-after"));
+        shop_intact(&app, &owner, &shop).await;
+        assert_eq!(app.get("/v1/shops", &owner).await.status, StatusCode::OK);
+    }
+);
+
+db_test!(
+    exports_need_the_owner_signed_in_not_an_api_key,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant_with_identity("keyed-export").await;
+        let (_, owner_key) = app.api_key(&owner, &shop, "owner").await;
+        // One call would otherwise hand every national ID, IBAN and ID image to a leaked key.
+        app.request_export(&owner_key, &shop)
+            .await
+            .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        let r = app.request_export(&owner, &shop).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let id = r.json["id"].as_str().unwrap().to_string();
+        run_worker(&app).await;
+        let path = format!("/v1/shops/{shop}/exports/{id}/download");
+        let r = app.get(&path, &owner_key).await;
+        r.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        let (status, _) = download(&app, &owner, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        // Only the session's download was recorded.
+        let downloads = app
+            .count(
+                "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'export.download'",
+                [],
+            )
+            .await;
+        assert_eq!(downloads, 1);
+    }
+);
+
+/// The state and attempt count of request `id`.
+async fn request_state(app: &TestApp, id: &str) -> (String, i32) {
+    let id: uuid::Uuid = id.parse().unwrap();
+    let row = app
+        .row(
+            "SELECT state, attempts FROM data_requests WHERE id = $1",
+            [id.into()],
+        )
+        .await;
+    (
+        row.try_get("", "state").unwrap(),
+        row.try_get("", "attempts").unwrap(),
+    )
+}
+
+db_test!(
+    a_shop_export_built_across_its_shops_erasure_ends_and_leaves_no_object,
+    |app: TestApp| async move {
+        let (owner, shop, _) = full_shop(&app, "exp-erased").await;
+        let r = app.request_export(&owner, &shop).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let id = r.json["id"].as_str().unwrap().to_string();
+
+        // The worker has built the archive and waits before storing it.
+        let pause = harim_store::checkpoint::Pause::arm("export.build.before_store", &id);
+        let rights = app.rights.clone();
+        let building = tokio::spawn(async move { harim_store::rights::run_due(&rights).await });
+        pause.reached().await;
+        // Meanwhile the shop is erased, and its erasure's job empties the shop's prefix.
+        let r = app.delete_shop(&owner, &shop, "shop-exp-erased").await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        harim_store::rights::run_due(&app.rights).await.unwrap();
+        pause.release().await;
+        building.await.unwrap().unwrap();
+
+        // The archive of an erased shop is not left behind, and the export has ended.
+        let shop_id: uuid::Uuid = shop.parse().unwrap();
+        let left = app
+            .documents
+            .list_prefix(&harim_kyc::DocumentStore::shop_prefix(shop_id))
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "objects outlived the erasure: {left:?}");
+        let (state, attempts) = request_state(&app, &id).await;
+        assert_eq!(state, "expired");
+        // Nothing is retried.
+        harim_store::rights::run_due(&app.rights).await.unwrap();
+        assert_eq!(request_state(&app, &id).await, (state, attempts));
+    }
+);
+
+db_test!(
+    an_account_export_built_across_an_owned_shops_erasure_is_rebuilt_without_it,
+    |app: TestApp| async move {
+        let (owner, shop, _) = full_shop(&app, "acc-erased").await;
+        let r = app
+            .post("/v1/account/exports", Some(&owner), json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let id = r.json["id"].as_str().unwrap().to_string();
+
+        let pause = harim_store::checkpoint::Pause::arm("export.build.before_store", &id);
+        let rights = app.rights.clone();
+        let building = tokio::spawn(async move { harim_store::rights::run_due(&rights).await });
+        pause.reached().await;
+        // The shop the archive carries is erased before the archive is marked ready (its
+        // erasure's job, which sweeps account archives, has not run yet).
+        let r = app.delete_shop(&owner, &shop, "shop-acc-erased").await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        pause.release().await;
+        building.await.unwrap().unwrap();
+
+        assert_eq!(request_state(&app, &id).await.0, "ready");
+        let (status, body) =
+            download(&app, &owner, &format!("/v1/account/exports/{id}/download")).await;
+        assert_eq!(status, StatusCode::OK);
+        let files: BTreeMap<String, Vec<u8>> = unzip(&body).into_iter().collect();
+        assert!(files.contains_key("data/account.json"));
+        let erased: Vec<&String> = files
+            .keys()
+            .filter(|f| f.starts_with(&format!("shops/{shop}/")))
+            .collect();
+        assert!(
+            erased.is_empty(),
+            "the erased shop is in the archive: {erased:?}"
+        );
+        let manifest = String::from_utf8(files["manifest.json"].clone()).unwrap();
+        assert!(
+            !manifest.contains(&shop),
+            "the manifest names the erased shop"
+        );
+    }
+);
+
+db_test!(
+    the_retention_job_deletes_export_archives_no_request_stands_behind,
+    |app: TestApp| async move {
+        use harim_kyc::{ArchiveOwner, DocumentStore};
+        let (owner, shop) = app.merchant_with_identity("orphans").await;
+        let r = app.request_export(&owner, &shop).await;
+        let live = r.json["id"].as_str().unwrap().to_string();
+        run_worker(&app).await;
+        let shop_id: uuid::Uuid = shop.parse().unwrap();
+        let account = uuid::Uuid::now_v7();
+        let orphans = [
+            DocumentStore::archive_path(ArchiveOwner::Shop(shop_id), uuid::Uuid::now_v7()),
+            DocumentStore::archive_path(ArchiveOwner::Account(account), uuid::Uuid::now_v7()),
+        ];
+        for path in &orphans {
+            app.documents
+                .object_store()
+                .put(path, b"sealed bytes".to_vec().into())
+                .await
+                .unwrap();
+        }
+        let n = harim_store::rights::export::expire(
+            &app.db,
+            &app.documents,
+            time::Duration::hours(24),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, 2, "only the two orphans go");
+        for path in &orphans {
+            let left = app.documents.list_prefix(path).await.unwrap();
+            assert!(left.is_empty(), "{path} is still there");
+        }
+        // The live export's archive stays, and downloads.
+        let (status, _) = download(
+            &app,
+            &owner,
+            &format!("/v1/shops/{shop}/exports/{live}/download"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
     }
 );

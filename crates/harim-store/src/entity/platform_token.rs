@@ -11,6 +11,16 @@ pub struct Model {
     /// Stored as its name (`owner`, `admin`, ...).
     pub role: crate::roles::PlatformRole,
     pub created_at: TimeDateTimeWithTimeZone,
+    /// After this the token authenticates nothing. NULL only on a row written before harim
+    /// knew expiry and missed by the migration that set it: read as expired (fail closed).
+    pub expires_at: Option<TimeDateTimeWithTimeZone>,
+}
+
+impl Model {
+    /// Whether the token may still authenticate at `now`.
+    pub fn live_at(&self, now: TimeDateTimeWithTimeZone) -> bool {
+        self.expires_at.is_some_and(|e| e > now)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -286,12 +286,16 @@ pub async fn receipt(
     stored_receipt(&row)?.ok_or(StoreError::NotFound)
 }
 
-/// Erases a shop: its owner, signed in, confirming with the shop's slug. Answers the first
-/// signed receipt; the worker finishes the job ([`finish_shop`]).
+/// Erases a shop: its owner, signed in, confirming with the shop's slug and re-entering the
+/// account's password (a session left open is not enough to destroy a shop; attempts limited
+/// per account, [`crate::accounts::reauthenticate`]). Answers the first signed receipt; the
+/// worker finishes the job ([`finish_shop`]).
 pub async fn erase_shop(
     rights: &Rights,
+    passwords: &Passwords,
     scope: &ShopScope,
     confirm: &str,
+    password: SecretString,
     request_id: Option<String>,
 ) -> Result<SignedReceipt, StoreError> {
     scope.require_owner_session()?;
@@ -306,6 +310,14 @@ pub async fn erase_shop(
             "Type the shop's slug exactly to confirm that it is to be erased.",
         ));
     }
+    crate::accounts::reauthenticate(
+        &rights.db,
+        passwords,
+        scope.principal().account_id()?,
+        password,
+        "The password is not this account's: the shop was not erased.",
+    )
+    .await?;
     let days = policies::settings(&rights.db, scope).await?.response_days;
     let signed = shred_shop(
         rights,
@@ -787,19 +799,14 @@ pub async fn erase_account(
     request_id: Option<String>,
 ) -> Result<SignedReceipt, StoreError> {
     let account_id = principal.account_id()?.uuid();
-    let acct = account::Entity::find_by_id(account_id)
-        .one(&rights.db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    if !passwords
-        .verify(password, Some(acct.password_hash.0.clone()))
-        .await?
-    {
-        // Not a malformed field: the caller failed to prove it is the account's owner.
-        return Err(StoreError::Forbidden(
-            "The password is not this account's: the account was not erased.",
-        ));
-    }
+    let acct = crate::accounts::reauthenticate(
+        &rights.db,
+        passwords,
+        principal.account_id()?,
+        password,
+        "The password is not this account's: the account was not erased.",
+    )
+    .await?;
     // Shops where this person is the only owner.
     let mut shop_receipts = Vec::new();
     let mut shop_requests = Vec::new();
@@ -841,8 +848,11 @@ pub async fn erase_account(
         }
         shop_receipts.push(signed.receipt["receipt_id"].clone());
     }
+    // Shops the person opened from here on are found again inside the transaction below.
+    crate::checkpoint::reached("erasure.account.before_transaction", account_id).await;
     let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
     let actor = principal.actor();
+    let late_request_id = request_id.clone();
     let event = audit::Event {
         actor: actor.clone(),
         action: audit::Action::AccountErase,
@@ -851,29 +861,126 @@ pub async fn erase_account(
         request_id,
     };
     let r = rights.clone();
-    let signed = tx::audited(
+    let (signed, late) = tx::audited(
         &rights.db,
         &rights.vault,
         PLATFORM_TENANT,
         event,
         move |txn| {
             Box::pin(async move {
+                let late =
+                    erase_late_shops(txn, &r, account_id, &actor, late_request_id, &signer).await?;
+                for (_, signed) in &late {
+                    if let Some(id) = signed.receipt["receipt_id"]
+                        .as_str()
+                        .and_then(|s| Uuid::parse_str(s).ok())
+                    {
+                        shop_requests.push(id);
+                    }
+                    shop_receipts.push(signed.receipt["receipt_id"].clone());
+                }
                 let erased = AccountErasure {
                     account: acct,
                     actor,
                     shop_receipts,
                     shop_requests,
                 };
-                Ok(Finish::Commit(
-                    erase_account_in(txn, &r, erased, &signer).await?,
-                ))
+                let signed = erase_account_in(txn, &r, erased, &signer).await?;
+                Ok(Finish::Commit((signed, late)))
             })
         },
     )
     .await?;
+    for (shop, _) in &late {
+        rights.vault.forget_tenant(*shop);
+        metrics::counter!("harim_erasures_total", "kind" => "shop").increment(1);
+    }
     metrics::counter!("harim_erasures_total", "kind" => "account").increment(1);
     rights.wake.notify_one();
     Ok(signed)
+}
+
+/// Inside the account erasure's transaction, before the account's rows go: locks the account's
+/// row, then erases, in this same transaction, every shop the account solely owns that the
+/// erasures before the transaction did not (one a `POST /v1/shops` of the same person created
+/// meanwhile). `shops::create` reads the same row `FOR SHARE` inside its transaction, before
+/// it makes the owner's membership, so a creation either commits before this lock (and its shop
+/// is found here) or waits for it and finds the account gone (and is refused): no shop is left
+/// without an owner. On SQLite the database's one writer orders the two transactions the same
+/// way. Returns each shop erased here with its receipt.
+async fn erase_late_shops(
+    txn: &DatabaseTransaction,
+    rights: &Rights,
+    account_id: Uuid,
+    actor: &str,
+    request_id: Option<String>,
+    signer: &ReceiptSigner,
+) -> Result<Vec<(Uuid, SignedReceipt)>, StoreError> {
+    if txn
+        .query_one(statement(
+            txn,
+            "SELECT id FROM accounts WHERE id = $1 FOR UPDATE",
+            [account_id.into()],
+        ))
+        .await?
+        .is_none()
+    {
+        // A rival erasure of the same account committed first.
+        return Err(StoreError::NotFound);
+    }
+    let rows = txn
+        .query_all(statement(
+            txn,
+            "SELECT m.tenant_id FROM memberships m \
+             WHERE m.account_id = $1 AND m.role = 'owner' AND NOT EXISTS \
+             (SELECT 1 FROM memberships o WHERE o.tenant_id = m.tenant_id \
+              AND o.role = 'owner' AND o.account_id <> $1)",
+            [account_id.into()],
+        ))
+        .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let tenant_id: Uuid = row.try_get("", "tenant_id")?;
+        let Some(shop) = shop::Entity::find_by_id(tenant_id).one(txn).await? else {
+            continue;
+        };
+        // What `shred_shop`'s own transaction does first: the shop's entry, the replicas told.
+        audit::append(
+            txn,
+            &rights.vault,
+            tenant_id,
+            audit::Event {
+                actor: actor.to_string(),
+                action: audit::Action::ShopErase,
+                fields: vec![],
+                purpose: Some("data_subject_request"),
+                request_id: request_id.clone(),
+            },
+        )
+        .await?;
+        crate::events::notify(txn, crate::events::Event::Tenant(tenant_id)).await?;
+        match crate::fence::verified(txn, &rights.vault, tenant_id).await? {
+            // Erased meanwhile by its own erasure (which deleted the memberships it waited on).
+            Fence::Verified(_) => continue,
+            Fence::Forged => {
+                erasure_fence::Entity::delete_by_id(tenant_id)
+                    .exec(txn)
+                    .await?;
+            }
+            Fence::None => {}
+        }
+        let signed = shred_in(
+            txn,
+            rights,
+            &shop,
+            Some(account_id),
+            rights.config.default_response_days,
+            signer,
+        )
+        .await?;
+        out.push((tenant_id, signed));
+    }
+    Ok(out)
 }
 
 /// What an account erasure carries into its transaction.

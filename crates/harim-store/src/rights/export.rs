@@ -73,14 +73,19 @@ fn categories() -> Vec<String> {
     c
 }
 
-/// Asks for an export of the scope's shop (owner only). The access is recorded as a reveal of
-/// every category before anything is read.
+/// Why an API key cannot export: one call would hand every national ID, IBAN and identity
+/// document of the shop to whoever holds a leaked key.
+const SIGNED_IN_ONLY: &str =
+    "Exports need the owner signed in: an API key cannot take the shop's data out.";
+
+/// Asks for an export of the scope's shop (owner, signed in). The access is recorded as a
+/// reveal of every category before anything is read.
 pub async fn request_shop(
     rights: &Rights,
     scope: &ShopScope,
     request_id: Option<String>,
 ) -> Result<RequestView, StoreError> {
-    scope.require_owner()?;
+    scope.require_owner_signed_in(SIGNED_IN_ONLY)?;
     let now = OffsetDateTime::now_utc();
     let days = policies::settings(&rights.db, scope).await?.response_days;
     let row = super::new_request(
@@ -217,14 +222,15 @@ pub type Archive = std::pin::Pin<
     Box<dyn futures::Stream<Item = Result<bytes::Bytes, harim_kyc::KycError>> + Send>,
 >;
 
-/// Streams the archive of an export of the scope's shop (owner only), recording the download.
+/// Streams the archive of an export of the scope's shop (owner, signed in), recording the
+/// download.
 pub async fn download_shop(
     rights: &Rights,
     scope: &ShopScope,
     id: DataRequestId,
     request_id: Option<String>,
 ) -> Result<(RequestView, Archive), StoreError> {
-    scope.require_owner()?;
+    scope.require_owner_signed_in(SIGNED_IN_ONLY)?;
     let row = find(&rights.db, scope.tenant_id(), id.uuid())
         .await?
         .filter(|r| r.kind == RequestKind::ExportShop)
@@ -493,6 +499,7 @@ async fn account_entries(
     db: &impl ConnectionTrait,
     vault: &Vault,
     account: Uuid,
+    shops: &[Uuid],
     out: &mut Vec<Entry>,
 ) -> Result<(), StoreError> {
     let mut by_category: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
@@ -536,8 +543,8 @@ async fn account_entries(
             &json!({ "category": category, "account_id": account.to_string(), "tables": tables }),
         )?);
     }
-    for shop in owned_shops(db, account).await? {
-        shop_entries(db, vault, shop, &format!("shops/{shop}/"), out).await?;
+    for shop in shops {
+        shop_entries(db, vault, *shop, &format!("shops/{shop}/"), out).await?;
     }
     Ok(())
 }
@@ -595,19 +602,71 @@ fn write_zip(
     Ok(stream.into_inner())
 }
 
+/// How often an account export is rebuilt in one run when shops it included are erased while
+/// it is built; past that the run fails and the request is retried when its lease runs out.
+const MAX_BUILDS: usize = 3;
+
+/// What one build of an archive came to.
+enum Built {
+    /// Stored and marked ready.
+    Ready,
+    /// Ended without an archive: its shop was erased, or the request is no longer this
+    /// worker's to finish.
+    Ended,
+    /// A shop it included was erased meanwhile: the archive was deleted, to be built again
+    /// without that shop.
+    Stale,
+}
+
+/// Whether shop `tenant_id` was erased (a fence harim wrote; a forged one erases nothing).
+async fn erased(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    tenant_id: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(matches!(
+        crate::fence::verified(db, vault, tenant_id).await?,
+        crate::fence::Fence::Verified(_)
+    ))
+}
+
 /// The worker's part of an export: builds, seals and stores the archive, then marks it ready.
+/// An export of an erased shop ends (state `expired`, no object) instead of failing and being
+/// retried; an account export that included a shop erased while it was built is rebuilt
+/// without it.
 pub(super) async fn build(rights: &Rights, row: &data_request::Model) -> Result<(), StoreError> {
+    if let ArchiveOwner::Shop(shop) = owner_of(row)?
+        && erased(&rights.db, &rights.vault, shop).await?
+    {
+        return delete_archive(rights, row).await;
+    }
+    for _ in 0..MAX_BUILDS {
+        match build_once(rights, row).await? {
+            Built::Ready | Built::Ended => return Ok(()),
+            Built::Stale => {}
+        }
+    }
+    Err(StoreError::Unavailable(
+        "Shops of this export kept being erased while it was built; it is retried later.",
+    ))
+}
+
+async fn build_once(rights: &Rights, row: &data_request::Model) -> Result<Built, StoreError> {
     let db = &rights.db;
     let vault = &rights.vault;
     let owner = owner_of(row)?;
     let mut entries = Vec::new();
+    // The shops whose data the archive carries: checked again where it is marked ready.
+    let included: Vec<Uuid>;
     let subject = match owner {
         ArchiveOwner::Shop(shop) => {
+            included = vec![shop];
             shop_entries(db, vault, shop, "", &mut entries).await?;
             json!({"kind": "shop", "id": shop.to_string()})
         }
         ArchiveOwner::Account(account) => {
-            account_entries(db, vault, account, &mut entries).await?;
+            included = owned_shops(db, account).await?;
+            account_entries(db, vault, account, &included, &mut entries).await?;
             json!({"kind": "account", "id": account.to_string()})
         }
     };
@@ -697,32 +756,76 @@ pub(super) async fn build(rights: &Rights, row: &data_request::Model) -> Result<
     let zip_len = hashing.len;
     hashing.inner.finish()?;
 
+    crate::checkpoint::reached("export.build.before_store", row.id).await;
     let path: ObjectPath = DocumentStore::archive_path(owner, row.id);
-    rights.documents.put_file(path, temp.path()).await?;
+    rights.documents.put_file(path.clone(), temp.path()).await?;
     drop(temp);
 
-    // Wrap the archive key and mark the export ready, in one transaction.
+    // Wrap the archive key and mark the export ready, in one transaction, which first checks
+    // that the archive may exist at all: a shop it carries erased while it was built (the
+    // erasure's job may already have emptied the shop's prefix and swept the account
+    // archives, so nothing else would delete this one), or the request no longer this
+    // worker's (expired by an erasure, or taken over after a lapsed lease).
     let txn = db.begin().await?;
+    let mut gone = false;
+    for shop in &included {
+        gone |= erased(&txn, vault, *shop).await?;
+    }
+    if gone {
+        txn.rollback().await?;
+        rights.documents.delete_path(&path).await?;
+        return Ok(match owner {
+            ArchiveOwner::Shop(_) => {
+                delete_archive(rights, row).await?;
+                Built::Ended
+            }
+            ArchiveOwner::Account(_) => Built::Stale,
+        });
+    }
     let wk = tenant_keys::current(&txn, vault, row.tenant_id).await?;
     let wrapped = vault.encrypt_field(&wk, &key_ctx(row.tenant_id, row.id), key.expose())?;
     tenant_keys::count_encryptions(&txn, &wk, 1).await?;
     let done = OffsetDateTime::now_utc();
-    let mut am: data_request::ActiveModel = row.clone().into();
-    am.state = Set(RequestState::Ready);
-    am.completed_at = Set(Some(done));
-    am.expires_at = Set(Some(done + rights.config.export_ttl));
-    am.lease_until = Set(None);
-    am.object_size = Set(Some(i64::try_from(zip_len).unwrap_or(i64::MAX)));
-    am.object_sha256 = Set(Some(zip_sha256.to_vec()));
-    am.wrapped_key = Set(Some(RedactedBytes(wrapped)));
-    am.tk_version = Set(Some(
-        i32::try_from(wk.tk_version).map_err(|e| StoreError::internal("tk_version", e))?,
-    ));
-    am.error = Set(None);
-    am.update(&txn).await?;
+    let tk_version =
+        i32::try_from(wk.tk_version).map_err(|e| StoreError::internal("tk_version", e))?;
+    // `claim` counted this worker's attempt: the row is still ours only while that count and
+    // the running state stand.
+    let marked = txn
+        .execute(crate::db::statement(
+            &txn,
+            "UPDATE data_requests SET state = 'ready', completed_at = $1, expires_at = $2, \
+             lease_until = NULL, object_size = $3, object_sha256 = $4, wrapped_key = $5, \
+             tk_version = $6, error = NULL \
+             WHERE tenant_id = $7 AND id = $8 AND state = 'running' AND attempts = $9",
+            [
+                done.into(),
+                (done + rights.config.export_ttl).into(),
+                i64::try_from(zip_len).unwrap_or(i64::MAX).into(),
+                zip_sha256.to_vec().into(),
+                wrapped.into(),
+                tk_version.into(),
+                row.tenant_id.into(),
+                row.id.into(),
+                row.attempts.saturating_add(1).into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    if marked == 0 {
+        txn.rollback().await?;
+        // Expired meanwhile (an erasure's job swept it): this archive outlived its request.
+        // Taken over by another worker instead: the path is that worker's now, left alone.
+        if find(db, row.tenant_id, row.id)
+            .await?
+            .is_none_or(|r| r.state == RequestState::Expired)
+        {
+            rights.documents.delete_path(&path).await?;
+        }
+        return Ok(Built::Ended);
+    }
     txn.commit().await?;
     metrics::counter!("harim_exports_total").increment(1);
-    Ok(())
+    Ok(Built::Ready)
 }
 
 /// Re-encrypts the archive keys of a shop's ready exports from `old` to `new` (tenant-key
@@ -779,7 +882,51 @@ pub async fn expire(
         delete_archive_of(db, documents, &row).await?;
         n += 1;
     }
-    Ok(n)
+    Ok(n + sweep_orphan_archives(db, documents).await?)
+}
+
+/// Deletes every export archive object (`t/<shop>/x/<id>`, `a/<account>/x/<id>`) that no live
+/// request stands behind: no row, or one that is expired (a build that outlived its shop's
+/// erasure, a run killed between deleting a row's archive and marking it, a row erased with
+/// its shop). Part of the `expired_exports` rule of the retention job ([`expire`]), counted
+/// with it. No grace period is needed: a request row exists, pending or running, before its
+/// archive is written.
+pub async fn sweep_orphan_archives(
+    db: &impl ConnectionTrait,
+    documents: &DocumentStore,
+) -> Result<u64, StoreError> {
+    let mut removed = 0;
+    for top in ["t", "a"] {
+        for path in documents.list_prefix(&ObjectPath::from(top)).await? {
+            let parts: Vec<String> = path.parts().map(|p| p.as_ref().to_string()).collect();
+            let [_, owner, x, id] = parts.as_slice() else {
+                continue;
+            };
+            let (Ok(owner), Ok(id), true) = (Uuid::parse_str(owner), Uuid::parse_str(id), x == "x")
+            else {
+                continue;
+            };
+            let row = if top == "t" {
+                find(db, owner, id).await?
+            } else {
+                find(db, PLATFORM_TENANT, id)
+                    .await?
+                    .filter(|r| r.subject_account == Some(owner))
+            };
+            let live = row.is_some_and(|r| {
+                r.kind.is_export()
+                    && matches!(
+                        r.state,
+                        RequestState::Pending | RequestState::Running | RequestState::Ready
+                    )
+            });
+            if !live {
+                documents.delete_path(&path).await?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// Deletes an export's archive (object first, then the key) and marks it expired.

@@ -51,6 +51,11 @@ pub fn identity() -> MerchantIdentity {
     MerchantIdentity::parse(input, time::OffsetDateTime::now_utc().date()).unwrap()
 }
 
+/// The password of every account [`Store::merchant`] makes.
+pub fn password() -> SecretString {
+    SecretString::from("a long passphrase".to_string())
+}
+
 /// A vault over an in-memory (environment-format) keyring with a random root key.
 fn test_vault() -> Arc<Vault> {
     use base64::Engine;
@@ -101,7 +106,6 @@ impl Store {
     /// owner's scope in the shop.
     pub async fn merchant(&self, slug: &str) -> (Principal, ShopScope) {
         let email = format!("{slug}@example.com");
-        let password = || SecretString::from("a long passphrase".to_string());
         let account: AccountId =
             accounts::create_account(&self.db, &self.passwords, &email, password(), None)
                 .await

@@ -3,6 +3,7 @@
 //! HTTP behaviour (status codes, problem documents, headers) is tested in `harim-api`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod account_erasure;
 mod harness;
 mod slugs;
 mod tenant_rotation;

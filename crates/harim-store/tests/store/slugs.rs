@@ -38,9 +38,16 @@ db_test!(
         });
         pause.reached().await;
         // Meanwhile the owner erases the shop, to the end.
-        erasure::erase_shop(&store.rights, &owner, &slug, None)
-            .await
-            .unwrap();
+        erasure::erase_shop(
+            &store.rights,
+            &store.passwords,
+            &owner,
+            &slug,
+            crate::harness::password(),
+            None,
+        )
+        .await
+        .unwrap();
         pause.release().await;
 
         let created = creating.await.unwrap();

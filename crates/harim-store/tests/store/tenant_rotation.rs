@@ -147,11 +147,12 @@ db_test!(
             &store.db,
             harim_store::roles::PlatformRole::Reviewer,
             "reviewer",
+            harim_store::auth::PLATFORM_TOKEN_DEFAULT_TTL_DAYS,
         )
         .await
         .unwrap();
         use secrecy::ExposeSecret;
-        let principal = harim_store::auth::authenticate(&store.db, token.expose_secret())
+        let principal = harim_store::auth::authenticate(&store.db, token.token.expose_secret())
             .await
             .unwrap()
             .unwrap();

@@ -28,11 +28,12 @@ db_test!(
         let (_, scope) = store.merchant("queue-erase").await;
         let shop = scope.tenant_id();
         let pause = Pause::arm("erasure.shred.locked", shop);
-        let (rights, owner) = (store.rights.clone(), scope.clone());
-        let erasing =
-            tokio::spawn(
-                async move { erasure::erase_shop(&rights, &owner, "queue-erase", None).await },
-            );
+        let (rights, passwords, owner) =
+            (store.rights.clone(), store.passwords.clone(), scope.clone());
+        let erasing = tokio::spawn(async move {
+            let password = crate::harness::password();
+            erasure::erase_shop(&rights, &passwords, &owner, "queue-erase", password, None).await
+        });
         pause.reached().await;
 
         let (db, vault, owner) = (store.db.clone(), store.vault.clone(), scope.clone());
