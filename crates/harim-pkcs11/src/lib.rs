@@ -376,6 +376,30 @@ impl Pkcs11Provider {
     }
 }
 
+/// One GCM seal through the token, laid out as `iv || ciphertext || tag` with the IV the token
+/// *used*: `encrypt` gets parameters over a buffer holding the proposed `iv`, and the IV is read
+/// back from that buffer after the call. A token that generates GCM IVs itself (AWS CloudHSM
+/// always, Luna in FIPS mode) writes its own into the parameters; storing the proposed one
+/// would make the wrap unrecoverable (the vault's wrap check would then refuse it).
+fn seal_gcm(
+    iv: [u8; NONCE_LEN],
+    aad: &[u8],
+    encrypt: impl FnOnce(GcmParams<'_>) -> std::result::Result<Vec<u8>, CkError>,
+) -> Result<Vec<u8>> {
+    let mut iv_param = iv;
+    let params = GcmParams::new(&mut iv_param, aad, TAG_BITS.into())
+        .map_err(|e| token_error("GCM parameters", e))?;
+    let sealed = encrypt(params).map_err(|e| token_error("wrap", e))?;
+    if sealed.len() != 32 + 16 {
+        return Err(VaultError::EncryptFailed);
+    }
+    let mut out = Vec::with_capacity(WRAPPED_LEN);
+    // The parameters are gone with the call; their buffer holds what the token wrote back.
+    out.extend_from_slice(&iv_param);
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
 fn find_slot(ctx: &Pkcs11, label: &str) -> std::result::Result<Slot, OpenError> {
     let slots = ctx
         .get_slots_with_token()
@@ -427,19 +451,9 @@ impl KeyProvider for Pkcs11Provider {
         let mut iv = [0u8; NONCE_LEN];
         s.generate_random_slice(&mut iv)
             .map_err(|e| token_error("random IV", e))?;
-        let mut iv_param = iv;
-        let params = GcmParams::new(&mut iv_param, aad, TAG_BITS.into())
-            .map_err(|e| token_error("GCM parameters", e))?;
-        let sealed = s
-            .encrypt(&Mechanism::AesGcm(params), v.root, key)
-            .map_err(|e| token_error("wrap", e))?;
-        if sealed.len() != 32 + 16 {
-            return Err(VaultError::EncryptFailed);
-        }
-        let mut out = Vec::with_capacity(WRAPPED_LEN);
-        out.extend_from_slice(&iv);
-        out.extend_from_slice(&sealed);
-        Ok(out)
+        seal_gcm(iv, aad, |params| {
+            s.encrypt(&Mechanism::AesGcm(params), v.root, key)
+        })
     }
 
     fn unwrap(&self, kek_version: u32, aad: &[u8], wrapped: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
@@ -556,5 +570,36 @@ impl KeyProvider for Pkcs11Provider {
     /// Asking the token is as costly as re-reading it, so the caller's rate limit decides.
     fn changed(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+    use super::*;
+
+    /// A token that writes its own IV into the parameters (as CloudHSM does): the stored wrap
+    /// carries the token's IV, not the one proposed.
+    #[test]
+    fn the_iv_the_token_wrote_back_is_the_one_stored() {
+        let proposed = [1u8; NONCE_LEN];
+        let token_iv = [9u8; NONCE_LEN];
+        let out = seal_gcm(proposed, b"aad", |mut params| {
+            assert_eq!(params.iv(), &proposed);
+            assert_eq!(params.aad(), b"aad");
+            params.iv().copy_from_slice(&token_iv);
+            Ok(vec![5u8; 48])
+        })
+        .unwrap();
+        assert_eq!(out.len(), WRAPPED_LEN);
+        assert_eq!(&out[..NONCE_LEN], &token_iv);
+        assert_eq!(&out[NONCE_LEN..], &[5u8; 48]);
+
+        // A token that keeps the proposed IV (SoftHSM): stored as proposed.
+        let out = seal_gcm(proposed, b"aad", |_| Ok(vec![5u8; 48])).unwrap();
+        assert_eq!(&out[..NONCE_LEN], &proposed);
+
+        // A ciphertext of the wrong length is refused, never stored.
+        assert!(seal_gcm(proposed, b"aad", |_| Ok(vec![5u8; 47])).is_err());
     }
 }

@@ -68,6 +68,13 @@ pub enum VaultError {
     /// Unwrapping a tenant key failed: wrong root key, wrong tenant/version binding, or tampering.
     #[error("tenant key could not be unwrapped (wrong key version, tenant binding or tampered)")]
     UnwrapFailed,
+    /// A fresh wrap under this root version did not unwrap to the key it wrapped, so it was not
+    /// returned (and nothing stored it): the key provider is broken or misconfigured (for
+    /// PKCS#11, a token whose GCM IV handling the provider does not match).
+    #[error(
+        "a new wrap under root key version {0} did not unwrap to its key; it was not stored (key provider fault)"
+    )]
+    WrapVerificationFailed(u32),
     /// A wrapped tenant key has the wrong length.
     #[error("wrapped tenant key is malformed")]
     MalformedWrappedKey,

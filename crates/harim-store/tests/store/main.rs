@@ -6,4 +6,5 @@
 mod harness;
 mod slugs;
 mod tenant_rotation;
+mod wrap_verification;
 mod writers;
