@@ -75,6 +75,22 @@ pub enum VaultError {
         "a new wrap under root key version {0} did not unwrap to its key; it was not stored (key provider fault)"
     )]
     WrapVerificationFailed(u32),
+    /// An object of the key provider's backend carries a harim name but is not what a harim
+    /// key must be (imported, extractable, of another type or size, usable to wrap or derive,
+    /// or one of several under that name). Nothing under that name is used.
+    #[error("key object {label:?} refused: {reason}")]
+    KeyObjectRefused {
+        /// The object's label (chosen by harim's naming, never secret).
+        label: String,
+        /// Which requirement it fails.
+        reason: &'static str,
+    },
+    /// The provider's object for this root version is not the one the database recorded
+    /// (its identifier differs): it was replaced, so it is not used.
+    #[error(
+        "root key version {0}: the key object's identifier differs from the one the database recorded; refused"
+    )]
+    KeyIdMismatch(u32),
     /// A wrapped tenant key has the wrong length.
     #[error("wrapped tenant key is malformed")]
     MalformedWrappedKey,
