@@ -19,6 +19,7 @@ mod m20261201_000010_citus_keys;
 mod m20261201_000011_policy_encodings;
 mod m20261201_000012_retention;
 mod m20261201_000013_platform_policy;
+mod m20261207_000015_key_records;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_policy_encodings::Migration),
             Box::new(m20261201_000012_retention::Migration),
             Box::new(m20261201_000013_platform_policy::Migration),
+            Box::new(m20261207_000015_key_records::Migration),
         ]
     }
 }

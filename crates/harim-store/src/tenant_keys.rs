@@ -222,13 +222,38 @@ pub async fn create_if_missing(
 }
 
 /// The platform's own tenant key (version 1 of [`PLATFORM_TENANT`], never rotated: the audit
-/// MAC key and the receipt signing key derive from it), created race-free on first use.
+/// MAC key and the receipt signing key derive from it), created race-free on first use, and
+/// only then: once an audit entry or a receipt key exists, a missing platform key is refused
+/// ([`StoreError::PlatformKeyMissing`]) rather than made anew, which would silently change the
+/// audit MAC key (every chain would stop verifying) and the receipt key (receipts handed out
+/// could no longer be told from forgeries). Restore the row from a backup.
 pub(crate) async fn platform(
     db: &impl ConnectionTrait,
     vault: &Vault,
 ) -> Result<WrappedTenantKey, StoreError> {
     if let Some(wk) = find(db, PLATFORM_TENANT, 1).await? {
         return Ok(wk);
+    }
+    let used = db
+        .query_one(statement(
+            db,
+            "SELECT (EXISTS (SELECT 1 FROM audit_log) OR EXISTS (SELECT 1 FROM receipt_keys)) \
+             AS used",
+            [],
+        ))
+        .await?
+        .map(|r| r.try_get::<bool>("", "used"))
+        .transpose()?
+        .unwrap_or(true);
+    if used {
+        // Another process may have made it between the two reads (on a fresh database).
+        if let Some(wk) = find(db, PLATFORM_TENANT, 1).await? {
+            return Ok(wk);
+        }
+        tracing::error!(
+            "the platform's tenant key is missing from a database that has used it; refusing to make a new one"
+        );
+        return Err(StoreError::PlatformKeyMissing);
     }
     create_if_missing(db, vault, PLATFORM_TENANT).await?;
     find(db, PLATFORM_TENANT, 1)
@@ -316,4 +341,79 @@ pub async fn wrap_version(db: &impl ConnectionTrait, vault: &Vault) -> Result<u3
     Err(StoreError::Unavailable(
         "The root key is being retired; try again in a moment.",
     ))
+}
+
+/// Binds every root version to the provider identifier the database recorded for it (a
+/// PKCS#11 CKA_ID; issue 24): a recorded id is pinned in the provider, which refuses the
+/// version if its object carries another one ([`harim_vault::VaultError::KeyIdMismatch`]), and
+/// a version whose row has no id yet gets the provider's. On a database with no version row at
+/// all (a fresh install), the provider's active version gets its row here, with its id, rather
+/// than later by the first wrap. Run at start-up and by the rotation worker after each re-read
+/// of the provider; a provider with no identifiers (file, env) records nothing.
+pub async fn bind_key_ids(db: &impl ConnectionTrait, vault: &Vault) -> Result<(), StoreError> {
+    let provider = vault.provider();
+    let rows = db
+        .query_all(statement(
+            db,
+            "SELECT version, key_id_hex FROM root_key_versions",
+            [],
+        ))
+        .await?;
+    if rows.is_empty() {
+        let v = provider.active_version();
+        if let Some(id) = provider.key_id(v) {
+            db.execute(statement(
+                db,
+                "INSERT INTO root_key_versions (version, state, changed_at, key_id_hex) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (version) DO NOTHING",
+                [
+                    i32_of(v)?.into(),
+                    RootKeyState::Active.as_str().into(),
+                    OffsetDateTime::now_utc().into(),
+                    hex::encode(id).into(),
+                ],
+            ))
+            .await?;
+        }
+    }
+    for row in rows {
+        let v = u32_of(row.try_get("", "version")?)?;
+        let recorded: Option<String> = row.try_get("", "key_id_hex")?;
+        match recorded {
+            Some(hex_id) => {
+                let id =
+                    hex::decode(&hex_id).map_err(|e| StoreError::internal("root key id", e))?;
+                provider.pin_key_id(v, &id)?;
+            }
+            None => {
+                let Some(id) = provider.key_id(v) else {
+                    continue;
+                };
+                // Only where none is recorded: two processes recording at once write one id.
+                db.execute(statement(
+                    db,
+                    "UPDATE root_key_versions SET key_id_hex = $1 \
+                     WHERE version = $2 AND key_id_hex IS NULL",
+                    [hex::encode(&id).into(), i32_of(v)?.into()],
+                ))
+                .await?;
+                let row = db
+                    .query_one(statement(
+                        db,
+                        "SELECT key_id_hex FROM root_key_versions WHERE version = $1",
+                        [i32_of(v)?.into()],
+                    ))
+                    .await?;
+                if let Some(row) = row {
+                    let now: Option<String> = row.try_get("", "key_id_hex")?;
+                    if let Some(now) = now {
+                        let id = hex::decode(&now)
+                            .map_err(|e| StoreError::internal("root key id", e))?;
+                        provider.pin_key_id(v, &id)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }

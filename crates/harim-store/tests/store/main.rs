@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod harness;
+mod key_records;
 mod slugs;
 mod tenant_rotation;
 mod wrap_verification;
