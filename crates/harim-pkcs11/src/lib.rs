@@ -73,6 +73,10 @@ const WRAPPED_LEN: usize = NONCE_LEN + 32 + 16;
 const ROOT_PREFIX: &str = "harim-root-v";
 const BIDX_PREFIX: &str = "harim-bidx-v";
 const KINDS: [BlindIndexKind; 2] = [BlindIndexKind::NationalId, BlindIndexKind::Iban];
+/// The longest a call waits for a free session. A token that stopped answering holds every
+/// session; without a bound each waiting call would hold its thread (a tokio worker) for good.
+/// Past it the call fails as `ProviderUnavailable`, which the API answers 503.
+const SESSION_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where the token is and how to log in.
 pub struct Pkcs11Config {
@@ -128,6 +132,8 @@ struct Pool {
     ctx: Pkcs11,
     slot: Slot,
     pin: AuthPin,
+    /// [`SESSION_WAIT`], shorter in tests.
+    wait: std::time::Duration,
 }
 
 struct Lease<'a> {
@@ -189,6 +195,7 @@ impl Pool {
     }
 
     fn take(&self) -> Result<Lease<'_>> {
+        let deadline = std::time::Instant::now() + self.wait;
         let mut idle = lock(&self.idle);
         loop {
             if let Some(session) = idle.0.pop() {
@@ -211,7 +218,19 @@ impl Pool {
                 );
                 return Ok(lease);
             }
-            idle = self.freed.wait(idle).unwrap_or_else(|p| p.into_inner());
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                tracing::error!(wait = ?self.wait, "no PKCS#11 session became free");
+                return Err(VaultError::ProviderUnavailable {
+                    provider: "pkcs11",
+                    reason: format!("no session free within {:?}", self.wait),
+                });
+            }
+            idle = self
+                .freed
+                .wait_timeout(idle, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 
@@ -492,6 +511,7 @@ impl Pkcs11Provider {
             ctx: ctx.clone(),
             slot,
             pin: AuthPin::new(config.pin.expose_secret().into()),
+            wait: SESSION_WAIT,
         };
         let mut sessions = Vec::new();
         for _ in 0..config.sessions.max(1) {
@@ -968,6 +988,34 @@ impl KeyProvider for Pkcs11Provider {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
     use super::*;
+
+    /// Every session busy (a token that stopped answering holds them all): a call waits a
+    /// bounded time, then fails as unavailable (503), never holding its thread for good.
+    /// Needs the SoftHSM module only to have a context; no session is ever opened.
+    #[test]
+    fn a_call_that_finds_no_free_session_gives_up() {
+        let module = std::env::var("HARIM_TEST_PKCS11_MODULE")
+            .unwrap_or_else(|_| "/usr/lib/softhsm/libsofthsm2.so".into());
+        if !std::path::Path::new(&module).exists() {
+            assert!(std::env::var("HARIM_REQUIRE_HSM").as_deref() != Ok("1"));
+            eprintln!("SKIPPED: SoftHSM2 is not installed ({module})");
+            return;
+        }
+        let pool = Pool {
+            // No idle session and none missing: all are leased out, and none comes back.
+            idle: Mutex::new((Vec::new(), 0)),
+            freed: Condvar::new(),
+            ctx: Pkcs11::new(&module).unwrap(),
+            slot: Slot::try_from(0u64).unwrap(),
+            pin: AuthPin::new("unused".into()),
+            wait: std::time::Duration::from_millis(20),
+        };
+        let e = pool.with("wrap", |_| Ok(())).map(|_| ()).unwrap_err();
+        assert!(
+            matches!(e, VaultError::ProviderUnavailable { ref reason, .. } if reason.contains("no session free")),
+            "{e:?}"
+        );
+    }
 
     /// A token that writes its own IV into the parameters (as CloudHSM does): the stored wrap
     /// carries the token's IV, not the one proposed.

@@ -441,6 +441,7 @@ async fn create_job(
     .await?;
     let version = vault.provider().add_version().map_err(vault_err)?;
     let target = i32_of(version)?;
+    crate::tenant_keys::record_new_version(&txn, version).await?;
     crate::tenant_keys::check_wrappable(&txn, version).await?;
     // The new version's provider identifier (CKA_ID), recorded with its row.
     crate::tenant_keys::bind_key_ids(&txn, vault).await?;

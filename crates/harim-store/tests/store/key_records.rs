@@ -181,3 +181,37 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_root_version_unknown_to_the_database_never_wraps,
+    |s: Store| async move {
+        use base64::Engine;
+        let b64 = |k: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+        // The database knows version 1 (the fresh database's first wrap recorded it).
+        harim_store::testkit::tenant_keys::create(&s.db, &s.vault, uuid::Uuid::now_v7())
+            .await
+            .unwrap();
+        // A provider whose active version 2 no rotation made (a keyring edited by hand, an object
+        // put in the token): before, the first wrap recorded it as active and used it.
+        let keys = format!("1:{},2:{}", b64([1; 32]), b64([2; 32]));
+        let vault = Vault::new(
+            Arc::new(EnvKeyring::from_values(&keys, Some("2")).unwrap()),
+            Default::default(),
+        );
+        let r =
+            harim_store::testkit::tenant_keys::create(&s.db, &vault, uuid::Uuid::now_v7()).await;
+        assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
+        let n =
+            s.db.query_one(harim_store::testkit::statement(
+                &s.db,
+                "SELECT count(*) AS n FROM root_key_versions WHERE version = 2",
+                [],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+);
