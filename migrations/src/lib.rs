@@ -20,6 +20,7 @@ mod m20261201_000011_policy_encodings;
 mod m20261201_000012_retention;
 mod m20261201_000013_platform_policy;
 mod m20261207_000014_evidence_macs;
+mod m20261207_000015_key_records;
 mod m20261207_000016_platform_token_expiry;
 
 /// Applies harim's migrations in order.
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_retention::Migration),
             Box::new(m20261201_000013_platform_policy::Migration),
             Box::new(m20261207_000014_evidence_macs::Migration),
+            Box::new(m20261207_000015_key_records::Migration),
             Box::new(m20261207_000016_platform_token_expiry::Migration),
         ]
     }

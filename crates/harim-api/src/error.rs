@@ -251,6 +251,8 @@ impl From<harim_store::StoreError> for ApiError {
             S::Vault(v) => v.into(),
             e @ S::Db(_) => ApiError::Db(e),
             S::Internal(m) => ApiError::Internal(m),
+            // Logged once as an internal error; the body stays opaque.
+            e @ S::PlatformKeyMissing => ApiError::Internal(e.to_string()),
         }
     }
 }

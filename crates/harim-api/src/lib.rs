@@ -104,6 +104,12 @@ pub struct AppState {
     /// The public pages' read cache (one per process). Publishing and erasure drop a shop from
     /// it here at once and, through `harim_store::events`, on every other replica.
     pub pages: Arc<routes::policies::DocCache>,
+    /// The receipt keys document, made once per process: `/.well-known/harim/receipt-keys` is
+    /// unauthenticated, so without it every request would read the database and unwrap the
+    /// platform key through the key provider (an HSM call). The first request fills it and
+    /// the concurrent ones wait for that one (single flight). Never invalidated: the platform
+    /// key is never rotated (a root rotation re-wraps it unchanged).
+    pub receipt_keys: Arc<tokio::sync::OnceCell<Vec<harim_store::rights::receipt::PublicKey>>>,
 }
 
 impl AppState {
@@ -116,6 +122,7 @@ impl AppState {
         Ok(Self {
             draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             pages: Arc::new(routes::policies::DocCache::default()),
+            receipt_keys: Arc::new(tokio::sync::OnceCell::new()),
             rights: harim_store::rights::Rights {
                 db: db.clone(),
                 vault: vault.clone(),

@@ -11,6 +11,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass};
 use harim_pkcs11::{Pkcs11Config, Pkcs11Provider};
 use harim_vault::{
     BlindIndexKind, CacheConfig, FieldContext, KeyProvider, KeyState, Vault, VaultError,
@@ -240,4 +242,257 @@ fn tempfile_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("harim-pkcs11-test-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Re-runs the calling test in a child process with `HARIM_PKCS11_TEST_DIR` and `SOFTHSM2_CONF`
+/// set (the token directory must be chosen before the module loads); `Some(dir)` in the child.
+fn in_child(test: &str) -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("HARIM_PKCS11_TEST_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    let dir = tempfile_dir();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture"])
+        .env("HARIM_PKCS11_TEST_DIR", &dir)
+        .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
+        .status()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(status.success());
+    None
+}
+
+fn init_token(dir: &Path, label: &str) {
+    let out = Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", label])
+        .args(["--pin", "1234", "--so-pin", "5678"])
+        .env("SOFTHSM2_CONF", dir.join("softhsm2.conf"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// A logged-in session of the test's own on the token `label`, to plant and inspect objects.
+fn session(
+    config: &Pkcs11Config,
+    label: &str,
+) -> (cryptoki::context::Pkcs11, cryptoki::session::Session) {
+    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+    let ctx = Pkcs11::new(&config.module).unwrap();
+    let _ = ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK));
+    let slot = ctx
+        .get_slots_with_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).unwrap().label().trim_end() == label)
+        .unwrap();
+    let s = ctx.open_rw_session(slot).unwrap();
+    let _ = s.login(
+        cryptoki::session::UserType::User,
+        Some(&cryptoki::types::AuthPin::new("1234".into())),
+    );
+    (ctx, s)
+}
+
+/// The attributes harim generates its keys with (and requires), `overrides` replacing any of
+/// the same type.
+fn template(label: &str, aes: bool, overrides: &[Attribute]) -> Vec<Attribute> {
+    let mut t = vec![
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Derive(false),
+        Attribute::Wrap(false),
+        Attribute::Unwrap(false),
+        Attribute::Id(vec![1; 16]),
+        Attribute::Label(label.as_bytes().to_vec()),
+    ];
+    if aes {
+        t.extend([
+            Attribute::KeyType(KeyType::AES),
+            Attribute::Encrypt(true),
+            Attribute::Decrypt(true),
+        ]);
+    } else {
+        t.extend([
+            Attribute::KeyType(KeyType::GENERIC_SECRET),
+            Attribute::Sign(true),
+        ]);
+    }
+    t.retain(|a| {
+        !overrides
+            .iter()
+            .any(|o| o.attribute_type() == a.attribute_type())
+    });
+    t.extend_from_slice(overrides);
+    t.push(Attribute::ValueLen(32.into()));
+    t
+}
+
+fn generate(s: &cryptoki::session::Session, label: &str, aes: bool, overrides: &[Attribute]) {
+    let mech = if aes {
+        Mechanism::AesKeyGen
+    } else {
+        Mechanism::GenericSecretKeyGen
+    };
+    s.generate_key(&mech, &template(label, aes, overrides))
+        .unwrap();
+}
+
+fn open_as(config: &Pkcs11Config, label: &str) -> Result<Pkcs11Provider, harim_pkcs11::OpenError> {
+    Pkcs11Provider::open(&Pkcs11Config {
+        module: config.module.clone(),
+        token_label: label.into(),
+        pin: SecretString::from("1234"),
+        sessions: 2,
+    })
+}
+
+fn refused(r: Result<Pkcs11Provider, harim_pkcs11::OpenError>, reason: &str) {
+    let e = r.map(|_| ()).unwrap_err().to_string();
+    assert!(
+        e.contains("\"harim-root-v1\" refused") && e.contains(reason),
+        "expected a refusal ({reason}), got: {e}"
+    );
+}
+
+/// Issue 24, medium item 6: objects under a harim label that are not what harim generates are
+/// refused at open, naming the label and the failed requirement; generated keys carry the
+/// restrictive attributes; a version is bound to its CKA_ID; a half-made version's number is
+/// not reused; a lost login is re-established.
+#[test]
+fn the_token_adopts_only_what_harim_generated() {
+    let Some(dir) = in_child("the_token_adopts_only_what_harim_generated") else {
+        return;
+    };
+    let Some(config) = fresh_token(&dir) else {
+        return;
+    };
+    for label in ["t-import", "t-extract", "t-type", "t-derive", "t-dup"] {
+        init_token(&dir, label);
+    }
+
+    // Imported (its value is known to whoever imported it): not CKA_LOCAL, never sensitive.
+    let (_c, s) = session(&config, "t-import");
+    let mut t = template("harim-root-v1", true, &[]);
+    t.retain(|a| a.attribute_type() != AttributeType::ValueLen);
+    t.push(Attribute::Class(ObjectClass::SECRET_KEY));
+    t.push(Attribute::Value(vec![3; 32]));
+    s.create_object(&t).unwrap();
+    drop(s);
+    refused(open_as(&config, "t-import"), "");
+
+    let (_c, s) = session(&config, "t-extract");
+    generate(&s, "harim-root-v1", true, &[Attribute::Extractable(true)]);
+    drop(s);
+    refused(
+        open_as(&config, "t-extract"),
+        "extractable (CKA_EXTRACTABLE)",
+    );
+
+    let (_c, s) = session(&config, "t-type");
+    generate(&s, "harim-root-v1", false, &[]);
+    drop(s);
+    refused(open_as(&config, "t-type"), "not an AES key");
+
+    let (_c, s) = session(&config, "t-derive");
+    generate(&s, "harim-root-v1", true, &[Attribute::Derive(true)]);
+    drop(s);
+    refused(open_as(&config, "t-derive"), "may derive keys (CKA_DERIVE)");
+
+    // A second, well-formed object under the label of a version harim made.
+    drop(open_as(&config, "t-dup").unwrap());
+    let (_c, s) = session(&config, "t-dup");
+    generate(&s, "harim-root-v1", true, &[]);
+    drop(s);
+    refused(
+        open_as(&config, "t-dup"),
+        "more than one object carries this label",
+    );
+
+    // What harim generates: every restrictive attribute, one random CKA_ID per version.
+    let p = Pkcs11Provider::open(&config).unwrap();
+    let (_c, s) = session(&config, "harim-test");
+    let mut ids = Vec::new();
+    for label in [
+        "harim-root-v1",
+        "harim-bidx-v1-national_id",
+        "harim-bidx-v1-iban",
+    ] {
+        let h = s
+            .find_objects(&[Attribute::Label(label.as_bytes().to_vec())])
+            .unwrap();
+        assert_eq!(h.len(), 1, "{label}");
+        let attrs = s
+            .get_attributes(
+                h[0],
+                &[
+                    AttributeType::Token,
+                    AttributeType::Private,
+                    AttributeType::Sensitive,
+                    AttributeType::AlwaysSensitive,
+                    AttributeType::Extractable,
+                    AttributeType::NeverExtractable,
+                    AttributeType::Local,
+                    AttributeType::Derive,
+                    AttributeType::Wrap,
+                    AttributeType::Unwrap,
+                    AttributeType::ValueLen,
+                    AttributeType::Id,
+                ],
+            )
+            .unwrap();
+        for want in [
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::AlwaysSensitive(true),
+            Attribute::Extractable(false),
+            Attribute::NeverExtractable(true),
+            Attribute::Local(true),
+            Attribute::Derive(false),
+            Attribute::Wrap(false),
+            Attribute::Unwrap(false),
+            Attribute::ValueLen(32.into()),
+        ] {
+            assert!(attrs.contains(&want), "{label}: {want:?} in {attrs:?}");
+        }
+        ids.extend(attrs.into_iter().filter_map(|a| match a {
+            Attribute::Id(id) => Some(id),
+            _ => None,
+        }));
+    }
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids[0].len(), 16);
+    assert!(ids.iter().all(|i| *i == ids[0]), "one CKA_ID per version");
+    assert_eq!(p.key_id(1), Some(ids[0].clone()));
+
+    // CKA_ID binding: the recorded id is accepted, another one refuses the version.
+    p.pin_key_id(1, &ids[0]).unwrap();
+    let w = p.wrap(1, b"binding", &[7; 32]).unwrap();
+    let q = Pkcs11Provider::open(&config).unwrap();
+    assert!(matches!(
+        q.pin_key_id(1, &[9; 16]),
+        Err(VaultError::KeyIdMismatch(1))
+    ));
+    assert!(matches!(
+        q.unwrap(1, b"binding", &w),
+        Err(VaultError::UnknownKeyVersion(1))
+    ));
+    drop(q);
+
+    // A half-made version 2 (a crash after its root key): the next version is 3, never a
+    // second object labelled `harim-root-v2`.
+    generate(&s, "harim-root-v2", true, &[]);
+    assert_eq!(p.add_version().unwrap(), 3);
+    assert_eq!(p.active_version(), 3);
+
+    // Another application of this process logs out (the login is per token and process): the
+    // provider logs in again on a fresh session and carries on.
+    s.logout().unwrap();
+    drop(s);
+    let w3 = p.wrap(3, b"binding", &[7; 32]).unwrap();
+    assert_eq!(*p.unwrap(3, b"binding", &w3).unwrap(), [7; 32]);
+    assert_eq!(*p.unwrap(1, b"binding", &w).unwrap(), [7; 32]);
 }

@@ -899,6 +899,21 @@ pub const TABLES: &[Table] = &[
             col("version", Ty::Int),
             col("state", Ty::Text),
             col("changed_at", Ty::Time),
+            opt("key_id_hex", Ty::Text),
+        ],
+    },
+    Table {
+        name: "receipt_keys",
+        category: Category::TenantKeys,
+        owner: Owner::Platform,
+        holds: Holds::NoPersonalData {
+            why: "every public key that ever signed a receipt (served at /.well-known/harim/receipt-keys)",
+        },
+        columns: &[
+            col("key_id", Ty::Text),
+            col("alg", Ty::Text),
+            col("public_key", Ty::Text),
+            col("first_used_at", Ty::Time),
         ],
     },
     Table {

@@ -112,6 +112,7 @@ pub const REFERENCE_TABLES: &[&str] = &[
     "platform_policy_documents",
     "platform_policy_versions",
     "platform_tokens",
+    "receipt_keys",
     "root_key_versions",
     "seaql_migrations",
     "sessions",

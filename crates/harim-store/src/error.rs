@@ -38,6 +38,12 @@ pub enum StoreError {
     #[error("database error")]
     Db(#[source] sea_orm::DbErr),
     /// A broken invariant; the text is for the log only.
+    /// The platform's tenant key (audit MAC and receipt key) is gone from a database that has
+    /// used it; it is never made anew there (restore it from a backup).
+    #[error(
+        "the platform key is missing from a database that has used it (audit entries or receipt keys exist); restore it from a backup"
+    )]
+    PlatformKeyMissing,
     #[error("internal: {0}")]
     Internal(String),
 }

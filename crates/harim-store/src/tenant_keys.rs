@@ -96,7 +96,7 @@ pub struct ForWrite {
 /// `FOR SHARE`, the very check and lock of [`check_wrappable`]. The vault's counter is seeded
 /// with the count *before* this write, as [`current`] does, since the vault counts the `n`
 /// encryptions itself as it makes them. When that root version's row is missing or not active,
-/// the full [`wrap_version`] runs (create the row, re-read the provider, refuse).
+/// the full [`wrap_version`] runs (a fresh database's first row, re-read the provider, refuse).
 ///
 /// `NotFound` when the shop has no key (erased).
 pub async fn current_for_write(
@@ -222,13 +222,38 @@ pub async fn create_if_missing(
 }
 
 /// The platform's own tenant key (version 1 of [`PLATFORM_TENANT`], never rotated: the audit
-/// MAC key and the receipt signing key derive from it), created race-free on first use.
+/// MAC key and the receipt signing key derive from it), created race-free on first use, and
+/// only then: once an audit entry or a receipt key exists, a missing platform key is refused
+/// ([`StoreError::PlatformKeyMissing`]) rather than made anew, which would silently change the
+/// audit MAC key (every chain would stop verifying) and the receipt key (receipts handed out
+/// could no longer be told from forgeries). Restore the row from a backup.
 pub(crate) async fn platform(
     db: &impl ConnectionTrait,
     vault: &Vault,
 ) -> Result<WrappedTenantKey, StoreError> {
     if let Some(wk) = find(db, PLATFORM_TENANT, 1).await? {
         return Ok(wk);
+    }
+    let used = db
+        .query_one(statement(
+            db,
+            "SELECT (EXISTS (SELECT 1 FROM audit_log) OR EXISTS (SELECT 1 FROM receipt_keys)) \
+             AS used",
+            [],
+        ))
+        .await?
+        .map(|r| r.try_get::<bool>("", "used"))
+        .transpose()?
+        .unwrap_or(true);
+    if used {
+        // Another process may have made it between the two reads (on a fresh database).
+        if let Some(wk) = find(db, PLATFORM_TENANT, 1).await? {
+            return Ok(wk);
+        }
+        tracing::error!(
+            "the platform's tenant key is missing from a database that has used it; refusing to make a new one"
+        );
+        return Err(StoreError::PlatformKeyMissing);
     }
     create_if_missing(db, vault, PLATFORM_TENANT).await?;
     find(db, PLATFORM_TENANT, 1)
@@ -258,10 +283,35 @@ impl RootKeyState {
     }
 }
 
+/// Records a root version the caller has just made (rotation start, in its transaction) as
+/// active: the one way a version other than a fresh database's first gets its row.
+pub(crate) async fn record_new_version(
+    db: &impl ConnectionTrait,
+    kek_version: u32,
+) -> Result<(), StoreError> {
+    db.execute(statement(
+        db,
+        "INSERT INTO root_key_versions (version, state, changed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (version) DO NOTHING",
+        [
+            i32_of(kek_version)?.into(),
+            RootKeyState::Active.as_str().into(),
+            OffsetDateTime::now_utc().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Checks, inside the caller's transaction, that root version `kek_version` may wrap, and holds
-/// that answer until commit: the version's row is created if missing and read `FOR SHARE`
-/// (PostgreSQL), so a retirement waits for this transaction and a later one sees the new
-/// state; on SQLite the insert takes the write lock, which serialises the same way.
+/// that answer until commit: the version's row is read `FOR SHARE` (PostgreSQL), so a
+/// retirement waits for this transaction and a later one sees the new state; on SQLite the
+/// insert attempt takes the write lock, which serialises the same way.
+///
+/// A version with no row may not wrap (issue 24): versions get their rows when rotation makes
+/// them ([`record_new_version`]), so a version only the provider knows (an object someone put
+/// in the token, a keyring edited by hand) is never used. The exception is a fresh database,
+/// with no row at all: its first version gets its row here, on the first wrap.
 pub async fn check_wrappable(
     db: &impl ConnectionTrait,
     kek_version: u32,
@@ -269,7 +319,8 @@ pub async fn check_wrappable(
     let v = i32_of(kek_version)?;
     db.execute(statement(
         db,
-        "INSERT INTO root_key_versions (version, state, changed_at) VALUES ($1, $2, $3) \
+        "INSERT INTO root_key_versions (version, state, changed_at) SELECT $1, $2, $3 \
+         WHERE NOT EXISTS (SELECT 1 FROM root_key_versions) \
          ON CONFLICT (version) DO NOTHING",
         [
             v.into(),
@@ -284,8 +335,14 @@ pub async fn check_wrappable(
             "SELECT state FROM root_key_versions WHERE version = $1 FOR SHARE",
             [v.into()],
         ))
-        .await?
-        .ok_or_else(|| StoreError::internal("root key", "version row vanished"))?;
+        .await?;
+    let Some(row) = row else {
+        tracing::error!(
+            kek_version,
+            "root version unknown to the database (no rotation made it); it may not wrap"
+        );
+        return Ok(false);
+    };
     let state: String = row.try_get("", "state")?;
     Ok(state == RootKeyState::Active.as_str())
 }
@@ -309,11 +366,105 @@ pub async fn wrap_version(db: &impl ConnectionTrait, vault: &Vault) -> Result<u3
         );
         return Ok(fresh);
     }
+    // The provider's newest version may have no row yet: a rotation made it and has not
+    // committed its row (or nobody made it through a rotation at all). Wrap under the newest
+    // version the database still says is active, which the provider holds as active too: it
+    // stays readable, and the rotation re-wraps whatever lands under it.
+    let rows = db
+        .query_all(statement(
+            db,
+            "SELECT version FROM root_key_versions WHERE state = $1 ORDER BY version DESC",
+            [RootKeyState::Active.as_str().into()],
+        ))
+        .await?;
+    for row in rows {
+        let known = u32_of(row.try_get("", "version")?)?;
+        if vault.provider().state(known) == Some(harim_vault::KeyState::Active)
+            && check_wrappable(db, known).await?
+        {
+            return Ok(known);
+        }
+    }
     tracing::error!(
         kek_version = v,
-        "the active root version is retired in the database"
+        "the active root version is retired in the database, or unknown to it"
     );
     Err(StoreError::Unavailable(
         "The root key is being retired; try again in a moment.",
     ))
+}
+
+/// Binds every root version to the provider identifier the database recorded for it (a
+/// PKCS#11 CKA_ID; issue 24): a recorded id is pinned in the provider, which refuses the
+/// version if its object carries another one ([`harim_vault::VaultError::KeyIdMismatch`]), and
+/// a version whose row has no id yet gets the provider's. On a database with no version row at
+/// all (a fresh install), the provider's active version gets its row here, with its id, rather
+/// than later by the first wrap. Run at start-up and by the rotation worker after each re-read
+/// of the provider; a provider with no identifiers (file, env) records nothing.
+pub async fn bind_key_ids(db: &impl ConnectionTrait, vault: &Vault) -> Result<(), StoreError> {
+    let provider = vault.provider();
+    let rows = db
+        .query_all(statement(
+            db,
+            "SELECT version, key_id_hex FROM root_key_versions",
+            [],
+        ))
+        .await?;
+    if rows.is_empty() {
+        let v = provider.active_version();
+        if let Some(id) = provider.key_id(v) {
+            db.execute(statement(
+                db,
+                "INSERT INTO root_key_versions (version, state, changed_at, key_id_hex) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (version) DO NOTHING",
+                [
+                    i32_of(v)?.into(),
+                    RootKeyState::Active.as_str().into(),
+                    OffsetDateTime::now_utc().into(),
+                    hex::encode(id).into(),
+                ],
+            ))
+            .await?;
+        }
+    }
+    for row in rows {
+        let v = u32_of(row.try_get("", "version")?)?;
+        let recorded: Option<String> = row.try_get("", "key_id_hex")?;
+        match recorded {
+            Some(hex_id) => {
+                let id =
+                    hex::decode(&hex_id).map_err(|e| StoreError::internal("root key id", e))?;
+                provider.pin_key_id(v, &id)?;
+            }
+            None => {
+                let Some(id) = provider.key_id(v) else {
+                    continue;
+                };
+                // Only where none is recorded: two processes recording at once write one id.
+                db.execute(statement(
+                    db,
+                    "UPDATE root_key_versions SET key_id_hex = $1 \
+                     WHERE version = $2 AND key_id_hex IS NULL",
+                    [hex::encode(&id).into(), i32_of(v)?.into()],
+                ))
+                .await?;
+                let row = db
+                    .query_one(statement(
+                        db,
+                        "SELECT key_id_hex FROM root_key_versions WHERE version = $1",
+                        [i32_of(v)?.into()],
+                    ))
+                    .await?;
+                if let Some(row) = row {
+                    let now: Option<String> = row.try_get("", "key_id_hex")?;
+                    if let Some(now) = now {
+                        let id = hex::decode(&now)
+                            .map_err(|e| StoreError::internal("root key id", e))?;
+                        provider.pin_key_id(v, &id)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }

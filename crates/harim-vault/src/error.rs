@@ -68,6 +68,29 @@ pub enum VaultError {
     /// Unwrapping a tenant key failed: wrong root key, wrong tenant/version binding, or tampering.
     #[error("tenant key could not be unwrapped (wrong key version, tenant binding or tampered)")]
     UnwrapFailed,
+    /// A fresh wrap under this root version did not unwrap to the key it wrapped, so it was not
+    /// returned (and nothing stored it): the key provider is broken or misconfigured (for
+    /// PKCS#11, a token whose GCM IV handling the provider does not match).
+    #[error(
+        "a new wrap under root key version {0} did not unwrap to its key; it was not stored (key provider fault)"
+    )]
+    WrapVerificationFailed(u32),
+    /// An object of the key provider's backend carries a harim name but is not what a harim
+    /// key must be (imported, extractable, of another type or size, usable to wrap or derive,
+    /// or one of several under that name). Nothing under that name is used.
+    #[error("key object {label:?} refused: {reason}")]
+    KeyObjectRefused {
+        /// The object's label (chosen by harim's naming, never secret).
+        label: String,
+        /// Which requirement it fails.
+        reason: &'static str,
+    },
+    /// The provider's object for this root version is not the one the database recorded
+    /// (its identifier differs): it was replaced, so it is not used.
+    #[error(
+        "root key version {0}: the key object's identifier differs from the one the database recorded; refused"
+    )]
+    KeyIdMismatch(u32),
     /// A wrapped tenant key has the wrong length.
     #[error("wrapped tenant key is malformed")]
     MalformedWrappedKey,

@@ -107,6 +107,22 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
         Ok(mac.finalize().into_bytes().into())
     }
 
+    /// An identifier the provider's backend keeps for root version `kek_version`'s key object
+    /// (a PKCS#11 CKA_ID), recorded in the database when the version is made so that another
+    /// object later put under the same name is refused ([`KeyProvider::pin_key_id`]). `None`
+    /// (the default): the provider has no such identifier.
+    fn key_id(&self, _kek_version: u32) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Binds root version `kek_version` to the identifier the database recorded for it: from
+    /// now on an object of that version with another identifier is refused, and if the one the
+    /// provider holds differs it answers [`crate::VaultError::KeyIdMismatch`] and stops
+    /// offering the version. The default (no identifiers) accepts anything.
+    fn pin_key_id(&self, _kek_version: u32, _id: &[u8]) -> Result<()> {
+        Ok(())
+    }
+
     /// Root-key rotation: adds a new random root key as the next version and makes it the
     /// active one; returns it. Read-only providers (the default) answer
     /// [`crate::VaultError::ReadOnlyProvider`].

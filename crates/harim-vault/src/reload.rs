@@ -111,6 +111,12 @@ impl KeyProvider for ReloadingProvider {
     fn blind_index(&self, kek_version: u32, kind: BlindIndexKind, data: &[u8]) -> Result<[u8; 32]> {
         self.retry_unknown(|| self.inner.blind_index(kek_version, kind, data))
     }
+    fn key_id(&self, kek_version: u32) -> Option<Vec<u8>> {
+        self.inner.key_id(kek_version)
+    }
+    fn pin_key_id(&self, kek_version: u32, id: &[u8]) -> Result<()> {
+        self.inner.pin_key_id(kek_version, id)
+    }
     fn add_version(&self) -> Result<u32> {
         self.inner.add_version()
     }

@@ -297,7 +297,7 @@ impl Vault {
             .try_fill_bytes(&mut *key)
             .map_err(|_| VaultError::Rng)?;
         let aad = WrappedTenantKey::aad(tenant_id, tk_version, kek_version);
-        let wrapped = self.provider.wrap(kek_version, &aad, &key)?;
+        let wrapped = self.wrap_verified(kek_version, &aad, &key)?;
         Ok(WrappedTenantKey {
             tenant_id,
             tk_version,
@@ -316,13 +316,37 @@ impl Vault {
         }
         let key = self.unwrap_key(wk)?;
         let aad = WrappedTenantKey::aad(wk.tenant_id, wk.tk_version, to_kek_version);
-        let wrapped = self.provider.wrap(to_kek_version, &aad, &key)?;
+        let wrapped = self.wrap_verified(to_kek_version, &aad, &key)?;
         Ok(WrappedTenantKey {
             tenant_id: wk.tenant_id,
             tk_version: wk.tk_version,
             kek_version: to_kek_version,
             wrapped,
         })
+    }
+
+    /// Wraps `key` through the provider and unwraps the result before anyone may store it.
+    ///
+    /// A wrap that does not unwrap to the very key is a key lost the moment its row is written
+    /// (and, in a root rotation, the good wrapping it replaced is gone with it). That happens
+    /// with a provider bug no test token shows: a PKCS#11 token that writes its own GCM IV
+    /// (AWS CloudHSM always, Luna in FIPS mode) while the provider kept the IV it proposed. So
+    /// every provider's every wrap is checked here, where all of them pass; it costs one unwrap
+    /// per new or re-wrapped tenant key, which are rare next to field operations.
+    fn wrap_verified(&self, kek_version: u32, aad: &[u8], key: &[u8; 32]) -> Result<Vec<u8>> {
+        use subtle::ConstantTimeEq;
+        let wrapped = self.provider.wrap(kek_version, aad, key)?;
+        let back = match self.provider.unwrap(kek_version, aad, &wrapped) {
+            Ok(back) => back,
+            // The provider could not be asked: not a verdict on the wrap, retry later.
+            Err(e @ VaultError::ProviderUnavailable { .. }) => return Err(e),
+            Err(_) => return Err(VaultError::WrapVerificationFailed(kek_version)),
+        };
+        if bool::from(back.as_slice().ct_eq(key.as_slice())) {
+            Ok(wrapped)
+        } else {
+            Err(VaultError::WrapVerificationFailed(kek_version))
+        }
     }
 
     /// [`Vault::rewrap`] to the active root version.

@@ -113,8 +113,8 @@ pub enum ReceiptsCommand {
     Verify {
         /// The receipt as served (`{receipt, signature, key_id}`).
         file: PathBuf,
-        /// The public keys as served at `/.well-known/harim/receipt-keys`. Without it, the key
-        /// is derived from this installation's configured key provider and database.
+        /// The public keys as served at `/.well-known/harim/receipt-keys`. Without it, every key
+        /// this installation ever signed with, from its configured key provider and database.
         #[arg(long)]
         keys: Option<PathBuf>,
         #[arg(long)]

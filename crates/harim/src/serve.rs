@@ -9,6 +9,11 @@ use crate::{config::Config, open};
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = open::schema_ready_db(&config).await?;
     let vault = open::vault(&config)?;
+    // A root key object replaced under a version the database knows (another CKA_ID) refuses
+    // the start rather than serving under it.
+    harim_store::rotation::bind_key_ids(&db, &vault)
+        .await
+        .context("binding the root key versions to the key provider's objects")?;
     if config.embedded {
         tracing::warn!(
             data_dir = %config.data_dir.display(),

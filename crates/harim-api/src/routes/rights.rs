@@ -374,18 +374,24 @@ pub struct ReceiptKey {
     public_key: String,
 }
 
-/// The public keys erasure receipts are signed with.
+/// Every public key erasure receipts were ever signed with, oldest first (the current one
+/// last): a receipt signed before a change of key still verifies.
 #[utoipa::path(get, path = "/.well-known/harim/receipt-keys", tag = "rights", security(()),
     responses((status = 200, body = ReceiptKeysOut)))]
 async fn receipt_keys(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let signer = receipt::ReceiptSigner::load(&state.db, &state.vault).await?;
-    let k = signer.public_key();
+    let keys = state
+        .receipt_keys
+        .get_or_try_init(|| receipt::published_keys(&state.db, &state.vault))
+        .await?;
     let mut resp = ApiJson(ReceiptKeysOut {
-        keys: vec![ReceiptKey {
-            key_id: k.key_id,
-            alg: k.alg,
-            public_key: k.public_key,
-        }],
+        keys: keys
+            .iter()
+            .map(|k| ReceiptKey {
+                key_id: k.key_id.clone(),
+                alg: k.alg.clone(),
+                public_key: k.public_key.clone(),
+            })
+            .collect(),
     })
     .into_response();
     resp.headers_mut().insert(

@@ -847,3 +847,105 @@ db_test!(
         assert_eq!(status, StatusCode::OK);
     }
 );
+
+/// The app's provider, counting unwraps (each one an HSM call with PKCS#11).
+#[derive(Debug)]
+struct CountingUnwraps {
+    inner: std::sync::Arc<dyn harim_vault::KeyProvider>,
+    unwraps: std::sync::atomic::AtomicUsize,
+}
+
+impl harim_vault::KeyProvider for CountingUnwraps {
+    fn kind(&self) -> &'static str {
+        "counting"
+    }
+    fn active_version(&self) -> u32 {
+        self.inner.active_version()
+    }
+    fn versions(&self) -> Vec<harim_vault::KeyVersionInfo> {
+        self.inner.versions()
+    }
+    fn wrap(&self, v: u32, aad: &[u8], key: &[u8; 32]) -> harim_vault::Result<Vec<u8>> {
+        self.inner.wrap(v, aad, key)
+    }
+    fn unwrap(
+        &self,
+        v: u32,
+        aad: &[u8],
+        w: &[u8],
+    ) -> harim_vault::Result<zeroize::Zeroizing<[u8; 32]>> {
+        self.unwraps
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.unwrap(v, aad, w)
+    }
+    fn blind_index_key(
+        &self,
+        v: u32,
+        k: harim_vault::BlindIndexKind,
+    ) -> harim_vault::Result<secrecy::SecretBox<[u8; 32]>> {
+        self.inner.blind_index_key(v, k)
+    }
+}
+
+// Issue 24, medium item 7: the unauthenticated receipt-keys document costs the key provider at
+// most one unwrap per process, however many requests arrive at once (before: one per request).
+db_test!(
+    a_flood_of_receipt_key_requests_unwraps_once,
+    |app: TestApp| async move {
+        use tower::ServiceExt;
+        // The platform key exists (made through the app's own vault).
+        let first = app
+            .call(Method::GET, "/.well-known/harim/receipt-keys", None, None)
+            .await;
+        assert_eq!(first.status, StatusCode::OK);
+
+        // A second process over the same keys: nothing derived or cached yet.
+        let counting = std::sync::Arc::new(CountingUnwraps {
+            inner: app.vault.provider().clone(),
+            unwraps: Default::default(),
+        });
+        let vault = std::sync::Arc::new(harim_vault::Vault::new(
+            counting.clone(),
+            Default::default(),
+        ));
+        let router = harim_api::app(
+            harim_api::AppState::new(
+                app.db.clone(),
+                crate::helpers::test_config(),
+                vault,
+                app.documents.clone(),
+            )
+            .unwrap(),
+        );
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..200 {
+            let router = router.clone();
+            set.spawn(async move {
+                let req = axum::http::Request::get("/.well-known/harim/receipt-keys")
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                let resp = router.oneshot(req).await.unwrap();
+                let status = resp.status();
+                let body = http_body_util::BodyExt::collect(resp.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
+                (status, body)
+            });
+        }
+        let mut bodies = BTreeSet::new();
+        while let Some(r) = set.join_next().await {
+            let (status, body) = r.unwrap();
+            assert_eq!(status, StatusCode::OK);
+            bodies.insert(body.to_vec());
+        }
+        assert_eq!(bodies.len(), 1, "one document for all");
+        let doc: Value = serde_json::from_slice(bodies.iter().next().unwrap()).unwrap();
+        assert_eq!(doc, first.json);
+        assert_eq!(
+            counting.unwraps.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the platform key was unwrapped once for 200 requests"
+        );
+    }
+);

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::{StoreError, tenant_keys};
+use crate::{StoreError, ids::PLATFORM_TENANT, tenant_keys};
 
 /// HKDF info of the receipt signing key (derived from the platform's tenant key).
 pub const SIGNING_KEY_INFO: &[u8] = b"harim receipt-signing v1";
@@ -74,13 +74,46 @@ impl std::fmt::Debug for ReceiptSigner {
 }
 
 impl ReceiptSigner {
-    /// Derives the signer from the platform's tenant key (created on first use).
+    /// Derives the signer from the platform's tenant key (created only on a fresh database,
+    /// see `tenant_keys::platform`) and records its public key in `receipt_keys`.
+    ///
+    /// The derived seed is kept in the vault's memory after the first load, so later loads
+    /// cost no database read and no unwrap through the key provider (an HSM call): the
+    /// unauthenticated `/.well-known/harim/receipt-keys` and every erasure use this. The
+    /// platform key is never rotated, and a root rotation re-wraps it without changing it, so
+    /// the kept seed never goes stale.
     pub async fn load(db: &impl ConnectionTrait, vault: &Vault) -> Result<Self, StoreError> {
+        if let Some(seed) = vault.cached_derived_key(PLATFORM_TENANT, SIGNING_KEY_INFO) {
+            return Ok(Self {
+                key: SigningKey::from_bytes(seed.expose_secret()),
+            });
+        }
         let wk = tenant_keys::platform(db, vault).await?;
-        let seed = vault.derive_key(&wk, SIGNING_KEY_INFO)?;
-        Ok(Self {
+        let seed = vault.derive_key_cached(&wk, SIGNING_KEY_INFO)?;
+        let signer = Self {
             key: SigningKey::from_bytes(seed.expose_secret()),
-        })
+        };
+        signer.record(db).await?;
+        Ok(signer)
+    }
+
+    /// Keeps this signer's public key in the history of keys that ever signed (never removed),
+    /// so receipts signed under it verify after any later change.
+    async fn record(&self, db: &impl ConnectionTrait) -> Result<(), StoreError> {
+        let k = self.public_key();
+        db.execute(crate::db::statement(
+            db,
+            "INSERT INTO receipt_keys (key_id, alg, public_key, first_used_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO NOTHING",
+            [
+                k.key_id.into(),
+                k.alg.into(),
+                k.public_key.into(),
+                time::OffsetDateTime::now_utc().into(),
+            ],
+        ))
+        .await?;
+        Ok(())
     }
 
     fn key_id(&self) -> String {
@@ -101,6 +134,32 @@ impl ReceiptSigner {
             key_id: self.key_id(),
         }
     }
+}
+
+/// Every public key that ever signed a receipt, oldest first (the current one included): the
+/// document `/.well-known/harim/receipt-keys` serves and `harim receipts verify` checks
+/// against, so a receipt signed before any change of key still verifies.
+pub async fn published_keys(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+) -> Result<Vec<PublicKey>, StoreError> {
+    ReceiptSigner::load(db, vault).await?;
+    let rows = db
+        .query_all(crate::db::statement(
+            db,
+            "SELECT key_id, alg, public_key FROM receipt_keys ORDER BY first_used_at, key_id",
+            [],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PublicKey {
+                key_id: r.try_get("", "key_id")?,
+                alg: r.try_get("", "alg")?,
+                public_key: r.try_get("", "public_key")?,
+            })
+        })
+        .collect()
 }
 
 fn key_id(vk: &VerifyingKey) -> String {

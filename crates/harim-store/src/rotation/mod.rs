@@ -441,7 +441,10 @@ async fn create_job(
     .await?;
     let version = vault.provider().add_version().map_err(vault_err)?;
     let target = i32_of(version)?;
+    crate::tenant_keys::record_new_version(&txn, version).await?;
     crate::tenant_keys::check_wrappable(&txn, version).await?;
+    // The new version's provider identifier (CKA_ID), recorded with its row.
+    crate::tenant_keys::bind_key_ids(&txn, vault).await?;
     let total = i64::try_from(remaining(&txn, target).await?).unwrap_or(i64::MAX);
     let mut am: rotation_job::ActiveModel = job.into();
     am.target_kek_version = Set(target);
@@ -465,6 +468,14 @@ async fn create_job(
     txn.commit().await?;
     tracing::info!(job = %id, kek_version = version, total, "root key rotation started");
     Ok(job)
+}
+
+/// Binds each root version to the provider identifier the database recorded (see
+/// `tenant_keys::bind_key_ids`): `serve` runs it at start-up, so a token whose key object was
+/// replaced under a recorded version refuses to serve, and the rotation worker after each
+/// re-read of the provider.
+pub async fn bind_key_ids(db: &DatabaseConnection, vault: &Vault) -> Result<(), StoreError> {
+    crate::tenant_keys::bind_key_ids(db, vault).await
 }
 
 mod engine;

@@ -24,6 +24,9 @@ pub async fn background_worker(
             return;
         }
         let _ = vault.provider().reload();
+        if let Err(e) = crate::tenant_keys::bind_key_ids(&db, &vault).await {
+            tracing::error!(error = %e, "rotation worker: binding root key ids failed");
+        }
         let job = match unfinished(&db).await {
             Ok(Some(j)) => j,
             Ok(None) => continue,

@@ -78,9 +78,13 @@ impl Store {
     }
 
     fn finish(database: TestDatabase) -> Self {
+        Self::with_vault(database, test_vault())
+    }
+
+    /// A store over `database` whose vault is `vault` (a test's own key provider).
+    pub fn with_vault(database: TestDatabase, vault: Arc<Vault>) -> Self {
         let db = database.db().clone();
         let dir = tempfile::tempdir().unwrap();
-        let vault = test_vault();
         let documents = harim_kyc::DocumentStore::local(&dir.path().join("objects")).unwrap();
         let rights = Rights {
             db: db.clone(),

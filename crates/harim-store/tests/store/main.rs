@@ -5,6 +5,8 @@
 
 mod account_erasure;
 mod harness;
+mod key_records;
 mod slugs;
 mod tenant_rotation;
+mod wrap_verification;
 mod writers;
