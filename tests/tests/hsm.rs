@@ -61,15 +61,16 @@ async fn reveal_nid(s: &Server, shop: &str, token: &str) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_keeps_its_root_keys_in_the_token() {
+/// A fresh SoftHSM2 token (label `harim-e2e`, PIN 1234) in a temporary directory, or `None`
+/// (the test skips) where SoftHSM2 is missing and `HARIM_REQUIRE_HSM` is not 1.
+fn empty_token() -> Option<tempfile::TempDir> {
     if !Path::new(MODULE).exists() {
         assert!(
             std::env::var("HARIM_REQUIRE_HSM").as_deref() != Ok("1"),
             "HARIM_REQUIRE_HSM=1 but {MODULE} is missing: run infra/softhsm.sh"
         );
         eprintln!("SKIPPED: SoftHSM2 is not installed; run infra/softhsm.sh");
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -89,6 +90,13 @@ async fn the_binary_keeps_its_root_keys_in_the_token() {
         .output()
         .unwrap();
     assert!(init.status.success(), "{init:?}");
+    Some(dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_keeps_its_root_keys_in_the_token() {
+    let Some(dir) = empty_token() else { return };
+    let d = dir.path();
 
     let s = start(d);
     // The first start made version 1 inside the token; nothing of it is on disk but the token.
@@ -184,4 +192,40 @@ async fn the_binary_keeps_its_root_keys_in_the_token() {
         .await;
     assert!(st == 404 || st == 410, "{st}");
     assert_eq!(reveal_nid(&s, &shops[1], &token).await, "0499370899");
+}
+
+/// Two processes meeting an empty token at once (two replicas' first start) make one version 1
+/// between them: each finds the token empty and is held there for a while, so without the
+/// database lock around the first version both would generate it (two objects under one
+/// label, which every later scan refuses, so neither could serve).
+#[test]
+fn two_processes_on_an_empty_token_make_one_first_version() {
+    let Some(dir) = empty_token() else { return };
+    let d = dir.path();
+    run(d, &["migrate"]);
+    let start = || {
+        harim(d)
+            .args(["keys", "status"])
+            .env(
+                "HARIM_TEST_DELAY_AT",
+                "keys.first_version.before_generate:1500",
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start(), start());
+    for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+        harim_e2e::assert_success(&out);
+    }
+    let status = String::from_utf8_lossy(&run(d, &["keys", "status"]).stdout).into_owned();
+    let versions: Vec<&str> = status
+        .lines()
+        .filter(|l| {
+            l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains("active")
+        })
+        .collect();
+    assert_eq!(versions.len(), 1, "{status}");
+    assert!(versions[0].trim_start().starts_with("1 "), "{status}");
 }

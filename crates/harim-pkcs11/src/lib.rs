@@ -493,9 +493,24 @@ fn refused(label: &str, reason: &'static str) -> VaultError {
 }
 
 impl Pkcs11Provider {
-    /// Loads the module, finds the token, opens and logs in the session pool and reads which
-    /// root versions the token holds. A token with none gets version 1.
+    /// [`Pkcs11Provider::connect`], then version 1 generated if the token holds none. Only for a
+    /// process that knows it is alone on the token: two processes opening an empty token at
+    /// once would both generate version 1 (two objects under one label, which every later scan
+    /// refuses). `harim` connects and lets `harim_store::rotation::first_version` make version
+    /// 1 under a database lock.
     pub fn open(config: &Pkcs11Config) -> std::result::Result<Self, OpenError> {
+        let provider = Self::connect(config)?;
+        if provider.read().is_empty() {
+            provider
+                .add_version()
+                .map_err(|e| OpenError::Token(e.to_string()))?;
+        }
+        Ok(provider)
+    }
+
+    /// Loads the module, finds the token, opens and logs in the session pool and reads which
+    /// root versions the token holds, possibly none.
+    pub fn connect(config: &Pkcs11Config) -> std::result::Result<Self, OpenError> {
         let ctx = Pkcs11::new(&config.module).map_err(|e| OpenError::Load {
             module: config.module.display().to_string(),
             reason: e.to_string(),
@@ -532,11 +547,6 @@ impl Pkcs11Provider {
         provider
             .scan()
             .map_err(|e| OpenError::Token(e.to_string()))?;
-        if provider.read().is_empty() {
-            provider
-                .add_version()
-                .map_err(|e| OpenError::Token(e.to_string()))?;
-        }
         Ok(provider)
     }
 

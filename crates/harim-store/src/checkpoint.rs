@@ -66,3 +66,20 @@ impl Pause {
         self.barrier.wait().await;
     }
 }
+
+/// Sleeps at `point` when the process was started with `HARIM_TEST_DELAY_AT=<point>:<ms>`: the
+/// cross-process twin of [`reached`], for end-to-end tests that race two `harim` processes
+/// (a pause point cannot be armed from outside the process). Costs one environment lookup, on
+/// paths that run once per process.
+pub async fn delay_point(point: &str) {
+    let Ok(spec) = std::env::var("HARIM_TEST_DELAY_AT") else {
+        return;
+    };
+    if let Some((at, ms)) = spec.split_once(':')
+        && at == point
+        && let Ok(ms) = ms.parse::<u64>()
+    {
+        tracing::warn!(point, ms, "HARIM_TEST_DELAY_AT: pausing");
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}

@@ -110,7 +110,7 @@ fn key_provider(config: &Config) -> anyhow::Result<Arc<dyn harim_vault::KeyProvi
                 .module
                 .clone()
                 .context("keyring = \"pkcs11\" needs pkcs11_module")?;
-            let provider = harim_pkcs11::Pkcs11Provider::open(&harim_pkcs11::Pkcs11Config {
+            let provider = harim_pkcs11::Pkcs11Provider::connect(&harim_pkcs11::Pkcs11Config {
                 module,
                 token_label: settings.token.clone(),
                 pin: secrecy::SecretString::from(pin),
@@ -138,13 +138,22 @@ fn key_provider(config: &Config) -> anyhow::Result<Arc<dyn harim_vault::KeyProvi
     }
 }
 
-/// The vault over the configured provider. The provider re-reads its keyring when it meets a
-/// root version it does not know (another process rotated the shared file).
-pub fn vault(config: &Config) -> anyhow::Result<Arc<harim_vault::Vault>> {
-    Ok(Arc::new(harim_vault::Vault::new(
+/// The vault over the configured provider, with a first root version (made under a database
+/// lock when the provider has none: a fresh PKCS#11 token shared by processes starting at
+/// once). The provider re-reads its keyring when it meets a root version it does not know
+/// (another process rotated the shared file).
+pub async fn vault(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<Arc<harim_vault::Vault>> {
+    let vault = Arc::new(harim_vault::Vault::new(
         Arc::new(harim_vault::ReloadingProvider::new(key_provider(config)?)),
         Default::default(),
-    )))
+    ));
+    harim_store::rotation::first_version(db, &vault)
+        .await
+        .context("making the key provider's first root version")?;
+    Ok(vault)
 }
 
 pub fn document_store(config: &Config) -> anyhow::Result<harim_kyc::DocumentStore> {

@@ -8,7 +8,7 @@ use crate::{config::Config, open};
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = open::schema_ready_db(&config).await?;
-    let vault = open::vault(&config)?;
+    let vault = open::vault(&config, &db).await?;
     // A root key object replaced under a version the database knows (another CKA_ID) refuses
     // the start rather than serving under it.
     harim_store::rotation::bind_key_ids(&db, &vault)

@@ -357,7 +357,9 @@ async fn get_receipt(
     Path(id): Path<String>,
 ) -> Result<ApiJson<ReceiptOut>, ApiError> {
     let id = request_id_of(&id)?;
-    Ok(ApiJson(erasure::receipt(&state.db, id).await?.into()))
+    Ok(ApiJson(
+        erasure::receipt(&state.db, &state.vault, id).await?.into(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

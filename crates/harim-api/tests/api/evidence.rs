@@ -323,6 +323,58 @@ db_test!(
     }
 );
 
+// High 3: the former members whose account-export archives a shop erasure deletes are the
+// ones it started with; a list edited with SQL (to name a bystander) deletes nothing.
+db_test!(
+    an_erasures_members_edited_with_sql_delete_no_bystanders_archive,
+    |app: TestApp| async move {
+        let (bystander, by_token) = app.account("bystander@example.com").await;
+        let r = app
+            .post("/v1/account/exports", Some(&by_token), json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let export = r.json["id"].as_str().unwrap().to_string();
+        run_worker(&app).await;
+        let r = app
+            .get(&format!("/v1/account/exports/{export}"), &by_token)
+            .await;
+        assert_eq!(r.json["state"], "ready", "{:?}", r.json);
+
+        let (owner, shop) = app.merchant("members").await;
+        let shop_id = Uuid::parse_str(&shop).unwrap();
+        let r = app.delete_shop(&owner, &shop, "shop-members").await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let of_erasure = "SELECT progress FROM data_requests \
+            WHERE tenant_id = $1 AND kind = 'erase_shop'";
+        let progress: String = app
+            .row(of_erasure, [shop_id.into()])
+            .await
+            .try_get("", "progress")
+            .unwrap();
+        let mut progress: serde_json::Value = serde_json::from_str(&progress).unwrap();
+        assert!(progress["members_mac"].is_string(), "{progress}");
+        progress["members"] = json!([bystander]);
+        app.exec(
+            "UPDATE data_requests SET progress = $1 WHERE tenant_id = $2 AND kind = 'erase_shop'",
+            [progress.to_string().into(), shop_id.into()],
+        )
+        .await;
+        run_worker(&app).await;
+
+        let r = app
+            .get(&format!("/v1/account/exports/{export}"), &by_token)
+            .await;
+        assert_eq!(
+            r.json["state"], "ready",
+            "the bystander's export went: {:?}",
+            r.json
+        );
+        let done = "SELECT COUNT(*) AS n FROM data_requests \
+            WHERE tenant_id = $1 AND kind = 'erase_shop' AND state = 'completed'";
+        assert_eq!(app.count(done, [shop_id.into()]).await, 0);
+    }
+);
+
 // Medium 9: a shred leaves no copy of the wrapped tenant key in the database's own files. On
 // PostgreSQL the deleted row stayed in its page as a dead tuple (no page of the table may hold
 // its bytes); on SQLite a checkpoint blocked by a reader failed silently (the erasure is now

@@ -18,6 +18,7 @@
 //! reason: freed pages are zeroed).
 
 use harim_kyc::DocumentStore;
+use harim_vault::Vault;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     Set,
@@ -61,6 +62,49 @@ struct Progress {
     objects_deleted: u64,
     /// Shop erasures an account erasure caused.
     shop_requests: Vec<Uuid>,
+    /// Hex of the MAC of `members` under the audit key ([`MEMBERS_LABEL`]), made when the
+    /// erasure starts: the job deletes the account-export archives of exactly these accounts, so
+    /// a database writer who edited the list could otherwise make it delete anyone's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    members_mac: Option<String>,
+}
+
+/// Domain separation of the MAC over a shop erasure's former members.
+const MEMBERS_LABEL: &[u8] = b"harim-erasure-members-v1";
+
+fn members_parts<'a>(request_id: &'a Uuid, members: &'a [Uuid]) -> Vec<&'a [u8]> {
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(members.len() + 1);
+    parts.push(request_id.as_bytes());
+    parts.extend(members.iter().map(|m| m.as_bytes().as_slice()));
+    parts
+}
+
+fn seal_members(
+    key: &crate::evidence::AuditKey,
+    request_id: Uuid,
+    members: &[Uuid],
+) -> Result<String, StoreError> {
+    Ok(hex::encode(crate::evidence::tag(
+        key,
+        MEMBERS_LABEL,
+        &members_parts(&request_id, members),
+    )?))
+}
+
+fn members_hold(
+    key: &crate::evidence::AuditKey,
+    request_id: Uuid,
+    p: &Progress,
+) -> Result<bool, StoreError> {
+    let Some(tag) = p.members_mac.as_deref().and_then(|h| hex::decode(h).ok()) else {
+        return Ok(false);
+    };
+    crate::evidence::holds(
+        key,
+        MEMBERS_LABEL,
+        &members_parts(&request_id, &p.members),
+        &tag,
+    )
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -270,20 +314,36 @@ pub fn stored_receipt(row: &data_request::Model) -> Result<Option<SignedReceipt>
     }
 }
 
-/// The latest signed receipt of request `id` (public: it holds no personal data).
+/// The latest signed receipt of request `id` (public: it holds no personal data). Only of a
+/// row harim made: a row inserted with SQL, carrying a copied and edited receipt, is not found
+/// (and counted as tampering), so the public endpoint never serves a receipt harim did not
+/// issue, whatever its signature.
 pub async fn receipt(
     db: &impl ConnectionTrait,
+    vault: &Vault,
     id: DataRequestId,
 ) -> Result<SignedReceipt, StoreError> {
-    let row = data_request::Entity::find()
+    let rows = data_request::Entity::find()
         .filter(data_request::Column::Id.eq(id.uuid()))
         .filter(
             data_request::Column::Kind.is_in([RequestKind::EraseShop, RequestKind::EraseAccount]),
         )
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    stored_receipt(&row)?.ok_or(StoreError::NotFound)
+        .all(db)
+        .await?;
+    let key = crate::evidence::audit_key(db, vault).await?;
+    for row in rows {
+        if super::authentic(&key, &row)? {
+            return stored_receipt(&row)?.ok_or(StoreError::NotFound);
+        }
+        crate::evidence::tampering(
+            "data_request",
+            &format!(
+                "receipt {} asked for: its row is not one harim made",
+                row.id
+            ),
+        );
+    }
+    Err(StoreError::NotFound)
 }
 
 /// Erases a shop: its owner, signed in, confirming with the shop's slug and re-entering the
@@ -477,7 +537,9 @@ async fn shred_in(
         serde_json::Map::from_iter([("backups".to_string(), json!(backups))]),
     );
     let signed = signer.sign(receipt);
+    let key = crate::evidence::audit_key(txn, &rights.vault).await?;
     let progress = Progress {
+        members_mac: Some(seal_members(&key, id, &members)?),
         members,
         ..Progress::default()
     };
@@ -728,6 +790,15 @@ pub(super) async fn finish_shop(
     let signer = ReceiptSigner::load(&rights.db, &rights.vault).await?;
     let receipt = verified_receipt(rights, row, &signer).await?;
     let mut progress = progress_of(row);
+    let key = crate::evidence::audit_key(&rights.db, &rights.vault).await?;
+    if !members_hold(&key, row.id, &progress)? {
+        let why = "its list of former members is not the one it was created with";
+        crate::evidence::tampering("erasure_members", &format!("request {}: {why}", row.id));
+        return Err(StoreError::Internal(format!(
+            "erasure {} refused: {why}",
+            row.id
+        )));
+    }
     crate::checkpoint::reached("erasure.job.before_objects", row.tenant_id).await;
     kill_point("erasure.objects");
     let deleted = rights
@@ -1055,6 +1126,8 @@ async fn erase_account_in(
         members: vec![account_id],
         objects_deleted: 0,
         shop_requests: erased.shop_requests,
+        // Its archives are the ones of the receipt's subject, never this list.
+        members_mac: None,
     };
     let row = erasure_request(
         data_request::Model {
@@ -1106,7 +1179,7 @@ pub(super) async fn finish_account(
 /// verify` accept the chain's absence afterwards.
 pub async fn purge_retained(
     db: &sea_orm::DatabaseConnection,
-    vault: &harim_vault::Vault,
+    vault: &Vault,
     days: u32,
     now: OffsetDateTime,
 ) -> Result<u64, StoreError> {

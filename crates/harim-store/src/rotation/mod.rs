@@ -470,6 +470,46 @@ async fn create_job(
     Ok(job)
 }
 
+/// Advisory-lock key of the first root version's creation (PostgreSQL): "harim-r1".
+const FIRST_VERSION_LOCK: i64 = 0x6861_7269_6d2d_7231;
+
+/// Makes the key provider's first root version if it has none, once for every process that
+/// shares the database: a fresh PKCS#11 token opened by two replicas starting together would
+/// otherwise get version 1 twice (two objects under one label, which every later scan refuses,
+/// so neither replica could serve). Under a database lock (an advisory lock on PostgreSQL, the
+/// write lock on SQLite) the provider is read again and, if still empty, given its version,
+/// whose row is recorded in the same transaction. Providers that always hold a version (the
+/// keyring file, the environment) return at once.
+pub async fn first_version(db: &DatabaseConnection, vault: &Vault) -> Result<(), StoreError> {
+    if !vault.provider().versions().is_empty() {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    let lock = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "SELECT pg_advisory_xact_lock($1)",
+        // A write, so the transaction holds SQLite's write lock from here to commit.
+        _ => "DELETE FROM root_key_versions WHERE version < $1",
+    };
+    let arg = match db.get_database_backend() {
+        DatabaseBackend::Postgres => FIRST_VERSION_LOCK,
+        _ => 0,
+    };
+    txn.execute(statement(&txn, lock, [arg.into()])).await?;
+    vault.provider().reload()?;
+    if vault.provider().versions().is_empty() {
+        crate::checkpoint::delay_point("keys.first_version.before_generate").await;
+        let version = vault.provider().add_version()?;
+        crate::tenant_keys::record_new_version(&txn, version).await?;
+        crate::tenant_keys::bind_key_ids(&txn, vault).await?;
+        tracing::info!(
+            kek_version = version,
+            "made the key provider's first root version"
+        );
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Binds each root version to the provider identifier the database recorded (see
 /// `tenant_keys::bind_key_ids`): `serve` runs it at start-up, so a token whose key object was
 /// replaced under a recorded version refuses to serve, and the rotation worker after each

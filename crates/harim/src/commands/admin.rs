@@ -43,7 +43,7 @@ pub async fn create_token(
 /// Revokes a platform token, recorded in the platform's audit chain as `cli:<user>`.
 pub async fn revoke_token(config: Config, id: uuid::Uuid) -> anyhow::Result<()> {
     let db = open::schema_ready_db(&config).await?;
-    let vault = open::vault(&config)?;
+    let vault = open::vault(&config, &db).await?;
     let operator = harim_store::scope::PlatformScope::command_line(format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())

@@ -8,7 +8,7 @@ use crate::{config::Config, open};
 
 pub async fn heads(config: Config) -> anyhow::Result<()> {
     let db = open::schema_ready_db(&config).await?;
-    let vault = open::vault(&config)?;
+    let vault = open::vault(&config, &db).await?;
     let heads = harim_store::audit::export_heads(&db, &vault)
         .await
         .map_err(|e| anyhow::anyhow!("reading the audit heads: {e}"))?;
@@ -18,7 +18,7 @@ pub async fn heads(config: Config) -> anyhow::Result<()> {
 
 pub async fn verify(config: Config, heads: Option<PathBuf>) -> anyhow::Result<()> {
     let db = open::schema_ready_db(&config).await?;
-    let vault = open::vault(&config)?;
+    let vault = open::vault(&config, &db).await?;
     let heads: Option<harim_store::audit::SignedHeads> = match heads {
         None => None,
         Some(path) => {

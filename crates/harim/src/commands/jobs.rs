@@ -5,7 +5,7 @@ use crate::{config::Config, open};
 pub async fn run(config: Config, job: &str) -> anyhow::Result<()> {
     let db = open::schema_ready_db(&config).await?;
     let documents = open::document_store(&config)?;
-    let vault = open::vault(&config)?;
+    let vault = open::vault(&config, &db).await?;
     match job {
         "retention" => {
             let report = harim_store::retention::run(

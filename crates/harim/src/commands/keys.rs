@@ -8,7 +8,7 @@ use crate::{cli::KeysCommand, config::Config, open};
 
 pub async fn run(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     let db = open::schema_ready_db(&config).await?;
-    let vault = open::vault(&config)?;
+    let vault = open::vault(&config, &db).await?;
     // The command line acts as a platform admin (it holds the database and the key provider),
     // recorded as `cli:<user>`.
     let operator = PlatformScope::command_line(format!(

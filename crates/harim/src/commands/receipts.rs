@@ -33,7 +33,7 @@ pub async fn verify(
         }
         None => {
             let db = open::schema_ready_db(&config).await?;
-            let vault = open::vault(&config)?;
+            let vault = open::vault(&config, &db).await?;
             // Every key that ever signed, so a receipt from before a change still verifies.
             receipt::published_keys(&db, &vault).await?
         }
