@@ -22,6 +22,7 @@ mod m20261201_000013_platform_policy;
 mod m20261207_000014_evidence_macs;
 mod m20261207_000015_key_records;
 mod m20261207_000016_platform_token_expiry;
+mod m20261207_000017_customers;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_evidence_macs::Migration),
             Box::new(m20261207_000015_key_records::Migration),
             Box::new(m20261207_000016_platform_token_expiry::Migration),
+            Box::new(m20261207_000017_customers::Migration),
         ]
     }
 }

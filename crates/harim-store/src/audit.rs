@@ -80,6 +80,14 @@ pub enum Action {
     /// `audit.chain_purged`: retention deleted an erased shop's chain; the entry (in the
     /// platform chain) is the chain's purge record ([`PurgeRecord`]).
     AuditChainPurged,
+    /// `customer.erase`
+    CustomerErase,
+    /// `customer.order`
+    CustomerOrder,
+    /// `customer.reveal`
+    CustomerReveal,
+    /// `customer.write`
+    CustomerWrite,
     /// `export.download`
     ExportDownload,
     /// `export.reveal`
@@ -133,6 +141,10 @@ impl Action {
             Action::IdentitySearch => "identity.search",
             Action::IdentitySearchMatch => "identity.search_match",
             Action::IdentityWrite => "identity.write",
+            Action::CustomerErase => "customer.erase",
+            Action::CustomerOrder => "customer.order",
+            Action::CustomerReveal => "customer.reveal",
+            Action::CustomerWrite => "customer.write",
             Action::KeysRotateTenant => "keys.rotate_tenant",
             Action::KeysRotationBatch => "keys.rotation_batch",
             Action::KeysRotationFinished => "keys.rotation_finished",

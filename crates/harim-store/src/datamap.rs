@@ -24,6 +24,8 @@ pub enum Subject {
     StaffMember,
     /// A platform operator (platform tokens).
     PlatformOperator,
+    /// A customer of a shop (its buyers: name, contact, addresses, orders).
+    ShopCustomer,
 }
 
 /// What kind of data an entry holds; also the file an export writes it to
@@ -38,6 +40,8 @@ pub enum Category {
     ApiKeys,
     Invitations,
     Identity,
+    Customers,
+    Orders,
     TenantKeys,
     Documents,
     PrivacySettings,
@@ -57,6 +61,8 @@ impl Category {
             Self::ApiKeys => "api_keys",
             Self::Invitations => "invitations",
             Self::Identity => "identity",
+            Self::Customers => "customers",
+            Self::Orders => "orders",
             Self::TenantKeys => "tenant_keys",
             Self::Documents => "documents",
             Self::PrivacySettings => "privacy_settings",
@@ -96,6 +102,10 @@ pub enum Event {
     LastUse,
     /// The counting window (one minute) ended.
     WindowEnd,
+    /// The customer's last write or order.
+    LastActivity,
+    /// The customer's last order.
+    LastOrder,
 }
 
 /// How long an entry is kept.
@@ -156,6 +166,9 @@ pub enum ExportForm {
     Described { what: &'static str },
     /// The original file, in `documents/`.
     OriginalFile,
+    /// The field decrypted with the customer's own key; `customer` names the column holding
+    /// the customer's id (the record id is the row's `id`).
+    CustomerDecrypted { customer: &'static str },
 }
 
 /// How a column is stored (what the exporter reads it as).
@@ -299,6 +312,16 @@ const fn described(name: &'static str, ty: Ty, what: &'static str) -> Column {
     }
 }
 
+/// A field sealed under the customer's own key (`customer` names the column with its id).
+const fn customer_sealed(name: &'static str, customer: &'static str) -> Column {
+    Column {
+        export: ExportForm::CustomerDecrypted { customer },
+        encrypted: true,
+        nullable: true,
+        ..col(name, Ty::Bytes)
+    }
+}
+
 const fn sealed(name: &'static str) -> Column {
     Column {
         export: ExportForm::Decrypted,
@@ -323,6 +346,126 @@ const AUDIT_REASON: &str = "accountability: who accessed or changed which person
 
 /// Every table, in erasure order (rows that point at others come first).
 pub const TABLES: &[Table] = &[
+    Table {
+        name: "customer_orders",
+        category: Category::Orders,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "fulfilling orders (the contact used for delivery) and the tax records of each sale",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::ShopSetting {
+                setting: "retention.orders_days",
+                from: Event::LastOrder,
+            },
+            erasure: Erasure::Shred,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            opt("customer_id", Ty::Uuid),
+            col("order_ref", Ty::Text),
+            col("placed_at", Ty::Time),
+            col("total_amount", Ty::Text),
+            col("currency", Ty::Text),
+            customer_sealed("contact", "customer_id"),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "customers",
+        category: Category::Customers,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "the shop's customer accounts: delivery, order messages and support",
+            basis: LegalBasis::Contract,
+            retention: Retention::ShopSetting {
+                setting: "retention.customer_accounts_days",
+                from: Event::LastActivity,
+            },
+            erasure: Erasure::Shred,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            Column {
+                nullable: false,
+                ..customer_sealed("name", "id")
+            },
+            customer_sealed("email", "id"),
+            customer_sealed("phone", "id"),
+            customer_sealed("addresses", "id"),
+            opt("locale", Ty::Text),
+            opt("external_ref", Ty::Text),
+            Column {
+                nullable: true,
+                ..described(
+                    "email_index",
+                    Ty::Bytes,
+                    "keyed hash of the lower-cased e-mail, to find the customer by it",
+                )
+            },
+            Column {
+                nullable: true,
+                ..described(
+                    "phone_index",
+                    Ty::Bytes,
+                    "keyed hash of the phone in E.164, to find the customer by it",
+                )
+            },
+            col("index_tk_version", Ty::Int),
+            col("created_at", Ty::Time),
+            col("updated_at", Ty::Time),
+            col("last_active_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "customer_keys",
+        category: Category::TenantKeys,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "one key per customer, so one customer can be erased by destroying it",
+            basis: LegalBasis::Contract,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Shred,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("customer_id", Ty::Uuid),
+            col("tk_version", Ty::Int),
+            described(
+                "wrapped",
+                Ty::Bytes,
+                "the customer's key, wrapped by the shop's tenant key",
+            ),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "customer_fences",
+        category: Category::DataRequests,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::NoPersonalData {
+            why: "an erased customer's random id and the time: every route of the id answers 404 for ever",
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("customer_id", Ty::Uuid),
+            col("erased_at", Ty::Time),
+            col("request_id", Ty::Uuid),
+            described("mac", Ty::Bytes, "a MAC under the audit key over the fence"),
+        ],
+    },
     Table {
         name: "merchant_identities",
         category: Category::Identity,
@@ -1124,6 +1267,8 @@ fn retention_text(r: Retention) -> String {
             Event::ExportReady => "the archive is ready",
             Event::LastUse => "the last use",
             Event::WindowEnd => "the counting window ends",
+            Event::LastActivity => "the customer's last activity",
+            Event::LastOrder => "the customer's last order",
         }
     }
     match r {
@@ -1145,6 +1290,7 @@ fn export_text(e: ExportForm) -> String {
         ExportForm::Decrypted => "decrypted value".into(),
         ExportForm::Described { what } => format!("described: {what}"),
         ExportForm::OriginalFile => "original file".into(),
+        ExportForm::CustomerDecrypted { .. } => "decrypted value (customer key)".into(),
     }
 }
 

@@ -85,6 +85,32 @@ id_type!(
     /// A key rotation job (root or tenant).
     JobId
 );
+id_type!(
+    /// A customer of a shop. Random (v4), never sequential: its public form `cus_<32 hex>`
+    /// says nothing about when or in which order customers were made.
+    CustomerId
+);
+
+impl CustomerId {
+    /// A fresh random id.
+    pub fn random() -> Self {
+        Self::from(Uuid::new_v4())
+    }
+
+    /// `cus_` and the 32 hex digits.
+    pub fn public(&self) -> String {
+        format!("cus_{}", self.uuid().simple())
+    }
+
+    /// Parses [`CustomerId::public`]'s form; `None` for anything else.
+    pub fn parse_public(s: &str) -> Option<Self> {
+        let hex = s.strip_prefix("cus_")?;
+        if hex.len() != 32 {
+            return None;
+        }
+        Uuid::try_parse(hex).ok().map(Self::from)
+    }
+}
 
 /// The platform's own chain and key scope (`Uuid::nil()`, never a shop id: shop ids are v7). The
 /// platform chain records operator actions (searches, root rotations, account erasures) and the

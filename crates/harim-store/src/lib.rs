@@ -35,6 +35,7 @@ pub mod roles;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod customers;
 pub mod identity;
 pub mod kyc;
 pub mod login_limit;

@@ -85,7 +85,9 @@ fn subject(s: Subject) -> Option<MerchantSubject> {
         Subject::MerchantAccount => Some(MerchantSubject::Account),
         Subject::ShopOwnerIdentity => Some(MerchantSubject::ShopOwner),
         Subject::StaffMember => Some(MerchantSubject::Staff),
-        Subject::PlatformOperator => None,
+        // Operators are the platform's own staff; customers are each shop's, described by the
+        // shop's own policy, not the platform's.
+        Subject::PlatformOperator | Subject::ShopCustomer => None,
     }
 }
 
@@ -103,7 +105,8 @@ fn from(e: Event) -> From {
         Event::KycDecision => From::Decision,
         Event::Erasure => From::ShopErasure,
         Event::ExportReady => From::Ready,
-        Event::LastUse => From::LastUse,
+        // Only customers' rows count from these, and the platform policy leaves them out.
+        Event::LastUse | Event::LastActivity | Event::LastOrder => From::LastUse,
     }
 }
 

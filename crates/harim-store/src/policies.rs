@@ -79,7 +79,7 @@ fn default_settings(shop: &shop::Model) -> PrivacySettings {
     s
 }
 
-fn parse_settings(stored: &str) -> Result<PrivacySettings, StoreError> {
+pub(crate) fn parse_settings(stored: &str) -> Result<PrivacySettings, StoreError> {
     serde_json::from_str(stored).map_err(|e| StoreError::internal("stored privacy settings", e))
 }
 

@@ -146,6 +146,16 @@ pub const RULES: &[Rule] = &[
         period: "audit_days_after_erasure",
     },
     Rule {
+        name: "inactive_customers",
+        entries: &["customers", "customer_keys"],
+        period: "retention.customer_accounts_days",
+    },
+    Rule {
+        name: "order_contacts",
+        entries: &["customer_orders"],
+        period: "retention.orders_days",
+    },
+    Rule {
         name: "login_windows",
         entries: &["login_attempts"],
         period: "login_window_secs",
@@ -180,6 +190,10 @@ pub struct Report {
     pub erased_shop_audit_chains: u64,
     /// Sign-in counters deleted.
     pub login_windows: u64,
+    /// Customers erased for inactivity (the shop's `retention.customer_accounts_days`).
+    pub inactive_customers: u64,
+    /// Order contacts dropped (the shop's `retention.orders_days` after the last order).
+    pub order_contacts: u64,
     /// Rules that failed this run (logged; the next run retries them).
     pub failed: Vec<&'static str>,
 }
@@ -265,6 +279,13 @@ pub async fn run(
         "login_windows",
         login_limit::purge(db, periods.login_window_secs, now).await,
     );
+    let customers = note(
+        f,
+        "inactive_customers",
+        crate::customers::run_retention(db, vault, now).await,
+    );
+    report.inactive_customers = customers.customers_erased;
+    report.order_contacts = customers.order_contacts_dropped;
     for (rule, n) in [
         ("expired_sessions", report.expired_sessions),
         ("unused_api_keys", report.unused_api_keys),
@@ -274,6 +295,8 @@ pub async fn run(
         ("old_audit_entries", report.old_audit_entries),
         ("erased_shop_audit_chains", report.erased_shop_audit_chains),
         ("login_windows", report.login_windows),
+        ("inactive_customers", report.inactive_customers),
+        ("order_contacts", report.order_contacts),
     ] {
         metrics::counter!("harim_retention_removed_total", "rule" => rule).increment(n);
     }
@@ -527,7 +550,9 @@ mod tests {
         let report = serde_json::to_value(Report::default()).unwrap();
         for r in RULES {
             assert!(
-                Periods::DEFAULT.value(r.period).is_some() || r.period == "kyc_retention_days",
+                Periods::DEFAULT.value(r.period).is_some()
+                    || r.period == "kyc_retention_days"
+                    || r.period.starts_with("retention."),
                 "{}: unknown period {}",
                 r.name,
                 r.period

@@ -119,6 +119,8 @@ async fn rotate(
             // Document keys hang off the tenant key too.
             encryptions += crate::kyc::reencrypt_keys(txn, &vault, &old, &new).await?;
             encryptions += crate::rights::export::reencrypt_keys(txn, &vault, &old, &new).await?;
+            // Customer keys too: re-wrapped, their lookups recomputed under the new key.
+            encryptions += crate::customers::reencrypt_keys(txn, &vault, &old, &new).await?;
             let mut row = tenant_keys::new_row(new)?;
             row.encryptions = Set(encryptions);
             row.insert(txn).await?;

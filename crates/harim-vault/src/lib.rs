@@ -16,7 +16,9 @@
 //!   root key v1, v2, ...   32 random bytes each; never leave the provider
 //!     ├─ wrap key  = HKDF-SHA256(root, info "harim tk-wrap v1")
 //!     │    └─ WrappedTenantKey (tenant_id, tk_version, kek_version, nonce||ct||tag)
-//!     │         └─ field ciphertexts: 0x01 || tk_version || nonce || ct || tag
+//!     │         ├─ field ciphertexts: 0x01 || tk_version || nonce || ct || tag
+//!     │         └─ subject keys (one per shop customer), wrapped as 0x01 fields
+//!     │              └─ subject fields: 0x02 || nonce || ct || tag
 //!     └─ blind-index key = HKDF-SHA256(root, info "harim blind-index v1/<kind>")
 //!          └─ HMAC-SHA256(normalised national ID / IBAN)
 //! ```
@@ -48,6 +50,7 @@ mod keyring;
 pub mod pii;
 mod provider;
 mod reload;
+mod subject;
 mod vault;
 
 pub use error::{Result, VaultError};
@@ -57,6 +60,7 @@ pub use keyring::{
 };
 pub use provider::{BlindIndexKind, KeyProvider, KeyState, KeyVersionInfo};
 pub use reload::ReloadingProvider;
+pub use subject::{SUBJECT_FIELD_FORMAT, SUBJECT_FIELD_OVERHEAD, SubjectKey};
 pub use vault::{
     CacheConfig, FIELD_FORMAT_V1, FIELD_HEADER_LEN, FIELD_OVERHEAD, FieldContext, KeyUsage,
     MAX_ENCRYPTIONS_PER_TENANT_KEY, ROTATION_DUE_AT, Vault, WRAPPED_KEY_LEN, WrappedTenantKey,

@@ -156,6 +156,8 @@ struct CacheEntry {
 
 /// Keys derived from tenant keys, by (tenant, HKDF info).
 type DerivedKeys = HashMap<(Uuid, &'static [u8]), Arc<secrecy::SecretBox<[u8; 32]>>>;
+/// Keys derived from one tenant-key version, by (tenant, tk_version, HKDF info).
+type VersionedKeys = HashMap<(Uuid, u32, &'static [u8]), Arc<secrecy::SecretBox<[u8; 32]>>>;
 
 /// Envelope encryption for tenant data. Cheap to share: wrap it in an `Arc`.
 pub struct Vault {
@@ -165,6 +167,9 @@ pub struct Vault {
     /// Keys derived with [`Vault::derive_key_cached`], by (tenant, info). They do not depend on
     /// the root version (re-wrapping does not change a tenant key), so root changes keep them.
     derived: Mutex<DerivedKeys>,
+    /// Keys derived with [`Vault::derive_versioned_key`]: of rotating tenant keys, so kept per
+    /// tenant-key version.
+    versioned: Mutex<VersionedKeys>,
     /// Per (tenant, tk_version) encryption counters. Kept apart from the cache so that evicting
     /// a key does not reset its count; removed by [`Vault::forget_tenant`].
     counters: Mutex<HashMap<(Uuid, u32), Arc<AtomicU64>>>,
@@ -193,6 +198,7 @@ impl Vault {
             config,
             cache: Mutex::new(HashMap::new()),
             derived: Mutex::new(HashMap::new()),
+            versioned: Mutex::new(HashMap::new()),
             counters: Mutex::new(HashMap::new()),
         }
     }
@@ -279,6 +285,24 @@ impl Vault {
     ) -> Result<Arc<secrecy::SecretBox<[u8; 32]>>> {
         let key = Arc::new(self.derive_key(wk, info)?);
         lock(&self.derived).insert((wk.tenant_id, info), key.clone());
+        Ok(key)
+    }
+
+    /// [`Vault::derive_key`] of one tenant-key version, kept in memory (zeroized on drop): for
+    /// derived keys of a shop's rotating tenant key (the customers' lookup key), which change
+    /// with it, unlike the platform's never-rotated derived keys of
+    /// [`Vault::derive_key_cached`].
+    pub fn derive_versioned_key(
+        &self,
+        wk: &WrappedTenantKey,
+        info: &'static [u8],
+    ) -> Result<Arc<secrecy::SecretBox<[u8; 32]>>> {
+        let at = (wk.tenant_id, wk.tk_version, info);
+        if let Some(k) = lock(&self.versioned).get(&at) {
+            return Ok(k.clone());
+        }
+        let key = Arc::new(self.derive_key(wk, info)?);
+        lock(&self.versioned).insert(at, key.clone());
         Ok(key)
     }
 
@@ -445,6 +469,7 @@ impl Vault {
     pub fn forget_tenant(&self, tenant_id: Uuid) {
         lock(&self.cache).retain(|k, _| k.tenant_id != tenant_id);
         lock(&self.derived).retain(|(t, _), _| *t != tenant_id);
+        lock(&self.versioned).retain(|(t, _, _), _| *t != tenant_id);
         lock(&self.counters).retain(|(t, _), _| *t != tenant_id);
     }
 

@@ -160,6 +160,12 @@ pub struct RevealOut {
 /// One revealed value: kept as a secret (wiped on drop, `Debug` redacted) until serialised.
 pub struct Revealed(secrecy::SecretString);
 
+impl Revealed {
+    pub fn new(v: secrecy::SecretString) -> Self {
+        Self(v)
+    }
+}
+
 impl Serialize for Revealed {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0.expose_secret())

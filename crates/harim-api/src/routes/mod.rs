@@ -10,6 +10,7 @@ pub use common::{Purpose, RequestId};
 pub mod accounts;
 mod assets;
 mod common;
+pub mod customers;
 pub mod identity;
 pub mod keys;
 pub mod kyc;
@@ -86,6 +87,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(shops::router())
         .merge(identity::router())
+        .merge(customers::router())
         .merge(keys::router())
         .merge(kyc::router())
         .merge(policies::router())

@@ -440,6 +440,7 @@ async fn open_requests(
                     RequestKind::ExportAccount => "export_account",
                     RequestKind::EraseShop => "erase_shop",
                     RequestKind::EraseAccount => "erase_account",
+                    RequestKind::EraseCustomer => "erase_customer",
                 }
                 .into(),
                 state: state_name(v.state).into(),

@@ -27,6 +27,14 @@ fn sample_body(method: &Method, template: &str) -> Option<Value> {
         ("POST", "/v1/admin/kyc/documents/{doc_id}/decision") => {
             json!({"decision": "approved", "reason": "looks fine"})
         }
+        ("POST", "/v1/shops/{shop_id}/customers")
+        | ("PUT", "/v1/shops/{shop_id}/customers/{customer_id}") => crate::customers::sample(),
+        ("POST", "/v1/shops/{shop_id}/customers/{customer_id}/reveal") => {
+            json!({"fields": ["phone", "addresses"], "purpose": "shipping"})
+        }
+        ("POST", "/v1/shops/{shop_id}/customers/{customer_id}/orders") => {
+            crate::customers::sample_order()
+        }
         ("GET" | "DELETE", _) => return None,
         _ => json!({}),
     };
@@ -107,7 +115,19 @@ db_test!(
             .await;
         assert_eq!(export.status, StatusCode::ACCEPTED, "{:?}", export.json);
         harim_store::rights::run_due(&app.rights).await.unwrap();
+        let customer = app
+            .post(
+                &format!("/v1/shops/{shop_a}/customers"),
+                Some(&victim),
+                crate::customers::sample(),
+            )
+            .await;
+        assert_eq!(customer.status, StatusCode::CREATED, "{:?}", customer.json);
         let ids: BTreeMap<&str, String> = [
+            (
+                "customer_id",
+                customer.json["id"].as_str().unwrap().to_string(),
+            ),
             ("key_id", victim_key_id),
             ("doc_id", doc),
             ("export_id", export.json["id"].as_str().unwrap().to_string()),

@@ -60,6 +60,9 @@ pub enum RequestKind {
     /// Erase an account (and every shop it solely owns).
     #[sea_orm(string_value = "erase_account")]
     EraseAccount,
+    /// Erase one customer of a shop (done in its own transaction: the row is completed at once).
+    #[sea_orm(string_value = "erase_customer")]
+    EraseCustomer,
 }
 
 impl RequestKind {

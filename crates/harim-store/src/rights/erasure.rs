@@ -325,9 +325,11 @@ pub async fn receipt(
 ) -> Result<SignedReceipt, StoreError> {
     let rows = data_request::Entity::find()
         .filter(data_request::Column::Id.eq(id.uuid()))
-        .filter(
-            data_request::Column::Kind.is_in([RequestKind::EraseShop, RequestKind::EraseAccount]),
-        )
+        .filter(data_request::Column::Kind.is_in([
+            RequestKind::EraseShop,
+            RequestKind::EraseAccount,
+            RequestKind::EraseCustomer,
+        ]))
         .all(db)
         .await?;
     let key = crate::evidence::audit_key(db, vault).await?;
@@ -775,8 +777,8 @@ async fn verified_receipt(
                 return refuse("its receipt is about another subject");
             }
         }
-        RequestKind::ExportShop | RequestKind::ExportAccount => {
-            return refuse("it is not an erasure");
+        RequestKind::ExportShop | RequestKind::ExportAccount | RequestKind::EraseCustomer => {
+            return refuse("it is not an erasure the worker finishes");
         }
     }
     Ok(signed.receipt)

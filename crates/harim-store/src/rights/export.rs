@@ -355,7 +355,10 @@ fn value_of(
         ),
         Ty::Bytes => {
             let b = r.try_get::<Option<Vec<u8>>>("", name)?;
-            if c.export == ExportForm::Decrypted {
+            if matches!(
+                c.export,
+                ExportForm::Decrypted | ExportForm::CustomerDecrypted { .. }
+            ) {
                 return Ok((Value::Null, b.map(Zeroizing::new)));
             }
             json!(b.map(hex::encode))
@@ -385,8 +388,14 @@ async fn table_rows(
     for r in rows {
         let mut obj = serde_json::Map::new();
         let mut sealed = Vec::new();
+        let mut customer_sealed = Vec::new();
         for c in table.columns {
             let (v, ct) = value_of(&r, c)?;
+            if let (ExportForm::CustomerDecrypted { customer }, Some(ct)) = (c.export, &ct) {
+                customer_sealed.push((c.name, customer, ct.clone()));
+                obj.insert(c.name.to_string(), Value::Null);
+                continue;
+            }
             let v = match c.export {
                 ExportForm::Described { what } => {
                     if v.is_null() {
@@ -416,6 +425,32 @@ async fn table_rows(
                 };
                 let plain = vault.decrypt_field_string(&wk, &ctx, &ct)?;
                 obj.insert(field.to_string(), json!(plain.expose_secret()));
+            }
+        }
+        if !customer_sealed.is_empty() {
+            // Customers' fields: under each customer's own key (an erased customer's are gone).
+            let tenant: Uuid = r.try_get("", "tenant_id")?;
+            let record: Uuid = r.try_get("", "id")?;
+            for (field, customer_col, ct) in customer_sealed {
+                let Some(customer) = r.try_get::<Option<Uuid>>("", customer_col)? else {
+                    continue;
+                };
+                let Some((_, ck)) = crate::customers::open_key(db, vault, tenant, customer).await?
+                else {
+                    continue;
+                };
+                let ctx = FieldContext {
+                    tenant_id: tenant,
+                    table: table.name,
+                    record_id: record,
+                    field,
+                };
+                let plain = ck.open_string(&ctx, &ct)?;
+                let v = serde_json::from_str::<Value>(plain.expose_secret())
+                    .ok()
+                    .filter(|v| v.is_object() || v.is_array())
+                    .unwrap_or_else(|| json!(plain.expose_secret()));
+                obj.insert(field.to_string(), v);
             }
         }
         out.push(Value::Object(obj));

@@ -168,6 +168,7 @@ fn request_parts(row: &data_request::Model) -> [Vec<u8>; 6] {
         RequestKind::ExportAccount => "export_account",
         RequestKind::EraseShop => "erase_shop",
         RequestKind::EraseAccount => "erase_account",
+        RequestKind::EraseCustomer => "erase_customer",
     };
     [
         row.tenant_id.as_bytes().to_vec(),
@@ -343,6 +344,11 @@ pub async fn run_due(rights: &Rights) -> Result<usize, StoreError> {
             }
             RequestKind::EraseShop => erasure::finish_shop(rights, &row).await,
             RequestKind::EraseAccount => erasure::finish_account(rights, &row).await,
+            // Completed in the transaction that made it: an open one was not made by harim.
+            RequestKind::EraseCustomer => Err(StoreError::Internal(format!(
+                "customer erasure {} is open: harim completes them when it makes them",
+                row.id
+            ))),
         };
         match result {
             Ok(()) => done += 1,

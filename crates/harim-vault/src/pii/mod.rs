@@ -14,6 +14,7 @@
 
 mod birth_date;
 mod country;
+mod customer;
 mod iban;
 mod identity;
 mod national_id;
@@ -22,6 +23,10 @@ mod text;
 
 pub use birth_date::{BirthDate, BirthDateInput, persian_to_gregorian};
 pub use country::Country;
+pub use customer::{
+    AddressInput, CUSTOMER_FIELDS, Customer, CustomerInput, LOCALES, MAX_ADDRESSES, MaskedAddress,
+    PostalAddress, StoredAddress, email_index_input, mask_contact, parse_phone,
+};
 pub use iban::Iban;
 pub use identity::{
     IDENTITY_FIELDS, IdentityInput, MaskedIdentity, MerchantIdentity, Violation, mask_stored_field,
