@@ -158,9 +158,10 @@ async fn put_customer(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FindQuery {
-    /// E.164 (or national form of the shop's country is not assumed: give `+...`).
+    /// E.164 (`+98...`): a national form is not guessed for a lookup.
     phone: Option<String>,
     email: Option<String>,
 }
