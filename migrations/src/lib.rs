@@ -23,6 +23,7 @@ mod m20261207_000014_evidence_macs;
 mod m20261207_000015_key_records;
 mod m20261207_000016_platform_token_expiry;
 mod m20261207_000017_customers;
+mod m20261207_000018_api_key_limits;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_key_records::Migration),
             Box::new(m20261207_000016_platform_token_expiry::Migration),
             Box::new(m20261207_000017_customers::Migration),
+            Box::new(m20261207_000018_api_key_limits::Migration),
         ]
     }
 }

@@ -59,9 +59,9 @@ impl FromRequestParts<AppState> for ShopCtx {
     ) -> Result<Self, Self::Rejection> {
         if let Some(Caller(principal)) = parts.extensions.get::<Caller>().cloned() {
             let shop = shop_from_parts(parts, state).await?;
-            return Ok(ShopCtx(
-                ShopScope::resolve(&state.db, principal, shop).await?,
-            ));
+            let scope = ShopScope::resolve(&state.db, principal, shop).await?;
+            within_key_scopes(parts, &scope)?;
+            return Ok(ShopCtx(scope));
         }
         let shop = shop_from_parts(parts, state).await;
         let token = bearer(parts)?;
@@ -78,6 +78,27 @@ impl FromRequestParts<AppState> for ShopCtx {
             .ok_or(ApiError::Unauthorized)?;
         // Later extractors (and handlers taking a `Caller`) reuse the principal.
         parts.extensions.insert(Caller(scope.principal().clone()));
+        within_key_scopes(parts, &scope)?;
         Ok(ShopCtx(scope))
     }
+}
+
+/// An API key limited to the customer routes reaches `/v1/shops/{id}/customers...` only: the
+/// courier integration that holds it cannot read the merchant's identity, documents or exports.
+/// Checked after the shop resolved, so another shop's id still answers 404.
+fn within_key_scopes(parts: &Parts, scope: &ShopScope) -> Result<(), ApiError> {
+    let harim_store::auth::Principal::ApiKey { limits, .. } = scope.principal() else {
+        return Ok(());
+    };
+    if !limits.customers_only {
+        return Ok(());
+    }
+    let customers = format!("/v1/shops/{}/customers", scope.tenant_id());
+    let path = parts.uri.path();
+    if path == customers || path.starts_with(&format!("{customers}/")) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(
+        "This API key is limited to the customer routes.",
+    ))
 }

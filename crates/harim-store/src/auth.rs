@@ -74,6 +74,27 @@ pub fn digests_equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
+/// What an API key was limited to at its creation (nothing, by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyLimits {
+    /// The key reaches only the customer routes (`scopes: ["customers"]`).
+    pub customers_only: bool,
+    /// The customer reveal purposes the key may use; `None`: all of them.
+    pub reveal_purposes: Option<Vec<String>>,
+}
+
+impl KeyLimits {
+    fn of(k: &api_key::Model) -> Self {
+        Self {
+            customers_only: k.scopes.as_deref() == Some("customers"),
+            reveal_purposes: k
+                .reveal_purposes
+                .as_deref()
+                .map(|p| p.split(',').map(str::to_string).collect()),
+        }
+    }
+}
+
 /// Who is calling, established from the bearer token.
 #[derive(Debug, Clone)]
 pub enum Principal {
@@ -87,6 +108,7 @@ pub enum Principal {
         shop: ShopId,
         key_id: ApiKeyId,
         role: ShopRole,
+        limits: KeyLimits,
     },
     /// A platform operator token.
     Platform {
@@ -155,6 +177,7 @@ pub async fn authenticate(
                 shop: k.tenant_id.into(),
                 key_id: k.id.into(),
                 role: k.role,
+                limits: KeyLimits::of(&k),
             })
         }
         Some("ha_") => platform_token::Entity::find()

@@ -511,6 +511,14 @@ pub async fn reveal(
     request_id: Option<String>,
 ) -> Result<Vec<(CustomerId, BTreeMap<String, SecretString>)>, StoreError> {
     require_member(scope)?;
+    if let crate::auth::Principal::ApiKey { limits, .. } = scope.principal()
+        && let Some(allowed) = &limits.reveal_purposes
+        && !allowed.iter().any(|p| p == purpose.as_str())
+    {
+        return Err(StoreError::Forbidden(
+            "This API key may not reveal customers' data for this purpose.",
+        ));
+    }
     let t = scope.tenant_id();
     let Some(first) = ids.first().copied() else {
         return Ok(Vec::new());

@@ -683,6 +683,8 @@ pub const TABLES: &[Table] = &[
             col("role", Ty::Text),
             col("created_at", Ty::Time),
             opt("last_used_at", Ty::Time),
+            opt("scopes", Ty::Text),
+            opt("reveal_purposes", Ty::Text),
         ],
     },
     Table {

@@ -298,6 +298,7 @@ pub async fn create_api_key(
     scope: &ShopScope,
     name: &str,
     role: ShopRole,
+    limits: &crate::auth::KeyLimits,
 ) -> Result<(ApiKeyId, SecretString), StoreError> {
     scope.require_owner_session()?;
     let token = mint_token(TokenKind::ApiKey);
@@ -312,6 +313,8 @@ pub async fn create_api_key(
         created_at: Set(now),
         // A key never used counts from its creation.
         last_used_at: Set(Some(now)),
+        scopes: Set(limits.customers_only.then(|| "customers".to_string())),
+        reveal_purposes: Set(limits.reveal_purposes.as_ref().map(|p| p.join(","))),
     }
     .insert(db)
     .await?;

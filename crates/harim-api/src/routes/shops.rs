@@ -287,6 +287,14 @@ pub struct ApiKeyIn {
     )]
     name: String,
     role: ShopRole,
+    /// `["customers"]`: the key reaches only the customer routes. Absent: every route its role
+    /// allows.
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    /// The customer reveal purposes the key may use (e.g. `["shipping"]` for a courier);
+    /// absent: all of them. A reveal outside them is 403.
+    #[serde(default)]
+    reveal_purposes: Option<Vec<String>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -294,6 +302,10 @@ pub struct ApiKeyOut {
     id: Uuid,
     name: String,
     role: ShopRole,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reveal_purposes: Option<Vec<String>>,
     /// The key itself, shown this once. It acts for this shop only.
     key: String,
 }
@@ -313,14 +325,60 @@ async fn create_api_key(
     ctx.require_owner_session()?;
     let mut errs = Errors::default();
     let name = validate::label(&mut errs, "name", &input.name, 100);
+    if let Some(scopes) = &input.scopes {
+        if scopes.is_empty() {
+            errs.add(
+                "scopes",
+                "required",
+                "Name at least one scope, or leave `scopes` out.",
+            );
+        }
+        for (i, s) in scopes.iter().enumerate() {
+            if s != "customers" {
+                errs.add(
+                    &format!("scopes[{i}]"),
+                    "unknown_scope",
+                    "The one scope is `customers`.",
+                );
+            }
+        }
+    }
+    let mut purposes: Vec<String> = Vec::new();
+    if let Some(list) = &input.reveal_purposes {
+        if list.is_empty() {
+            errs.add(
+                "reveal_purposes",
+                "required",
+                "Name at least one purpose, or leave `reveal_purposes` out.",
+            );
+        }
+        for (i, p) in list.iter().enumerate() {
+            if harim_store::customers::Purpose::parse(p).is_none() {
+                errs.add(
+                    &format!("reveal_purposes[{i}]"),
+                    "unknown_purpose",
+                    "A purpose is one of shipping, order_notification, support, legal_obligation, data_subject_request.",
+                );
+            } else if !purposes.contains(p) {
+                purposes.push(p.clone());
+            }
+        }
+    }
     errs.finish()?;
-    let (id, key) = shops::create_api_key(&state.db, &ctx, &name, input.role.into()).await?;
+    let limits = harim_store::auth::KeyLimits {
+        customers_only: input.scopes.is_some(),
+        reveal_purposes: input.reveal_purposes.is_some().then_some(purposes),
+    };
+    let (id, key) =
+        shops::create_api_key(&state.db, &ctx, &name, input.role.into(), &limits).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(ApiKeyOut {
             id: id.uuid(),
             name,
             role: input.role,
+            scopes: limits.customers_only.then(|| vec!["customers".to_string()]),
+            reveal_purposes: limits.reveal_purposes,
             key: key.expose_secret().to_string(),
         }),
     ))

@@ -525,3 +525,63 @@ db_test!(
         app.assert_chains_verify().await;
     }
 );
+
+db_test!(
+    a_courier_key_reaches_only_customers_and_reveals_only_for_shipping,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("courier").await;
+        let c = create(&app, &owner, &shop, sample()).await;
+        let id = c["id"].as_str().unwrap();
+        let r = app
+            .post(
+                &format!("/v1/shops/{shop}/api-keys"),
+                Some(&owner),
+                json!({"name": "courier", "role": "staff", "scopes": ["customers"],
+                       "reveal_purposes": ["shipping"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+        assert_eq!(r.json["scopes"], json!(["customers"]));
+        let key = r.json["key"].as_str().unwrap().to_string();
+        let reveal_path = format!("/v1/shops/{shop}/customers/{id}/reveal");
+        let reveal = |purpose: &str| {
+            app.post(
+                &reveal_path,
+                Some(&key),
+                json!({"fields": ["addresses"], "purpose": purpose}),
+            )
+        };
+        let r = reveal("shipping").await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        reveal("support")
+            .await
+            .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        let r = app
+            .get(
+                &format!("/v1/shops/{shop}/customers?phone=%2B989121234567"),
+                &key,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        for path in [
+            format!("/v1/shops/{shop}"),
+            format!("/v1/shops/{shop}/identity"),
+            format!("/v1/shops/{shop}/kyc/documents"),
+            format!("/v1/shops/{shop}/privacy-settings"),
+        ] {
+            app.get(&path, &key)
+                .await
+                .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+        }
+        // Limits are checked at creation.
+        for body in [
+            json!({"name": "x", "role": "staff", "scopes": ["identity"]}),
+            json!({"name": "x", "role": "staff", "reveal_purposes": ["marketing"]}),
+            json!({"name": "x", "role": "staff", "scopes": []}),
+        ] {
+            app.post(&format!("/v1/shops/{shop}/api-keys"), Some(&owner), body)
+                .await
+                .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        }
+    }
+);

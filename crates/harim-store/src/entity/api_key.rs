@@ -15,6 +15,10 @@ pub struct Model {
     pub created_at: TimeDateTimeWithTimeZone,
     /// When the key last authenticated, to a day (NULL: never since this column exists).
     pub last_used_at: Option<TimeDateTimeWithTimeZone>,
+    /// `customers`: the key reaches only the customer routes; NULL: every route of its role.
+    pub scopes: Option<String>,
+    /// Comma-separated customer reveal purposes the key may use; NULL: all of them.
+    pub reveal_purposes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
