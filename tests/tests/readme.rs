@@ -80,6 +80,9 @@ fn the_readme_walkthrough_runs_as_written() {
         "\"iban\":\"IR062960000000100324200001\"", // revealed with a purpose
         "\"action\":\"identity.reveal\"",          // and the reveal is in the audit log
         "\"purpose\":\"payout\"",
+        "\"phone\":\"+98******4567\"", // a customer, found by phone, masked
+        "\"postal_code\":\"1417614418\"", // their address revealed for shipping
+        "\"purpose\":\"shipping\"",
     ] {
         assert!(
             stdout.contains(expected),

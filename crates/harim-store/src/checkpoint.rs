@@ -83,3 +83,16 @@ pub async fn delay_point(point: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }
+
+/// Kills this process with SIGKILL at `point` when it was started with
+/// `HARIM_TEST_KILL_AT=<point>`: how end-to-end tests show a job or a transaction interrupted at
+/// its worst moment leaves nothing half done. Costs one environment lookup.
+pub fn kill_point(point: &str) {
+    if std::env::var("HARIM_TEST_KILL_AT").is_ok_and(|at| at == point) {
+        eprintln!("HARIM_TEST_KILL_AT={point}: killing this process");
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &std::process::id().to_string()])
+            .status();
+        std::process::abort();
+    }
+}

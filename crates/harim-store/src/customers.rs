@@ -722,6 +722,7 @@ async fn erase_in(
         return Err(StoreError::NotFound);
     }
     crate::checkpoint::reached("customers.erase.after_key", t).await;
+    crate::checkpoint::kill_point("customers.erase.after_key");
     let rows = customer::Entity::delete_many()
         .filter(customer::Column::TenantId.eq(t))
         .filter(customer::Column::Id.eq(c))
@@ -933,4 +934,66 @@ pub async fn run_retention(
         report.order_contacts_dropped += dropped;
     }
     Ok(report)
+}
+
+/// The categories of customers' data the shop holds now: what its published policy must
+/// declare. Counted from the rows, never decrypted (a sealed column is present or not).
+pub async fn held_categories(
+    db: &impl ConnectionTrait,
+    t: Uuid,
+) -> Result<Vec<harim_policy::CustomerDataCategory>, StoreError> {
+    use harim_policy::CustomerDataCategory as C;
+    let mut held = Vec::new();
+    for (sql, cat) in [
+        (
+            "SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1",
+            C::Name,
+        ),
+        (
+            "SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1 AND email IS NOT NULL",
+            C::Email,
+        ),
+        (
+            "SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1 AND phone IS NOT NULL",
+            C::Phone,
+        ),
+        (
+            "SELECT COUNT(*) AS n FROM customers WHERE tenant_id = $1 AND addresses IS NOT NULL",
+            C::Address,
+        ),
+        (
+            "SELECT COUNT(*) AS n FROM customer_orders WHERE tenant_id = $1",
+            C::OrderHistory,
+        ),
+    ] {
+        let n = crate::rights::count(db, sql, [t.into()]).await?;
+        if n > 0 {
+            held.push(cat);
+        }
+    }
+    Ok(held)
+}
+
+/// One violation per category the shop holds but `settings` does not declare in
+/// `customer_data`: a policy that stays silent about data harim holds is untrue.
+pub fn undeclared(
+    settings: &harim_policy::PrivacySettings,
+    held: &[harim_policy::CustomerDataCategory],
+) -> Vec<harim_violation::Violation> {
+    held.iter()
+        .filter(|c| !settings.customer_data.iter().any(|d| d.category == **c))
+        .map(|c| {
+            let name = serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            harim_violation::Violation::new(
+                "customer_data",
+                "undeclared_data",
+                format!(
+                    "the shop holds customers' {name} data but its settings do not declare the `{name}` category"
+                ),
+            )
+        })
+        .collect()
 }

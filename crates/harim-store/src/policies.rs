@@ -443,10 +443,16 @@ pub async fn publish(
     settings
         .validate()
         .map_err(|e| policy_violations("settings.", e))?;
-    if let Err(found) = check_consistency(&settings, &platform_facts(&settings, platform)) {
-        return Err(StoreError::Rejected(
-            found.iter().map(inconsistency).collect(),
-        ));
+    let mut found: Vec<Violation> =
+        match check_consistency(&settings, &platform_facts(&settings, platform)) {
+            Ok(()) => Vec::new(),
+            Err(f) => f.iter().map(inconsistency).collect(),
+        };
+    // Data the shop already holds about its customers must be declared.
+    let held = crate::customers::held_categories(db, scope.tenant_id()).await?;
+    found.extend(crate::customers::undeclared(&settings, &held));
+    if !found.is_empty() {
+        return Err(StoreError::Rejected(found));
     }
     let canonical = canonical_json(&settings);
     let actor = scope.actor();
@@ -722,11 +728,18 @@ pub async fn contradictions(
             };
             checked += 1;
             let settings = parse_settings(&row.settings)?;
-            if let Err(found) = check_consistency(&settings, &platform_facts(&settings, platform)) {
+            let mut violations: Vec<Violation> =
+                match check_consistency(&settings, &platform_facts(&settings, platform)) {
+                    Ok(()) => Vec::new(),
+                    Err(found) => found.iter().map(inconsistency).collect(),
+                };
+            let held = crate::customers::held_categories(db, *tenant_id).await?;
+            violations.extend(crate::customers::undeclared(&settings, &held));
+            if !violations.is_empty() {
                 out.push(Contradiction {
                     tenant_id: *tenant_id,
                     version: *version,
-                    violations: found.iter().map(inconsistency).collect(),
+                    violations,
                 });
             }
         }

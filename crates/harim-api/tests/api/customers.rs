@@ -585,3 +585,59 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    a_policy_silent_about_data_the_shop_holds_is_refused_and_reported,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("silent").await;
+        let mut settings = crate::policies::valid_settings();
+        // A policy that says nothing about e-mail addresses.
+        let kept: Vec<Value> = settings["customer_data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["category"] != "email")
+            .cloned()
+            .collect();
+        settings["customer_data"] = json!(kept);
+        let r = app.put_settings(&owner, &shop, settings).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let policies = format!("/v1/shops/{shop}/policies");
+        let publish = || app.post(&policies, Some(&owner), json!({}));
+        let r = publish().await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
+
+        // The shop now holds customers' e-mail addresses: its published policy is untrue.
+        create(&app, &owner, &shop, sample()).await;
+        let admin = app
+            .platform_token(harim_store::roles::PlatformRole::Admin)
+            .await;
+        let r = app.get("/v1/admin/policy-consistency", &admin).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.json);
+        let this: Vec<&Value> = r.json["inconsistent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["shop_id"] == shop.as_str())
+            .collect();
+        assert_eq!(this.len(), 1, "{:?}", r.json);
+        assert_eq!(this[0]["errors"][0]["code"], "undeclared_data");
+        assert!(
+            this[0]["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("email")
+        );
+
+        // And a new version saying nothing more is refused, naming the category.
+        let r = publish().await;
+        r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation");
+        let codes: Vec<&str> = r.json["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, ["undeclared_data"], "{:?}", r.json);
+    }
+);

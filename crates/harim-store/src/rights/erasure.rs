@@ -802,15 +802,15 @@ pub(super) async fn finish_shop(
         )));
     }
     crate::checkpoint::reached("erasure.job.before_objects", row.tenant_id).await;
-    kill_point("erasure.objects");
+    crate::checkpoint::kill_point("erasure.objects");
     let deleted = rights
         .documents
         .delete_prefix(&DocumentStore::shop_prefix(row.tenant_id))
         .await?;
-    kill_point("erasure.after_objects");
+    crate::checkpoint::kill_point("erasure.after_objects");
     progress.objects_deleted += deleted;
     save_progress(&rights.db, row, &progress).await?;
-    kill_point("erasure.archives");
+    crate::checkpoint::kill_point("erasure.archives");
     delete_account_archives(rights, &progress.members).await?;
     let database = scrub(&rights.db).await?;
     complete(rights, row, &progress, receipt, database, &signer).await
@@ -850,16 +850,6 @@ async fn complete(
 /// A crash-test hook: with `HARIM_TEST_KILL_AT=<point>` in the environment, the process sends
 /// itself SIGKILL when the erasure job reaches `<point>` (the end-to-end suite's crash test:
 /// no destructor, no flush, no graceful anything). Costs one environment lookup per job step.
-fn kill_point(point: &str) {
-    if std::env::var("HARIM_TEST_KILL_AT").is_ok_and(|at| at == point) {
-        eprintln!("HARIM_TEST_KILL_AT={point}: killing this process");
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &std::process::id().to_string()])
-            .status();
-        std::process::abort();
-    }
-}
-
 /// Erases the signed-in person's account (re-authenticated with the password): every shop they
 /// solely own is erased as by `DELETE /v1/shops/{id}`, they leave every other shop, and their
 /// sessions, invitations and account row are deleted. Answers one signed receipt naming the
