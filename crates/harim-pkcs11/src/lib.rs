@@ -74,8 +74,9 @@ const ROOT_PREFIX: &str = "harim-root-v";
 const BIDX_PREFIX: &str = "harim-bidx-v";
 const KINDS: [BlindIndexKind; 2] = [BlindIndexKind::NationalId, BlindIndexKind::Iban];
 /// The longest a call waits for a free session. A token that stopped answering holds every
-/// session; without a bound each waiting call would hold its thread (a tokio worker) for good.
-/// Past it the call fails as `ProviderUnavailable`, which the API answers 503.
+/// session; without a bound each waiting call would hold its thread for good (off the tokio
+/// workers, since the provider [`KeyProvider::blocks`], but still a thread). Past it the call
+/// fails as `ProviderUnavailable`, which the API answers 503.
 const SESSION_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where the token is and how to log in.
@@ -991,6 +992,13 @@ impl KeyProvider for Pkcs11Provider {
     /// Asking the token is as costly as re-reading it, so the caller's rate limit decides.
     fn changed(&self) -> bool {
         false
+    }
+
+    /// Every key use is a call into the token, which may be slow or gone, and may first wait
+    /// up to [`SESSION_WAIT`] for a free session: the vault keeps such calls off the async
+    /// workers. The version list and states are answered from memory (read at each scan).
+    fn blocks(&self) -> bool {
+        true
     }
 }
 

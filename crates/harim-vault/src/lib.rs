@@ -40,6 +40,10 @@
 //!   stop at [`MAX_ENCRYPTIONS_PER_TENANT_KEY`] = 2^28 and report rotation due at
 //!   [`ROTATION_DUE_AT`]. The API persists the counts; [`Vault::record_persisted_count`] seeds
 //!   the in-memory counter, which is the per-process backstop.
+//! - [`ReloadingProvider`], which every caller's provider calls pass through, runs the calls of
+//!   a provider that [`KeyProvider::blocks`] (a PKCS#11 token) under tokio's `block_in_place`
+//!   on a multi-thread runtime, so a slow token never stalls an async worker; the only use of
+//!   tokio here (`rt-multi-thread`, no IO).
 //! - [`pii`] holds the validated types; [`pii::MerchantIdentity::parse`] reports every bad
 //!   field at once and never echoes a value.
 //! - [`VaultError`]'s `Display` never contains key bytes or plaintext.

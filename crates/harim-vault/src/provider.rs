@@ -155,4 +155,17 @@ pub trait KeyProvider: Send + Sync + std::fmt::Debug {
     fn changed(&self) -> bool {
         false
     }
+
+    /// Whether a call that uses a key or changes the store ([`KeyProvider::wrap`],
+    /// [`KeyProvider::unwrap`], the blind-index calls, [`KeyProvider::pin_key_id`], the
+    /// version changes, [`KeyProvider::reload`]) may wait on something outside the process (a
+    /// token, a network KMS): [`crate::ReloadingProvider`] then runs it where waiting stalls no
+    /// async worker. The default, `false`, is for providers that answer from memory (file and
+    /// environment keyrings), which are called directly. Whatever this says,
+    /// [`KeyProvider::kind`], [`KeyProvider::active_version`], [`KeyProvider::versions`],
+    /// [`KeyProvider::state`], [`KeyProvider::key_id`] and [`KeyProvider::changed`] must answer
+    /// from memory: every request asks them, and they are always called directly.
+    fn blocks(&self) -> bool {
+        false
+    }
 }

@@ -66,6 +66,43 @@ fn postgres_ticks() -> u64 {
         .sum()
 }
 
+/// Busy and total clock ticks of the whole machine (every process, this bench and other users
+/// alike), from the first line of `/proc/stat`: whether the cores were full over a window.
+pub fn machine_ticks() -> (u64, u64) {
+    let line = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| s.lines().next().map(str::to_string))
+        .unwrap_or_default();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already).
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    if f.len() < 8 {
+        return (0, 0);
+    }
+    let idle = f[3] + f[4];
+    let busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7];
+    (busy, busy + idle)
+}
+
+/// Cores the whole machine kept busy over the measured window of a run started with `w` at
+/// the same moment as this (join them).
+pub async fn machine_cores(w: Window) -> f64 {
+    tokio::time::sleep(w.warmup).await;
+    let a = machine_ticks();
+    tokio::time::sleep(w.measure).await;
+    let b = machine_ticks();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let total = b.1.saturating_sub(a.1);
+    if total == 0 {
+        return 0.0;
+    }
+    b.0.saturating_sub(a.0) as f64 / total as f64 * cores as f64
+}
+
 /// A reading of the three CPU counters (clock ticks).
 #[derive(Debug, Clone, Copy)]
 pub struct Snapshot {

@@ -7,10 +7,11 @@
 //! bench [SCENARIO...] [--smoke] [--no-write] [--harim PATH] [--database-url URL]
 //! ```
 //! Scenarios: `request-path` (PostgreSQL, then SQLite), `pool`, `pages`, `logins`, `uploads`,
-//! `rotation`, `growth`; none or `all` means every one. `--database-url` is an admin URL of a
+//! `rotation`, `growth`, `hsm`; none or `all` means every one. `--database-url` is an admin URL of a
 //! PostgreSQL server where scratch databases may be created (default
 //! `$HARIM_TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`). Uploads need
-//! an S3 server in the environment (`eval "$(infra/garage.sh)"`) and are skipped without one.
+//! an S3 server in the environment (`eval "$(infra/garage.sh)"`) and are skipped without one;
+//! `hsm` needs SoftHSM2 (`infra/softhsm.sh`) and is skipped without it.
 //!
 //! Nothing here is a test: no figure fails the run. A scenario fails only when harim answers
 //! errors, so a broken path cannot pass for a fast one.
@@ -99,6 +100,7 @@ const SCENARIOS: &[&str] = &[
     "uploads",
     "rotation",
     "growth",
+    "hsm",
 ];
 
 fn repo_root() -> PathBuf {
@@ -243,6 +245,7 @@ async fn main() -> Result<()> {
             "uploads" => vec![scenarios::uploads(&ctx).await?],
             "rotation" => vec![scenarios::rotation(&ctx).await?],
             "growth" => vec![scenarios::growth(&ctx).await?],
+            "hsm" => vec![scenarios::hsm(&ctx).await?],
             _ => unreachable_scenario(s)?,
         };
         eprintln!("bench: {s} took {:.0?}", t.elapsed());

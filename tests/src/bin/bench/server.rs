@@ -13,6 +13,12 @@ use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+/// Debian's SoftHSM2 module (`infra/softhsm.sh` installs it).
+pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+/// The label and user PIN of the token [`softhsm_token`] makes.
+pub const SOFTHSM_TOKEN: &str = "harim-bench";
+pub const SOFTHSM_PIN: &str = "1234";
+
 pub const IDENTITY: &str = include_str!("../../../../docs/examples/identity.json");
 pub const SETTINGS: &str = include_str!("../../../../docs/examples/privacy-settings.json");
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -184,6 +190,39 @@ impl Drop for Deployment {
                 .stderr(Stdio::null())
                 .status();
         }
+    }
+}
+
+/// A fresh, empty SoftHSM2 token in a temporary directory (its `softhsm2.conf` there too, for
+/// `SOFTHSM2_CONF`), as `tests/tests/hsm.rs` makes one; `None` where SoftHSM2 is not installed.
+pub fn softhsm_token() -> Result<Option<tempfile::TempDir>> {
+    if !Path::new(SOFTHSM_MODULE).exists() {
+        return Ok(None);
+    }
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("tokens"))?;
+    std::fs::write(
+        d.join("softhsm2.conf"),
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            d.join("tokens").display()
+        ),
+    )?;
+    let init = Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", SOFTHSM_TOKEN])
+        .args(["--pin", SOFTHSM_PIN, "--so-pin", "5678"])
+        .env("SOFTHSM2_CONF", d.join("softhsm2.conf"))
+        .output();
+    match init {
+        Ok(o) if o.status.success() => Ok(Some(dir)),
+        Ok(o) => bail!(
+            "softhsm2-util --init-token failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        // The module without its tool: no token can be made, as good as no SoftHSM2.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).context("softhsm2-util"),
     }
 }
 
