@@ -7,7 +7,7 @@
 //! bench [SCENARIO...] [--smoke] [--no-write] [--harim PATH] [--database-url URL]
 //! ```
 //! Scenarios: `request-path` (PostgreSQL, then SQLite), `pool`, `pages`, `logins`, `uploads`,
-//! `rotation`, `growth`, `hsm`; none or `all` means every one. `--database-url` is an admin URL of a
+//! `rotation`, `growth`, `hsm`, `customers`; none or `all` means every one. `--database-url` is an admin URL of a
 //! PostgreSQL server where scratch databases may be created (default
 //! `$HARIM_TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`). Uploads need
 //! an S3 server in the environment (`eval "$(infra/garage.sh)"`) and are skipped without one;
@@ -16,6 +16,7 @@
 //! Nothing here is a test: no figure fails the run. A scenario fails only when harim answers
 //! errors, so a broken path cannot pass for a fast one.
 
+mod customers;
 mod load;
 mod scenarios;
 mod server;
@@ -40,6 +41,8 @@ pub struct Profile {
     pub rotation_big: usize,
     /// Audit entries: (tenants, entries per tenant); verify runs at a tenth and at the whole.
     pub audit: (usize, usize),
+    /// Customers of the shop the customer lookup runs in.
+    pub customers_big: usize,
     pub logins: usize,
 }
 
@@ -57,6 +60,7 @@ impl Profile {
             rotation_keys: 100_000,
             rotation_big: 1_000_000,
             audit: (1_000, 1_000),
+            customers_big: 1_000_000,
             logins: 50,
         }
     }
@@ -73,6 +77,7 @@ impl Profile {
             rotation_keys: 2_000,
             rotation_big: 4_000,
             audit: (10, 100),
+            customers_big: 1_000,
             logins: 4,
         }
     }
@@ -101,6 +106,7 @@ const SCENARIOS: &[&str] = &[
     "rotation",
     "growth",
     "hsm",
+    "customers",
 ];
 
 fn repo_root() -> PathBuf {
@@ -246,6 +252,7 @@ async fn main() -> Result<()> {
             "rotation" => vec![scenarios::rotation(&ctx).await?],
             "growth" => vec![scenarios::growth(&ctx).await?],
             "hsm" => vec![scenarios::hsm(&ctx).await?],
+            "customers" => vec![customers::customers(&ctx).await?],
             _ => unreachable_scenario(s)?,
         };
         eprintln!("bench: {s} took {:.0?}", t.elapsed());

@@ -35,16 +35,16 @@ use crate::{
 /// `DocCache`'s bound (crates/harim-api/src/routes/policies/public.rs, `DOC_CACHE_ENTRIES`).
 const DOC_CACHE_CAP: usize = 2048;
 
-fn met(ok: bool) -> &'static str {
+pub(crate) fn met(ok: bool) -> &'static str {
     if ok { "**met**" } else { "**not met**" }
 }
 
-fn ms(v: f64) -> String {
+pub(crate) fn ms(v: f64) -> String {
     format!("{v:.2}")
 }
 
 /// Fails on error answers: a fast error is not a fast request.
-fn checked(what: &str, o: Outcome) -> Result<Outcome> {
+pub(crate) fn checked(what: &str, o: Outcome) -> Result<Outcome> {
     eprintln!(
         "  {what}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} ok, {} errors; CPU µs/req harim {:.0}, postgres {:.0}, client {:.0}",
         o.rps,
@@ -109,7 +109,7 @@ fn uuids(ids: &[String]) -> Result<Arc<Vec<Uuid>>> {
     ))
 }
 
-fn audit_row(tenant: Uuid, seq: i64, action: &str) -> audit_entry::ActiveModel {
+pub(crate) fn audit_row(tenant: Uuid, seq: i64, action: &str) -> audit_entry::ActiveModel {
     audit_entry::ActiveModel::from(audit_entry::Model {
         tenant_id: tenant,
         seq,
@@ -213,11 +213,11 @@ fn get_baseline(pool: DatabaseConnection, ids: Arc<Vec<Uuid>>) -> Operation {
 }
 
 /// A started deployment with shops.
-struct Rig {
-    d: Deployment,
-    h: server::Harim,
-    token: String,
-    ids: Vec<String>,
+pub(crate) struct Rig {
+    pub(crate) d: Deployment,
+    pub(crate) h: server::Harim,
+    pub(crate) token: String,
+    pub(crate) ids: Vec<String>,
 }
 
 async fn rig(
@@ -247,7 +247,7 @@ async fn rig(
 }
 
 /// [`rig`] on PostgreSQL with the profile's shop count.
-async fn pg_rig(ctx: &Ctx, label: &str, publish: bool) -> Result<Rig> {
+pub(crate) async fn pg_rig(ctx: &Ctx, label: &str, publish: bool) -> Result<Rig> {
     rig(
         ctx,
         &Backend::Postgres(ctx.pg_admin.clone()),
