@@ -641,3 +641,84 @@ db_test!(
         assert_eq!(codes, ["undeclared_data"], "{:?}", r.json);
     }
 );
+
+db_test!(
+    no_remaining_key_opens_an_erased_customers_fields,
+    |app: TestApp| async move {
+        use harim_store::testkit::entity::tenant_key;
+        use harim_vault::FieldContext;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let (owner, shop) = app.merchant("nokey").await;
+        let gone = create(&app, &owner, &shop, sample()).await;
+        let mut other = sample();
+        other["phone"] = json!("+989351112233");
+        let kept = create(&app, &owner, &shop, other).await;
+        let t = Uuid::parse_str(&shop).unwrap();
+        let uuid_of = |c: &Value| {
+            Uuid::parse_str(c["id"].as_str().unwrap().strip_prefix("cus_").unwrap()).unwrap()
+        };
+        let (g, k) = (uuid_of(&gone), uuid_of(&kept));
+        // What a backup or a dead tuple keeps of the erased customer: their phone ciphertext.
+        let phone: Vec<u8> = app
+            .row(
+                "SELECT phone FROM customers WHERE tenant_id = $1 AND id = $2",
+                [t.into(), g.into()],
+            )
+            .await
+            .try_get("", "phone")
+            .unwrap();
+        let r = app
+            .call(
+                Method::DELETE,
+                &format!(
+                    "/v1/shops/{shop}/customers/{}",
+                    gone["id"].as_str().unwrap()
+                ),
+                Some(&owner),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let at = FieldContext {
+            tenant_id: t,
+            table: "customers",
+            record_id: g,
+            field: "phone",
+        };
+        // Every key the shop still has: each tenant-key version, and each remaining customer key.
+        let tks = tenant_key::Entity::find()
+            .filter(tenant_key::Column::TenantId.eq(t))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert!(!tks.is_empty());
+        let wrapped: Vec<u8> = app
+            .row(
+                "SELECT wrapped FROM customer_keys WHERE tenant_id = $1 AND customer_id = $2",
+                [t.into(), k.into()],
+            )
+            .await
+            .try_get("", "wrapped")
+            .unwrap();
+        let remaining = "SELECT COUNT(*) AS n FROM customer_keys WHERE tenant_id = $1";
+        assert_eq!(app.count(remaining, [t.into()]).await, 1);
+        for row in &tks {
+            let wk = harim_store::testkit::tenant_keys::wrapped(row).unwrap();
+            assert!(app.vault.decrypt_field(&wk, &at, &phone).is_err());
+            let key_at = FieldContext {
+                tenant_id: t,
+                table: "customer_keys",
+                record_id: k,
+                field: "key",
+            };
+            let ck = app.vault.open_subject_key(&wk, &key_at, &wrapped).unwrap();
+            assert!(
+                ck.open(&at, &phone).is_err(),
+                "another customer's key opened it"
+            );
+            // Not even under the other customer's own place.
+            let theirs = FieldContext { record_id: k, ..at };
+            assert!(ck.open(&theirs, &phone).is_err());
+        }
+    }
+);
