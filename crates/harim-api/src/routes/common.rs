@@ -1,4 +1,5 @@
-//! What several routes share: the request id for audit entries and the purpose of an access.
+//! What several routes share: the request id for audit entries, the purpose of an access and
+//! the field list of a reveal.
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 use serde::{Deserialize, Serialize};
@@ -44,4 +45,27 @@ impl Purpose {
             Purpose::Support => "support",
         }
     }
+}
+
+/// The field names a reveal asks for, each once, in the order first named: at least one, every
+/// one in `allowed`; each unknown name is refused (422) with `unknown`, never ignored.
+pub fn reveal_fields(
+    raw: &[String],
+    allowed: &[&str],
+    unknown: &str,
+) -> Result<Vec<String>, crate::error::ApiError> {
+    let mut errs = crate::validate::Errors::default();
+    if raw.is_empty() {
+        errs.add("fields", "required", "Name at least one field.");
+    }
+    let mut fields: Vec<String> = Vec::new();
+    for (i, f) in raw.iter().enumerate() {
+        if !allowed.contains(&f.as_str()) {
+            errs.add(&format!("fields[{i}]"), "unknown_field", unknown);
+        } else if !fields.contains(f) {
+            fields.push(f.clone());
+        }
+    }
+    errs.finish()?;
+    Ok(fields)
 }

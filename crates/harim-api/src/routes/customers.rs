@@ -225,24 +225,11 @@ pub struct BatchRevealIn {
 }
 
 fn reveal_fields(raw: &[String]) -> Result<Vec<String>, ApiError> {
-    let mut errs = Errors::default();
-    if raw.is_empty() {
-        errs.add("fields", "required", "Name at least one field.");
-    }
-    let mut fields: Vec<String> = Vec::new();
-    for (i, f) in raw.iter().enumerate() {
-        if !CUSTOMER_FIELDS.contains(&f.as_str()) {
-            errs.add(
-                &format!("fields[{i}]"),
-                "unknown_field",
-                "Not a customer field (name, email, phone, addresses).",
-            );
-        } else if !fields.contains(f) {
-            fields.push(f.clone());
-        }
-    }
-    errs.finish()?;
-    Ok(fields)
+    super::common::reveal_fields(
+        raw,
+        &CUSTOMER_FIELDS,
+        "Not a customer field (name, email, phone, addresses).",
+    )
 }
 
 #[derive(Serialize, ToSchema)]

@@ -128,24 +128,7 @@ pub struct RevealIn {
 impl RevealIn {
     /// The named fields, each once, in the order first named; every unknown name is refused.
     fn fields(&self) -> Result<Vec<String>, ApiError> {
-        let mut errs = Errors::default();
-        if self.fields.is_empty() {
-            errs.add("fields", "required", "Name at least one field.");
-        }
-        let mut fields: Vec<String> = Vec::new();
-        for (i, f) in self.fields.iter().enumerate() {
-            if !IDENTITY_FIELDS.contains(&f.as_str()) {
-                errs.add(
-                    &format!("fields[{i}]"),
-                    "unknown_field",
-                    "Not an identity field.",
-                );
-            } else if !fields.contains(f) {
-                fields.push(f.clone());
-            }
-        }
-        errs.finish()?;
-        Ok(fields)
+        super::common::reveal_fields(&self.fields, &IDENTITY_FIELDS, "Not an identity field.")
     }
 }
 
