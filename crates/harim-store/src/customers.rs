@@ -231,6 +231,38 @@ fn seal(
     })
 }
 
+/// The audit entry of a create or a replace: who, which customer, which fields (never values).
+fn write_event(
+    scope: &ShopScope,
+    id: CustomerId,
+    c: &Customer,
+    request_id: Option<String>,
+) -> audit::Event<'static> {
+    audit::Event {
+        actor: scope.actor(),
+        action: audit::Action::CustomerWrite,
+        fields: written_fields(id, c),
+        purpose: None,
+        request_id,
+    }
+}
+
+/// Sets every written column of a customer row: the sealed fields and their indexes (under
+/// tenant-key version `tk`), the plain ones, and the times a write moves.
+fn apply(am: &mut customer::ActiveModel, s: Sealed, c: &Customer, tk: i32, now: OffsetDateTime) {
+    am.name = Set(s.name);
+    am.email = Set(s.email);
+    am.phone = Set(s.phone);
+    am.addresses = Set(s.addresses);
+    am.locale = Set(c.locale.clone());
+    am.external_ref = Set(c.external_ref.clone());
+    am.email_index = Set(s.email_index);
+    am.phone_index = Set(s.phone_index);
+    am.index_tk_version = Set(tk);
+    am.updated_at = Set(now);
+    am.last_active_at = Set(now);
+}
+
 /// Creates a customer of the scope's shop; answers it masked.
 pub async fn create(
     db: &DatabaseConnection,
@@ -243,13 +275,7 @@ pub async fn create(
     let t = scope.tenant_id();
     let id = CustomerId::random();
     let now = evidence::now_micros();
-    let event = audit::Event {
-        actor: scope.actor(),
-        action: audit::Action::CustomerWrite,
-        fields: written_fields(id, &c),
-        purpose: None,
-        request_id,
-    };
+    let event = write_event(scope, id, &c, request_id);
     let v = vault.clone();
     tx::audited(db, vault, t, event, move |txn| {
         Box::pin(async move {
@@ -268,24 +294,14 @@ pub async fn create(
             }
             .insert(txn)
             .await?;
-            let row = customer::ActiveModel {
+            let mut am = customer::ActiveModel {
                 tenant_id: Set(t),
                 id: Set(id.uuid()),
-                name: Set(s.name),
-                email: Set(s.email),
-                phone: Set(s.phone),
-                addresses: Set(s.addresses),
-                locale: Set(c.locale.clone()),
-                external_ref: Set(c.external_ref.clone()),
-                email_index: Set(s.email_index),
-                phone_index: Set(s.phone_index),
-                index_tk_version: Set(tk),
                 created_at: Set(now),
-                updated_at: Set(now),
-                last_active_at: Set(now),
-            }
-            .insert(txn)
-            .await?;
+                ..Default::default()
+            };
+            apply(&mut am, s, &c, tk, now);
+            let row = am.insert(txn).await?;
             Ok(Finish::Commit(masked(&row, &ck)?))
         })
     })
@@ -319,31 +335,15 @@ pub async fn update(
     require_member(scope)?;
     let t = scope.tenant_id();
     let now = evidence::now_micros();
-    let event = audit::Event {
-        actor: scope.actor(),
-        action: audit::Action::CustomerWrite,
-        fields: written_fields(id, &c),
-        purpose: None,
-        request_id,
-    };
+    let event = write_event(scope, id, &c, request_id);
     let v = vault.clone();
     tx::audited(db, vault, t, event, move |txn| {
         Box::pin(async move {
             let (row, wk, ck) = load(txn, &v, t, id.uuid()).await?;
             let s = seal(&v, &wk, &ck, t, id.uuid(), &c)?;
+            let tk = i32::try_from(wk.tk_version).map_err(|e| StoreError::internal("tk", e))?;
             let mut am: customer::ActiveModel = row.into();
-            am.name = Set(s.name);
-            am.email = Set(s.email);
-            am.phone = Set(s.phone);
-            am.addresses = Set(s.addresses);
-            am.locale = Set(c.locale.clone());
-            am.external_ref = Set(c.external_ref.clone());
-            am.email_index = Set(s.email_index);
-            am.phone_index = Set(s.phone_index);
-            am.index_tk_version =
-                Set(i32::try_from(wk.tk_version).map_err(|e| StoreError::internal("tk", e))?);
-            am.updated_at = Set(now);
-            am.last_active_at = Set(now);
+            apply(&mut am, s, &c, tk, now);
             let row = am.update(txn).await?;
             Ok(Finish::Commit(masked(&row, &ck)?))
         })
