@@ -542,27 +542,7 @@ pub(crate) async fn append(
     tenant_id: Uuid,
     event: Event<'_>,
 ) -> Result<(), StoreError> {
-    // Shops get their head when they are created; any other chain (the platform's) gets it
-    // here, race-free, on first use.
-    let bumped = match bump(txn, tenant_id, 1).await? {
-        Some(h) => h,
-        None => {
-            create_head(txn, tenant_id).await?;
-            bump(txn, tenant_id, 1)
-                .await?
-                .ok_or_else(|| StoreError::internal("audit", "head missing"))?
-        }
-    };
-    crate::checkpoint::reached("audit.append.head_read", tenant_id).await;
-    let key = audit_key(txn, vault).await?;
-    let at = bumped.at();
-    let seq = bumped.seq;
-    let entry = linked(&key, tenant_id, seq, at, event, bumped.prev)?;
-    let hash = entry.hash.clone();
-    audit_entry::Entity::insert(audit_entry::ActiveModel::from(entry))
-        .exec_without_returning(txn)
-        .await?;
-    move_head(txn, tenant_id, seq, hash, at).await
+    append_many(txn, vault, tenant_id, vec![event]).await
 }
 
 /// The entry for `event` at `seq` after `prev`, with its link.
@@ -620,11 +600,9 @@ async fn move_head(
     Ok(())
 }
 
-/// Appends several events to `tenant_id`'s chain inside `txn`, in order: one head bump for all
-/// of them, multi-row inserts, one head move. The links are the same as [`append`]'s, so
-/// `verify` cannot tell the two apart; it exists for work that records many events at once
-/// (the benchmark builds its million-entry chains with it, through the real link code).
-#[cfg(feature = "testkit")]
+/// Appends `events` to `tenant_id`'s chain inside `txn`, in order: one head bump for all of
+/// them, multi-row inserts (500 rows each), one head move. The links are the same as one append
+/// after another, so `verify` cannot tell the two apart.
 pub(crate) async fn append_many(
     txn: &DatabaseTransaction,
     vault: &Vault,
@@ -635,15 +613,23 @@ pub(crate) async fn append_many(
     if n == 0 {
         return Ok(());
     }
-    create_head(txn, tenant_id).await?;
-    let bumped = bump(txn, tenant_id, n)
-        .await?
-        .ok_or_else(|| StoreError::internal("audit", "head missing"))?;
+    // Shops get their head when they are created; any other chain (the platform's) gets it
+    // here, race-free, on first use.
+    let bumped = match bump(txn, tenant_id, n).await? {
+        Some(h) => h,
+        None => {
+            create_head(txn, tenant_id).await?;
+            bump(txn, tenant_id, n)
+                .await?
+                .ok_or_else(|| StoreError::internal("audit", "head missing"))?
+        }
+    };
+    crate::checkpoint::reached("audit.append.head_read", tenant_id).await;
     let last = bumped.seq;
     let at = bumped.at();
     let mut prev = bumped.prev;
     let key = audit_key(txn, vault).await?;
-    let mut batch = Vec::with_capacity(500);
+    let mut batch = Vec::with_capacity(events.len().min(500));
     for (i, event) in events.into_iter().enumerate() {
         let seq = last - n + 1 + i64::try_from(i).map_err(|e| StoreError::internal("audit", e))?;
         let entry = linked(&key, tenant_id, seq, at, event, std::mem::take(&mut prev))?;

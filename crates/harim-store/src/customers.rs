@@ -18,7 +18,7 @@ use harim_vault::{
 use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     StoreError, audit,
+    db::statement,
     entity::{
         customer, customer_fence, customer_key, customer_order,
         data_request::{self, RequestKind, RequestState},
@@ -359,14 +360,80 @@ async fn load(
     t: Uuid,
     id: Uuid,
 ) -> Result<(customer::Model, WrappedTenantKey, SubjectKey), StoreError> {
-    let row = customer::Entity::find_by_id((t, id))
-        .one(db)
+    load_many(db, vault, t, Selection::Ids(&[id]))
         .await?
-        .ok_or(StoreError::NotFound)?;
-    let (wk, ck) = open_key(db, vault, t, id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok((row, wk, ck))
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Which customers [`load_many`] reads.
+enum Selection<'a> {
+    Ids(&'a [Uuid]),
+    /// Rows whose `column` index equals one of `(index, tk_version)`, oldest first, at most 100.
+    Index(&'static str, &'a [(Vec<u8>, i32)]),
+}
+
+/// Customers with their keys unwrapped, in one statement: the row, its key row and the tenant
+/// key that wraps it, joined (all three lead with `tenant_id`, so on Citus the join stays on
+/// one shard). An erased customer (no key row) is not returned.
+async fn load_many(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    t: Uuid,
+    which: Selection<'_>,
+) -> Result<Vec<(customer::Model, WrappedTenantKey, SubjectKey)>, StoreError> {
+    use sea_orm::{FromQueryResult, Value as V};
+    let mut values: Vec<V> = vec![t.into()];
+    let filter = match which {
+        Selection::Ids([]) | Selection::Index(_, []) => return Ok(Vec::new()),
+        Selection::Ids(ids) => {
+            let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+            values.extend(ids.iter().map(|id| V::from(*id)));
+            format!("c.id IN ({})", marks.join(", "))
+        }
+        Selection::Index(column, keys) => {
+            let mut alternatives = Vec::with_capacity(keys.len());
+            for (idx, version) in keys {
+                let n = values.len();
+                alternatives.push(format!(
+                    "(c.{column} = ${} AND c.index_tk_version = ${})",
+                    n + 1,
+                    n + 2
+                ));
+                values.push(idx.clone().into());
+                values.push((*version).into());
+            }
+            format!(
+                "({}) ORDER BY c.created_at LIMIT 100",
+                alternatives.join(" OR ")
+            )
+        }
+    };
+    let sql = format!(
+        "SELECT c.*, k.wrapped AS ck_wrapped, t.tk_version AS tk_tk_version, \
+         t.kek_version AS tk_kek_version, t.wrapped AS tk_wrapped \
+         FROM customers c \
+         JOIN customer_keys k ON k.tenant_id = c.tenant_id AND k.customer_id = c.id \
+         JOIN tenant_keys t ON t.tenant_id = k.tenant_id AND t.tk_version = k.tk_version \
+         WHERE c.tenant_id = $1 AND {filter}"
+    );
+    let rows = db.query_all(statement(db, &sql, values)).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let row = customer::Model::from_query_result(&r, "")?;
+        let wk = WrappedTenantKey {
+            tenant_id: t,
+            tk_version: u32::try_from(r.try_get::<i32>("", "tk_tk_version")?)
+                .map_err(|e| StoreError::internal("tenant key", e))?,
+            kek_version: u32::try_from(r.try_get::<i32>("", "tk_kek_version")?)
+                .map_err(|e| StoreError::internal("tenant key", e))?,
+            wrapped: r.try_get("", "tk_wrapped")?,
+        };
+        let wrapped: Zeroizing<Vec<u8>> = Zeroizing::new(r.try_get("", "ck_wrapped")?);
+        let ck = vault.open_subject_key(&wk, &key_at(t, row.id), &wrapped)?;
+        out.push((row, wk, ck));
+    }
+    Ok(out)
 }
 
 /// A customer's key, unwrapped, with the tenant key it is wrapped under (`None`: erased).
@@ -459,42 +526,31 @@ pub async fn lookup(
 ) -> Result<Vec<MaskedCustomer>, StoreError> {
     require_member(scope)?;
     let t = scope.tenant_id();
-    let (kind, input, col) = match by {
+    let (kind, input, column) = match by {
         Lookup::Phone(p) => (
             "phone",
             Zeroizing::new(p.expose_secret().to_string()),
-            customer::Column::PhoneIndex,
+            "phone_index",
         ),
-        Lookup::Email(e) => (
-            "email",
-            pii::email_index_input(e),
-            customer::Column::EmailIndex,
-        ),
+        Lookup::Email(e) => ("email", pii::email_index_input(e), "email_index"),
     };
     // Every tenant-key version the shop has (one, or two while a rotation commits).
     let keys = tenant_key::Entity::find()
         .filter(tenant_key::Column::TenantId.eq(t))
         .all(db)
         .await?;
-    let mut out = Vec::new();
-    for k in keys {
-        let wk = tenant_keys::wrapped(&k)?;
-        let idx = index(vault, &wk, kind, &input)?;
-        let rows = customer::Entity::find()
-            .filter(customer::Column::TenantId.eq(t))
-            .filter(col.eq(idx))
-            .filter(customer::Column::IndexTkVersion.eq(k.tk_version))
-            .order_by_asc(customer::Column::CreatedAt)
-            .limit(100)
-            .all(db)
-            .await?;
-        for row in rows {
-            if let Some((_, ck)) = open_key(db, vault, t, row.id).await? {
-                out.push(masked(&row, &ck)?);
-            }
-        }
+    let mut indexes = Vec::with_capacity(keys.len());
+    for k in &keys {
+        indexes.push((
+            index(vault, &tenant_keys::wrapped(k)?, kind, &input)?,
+            k.tk_version,
+        ));
     }
-    Ok(out)
+    load_many(db, vault, t, Selection::Index(column, &indexes))
+        .await?
+        .iter()
+        .map(|(row, _, ck)| masked(row, ck))
+        .collect()
 }
 
 /// Reveals the named fields (`name`, `email`, `phone`, `addresses`) of each customer in
@@ -520,9 +576,9 @@ pub async fn reveal(
         ));
     }
     let t = scope.tenant_id();
-    let Some(first) = ids.first().copied() else {
+    if ids.is_empty() {
         return Ok(Vec::new());
-    };
+    }
     let event = |id: CustomerId| audit::Event {
         actor: scope.actor(),
         action: audit::Action::CustomerReveal,
@@ -532,23 +588,27 @@ pub async fn reveal(
         purpose: Some(purpose.as_str()),
         request_id: request_id.clone(),
     };
-    let rest: Vec<audit::Event<'static>> = ids[1..].iter().map(|id| event(*id)).collect();
+    let events: Vec<audit::Event<'static>> = ids.iter().map(|id| event(*id)).collect();
     let v = vault.clone();
-    tx::audited_or_refuse(
+    tx::audited_many_or_refuse(
         db,
         vault,
         t,
-        event(first),
+        events,
         "The access could not be recorded, so nothing was revealed.",
         move |txn| {
             Box::pin(async move {
-                for e in rest {
-                    audit::append(txn, &v, t, e).await?;
-                }
+                let uuids: Vec<Uuid> = ids.iter().map(|id| id.uuid()).collect();
+                let loaded: std::collections::HashMap<Uuid, _> =
+                    load_many(txn, &v, t, Selection::Ids(&uuids))
+                        .await?
+                        .into_iter()
+                        .map(|(row, _, ck)| (row.id, (row, ck)))
+                        .collect();
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
-                    let (row, _, ck) = load(txn, &v, t, id.uuid()).await?;
-                    out.push((id, plaintext(&row, &ck, &fields)?));
+                    let (row, ck) = loaded.get(&id.uuid()).ok_or(StoreError::NotFound)?;
+                    out.push((id, plaintext(row, ck, &fields)?));
                 }
                 Ok(Finish::Commit(out))
             })

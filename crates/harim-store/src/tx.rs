@@ -112,6 +112,23 @@ where
     run(db, vault, vec![(chain, event)], Some(refusal), work).await
 }
 
+/// [`audited_or_refuse`] with several entries in one chain, linked in memory and written by one
+/// head bump, one multi-row insert and one head move (a batch reveal records one entry per
+/// customer without a round trip per entry).
+pub(crate) async fn audited_many_or_refuse<T, F>(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    chain: Uuid,
+    events: Vec<audit::Event<'_>>,
+    refusal: &'static str,
+    work: F,
+) -> Result<T, StoreError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
+    run_many(db, vault, vec![(chain, events)], Some(refusal), work).await
+}
+
 /// [`audited_or_refuse`] with one entry in each of several chains (an account export is
 /// recorded in the platform's chain and in every shop the person owns), appended in the order
 /// given, all before the work.
@@ -138,10 +155,27 @@ async fn run<T, F>(
 where
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
 {
+    let entries = entries.into_iter().map(|(c, e)| (c, vec![e])).collect();
+    run_many(db, vault, entries, refusal, work).await
+}
+
+async fn run_many<T, F>(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    entries: Vec<(Uuid, Vec<audit::Event<'_>>)>,
+    refusal: Option<&'static str>,
+    work: F,
+) -> Result<T, StoreError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
     let _writer = enter(db).await;
     let txn = db.begin().await?;
-    for (chain, event) in entries {
-        match (audit::append(&txn, vault, chain, event).await, refusal) {
+    for (chain, events) in entries {
+        match (
+            audit::append_many(&txn, vault, chain, events).await,
+            refusal,
+        ) {
             (Ok(()), _) => {}
             (Err(e), None) => return Err(e),
             (Err(e), Some(refusal)) => {
