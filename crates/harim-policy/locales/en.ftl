@@ -87,6 +87,15 @@ notifications-order-email = For every order, the shop receives an e-mail in its 
 notifications-order-sms = The shop owner has chosen to send text messages (SMS) about your order, for example when it is placed or shipped, to the phone number you give. They are sent through { $providers }. Legal basis: performance of the contract.
 notifications-sms-opt-out-optional = The messages only carry news about your order, never advertising. If you do not want them, leave out your phone number when you order: without it, no text message is sent.
 notifications-sms-opt-out-required = The messages only carry news about your order, never advertising. Because a phone number is required for every order, they cannot be switched off for a single order; you can object to them by writing to { $email }.
+notifications-marketing = { $channels ->
+    [sms] Only if you agree does the shop send you offers and news by text message (SMS). Legal basis: your consent. Each such message says that it is advertising and how to stop it.
+    [email] Only if you agree does the shop send you offers and news by e-mail. Legal basis: your consent. Each such e-mail says how to stop them.
+   *[both] Only if you agree does the shop send you offers and news by text message (SMS) or by e-mail; you decide on each channel separately. Legal basis: your consent. Each such message says that it is advertising and how to stop it.
+}
+consent-withdraw = { $sms ->
+    [yes] You can change or withdraw any consent at any time, as easily as you gave it: in the consent window on the shop's pages, on the shop's privacy page, or by replying STOP to an advertising text message. From then on the processing stops; what was done before remains lawful.
+   *[no] You can change or withdraw any consent at any time, as easily as you gave it: in the consent window on the shop's pages or on the shop's privacy page. From then on the processing stops; what was done before remains lawful.
+}
 purposes-security = To protect the shop against attacks, fraud and abuse, server logs with IP addresses are kept. Legal basis: the shop's legitimate interest in a secure service.
 analytics-services = With your consent, the shop measures how visitors use it with { $how_many ->
     [one] this analytics service: { $services }. It receives
@@ -216,6 +225,10 @@ change-order-email-on = The shop now receives an e-mail for every order.
 change-order-email-off = The shop no longer receives an e-mail for every order.
 change-order-sms-on = Text messages (SMS) about orders are now sent.
 change-order-sms-off = Text messages (SMS) about orders are no longer sent.
+change-marketing-sms-on = Offers are now sent by text message (SMS) to customers who agree to them.
+change-marketing-sms-off = Offers are no longer sent by text message (SMS).
+change-marketing-email-on = Offers are now sent by e-mail to customers who agree to them.
+change-marketing-email-off = Offers are no longer sent by e-mail.
 change-analytics-added = Analytics service added: { $service }.
 change-analytics-removed = Analytics service removed: { $service }.
 change-gateway-added = Payment provider added: { $gateway }.

@@ -118,6 +118,15 @@ notifications-order-email = Për çdo porosi, dyqani merr në kutinë e vet post
 notifications-order-sms = Pronari i dyqanit ka zgjedhur të dërgojë mesazhe SMS për porosinë tuaj në numrin e telefonit që jepni, për shembull kur porosia regjistrohet ose niset. Ato dërgohen përmes { $providers }. Baza ligjore: zbatimi i kontratës.
 notifications-sms-opt-out-optional = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Nëse nuk i dëshironi, mos jepni numrin e telefonit kur porosisni: pa të nuk dërgohet asnjë SMS.
 notifications-sms-opt-out-required = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Meqë numri i telefonit është i detyrueshëm për çdo porosi, ato nuk mund të ndalen për një porosi të vetme; mund t'i kundërshtoni duke shkruar në { $email }.
+notifications-marketing = { $channels ->
+    [sms] Dyqani ju dërgon oferta dhe lajme me SMS vetëm nëse pranoni. Baza ligjore: pëlqimi juaj. Çdo mesazh i tillë thotë se është reklamë dhe si ta ndaloni.
+    [email] Dyqani ju dërgon oferta dhe lajme me email vetëm nëse pranoni. Baza ligjore: pëlqimi juaj. Çdo email i tillë thotë si t'i ndaloni.
+   *[both] Dyqani ju dërgon oferta dhe lajme me SMS ose me email vetëm nëse pranoni, dhe për secilin kanal vendosni veçmas. Baza ligjore: pëlqimi juaj. Çdo mesazh i tillë thotë se është reklamë dhe si ta ndaloni.
+}
+consent-withdraw = { $sms ->
+    [yes] Çdo pëlqim mund ta ndryshoni ose ta tërhiqni në çdo kohë, po aq lehtë sa e dhatë: te dritarja e pëlqimit në faqet e dyqanit, te faqja e privatësisë së dyqanit, ose duke iu përgjigjur një SMS-je reklamuese me fjalën NDALO. Përpunimi ndalet që nga ai çast; ajo që u bë më parë mbetet e ligjshme.
+   *[no] Çdo pëlqim mund ta ndryshoni ose ta tërhiqni në çdo kohë, po aq lehtë sa e dhatë: te dritarja e pëlqimit në faqet e dyqanit ose te faqja e privatësisë së dyqanit. Përpunimi ndalet që nga ai çast; ajo që u bë më parë mbetet e ligjshme.
+}
 purposes-security = Për të mbrojtur dyqanin nga sulmet, mashtrimet dhe keqpërdorimi, ruhen regjistrat e serverit me adresat IP. Baza ligjore: interesi legjitim i dyqanit për një shërbim të sigurt.
 analytics-services = Me pëlqimin tuaj, dyqani mat si e përdorin vizitorët me { $how_many ->
     [one] këtë shërbim analitik: { $services }. Ai merr
@@ -269,6 +278,10 @@ change-order-email-on = Dyqani tani merr një e-mail për çdo porosi.
 change-order-email-off = Dyqani nuk merr më e-mail për çdo porosi.
 change-order-sms-on = Tani dërgohen mesazhe SMS për porositë.
 change-order-sms-off = Nuk dërgohen më mesazhe SMS për porositë.
+change-marketing-sms-on = Tani ofertat u dërgohen me SMS klientëve që pranojnë t'i marrin.
+change-marketing-sms-off = Ofertat nuk dërgohen më me SMS.
+change-marketing-email-on = Tani ofertat u dërgohen me email klientëve që pranojnë t'i marrin.
+change-marketing-email-off = Ofertat nuk dërgohen më me email.
 change-analytics-added = U shtua shërbimi analitik: { $service }.
 change-analytics-removed = U hoq shërbimi analitik: { $service }.
 change-gateway-added = U shtua ofruesi i pagesave: { $gateway }.

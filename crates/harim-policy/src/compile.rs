@@ -159,6 +159,19 @@ fn purposes(s: &PrivacySettings) -> Section {
     if s.notifications.order_sms {
         c.extend(order_sms(s));
     }
+    let channels = match (s.notifications.marketing_sms, s.notifications.marketing_email) {
+        (true, true) => Some("both"),
+        (true, false) => Some("sms"),
+        (false, true) => Some("email"),
+        (false, false) => None,
+    };
+    if let Some(channels) = channels {
+        c.push(clause(
+            "notifications.marketing",
+            "notifications-marketing",
+            vec![("channels", Arg::Select(channels.into()))],
+        ));
+    }
     if s.collects(CustomerDataCategory::IpAddress) {
         c.push(clause("purposes.security", "purposes-security", vec![]));
     }
@@ -172,6 +185,16 @@ fn purposes(s: &PrivacySettings) -> Section {
         ));
     }
     c.push(automated_decisions(s));
+    // How to withdraw, wherever something rests on consent: the banner, the privacy page, and
+    // the reply keyword when offers come by SMS.
+    if channels.is_some() || !s.analytics.is_empty() {
+        let sms = if s.notifications.marketing_sms { "yes" } else { "no" };
+        c.push(clause(
+            "consent.withdraw",
+            "consent-withdraw",
+            vec![("sms", Arg::Select(sms.into()))],
+        ));
+    }
     section("purposes", c)
 }
 

@@ -42,6 +42,14 @@ pub enum Change {
     NotificationSmsEnabled,
     /// Order text messages switched off.
     NotificationSmsDisabled,
+    /// Offers by text message (with consent) switched on.
+    MarketingSmsEnabled,
+    /// Offers by text message switched off.
+    MarketingSmsDisabled,
+    /// Offers by e-mail (with consent) switched on.
+    MarketingEmailEnabled,
+    /// Offers by e-mail switched off.
+    MarketingEmailDisabled,
     /// Analytics service added.
     AnalyticsAdded {
         /// Service.
@@ -149,6 +157,10 @@ impl Change {
             Self::NotificationEmailDisabled => ("change-order-email-off", vec![]),
             Self::NotificationSmsEnabled => ("change-order-sms-on", vec![]),
             Self::NotificationSmsDisabled => ("change-order-sms-off", vec![]),
+            Self::MarketingSmsEnabled => ("change-marketing-sms-on", vec![]),
+            Self::MarketingSmsDisabled => ("change-marketing-sms-off", vec![]),
+            Self::MarketingEmailEnabled => ("change-marketing-email-on", vec![]),
+            Self::MarketingEmailDisabled => ("change-marketing-email-off", vec![]),
             Self::AnalyticsAdded { service } => (
                 "change-analytics-added",
                 vec![("service", text(service.name()))],
@@ -230,6 +242,18 @@ pub fn diff(old: &PrivacySettings, new: &PrivacySettings) -> Vec<Change> {
         new.notifications.order_sms,
         Change::NotificationSmsEnabled,
         Change::NotificationSmsDisabled,
+    ));
+    out.extend(switched(
+        old.notifications.marketing_sms,
+        new.notifications.marketing_sms,
+        Change::MarketingSmsEnabled,
+        Change::MarketingSmsDisabled,
+    ));
+    out.extend(switched(
+        old.notifications.marketing_email,
+        new.notifications.marketing_email,
+        Change::MarketingEmailEnabled,
+        Change::MarketingEmailDisabled,
     ));
     out.extend(vendor_changes(old, new));
     for kind in RetentionKind::ALL {
@@ -337,6 +361,10 @@ pub fn sample_changes() -> Vec<Change> {
         Change::NotificationEmailDisabled,
         Change::NotificationSmsEnabled,
         Change::NotificationSmsDisabled,
+        Change::MarketingSmsEnabled,
+        Change::MarketingSmsDisabled,
+        Change::MarketingEmailEnabled,
+        Change::MarketingEmailDisabled,
         Change::AnalyticsAdded {
             service: AnalyticsService::Hotjar,
         },

@@ -77,6 +77,8 @@ pub fn albanian_shop() -> (PrivacySettings, ShopFacts) {
         notifications: Notifications {
             order_email: true,
             order_sms: false,
+            marketing_sms: false,
+            marketing_email: false,
         },
         analytics: vec![AnalyticsService::Matomo, AnalyticsService::GoogleAnalytics],
         payment_gateways: vec![PaymentGateway::RaiffeisenPos, PaymentGateway::Paypal],
@@ -141,6 +143,8 @@ pub fn saudi_shop() -> (PrivacySettings, ShopFacts) {
         notifications: Notifications {
             order_email: true,
             order_sms: true,
+            marketing_sms: false,
+            marketing_email: false,
         },
         analytics: vec![AnalyticsService::Custom {
             name: "Zid Insights".into(),

@@ -36,6 +36,7 @@
 
 mod clause;
 mod compile;
+pub mod consent;
 mod consistency;
 mod delta;
 mod diff;

@@ -227,6 +227,12 @@ pub struct Notifications {
     pub order_email: bool,
     /// The customer gets text messages about the order (owner's choice). Needs an SMS processor.
     pub order_sms: bool,
+    /// The shop sends offers by text message to customers who consented. Needs an SMS processor.
+    #[serde(default)]
+    pub marketing_sms: bool,
+    /// The shop sends offers by e-mail to customers who consented.
+    #[serde(default)]
+    pub marketing_email: bool,
 }
 
 /// A third-party analytics / event-monitoring service.
@@ -617,6 +623,8 @@ impl Default for PrivacySettings {
             notifications: Notifications {
                 order_email: true,
                 order_sms: true,
+                marketing_sms: false,
+                marketing_email: false,
             },
             analytics: Vec::new(),
             payment_gateways: vec![PaymentGateway::Zarinpal],
@@ -702,10 +710,36 @@ impl PrivacySettings {
                     "order SMS needs a processor with role sms",
                 ));
             }
-        } else if let Some(i) = self
-            .processors
-            .iter()
-            .position(|p| p.role == ProcessorRole::Sms)
+        }
+        if self.notifications.marketing_sms {
+            if !collects(CustomerDataCategory::Phone) {
+                e.push(Violation::new(
+                    "notifications.marketing_sms",
+                    "requires_phone",
+                    "marketing SMS needs the phone category in customer_data",
+                ));
+            }
+            if !self.processors.iter().any(|p| p.role == ProcessorRole::Sms) {
+                e.push(Violation::new(
+                    "notifications.marketing_sms",
+                    "missing_processor",
+                    "marketing SMS needs a processor with role sms",
+                ));
+            }
+        }
+        if self.notifications.marketing_email && !collects(CustomerDataCategory::Email) {
+            e.push(Violation::new(
+                "notifications.marketing_email",
+                "requires_email",
+                "marketing e-mail needs the email category in customer_data",
+            ));
+        }
+        if !self.notifications.order_sms
+            && !self.notifications.marketing_sms
+            && let Some(i) = self
+                .processors
+                .iter()
+                .position(|p| p.role == ProcessorRole::Sms)
         {
             e.push(Violation::new(
                 format!("processors[{i}].role"),

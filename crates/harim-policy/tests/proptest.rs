@@ -59,7 +59,7 @@ prop_compose! {
         let locales = Locale::ALL.iter().map(|l| LocaleSettings { locale: *l, calendar: cal, digits }).collect();
         (PrivacySettings {
             customer_data,
-            notifications: Notifications { order_email, order_sms },
+            notifications: Notifications { order_email, order_sms, marketing_sms: false, marketing_email: false },
             analytics,
             payment_gateways: gws,
             processors,
