@@ -32,6 +32,10 @@ pub struct Problem {
     pub instance: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<Violation>,
+    /// The notification gate's refusal code (`not-enabled`, `no-consent`, `suppressed`,
+    /// `quiet-hours`); the `type` ends with the same word.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
 
 /// Every error a handler can return.
@@ -49,6 +53,12 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The notification gate refused a message (409 with a stable code).
+    #[error("refused: {code}")]
+    Refused {
+        code: &'static str,
+        detail: &'static str,
+    },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -123,6 +133,12 @@ impl ApiError {
                 "This resource does not support that method.".into(),
             ),
             Conflict(d) => (StatusCode::CONFLICT, "conflict", "Conflict", (*d).into()),
+            Refused { code, detail } => (
+                StatusCode::CONFLICT,
+                code,
+                "Message refused",
+                (*detail).into(),
+            ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -201,6 +217,10 @@ impl ApiError {
             errors: match self {
                 ApiError::Validation(errs) => errs.clone(),
                 _ => Vec::new(),
+            },
+            code: match self {
+                ApiError::Refused { code, .. } => Some(code),
+                _ => None,
             },
         }
     }

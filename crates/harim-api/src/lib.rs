@@ -110,6 +110,28 @@ pub struct AppState {
     /// the concurrent ones wait for that one (single flight). Never invalidated: the platform
     /// key is never rotated (a root rotation re-wraps it unchanged).
     pub receipt_keys: Arc<tokio::sync::OnceCell<Vec<harim_store::rights::receipt::PublicKey>>>,
+    /// Where messages to customers leave (SMTP, an SMS API; a directory in development).
+    pub notify: Arc<harim_notify::providers::Providers>,
+    /// Wakes the outbox sender when the gate queues a message.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The time the notification gate decides at (the country rules' hours); a test sets it.
+    pub clock: Clock,
+}
+
+/// A source of the current time.
+#[derive(Clone)]
+pub struct Clock(pub Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>);
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+impl Clock {
+    pub fn now(&self) -> time::OffsetDateTime {
+        (self.0)()
+    }
 }
 
 impl AppState {
@@ -123,6 +145,11 @@ impl AppState {
             draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             pages: Arc::new(routes::policies::DocCache::default()),
             receipt_keys: Arc::new(tokio::sync::OnceCell::new()),
+            notify: Arc::new(harim_notify::providers::Providers::directory(
+                std::env::temp_dir().join("harim-outbox"),
+            )),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            clock: Clock(Arc::new(time::OffsetDateTime::now_utc)),
             rights: harim_store::rights::Rights {
                 db: db.clone(),
                 vault: vault.clone(),
@@ -146,6 +173,18 @@ impl AppState {
     /// Replaces the rights configuration (export lifetime, backup horizon, deadlines).
     pub fn with_rights_config(mut self, config: harim_store::rights::RightsConfig) -> Self {
         self.rights.config = Arc::new(config);
+        self
+    }
+
+    /// Replaces the clock (tests of time-dependent rules).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replaces the message providers.
+    pub fn with_providers(mut self, providers: harim_notify::providers::Providers) -> Self {
+        self.notify = Arc::new(providers);
         self
     }
 }

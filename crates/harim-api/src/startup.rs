@@ -27,6 +27,8 @@ pub struct Parts {
     pub config: ApiConfig,
     /// Export lifetime, backup horizon, deadlines of data requests.
     pub rights: harim_store::rights::RightsConfig,
+    /// The providers messages to customers leave through.
+    pub notify: harim_notify::providers::Providers,
 }
 
 /// Which background workers run beside the router. A server runs all of them; a test runs none
@@ -43,6 +45,8 @@ pub struct Workers {
     pub rights: bool,
     /// Other replicas' publishes, erasures and rotations reach this process's caches.
     pub events: bool,
+    /// Sends what the notification gate queued.
+    pub outbox: bool,
 }
 
 impl Workers {
@@ -58,6 +62,7 @@ impl Workers {
             retention: Some(retention_every),
             rights: true,
             events: true,
+            outbox: true,
         }
     }
 }
@@ -82,8 +87,11 @@ impl Application {
             documents,
             config,
             rights,
+            notify,
         } = parts;
-        let state = AppState::new(db, config, vault, documents)?.with_rights_config(rights);
+        let state = AppState::new(db, config, vault, documents)?
+            .with_rights_config(rights)
+            .with_providers(notify);
         let (stop, stop_rx) = watch::channel(false);
         let rotation_wake = Arc::new(Notify::new());
         let rotation = workers.rotation.then(|| {
@@ -99,6 +107,9 @@ impl Application {
         });
         if let Some(every) = workers.retention {
             tokio::spawn(retention_worker(state.clone(), every));
+        }
+        if workers.outbox {
+            tokio::spawn(outbox_worker(state.clone()));
         }
         if workers.rights {
             tokio::spawn(harim_store::rights::worker(
@@ -193,6 +204,19 @@ pub fn app(state: AppState) -> Router {
         .layer(Extension(pages))
         .layer(Extension(routes::ops::Spec(openapi::served_json())))
         .with_state(state)
+}
+
+/// Sends what the gate queued: at once when woken by a queueing request, otherwise every second
+/// (retries that fell due, rows of a process that died between queueing and sending).
+async fn outbox_worker(state: AppState) {
+    loop {
+        match harim_store::notify::run_outbox(&state.db, &state.vault, &state.notify, 50).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox run failed"),
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), state.outbox_wake.notified()).await;
+    }
 }
 
 async fn retention_worker(state: AppState, every: Duration) {

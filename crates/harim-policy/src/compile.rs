@@ -159,7 +159,10 @@ fn purposes(s: &PrivacySettings) -> Section {
     if s.notifications.order_sms {
         c.extend(order_sms(s));
     }
-    let channels = match (s.notifications.marketing_sms, s.notifications.marketing_email) {
+    let channels = match (
+        s.notifications.marketing_sms,
+        s.notifications.marketing_email,
+    ) {
         (true, true) => Some("both"),
         (true, false) => Some("sms"),
         (false, true) => Some("email"),
@@ -188,7 +191,11 @@ fn purposes(s: &PrivacySettings) -> Section {
     // How to withdraw, wherever something rests on consent: the banner, the privacy page, and
     // the reply keyword when offers come by SMS.
     if channels.is_some() || !s.analytics.is_empty() {
-        let sms = if s.notifications.marketing_sms { "yes" } else { "no" };
+        let sms = if s.notifications.marketing_sms {
+            "yes"
+        } else {
+            "no"
+        };
         c.push(clause(
             "consent.withdraw",
             "consent-withdraw",

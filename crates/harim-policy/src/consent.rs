@@ -62,7 +62,10 @@ pub fn purposes(s: &PrivacySettings) -> Vec<String> {
 /// The purposes a banner asks about: those that need opt-in (order messages are not asked).
 #[must_use]
 pub fn banner_purposes(s: &PrivacySettings) -> Vec<String> {
-    purposes(s).into_iter().filter(|p| needs_opt_in(p)).collect()
+    purposes(s)
+        .into_iter()
+        .filter(|p| needs_opt_in(p))
+        .collect()
 }
 
 /// Purposes whose consents given under the older version must be renewed after `changes`: a
@@ -114,7 +117,14 @@ mod tests {
         for p in ["order_sms", "analytics", "analytics:custom.zid-insights"] {
             assert!(is_purpose(p), "{p}");
         }
-        for p in ["", "marketing", "analytics:", "analytics:Bad", "analytics:a b", "x"] {
+        for p in [
+            "",
+            "marketing",
+            "analytics:",
+            "analytics:Bad",
+            "analytics:a b",
+            "x",
+        ] {
             assert!(!is_purpose(p), "{p}");
         }
     }

@@ -88,6 +88,8 @@ pub enum Action {
     CustomerReveal,
     /// `customer.write`
     CustomerWrite,
+    /// `notification.queue`: a message passed the gate (the customer's contact is read to send).
+    NotificationQueue,
     /// `export.download`
     ExportDownload,
     /// `export.reveal`
@@ -145,6 +147,7 @@ impl Action {
             Action::CustomerOrder => "customer.order",
             Action::CustomerReveal => "customer.reveal",
             Action::CustomerWrite => "customer.write",
+            Action::NotificationQueue => "notification.queue",
             Action::KeysRotateTenant => "keys.rotate_tenant",
             Action::KeysRotationBatch => "keys.rotation_batch",
             Action::KeysRotationFinished => "keys.rotation_finished",

@@ -366,6 +366,57 @@ async fn load(
         .ok_or(StoreError::NotFound)
 }
 
+/// [`load`] for the other use cases of the crate (the notification gate and its sender).
+pub(crate) async fn load_pub(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    t: Uuid,
+    id: Uuid,
+) -> Result<(customer::Model, WrappedTenantKey, SubjectKey), StoreError> {
+    load(db, vault, t, id).await
+}
+
+/// The customer's phone (E.164) or e-mail address, in plaintext, for a message on `channel`.
+pub(crate) fn contact(
+    row: &customer::Model,
+    ck: &SubjectKey,
+    channel: harim_notify::Channel,
+) -> Result<Option<SecretString>, StoreError> {
+    let (field, ct) = match channel {
+        harim_notify::Channel::Sms => ("phone", &row.phone),
+        harim_notify::Channel::Email => ("email", &row.email),
+    };
+    ct.as_ref().map(|ct| open(ck, row, field, ct)).transpose()
+}
+
+/// The ids of the shop's customers with this phone (an inbound "stop" reply).
+pub(crate) async fn ids_by_phone(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    t: Uuid,
+    phone: &pii::Phone,
+) -> Result<Vec<CustomerId>, StoreError> {
+    let keys = tenant_key::Entity::find()
+        .filter(tenant_key::Column::TenantId.eq(t))
+        .all(db)
+        .await?;
+    let input = Zeroizing::new(phone.expose_secret().to_string());
+    let mut indexes = Vec::with_capacity(keys.len());
+    for k in &keys {
+        indexes.push((
+            index(vault, &tenant_keys::wrapped(k)?, "phone", &input)?,
+            k.tk_version,
+        ));
+    }
+    Ok(
+        load_many(db, vault, t, Selection::Index("phone_index", &indexes))
+            .await?
+            .into_iter()
+            .map(|(row, _, _)| CustomerId::from(row.id))
+            .collect(),
+    )
+}
+
 /// Which customers [`load_many`] reads.
 enum Selection<'a> {
     Ids(&'a [Uuid]),
@@ -805,6 +856,8 @@ async fn erase_in(
         .rows_affected;
     let request = crate::rights::new_request(t, RequestKind::EraseCustomer, None, now, 0);
     let key = evidence::audit_key(txn, vault).await?;
+    let consents = crate::consent::erase_customer(txn, &key, t, c).await?;
+    let notifications = crate::notify::erase_customer(txn, t, c).await?;
     customer_fence::ActiveModel {
         tenant_id: Set(t),
         customer_id: Set(c),
@@ -829,6 +882,8 @@ async fn erase_in(
             {"entry": "customer_keys", "action": "shred", "rows": keys},
             {"entry": "customers", "action": "shred", "rows": rows},
             {"entry": "customer_orders", "action": "anonymise", "rows": orders},
+            {"entry": "consent_events", "action": "anonymise", "rows": consents},
+            {"entry": "notifications", "action": "anonymise", "rows": notifications},
         ],
         "retained": [{
             "entry": "customer_orders",
@@ -852,6 +907,10 @@ async fn erase_in(
     };
     crate::rights::insert(txn, vault, row).await?;
     Ok(signed)
+}
+
+pub(crate) fn rfc3339_of(t: OffsetDateTime) -> String {
+    rfc3339(t)
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {

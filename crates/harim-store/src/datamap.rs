@@ -42,6 +42,8 @@ pub enum Category {
     Identity,
     Customers,
     Orders,
+    Consents,
+    Messages,
     TenantKeys,
     Documents,
     PrivacySettings,
@@ -63,6 +65,8 @@ impl Category {
             Self::Identity => "identity",
             Self::Customers => "customers",
             Self::Orders => "orders",
+            Self::Consents => "consents",
+            Self::Messages => "messages",
             Self::TenantKeys => "tenant_keys",
             Self::Documents => "documents",
             Self::PrivacySettings => "privacy_settings",
@@ -346,6 +350,181 @@ const AUDIT_REASON: &str = "accountability: who accessed or changed which person
 
 /// Every table, in erasure order (rows that point at others come first).
 pub const TABLES: &[Table] = &[
+    Table {
+        name: "consent_events",
+        category: Category::Consents,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "proof of each consent a customer or visitor gave, refused or withdrew, under which policy text",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("seq", Ty::BigInt),
+            col("id", Ty::Uuid),
+            opt("customer_id", Ty::Uuid),
+            Column {
+                export: ExportForm::Described {
+                    what: "the SHA-256 of the visitor's random first-party id",
+                },
+                ..opt("visitor_hash", Ty::Bytes)
+            },
+            opt("purpose", Ty::Text),
+            opt("state", Ty::Text),
+            opt("policy_version", Ty::Int),
+            opt("policy_hash", Ty::Text),
+            opt("language", Ty::Text),
+            opt("collection", Ty::Text),
+            opt("actor", Ty::Text),
+            col("at", Ty::Time),
+            opt("valid_until", Ty::Time),
+            described(
+                "prev_hash",
+                Ty::Bytes,
+                "the link to the previous event of the stream",
+            ),
+            described(
+                "hash",
+                Ty::Bytes,
+                "this event's link (a MAC under the audit key)",
+            ),
+            Column {
+                export: ExportForm::Described {
+                    what: "a MAC under the audit key: harim emptied this event when its customer was erased",
+                },
+                ..opt("erased_mac", Ty::Bytes)
+            },
+        ],
+    },
+    Table {
+        name: "consent_heads",
+        category: Category::Consents,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::NoPersonalData {
+            why: "the sequence number and link of the shop's last consent event",
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("seq", Ty::BigInt),
+            described("hash", Ty::Bytes, "the last event's link"),
+        ],
+    },
+    Table {
+        name: "consent_links",
+        category: Category::Consents,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "joining a visitor's consent choices to the customer they became",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            described(
+                "visitor_hash",
+                Ty::Bytes,
+                "the SHA-256 of the visitor's random first-party id",
+            ),
+            col("customer_id", Ty::Uuid),
+            col("linked_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "consent_renewals",
+        category: Category::Consents,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::NoPersonalData {
+            why: "per purpose, the policy version from which older consents must be renewed",
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("purpose", Ty::Text),
+            col("since_version", Ty::Int),
+            col("marked_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "notifications",
+        category: Category::Messages,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "order and marketing messages to the shop's customers, and the proof of what was sent (never the body)",
+            basis: LegalBasis::Contract,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Shred,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            opt("customer_id", Ty::Uuid),
+            col("channel", Ty::Text),
+            col("kind", Ty::Text),
+            col("template", Ty::Text),
+            opt("request_id", Ty::Text),
+            customer_sealed("payload", "customer_id"),
+            Column {
+                export: ExportForm::Described {
+                    what: "the SHA-256 of the body that was sent",
+                },
+                ..opt("body_sha256", Ty::Bytes)
+            },
+            Column {
+                export: ExportForm::Described {
+                    what: "a platform-keyed digest of the phone or address (routes a stop reply)",
+                },
+                ..opt("recipient_index", Ty::Bytes)
+            },
+            col("state", Ty::Text),
+            col("attempts", Ty::Int),
+            col("next_attempt_at", Ty::Time),
+            opt("provider", Ty::Text),
+            opt("provider_message_id", Ty::Text),
+            opt("last_error", Ty::Text),
+            col("created_at", Ty::Time),
+            opt("sent_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "suppressions",
+        category: Category::Messages,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "recipients who asked the shop to stop marketing messages",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("channel", Ty::Text),
+            described(
+                "recipient_index",
+                Ty::Bytes,
+                "a platform-keyed digest of the phone or address",
+            ),
+            col("reason", Ty::Text),
+            col("at", Ty::Time),
+        ],
+    },
     Table {
         name: "customer_orders",
         category: Category::Orders,

@@ -524,6 +524,7 @@ pub async fn publish(
                 }))
                 .exec(txn)
                 .await?;
+                crate::consent::mark_renewals(txn, tenant_id, version, &model.changes).await?;
                 Ok(Finish::Commit(Some(model)))
             })
         })

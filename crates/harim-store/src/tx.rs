@@ -145,6 +145,18 @@ where
     run(db, vault, entries, Some(refusal), work).await
 }
 
+/// A transaction through the SQLite writer queue with no audit entry, for writes that keep
+/// their own chain of evidence (consent events). Its first statement must be a write (see the
+/// module's note on `SQLITE_BUSY_SNAPSHOT`).
+pub(crate) async fn gated<T, F>(db: &DatabaseConnection, work: F) -> Result<T, StoreError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
+    let _writer = enter(db).await;
+    let txn = db.begin().await?;
+    finish(txn, work).await
+}
+
 async fn run<T, F>(
     db: &DatabaseConnection,
     vault: &Vault,

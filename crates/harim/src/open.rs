@@ -175,3 +175,57 @@ pub async fn schema_ready_db(config: &Config) -> anyhow::Result<sea_orm::Databas
     ensure_schema(config, &db).await?;
     Ok(db)
 }
+
+/// The message providers, from the environment (secrets never sit in the configuration file):
+/// `HARIM_SMTP_URL` (lettre's form, `smtp://host:port`, `smtps://user:pass@host`) and
+/// `HARIM_EMAIL_FROM`; `HARIM_SMS_PROVIDER` (`kavenegar` or `unifonic`), `HARIM_SMS_URL`,
+/// `HARIM_SMS_API_KEY`, `HARIM_SMS_SENDER`, `HARIM_SMS_INBOUND_TOKEN`. A channel without a
+/// provider writes its messages into `<data_dir>/outbox/` (development), with a warning.
+pub fn providers(config: &Config) -> anyhow::Result<harim_notify::providers::Providers> {
+    use harim_notify::providers::{Kavenegar, Providers, Smtp, Unifonic};
+    use secrecy::SecretString;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut p = Providers::directory(config.data_dir.join("outbox"));
+    match env("HARIM_SMTP_URL") {
+        Some(url) => {
+            p.email = Box::new(
+                Smtp::new(&SecretString::from(url))
+                    .map_err(|e| anyhow::anyhow!("HARIM_SMTP_URL: {e}"))?,
+            );
+        }
+        None => tracing::warn!(
+            dir = %config.data_dir.join("outbox").display(),
+            "NO SMTP SERVER (HARIM_SMTP_URL): e-mail to customers is written to a directory, not sent"
+        ),
+    }
+    if let Some(from) = env("HARIM_EMAIL_FROM") {
+        p.email_from = from;
+    }
+    let key = || {
+        env("HARIM_SMS_API_KEY")
+            .map(SecretString::from)
+            .ok_or_else(|| anyhow::anyhow!("HARIM_SMS_API_KEY is needed with HARIM_SMS_PROVIDER"))
+    };
+    match env("HARIM_SMS_PROVIDER").as_deref() {
+        Some("kavenegar") => {
+            let url = env("HARIM_SMS_URL").unwrap_or_else(|| "https://api.kavenegar.com".into());
+            p.sms = Box::new(Kavenegar::new(&url, key()?).map_err(|e| anyhow::anyhow!("{e}"))?);
+            p.inbound_country = Some("IR");
+        }
+        Some("unifonic") => {
+            let url =
+                env("HARIM_SMS_URL").unwrap_or_else(|| "https://el.cloud.unifonic.com".into());
+            p.sms = Box::new(Unifonic::new(&url, key()?).map_err(|e| anyhow::anyhow!("{e}"))?);
+            p.inbound_country = Some("SA");
+        }
+        Some(other) => anyhow::bail!("HARIM_SMS_PROVIDER: {other:?} is not kavenegar or unifonic"),
+        None => tracing::warn!(
+            "NO SMS PROVIDER (HARIM_SMS_PROVIDER): text messages to customers are written to a directory, not sent"
+        ),
+    }
+    if let Some(sender) = env("HARIM_SMS_SENDER") {
+        p.sms_sender = sender;
+    }
+    p.inbound_token = env("HARIM_SMS_INBOUND_TOKEN").map(SecretString::from);
+    Ok(p)
+}

@@ -33,6 +33,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             documents,
             config: config.api.clone(),
             rights: config.rights.clone(),
+            notify: open::providers(&config)?,
         },
         Workers::all(config.retention_interval),
     )

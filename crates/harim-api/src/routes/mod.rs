@@ -10,10 +10,12 @@ pub use common::{Purpose, RequestId};
 pub mod accounts;
 mod assets;
 mod common;
+pub mod consent;
 pub mod customers;
 pub mod identity;
 pub mod keys;
 pub mod kyc;
+pub mod notifications;
 pub mod ops;
 pub mod policies;
 pub mod rights;
@@ -88,6 +90,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(shops::router())
         .merge(identity::router())
         .merge(customers::router())
+        .merge(consent::router())
+        .merge(notifications::router())
         .merge(keys::router())
         .merge(kyc::router())
         .merge(policies::router())

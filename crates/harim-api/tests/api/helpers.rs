@@ -37,8 +37,66 @@ pub struct TestApp {
     pub rights: harim_store::rights::Rights,
     /// The app's shutdown flag (what SIGTERM sets in the binary).
     pub draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// What the app's message providers were handed, in order.
+    pub sent: std::sync::Arc<std::sync::Mutex<Vec<SentMessage>>>,
+    /// The notification gate's clock: `None` is the real time.
+    pub clock: std::sync::Arc<std::sync::Mutex<Option<time::OffsetDateTime>>>,
+    /// The app's state (the outbox sender runs over it in tests).
+    pub state: harim_api::AppState,
     _objects_dir: Option<tempfile::TempDir>,
     _database: TestDatabase,
+}
+
+/// One message a provider was handed.
+#[derive(Debug, Clone)]
+pub struct SentMessage {
+    pub channel: &'static str,
+    pub to: String,
+    /// The sender name (an SMS) or address (an e-mail), after the country's marks.
+    pub from: String,
+    pub subject: Option<String>,
+    pub body: String,
+}
+
+/// A provider that records what it is handed (API tests; the end-to-end tests use real servers).
+#[derive(Debug)]
+struct Recorder {
+    channel: &'static str,
+    sent: std::sync::Arc<std::sync::Mutex<Vec<SentMessage>>>,
+}
+
+impl harim_notify::Provider for Recorder {
+    fn name(&self) -> &'static str {
+        "recorder"
+    }
+
+    fn send<'a>(
+        &'a self,
+        m: &'a harim_notify::Outgoing,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<String, harim_notify::SendError>> + Send + 'a>,
+    > {
+        use secrecy::ExposeSecret;
+        let mut sent = self.sent.lock().unwrap();
+        sent.push(SentMessage {
+            channel: self.channel,
+            to: m.to.expose_secret().to_string(),
+            from: m.from.clone(),
+            subject: m.subject.clone(),
+            body: m.body.expose_secret().to_string(),
+        });
+        let id = format!("rec-{}", sent.len());
+        Box::pin(async move { Ok(id) })
+    }
+}
+
+impl TestApp {
+    /// Runs the outbox sender once; answers how many messages went to a provider.
+    pub async fn send_outbox(&self) -> usize {
+        harim_store::notify::run_outbox(&self.db, &self.vault, &self.state.notify, 100)
+            .await
+            .unwrap()
+    }
 }
 
 // A `Drop` of its own, so a test body's `async move` takes the whole app: without one it would
@@ -120,6 +178,8 @@ impl TestApp {
         let db = database.db().clone();
         let vault = test_vault();
         let (documents, objects_dir) = test_documents();
+        let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let clock = std::sync::Arc::new(std::sync::Mutex::new(None));
         // Wired as `harim serve` wires it, without its workers: each test runs the jobs itself.
         let app = Application::build(
             Parts {
@@ -128,14 +188,40 @@ impl TestApp {
                 documents: documents.clone(),
                 config,
                 rights: harim_store::rights::RightsConfig::default(),
+                notify: harim_notify::providers::Providers {
+                    email: Box::new(Recorder {
+                        channel: "email",
+                        sent: sent.clone(),
+                    }),
+                    sms: Box::new(Recorder {
+                        channel: "sms",
+                        sent: sent.clone(),
+                    }),
+                    email_from: "shop@example.com".into(),
+                    sms_sender: "GolSorkh".into(),
+                    inbound_token: Some(secrecy::SecretString::from("hook-token")),
+                    inbound_country: None,
+                },
             },
             Workers::none(),
         )
         .unwrap();
+        let c = clock.clone();
+        let state = app
+            .state()
+            .clone()
+            .with_clock(harim_api::Clock(std::sync::Arc::new(move || {
+                c.lock()
+                    .unwrap()
+                    .unwrap_or_else(time::OffsetDateTime::now_utc)
+            })));
         Self {
             rights: app.state().rights.clone(),
             draining: app.state().draining.clone(),
-            router: app.router(),
+            router: harim_api::startup::app(state.clone()),
+            sent,
+            clock,
+            state,
             db,
             vault,
             documents,

@@ -35,6 +35,17 @@ fn sample_body(method: &Method, template: &str) -> Option<Value> {
         ("POST", "/v1/shops/{shop_id}/customers/{customer_id}/orders") => {
             crate::customers::sample_order()
         }
+        ("POST", "/v1/shops/{shop_id}/consents") => json!({
+            "visitor_id": "v_0123456789abcdef0123456789abcdef", "purpose": "order_email",
+            "state": "refused", "policy_version": 1, "language": "en", "collection": "api"
+        }),
+        ("POST", "/v1/shops/{shop_id}/customers/{customer_id}/visitors") => {
+            json!({"visitor_id": "v_0123456789abcdef0123456789abcdef"})
+        }
+        ("POST", "/v1/shops/{shop_id}/notifications") => json!({
+            "customer_id": "cus_00000000000000000000000000000000", "channel": "email",
+            "kind": "order", "template": "order_placed", "values": {"order_ref": "A-1"}
+        }),
         ("GET" | "DELETE", _) => return None,
         _ => json!({}),
     };
@@ -131,6 +142,8 @@ db_test!(
             ("key_id", victim_key_id),
             ("doc_id", doc),
             ("export_id", export.json["id"].as_str().unwrap().to_string()),
+            // A notification id nobody has: the same path in both snapshots.
+            ("id", uuid::Uuid::now_v7().to_string()),
         ]
         .into_iter()
         .collect();

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 mod citus;
+mod consent;
 mod customers;
 mod evidence;
 mod headers;

@@ -4,6 +4,10 @@ pub mod account;
 pub mod api_key;
 pub mod audit_entry;
 pub mod audit_head;
+pub mod consent_event;
+pub mod consent_head;
+pub mod consent_link;
+pub mod consent_renewal;
 pub mod customer;
 pub mod customer_fence;
 pub mod customer_key;
@@ -14,6 +18,7 @@ pub mod invitation;
 pub mod kyc_document;
 pub mod membership;
 pub mod merchant_identity;
+pub mod notification;
 pub mod platform_policy_document;
 pub mod platform_policy_version;
 pub mod platform_token;
@@ -24,6 +29,7 @@ pub mod redacted;
 pub mod rotation_job;
 pub mod session;
 pub mod shop;
+pub mod suppression;
 pub mod tenant_key;
 
 #[cfg(test)]
