@@ -83,6 +83,9 @@ fn the_readme_walkthrough_runs_as_written() {
         "\"phone\":\"+98******4567\"", // a customer, found by phone, masked
         "\"postal_code\":\"1417614418\"", // their address revealed for shipping
         "\"purpose\":\"shipping\"",
+        "\"event_state\":\"given\"", // the consent, in its signed receipt
+        "\"state\":\"queued\"",      // the order SMS passed the gate
+        "\"code\":\"not-enabled\"",  // the advertising one did not
     ] {
         assert!(
             stdout.contains(expected),

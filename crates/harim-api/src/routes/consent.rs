@@ -155,8 +155,9 @@ async fn link_visitor(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The banner's words, per language (harim's own text).
-fn texts(lang: &str, services: &BTreeMap<String, String>) -> Value {
+/// The banner's words, per language (harim's own text). The body names what is asked, so a
+/// visitor knows what "accept" means before opening the choices.
+fn texts(lang: &str, services: &BTreeMap<String, String>, purposes: &[String]) -> Value {
     let t = |title, body, accept, refuse, customise, save, policy, analytics, memail, msms, gpc| {
         json!({
             "title": title, "body": body, "accept": accept, "refuse": refuse,
@@ -168,7 +169,7 @@ fn texts(lang: &str, services: &BTreeMap<String, String>) -> Value {
     let mut v = match lang {
         "fa" => t(
             "حریم خصوصی شما",
-            "این فروشگاه برای کارهای زیر رضایت شما را می‌خواهد. هر کدام را نپذیرید، انجام نمی‌شود و می‌توانید انتخابتان را هر زمان تغییر دهید.",
+            "این فروشگاه برای این کارها رضایت شما را می‌خواهد: {list}. آنچه را نپذیرید انجام نمی‌شود و انتخابتان را هر زمان می‌توانید تغییر دهید.",
             "می‌پذیرم",
             "نمی‌پذیرم",
             "انتخاب جداگانه",
@@ -181,7 +182,7 @@ fn texts(lang: &str, services: &BTreeMap<String, String>) -> Value {
         ),
         "ar" => t(
             "خصوصيتك",
-            "يطلب هذا المتجر موافقتك على ما يلي. ما لا توافق عليه لن يتم، ويمكنك تغيير اختيارك في أي وقت.",
+            "يطلب هذا المتجر موافقتك على ما يلي: {list}. ما لا توافق عليه لن يتم، ويمكنك تغيير اختيارك في أي وقت.",
             "أوافق",
             "لا أوافق",
             "اختيار كل غرض",
@@ -194,7 +195,7 @@ fn texts(lang: &str, services: &BTreeMap<String, String>) -> Value {
         ),
         "sq" => t(
             "Privatësia juaj",
-            "Ky dyqan kërkon pëlqimin tuaj për sa vijon. Ajo që nuk e pranoni nuk bëhet, dhe zgjedhjen mund ta ndryshoni në çdo kohë.",
+            "Ky dyqan kërkon pëlqimin tuaj për: {list}. Ajo që nuk e pranoni nuk bëhet, dhe zgjedhjen mund ta ndryshoni në çdo kohë.",
             "Pranoj",
             "Nuk pranoj",
             "Zgjidh veçmas",
@@ -207,7 +208,7 @@ fn texts(lang: &str, services: &BTreeMap<String, String>) -> Value {
         ),
         _ => t(
             "Your privacy",
-            "This shop asks for your consent to the following. Whatever you do not accept is not done, and you can change your choice at any time.",
+            "This shop asks for your consent to: {list}. Whatever you do not accept is not done, and you can change your choice at any time.",
             "Accept",
             "Refuse",
             "Choose one by one",
@@ -223,6 +224,42 @@ fn texts(lang: &str, services: &BTreeMap<String, String>) -> Value {
         for (purpose, name) in services {
             o.insert(format!("purpose.{purpose}"), json!(name));
         }
+        // The top-level purposes, by their labels; analytics with its services' names.
+        let label = |k: &str| {
+            o.get(&format!("purpose.{k}"))
+                .and_then(Value::as_str)
+                .unwrap_or(k)
+                .to_string()
+        };
+        let names: Vec<&str> = services.values().map(String::as_str).collect();
+        let list: Vec<String> = purposes
+            .iter()
+            .filter(|p| !p.contains(':'))
+            .map(|p| {
+                if p == "analytics" && !names.is_empty() {
+                    let with = match lang {
+                        "fa" => "با",
+                        "ar" => "عبر",
+                        "sq" => "me",
+                        _ => "with",
+                    };
+                    format!("{} {with} {}", label(p), names.join(", "))
+                } else {
+                    label(p)
+                }
+            })
+            .collect();
+        let sep = if matches!(lang, "fa" | "ar") {
+            "، "
+        } else {
+            ", "
+        };
+        let body = o
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .replace("{list}", &list.join(sep));
+        o.insert("body".into(), json!(body));
     }
     v
 }
@@ -279,7 +316,7 @@ async fn banner_script(
     let texts: serde_json::Map<String, Value> = b
         .languages
         .iter()
-        .map(|l| (l.clone(), texts(l, &b.services)))
+        .map(|l| (l.clone(), texts(l, &b.services, &b.purposes)))
         .collect();
     let config = json!({
         "endpoint": format!("{base}/shops/{}/consent", b.slug),

@@ -261,7 +261,8 @@ db_test!(
         s["analytics"] = json!(["google_analytics", "hotjar"]);
         let v2 = crate::policies::put_and_publish(&app, &owner, &shop, s).await;
         assert_eq!(
-            app.count("SELECT COUNT(*) AS n FROM consent_renewals", []).await,
+            app.count("SELECT COUNT(*) AS n FROM consent_renewals", [])
+                .await,
             2,
             "{v2:?}"
         );
@@ -762,7 +763,10 @@ db_test!(
         assert_eq!(app.send_outbox().await, 2);
         let sent = app.sent.lock().unwrap().clone();
         assert_eq!(sent[0].from, "GolSorkh-AD");
-        assert_eq!(sent[1].from, "GolSorkh", "an order message was marked as advertising");
+        assert_eq!(
+            sent[1].from, "GolSorkh",
+            "an order message was marked as advertising"
+        );
         assert!(!sent[0].body.contains("لغو۱۱"));
     }
 );

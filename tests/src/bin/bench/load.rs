@@ -188,6 +188,7 @@ fn turns(first: u64, step: u64, until: Instant) -> impl Iterator<Item = (u64, In
 async fn http_worker(
     addr: String,
     make: MakeRequest,
+    accept: fn(u16) -> bool,
     first: u64,
     step: u64,
     from: Instant,
@@ -207,7 +208,7 @@ async fn http_worker(
         }
         sender.ready().await.context("connection ready")?;
         let resp = sender.send_request(req).await.context("request")?;
-        let ok = resp.status().is_success();
+        let ok = accept(resp.status().as_u16());
         let body = resp.into_body().collect().await.context("body")?.to_bytes();
         if start >= from {
             if ok {
@@ -231,6 +232,19 @@ pub async fn http(
     make: MakeRequest,
     pid: Option<u32>,
 ) -> Result<Outcome> {
+    http_accepting(addr, connections, w, make, pid, |s| (200..300).contains(&s)).await
+}
+
+/// [`http`] where `accept` says which statuses are the expected answer (the notification gate's
+/// refusals are a 409 by design).
+pub async fn http_accepting(
+    addr: &str,
+    connections: usize,
+    w: Window,
+    make: MakeRequest,
+    pid: Option<u32>,
+    accept: fn(u16) -> bool,
+) -> Result<Outcome> {
     let from = Instant::now() + w.warmup;
     let until = from + w.measure;
     let tasks: Vec<_> = (0..connections)
@@ -238,6 +252,7 @@ pub async fn http(
             tokio::spawn(http_worker(
                 addr.to_string(),
                 make.clone(),
+                accept,
                 c as u64,
                 connections as u64,
                 from,

@@ -7,7 +7,7 @@
 //! bench [SCENARIO...] [--smoke] [--no-write] [--harim PATH] [--database-url URL]
 //! ```
 //! Scenarios: `request-path` (PostgreSQL, then SQLite), `pool`, `pages`, `logins`, `uploads`,
-//! `rotation`, `growth`, `hsm`, `customers`; none or `all` means every one. `--database-url` is an admin URL of a
+//! `rotation`, `growth`, `hsm`, `customers`, `consent`; none or `all` means every one. `--database-url` is an admin URL of a
 //! PostgreSQL server where scratch databases may be created (default
 //! `$HARIM_TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`). Uploads need
 //! an S3 server in the environment (`eval "$(infra/garage.sh)"`) and are skipped without one;
@@ -16,6 +16,7 @@
 //! Nothing here is a test: no figure fails the run. A scenario fails only when harim answers
 //! errors, so a broken path cannot pass for a fast one.
 
+mod consent;
 mod customers;
 mod load;
 mod scenarios;
@@ -107,6 +108,7 @@ const SCENARIOS: &[&str] = &[
     "growth",
     "hsm",
     "customers",
+    "consent",
 ];
 
 fn repo_root() -> PathBuf {
@@ -253,6 +255,7 @@ async fn main() -> Result<()> {
             "growth" => vec![scenarios::growth(&ctx).await?],
             "hsm" => vec![scenarios::hsm(&ctx).await?],
             "customers" => vec![customers::customers(&ctx).await?],
+            "consent" => vec![consent::consent(&ctx).await?],
             _ => unreachable_scenario(s)?,
         };
         eprintln!("bench: {s} took {:.0?}", t.elapsed());
