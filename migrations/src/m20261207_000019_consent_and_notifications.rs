@@ -4,6 +4,7 @@
 //!   `hash`, a MAC under the audit key); an event of a customer (`customer_id`) or of a visitor
 //!   known only by a random first-party id (`visitor_hash`, its SHA-256). An erased customer's
 //!   events keep `seq`, `prev_hash` and `hash` and lose everything else, with `erased_mac`.
+//!   `receipt_id` is shared by the events one request recorded (the receipt's page and JSON).
 //! - `consent_heads`: the head of each shop's stream.
 //! - `consent_links`: a visitor id the storefront has tied to a customer.
 //! - `consent_renewals`: per purpose, the policy version from which older consents need renewal.
@@ -94,6 +95,7 @@ impl MigrationTrait for Migration {
                 ("tenant_id", Uuid, false),
                 ("seq", BigInt, false),
                 ("id", Uuid, false),
+                ("receipt_id", Uuid, true),
                 ("customer_id", Uuid, true),
                 ("visitor_hash", Bytes, true),
                 ("purpose", Text, true),
@@ -117,6 +119,14 @@ impl MigrationTrait for Migration {
             "idx_consent_events_customer",
             "consent_events",
             &["tenant_id", "customer_id"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "idx_consent_events_receipt",
+            "consent_events",
+            &["tenant_id", "receipt_id"],
             false,
         )
         .await?;

@@ -299,6 +299,22 @@ async fn the_gate_sends_exactly_the_allowed_messages_once_across_a_restart() {
         )
         .await;
     assert_eq!(st, 201, "{b}");
+    // The consent receipt verifies offline, with the served keys only.
+    std::fs::write(dir.path().join("receipt.json"), b["receipt"].to_string()).unwrap();
+    let (_, keys) = s
+        .call(Method::GET, "/.well-known/harim/receipt-keys", None, None)
+        .await;
+    std::fs::write(dir.path().join("keys.json"), keys.to_string()).unwrap();
+    let out = harim_e2e::harim_command("warn")
+        .current_dir(dir.path())
+        .args(["receipts", "verify", "receipt.json", "--keys", "keys.json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let (st, m) = send(marketing.clone()).await;
     assert_eq!(st, 202, "{m}");
     let (st, o) = send(

@@ -179,6 +179,9 @@ pub struct Event {
 pub struct Recorded {
     pub events: Vec<Event>,
     pub receipt: SignedReceipt,
+    /// The receipt's id: its human-readable page is `/shops/{slug}/consent/receipts/{id}`.
+    pub receipt_id: Uuid,
+    pub slug: String,
 }
 
 /// A customer's consents: the current state per purpose and every event, oldest first.
@@ -281,6 +284,7 @@ struct Canonical<'a> {
     tenant_id: Uuid,
     seq: i64,
     id: Uuid,
+    receipt_id: Option<Uuid>,
     customer_id: Option<Uuid>,
     visitor_hash: Option<String>,
     purpose: Option<&'a str>,
@@ -303,6 +307,7 @@ fn link(key: &AuditKey, prev: &[u8], e: &consent_event::Model) -> Result<Vec<u8>
         tenant_id: e.tenant_id,
         seq: e.seq,
         id: e.id,
+        receipt_id: e.receipt_id,
         customer_id: e.customer_id,
         visitor_hash: e.visitor_hash.as_ref().map(hex::encode),
         purpose: e.purpose.as_deref(),
@@ -446,7 +451,7 @@ fn receipt_body(
     json!({
         "schema": RECEIPT_SCHEMA,
         "header": {
-            "record_id": first.map(|e| e.id.to_string()),
+            "record_id": first.and_then(|e| e.receipt_id).map(|id| id.to_string()),
             "pii_principal_id": principal,
             "shop": shop.id.to_string(),
         },
@@ -511,6 +516,7 @@ async fn record_as(
         }
     };
     let now = crate::evidence::now_micros();
+    let receipt_id = Uuid::new_v4();
     let rows: Vec<consent_event::Model> = input
         .choices
         .iter()
@@ -518,6 +524,7 @@ async fn record_as(
             tenant_id: t,
             seq: 0,
             id: Uuid::new_v4(),
+            receipt_id: Some(receipt_id),
             customer_id,
             visitor_hash: visitor_hash.clone(),
             purpose: Some(c.purpose.clone()),
@@ -556,6 +563,8 @@ async fn record_as(
     Ok(Recorded {
         events: written.iter().filter_map(event_of).collect(),
         receipt,
+        receipt_id,
+        slug: shop.slug,
     })
 }
 
@@ -861,6 +870,7 @@ pub(crate) async fn erase_customer(
         consent_event::ActiveModel {
             tenant_id: Set(row.tenant_id),
             seq: Set(row.seq),
+            receipt_id: Set(None),
             customer_id: Set(None),
             visitor_hash: Set(None),
             purpose: Set(None),
@@ -943,7 +953,11 @@ pub async fn verify(
                     ],
                     mac,
                 )?;
-                if !ok || row.purpose.is_some() || row.customer_id.is_some() {
+                if !ok
+                    || row.purpose.is_some()
+                    || row.customer_id.is_some()
+                    || row.receipt_id.is_some()
+                {
                     fail(&mut out, row.seq, "an erasure mark does not verify");
                     return Ok(out);
                 }
@@ -999,6 +1013,69 @@ pub async fn banner(db: &impl ConnectionTrait, slug: &str) -> Result<Banner, Sto
         default_language: v.default_locale.clone(),
         languages: v.locales.split(',').map(str::to_string).collect(),
         purposes: purposes::banner_purposes(&s),
+        services: s
+            .analytics
+            .iter()
+            .map(|a| (format!("analytics:{}", a.key()), a.name().to_string()))
+            .collect(),
+    })
+}
+
+/// A receipt again, for its page: the events it covers, the shop, and the signed JSON (made
+/// anew from the stored events; Ed25519 signatures are deterministic, so it is the same bytes
+/// the recording answered with). An erased customer's receipt is gone (404).
+#[derive(Debug, Clone)]
+pub struct ReceiptView {
+    pub shop_name: String,
+    pub slug: String,
+    pub policy_version: i32,
+    pub policy_hash: String,
+    pub language: String,
+    pub at: OffsetDateTime,
+    pub events: Vec<Event>,
+    pub signed: SignedReceipt,
+    /// `analytics:<key>` -> the service's name, for labels.
+    pub services: BTreeMap<String, String>,
+}
+
+/// The receipt `id` of shop `slug` (public: the id is 122 random bits, given only to whoever
+/// recorded the choice).
+pub async fn receipt(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    slug: &str,
+    id: Uuid,
+) -> Result<ReceiptView, StoreError> {
+    let shop = shop::Entity::find()
+        .filter(shop::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let rows = consent_event::Entity::find()
+        .filter(consent_event::Column::TenantId.eq(shop.id))
+        .filter(consent_event::Column::ReceiptId.eq(id))
+        .order_by_asc(consent_event::Column::Seq)
+        .all(db)
+        .await?;
+    let first = rows.first().ok_or(StoreError::NotFound)?;
+    let (v, s) = version(db, shop.id, first.policy_version.unwrap_or_default()).await?;
+    let principal = match (first.customer_id, &first.visitor_hash) {
+        (Some(c), _) => CustomerId::from(c).public(),
+        (None, Some(h)) => format!("visitor:{}", hex::encode(h)),
+        (None, None) => return Err(StoreError::NotFound),
+    };
+    let actor = first.actor.clone().unwrap_or_default();
+    let signer = ReceiptSigner::load(db, vault).await?;
+    let signed = signer.sign(receipt_body(&shop, &v, &s, &principal, &actor, &rows));
+    Ok(ReceiptView {
+        shop_name: shop.name.clone(),
+        slug: shop.slug.clone(),
+        policy_version: v.version,
+        policy_hash: v.hash.clone(),
+        language: first.language.clone().unwrap_or_default(),
+        at: first.at,
+        events: rows.iter().filter_map(event_of).collect(),
+        signed,
         services: s
             .analytics
             .iter()

@@ -367,6 +367,7 @@ pub const TABLES: &[Table] = &[
             col("tenant_id", Ty::Uuid),
             col("seq", Ty::BigInt),
             col("id", Ty::Uuid),
+            opt("receipt_id", Ty::Uuid),
             opt("customer_id", Ty::Uuid),
             Column {
                 export: ExportForm::Described {

@@ -109,7 +109,7 @@ pub enum KeysCommand {
 
 #[derive(Subcommand)]
 pub enum ReceiptsCommand {
-    /// Check an erasure receipt's signature offline; exit 0 if valid, 1 if not.
+    /// Check an erasure or consent receipt's signature offline; exit 0 if valid, 1 if not.
     Verify {
         /// The receipt as served (`{receipt, signature, key_id}`).
         file: PathBuf,

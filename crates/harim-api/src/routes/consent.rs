@@ -30,6 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(banner_script))
         .routes(routes!(banner_style))
         .routes(routes!(banner_post, banner_preflight))
+        .routes(routes!(receipt_page))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -54,6 +55,12 @@ pub struct ConsentOut {
     record: consent::Event,
     #[schema(value_type = Object)]
     receipt: SignedReceipt,
+    /// The receipt's page for the customer, in their language (`.json`: the signed receipt).
+    receipt_url: String,
+}
+
+fn receipt_url(slug: &str, id: uuid::Uuid) -> String {
+    format!("/shops/{slug}/consent/receipts/{id}")
 }
 
 fn subject(customer: &Option<String>, visitor: &Option<String>) -> Result<Subject, ApiError> {
@@ -112,6 +119,7 @@ async fn record_consent(
         ApiJson(ConsentOut {
             record,
             receipt: recorded.receipt,
+            receipt_url: receipt_url(&recorded.slug, recorded.receipt_id),
         }),
     ))
 }
@@ -402,7 +410,8 @@ async fn banner_post(
     let r = match recorded {
         Ok(r) => (
             StatusCode::CREATED,
-            ApiJson(json!({"records": r.events, "receipt": r.receipt})),
+            ApiJson(json!({"records": r.events, "receipt": r.receipt,
+                           "receipt_url": receipt_url(&r.slug, r.receipt_id)})),
         )
             .into_response(),
         Err(e) => e.into_response(),
@@ -415,4 +424,185 @@ async fn banner_post(
     responses((status = 204, description = "CORS preflight: any origin may post a banner's choices")))]
 async fn banner_preflight(Path(_slug): Path<String>) -> Response {
     cors(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The receipt page's words, per language (harim's own text).
+fn receipt_words(lang: &str) -> [&'static str; 11] {
+    match lang {
+        "fa" => [
+            "رسید رضایت",
+            "فروشگاه",
+            "زمان",
+            "نسخهٔ سیاست حفظ حریم خصوصی",
+            "هدف",
+            "انتخاب شما",
+            "داده شد",
+            "داده نشد",
+            "پس گرفته شد",
+            "این رسید را حریم امضا کرده است؛ نسخهٔ امضاشده را می‌توانید با دستور «harim receipts verify» بررسی کنید.",
+            "نسخهٔ امضاشده (JSON)",
+        ],
+        "ar" => [
+            "إيصال الموافقة",
+            "المتجر",
+            "الوقت",
+            "إصدار سياسة الخصوصية",
+            "الغرض",
+            "اختيارك",
+            "منحت الموافقة",
+            "رفضت",
+            "سحبت الموافقة",
+            "وقّع حريم هذا الإيصال، ويمكن التحقق من النسخة الموقعة بالأمر «harim receipts verify».",
+            "النسخة الموقعة (JSON)",
+        ],
+        "sq" => [
+            "Dëftesë pëlqimi",
+            "Dyqani",
+            "Koha",
+            "Versioni i politikës së privatësisë",
+            "Qëllimi",
+            "Zgjedhja juaj",
+            "dhënë",
+            "refuzuar",
+            "tërhequr",
+            "Kjo dëftesë është nënshkruar nga harim; kopja e nënshkruar verifikohet me komandën «harim receipts verify».",
+            "Kopja e nënshkruar (JSON)",
+        ],
+        _ => [
+            "Consent receipt",
+            "Shop",
+            "Time",
+            "Privacy policy version",
+            "Purpose",
+            "Your choice",
+            "given",
+            "refused",
+            "withdrawn",
+            "harim signed this receipt; the signed copy can be checked with `harim receipts verify`.",
+            "Signed copy (JSON)",
+        ],
+    }
+}
+
+/// Purpose labels of the receipt page: the banner's, and the order messages'.
+fn purpose_label(lang: &str, purpose: &str, services: &BTreeMap<String, String>) -> String {
+    if let Some(name) = services.get(purpose) {
+        return name.clone();
+    }
+    let order = match (lang, purpose) {
+        ("fa", "order_sms") => Some("پیامک دربارهٔ سفارش"),
+        ("fa", "order_email") => Some("ایمیل دربارهٔ سفارش"),
+        ("ar", "order_sms") => Some("رسائل نصية بشأن الطلب"),
+        ("ar", "order_email") => Some("بريد إلكتروني بشأن الطلب"),
+        ("sq", "order_sms") => Some("SMS për porosinë"),
+        ("sq", "order_email") => Some("Email për porosinë"),
+        (_, "order_sms") => Some("Text messages about the order"),
+        (_, "order_email") => Some("E-mail about the order"),
+        _ => None,
+    };
+    if let Some(o) = order {
+        return o.to_string();
+    }
+    texts(lang, services, &[])
+        .get(format!("purpose.{purpose}"))
+        .and_then(Value::as_str)
+        .unwrap_or(purpose)
+        .to_string()
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReceiptQuery {
+    /// fa, ar, sq or en; default: the language the choice was made in.
+    lang: Option<String>,
+}
+
+#[utoipa::path(get, path = "/shops/{slug}/consent/receipts/{receipt}", tag = "public", security(()),
+    params(("slug" = String, Path), ("receipt" = String, Path, description = "the receipt id; with `.json`, the signed receipt"), ReceiptQuery),
+    responses((status = 200, content_type = "text/html", body = String),
+        (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
+async fn receipt_page(
+    State(state): State<AppState>,
+    Path((slug, receipt)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<ReceiptQuery>,
+) -> Result<Response, ApiError> {
+    let (id, json_form) = match receipt.strip_suffix(".json") {
+        Some(id) => (id, true),
+        None => (receipt.as_str(), false),
+    };
+    let id = uuid::Uuid::try_parse(id).map_err(|_| ApiError::NotFound)?;
+    let r = consent::receipt(&state.db, &state.vault, &slug, id).await?;
+    // A capability URL: never cached, never sent on as a referrer, never indexed.
+    let private = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::HeaderName::from_static("x-robots-tag"), "noindex"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ];
+    if json_form {
+        return Ok((private, ApiJson(r.signed)).into_response());
+    }
+    let lang = q
+        .lang
+        .filter(|l| matches!(l.as_str(), "fa" | "ar" | "sq" | "en"))
+        .unwrap_or_else(|| r.language.clone());
+    let w = receipt_words(&lang);
+    let dir = if matches!(lang.as_str(), "fa" | "ar") {
+        "rtl"
+    } else {
+        "ltr"
+    };
+    let e = harim_policy::escape_html;
+    let at =
+        r.at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+    let mut rows = String::new();
+    for ev in &r.events {
+        let choice = match ev.state {
+            ConsentState::Given => w[6],
+            ConsentState::Refused => w[7],
+            ConsentState::Withdrawn | ConsentState::Expired => w[8],
+        };
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>",
+            e(&purpose_label(&lang, &ev.purpose, &r.services)),
+            e(choice)
+        ));
+    }
+    let policy = format!(
+        "/shops/{}/privacy/versions/{}?lang={}",
+        r.slug, r.policy_version, lang
+    );
+    let html = format!(
+        r#"<!doctype html><html lang="{lang}" dir="{dir}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} — {shop}</title>
+<style>{fonts}body{{font-family:"Vazirmatn","Noto Naskh Arabic","Noto Sans",system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.7}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:start}}code{{direction:ltr;unicode-bidi:isolate;font-size:.85em;word-break:break-all}}</style></head>
+<body><h1>{title}</h1>
+<p>{l_shop}: <bdi>{shop}</bdi><br>{l_time}: <time datetime="{at}"><bdi>{at}</bdi></time><br>{l_policy}: <a href="{policy}">{version}</a> (<code>{hash}</code>)</p>
+<table><thead><tr><th>{l_purpose}</th><th>{l_choice}</th></tr></thead><tbody>{rows}</tbody></table>
+<p>{signed}</p><p><a href="{json}">{l_json}</a> · <code>{key}</code></p></body></html>"#,
+        title = w[0],
+        shop = e(&r.shop_name),
+        fonts = harim_policy::fonts::font_face_css(),
+        l_shop = w[1],
+        l_time = w[2],
+        l_policy = w[3],
+        version = r.policy_version,
+        hash = e(&r.policy_hash),
+        l_purpose = w[4],
+        l_choice = w[5],
+        signed = e(w[9]),
+        json = e(&format!("{id}.json")),
+        l_json = w[10],
+        key = e(&r.signed.key_id),
+    );
+    Ok((
+        private,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response())
 }

@@ -114,6 +114,55 @@ db_test!(
         for p in purposes {
             assert_eq!(now["current"][p], "withdrawn", "{p}");
         }
+        // The customer's page of a receipt, in the language they chose in, and its signed copy.
+        let r = consent(&app, &owner, &shop, &c, "marketing_email", "given", 1).await;
+        let url = r.json["receipt_url"].as_str().unwrap().to_string();
+        let (status, headers, body) = app
+            .raw(Request::get(url.as_str()).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        let page = String::from_utf8(body).unwrap();
+        assert!(page.contains(r#"<html lang="fa" dir="rtl">"#), "{page}");
+        assert!(
+            page.contains("رسید رضایت")
+                && page.contains("ایمیل تبلیغاتی")
+                && page.contains("داده شد"),
+            "{page}"
+        );
+        assert!(
+            page.contains(&hash),
+            "the page does not name the policy's hash"
+        );
+        let (_, _, en) = app
+            .raw(
+                Request::get(format!("{url}?lang=en"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert!(String::from_utf8(en).unwrap().contains("Consent receipt"));
+        let again = app
+            .call(Method::GET, &format!("{url}.json"), None, None)
+            .await;
+        assert_eq!(
+            again.json, r.json["receipt"],
+            "the signed copy is not the one answered"
+        );
+        let signed: receipt::SignedReceipt = serde_json::from_value(again.json).unwrap();
+        receipt::verify(&signed, &keys).unwrap();
+        let (status, _, _) = app
+            .raw(
+                Request::get(format!(
+                    "/shops/shop-consent/consent/receipts/{}",
+                    uuid::Uuid::new_v4()
+                ))
+                .body(Body::empty())
+                .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(now["events"].as_array().unwrap().len(), purposes.len() * 3);
         // Given again: the last event decides.
         let r = consent(&app, &owner, &shop, &c, "marketing_sms", "given", 1).await;
@@ -124,7 +173,7 @@ db_test!(
         );
         let v = verify_stream(&app, &shop).await;
         assert_eq!(v.broken_at, None, "{v:?}");
-        assert_eq!(v.events, purposes.len() as u64 * 3 + 1);
+        assert_eq!(v.events, purposes.len() as u64 * 3 + 2);
     }
 );
 
@@ -670,9 +719,11 @@ db_test!(
         crate::policies::put_and_publish(&app, &owner, &shop, marketing_settings()).await;
         let gone = customer(&app, &owner, &shop).await;
         let stays = customer(&app, &owner, &shop).await;
+        let mut receipt_urls = Vec::new();
         for c in [&gone, &stays] {
             let r = consent(&app, &owner, &shop, c, "marketing_sms", "given", 1).await;
             assert_eq!(r.status, StatusCode::CREATED);
+            receipt_urls.push(r.json["receipt_url"].as_str().unwrap().to_string());
         }
         let visitor = "v_ffeeddccbbaa99887766554433221100";
         let (status, _, _) = banner_post(
@@ -731,6 +782,23 @@ db_test!(
         );
         // The queued message to the erased customer is not sent.
         assert_eq!(app.send_outbox().await, 0);
+        // The erased customer's receipt page is gone; the other's stays.
+        let (status, _, _) = app
+            .raw(
+                Request::get(receipt_urls[0].as_str())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = app
+            .raw(
+                Request::get(receipt_urls[1].as_str())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
         // The other customer is untouched.
         assert_eq!(
             current(&app, &owner, &shop, &stays).await["current"]["marketing_sms"],
@@ -768,5 +836,42 @@ db_test!(
             "an order message was marked as advertising"
         );
         assert!(!sent[0].body.contains("لغو۱۱"));
+    }
+);
+
+db_test!(
+    the_shop_export_carries_each_customers_consents_and_messages,
+    |app: TestApp| async move {
+        let (owner, shop) = app.merchant("consent-export").await;
+        crate::policies::put_and_publish(&app, &owner, &shop, marketing_settings()).await;
+        let c = customer(&app, &owner, &shop).await;
+        let r = consent(&app, &owner, &shop, &c, "marketing_sms", "given", 1).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let r = notify(&app, &owner, &shop, message(&c, "sms", "marketing")).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
+        let files = crate::rights::export_shop(&app, &owner, &shop).await;
+        let consents: Value = serde_json::from_slice(&files["data/consents.json"]).unwrap();
+        let events = consents["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == "consent_events")
+            .expect("the consent events are exported");
+        let row = &events["rows"][0];
+        assert_eq!(row["purpose"], "marketing_sms", "{consents}");
+        assert_eq!(row["state"], "given");
+        assert_eq!(row["policy_version"], 1);
+        assert_eq!(
+            row["customer_id"],
+            harim_store::ids::CustomerId::parse_public(&c)
+                .unwrap()
+                .uuid()
+                .to_string()
+        );
+        let messages: Value = serde_json::from_slice(&files["data/messages.json"]).unwrap();
+        assert!(
+            messages.to_string().contains("Yalda sale"),
+            "a queued message's values are exported decrypted: {messages}"
+        );
     }
 );

@@ -63,7 +63,11 @@ fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Exports the shop and returns its files, checked against the manifest.
-async fn export_shop(app: &TestApp, owner: &str, shop: &str) -> BTreeMap<String, Vec<u8>> {
+pub(crate) async fn export_shop(
+    app: &TestApp,
+    owner: &str,
+    shop: &str,
+) -> BTreeMap<String, Vec<u8>> {
     let r = app.request_export(owner, shop).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
     assert_eq!(r.json["state"], "pending");

@@ -12,6 +12,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub seq: i64,
     pub id: Uuid,
+    /// The receipt that answered the request which recorded this event (shared by its events).
+    pub receipt_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     /// SHA-256 of the visitor's random first-party id.
     pub visitor_hash: Option<Vec<u8>>,

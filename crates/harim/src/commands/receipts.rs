@@ -1,4 +1,4 @@
-//! `harim receipts`: erasure receipts checked offline.
+//! `harim receipts`: erasure and consent receipts checked offline.
 
 use anyhow::Context;
 
