@@ -25,6 +25,7 @@ mod m20261207_000016_platform_token_expiry;
 mod m20261207_000017_customers;
 mod m20261207_000018_api_key_limits;
 mod m20261207_000019_consent_and_notifications;
+mod m20261207_000020_privacy_events;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_customers::Migration),
             Box::new(m20261207_000018_api_key_limits::Migration),
             Box::new(m20261207_000019_consent_and_notifications::Migration),
+            Box::new(m20261207_000020_privacy_events::Migration),
         ]
     }
 }

@@ -114,6 +114,8 @@ pub struct AppState {
     pub notify: Arc<harim_notify::providers::Providers>,
     /// Wakes the outbox sender when the gate queues a message.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// The HTTP client privacy events go out through.
+    pub webhooks: harim_notify::webhooks::Sender,
     /// The time the notification gate decides at (the country rules' hours); a test sets it.
     pub clock: Clock,
 }
@@ -150,6 +152,7 @@ impl AppState {
             )),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             clock: Clock(Arc::new(time::OffsetDateTime::now_utc)),
+            webhooks: harim_notify::webhooks::Sender::new().map_err(ApiError::Internal)?,
             rights: harim_store::rights::Rights {
                 db: db.clone(),
                 vault: vault.clone(),

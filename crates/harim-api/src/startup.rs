@@ -206,14 +206,28 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Sends what the gate queued: at once when woken by a queueing request, otherwise every second
+/// Sends what the gate queued and the privacy events due: at once when woken by a queueing request
+/// or a replay, otherwise every second
 /// (retries that fell due, rows of a process that died between queueing and sending).
 async fn outbox_worker(state: AppState) {
     loop {
-        match harim_store::notify::run_outbox(&state.db, &state.vault, &state.notify, 50).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "outbox run failed"),
+        let messages =
+            harim_store::notify::run_outbox(&state.db, &state.vault, &state.notify, 50).await;
+        let events = harim_store::privacy_events::run_deliveries(
+            &state.db,
+            &state.vault,
+            &state.webhooks,
+            100,
+        )
+        .await;
+        match (messages, events) {
+            (Ok(m), Ok(e)) if m + e > 0 => continue,
+            (Ok(_), Ok(_)) => {}
+            (m, e) => {
+                for err in [m.err(), e.err()].into_iter().flatten() {
+                    tracing::warn!(error = %err, "outbox run failed");
+                }
+            }
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), state.outbox_wake.notified()).await;
     }

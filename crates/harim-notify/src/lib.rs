@@ -9,6 +9,7 @@ pub mod keywords;
 pub mod providers;
 pub mod rules;
 pub mod templates;
+pub mod webhooks;
 
 use secrecy::SecretString;
 

@@ -90,6 +90,10 @@ pub enum Action {
     CustomerWrite,
     /// `notification.queue`: a message passed the gate (the customer's contact is read to send).
     NotificationQueue,
+    /// `webhook_endpoint.create` (platform chain)
+    WebhookEndpointCreate,
+    /// `webhook.replay` (platform chain)
+    WebhookReplay,
     /// `export.download`
     ExportDownload,
     /// `export.reveal`
@@ -148,6 +152,8 @@ impl Action {
             Action::CustomerReveal => "customer.reveal",
             Action::CustomerWrite => "customer.write",
             Action::NotificationQueue => "notification.queue",
+            Action::WebhookEndpointCreate => "webhook_endpoint.create",
+            Action::WebhookReplay => "webhook.replay",
             Action::KeysRotateTenant => "keys.rotate_tenant",
             Action::KeysRotationBatch => "keys.rotation_batch",
             Action::KeysRotationFinished => "keys.rotation_finished",

@@ -542,6 +542,7 @@ async fn record_as(
         })
         .collect();
     let key2 = key.clone();
+    let subject_name = principal.clone();
     let written = tx::gated(db, move |txn| {
         Box::pin(async move {
             // The append's first statement is a write (the SQLite rule); the customer is
@@ -555,6 +556,22 @@ async fn record_as(
             {
                 return Err(StoreError::NotFound);
             }
+            crate::privacy_events::emit(
+                txn,
+                t,
+                crate::privacy_events::Topic::ConsentChanged,
+                None,
+                None,
+                json!({
+                    "subject": subject_name,
+                    "policy_version": written.first().and_then(|e| e.policy_version),
+                    "collection": written.first().and_then(|e| e.collection.clone()),
+                    "choices": written.iter().map(|e| json!({
+                        "purpose": e.purpose, "state": e.state, "seq": e.seq,
+                    })).collect::<Vec<_>>(),
+                }),
+            )
+            .await?;
             Ok(Finish::Commit(written))
         })
     })

@@ -840,6 +840,15 @@ async fn erase_in(
         .exec(txn)
         .await?
         .rows_affected;
+    // Read before the anonymisation below: the references the platform's other systems redact.
+    let order_refs: Vec<String> = customer_order::Entity::find()
+        .filter(customer_order::Column::TenantId.eq(t))
+        .filter(customer_order::Column::CustomerId.eq(c))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|o| o.order_ref)
+        .collect();
     let orders = customer_order::Entity::update_many()
         .col_expr(
             customer_order::Column::CustomerId,
@@ -858,6 +867,17 @@ async fn erase_in(
     let key = evidence::audit_key(txn, vault).await?;
     let consents = crate::consent::erase_customer(txn, &key, t, c).await?;
     let notifications = crate::notify::erase_customer(txn, t, c).await?;
+    // The platform's other systems erase their copies: told by the customer's opaque id and
+    // the order references, never by a name, e-mail or phone.
+    crate::privacy_events::emit(
+        txn,
+        t,
+        crate::privacy_events::Topic::CustomerRedact,
+        Some(request.id),
+        Some(request.due_at),
+        json!({"customer_id": id.public(), "orders_to_redact": order_refs}),
+    )
+    .await?;
     customer_fence::ActiveModel {
         tenant_id: Set(t),
         customer_id: Set(c),

@@ -458,6 +458,48 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "privacy_events",
+        category: Category::Messages,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "telling the platform's other systems what a customer asked for or chose, by opaque ids only",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            col("topic", Ty::Text),
+            col("body", Ty::Text),
+            col("created_at", Ty::Time),
+        ],
+    },
+    Table {
+        name: "event_deliveries",
+        category: Category::Messages,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::NoPersonalData {
+            why: "whether each privacy event reached each endpoint: states, attempts, HTTP statuses",
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("event_id", Ty::Uuid),
+            col("endpoint_id", Ty::Uuid),
+            col("state", Ty::Text),
+            col("attempts", Ty::Int),
+            col("next_attempt_at", Ty::Time),
+            opt("last_status", Ty::Int),
+            opt("last_error", Ty::Text),
+            opt("delivered_at", Ty::Time),
+        ],
+    },
+    Table {
         name: "notifications",
         category: Category::Messages,
         owner: Owner::Shop {
@@ -1225,6 +1267,27 @@ pub const TABLES: &[Table] = &[
             col("state", Ty::Text),
             col("changed_at", Ty::Time),
             opt("key_id_hex", Ty::Text),
+        ],
+    },
+    Table {
+        name: "webhook_endpoints",
+        category: Category::PlatformOperators,
+        owner: Owner::Platform,
+        holds: Holds::NoPersonalData {
+            why: "where the platform's other systems receive privacy events: a URL, topics and the signing secret sealed under the platform key",
+        },
+        columns: &[
+            col("id", Ty::Uuid),
+            col("url", Ty::Text),
+            col("topics", Ty::Text),
+            described(
+                "secret",
+                Ty::Bytes,
+                "the signing secret, sealed under the platform key",
+            ),
+            col("created_at", Ty::Time),
+            col("created_by", Ty::Text),
+            opt("disabled_at", Ty::Time),
         ],
     },
     Table {

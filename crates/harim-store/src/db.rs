@@ -117,6 +117,7 @@ pub const REFERENCE_TABLES: &[&str] = &[
     "seaql_migrations",
     "sessions",
     "shops",
+    "webhook_endpoints",
 ];
 
 /// What stops the migrated PostgreSQL schema from being distributed with Citus, one sentence per

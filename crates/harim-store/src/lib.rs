@@ -44,6 +44,7 @@ pub mod notify;
 pub mod pipeline;
 pub mod platform_policy;
 pub mod policies;
+pub mod privacy_events;
 pub mod retention;
 pub mod rights;
 pub mod rotation;

@@ -525,6 +525,22 @@ pub async fn publish(
                 .exec(txn)
                 .await?;
                 crate::consent::mark_renewals(txn, tenant_id, version, &model.changes).await?;
+                let changes: serde_json::Value = serde_json::from_str(&model.changes)
+                    .map_err(|e| StoreError::internal("policy changes", e))?;
+                crate::privacy_events::emit(
+                    txn,
+                    tenant_id,
+                    crate::privacy_events::Topic::PolicyPublished,
+                    None,
+                    None,
+                    serde_json::json!({
+                        "version": version,
+                        "hash": model.hash,
+                        "effective_at": crate::customers::rfc3339_of(model.effective_at),
+                        "changes": changes,
+                    }),
+                )
+                .await?;
                 Ok(Finish::Commit(Some(model)))
             })
         })

@@ -12,6 +12,7 @@ mod assets;
 mod common;
 pub mod consent;
 pub mod customers;
+pub mod events;
 pub mod identity;
 pub mod keys;
 pub mod kyc;
@@ -92,6 +93,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(consent::router())
         .merge(notifications::router())
+        .merge(events::router())
         .merge(keys::router())
         .merge(kyc::router())
         .merge(policies::router())

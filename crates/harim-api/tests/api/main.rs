@@ -5,6 +5,7 @@
 mod citus;
 mod consent;
 mod customers;
+mod events;
 mod evidence;
 mod headers;
 mod helpers;

@@ -14,6 +14,7 @@ pub mod customer_key;
 pub mod customer_order;
 pub mod data_request;
 pub mod erasure_fence;
+pub mod event_delivery;
 pub mod invitation;
 pub mod kyc_document;
 pub mod membership;
@@ -24,6 +25,7 @@ pub mod platform_policy_version;
 pub mod platform_token;
 pub mod policy_document;
 pub mod policy_version;
+pub mod privacy_event;
 pub mod privacy_settings;
 pub mod redacted;
 pub mod rotation_job;
@@ -31,6 +33,7 @@ pub mod session;
 pub mod shop;
 pub mod suppression;
 pub mod tenant_key;
+pub mod webhook_endpoint;
 
 #[cfg(test)]
 mod tests {
