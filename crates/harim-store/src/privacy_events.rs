@@ -413,6 +413,7 @@ pub async fn run_deliveries(
         tenant_keys::platform(db, vault).await?
     };
     for d in due {
+        crate::checkpoint::kill_point("events.before_delivery");
         let claimed = db
             .execute(statement(
                 db,
@@ -449,7 +450,6 @@ pub async fn run_deliveries(
             continue;
         };
         let secret = vault.decrypt_field_string(&wk, &secret_at(ep.id), &ep.secret.0)?;
-        crate::checkpoint::kill_point("events.before_delivery");
         let outcome = sender
             .deliver(
                 &ep.url,
