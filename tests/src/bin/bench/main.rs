@@ -7,7 +7,7 @@
 //! bench [SCENARIO...] [--smoke] [--no-write] [--harim PATH] [--database-url URL]
 //! ```
 //! Scenarios: `request-path` (PostgreSQL, then SQLite), `pool`, `pages`, `logins`, `uploads`,
-//! `rotation`, `growth`, `hsm`, `customers`, `consent`; none or `all` means every one. `--database-url` is an admin URL of a
+//! `rotation`, `growth`, `hsm`, `customers`, `consent`, `events`; none or `all` means every one. `--database-url` is an admin URL of a
 //! PostgreSQL server where scratch databases may be created (default
 //! `$HARIM_TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`). Uploads need
 //! an S3 server in the environment (`eval "$(infra/garage.sh)"`) and are skipped without one;
@@ -18,6 +18,7 @@
 
 mod consent;
 mod customers;
+mod events;
 mod load;
 mod scenarios;
 mod server;
@@ -109,6 +110,7 @@ const SCENARIOS: &[&str] = &[
     "hsm",
     "customers",
     "consent",
+    "events",
 ];
 
 fn repo_root() -> PathBuf {
@@ -256,6 +258,7 @@ async fn main() -> Result<()> {
             "hsm" => vec![scenarios::hsm(&ctx).await?],
             "customers" => vec![customers::customers(&ctx).await?],
             "consent" => vec![consent::consent(&ctx).await?],
+            "events" => vec![events::events(&ctx).await?],
             _ => unreachable_scenario(s)?,
         };
         eprintln!("bench: {s} took {:.0?}", t.elapsed());

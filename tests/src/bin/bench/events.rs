@@ -1,0 +1,190 @@
+//! Issue "Customers act on the policy"'s event figures, on PostgreSQL, in one run: what an
+//! event costs the write that emits it (a consent record with an endpoint subscribed against the
+//! same without one, goal ≤ 10 %), and how fast harim's worker delivers the backlog that run
+//! left to a local endpoint (goal ≥ 1,000 events/s).
+
+use std::{
+    convert::Infallible,
+    fmt::Write as _,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Result;
+use http_body_util::Full;
+use hyper::{Request, Response, body::Bytes, server::conn::http1, service::service_fn};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+
+use crate::{
+    Ctx, Section,
+    load::{self, MakeRequest, request},
+    scenarios::{checked, met, ms, pg_rig},
+};
+
+/// A receiver answering 204 to everything: how many it got, and when the first and last came.
+async fn receiver() -> Result<(
+    String,
+    Arc<AtomicU64>,
+    Arc<Mutex<(Option<Instant>, Option<Instant>)>>,
+)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/events", listener.local_addr()?);
+    let count = Arc::new(AtomicU64::new(0));
+    let times = Arc::new(Mutex::new((None, None)));
+    let (c, t) = (count.clone(), times.clone());
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let (c, t) = (c.clone(), t.clone());
+            tokio::spawn(async move {
+                let svc = service_fn(move |_req: Request<hyper::body::Incoming>| {
+                    let (c, t) = (c.clone(), t.clone());
+                    async move {
+                        c.fetch_add(1, Ordering::Relaxed);
+                        if let Ok(mut g) = t.lock() {
+                            let now = Instant::now();
+                            g.0.get_or_insert(now);
+                            g.1 = Some(now);
+                        }
+                        Ok::<_, Infallible>(
+                            Response::builder()
+                                .status(204)
+                                .body(Full::new(Bytes::new()))
+                                .unwrap_or_default(),
+                        )
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(sock), svc)
+                    .await;
+            });
+        }
+    });
+    Ok((url, count, times))
+}
+
+pub async fn events(ctx: &Ctx) -> Result<Section> {
+    let w = ctx.p.window;
+    let r = pg_rig(ctx, "events", false).await?;
+    let addr = r.h.addr();
+    let pid = Some(r.h.child.id());
+    let base = r.h.base.clone();
+    let token = r.token.clone();
+    let auth = format!("Bearer {token}");
+    let c = reqwest::Client::new();
+    let settings = json!(harim_policy::examples::iranian_shop().0);
+    for shop in &r.ids {
+        c.put(format!("{base}/v1/shops/{shop}/privacy-settings"))
+            .bearer_auth(&token)
+            .json(&settings)
+            .send()
+            .await?
+            .error_for_status()?;
+        c.post(format!("{base}/v1/shops/{shop}/policies"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let record_req: MakeRequest = {
+        let (ids, auth) = (Arc::new(r.ids.clone()), auth.clone());
+        Arc::new(move |i| {
+            let shop = &ids[i as usize % ids.len()];
+            let body = Bytes::from(
+                json!({"visitor_id": format!("v_{:032x}", i), "purpose": "order_sms",
+                       "state": "refused", "policy_version": 1, "language": "fa", "collection": "api"})
+                .to_string(),
+            );
+            request(
+                "POST",
+                &format!("/v1/shops/{shop}/consents"),
+                &[("authorization", &auth)],
+                Some(&body),
+            )
+        })
+    };
+    let quiet = checked(
+        "record consent, no endpoint @32",
+        load::http(&addr, 32, w, record_req.clone(), pid).await?,
+    )?;
+
+    // An endpoint for consent.changed: the same writes now emit an event each.
+    let (url, got, times) = receiver().await?;
+    let pool = r.d.pool().await?;
+    let vault = r.d.vault()?;
+    harim_store::privacy_events::create_endpoint(
+        &pool,
+        &vault,
+        &harim_store::scope::PlatformScope::command_line("bench"),
+        url,
+        vec!["consent.changed".into()],
+    )
+    .await?;
+    let emitting = checked(
+        "record consent, an endpoint subscribed @32",
+        load::http(&addr, 32, w, record_req, pid).await?,
+    )?;
+    let cost = 1.0 - emitting.rps / quiet.rps;
+
+    // The backlog: how fast the worker drains it once the writes stop.
+    let backlog_start = got.load(Ordering::Relaxed);
+    let t0 = Instant::now();
+    let mut last = backlog_start;
+    let mut still = 0;
+    while still < 20 && t0.elapsed() < Duration::from_secs(if ctx.p.smoke { 10 } else { 120 }) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = got.load(Ordering::Relaxed);
+        if now == last {
+            still += 1;
+        } else {
+            still = 0;
+            last = now;
+        }
+    }
+    let drained = last - backlog_start;
+    let drain_secs = (t0.elapsed().as_secs_f64() - still as f64 * 0.1).max(1e-3);
+    let per_sec = drained as f64 / drain_secs;
+    let total = got.load(Ordering::Relaxed);
+    let span = times
+        .lock()
+        .ok()
+        .and_then(|g| Some(g.1?.duration_since(g.0?).as_secs_f64()))
+        .unwrap_or(0.0);
+    eprintln!(
+        "  delivered {total} events ({drained} after the writes stopped, in {drain_secs:.1} s); first to last {span:.1} s"
+    );
+
+    let mut s = format!(
+        "PostgreSQL deployment (harim and the database on the same 2 cores as the load generator), \
+         {} shops with a published policy. The write: `POST .../consents` at 32 connections, first \
+         with no endpoint registered (no event is written), then with one endpoint subscribed to \
+         `consent.changed` (each write also reads the endpoints and writes the event and its \
+         delivery row, in the same transaction; the worker delivers at the same time). Delivery: \
+         a local HTTP endpoint answering 204; the rate at which harim's worker drained the backlog \
+         left when the writes stopped ({drained} events).\n\n\
+         | what | harim | baseline | ratio / figure | goal | |\n|---|---|---|---|---|---|\n",
+        r.ids.len()
+    );
+    let _ = writeln!(
+        s,
+        "| a write that emits an event @32 | {:.0} req/s (p99 {} ms) | {:.0} req/s without an endpoint (p99 {} ms) | {:.0} % slower | ≤ 10 % | {} |",
+        emitting.rps,
+        ms(emitting.p99_ms),
+        quiet.rps,
+        ms(quiet.p99_ms),
+        cost * 100.0,
+        met(cost <= 0.10)
+    );
+    let _ = writeln!(
+        s,
+        "| delivery to a local endpoint | {per_sec:.0} events/s | | {drained} events in {drain_secs:.1} s | ≥ 1,000 events/s | {} |",
+        met(per_sec >= 1000.0)
+    );
+    Ok(Section {
+        name: "events",
+        markdown: s,
+    })
+}
