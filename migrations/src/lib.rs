@@ -26,6 +26,7 @@ mod m20261207_000017_customers;
 mod m20261207_000018_api_key_limits;
 mod m20261207_000019_consent_and_notifications;
 mod m20261207_000020_privacy_events;
+mod m20261207_000021_customer_requests;
 
 /// Applies harim's migrations in order.
 #[derive(Debug)]
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_api_key_limits::Migration),
             Box::new(m20261207_000019_consent_and_notifications::Migration),
             Box::new(m20261207_000020_privacy_events::Migration),
+            Box::new(m20261207_000021_customer_requests::Migration),
         ]
     }
 }

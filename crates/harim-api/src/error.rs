@@ -45,6 +45,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("authentication required")]
     Unauthorized,
+    /// A callback whose signature matched no secret (401 with the reason).
+    #[error("unsigned: {0}")]
+    Unsigned(&'static str),
     #[error("not allowed")]
     Forbidden(&'static str),
     #[error("not found")]
@@ -113,6 +116,12 @@ impl ApiError {
                 "unauthorized",
                 "Authentication required",
                 "Send a valid token as `Authorization: Bearer <token>`.".into(),
+            ),
+            Unsigned(d) => (
+                StatusCode::UNAUTHORIZED,
+                "bad-signature",
+                "Signature required",
+                (*d).into(),
             ),
             Forbidden(d) => (
                 StatusCode::FORBIDDEN,
@@ -262,6 +271,7 @@ impl From<harim_store::StoreError> for ApiError {
         match e {
             S::NotFound => ApiError::NotFound,
             S::Forbidden(m) => ApiError::Forbidden(m),
+            S::Unauthenticated(m) => ApiError::Unsigned(m),
             S::Rejected(v) => ApiError::Validation(v),
             S::Conflict(m) => ApiError::Conflict(m),
             S::Unavailable(m) => ApiError::Unavailable(m),

@@ -210,7 +210,21 @@ pub fn app(state: AppState) -> Router {
 /// or a replay, otherwise every second
 /// (retries that fell due, rows of a process that died between queueing and sending).
 async fn outbox_worker(state: AppState) {
+    let mut swept = std::time::Instant::now() - Duration::from_secs(60);
     loop {
+        // Held erasures whose time came, requests past their due date: once a minute.
+        if swept.elapsed() >= Duration::from_secs(60) {
+            swept = std::time::Instant::now();
+            if let Err(e) = harim_store::customer_requests::sweep(
+                &state.db,
+                &state.vault,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "customer request sweep failed; retried next minute");
+            }
+        }
         let messages =
             harim_store::notify::run_outbox(&state.db, &state.vault, &state.notify, 50).await;
         let events = harim_store::privacy_events::run_deliveries(

@@ -37,6 +37,37 @@ pub const TEMPLATES: [Template; 4] = [
     },
 ];
 
+/// Messages only harim sends, answering a customer's own request from the privacy page (a shop
+/// cannot send them through the gate: [`find`] does not know them).
+pub const SERVICE: [Template; 4] = [
+    Template {
+        id: "request_code",
+        kind: Kind::Order,
+        values: &["code"],
+    },
+    Template {
+        id: "request_extended",
+        kind: Kind::Order,
+        values: &["due", "reason"],
+    },
+    Template {
+        id: "request_scheduled",
+        kind: Kind::Order,
+        values: &["date"],
+    },
+    Template {
+        id: "request_ready",
+        kind: Kind::Order,
+        values: &["request"],
+    },
+];
+
+/// A shop's template or harim's own service message, by id (what the sender renders).
+#[must_use]
+pub fn find_any(id: &str) -> Option<&'static Template> {
+    TEMPLATES.iter().chain(SERVICE.iter()).find(|t| t.id == id)
+}
+
 /// Why values do not fit a template (field path, stable code).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Misfit {
@@ -64,7 +95,11 @@ pub fn check(t: &Template, values: &BTreeMap<String, String>) -> Vec<Misfit> {
         }
     }
     for k in t.values {
-        let max = if *k == "text" { 480 } else { 64 };
+        let max = if matches!(*k, "text" | "reason") {
+            480
+        } else {
+            64
+        };
         match values.get(*k) {
             None => out.push(Misfit {
                 field: format!("values.{k}"),
@@ -162,6 +197,122 @@ pub fn render(
             format!(
                 "Your {shop} verification code: {}. It is valid for ten minutes.",
                 v("code")
+            ),
+        ),
+        ("request_code", "fa") => (
+            format!("کد درخواست حریم خصوصی در {shop}"),
+            format!(
+                "کد تأیید درخواست شما دربارهٔ داده‌های شخصی‌تان در {shop}: {}. این کد ده دقیقه اعتبار دارد. اگر شما درخواستی نداده‌اید، این پیام را نادیده بگیرید.",
+                v("code")
+            ),
+        ),
+        ("request_code", "ar") => (
+            format!("رمز طلب الخصوصية لدى {shop}"),
+            format!(
+                "رمز التحقق من طلبك المتعلق ببياناتك الشخصية لدى {shop}: {}. صالح لمدة عشر دقائق. إن لم تقدّم أي طلب فتجاهل هذه الرسالة.",
+                v("code")
+            ),
+        ),
+        ("request_code", "sq") => (
+            format!("Kodi i kërkesës për privatësinë te {shop}"),
+            format!(
+                "Kodi i verifikimit për kërkesën tuaj mbi të dhënat personale te {shop}: {}. Vlen dhjetë minuta. Nëse nuk keni bërë kërkesë, mos ia vini re këtij mesazhi.",
+                v("code")
+            ),
+        ),
+        ("request_code", _) => (
+            format!("Your privacy request code at {shop}"),
+            format!(
+                "The code for your request about your personal data at {shop}: {}. It is valid for ten minutes. If you made no request, ignore this message.",
+                v("code")
+            ),
+        ),
+        ("request_extended", "fa") => (
+            format!("تمدید مهلت پاسخ {shop}"),
+            format!(
+                "{shop} برای پاسخ به درخواست شما تا {} زمان بیشتری خواسته است. دلیل: {}",
+                v("due"),
+                v("reason")
+            ),
+        ),
+        ("request_extended", "ar") => (
+            format!("تمديد مهلة الرد لدى {shop}"),
+            format!(
+                "مدّد {shop} مهلة الرد على طلبك حتى {}. السبب: {}",
+                v("due"),
+                v("reason")
+            ),
+        ),
+        ("request_extended", "sq") => (
+            format!("Afati i përgjigjes u zgjat te {shop}"),
+            format!(
+                "{shop} e zgjati afatin për t'iu përgjigjur kërkesës suaj deri më {}. Arsyeja: {}",
+                v("due"),
+                v("reason")
+            ),
+        ),
+        ("request_extended", _) => (
+            format!("{shop} extended the time to answer"),
+            format!(
+                "{shop} extended the time to answer your request until {}. The reason: {}",
+                v("due"),
+                v("reason")
+            ),
+        ),
+        ("request_scheduled", "fa") => (
+            format!("زمان پاک‌سازی داده‌های شما در {shop}"),
+            format!(
+                "داده‌های شما در {shop} در تاریخ {} پاک می‌شود؛ تا آن زمان برای رسیدگی به اعتراض‌های احتمالی به پرداخت نگه داشته می‌شود.",
+                v("date")
+            ),
+        ),
+        ("request_scheduled", "ar") => (
+            format!("موعد إتلاف بياناتك لدى {shop}"),
+            format!(
+                "ستُتلف بياناتك لدى {shop} في {}، وتُحفظ حتى ذلك الحين لمعالجة أي اعتراض محتمل على الدفع.",
+                v("date")
+            ),
+        ),
+        ("request_scheduled", "sq") => (
+            format!("Data e fshirjes së të dhënave tuaja te {shop}"),
+            format!(
+                "Të dhënat tuaja te {shop} do të fshihen më {}; deri atëherë ruhen për kundërshtime të mundshme të pagesave.",
+                v("date")
+            ),
+        ),
+        ("request_scheduled", _) => (
+            format!("When {shop} erases your data"),
+            format!(
+                "{shop} erases your data on {}; until then it is kept in case a payment is disputed.",
+                v("date")
+            ),
+        ),
+        ("request_ready", "fa") => (
+            format!("پاسخ درخواست شما در {shop} آماده است"),
+            format!(
+                "پاسخ درخواست {} شما در {shop} آماده است. آن را از صفحهٔ درخواست‌های حریم خصوصی فروشگاه دریافت کنید.",
+                v("request")
+            ),
+        ),
+        ("request_ready", "ar") => (
+            format!("الرد على طلبك لدى {shop} جاهز"),
+            format!(
+                "الرد على طلبك {} لدى {shop} جاهز، ويمكنك استلامه من صفحة طلبات الخصوصية في المتجر.",
+                v("request")
+            ),
+        ),
+        ("request_ready", "sq") => (
+            format!("Përgjigjja e kërkesës suaj te {shop} është gati"),
+            format!(
+                "Përgjigjja e kërkesës suaj {} te {shop} është gati; merreni nga faqja e kërkesave për privatësinë e dyqanit.",
+                v("request")
+            ),
+        ),
+        ("request_ready", _) => (
+            format!("Your request at {shop} is answered"),
+            format!(
+                "The answer to your request {} at {shop} is ready; collect it from the shop's privacy requests page.",
+                v("request")
             ),
         ),
         (_, _) => (shop.to_string(), format!("{shop}: {}", v("text"))),

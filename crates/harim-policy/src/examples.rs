@@ -95,6 +95,7 @@ pub fn albanian_shop() -> (PrivacySettings, ShopFacts) {
             after_account_deletion_days: 30,
         },
         response_days: 30,
+        erasure_hold_days: 0,
         contact: Contact {
             email: "privacy@dyqani-ilir.example".into(),
             phone: Some("+355 4 222 3344".into()),
@@ -172,6 +173,7 @@ pub fn saudi_shop() -> (PrivacySettings, ShopFacts) {
             after_account_deletion_days: 14,
         },
         response_days: 30,
+        erasure_hold_days: 0,
         contact: Contact {
             email: "privacy@nakheel.example".into(),
             phone: Some("+966 11 234 5678".into()),

@@ -589,6 +589,11 @@ pub struct PrivacySettings {
     pub retention: Retention,
     /// Days within which privacy requests are answered (1..=30).
     pub response_days: u32,
+    /// Days after a customer's last order during which their erasure waits (chargebacks and
+    /// disputes, as Shopify's six months); 0..=180, 0 (absent): erased at once. Absent from the
+    /// canonical form when 0, so policy hashes made before the setting existed still hold.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub erasure_hold_days: u32,
     /// Privacy contact.
     pub contact: Contact,
     /// The controller (the shop's legal identity).
@@ -637,6 +642,7 @@ impl Default for PrivacySettings {
                 after_account_deletion_days: 30,
             },
             response_days: 30,
+            erasure_hold_days: 0,
             contact: Contact::default(),
             controller: Controller {
                 legal_name: String::new(),
@@ -806,6 +812,13 @@ impl PrivacySettings {
                     format!("must be between {lo} and {hi} days"),
                 ));
             }
+        }
+        if self.erasure_hold_days > 180 {
+            e.push(Violation::new(
+                "erasure_hold_days",
+                "out_of_range",
+                "must be at most 180 days (0: erase at once)",
+            ));
         }
         if !(1..=30).contains(&self.response_days) {
             e.push(Violation::new(
@@ -977,4 +990,9 @@ pub(crate) fn slugify(s: &str) -> String {
     }
     let t = out.trim_matches('_');
     if t.is_empty() { "x".into() } else { t.into() }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

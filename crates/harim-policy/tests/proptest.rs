@@ -71,6 +71,7 @@ prop_compose! {
                 after_account_deletion_days: r.4,
             },
             response_days,
+            erasure_hold_days: 0,
             contact: Contact {
                 email: "x@example.com".into(),
                 phone: phone.then(|| "+1 (555) 010-0000".into()),

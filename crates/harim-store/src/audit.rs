@@ -82,8 +82,13 @@ pub enum Action {
     AuditChainPurged,
     /// `customer.erase`
     CustomerErase,
+    /// `customer.export`: a customer's own access request from the privacy page (their data is
+    /// read to build their copy).
+    CustomerExport,
     /// `customer.order`
     CustomerOrder,
+    /// `customer_request.extend`: a request's deadline extended, with the reason told.
+    CustomerRequestExtend,
     /// `customer.reveal`
     CustomerReveal,
     /// `customer.write`
@@ -148,7 +153,9 @@ impl Action {
             Action::IdentitySearchMatch => "identity.search_match",
             Action::IdentityWrite => "identity.write",
             Action::CustomerErase => "customer.erase",
+            Action::CustomerExport => "customer.export",
             Action::CustomerOrder => "customer.order",
+            Action::CustomerRequestExtend => "customer_request.extend",
             Action::CustomerReveal => "customer.reveal",
             Action::CustomerWrite => "customer.write",
             Action::NotificationQueue => "notification.queue",

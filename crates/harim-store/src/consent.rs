@@ -203,7 +203,7 @@ fn require_member(scope: &ShopScope) -> Result<(), StoreError> {
 }
 
 /// The published version `n` of a shop, with its settings.
-async fn version(
+pub(crate) async fn version(
     db: &impl ConnectionTrait,
     t: Uuid,
     n: i32,

@@ -576,7 +576,20 @@ pub async fn lookup(
     by: &Lookup,
 ) -> Result<Vec<MaskedCustomer>, StoreError> {
     require_member(scope)?;
-    let t = scope.tenant_id();
+    matching(db, vault, scope.tenant_id(), by)
+        .await?
+        .iter()
+        .map(|(row, _, ck)| masked(row, ck))
+        .collect()
+}
+
+/// Shop `t`'s customers with this phone or e-mail, keys unwrapped, oldest first.
+pub(crate) async fn matching(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    t: Uuid,
+    by: &Lookup,
+) -> Result<Vec<(customer::Model, WrappedTenantKey, SubjectKey)>, StoreError> {
     let (kind, input, column) = match by {
         Lookup::Phone(p) => (
             "phone",
@@ -597,11 +610,70 @@ pub async fn lookup(
             k.tk_version,
         ));
     }
-    load_many(db, vault, t, Selection::Index(column, &indexes))
+    load_many(db, vault, t, Selection::Index(column, &indexes)).await
+}
+
+/// Everything harim holds about one customer in plaintext, for their own copy (an access
+/// request): the fields, the orders, the messages sent (never their bodies).
+pub(crate) async fn export_of(
+    db: &impl ConnectionTrait,
+    row: &customer::Model,
+    ck: &SubjectKey,
+) -> Result<Value, StoreError> {
+    let t = row.tenant_id;
+    let opt = |field: &str, ct: &Option<Vec<u8>>| -> Result<Option<String>, StoreError> {
+        ct.as_ref()
+            .map(|ct| open(ck, row, field, ct).map(|v| v.expose_secret().to_string()))
+            .transpose()
+    };
+    let orders: Vec<Value> = customer_order::Entity::find()
+        .filter(customer_order::Column::TenantId.eq(t))
+        .filter(customer_order::Column::CustomerId.eq(row.id))
+        .all(db)
         .await?
-        .iter()
-        .map(|(row, _, ck)| masked(row, ck))
-        .collect()
+        .into_iter()
+        .map(|o| {
+            json!({
+                "order_ref": o.order_ref,
+                "placed_at": rfc3339(o.placed_at),
+                "total_amount": o.total_amount,
+                "currency": o.currency,
+            })
+        })
+        .collect();
+    let messages: Vec<Value> = crate::entity::notification::Entity::find()
+        .filter(crate::entity::notification::Column::TenantId.eq(t))
+        .filter(crate::entity::notification::Column::CustomerId.eq(row.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| {
+            json!({
+                "id": n.id.to_string(),
+                "channel": n.channel,
+                "kind": n.kind,
+                "template": n.template,
+                "state": n.state,
+                "created_at": rfc3339(n.created_at),
+                "sent_at": n.sent_at.map(rfc3339),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "customer": {
+            "id": CustomerId::from(row.id).public(),
+            "name": open(ck, row, "name", &row.name)?.expose_secret(),
+            "email": opt("email", &row.email)?,
+            "phone": opt("phone", &row.phone)?,
+            "addresses": addresses(ck, row)?,
+            "locale": row.locale,
+            "external_ref": row.external_ref,
+            "created_at": rfc3339(row.created_at),
+            "updated_at": rfc3339(row.updated_at),
+        },
+        "orders": orders,
+        "messages": messages,
+    }))
 }
 
 /// Reveals the named fields (`name`, `email`, `phone`, `addresses`) of each customer in
@@ -808,10 +880,17 @@ pub async fn erase(
     })
     .await?;
     metrics::counter!("harim_customers_erased_total").increment(1);
-    Ok(out)
+    Ok(out.receipt)
 }
 
-async fn erase_in(
+/// What an erasure of one customer answers inside its transaction.
+pub(crate) struct Erased {
+    pub receipt: SignedReceipt,
+    /// The `customer.redact` event (`None`: no endpoint subscribes).
+    pub event: Option<Uuid>,
+}
+
+pub(crate) async fn erase_in(
     txn: &DatabaseTransaction,
     vault: &Vault,
     signer: &ReceiptSigner,
@@ -819,7 +898,7 @@ async fn erase_in(
     id: CustomerId,
     now: OffsetDateTime,
     orders_days: u32,
-) -> Result<SignedReceipt, StoreError> {
+) -> Result<Erased, StoreError> {
     let c = id.uuid();
     // Locks the customer's key row for the rest of the transaction: a concurrent erasure of the
     // same customer waits, then finds nothing and answers 404.
@@ -869,7 +948,7 @@ async fn erase_in(
     let notifications = crate::notify::erase_customer(txn, t, c).await?;
     // The platform's other systems erase their copies: told by the customer's opaque id and
     // the order references, never by a name, e-mail or phone.
-    crate::privacy_events::emit(
+    let redact = crate::privacy_events::emit(
         txn,
         t,
         crate::privacy_events::Topic::CustomerRedact,
@@ -926,7 +1005,11 @@ async fn erase_in(
         ..request
     };
     crate::rights::insert(txn, vault, row).await?;
-    Ok(signed)
+    crate::customer_requests::erase_customer(txn, t, c).await?;
+    Ok(Erased {
+        receipt: signed,
+        event: redact,
+    })
 }
 
 pub(crate) fn rfc3339_of(t: OffsetDateTime) -> String {

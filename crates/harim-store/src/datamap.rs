@@ -479,6 +479,102 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "customer_requests",
+        category: Category::DataRequests,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "answering a customer's request from the privacy page within the legal deadline, and proving it was answered (requests never verified are deleted after a day)",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("id", Ty::Uuid),
+            col("kind", Ty::Text),
+            col("channel", Ty::Text),
+            Column {
+                export: ExportForm::Described {
+                    what: "a keyed digest of the address you typed, for rate limits",
+                },
+                ..opt("address_index", Ty::Bytes)
+            },
+            Column {
+                export: ExportForm::Described {
+                    what: "a keyed digest of the network address the request came from, for rate limits",
+                },
+                ..opt("ip_index", Ty::Bytes)
+            },
+            opt("customer_id", Ty::Uuid),
+            col("language", Ty::Text),
+            Column {
+                export: ExportForm::Described {
+                    what: "a keyed digest of the one-time code",
+                },
+                ..opt("code_hash", Ty::Bytes)
+            },
+            opt("code_sent_at", Ty::Time),
+            col("codes_sent", Ty::Int),
+            col("tries", Ty::Int),
+            col("state", Ty::Text),
+            col("created_at", Ty::Time),
+            opt("verified_at", Ty::Time),
+            opt("due_at", Ty::Time),
+            opt("extended_at", Ty::Time),
+            opt("extension_reason", Ty::Text),
+            opt("hold_until", Ty::Time),
+            opt("event_id", Ty::Uuid),
+            opt("erasure_request_id", Ty::Uuid),
+            Column {
+                export: ExportForm::Described {
+                    what: "the copy of your data, sealed under your key until you download it",
+                },
+                ..opt("export", Ty::Bytes)
+            },
+            opt("export_sha256", Ty::Bytes),
+            opt("downloaded_at", Ty::Time),
+            opt("receipt", Ty::Text),
+            opt("signature", Ty::Text),
+            opt("key_id", Ty::Text),
+            opt("completed_at", Ty::Time),
+            opt("error", Ty::Text),
+        ],
+    },
+    Table {
+        name: "request_answers",
+        category: Category::DataRequests,
+        owner: Owner::Shop {
+            column: "tenant_id",
+        },
+        holds: Holds::Personal {
+            subject: Subject::ShopCustomer,
+            purpose: "what each of the platform's other systems removed, kept and handed over for a customer's request",
+            basis: LegalBasis::LegalObligation,
+            retention: Retention::WhileShopExists,
+            erasure: Erasure::Delete,
+        },
+        columns: &[
+            col("tenant_id", Ty::Uuid),
+            col("event_id", Ty::Uuid),
+            col("endpoint_id", Ty::Uuid),
+            col("status", Ty::Text),
+            col("items_removed", Ty::BigInt),
+            col("items_retained", Ty::Text),
+            opt("file_name", Ty::Text),
+            Column {
+                export: ExportForm::Described {
+                    what: "the file a system handed over, sealed under the shop's key",
+                },
+                ..opt("file", Ty::Bytes)
+            },
+            opt("file_sha256", Ty::Bytes),
+            col("received_at", Ty::Time),
+        ],
+    },
+    Table {
         name: "event_deliveries",
         category: Category::Messages,
         owner: Owner::Shop {

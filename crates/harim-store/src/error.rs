@@ -13,6 +13,9 @@ pub enum StoreError {
     /// The caller is known but may not do this; the text is for the client.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// A caller that proved no identity (a callback whose signature matches no secret).
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
     /// The input breaks domain rules; every broken rule is named.
     #[error("{} rule(s) broken", .0.len())]
     Rejected(Vec<Violation>),

@@ -36,6 +36,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod consent;
+pub mod customer_requests;
 pub mod customers;
 pub mod identity;
 pub mod kyc;

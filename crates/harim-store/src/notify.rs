@@ -340,6 +340,65 @@ pub async fn submit(
     Ok(Ok(status(&row)))
 }
 
+/// Queues a message the customer's own request calls for (a one-time code, a deadline's
+/// extension), in `txn`: no switch or consent decides it (the customer asked, and the law
+/// requires the answer), so it passes only the template check. The body is rendered in
+/// `language`; the recipient is the customer's own address on file for `channel`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn queue_service(
+    txn: &impl ConnectionTrait,
+    vault: &Vault,
+    row: &crate::entity::customer::Model,
+    ck: &harim_vault::SubjectKey,
+    channel: Channel,
+    template_id: &str,
+    values: BTreeMap<String, String>,
+    language: &str,
+) -> Result<Uuid, StoreError> {
+    let t = row.tenant_id;
+    let template = templates::find_any(template_id)
+        .ok_or_else(|| StoreError::internal("service message", "unknown template"))?;
+    if !templates::check(template, &values).is_empty() {
+        return Err(StoreError::internal("service message", "values do not fit"));
+    }
+    let contact = crate::customers::contact(row, ck, channel)?
+        .ok_or_else(|| StoreError::internal("service message", "no address on this channel"))?;
+    let recipient = recipient_index(txn, vault, channel, contact.expose_secret()).await?;
+    let id = Uuid::new_v4();
+    let payload = serde_json::to_vec(&Payload {
+        values,
+        language: language.to_string(),
+        footer: None,
+        sender_prefix: None,
+        sender_suffix: None,
+    })
+    .map_err(|e| StoreError::internal("notification payload", e))?;
+    let now = OffsetDateTime::now_utc();
+    notification::ActiveModel::from(notification::Model {
+        tenant_id: t,
+        id,
+        customer_id: Some(row.id),
+        channel: channel.as_str().into(),
+        kind: template.kind.as_str().into(),
+        template: template.id.into(),
+        request_id: None,
+        payload: Some(ck.seal(&payload_at(t, id), &payload)?),
+        body_sha256: None,
+        recipient_index: Some(recipient),
+        state: "queued".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        provider: None,
+        provider_message_id: None,
+        last_error: None,
+        created_at: now,
+        sent_at: None,
+    })
+    .insert(txn)
+    .await?;
+    Ok(id)
+}
+
 /// One notification of the scope's shop.
 pub async fn get(
     db: &impl ConnectionTrait,
@@ -504,7 +563,7 @@ async fn send_one(
         .await
         .map_err(StoreError::from)?
         .ok_or(Failure::Gone)?;
-    let template = templates::find(&row.template)
+    let template = templates::find_any(&row.template)
         .ok_or_else(|| StoreError::internal("notification", "unknown template"))?;
     let (subject, mut body) = templates::render(template, &p.language, &shop.name, &p.values);
     if let Some(f) = &p.footer {

@@ -89,9 +89,18 @@ fn secret_at(id: Uuid) -> FieldContext<'static> {
     }
 }
 
+/// The signing secret of endpoint `ep`, unsealed (`wk`: the platform's tenant key).
+pub(crate) fn open_secret(
+    vault: &Vault,
+    wk: &harim_vault::WrappedTenantKey,
+    ep: &webhook_endpoint::Model,
+) -> Result<SecretString, StoreError> {
+    Ok(vault.decrypt_field_string(wk, &secret_at(ep.id), &ep.secret.0)?)
+}
+
 /// Writes an event of `topic` about shop `t` in `txn`, with a delivery row for every endpoint
-/// that subscribes to it; nothing at all when none does (the cost to the write that emits is
-/// then one read of the endpoints, a platform table).
+/// that subscribes to it, and answers its id; nothing at all (`None`) when none does (the cost
+/// to the write that emits is then one read of the endpoints, a platform table).
 pub(crate) async fn emit(
     txn: &impl ConnectionTrait,
     t: Uuid,
@@ -99,7 +108,7 @@ pub(crate) async fn emit(
     request_id: Option<Uuid>,
     due_at: Option<OffsetDateTime>,
     data: Value,
-) -> Result<(), StoreError> {
+) -> Result<Option<Uuid>, StoreError> {
     let endpoints: Vec<Uuid> = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::DisabledAt.is_null())
         .all(txn)
@@ -109,7 +118,7 @@ pub(crate) async fn emit(
         .map(|e| e.id)
         .collect();
     if endpoints.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let id = Uuid::new_v4();
     let now = crate::evidence::now_micros();
@@ -153,7 +162,7 @@ pub(crate) async fn emit(
     }))
     .exec_without_returning(txn)
     .await?;
-    Ok(())
+    Ok(Some(id))
 }
 
 /// An endpoint as an operator sees it (never its secret).
@@ -449,7 +458,7 @@ pub async fn run_deliveries(
             finish(db, &d, "dead", None, Some("the event is gone")).await?;
             continue;
         };
-        let secret = vault.decrypt_field_string(&wk, &secret_at(ep.id), &ep.secret.0)?;
+        let secret = open_secret(vault, &wk, &ep)?;
         let outcome = sender
             .deliver(
                 &ep.url,

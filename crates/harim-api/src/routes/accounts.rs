@@ -173,7 +173,7 @@ async fn delete_session(
 /// The client's address: the TCP peer, or, when the peer is a trusted load balancer, the last
 /// address of `X-Forwarded-For` (the one that balancer saw; anything before it is the client's
 /// own claim and could be forged).
-fn client_ip(
+pub(crate) fn client_ip(
     peer: Option<std::net::IpAddr>,
     headers: &axum::http::HeaderMap,
     trusted: &[std::net::IpAddr],

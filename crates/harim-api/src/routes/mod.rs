@@ -19,6 +19,7 @@ pub mod kyc;
 pub mod notifications;
 pub mod ops;
 pub mod policies;
+pub mod requests;
 pub mod rights;
 pub mod shops;
 
@@ -94,6 +95,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(consent::router())
         .merge(notifications::router())
         .merge(events::router())
+        .merge(requests::router())
         .merge(keys::router())
         .merge(kyc::router())
         .merge(policies::router())

@@ -42,6 +42,9 @@ fn sample_body(method: &Method, template: &str) -> Option<Value> {
         ("POST", "/v1/shops/{shop_id}/customers/{customer_id}/visitors") => {
             json!({"visitor_id": "v_0123456789abcdef0123456789abcdef"})
         }
+        ("POST", "/v1/shops/{shop_id}/customer-requests/{request_id}/extend") => {
+            json!({"reason": "We need more time to gather the records."})
+        }
         ("POST", "/v1/shops/{shop_id}/notifications") => json!({
             "customer_id": "cus_00000000000000000000000000000000", "channel": "email",
             "kind": "order", "template": "order_placed", "values": {"order_ref": "A-1"}
@@ -134,7 +137,12 @@ db_test!(
             )
             .await;
         assert_eq!(customer.status, StatusCode::CREATED, "{:?}", customer.json);
+        // A verified request of the victim's customer (from the privacy page).
+        crate::policies::put_and_publish(&app, &victim, &shop_a, crate::policies::valid_settings())
+            .await;
+        let (request, _) = crate::requests::verified(&app, "shop-victim", "rectification").await;
         let ids: BTreeMap<&str, String> = [
+            ("request_id", request),
             (
                 "customer_id",
                 customer.json["id"].as_str().unwrap().to_string(),

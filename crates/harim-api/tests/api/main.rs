@@ -16,6 +16,7 @@ mod kyc;
 mod platform_policy;
 mod policies;
 mod races;
+mod requests;
 mod retention;
 mod rights;
 mod rotation;

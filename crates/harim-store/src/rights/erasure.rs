@@ -302,6 +302,41 @@ async fn save_receipt(
     Ok(())
 }
 
+/// Folds what the systems told of an erasure answered (`shop.redact`, `customer.redact`) into
+/// its receipt, signed again: one `subscribers` entry per endpoint the event went to, with its
+/// status, what it removed and what it kept (reason, until), or `pending`. Answers whether
+/// `request` is such an erasure of shop `t`.
+pub(crate) async fn fold_answers(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    t: Uuid,
+    request: Uuid,
+    event: Uuid,
+) -> Result<bool, StoreError> {
+    let Some(row) = super::find(db, t, request)
+        .await?
+        .filter(|r| matches!(r.kind, RequestKind::EraseShop | RequestKind::EraseCustomer))
+    else {
+        return Ok(false);
+    };
+    let key = crate::evidence::audit_key(db, vault).await?;
+    if !super::authentic(&key, &row)? {
+        crate::evidence::tampering(
+            "data_request",
+            &format!("erasure {} answered: its row is not one harim made", row.id),
+        );
+        return Err(StoreError::NotFound);
+    }
+    let Some(mut signed) = stored_receipt(&row)? else {
+        return Ok(false);
+    };
+    signed.receipt["subscribers"] = crate::customer_requests::subscribers(db, t, event).await?;
+    let signer = ReceiptSigner::load(db, vault).await?;
+    let s = signer.sign(signed.receipt);
+    save_receipt(db, &row, &s, row.state, row.completed_at, None).await?;
+    Ok(true)
+}
+
 /// The request's receipt as stored.
 pub fn stored_receipt(row: &data_request::Model) -> Result<Option<SignedReceipt>, StoreError> {
     match (&row.receipt, &row.signature, &row.key_id) {
@@ -517,6 +552,17 @@ async fn shred_in(
         .exec_without_returning(txn)
         .await?;
     let (entries, retained) = erase_rows(txn, Subject::Shop(tenant_id), now).await?;
+    // After the rows are gone (so the event outlives them): the platform's other systems erase
+    // the shop too, and their answers are folded into this receipt ([`fold_answers`]).
+    crate::privacy_events::emit(
+        txn,
+        tenant_id,
+        crate::privacy_events::Topic::ShopRedact,
+        Some(id),
+        Some(super::due_date(now, response_days)),
+        json!({"shop_id": tenant_id.to_string()}),
+    )
+    .await?;
     let until = recoverable_until(txn, rights, now).await?;
     let backups = format!(
         "a database backup taken before {} still holds the shop's wrapped tenant key; it can be \

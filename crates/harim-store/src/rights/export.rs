@@ -136,6 +136,18 @@ async fn record(
         "The export could not be recorded, so it was not started.",
         move |txn| {
             Box::pin(async move {
+                // A shop's export asks the platform's other systems for their part too.
+                if row.kind == RequestKind::ExportShop {
+                    crate::privacy_events::emit(
+                        txn,
+                        row.tenant_id,
+                        crate::privacy_events::Topic::ShopDataRequest,
+                        Some(row.id),
+                        Some(row.due_at),
+                        serde_json::json!({"shop_id": row.tenant_id.to_string()}),
+                    )
+                    .await?;
+                }
                 super::insert(txn, &vault, row).await?;
                 Ok(Finish::Commit(()))
             })

@@ -368,7 +368,15 @@ pub async fn worker(rights: Rights, every: std::time::Duration) {
         if let Err(e) = run_due(&rights).await {
             tracing::warn!(error = %e, "data request run failed; retried next interval");
         }
-        match overdue(&rights.db, OffsetDateTime::now_utc()).await {
+        let now = OffsetDateTime::now_utc();
+        // Customers' requests from the privacy page are data requests too: one gauge.
+        let counted = match overdue(&rights.db, now).await {
+            Ok(n) => crate::customer_requests::overdue(&rights.db, now)
+                .await
+                .map(|m| n + m),
+            Err(e) => Err(e),
+        };
+        match counted {
             Ok(n) => metrics::gauge!("harim_data_requests_overdue").set(n as f64),
             Err(e) => tracing::warn!(error = %e, "counting overdue requests failed"),
         }
