@@ -2,6 +2,24 @@
 
 use std::path::PathBuf;
 
+pub mod cdp;
+pub mod receiver;
+pub mod smtp;
+
+/// A free TCP port on the loopback interface (taken and released: a race with another process
+/// is possible but rare, and the test then fails loudly).
+///
+/// # Panics
+/// When no port can be bound.
+#[allow(clippy::unwrap_used)] // test support: fail loudly
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// `target/<profile>/harim`, found next to the running test executable
 /// (`target/<profile>/deps/`). `cargo test --workspace` builds it: the `harim` crate's own CLI
 /// tests need it, so it is always fresh when this suite runs.

@@ -9,8 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
+    process::Stdio,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -19,67 +19,6 @@ use harim_e2e::Server;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// aiosmtpd on a free port, delivering into `maildir`.
-struct Smtp {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Smtp {
-    fn start(python: &str, dir: &Path) -> Self {
-        let port = free_port();
-        let maildir = dir.join("maildir");
-        let child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        // Owned from here: dropping the server kills and waits for the process.
-        let server = Self {
-            child,
-            port,
-            maildir,
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("aiosmtpd did not listen on {port}");
-    }
-
-    /// The messages delivered so far (raw RFC 5322 text).
-    fn messages(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else {
-            return Vec::new();
-        };
-        entries
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .collect()
-    }
-}
 
 /// A request the SMS server accepted: the form fields Kavenegar's `sms/send.json` takes.
 type Sms = std::collections::BTreeMap<String, String>;
@@ -195,15 +134,11 @@ fn marketing_settings() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gate_sends_exactly_the_allowed_messages_once_across_a_restart() {
-    let Ok(python) = std::env::var("HARIM_SMTP_PYTHON") else {
-        if std::env::var("HARIM_REQUIRE_SMTP").as_deref() == Ok("1") {
-            panic!("HARIM_SMTP_PYTHON is unset and HARIM_REQUIRE_SMTP=1 (run infra/smtp.sh)");
-        }
-        eprintln!("SKIP: HARIM_SMTP_PYTHON unset; run infra/smtp.sh to enable this test");
+    let Some(python) = harim_e2e::smtp::python() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let smtp = Smtp::start(&python, dir.path());
+    let smtp = harim_e2e::smtp::Smtp::start(&python, dir.path());
     let (sms_url, sms, wrong) = kavenegar("TEST-KEY").await;
 
     // The first process dies right after the gate's transaction commits, before it answers.
