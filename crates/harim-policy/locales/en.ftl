@@ -179,6 +179,7 @@ rights-object = Objection: object to processing based on legitimate interest, an
 rights-portability = Portability: receive the data you gave in a structured, machine-readable format.
 rights-withdraw = Withdrawing consent: where processing relies on your consent, you can withdraw it at any time; processing before the withdrawal stays lawful.
 rights-how = To use these rights, write to { $email }. The shop answers within { $period }.
+rights-page = You can also act on them at the shop's privacy requests page, { $url }: ask for a copy of your data, its correction or erasure, or an end to marketing messages, and see or withdraw your consents. A one-time code sent to the e-mail address or phone number you shop with confirms the request.
 rights-complain = You also have the right to complain to { $authority }.
 rights-complain-url = You also have the right to complain to { $authority }; its website is { $url }.
 authority-al = the Information and Data Protection Commissioner (IDP)

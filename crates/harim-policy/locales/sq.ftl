@@ -213,6 +213,7 @@ rights-object = Kundërshtimi: të kundërshtoni përpunimin e bazuar në intere
 rights-portability = Transportueshmëria: të merrni të dhënat që keni dhënë në një format të strukturuar, të lexueshëm nga makina.
 rights-withdraw = Tërheqja e pëlqimit: kur përpunimi bazohet në pëlqimin tuaj, mund ta tërhiqni në çdo kohë; përpunimi para tërheqjes mbetet i ligjshëm.
 rights-how = Për të ushtruar këto të drejta, shkruani në { $email }. Dyqani përgjigjet brenda { $period_obl }.
+rights-page = Mund t'i ushtroni edhe në faqen e kërkesave për privatësinë të dyqanit, { $url }: kërkoni një kopje të të dhënave tuaja, korrigjimin ose fshirjen e tyre, ose ndalimin e mesazheve të marketingut, dhe shikoni ose tërhiqni pëlqimet tuaja. Kërkesa konfirmohet me një kod njëpërdorimësh që dërgohet në emailin ose numrin e telefonit me të cilin blini.
 rights-complain = Keni gjithashtu të drejtë të ankoheni te { $authority }.
 rights-complain-url = Keni gjithashtu të drejtë të ankoheni te { $authority }; faqja e internetit: { $url }.
 authority-al = Komisioneri për të Drejtën e Informimit dhe Mbrojtjen e të Dhënave Personale (IDP)

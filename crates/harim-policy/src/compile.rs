@@ -36,7 +36,7 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
         },
     ));
     sections.push(retention(s, shop));
-    sections.push(rights(s));
+    sections.push(rights(s, shop));
     sections.extend(cookies(s));
     sections.extend([children(s), security(s, shop), changes(s), contact(s)]);
     add_law_selector(&mut sections, home);
@@ -367,7 +367,7 @@ fn retention(s: &PrivacySettings, shop: &ShopFacts) -> Section {
 }
 
 /// Section 7, `rights`: the rights, how to exercise them, and where to complain.
-fn rights(s: &PrivacySettings) -> Section {
+fn rights(s: &PrivacySettings, shop: &ShopFacts) -> Section {
     let mut c = vec![clause("rights.intro", "rights-intro", vec![])];
     for r in [
         "access",
@@ -391,6 +391,15 @@ fn rights(s: &PrivacySettings) -> Section {
             ("email", Arg::Email(s.contact.email.clone())),
             ("period", Arg::Days(s.response_days)),
         ],
+    ));
+    // The page harim serves beside the policy, where a customer acts on these rights.
+    c.push(clause(
+        "rights.page",
+        "rights-page",
+        vec![(
+            "url",
+            Arg::Url(format!("/shops/{}/privacy/requests", shop.slug)),
+        )],
     ));
     c.push(complaint_clause(
         s.controller.country,

@@ -29,7 +29,11 @@ fn is_intro(c: &Clause) -> bool {
     c.id.ends_with(".intro")
         || matches!(
             c.id.as_str(),
-            "data.consequences" | "transfers.safeguards" | "rights.how" | "rights.complain"
+            "data.consequences"
+                | "transfers.safeguards"
+                | "rights.how"
+                | "rights.page"
+                | "rights.complain"
         )
 }
 
