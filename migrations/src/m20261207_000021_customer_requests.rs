@@ -74,6 +74,16 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // A completion callback finds its request by the event it answers.
+        m.create_index(
+            Index::create()
+                .name("idx_customer_requests_event")
+                .table(Alias::new("customer_requests"))
+                .col(Alias::new("tenant_id"))
+                .col(Alias::new("event_id"))
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(Alias::new("request_answers"))

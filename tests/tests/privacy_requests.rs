@@ -17,18 +17,57 @@ use harim_e2e::{Server, smtp::Smtp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn harim(dir: &Path, smtp: u16) -> Server {
+/// The environment of every harim command of a test: nothing (the embedded default, SQLite),
+/// or a fresh PostgreSQL database with root keys from the environment.
+type Env = Vec<(String, String)>;
+
+/// A fresh database on the PostgreSQL of `HARIM_TEST_DATABASE_URL`, migrated; `None` to skip.
+fn postgres(dir: &Path) -> Option<Env> {
+    let Ok(admin) = std::env::var("HARIM_TEST_DATABASE_URL") else {
+        eprintln!("HARIM_TEST_DATABASE_URL unset: PostgreSQL variant skipped");
+        return None;
+    };
+    let name = format!("harim_e2e_{}", uuid::Uuid::new_v4().simple());
+    let out = std::process::Command::new("psql")
+        .args([
+            admin.as_str(),
+            "-qc",
+            &format!("CREATE DATABASE \"{name}\""),
+        ])
+        .output()
+        .unwrap();
+    harim_e2e::assert_success(&out);
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    let env: Env = vec![
+        ("HARIM_DATABASE_URL".into(), format!("{base}/{name}")),
+        ("HARIM_KEYRING".into(), "env".into()),
+        (
+            "HARIM_ROOT_KEYS".into(),
+            "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into(),
+        ),
+    ];
+    let mut m = command(dir, &env);
+    m.arg("migrate");
+    harim_e2e::assert_success(&m.output().unwrap());
+    Some(env)
+}
+
+fn command(dir: &Path, env: &Env) -> std::process::Command {
     let mut c = harim_e2e::harim_command("warn");
-    c.current_dir(dir)
-        .stderr(Stdio::null())
+    c.current_dir(dir).envs(env.iter().map(|(k, v)| (k, v)));
+    c
+}
+
+fn harim(dir: &Path, env: &Env, smtp: u16) -> Server {
+    let mut c = command(dir, env);
+    c.stderr(Stdio::null())
         .env("HARIM_SMTP_URL", format!("smtp://127.0.0.1:{smtp}"))
         .env("HARIM_EMAIL_FROM", "Gol Sorkh <shop@golsorkh.example>");
     Server::start(c)
 }
 
-fn admin_token(dir: &Path) -> String {
-    let out = harim_e2e::harim_command("warn")
-        .current_dir(dir)
+fn admin_token(dir: &Path, env: &Env) -> String {
+    let out = command(dir, env)
         .args(["admin", "create-token", "--role", "admin"])
         .output()
         .unwrap();
@@ -168,7 +207,21 @@ async fn verify(s: &Server, id: String, code: String) -> (u16, Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_request_kind_over_real_mail_with_completions_signed_by_the_reference_library() {
+async fn every_request_kind_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    every_request_kind(dir.path(), Env::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_kind_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(env) = postgres(dir.path()) {
+        every_request_kind(dir.path(), env).await;
+    }
+}
+
+/// Every kind over real mail, with completions signed by the reference library.
+async fn every_request_kind(dir: &Path, env: Env) {
     let Some(smtp_python) = harim_e2e::smtp::python() else {
         return;
     };
@@ -180,11 +233,10 @@ async fn every_request_kind_over_real_mail_with_completions_signed_by_the_refere
         eprintln!("SKIP: HARIM_WEBHOOKS_PYTHON unset; run infra/webhooks.sh to enable this test");
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let smtp = Smtp::start(&smtp_python, dir.path());
-    let s = harim(dir.path(), smtp.port);
+    let smtp = Smtp::start(&smtp_python, dir);
+    let s = harim(dir, &env, smtp.port);
     let (url, _, seen) = harim_e2e::receiver::start().await;
-    let admin = admin_token(dir.path());
+    let admin = admin_token(dir, &env);
     let (st, ep) = s
         .call(
             Method::POST,
@@ -339,10 +391,9 @@ async fn every_request_kind_over_real_mail_with_completions_signed_by_the_refere
         receipt["receipt"]["subscribers"][0]["items_retained"][0]["reason"],
         "tax law"
     );
-    let file = dir.path().join("receipt.json");
+    let file = dir.join("receipt.json");
     std::fs::write(&file, receipt.to_string()).unwrap();
-    let out = harim_e2e::harim_command("warn")
-        .current_dir(dir.path())
+    let out = command(dir, &env)
         .args(["receipts", "verify"])
         .arg(&file)
         .output()
@@ -366,7 +417,7 @@ async fn the_privacy_page_is_walked_in_persian_in_chromium() {
     };
     let dir = tempfile::tempdir().unwrap();
     let smtp = Smtp::start(&smtp_python, dir.path());
-    let s = harim(dir.path(), smtp.port);
+    let s = harim(dir.path(), &Env::new(), smtp.port);
     shop(&s).await;
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();

@@ -87,6 +87,8 @@ pub enum Action {
     CustomerExport,
     /// `customer.order`
     CustomerOrder,
+    /// `customer_request.close`: the shop did what a correction request asked.
+    CustomerRequestClose,
     /// `customer_request.extend`: a request's deadline extended, with the reason told.
     CustomerRequestExtend,
     /// `customer.reveal`
@@ -155,6 +157,7 @@ impl Action {
             Action::CustomerErase => "customer.erase",
             Action::CustomerExport => "customer.export",
             Action::CustomerOrder => "customer.order",
+            Action::CustomerRequestClose => "customer_request.close",
             Action::CustomerRequestExtend => "customer_request.extend",
             Action::CustomerReveal => "customer.reveal",
             Action::CustomerWrite => "customer.write",

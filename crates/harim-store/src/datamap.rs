@@ -566,7 +566,7 @@ pub const TABLES: &[Table] = &[
             opt("file_name", Ty::Text),
             Column {
                 export: ExportForm::Described {
-                    what: "the file a system handed over, sealed under the shop's key",
+                    what: "the file a system handed over, sealed under your own key",
                 },
                 ..opt("file", Ty::Bytes)
             },

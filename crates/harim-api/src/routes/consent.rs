@@ -579,7 +579,7 @@ async fn receipt_page(
     let html = format!(
         r#"<!doctype html><html lang="{lang}" dir="{dir}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} — {shop}</title>
-<style>{fonts}body{{font-family:"Vazirmatn","Noto Naskh Arabic","Noto Sans",system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.7}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:start}}code{{direction:ltr;unicode-bidi:isolate;font-size:.85em;word-break:break-all}}</style></head>
+<style>{fonts}:lang(fa){{font-family:"Harim Vazirmatn",Tahoma,sans-serif}}:lang(ar){{font-family:"Harim Noto Naskh Arabic","Harim Vazirmatn",Tahoma,sans-serif}}body{{font-family:"Harim Arabic Script",system-ui,"Noto Sans",sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.7}}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ccc;padding:.4rem;text-align:start}}code{{direction:ltr;unicode-bidi:isolate;font-size:.85em;word-break:break-all}}</style></head>
 <body><h1>{title}</h1>
 <p>{l_shop}: <bdi>{shop}</bdi><br>{l_time}: <time datetime="{at}"><bdi>{at}</bdi></time><br>{l_policy}: <a href="{policy}">{version}</a> (<code>{hash}</code>)</p>
 <table><thead><tr><th>{l_purpose}</th><th>{l_choice}</th></tr></thead><tbody>{rows}</tbody></table>

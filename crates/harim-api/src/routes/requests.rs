@@ -29,8 +29,12 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(receipt))
         .routes(routes!(list))
         .routes(routes!(extend))
+        .routes(routes!(close))
         .routes(routes!(completion))
 }
+
+/// The largest completion body: a 4 MiB file as base64, and the rest of the answer.
+const COMPLETION_LIMIT: usize = 6 * 1024 * 1024;
 
 /// A body from an HTML form (`application/x-www-form-urlencoded`: answered with HTML) or JSON
 /// (answered with JSON).
@@ -315,7 +319,7 @@ fn frame(shop: &PageShop, lang: &str, body: &str) -> String {
     format!(
         r#"<!doctype html><html lang="{lang}" dir="{dir}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} — {shop}</title>
-<style>{fonts}body{{font-family:"Vazirmatn","Noto Naskh Arabic","Noto Sans",system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.8}}fieldset{{border:1px solid #ccc;border-radius:.4rem;margin:1rem 0}}label{{display:block;margin:.3rem 0}}input[type=text],input[type=email]{{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}}input[inputmode=numeric]{{direction:ltr;letter-spacing:.3em}}button{{font:inherit;padding:.5rem 1.2rem;margin-top:.8rem;cursor:pointer}}.note{{background:#f4f4f4;padding:.6rem;border-radius:.4rem}}.error{{color:#a00}}bdi,time{{unicode-bidi:isolate}}</style></head>
+<style>{fonts}body{{font-family:"Harim Arabic Script",system-ui,"Noto Sans",sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.8}}fieldset{{border:1px solid #ccc;border-radius:.4rem;margin:1rem 0}}label{{display:block;margin:.3rem 0}}input[type=text],input[type=email]{{width:100%;box-sizing:border-box;padding:.5rem;font:inherit}}input[inputmode=numeric]{{direction:ltr;letter-spacing:.3em}}button{{font:inherit;padding:.5rem 1.2rem;margin-top:.8rem;cursor:pointer}}.note{{background:#f4f4f4;padding:.6rem;border-radius:.4rem}}.error{{color:#a00}}bdi,time{{unicode-bidi:isolate}}:lang(fa){{font-family:"Harim Vazirmatn",Tahoma,sans-serif}}:lang(ar){{font-family:"Harim Noto Naskh Arabic","Harim Vazirmatn",Tahoma,sans-serif}}</style></head>
 <body><h1>{title}</h1><p><bdi>{shop}</bdi> · <a href="/shops/{slug}/privacy?lang={lang}">{policy}</a></p>
 {body}</body></html>"#,
         title = w.title,
@@ -913,6 +917,23 @@ async fn extend(
     Ok(ApiJson(v))
 }
 
+#[utoipa::path(post, path = "/v1/shops/{shop_id}/customer-requests/{request_id}/complete", tag = "customers",
+    params(("shop_id" = Uuid, Path), ("request_id" = Uuid, Path)),
+    responses((status = 200, body = Object, description = "the correction request, now `done`"),
+        (status = 403, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::Problem, content_type = "application/problem+json", description = "not an open correction request")))]
+async fn close(
+    State(state): State<AppState>,
+    tenant: ShopCtx,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<ApiJson<View>, ApiError> {
+    let id = request_id(&id)?;
+    Ok(ApiJson(
+        customer_requests::close(&state.db, &state.vault, &tenant, id).await?,
+    ))
+}
+
 #[utoipa::path(post, path = "/v1/privacy-events/{event_id}/completion", tag = "events", security(()),
     params(("event_id" = Uuid, Path),
         ("webhook-id" = String, Header, description = "a fresh message id"),
@@ -928,9 +949,14 @@ async fn completion(
     State(state): State<AppState>,
     Path(event): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<ApiJson<serde_json::Value>, ApiError> {
     let event = request_id(&event)?;
+    // Larger than the JSON limit of other routes: a data request's answer carries a file (at
+    // most 4 MiB, as base64 in the JSON body).
+    let body = axum::body::to_bytes(body, COMPLETION_LIMIT)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
     let header = |name: &str| {
         headers
             .get(name)

@@ -363,6 +363,24 @@ db_test!(
         assert_eq!(known.status, unknown.status);
         let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
         assert_eq!(keys(&known.json), keys(&unknown.json));
+        // Their status pages do not tell them apart either.
+        let page = |id: &Value| {
+            let req = Request::get(format!(
+                "/shops/{slug}/privacy/requests/{}",
+                id.as_str().unwrap()
+            ))
+            .header("accept", "application/json")
+            .body(Body::empty())
+            .unwrap();
+            app.raw(req)
+        };
+        let (_, _, a) = page(&known.json["request_id"]).await;
+        let (_, _, b) = page(&unknown.json["request_id"]).await;
+        let (a, b): (Value, Value) = (
+            serde_json::from_slice(&a).unwrap(),
+            serde_json::from_slice(&b).unwrap(),
+        );
+        assert_eq!(keys(&a), keys(&b), "{a} {b}");
         assert_eq!(
             known.headers.get("content-type"),
             unknown.headers.get("content-type")

@@ -63,12 +63,14 @@ pub const MAX_CODES: i32 = 3;
 /// Requests one address may make per shop in an hour, and one network address.
 const PER_ADDRESS_PER_HOUR: i64 = 3;
 const PER_IP_PER_HOUR: i64 = 10;
+/// How long a ready copy waits to be downloaded.
+pub const COPY_TTL: Duration = Duration::days(30);
 /// How long after verification a `consents` request may withdraw consents.
 const CONSENTS_WINDOW: Duration = Duration::minutes(30);
 /// HKDF infos of the platform keys behind the code digests and the network-address digests.
 const CODE_INFO: &[u8] = b"harim request-code v1";
 const IP_INFO: &[u8] = b"harim request-ip v1";
-/// Largest file an endpoint may hand over for a data request (after base64).
+/// Largest file an endpoint may hand over for a data request (decoded).
 pub const MAX_ANSWER_FILE: usize = 4 * 1024 * 1024;
 /// How far a completion's `webhook-timestamp` may be from now.
 const SIGNATURE_TOLERANCE_SECS: i64 = 300;
@@ -511,9 +513,16 @@ pub struct Verified {
 }
 
 /// The request `id` of shop `slug` as its page shows it (public: the id is the customer's).
+/// Never names the customer: that a request has one would tell whoever typed an address that
+/// the shop knows it.
 pub async fn status(db: &impl ConnectionTrait, slug: &str, id: Uuid) -> Result<View, StoreError> {
     let (shop, row) = find(db, slug, id).await?;
-    Ok(view(&shop.slug, &row))
+    Ok(public(view(&shop.slug, &row)))
+}
+
+fn public(mut v: View) -> View {
+    v.customer_id = None;
+    v
 }
 
 /// The due date of a request verified `at` for `shop`.
@@ -592,7 +601,7 @@ pub async fn verify(
     advance(db, vault, t, id).await?;
     let (shop, row) = find(db, slug, id).await?;
     Ok(Verified {
-        request: view(&shop.slug, &row),
+        request: public(view(&shop.slug, &row)),
         consents,
     })
 }
@@ -1050,8 +1059,15 @@ pub(crate) async fn advance(
                         .execute(statement(
                             txn,
                             "UPDATE customer_requests SET export = $1, export_sha256 = $2, \
-                             state = 'ready' WHERE tenant_id = $3 AND id = $4 AND state = 'in_progress'",
-                            [sealed.into(), zip.sha256.into(), t.into(), id.into()],
+                             state = 'ready', codes_sent = 0, completed_at = $5 \
+                             WHERE tenant_id = $3 AND id = $4 AND state = 'in_progress'",
+                            [
+                                sealed.into(),
+                                zip.sha256.into(),
+                                t.into(),
+                                id.into(),
+                                now.into(),
+                            ],
                         ))
                         .await?
                         .rows_affected();
@@ -1566,6 +1582,55 @@ pub async fn extend(
     Ok(view(&slug, &row))
 }
 
+/// Marks an `open` request (a correction) done: the merchant corrected the data (owner or
+/// staff). Answers the request.
+pub async fn close(
+    db: &DatabaseConnection,
+    vault: &Arc<Vault>,
+    scope: &ShopScope,
+    id: Uuid,
+) -> Result<View, StoreError> {
+    require_member(scope)?;
+    let t = scope.tenant_id();
+    let slug = crate::shops::find(db, scope).await?.slug;
+    let event = audit::Event {
+        actor: scope.actor(),
+        action: audit::Action::CustomerRequestClose,
+        fields: vec![format!("customer_request:{id}")],
+        purpose: Some("data_subject_request"),
+        request_id: None,
+    };
+    let now = evidence::now_micros();
+    tx::audited(db, vault, t, event, move |txn| {
+        Box::pin(async move {
+            let row = customer_request::Entity::find_by_id((t, id))
+                .one(txn)
+                .await?
+                .filter(|r| r.state != state::UNVERIFIED)
+                .ok_or(StoreError::NotFound)?;
+            if row.state != state::OPEN {
+                return Err(StoreError::Conflict(
+                    "Only a correction request waiting for the shop is closed this way.",
+                ));
+            }
+            txn.execute(statement(
+                txn,
+                "UPDATE customer_requests SET state = 'done', completed_at = $1 \
+                 WHERE tenant_id = $2 AND id = $3 AND state = 'open'",
+                [now.into(), t.into(), id.into()],
+            ))
+            .await?;
+            Ok(Finish::Commit(()))
+        })
+    })
+    .await?;
+    let row = customer_request::Entity::find_by_id((t, id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(view(&slug, &row))
+}
+
 /// Open customer requests past their due date (the overdue gauge adds them).
 pub async fn overdue(db: &impl ConnectionTrait, now: OffsetDateTime) -> Result<u64, StoreError> {
     let n = db
@@ -1587,6 +1652,7 @@ pub async fn overdue(db: &impl ConnectionTrait, now: OffsetDateTime) -> Result<u
 pub struct Swept {
     pub erased: usize,
     pub failed: usize,
+    pub expired: u64,
     pub forgotten: u64,
 }
 
@@ -1611,12 +1677,14 @@ pub async fn sweep(
             None => continue,
         };
         let shop = page_shop(db, &slug).await?;
+        // The systems asked to erase get the law's time from now, not from the verification
+        // (the hold was a lawful wait, not the shop's delay).
         let n = db
             .execute(statement(
                 db,
-                "UPDATE customer_requests SET state = 'in_progress' \
+                "UPDATE customer_requests SET state = 'in_progress', due_at = $3 \
                  WHERE tenant_id = $1 AND id = $2 AND state = 'scheduled'",
-                [r.tenant_id.into(), r.id.into()],
+                [r.tenant_id.into(), r.id.into(), due(&shop, now).into()],
             ))
             .await?
             .rows_affected();
@@ -1660,6 +1728,18 @@ pub async fn sweep(
         metrics::counter!("harim_customer_requests_failed_total").increment(1);
         out.failed += 1;
     }
+    // A copy nobody downloaded within its time goes (the request stays, answered).
+    let expired = db
+        .execute(statement(
+            db,
+            "UPDATE customer_requests SET export = NULL, state = 'done', \
+             error = 'the copy expired before it was downloaded' \
+             WHERE state = 'ready' AND completed_at < $1",
+            [(now - COPY_TTL).into()],
+        ))
+        .await?
+        .rows_affected();
+    out.expired = expired;
     out.forgotten = db
         .execute(statement(
             db,

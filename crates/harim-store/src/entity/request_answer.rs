@@ -4,7 +4,7 @@ use super::redacted::RedactedBytes;
 
 /// What one subscribed endpoint reported for one privacy event (its completion callback):
 /// `items_retained` is a JSON array of `{category, reason, until}`; `file` (a data request's
-/// answer) is sealed under the shop's tenant key.
+/// answer) is sealed under the customer's own key (erasing the customer destroys it).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "request_answers")]
 pub struct Model {

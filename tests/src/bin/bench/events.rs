@@ -156,15 +156,70 @@ pub async fn events(ctx: &Ctx) -> Result<Section> {
     eprintln!(
         "  delivered {total} events ({drained} after the writes stopped, in {drain_secs:.1} s); first to last {span:.1} s"
     );
+    // When the worker keeps up with the writes the backlog left at the end is small and its
+    // drain says little: the rate is then every delivery over the span from the first to the
+    // last (a lower bound: the writes set the pace).
+    let (per_sec, how) = if drained >= 1000 {
+        (
+            per_sec,
+            format!("{drained} events left when the writes stopped, drained in {drain_secs:.1} s"),
+        )
+    } else {
+        (
+            total as f64 / span.max(1e-3),
+            format!(
+                "kept up with the writes: {total} events from the first to the last in {span:.1} s"
+            ),
+        )
+    };
+
+    // The privacy page's "send me a code": an address a customer has against one nobody has,
+    // interleaved, one at a time (an observer timing the answers should not tell them apart).
+    let n = if ctx.p.smoke { 16 } else { 128 };
+    for i in 0..n {
+        let shop = &r.ids[i % r.ids.len()];
+        c.post(format!("{base}/v1/shops/{shop}/customers"))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("Customer {i}"), "email": format!("c{i}@bench.example")}))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let (mut known, mut unknown) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        // The shops' slugs follow their creation order (`bench-<i>`), as `r.ids` does.
+        let slug = format!("bench-{}", i % r.ids.len());
+        for (who, out) in [("c", &mut known), ("u", &mut unknown)] {
+            let t = Instant::now();
+            c.post(format!("{base}/shops/{slug}/privacy/requests"))
+                .json(&json!({"kind": "access", "email": format!("{who}{i}@bench.example")}))
+                .send()
+                .await?
+                .error_for_status()?;
+            out.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let pct = |v: &mut Vec<f64>, p: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() as f64 - 1.0) * p).round() as usize]
+    };
+    let (k50, k99, u50, u99) = (
+        pct(&mut known, 0.5),
+        pct(&mut known, 0.99),
+        pct(&mut unknown, 0.5),
+        pct(&mut unknown, 0.99),
+    );
 
     let mut s = format!(
         "PostgreSQL deployment (harim and the database on the same 2 cores as the load generator), \
          {} shops with a published policy. The write: `POST .../consents` at 32 connections, first \
          with no endpoint registered (no event is written), then with one endpoint subscribed to \
-         `consent.changed` (each write also reads the endpoints and writes the event and its \
-         delivery row, in the same transaction; the worker delivers at the same time). Delivery: \
+         `consent.changed` (each write also writes the event and its delivery row, in the same \
+         transaction and the same statement as the read of the endpoints; the worker delivers at \
+         the same time, a batch claimed in one statement, 16 requests in flight). Delivery: \
          a local HTTP endpoint answering 204; the rate at which harim's worker drained the backlog \
-         left when the writes stopped ({drained} events).\n\n\
+         left when the writes stopped, or, when it kept up with the writes, every delivery over \
+         the time from the first to the last.\n\n\
          | what | harim | baseline | ratio / figure | goal | |\n|---|---|---|---|---|---|\n",
         r.ids.len()
     );
@@ -180,8 +235,18 @@ pub async fn events(ctx: &Ctx) -> Result<Section> {
     );
     let _ = writeln!(
         s,
-        "| delivery to a local endpoint | {per_sec:.0} events/s | | {drained} events in {drain_secs:.1} s | ≥ 1,000 events/s | {} |",
+        "| delivery to a local endpoint | {per_sec:.0} events/s | | {how} | ≥ 1,000 events/s | {} |",
         met(per_sec >= 1000.0)
+    );
+    let _ = writeln!(
+        s,
+        "| \"send me a code\" for an unknown address @1 ({n} each, interleaved) | p50 {} ms, p99 {} ms | p50 {} ms, p99 {} ms for a customer's address | {:.2}× at p50 | the same class (no enumeration) | {} |",
+        ms(u50),
+        ms(u99),
+        ms(k50),
+        ms(k99),
+        u50 / k50.max(1e-6),
+        met((u50 / k50.max(1e-6) - 1.0).abs() <= 0.25)
     );
     Ok(Section {
         name: "events",
