@@ -28,6 +28,7 @@ pub const KEYS: &[&str] = &[
     "kyc_upload_limit_bytes",
     "kyc_max_concurrent_uploads",
     "retention_interval_secs",
+    "outbox_worker",
     "root_rotation_min_interval_secs",
     "kyc_max_image_pixels",
     "metrics_public",
@@ -70,6 +71,7 @@ struct Raw {
     kyc_upload_limit_bytes: u64,
     kyc_max_concurrent_uploads: usize,
     retention_interval_secs: u64,
+    outbox_worker: bool,
     root_rotation_min_interval_secs: u64,
     kyc_max_image_pixels: u64,
     metrics_public: bool,
@@ -146,6 +148,7 @@ impl Default for Raw {
             kyc_upload_limit_bytes: 10 * 1024 * 1024,
             kyc_max_concurrent_uploads: 16,
             retention_interval_secs: 3600,
+            outbox_worker: true,
             root_rotation_min_interval_secs: 3600,
             kyc_max_image_pixels: harim_kyc::sanitize::MAX_IMAGE_PIXELS,
             metrics_public: false,
@@ -200,6 +203,9 @@ pub struct Config {
     pub object_store_default: bool,
     /// How often `serve` runs the KYC retention purge and orphan sweep.
     pub retention_interval: Duration,
+    /// Whether `serve` sends what the outbox holds (messages, privacy events) and runs the
+    /// customer-request sweep; `false` makes an API-only replica (another one must send).
+    pub outbox_worker: bool,
     /// Largest KYC image accepted, in declared pixels.
     pub kyc_max_image_pixels: u64,
     /// A keyring file, `env`, or `pkcs11` (then [`Config::pkcs11`] says where the token is).
@@ -326,6 +332,7 @@ impl Config {
             object_store_url,
             object_store_default,
             retention_interval: Duration::from_secs(raw.retention_interval_secs),
+            outbox_worker: raw.outbox_worker,
             kyc_max_image_pixels: raw.kyc_max_image_pixels,
             keyring: raw.keyring,
             pkcs11,

@@ -35,7 +35,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             rights: config.rights.clone(),
             notify: open::providers(&config)?,
         },
-        Workers::all(config.retention_interval),
+        Workers {
+            outbox: config.outbox_worker,
+            ..Workers::all(config.retention_interval)
+        },
     )
     .map_err(|e| anyhow::anyhow!("building the application: {e}"))?;
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -881,7 +881,7 @@ async fn receipt(
 
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/customer-requests", tag = "customers",
     params(("shop_id" = Uuid, Path)),
-    responses((status = 200, body = Object, description = "`[{id, kind, state, due_at, extended_until?, ...}]`, newest first"),
+    responses((status = 200, body = Vec<Object>, description = "`[{id, kind, state, due_at, extended_until?, ...}]`, newest first"),
         (status = 403, body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::Problem, content_type = "application/problem+json")))]
 async fn list(
