@@ -51,11 +51,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let form = is_form(req.headers());
         if form {
             let axum::Form(value) = axum::Form::<T>::from_request(req, state)
                 .await
@@ -66,6 +62,14 @@ where
             Ok(Self { value, form: false })
         }
     }
+}
+
+/// Whether the body is an HTML form's (answered with a page) rather than JSON.
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
 /// Every answer of these pages carries personal data or a capability: never cached, never sent
@@ -725,10 +729,7 @@ async fn resend(
     let v = customer_requests::status(&state.db, &slug, id).await?;
     customer_requests::resend(&state.db, &state.vault, &slug, id).await?;
     state.outbox_wake.notify_one();
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let form = is_form(&headers);
     if !form {
         return Ok(json_private(
             StatusCode::ACCEPTED,
@@ -834,10 +835,7 @@ async fn withdraw(
 ) -> Result<Response, ApiError> {
     let id = request_id(&id)?;
     // A form sends `purposes=a&purposes=b`, which serde_urlencoded cannot gather into a list.
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let form = is_form(&headers);
     let purposes = if form {
         url::form_urlencoded::parse(&body)
             .filter(|(k, _)| k == "purposes")

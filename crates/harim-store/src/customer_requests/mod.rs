@@ -1023,16 +1023,8 @@ pub(crate) async fn advance(
     }
     let answers = match row.event_id {
         Some(e) => {
-            let asked = asked(db, t, e).await?;
-            let answers = request_answer::Entity::find()
-                .filter(request_answer::Column::TenantId.eq(t))
-                .filter(request_answer::Column::EventId.eq(e))
-                .all(db)
-                .await?;
-            if asked
-                .iter()
-                .any(|a| !answers.iter().any(|x| x.endpoint_id == *a))
-            {
+            let (answers, missing) = answers_of(db, t, e).await?;
+            if !missing.is_empty() {
                 return Ok(());
             }
             answers
@@ -1154,25 +1146,43 @@ pub(crate) fn answer_entry(a: &request_answer::Model) -> Value {
     })
 }
 
+/// The answers to `event`, and the endpoints it went to that have not answered yet.
+async fn answers_of(
+    db: &impl ConnectionTrait,
+    t: Uuid,
+    event: Uuid,
+) -> Result<(Vec<request_answer::Model>, Vec<Uuid>), StoreError> {
+    let answers = request_answer::Entity::find()
+        .filter(request_answer::Column::TenantId.eq(t))
+        .filter(request_answer::Column::EventId.eq(event))
+        .all(db)
+        .await?;
+    let missing = asked(db, t, event)
+        .await?
+        .into_iter()
+        .filter(|e| !answers.iter().any(|a| a.endpoint_id == *e))
+        .collect();
+    Ok((answers, missing))
+}
+
 /// One entry per endpoint `event` went to: its answer, or `pending`.
 pub(crate) async fn subscribers(
     db: &impl ConnectionTrait,
     t: Uuid,
     event: Uuid,
 ) -> Result<Value, StoreError> {
-    let answers = request_answer::Entity::find()
-        .filter(request_answer::Column::TenantId.eq(t))
-        .filter(request_answer::Column::EventId.eq(event))
-        .all(db)
-        .await?;
-    let mut out = Vec::new();
-    for e in asked(db, t, event).await? {
-        out.push(match answers.iter().find(|a| a.endpoint_id == e) {
-            Some(a) => answer_entry(a),
-            None => json!({"endpoint": e.to_string(), "status": "pending"}),
-        });
-    }
-    Ok(Value::Array(out))
+    let (answers, missing) = answers_of(db, t, event).await?;
+    Ok(Value::Array(
+        answers
+            .iter()
+            .map(answer_entry)
+            .chain(
+                missing
+                    .iter()
+                    .map(|e| json!({"endpoint": e.to_string(), "status": "pending"})),
+            )
+            .collect(),
+    ))
 }
 
 /// The customer erasure's receipt, with one entry per subscribed system (what it removed and
@@ -1700,23 +1710,13 @@ pub async fn sweep(
         .all(db)
         .await?;
     for r in late {
-        let missing = match r.event_id {
-            Some(e) => {
-                let answered: Vec<Uuid> = request_answer::Entity::find()
-                    .filter(request_answer::Column::TenantId.eq(r.tenant_id))
-                    .filter(request_answer::Column::EventId.eq(e))
-                    .all(db)
-                    .await?
-                    .into_iter()
-                    .map(|a| a.endpoint_id)
-                    .collect();
-                asked(db, r.tenant_id, e)
-                    .await?
-                    .into_iter()
-                    .filter(|a| !answered.contains(a))
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-            }
+        let missing: Vec<String> = match r.event_id {
+            Some(e) => answers_of(db, r.tenant_id, e)
+                .await?
+                .1
+                .iter()
+                .map(Uuid::to_string)
+                .collect(),
             None => Vec::new(),
         };
         let why = format!(
