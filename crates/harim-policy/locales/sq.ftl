@@ -35,31 +35,69 @@ years = { $case ->
        *[other] { $t } vjet
     }
 }
+hours = { $case ->
+    [obl] { $count ->
+        [one] { $t } ore
+       *[other] { $t } orëve
+    }
+   *[nom] { $t } orë
+}
+# Nga një deri në nëntë me fjalë në tekst: $n është `n1`..`n9`, $t numri me shifra.
+spelled = { $n ->
+    [n1] një
+    [n2] dy
+    [n3] tre
+    [n4] katër
+    [n5] pesë
+    [n6] gjashtë
+    [n7] shtatë
+    [n8] tetë
+    [n9] nëntë
+   *[other] { $t }
+}
 date-with-gregorian = { $date } / { $gregorian }
 
 ## Section titles
-section-controller = Kush është përgjegjës për të dhënat tuaja
+section-controller = Kontrolluesi i të dhënave
 section-data = Të dhënat që mbledhim
-section-purposes = Pse i përdorim të dhënat dhe mbi çfarë baze ligjore
-section-recipients = Kush i merr të dhënat tuaja
+section-purposes = Qëllimet dhe bazat ligjore
+section-recipients = Marrësit e të dhënave
 section-transfers = Transferimi në vende të tjera
-section-retention = Sa kohë i ruajmë të dhënat
+section-retention = Afatet e ruajtjes
 section-rights = Të drejtat tuaja
-section-cookies = Kukit
+section-cookies = Cookies (kukit)
 section-children = Mosha minimale
-section-security = Si mbrohen të dhënat tuaja
+section-security = Mbrojtja e të dhënave
 section-changes = Ndryshimet e kësaj politike
 section-contact = Kontakti
+section-other = Çështje të tjera
+section-developers = Për zhvilluesit: kërkesat që zbatojnë secilën të drejtë
 
 ## Controller
 controller-identity = Kontrollues i të dhënave tuaja personale është { $legal_name }, që drejton dyqanin online { $shop }.
-controller-country = Kontrolluesi është i vendosur në { $country }.
-controller-registration = Numri i regjistrimit: { $number }.
+controller-country = Kontrolluesi është i vendosur në { $country_acc }.
+controller-registration = { $home ->
+    [al] NUIS: { $number }.
+    [sa] Numri i regjistrimit tregtar: { $number }.
+   *[other] Numri i regjistrimit: { $number }.
+}
+controller-vat = Numri i regjistrimit për TVSH: { $number }.
+controller-enamad = Dyqani mban shenjën e besueshmërisë eNamad të Qendrës iraniane për Zhvillimin e Tregtisë Elektronike, që shfaqet në faqet e tij.
+law-statute = { $home ->
+    [sa] Kjo politikë rregullohet nga ligjet e Mbretërisë së Arabisë Saudite, në veçanti nga Ligji për Mbrojtjen e të Dhënave Personale, i nxjerrë me Dekretin Mbretëror nr. M/19 të datës 9/2/1443 H, dhe nga Rregullorja e tij Zbatuese.
+    [al] Kjo politikë hartohet në zbatim të Ligjit nr. 124/2024 «Për mbrojtjen e të dhënave personale» të Republikës së Shqipërisë.
+    [ir] Kjo politikë mbështetet në Ligjin për Tregtinë Elektronike të Republikës Islamike të Iranit, në veçanti në nenet 58 dhe 59 të tij për të dhënat personale.
+    [ae] Kjo politikë mbështetet në Dekret-Ligjin Federal nr. 45 të vitit 2021 për Mbrojtjen e të Dhënave Personale të Emirateve të Bashkuara Arabe.
+    [eu] Kjo politikë mbështetet në Rregulloren e Përgjithshme për Mbrojtjen e të Dhënave (BE) 2016/679.
+   *[other] Kjo politikë mbështetet në ligjin për mbrojtjen e të dhënave të vendit ku është i vendosur kontrolluesi.
+} Nëse versionet e kësaj politike në gjuhë të ndryshme nuk përputhen, mbizotëron versioni në { $language }.
 controller-platform = Dyqani është ndërtuar dhe strehohet në { $platform }. { $platform } i përpunon të dhënat e klientëve vetëm sipas udhëzimeve të dyqanit, si përpunues i tij.
 controller-dpo = Nëpunësin për mbrojtjen e të dhënave mund ta kontaktoni në { $email }.
 
 ## Data
-data-intro = Dyqani mbledh nga ju të dhënat e mëposhtme. Ato të shënuara si të detyrueshme nevojiten për të pranuar porosinë; të tjerat mund t'i lini bosh.
+data-intro = Kur porosisni, ju i jepni dyqanit të dhënat e mëposhtme. Ato të shënuara si të detyrueshme nevojiten për të pranuar porosinë; të tjerat mund t'i lini bosh.
+data-generated-intro = Të dhënat e mëposhtme nuk i shkruani ju: sistemet e dyqanit i regjistrojnë ndërsa vizitoni dyqanin dhe porosisni.
+data-row-generated = { $category }: { $purpose }
 data-row = { $category } ({ $need ->
     [required] { $gender ->
         [masculine] i detyrueshëm
@@ -117,7 +155,7 @@ purposes-legal = Ruajtja e të dhënave të porosive dhe faturave që kërkon le
 notifications-order-email = Për çdo porosi, dyqani merr në kutinë e vet postare një e-mail me detajet e porosisë, përfshirë emrin dhe të dhënat tuaja të kontaktit, që ta përpunojë atë. Baza ligjore: zbatimi i kontratës. Ky e-mail shkon vetëm te dyqani dhe është pjesë e trajtimit të porosisë, ndaj nuk mund të çaktivizohet për një porosi të vetme.
 notifications-order-sms = Pronari i dyqanit ka zgjedhur të dërgojë mesazhe SMS për porosinë tuaj në numrin e telefonit që jepni, për shembull kur porosia regjistrohet ose niset. Ato dërgohen përmes { $providers }. Baza ligjore: zbatimi i kontratës.
 notifications-sms-opt-out-optional = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Nëse nuk i dëshironi, mos jepni numrin e telefonit kur porosisni: pa të nuk dërgohet asnjë SMS.
-notifications-sms-opt-out-required = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Meqë numri i telefonit është i detyrueshëm për çdo porosi, ato nuk mund të ndalen për një porosi të vetme; mund t'i kundërshtoni duke shkruar në { $email }.
+notifications-sms-opt-out-required = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Meqë numri i telefonit është i detyrueshëm për çdo porosi, ato nuk mund të çaktivizohen kur porosisni; për t'i ndalur, kërkojani dyqanit në faqen e kërkesave për privatësinë ose duke shkruar në { $email }.
 notifications-marketing = { $channels ->
     [sms] Dyqani ju dërgon oferta dhe lajme me SMS vetëm nëse pranoni. Baza ligjore: pëlqimi juaj. Çdo mesazh i tillë thotë se është reklamë dhe si ta ndaloni.
     [email] Dyqani ju dërgon oferta dhe lajme me email vetëm nëse pranoni. Baza ligjore: pëlqimi juaj. Çdo email i tillë thotë si t'i ndaloni.
@@ -144,7 +182,9 @@ recipients-processor = { $name }: { $role } (përpunues, { $country }).
 recipients-payment = { $gateway }: përpunimi i pagesave ({ $country }).
 recipients-analytics = { $service }: analitika e vizitorëve ({ $country }).
 recipients-analytics-url = { $service }: analitika e vizitorëve ({ $country }); politika e tij e privatësisë: { $url }
-recipients-authorities = Gjykatat, administrata tatimore dhe autoritete të tjera publike, vetëm kur e kërkon ligji.
+recipients-authorities = Gjykatat, policia, administrata tatimore dhe autoritete të tjera publike, vetëm me urdhër të ligjshëm ose kur e kërkon ligji.
+recipients-tax-system = Administrata tatimore e Iranit merr çdo faturë elektronike të dyqanit përmes sistemit të tatimpaguesve (Samaneh-ye Moadian), siç e kërkon ligji.
+recipients-no-sale = Dyqani nuk i shet të dhënat tuaja personale, nuk i jep me qira dhe nuk i shkëmben për asnjë përfitim.
 role-sms = dërgimi i mesazheve SMS
 role-email = dërgimi i e-maileve
 role-hosting = strehimi dhe infrastruktura
@@ -163,31 +203,122 @@ gateway-stripe = Stripe
 gateway-paypal = PayPal
 
 ## Countries
-country-ir = Iran
-country-al = Shqipëri
-country-xk = Kosovë
-country-mk = Maqedoni e Veriut
-country-sa = Arabi Saudite
-country-ae = Emiratet e Bashkuara Arabe
-country-kw = Kuvajt
-country-bh = Bahrejn
-country-qa = Katar
-country-om = Oman
-country-tr = Turqi
-country-de = Gjermani
-country-fr = Francë
-country-it = Itali
-country-ie = Irlandë
-country-nl = Holandë
-country-mt = Maltë
-country-gb = Mbretëri e Bashkuar
-country-us = Shtetet e Bashkuara të Amerikës
-country-ru = Rusi
+# Standing alone, the definite nominative (Arabia Saudite, Shqipëria). After «në» (`acc`): a
+# one-word name stays indefinite (në Shqipëri, në Gjermani), a name with an adjective takes
+# the definite accusative (në Arabinë Saudite, në Mbretërinë e Bashkuar). After «jashtë»
+# (`abl`): the definite ablative (jashtë Shqipërisë). Messages pick `$country_acc` /
+# `$country_abl`.
+country-ir = { $case ->
+    [acc] Iran
+    [abl] Iranit
+   *[nom] Irani
+}
+country-al = { $case ->
+    [acc] Shqipëri
+    [abl] Shqipërisë
+   *[nom] Shqipëria
+}
+country-xk = { $case ->
+    [acc] Kosovë
+    [abl] Kosovës
+   *[nom] Kosova
+}
+country-mk = { $case ->
+    [acc] Maqedoninë e Veriut
+    [abl] Maqedonisë së Veriut
+   *[nom] Maqedonia e Veriut
+}
+country-sa = { $case ->
+    [acc] Arabinë Saudite
+    [abl] Arabisë Saudite
+   *[nom] Arabia Saudite
+}
+country-ae = { $case ->
+    [acc] Emiratet e Bashkuara Arabe
+    [abl] Emirateve të Bashkuara Arabe
+   *[nom] Emiratet e Bashkuara Arabe
+}
+country-kw = { $case ->
+    [acc] Kuvajt
+    [abl] Kuvajtit
+   *[nom] Kuvajti
+}
+country-bh = { $case ->
+    [acc] Bahrejn
+    [abl] Bahreinit
+   *[nom] Bahreini
+}
+country-qa = { $case ->
+    [acc] Katar
+    [abl] Katarit
+   *[nom] Katari
+}
+country-om = { $case ->
+    [acc] Oman
+    [abl] Omanit
+   *[nom] Omani
+}
+country-tr = { $case ->
+    [acc] Turqi
+    [abl] Turqisë
+   *[nom] Turqia
+}
+country-de = { $case ->
+    [acc] Gjermani
+    [abl] Gjermanisë
+   *[nom] Gjermania
+}
+country-fr = { $case ->
+    [acc] Francë
+    [abl] Francës
+   *[nom] Franca
+}
+country-it = { $case ->
+    [acc] Itali
+    [abl] Italisë
+   *[nom] Italia
+}
+country-ie = { $case ->
+    [acc] Irlandë
+    [abl] Irlandës
+   *[nom] Irlanda
+}
+country-nl = { $case ->
+    [acc] Holandë
+    [abl] Holandës
+   *[nom] Holanda
+}
+country-mt = { $case ->
+    [acc] Maltë
+    [abl] Maltës
+   *[nom] Malta
+}
+country-gb = { $case ->
+    [acc] Mbretërinë e Bashkuar
+    [abl] Mbretërisë së Bashkuar
+   *[nom] Mbretëria e Bashkuar
+}
+country-us = { $case ->
+    [acc] Shtetet e Bashkuara të Amerikës
+    [abl] Shteteve të Bashkuara të Amerikës
+   *[nom] Shtetet e Bashkuara të Amerikës
+}
+country-ru = { $case ->
+    [acc] Rusi
+    [abl] Rusisë
+   *[nom] Rusia
+}
 
 ## Transfers
-transfers-intro = Disa marrës i përpunojnë të dhënat jashtë vendit ku është kontrolluesi ({ $country }). Prandaj të dhënat tuaja mund të transferohen te:
+transfers-intro = Disa marrës i përpunojnë të dhënat jashtë { $country_abl }. Prandaj të dhënat tuaja mund të transferohen te:
 transfers-row = { $recipient }: { $country }
-transfers-safeguards = Këto transferime mbështeten në kushtet e mbrojtjes së të dhënave që ka pranuar secili marrës. Një kopje të këtyre garancive mund ta kërkoni në { $email }.
+transfers-safeguards = { $home ->
+    [sa] Çdo transferim jashtë Mbretërisë mbështetet në një nga bazat e Rregullores për Transferimin e të Dhënave Personale jashtë Mbretërisë: një vend me nivel mbrojtjeje të vlerësuar si të përshtatshëm, ose garanci të përshtatshme, si klauzolat standarde kontraktuale, kur ky nivel mungon.
+    [al] Çdo transferim bëhet drejt një vendi me nivel të përshtatshëm mbrojtjeje ose, kur ky nivel mungon, vetëm me autorizimin e Komisionerit për të Drejtën e Informimit dhe Mbrojtjen e të Dhënave Personale, siç e kërkon Ligji nr. 124/2024.
+    [eu] Çdo transferim bëhet drejt një vendi për të cilin Komisioni Evropian ka marrë vendim përshtatshmërie, ose mbështetet në klauzolat standarde kontraktuale të Komisionit.
+    [ae] Çdo transferim bëhet drejt një vendi me mbrojtje të përshtatshme ose mbështetet në garanci kontraktuale, siç parashikon Dekret-Ligji Federal nr. 45 i vitit 2021.
+   *[other] Këto transferime mbështeten në kushtet e mbrojtjes së të dhënave që ka pranuar secili marrës.
+} Një kopje të këtyre garancive mund ta kërkoni në { $email }.
 
 ## Retention
 retention-intro = Të dhënat ruhen vetëm për aq kohë sa nevojitet për qëllimet e mësipërme; pas kësaj fshihen ose anonimizohen.
@@ -205,39 +336,54 @@ retention-kind-after-account-deletion-days = Fshirja pas mbylljes së llogarisë
 
 ## Rights
 rights-intro = Për të dhënat tuaja personale keni këto të drejta:
-rights-access = Qasja: të kërkoni një kopje të të dhënave që dyqani mban për ju.
+rights-informed = E drejta për t'u informuar: të dini, para se të mblidhen të dhënat, çfarë mblidhet, pse, mbi çfarë baze ligjore dhe kush i merr; kjo politikë është mënyra si dyqani jua bën të ditur.
+rights-access = E drejta e aksesit: të kërkoni një kopje të të dhënave që dyqani mban për ju.
 rights-rectify = Korrigjimi: të korrigjohen të dhënat e pasakta ose të paplota.
 rights-erase = Fshirja: të fshihen të dhënat tuaja kur nuk nevojiten më për qëllimet e mësipërme, kur tërhiqni një pëlqim mbi të cilin bazohej përpunimi, kur e kundërshtoni përpunimin dhe nuk mbetet asnjë arsye mbizotëruese, ose kur ato janë përpunuar në mënyrë të paligjshme. Të dhënat që ligji e detyron dyqanin t'i ruajë fshihen kur mbaron ky detyrim.
 rights-restrict = Kufizimi: që të dhënat tuaja vetëm të ruhen, pa u përdorur ndryshe, në këto raste: derisa të verifikohet saktësia e tyre, kur e kundërshtoni; kur përpunimi është i paligjshëm dhe ju kërkoni kufizim në vend të fshirjes; kur dyqani nuk i ka më të nevojshme, por ju ju duhen për të ngritur, ushtruar ose mbrojtur një pretendim ligjor; ose derisa të verifikohet nëse arsyet legjitime të dyqanit mbizotërojnë mbi kundërshtimin tuaj.
 rights-object = Kundërshtimi: të kundërshtoni përpunimin e bazuar në interes legjitim, si dhe marketingun e drejtpërdrejtë në çdo kohë.
-rights-portability = Transportueshmëria: të merrni të dhënat që keni dhënë në një format të strukturuar, të lexueshëm nga makina.
+rights-portability = Transportueshmëria: të merrni të dhënat që i keni dhënë vetë dyqanit, në një format të strukturuar, të lexueshëm nga makina.
 rights-withdraw = Tërheqja e pëlqimit: kur përpunimi bazohet në pëlqimin tuaj, mund ta tërhiqni në çdo kohë; përpunimi para tërheqjes mbetet i ligjshëm.
-rights-how = Për të ushtruar këto të drejta, shkruani në { $email }. Dyqani përgjigjet brenda { $period_obl }.
+rights-how = Për të ushtruar këto të drejta, shkruani në { $email }. Dyqani përgjigjet brenda { $period_obl }{ $home ->
+    [al] ; ligji nuk i lejon më shumë se një muaj.
+   *[other] .
+}
 rights-page = Mund t'i ushtroni edhe në faqen e kërkesave për privatësinë të dyqanit, { $url }: kërkoni një kopje të të dhënave tuaja, korrigjimin ose fshirjen e tyre, ose ndalimin e mesazheve të marketingut, dhe shikoni ose tërhiqni pëlqimet tuaja. Kërkesa konfirmohet me një kod njëpërdorimësh që dërgohet në emailin ose numrin e telefonit me të cilin blini.
 rights-complain = Keni gjithashtu të drejtë të ankoheni te { $authority }.
-rights-complain-url = Keni gjithashtu të drejtë të ankoheni te { $authority }; faqja e internetit: { $url }.
+rights-complain-url = Keni gjithashtu të drejtë të ankoheni te { $authority } (faqja e internetit: { $url }).
 authority-al = Komisioneri për të Drejtën e Informimit dhe Mbrojtjen e të Dhënave Personale (IDP)
 authority-sa = Autoriteti Saudit i të Dhënave dhe Inteligjencës Artificiale (SDAIA)
 authority-ae = Zyra e të Dhënave e Emirateve të Bashkuara Arabe
-authority-ir = gjykatat dhe autoritetet gjyqësore kompetente të Iranit
+authority-ir = gjykatat kompetente të Iranit, ose më parë te shërbimi i ankesave i shenjës eNamad ose te organizata për mbrojtjen e konsumatorit (telefoni 124)
 authority-eu = autoriteti mbikëqyrës i mbrojtjes së të dhënave në vendin ku jetoni ose punoni
 authority-other = autoriteti i mbrojtjes së të dhënave ose gjykatat e vendit tuaj
 
 ## Cookies
 cookies-essential = Dyqani përdor kuki që janë rreptësisht të nevojshme për shportën, hyrjen në llogari dhe pagesën. Ato nuk kërkojnë pëlqim dhe skadojnë kur nuk nevojiten më.
 cookies-analytics = Kukit analitike vendosen vetëm pasi të jepni pëlqimin, dhe këtë zgjedhje mund ta ndryshoni në çdo kohë.
+cookies-row = { $name }: { $purpose ->
+    [analytics] analitike, vetëm me pëlqimin tuaj
+   *[essential] rreptësisht e nevojshme
+}; zgjat { $lifetime }.
+cookie-session = deri sa të mbyllni shfletuesin
 
 ## Children
 children-age = Dyqani u drejtohet personave { $age } vjeç e lart dhe nuk mbledh me dije të dhëna për persona nën këtë moshë; nëse nuk i keni mbushur { $age } vjeç, kërkojini një prindi ose kujdestari të porosisë për ju.
+children-parental-consent = Sipas ligjit shqiptar, një fëmijë nën 16 vjeç mund të japë pëlqim për përdorimin e të dhënave të tij vetëm me miratimin e prindit ose të kujdestarit.
 
 ## Security
-security-transport = Të gjitha faqet shërbehen vetëm përmes lidhjeve të enkriptuara (HTTPS).
-security-encryption = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen qasja dhe qëllimi i saj.
-security-encryption-order-email = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen qasja dhe qëllimi i saj. E-maili i porosisë në kutinë postare të dyqanit mbetet jashtë këtij regjistri: kushdo që lexon atë kuti postare mund të lexojë detajet e porosisë në të.
+security-transport = Të gjitha faqet ofrohen vetëm përmes lidhjeve të enkriptuara (HTTPS).
+security-encryption = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen aksesi dhe qëllimi i tij.
+security-encryption-order-email = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen aksesi dhe qëllimi i tij. E-maili i porosisë në kutinë postare të dyqanit mbetet jashtë këtij regjistri: kushdo që lexon atë kuti postare mund të lexojë detajet e porosisë në të.
 security-cards = Të dhënat e kartës futen drejtpërdrejt te ofruesi i pagesës; as dyqani, as { $platform } nuk i ruajnë ato.
+security-staff = Kushdo që punon për dyqanin është i detyruar t'i mbajë konfidenciale të dhënat e klientëve.
+security-password = Nëse keni llogari, fjalëkalimin mbajeni vetëm për vete; dyqani nuk jua kërkon kurrë.
+hosting-home = Platforma { $platform } i mban të dhënat në serverë në { $country_acc }.
 security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cenim rrezikon të drejtat tuaja, do të njoftoheni siç e kërkon ligji.
 
 ## Changes
+other-external-links = Faqet e dyqanit mund të kenë lidhje me faqe të tjera interneti. Kjo politikë nuk i mbulon ato; lexoni politikat e tyre.
+other-business-transfer = Nëse dyqani shitet ose bashkohet me një biznes tjetër, të dhënat tuaja kalojnë vetëm te pronari i ri, i cili mbetet i detyruar nga kjo politikë derisa të publikojë politikën e vet dhe t'ju njoftojë. Nëse dyqani mbyllet, të dhënat tuaja fshihen, përveç atyre që ligji kërkon të ruhen.
 changes-publication = Kur kjo politikë ndryshon, versioni i ri publikohet në këtë faqe me datën dhe listën e ndryshimeve. Versionet e mëparshme mbeten të disponueshme.
 changes-email = Para se një ndryshim i rëndësishëm, si një qëllim ose marrës i ri, të hyjë në fuqi, klientët njoftohen me e-mail.
 

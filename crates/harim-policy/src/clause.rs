@@ -20,12 +20,24 @@ pub enum Arg {
     Phone(String),
     /// An https URL (link, always LTR).
     Url(String),
-    /// A number of days (localised digits, plural-aware). Written in years when it is an exact
-    /// multiple of 365. The message gets `$name` (nominative) and `$name_obl` (the form after
-    /// "within"/"from": Arabic genitive, Albanian ablative), and chooses.
+    /// A number of days (plural-aware; one to nine spelled out where the language does so).
+    /// Always days: 3,650 days are not ten years. The message gets `$name` (nominative) and
+    /// `$name_obl` (the form after "within"/"from": Arabic genitive, Albanian ablative), and
+    /// chooses.
     Days(u32),
     /// A number of months (same slots as `Days`).
     Months(u32),
+    /// A number of calendar years (same slots as `Days`).
+    Years(u32),
+    /// A number of hours (same slots as `Days`).
+    Hours(u32),
+    /// Free text whose ASCII digits are written in the page's digits (registration numbers).
+    Digits(String),
+    /// A name with its spellings by language; `Text` of the first when the page's language has
+    /// none of its own.
+    Localized(String, Vec<(crate::locale::Locale, String)>),
+    /// Items of a list that may contain "and" themselves, joined by the locale's semicolon.
+    Series(Vec<Arg>),
     /// A value used only to select a variant (`[sa]`, `[required]`); never shown. It is passed on
     /// to nested `Msg` arguments too, so one selector reaches every message of a clause.
     Select(String),

@@ -5,11 +5,12 @@
 use crate::clause::{Arg, Clause, clause, country, how_many, key_id, msg, need, text};
 use crate::doc::{
     Audience, CategoryEntry, PolicyDocument, Recipient, Section, ShopFacts, TransferWords,
-    add_law_selector, complaint_clause, processor_recipient, section, transfers,
+    add_law_selector, complaint_clause, hosted_home_clause, processor_name, processor_recipient,
+    section, statute_clause, transfers,
 };
 use crate::settings::{
-    AnalyticsService, CustomerDataCategory, PaymentGateway, PrivacySettings, ProcessorRole,
-    RetentionKind,
+    AnalyticsService, CookiePurpose, Country, CustomerDataCategory, PaymentGateway,
+    PrivacySettings, ProcessorRole, RetentionKind, RetentionPeriod,
 };
 
 /// Builds the document. Every clause exists because a setting calls for it; see the crate docs.
@@ -38,7 +39,9 @@ pub fn compile(s: &PrivacySettings, shop: &ShopFacts) -> PolicyDocument {
     sections.push(retention(s, shop));
     sections.push(rights(s, shop));
     sections.extend(cookies(s));
-    sections.extend([children(s), security(s, shop), changes(s), contact(s)]);
+    sections.extend([children(s), security(s, shop)]);
+    sections.extend(other(s));
+    sections.extend([changes(s), contact(s)]);
     add_law_selector(&mut sections, home);
 
     PolicyDocument {
@@ -74,8 +77,18 @@ fn controller(s: &PrivacySettings, shop: &ShopFacts) -> Section {
         c.push(clause(
             "controller.registration",
             "controller-registration",
-            vec![("number", text(r))],
+            vec![("number", Arg::Digits(r.clone()))],
         ));
+    }
+    if let Some(v) = &s.controller.vat_number {
+        c.push(clause(
+            "controller.vat",
+            "controller-vat",
+            vec![("number", Arg::Digits(v.clone()))],
+        ));
+    }
+    if s.practices.enamad {
+        c.push(clause("controller.enamad", "controller-enamad", vec![]));
     }
     c.push(clause(
         "controller.platform",
@@ -89,6 +102,7 @@ fn controller(s: &PrivacySettings, shop: &ShopFacts) -> Section {
             vec![("email", Arg::Email(d.clone()))],
         ));
     }
+    c.push(statute_clause(s.default_locale));
     section("controller", c)
 }
 
@@ -108,15 +122,25 @@ fn categories(s: &PrivacySettings) -> Vec<CategoryEntry> {
         .collect()
 }
 
-/// Section 2, `data`: a row per collected category with its purpose, and what refusing a
-/// required one means.
+/// Whether the customer never types this category: the shop's systems record it.
+fn is_generated(c: CustomerDataCategory) -> bool {
+    matches!(
+        c,
+        CustomerDataCategory::OrderHistory
+            | CustomerDataCategory::PaymentReference
+            | CustomerDataCategory::IpAddress
+            | CustomerDataCategory::DeviceCookies
+    )
+}
+
+/// Section 2, `data`: what the customer gives (each required or optional, and what refusing a
+/// required one means), then what is recorded without the customer typing it.
 fn data(s: &PrivacySettings) -> Section {
     let has_shipping = s
         .processors
         .iter()
         .any(|p| p.role == ProcessorRole::Shipping);
-    let mut c = vec![clause("data.intro", "data-intro", vec![])];
-    for d in &s.customer_data {
+    let row = |d: &crate::settings::CollectedData, generated: bool| {
         let k = d.category.key();
         let cat = format!("cat-{}", key_id(k));
         // The courier is named only when a shipping processor exists to be that courier.
@@ -125,19 +149,41 @@ fn data(s: &PrivacySettings) -> Section {
         } else {
             format!("purpose-{}", key_id(k))
         };
-        c.push(clause(
+        let mut args = vec![("category", msg(cat.clone()))];
+        if !generated {
+            args.push(("need", need(d.required)));
+            args.push(("gender", Arg::Gender(cat)));
+        }
+        args.push(("purpose", msg(purpose)));
+        clause(
             format!("data.category.{k}"),
-            "data-row",
-            vec![
-                ("category", msg(cat.clone())),
-                ("need", need(d.required)),
-                ("gender", Arg::Gender(cat)),
-                ("purpose", msg(purpose)),
-            ],
-        ));
+            if generated {
+                "data-row-generated"
+            } else {
+                "data-row"
+            },
+            args,
+        )
+    };
+    let (generated, given): (Vec<_>, Vec<_>) = s
+        .customer_data
+        .iter()
+        .partition(|d| is_generated(d.category));
+    let mut c = Vec::new();
+    if !given.is_empty() {
+        c.push(clause("data.intro", "data-intro", vec![]));
+        c.extend(given.iter().map(|d| row(d, false)));
+        if given.iter().any(|d| d.required) {
+            c.push(clause("data.consequences", "data-consequences", vec![]));
+        }
     }
-    if s.customer_data.iter().any(|d| d.required) {
-        c.push(clause("data.consequences", "data-consequences", vec![]));
+    if !generated.is_empty() {
+        c.push(clause(
+            "data.generated_intro",
+            "data-generated-intro",
+            vec![],
+        ));
+        c.extend(generated.iter().map(|d| row(d, true)));
     }
     section("data", c)
 }
@@ -211,7 +257,7 @@ fn order_sms(s: &PrivacySettings) -> [Clause; 2] {
         .processors
         .iter()
         .filter(|p| p.role == ProcessorRole::Sms)
-        .map(|p| text(&p.name))
+        .map(processor_name)
         .collect();
     // How to stop the messages, worded by what is actually possible: an optional phone
     // number can be left out; a required one cannot, so the customer can only object.
@@ -276,7 +322,7 @@ fn recipients(s: &PrivacySettings, shop: &ShopFacts) -> (Vec<(Recipient, Arg)>, 
     )];
     for p in &s.processors {
         let (r, cl) = processor_recipient(p, "recipients-processor");
-        named.push((r, text(&p.name)));
+        named.push((r, processor_name(p)));
         c.push(cl);
     }
     for g in &s.payment_gateways {
@@ -289,11 +335,21 @@ fn recipients(s: &PrivacySettings, shop: &ShopFacts) -> (Vec<(Recipient, Arg)>, 
         named.push((r, analytics_arg(a)));
         c.push(cl);
     }
+    if s.practices.tax_e_invoices {
+        c.push(clause(
+            "recipients.tax_system",
+            "recipients-tax-system",
+            vec![],
+        ));
+    }
     c.push(clause(
         "recipients.authorities",
         "recipients-authorities",
         vec![],
     ));
+    if s.practices.no_sale {
+        c.push(clause("recipients.no_sale", "recipients-no-sale", vec![]));
+    }
     (named, section("recipients", c))
 }
 
@@ -347,10 +403,14 @@ fn retention(s: &PrivacySettings, shop: &ShopFacts) -> Section {
                 .iter()
                 .any(|d| d.category.retention_kind() == kind);
         if applies {
+            let period = match s.retention.period(kind) {
+                RetentionPeriod::Days(d) => Arg::Days(d),
+                RetentionPeriod::Years(y) => Arg::Years(y),
+            };
             c.push(clause(
                 format!("retention.{}", kind.field()),
                 retention_message(kind),
-                vec![("period", Arg::Days(s.retention.days(kind)))],
+                vec![("period", period)],
             ));
         }
     }
@@ -369,6 +429,10 @@ fn retention(s: &PrivacySettings, shop: &ShopFacts) -> Section {
 /// Section 7, `rights`: the rights, how to exercise them, and where to complain.
 fn rights(s: &PrivacySettings, shop: &ShopFacts) -> Section {
     let mut c = vec![clause("rights.intro", "rights-intro", vec![])];
+    // The Saudi law names the right to be told, before collection, why and on what basis.
+    if s.controller.country == Country::Sa {
+        c.push(clause("rights.informed", "rights-informed", vec![]));
+    }
     for r in [
         "access",
         "rectify",
@@ -418,19 +482,51 @@ fn cookies(s: &PrivacySettings) -> Option<Section> {
     if !s.analytics.is_empty() {
         c.push(clause("cookies.analytics", "cookies-analytics", vec![]));
     }
+    // A cookie is listed only beside what sets it: essential ones with the device data the
+    // shop says it collects, analytics ones with an analytics service.
+    let listed = s.practices.cookies.iter().filter(|k| match k.purpose {
+        CookiePurpose::Essential => s.collects(CustomerDataCategory::DeviceCookies),
+        CookiePurpose::Analytics => !s.analytics.is_empty(),
+    });
+    for k in listed {
+        let purpose = match k.purpose {
+            CookiePurpose::Essential => "essential",
+            CookiePurpose::Analytics => "analytics",
+        };
+        let lifetime = if k.lifetime_days == 0 {
+            msg("cookie-session")
+        } else {
+            Arg::Days(k.lifetime_days)
+        };
+        c.push(clause(
+            format!("cookies.cookie.{}", crate::settings::slugify(&k.name)),
+            "cookies-row",
+            vec![
+                ("name", text(&k.name)),
+                ("purpose", Arg::Select(purpose.into())),
+                ("lifetime", lifetime),
+            ],
+        ));
+    }
     (!c.is_empty()).then(|| section("cookies", c))
 }
 
 /// Section 9, `children`: the minimum age.
 fn children(s: &PrivacySettings) -> Section {
-    section(
-        "children",
-        vec![clause(
-            "children.minimum_age",
-            "children-age",
-            vec![("age", Arg::Number(u32::from(s.minimum_age)))],
-        )],
-    )
+    let mut c = vec![clause(
+        "children.minimum_age",
+        "children-age",
+        vec![("age", Arg::Number(u32::from(s.minimum_age)))],
+    )];
+    // Albanian law: a child under 16 consents only with a parent's or guardian's approval.
+    if s.controller.country == Country::Al {
+        c.push(clause(
+            "children.parental_consent",
+            "children-parental-consent",
+            vec![],
+        ));
+    }
+    section("children", c)
 }
 
 /// Section 10, `security`.
@@ -456,8 +552,40 @@ fn security(s: &PrivacySettings, shop: &ShopFacts) -> Section {
             vec![("platform", text(&shop.platform_name))],
         ));
     }
+    c.extend(hosted_home_clause(
+        &shop.platform_name,
+        shop.platform_country,
+        s.controller.country,
+    ));
+    if s.practices.staff_confidentiality {
+        c.push(clause("security.staff", "security-staff", vec![]));
+    }
+    if s.practices.customer_passwords {
+        c.push(clause("security.password", "security-password", vec![]));
+    }
     c.push(clause("security.breach", "security-breach", vec![]));
     section("security", c)
+}
+
+/// Section `other`: links to other sites and a sale, merger or closure of the shop, each only
+/// when the settings say so.
+fn other(s: &PrivacySettings) -> Option<Section> {
+    let mut c = Vec::new();
+    if s.practices.external_links {
+        c.push(clause(
+            "other.external_links",
+            "other-external-links",
+            vec![],
+        ));
+    }
+    if s.practices.business_transfer {
+        c.push(clause(
+            "other.business_transfer",
+            "other-business-transfer",
+            vec![],
+        ));
+    }
+    (!c.is_empty()).then(|| section("other", c))
 }
 
 /// Section 11, `changes` to the policy, and how customers hear of them.

@@ -1,5 +1,7 @@
 //! Typed "what changed" items between two settings values, worded in every locale.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::clause::{Arg, days_from_to, key_id, msg, need, role, text};
@@ -76,6 +78,10 @@ pub enum Change {
         role: ProcessorRole,
         /// Vendor name.
         name: String,
+        /// The vendor's name by language (absent: none), so the history names it as the
+        /// policy does.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        localized_names: BTreeMap<Locale, String>,
     },
     /// Processor removed.
     ProcessorRemoved {
@@ -83,6 +89,10 @@ pub enum Change {
         role: ProcessorRole,
         /// Vendor name.
         name: String,
+        /// The vendor's name by language (absent: none), so the history names it as the
+        /// policy does.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        localized_names: BTreeMap<Locale, String>,
     },
     /// A retention period changed.
     RetentionChanged {
@@ -175,13 +185,21 @@ impl Change {
             Self::PaymentGatewayRemoved { gateway } => {
                 ("change-gateway-removed", vec![("gateway", gw(gateway))])
             }
-            Self::ProcessorAdded { role: r, name } => (
+            Self::ProcessorAdded {
+                role: r,
+                name,
+                localized_names,
+            } => (
                 "change-processor-added",
-                vec![("name", text(name)), ("role", role(*r))],
+                vec![("name", named(name, localized_names)), ("role", role(*r))],
             ),
-            Self::ProcessorRemoved { role: r, name } => (
+            Self::ProcessorRemoved {
+                role: r,
+                name,
+                localized_names,
+            } => (
                 "change-processor-removed",
-                vec![("name", text(name)), ("role", role(*r))],
+                vec![("name", named(name, localized_names)), ("role", role(*r))],
             ),
             Self::RetentionChanged { kind, from, to } => {
                 let mut args = vec![(
@@ -344,10 +362,12 @@ fn vendor_changes(old: &PrivacySettings, new: &PrivacySettings) -> Vec<Change> {
         |p| Change::ProcessorAdded {
             role: p.role,
             name: p.name.clone(),
+            localized_names: p.localized_names.clone(),
         },
         |p| Change::ProcessorRemoved {
             role: p.role,
             name: p.name.clone(),
+            localized_names: p.localized_names.clone(),
         },
     ));
     out
@@ -401,10 +421,12 @@ pub fn sample_changes() -> Vec<Change> {
         v.push(Change::ProcessorAdded {
             role,
             name: "Vendor".into(),
+            localized_names: BTreeMap::new(),
         });
         v.push(Change::ProcessorRemoved {
             role,
             name: "Vendor".into(),
+            localized_names: BTreeMap::new(),
         });
     }
     for kind in RetentionKind::ALL {
@@ -419,4 +441,16 @@ pub fn sample_changes() -> Vec<Change> {
         v.push(Change::LocaleRemoved { locale });
     }
     v
+}
+
+/// A vendor's name, in the page's language where it has one there.
+fn named(name: &str, by_locale: &BTreeMap<Locale, String>) -> Arg {
+    if by_locale.is_empty() {
+        text(name)
+    } else {
+        Arg::Localized(
+            name.to_owned(),
+            by_locale.iter().map(|(l, n)| (*l, n.clone())).collect(),
+        )
+    }
 }

@@ -143,12 +143,27 @@ pub(crate) fn processor_recipient(p: &Processor, message: &'static str) -> (Reci
         ),
         message,
         vec![
-            ("name", text(&p.name)),
+            ("name", processor_name(p)),
             ("role", role(p.role)),
             ("country", country(p.country)),
         ],
     );
     (recipient, c)
+}
+
+/// A processor by the name readers of the page's language know it by.
+pub(crate) fn processor_name(p: &Processor) -> Arg {
+    if p.localized_names.is_empty() {
+        text(&p.name)
+    } else {
+        Arg::Localized(
+            p.name.clone(),
+            p.localized_names
+                .iter()
+                .map(|(l, n)| (*l, n.clone()))
+                .collect(),
+        )
+    }
 }
 
 /// The messages a document words its transfers section with.
@@ -206,7 +221,11 @@ pub(crate) fn complaint_clause(
     with_url: &'static str,
 ) -> Clause {
     let (authority, url) = complaint_authority(country);
-    let mut args = vec![("authority", msg(authority))];
+    // Arabic agrees «وموقعه» / «وموقعها» with the authority's noun.
+    let mut args = vec![
+        ("authority", msg(authority)),
+        ("gender", Arg::Gender(authority.to_owned())),
+    ];
     if let Some(u) = url {
         args.push(("url", Arg::Url(u.into())));
         clause("rights.complain", with_url, args)
@@ -228,16 +247,54 @@ fn complaint_authority(c: Country) -> (&'static str, Option<&'static str>) {
 }
 
 /// Arabic calls a Saudi statute «النظام» and any other «القانون»: every message of every clause
-/// can select on `$law`, by the controller's `country`.
+/// can select on `$law`, by the controller's `country`. Every message can also select on
+/// `$home`, the controller's legal system (`ir`, `al`, `sa`, `ae`, `eu`, `other`): the statute,
+/// the transfer mechanism, a registration's label and Iranian-only terms (کد ملی، شبا) follow it.
 pub(crate) fn add_law_selector(sections: &mut [Section], country: Country) {
     let law = if country == Country::Sa {
         "sa"
     } else {
         "other"
     };
+    let home = home_key(country);
     for sec in sections {
         for c in &mut sec.clauses {
             c.args.push(("law", Arg::Select(law.into())));
+            c.args.push(("home", Arg::Select(home.into())));
         }
     }
+}
+
+/// The legal system a controller in `c` answers to, as the `$home` selector spells it.
+#[must_use]
+pub fn home_key(c: Country) -> &'static str {
+    match c {
+        Country::Ir => "ir",
+        Country::Al => "al",
+        Country::Sa => "sa",
+        Country::Ae => "ae",
+        c if c.is_eu() => "eu",
+        _ => "other",
+    }
+}
+
+/// `controller.law`: the statute of the controller's country (chosen in the message by
+/// `$home`), and which language version prevails when versions differ.
+pub(crate) fn statute_clause(prevails: crate::locale::Locale) -> Clause {
+    clause(
+        "controller.law",
+        "law-statute",
+        vec![("language", msg(format!("lang-{}", prevails.tag())))],
+    )
+}
+
+/// `security.hosting_home`: only when the host keeps the data in the controller's own country.
+pub(crate) fn hosted_home_clause(platform: &str, host: Country, home: Country) -> Option<Clause> {
+    (host == home).then(|| {
+        clause(
+            "security.hosting_home",
+            "hosting-home",
+            vec![("platform", text(platform)), ("country", country(home))],
+        )
+    })
 }

@@ -7,8 +7,9 @@ use crate::doc::ShopFacts;
 use crate::locale::{Calendar, Locale};
 use crate::meta::{HistoryEntry, PolicyMeta};
 use crate::settings::{
-    AnalyticsService, Contact, Controller, Country, CustomerDataCategory as C, LocaleSettings,
-    Notifications, PaymentGateway, PrivacySettings, Processor, ProcessorRole, Retention, opt, req,
+    AnalyticsService, Contact, Controller, Cookie, CookiePurpose, Country,
+    CustomerDataCategory as C, LocaleSettings, Notifications, PaymentGateway, Practices,
+    PrivacySettings, Processor, ProcessorRole, Retention, opt, req,
 };
 
 fn all_locales(default: Locale, ar_calendar: Calendar) -> Vec<LocaleSettings> {
@@ -30,10 +31,20 @@ fn all_locales(default: Locale, ar_calendar: Calendar) -> Vec<LocaleSettings> {
 pub fn iranian_shop() -> (PrivacySettings, ShopFacts) {
     let s = PrivacySettings {
         processors: vec![Processor {
-            role: ProcessorRole::Sms,
-            name: "Kavenegar".into(),
-            country: Country::Ir,
+            localized_names: [(Locale::Fa, "کاوه‌نگار".to_owned())].into(),
+            ..Processor::new(ProcessorRole::Sms, "Kavenegar", Country::Ir)
         }],
+        retention: Retention {
+            orders_days: 0,
+            orders_years: Some(5),
+            ..PrivacySettings::default().retention
+        },
+        practices: Practices {
+            no_sale: true,
+            enamad: true,
+            tax_e_invoices: true,
+            ..Practices::default()
+        },
         contact: Contact {
             email: "info@golsorkh.example".into(),
             phone: Some("+98 21 8888 1234".into()),
@@ -44,6 +55,7 @@ pub fn iranian_shop() -> (PrivacySettings, ShopFacts) {
             registration_number: None,
             country: Country::Ir,
             dpo_email: None,
+            vat_number: None,
         },
         locales: all_locales(Locale::Fa, Calendar::Gregorian),
         ..PrivacySettings::default()
@@ -82,14 +94,17 @@ pub fn albanian_shop() -> (PrivacySettings, ShopFacts) {
         },
         analytics: vec![AnalyticsService::Matomo, AnalyticsService::GoogleAnalytics],
         payment_gateways: vec![PaymentGateway::RaiffeisenPos, PaymentGateway::Paypal],
-        processors: vec![Processor {
-            role: ProcessorRole::Shipping,
-            name: "Posta Shqiptare".into(),
-            country: Country::Al,
-        }],
+        processors: vec![Processor::new(
+            ProcessorRole::Shipping,
+            "Posta Shqiptare",
+            Country::Al,
+        )],
         retention: Retention {
             customer_accounts_days: 730,
-            orders_days: 3650,
+            // Albanian accounting law keeps books for ten years: set in years, purged by the
+            // calendar.
+            orders_days: 0,
+            orders_years: Some(10),
             server_logs_days: 90,
             kyc_documents_after_decision_days: 180,
             after_account_deletion_days: 30,
@@ -106,6 +121,36 @@ pub fn albanian_shop() -> (PrivacySettings, ShopFacts) {
             registration_number: Some("L91234567A".into()),
             country: Country::Al,
             dpo_email: Some("dpo@dyqani-ilir.example".into()),
+            vat_number: None,
+        },
+        practices: Practices {
+            no_sale: true,
+            staff_confidentiality: true,
+            external_links: true,
+            business_transfer: true,
+            cookies: vec![
+                Cookie {
+                    name: "session".into(),
+                    purpose: CookiePurpose::Essential,
+                    lifetime_days: 0,
+                },
+                Cookie {
+                    name: "cart".into(),
+                    purpose: CookiePurpose::Essential,
+                    lifetime_days: 30,
+                },
+                Cookie {
+                    name: "_pk_id".into(),
+                    purpose: CookiePurpose::Analytics,
+                    lifetime_days: 390,
+                },
+                Cookie {
+                    name: "_ga".into(),
+                    purpose: CookiePurpose::Analytics,
+                    lifetime_days: 400,
+                },
+            ],
+            ..Practices::default()
         },
         minimum_age: 16,
         locales: all_locales(Locale::Sq, Calendar::Gregorian),
@@ -154,20 +199,14 @@ pub fn saudi_shop() -> (PrivacySettings, ShopFacts) {
         }],
         payment_gateways: vec![PaymentGateway::Hyperpay, PaymentGateway::Tap],
         processors: vec![
-            Processor {
-                role: ProcessorRole::Sms,
-                name: "Unifonic".into(),
-                country: Country::Sa,
-            },
-            Processor {
-                role: ProcessorRole::Email,
-                name: "Amazon SES".into(),
-                country: Country::Bh,
-            },
+            Processor::new(ProcessorRole::Sms, "Unifonic", Country::Sa),
+            Processor::new(ProcessorRole::Email, "Amazon SES", Country::Bh),
         ],
         retention: Retention {
             customer_accounts_days: 1095,
-            orders_days: 2190,
+            // Saudi commercial-books law: ten years, set in years.
+            orders_days: 0,
+            orders_years: Some(10),
             server_logs_days: 180,
             kyc_documents_after_decision_days: 90,
             after_account_deletion_days: 14,
@@ -184,6 +223,13 @@ pub fn saudi_shop() -> (PrivacySettings, ShopFacts) {
             registration_number: Some("1010123456".into()),
             country: Country::Sa,
             dpo_email: None,
+            vat_number: Some("300123456700003".into()),
+        },
+        practices: Practices {
+            no_sale: true,
+            staff_confidentiality: true,
+            customer_passwords: true,
+            ..Practices::default()
         },
         minimum_age: 18,
         locales: all_locales(Locale::Ar, Calendar::IslamicUmalqura),

@@ -140,6 +140,9 @@ pub struct Localizer {
     /// Gregorian dates beside Umm al-Qura ones (Saudi readers expect both).
     gregorian: Option<DateTimeFormatter<YMD>>,
     plurals: Option<PluralRules>,
+    /// Selectors every message gets unless its clause sets them (`$home`, `$law`): change
+    /// descriptions and the page frame have no clause to carry them.
+    base: Selectors,
     /// Everything that went wrong (missing messages, bad arguments, ICU data).
     pub errors: Vec<String>,
 }
@@ -201,8 +204,28 @@ impl Localizer {
             date,
             gregorian,
             plurals,
+            base: vec![
+                ("home".to_owned(), "other".to_owned()),
+                ("law".to_owned(), "other".to_owned()),
+                ("case".to_owned(), "nom".to_owned()),
+            ],
             errors,
         }
+    }
+
+    /// Words what no clause carries (change descriptions, the frame) for a controller in `c`:
+    /// the `$home` and `$law` selectors of [`crate::doc`]'s clauses.
+    pub fn set_controller_country(&mut self, c: crate::settings::Country) {
+        let law = if c == crate::settings::Country::Sa {
+            "sa"
+        } else {
+            "other"
+        };
+        self.base = vec![
+            ("home".to_owned(), crate::doc::home_key(c).to_owned()),
+            ("law".to_owned(), law.to_owned()),
+            ("case".to_owned(), "nom".to_owned()),
+        ];
     }
 
     /// The locale.
@@ -259,26 +282,63 @@ impl Localizer {
         }
     }
 
-    /// `n` days in words and digits, nominative or oblique. An exact multiple of 365 is
-    /// written in years, since that is how a person states such a period.
+    /// `n` days, nominative or oblique. Never converted to years: a period set in days is
+    /// enforced in days, and 3,650 of them are not ten years.
     pub fn days(&mut self, n: u32, oblique: bool) -> String {
-        if n > 0 && n.is_multiple_of(365) {
-            self.unit("years", n / 365, oblique)
-        } else {
-            self.unit("days", n, oblique)
-        }
+        self.unit("days", n, oblique)
     }
 
-    /// `n` months in words and digits, nominative or oblique.
+    /// `n` months, nominative or oblique.
     pub fn months(&mut self, n: u32, oblique: bool) -> String {
         self.unit("months", n, oblique)
     }
 
+    /// `n` calendar years, nominative or oblique.
+    pub fn years(&mut self, n: u32, oblique: bool) -> String {
+        self.unit("years", n, oblique)
+    }
+
+    /// `n` hours, nominative or oblique.
+    pub fn hours(&mut self, n: u32, oblique: bool) -> String {
+        self.unit("hours", n, oblique)
+    }
+
+    /// A duration: `$t` is the number as running text writes it (one to nine in words, from
+    /// the locale's `spelled` message, which may agree with `$unit`), `$count` its CLDR
+    /// category, `$case` nominative or oblique.
     fn unit(&mut self, id: &str, n: u32, oblique: bool) -> String {
-        let t = self.number(n);
+        let digits = self.number(n);
+        let t = if (1..=9).contains(&n) {
+            self.raw(
+                "spelled",
+                &[
+                    ("n", format!("n{n}")),
+                    ("t", digits),
+                    ("unit", id.to_owned()),
+                ],
+            )
+        } else {
+            digits
+        };
         let cat = self.plural_category(n).to_owned();
         let case = if oblique { "obl" } else { "nom" }.to_owned();
         self.raw(id, &[("count", cat), ("t", t), ("case", case)])
+    }
+
+    /// ASCII digits in `s` written in the page's digits; everything else kept.
+    #[must_use]
+    pub fn localize_digits(&self, s: &str) -> String {
+        let zero = match self.format.digits {
+            crate::locale::Digits::Latin => return s.to_owned(),
+            crate::locale::Digits::Arab => '\u{0660}',
+            crate::locale::Digits::Arabext => '\u{06F0}',
+        };
+        s.chars()
+            .map(|c| match c.to_digit(10) {
+                Some(d) if c.is_ascii_digit() => char::from_u32(u32::from(zero) + d).unwrap_or(c),
+                _ => c,
+            })
+            .collect()
     }
 
     /// Formats `pattern`, the value of message `id`, recording every error.
@@ -342,7 +402,8 @@ impl Localizer {
     /// Formats message `id` with `args` into typed segments. Errors are collected, and the
     /// message id is shown in place of a missing message.
     pub fn message(&mut self, id: &str, args: &[(&str, Arg)]) -> Vec<Seg> {
-        self.message_in(id, args, &Vec::new())
+        let base = self.base.clone();
+        self.message_in(id, args, &base)
     }
 
     fn message_in(&mut self, id: &str, args: &[(&str, Arg)], inherited: &Selectors) -> Vec<Seg> {
@@ -372,7 +433,7 @@ impl Localizer {
             match arg {
                 Arg::Select(_) | Arg::Gender(_) => continue,
                 // Selectors need the real number; the display text comes from a slot.
-                Arg::Days(n) | Arg::Months(n) | Arg::Number(n) => {
+                Arg::Days(n) | Arg::Months(n) | Arg::Years(n) | Arg::Hours(n) | Arg::Number(n) => {
                     fargs.set(format!("{name}_n"), FluentValue::from(*n));
                     // The CLDR category from ICU4X: select on `$<name>_cat`, not on
                     // `$<name>_n`, whose Arabic rule in fluent-bundle ignores `mod 100`.
@@ -383,8 +444,27 @@ impl Localizer {
             let oblique = match arg {
                 Arg::Days(n) => Some(self.days(*n, true)),
                 Arg::Months(n) => Some(self.months(*n, true)),
+                Arg::Years(n) => Some(self.years(*n, true)),
+                Arg::Hours(n) => Some(self.hours(*n, true)),
                 _ => None,
             };
+            // A country also comes in the forms a preposition governs (Albanian «në Arabinë
+            // Saudite», «jashtë Shqipërisë»): `$<name>_acc` and `$<name>_abl`, each the
+            // country message with `$case` set; languages without cases ignore it.
+            if let Arg::Msg(id) = arg
+                && id.starts_with("country-")
+            {
+                for case in ["acc", "abl"] {
+                    let mut with_case = selectors.clone();
+                    with_case.push(("case".to_owned(), case.to_owned()));
+                    let segs = self.message_in(id, &[], &with_case);
+                    fargs.set(
+                        format!("{name}_{case}"),
+                        format!("{OPEN}{}{CLOSE}", slots.len()),
+                    );
+                    slots.push(segs);
+                }
+            }
             if let Some(t) = oblique {
                 fargs.set(
                     format!("{name}_obl"),
@@ -410,6 +490,27 @@ impl Localizer {
             Arg::Date(d) => vec![Seg::Plain(self.date(*d))],
             Arg::Days(n) => vec![Seg::Plain(self.days(*n, false))],
             Arg::Months(n) => vec![Seg::Plain(self.months(*n, false))],
+            Arg::Years(n) => vec![Seg::Plain(self.years(*n, false))],
+            Arg::Hours(n) => vec![Seg::Plain(self.hours(*n, false))],
+            Arg::Digits(s) => vec![Seg::Text(self.localize_digits(s))],
+            Arg::Localized(name, by_locale) => {
+                let own = by_locale
+                    .iter()
+                    .find(|(l, _)| *l == self.locale)
+                    .map_or(name, |(_, n)| n);
+                vec![Seg::Text(own.clone())]
+            }
+            Arg::Series(items) => {
+                let sep = series_separator(self.locale);
+                let mut out = Vec::new();
+                for (i, a) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(Seg::Plain(sep.to_owned()));
+                    }
+                    out.extend(self.arg(a, selectors));
+                }
+                out
+            }
             Arg::Select(_) | Arg::Gender(_) => Vec::new(),
             Arg::Msg(id) => self.message_in(id, &[], selectors),
             Arg::Nested(id, args) => self.message_in(id, args, selectors),
@@ -427,6 +528,14 @@ impl Localizer {
                 out
             }
         }
+    }
+}
+
+/// Between items that may hold "and" themselves (a photo of someone holding a card).
+fn series_separator(l: Locale) -> &'static str {
+    match l {
+        Locale::En | Locale::Sq => "; ",
+        Locale::Fa | Locale::Ar => "؛ ",
     }
 }
 

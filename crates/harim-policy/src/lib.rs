@@ -66,7 +66,8 @@ pub use render::{
     try_render_markdown,
 };
 pub use settings::{
-    AnalyticsService, CollectedData, Contact, Controller, Country, CustomerDataCategory,
-    LocaleSettings, Notifications, PaymentGateway, PrivacySettings, Processor, ProcessorRole,
-    Retention, RetentionKind, Violation, valid_email, valid_https_url, valid_phone,
+    AnalyticsService, CollectedData, Contact, Controller, Cookie, CookiePurpose, Country,
+    CustomerDataCategory, LocaleSettings, Notifications, PaymentGateway, Practices,
+    PrivacySettings, Processor, ProcessorRole, Retention, RetentionKind, RetentionPeriod,
+    Violation, valid_email, valid_https_url, valid_phone,
 };

@@ -206,7 +206,8 @@ impl LocaleFormat {
             (Locale::Ar, Calendar::IslamicUmalqura) => "ar-SA",
             (Locale::Ar, _) => "ar",
             (Locale::Sq, _) => "sq-AL",
-            (Locale::En, _) => "en",
+            // British usage: «21 March 2025».
+            (Locale::En, _) => "en-GB",
         };
         let ca = match self.calendar {
             Calendar::Gregorian => "gregory",

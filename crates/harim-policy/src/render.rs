@@ -20,7 +20,7 @@ pub struct RenderError(pub Vec<String>);
 fn is_list_section(id: &str) -> bool {
     matches!(
         id,
-        "data" | "recipients" | "transfers" | "retention" | "rights" | "contact"
+        "data" | "recipients" | "transfers" | "retention" | "rights" | "contact" | "developers"
     )
 }
 
@@ -30,6 +30,7 @@ fn is_intro(c: &Clause) -> bool {
         || matches!(
             c.id.as_str(),
             "data.consequences"
+                | "data.generated_intro"
                 | "transfers.safeguards"
                 | "rights.how"
                 | "rights.page"
@@ -54,17 +55,30 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// A short name (`Amazon SES`, `stc cloud`) is kept on one line: a line break inside a Latin
+/// name in right-to-left text reorders its words. Longer text may wrap as prose does.
+fn nowrap(t: &str) -> &'static str {
+    if t.chars().count() <= 32 {
+        " class=\"nw\""
+    } else {
+        ""
+    }
+}
+
 fn segs_html(segs: &[Seg]) -> String {
     let mut out = String::new();
     for s in segs {
         match s {
             Seg::Plain(t) => out.push_str(&escape_html(t)),
             Seg::Text(t) => {
-                let _ = write!(out, "<bdi>{}</bdi>", escape_html(t));
+                let _ = write!(out, "<bdi{}>{}</bdi>", nowrap(t), escape_html(t));
             }
             Seg::Email(e) => {
                 let e = escape_html(e);
-                let _ = write!(out, "<bdi dir=\"ltr\"><a href=\"mailto:{e}\">{e}</a></bdi>");
+                let _ = write!(
+                    out,
+                    "<bdi dir=\"ltr\" class=\"nw\"><a href=\"mailto:{e}\">{e}</a></bdi>"
+                );
             }
             Seg::Phone(p) => {
                 let href: String = p
@@ -73,7 +87,7 @@ fn segs_html(segs: &[Seg]) -> String {
                     .collect();
                 let _ = write!(
                     out,
-                    "<bdi dir=\"ltr\"><a href=\"tel:{}\">{}</a></bdi>",
+                    "<bdi dir=\"ltr\" class=\"nw\"><a href=\"tel:{}\">{}</a></bdi>",
                     escape_html(&href),
                     escape_html(p)
                 );
@@ -176,7 +190,8 @@ fn segs_md(segs: &[Seg], rtl: bool) -> String {
     for s in segs {
         let always_ltr = match s {
             Seg::Email(_) | Seg::Phone(_) | Seg::Url(_) => true,
-            Seg::Text(t) => is_ltr_text(t),
+            // In left-to-right text only a name holding right-to-left letters needs isolating.
+            Seg::Text(t) => is_ltr_text(t) || (!rtl && !t.chars().any(is_rtl_char)),
             Seg::Plain(_) => false,
         };
         let (o, c) = wrap(rtl, always_ltr);
@@ -214,7 +229,10 @@ fn segs_md(segs: &[Seg], rtl: bool) -> String {
 /// FSI…PDI for free text.
 fn wrap(rtl: bool, ltr: bool) -> (&'static str, &'static str) {
     match (rtl, ltr) {
-        (false, _) => ("", ""),
+        (false, true) => ("", ""),
+        // A Persian or Arabic name in English or Albanian text: isolated, so a following
+        // comma or number is not drawn inside it.
+        (false, false) => (FSI, PDI),
         (true, true) => (LRI, PDI),
         (true, false) => (FSI, PDI),
     }
@@ -326,6 +344,7 @@ ul, ol { padding-inline-start: 1.5rem; }
 .nu-arab ol { list-style-type: arabic-indic; }
 li { margin-block: .25rem; }
 a { color: #0b57d0; }
+.nw { white-space: nowrap; }
 a:focus-visible { outline: 2px solid #0b57d0; outline-offset: 2px; }
 .history time { font-weight: 600; }
 footer { margin-top: 2.5rem; padding-top: .75rem; border-top: 1px solid #d6dde5; color: #4a4a4a; font-size: .9rem; }
@@ -431,6 +450,7 @@ fn html(
     format: &LocaleFormat,
 ) -> (String, Vec<String>) {
     let mut l = Localizer::new(locale, *format);
+    l.set_controller_country(doc.controller_country);
     let r = localize(doc, meta, &mut l);
     let mut h = String::with_capacity(16 * 1024);
     let title_text = escape_html(&plain(&r.title));
@@ -569,6 +589,7 @@ fn markdown(
     format: &LocaleFormat,
 ) -> (String, Vec<String>) {
     let mut l = Localizer::new(locale, *format);
+    l.set_controller_country(doc.controller_country);
     let r = localize(doc, meta, &mut l);
     let rtl = locale.direction() == crate::locale::Direction::Rtl;
     let prose = |t: &str| {
@@ -635,6 +656,7 @@ pub fn render_json(
     format: &LocaleFormat,
 ) -> Value {
     let mut l = Localizer::new(locale, *format);
+    l.set_controller_country(doc.controller_country);
     let r = localize(doc, meta, &mut l);
     let sections: Vec<Value> = r
         .sections

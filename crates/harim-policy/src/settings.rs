@@ -1,5 +1,7 @@
 //! The shop's privacy settings: one typed value drives the platform and the policy.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::locale::{Calendar, Digits, Locale, LocaleFormat};
@@ -424,6 +426,23 @@ pub struct Processor {
     pub name: String,
     /// Where it processes data.
     pub country: Country,
+    /// The vendor's name as readers of one language write it (`fa`: «کاوه‌نگار» for
+    /// Kavenegar); languages not listed show `name`. Absent from the canonical form when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized_names: BTreeMap<Locale, String>,
+}
+
+impl Processor {
+    /// A processor known by one name in every language.
+    #[must_use]
+    pub fn new(role: ProcessorRole, name: &str, country: Country) -> Self {
+        Self {
+            role,
+            name: name.to_owned(),
+            country,
+            localized_names: BTreeMap::new(),
+        }
+    }
 }
 
 /// A retention period kind (keys of [`Retention`]).
@@ -483,8 +502,15 @@ impl RetentionKind {
 pub struct Retention {
     /// Customer account and contact data, counted from the customer's last activity (30..=3660).
     pub customer_accounts_days: u32,
-    /// Orders and payment references, counted from the order (30..=4000).
+    /// Orders and payment references, counted from the order (30..=4000); 0 (absent) when
+    /// `orders_years` states the period.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub orders_days: u32,
+    /// Orders and payment references in whole years (1..=15), for a period the law sets in
+    /// years (tax and commercial records): enforced by the calendar, so a leap day never makes
+    /// the purge early. Set either this or `orders_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders_years: Option<u32>,
     /// Server logs, IP addresses and device data (1..=400).
     pub server_logs_days: u32,
     /// Identity documents, counted from the verification decision (1..=3660).
@@ -493,13 +519,89 @@ pub struct Retention {
     pub after_account_deletion_days: u32,
 }
 
+/// A retention period as the settings state it: days, or whole calendar years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionPeriod {
+    /// A number of days.
+    Days(u32),
+    /// A number of calendar years.
+    Years(u32),
+}
+
+impl RetentionPeriod {
+    /// The earliest moment, counted back from `now`, whose records are still inside the period:
+    /// what is older than the result is due. Years go back by the calendar; a 29 February that
+    /// the target year lacks becomes 28 February, which keeps records a day longer, never less.
+    #[must_use]
+    pub fn cutoff(self, now: time::OffsetDateTime) -> time::OffsetDateTime {
+        match self {
+            Self::Days(d) => now - time::Duration::days(i64::from(d)),
+            Self::Years(y) => shift_years(now, -i64::from(y)),
+        }
+    }
+
+    /// The moment the period that starts at `start` ends. Years go forward by the calendar; a
+    /// 29 February that the target year lacks becomes 1 March, so the end is never early.
+    #[must_use]
+    pub fn end(self, start: time::OffsetDateTime) -> time::OffsetDateTime {
+        match self {
+            Self::Days(d) => start + time::Duration::days(i64::from(d)),
+            Self::Years(y) => shift_years(start, i64::from(y)),
+        }
+    }
+
+    /// The longest this period can be, in days (a year counted as 366): for comparisons with
+    /// periods stated in days, where the longer reading is the safe one.
+    #[must_use]
+    pub fn max_days(self) -> u32 {
+        match self {
+            Self::Days(d) => d,
+            Self::Years(y) => y.saturating_mul(366),
+        }
+    }
+}
+
+/// `t` moved by `years` calendar years. A 29 February that the target year lacks moves to
+/// 28 February going back and to 1 March going forward (the longer retention either way).
+fn shift_years(t: time::OffsetDateTime, years: i64) -> time::OffsetDateTime {
+    let d = t.date();
+    let target = i64::from(d.year()).saturating_add(years);
+    let Ok(year) = i32::try_from(target) else {
+        return t;
+    };
+    let moved = time::Date::from_calendar_date(year, d.month(), d.day()).or_else(|_| {
+        if years < 0 {
+            time::Date::from_calendar_date(year, time::Month::February, 28)
+        } else {
+            time::Date::from_calendar_date(year, time::Month::March, 1)
+        }
+    });
+    match moved {
+        Ok(m) => t.replace_date(m),
+        Err(_) => t,
+    }
+}
+
 impl Retention {
-    /// The period for one kind.
+    /// The period for one kind, in the unit the settings state it in. Enforcement reads this.
+    #[must_use]
+    pub fn period(&self, kind: RetentionKind) -> RetentionPeriod {
+        match (kind, self.orders_years) {
+            (RetentionKind::Orders, Some(y)) => RetentionPeriod::Years(y),
+            _ => RetentionPeriod::Days(self.days(kind)),
+        }
+    }
+
+    /// The period for one kind in days; a period set in years gives its longest reading
+    /// ([`RetentionPeriod::max_days`]). For comparisons and display, not for purging.
     #[must_use]
     pub fn days(&self, kind: RetentionKind) -> u32 {
         match kind {
             RetentionKind::CustomerAccounts => self.customer_accounts_days,
-            RetentionKind::Orders => self.orders_days,
+            RetentionKind::Orders => self
+                .orders_years
+                .map_or(self.orders_days, |y| RetentionPeriod::Years(y).max_days()),
             RetentionKind::ServerLogs => self.server_logs_days,
             RetentionKind::KycDocuments => self.kyc_documents_after_decision_days,
             RetentionKind::AfterAccountDeletion => self.after_account_deletion_days,
@@ -535,6 +637,73 @@ pub struct Controller {
     /// Data-protection officer e-mail, if one is appointed.
     #[serde(default)]
     pub dpo_email: Option<String>,
+    /// VAT registration number, if the controller has one (Saudi readers expect it beside the
+    /// commercial registration). Absent from the canonical form when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_number: Option<String>,
+}
+
+/// What a storefront cookie is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CookiePurpose {
+    /// Basket, sign-in, checkout: set without consent.
+    Essential,
+    /// Set only after the visitor agrees to analytics.
+    Analytics,
+}
+
+/// One cookie the storefront sets, named as the browser shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cookie {
+    /// The cookie's name (1..=64 of `A-Z a-z 0-9 _ - .`).
+    pub name: String,
+    /// What it is for.
+    pub purpose: CookiePurpose,
+    /// Days it lasts (1..=730); 0: until the browser is closed.
+    pub lifetime_days: u32,
+}
+
+/// What the shop promises beyond the data it collects. Each `true` (or cookie listed) adds a
+/// clause; each is off by default and absent from the canonical form while off, so settings
+/// stored before these existed keep their hash.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Practices {
+    /// The shop sells no customer data and does not rent or trade it for value.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub no_sale: bool,
+    /// Everyone working for the shop is bound to keep customer data confidential.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub staff_confidentiality: bool,
+    /// Customers sign in with a password they choose (so they are asked to keep it secret).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub customer_passwords: bool,
+    /// The storefront links to other sites, whose handling of data this policy does not cover.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub external_links: bool,
+    /// If the shop is sold, merged or closed, what becomes of the data is stated.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub business_transfer: bool,
+    /// The shop shows the eNamad trust badge (Iranian controllers only).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub enamad: bool,
+    /// The shop sends its invoices to the Iranian tax system (سامانهٔ مؤدیان; Iranian
+    /// controllers only).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tax_e_invoices: bool,
+    /// The cookies the storefront sets, with their lifetimes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<Cookie>,
+}
+
+impl Practices {
+    /// Nothing promised: the form settings had before these fields existed.
+    #[must_use]
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// Date/number format of one published language.
@@ -598,6 +767,9 @@ pub struct PrivacySettings {
     pub contact: Contact,
     /// The controller (the shop's legal identity).
     pub controller: Controller,
+    /// Promises and storefront facts beyond the data collected (absent: none).
+    #[serde(default, skip_serializing_if = "Practices::is_default")]
+    pub practices: Practices,
     /// Minimum customer age (13..=21).
     pub minimum_age: u8,
     /// Published languages with their calendar and digits. Non-empty, no duplicates.
@@ -637,6 +809,7 @@ impl Default for PrivacySettings {
             retention: Retention {
                 customer_accounts_days: 1095,
                 orders_days: 1825,
+                orders_years: None,
                 server_logs_days: 90,
                 kyc_documents_after_decision_days: 365,
                 after_account_deletion_days: 30,
@@ -649,7 +822,9 @@ impl Default for PrivacySettings {
                 registration_number: None,
                 country: Country::Ir,
                 dpo_email: None,
+                vat_number: None,
             },
+            practices: Practices::default(),
             minimum_age: 18,
             locales: vec![LocaleSettings::customary(Locale::Fa)],
             default_locale: Locale::Fa,
@@ -802,7 +977,26 @@ impl PrivacySettings {
 
     /// Retention periods and the response time, within their ranges.
     fn check_periods(&self, e: &mut Vec<Violation>) {
+        if let Some(y) = self.retention.orders_years {
+            if !(1..=15).contains(&y) {
+                e.push(Violation::new(
+                    "retention.orders_years",
+                    "out_of_range",
+                    "must be between 1 and 15 years",
+                ));
+            }
+            if self.retention.orders_days != 0 {
+                e.push(Violation::new(
+                    "retention.orders_days",
+                    "conflict",
+                    "give orders_days or orders_years, not both",
+                ));
+            }
+        }
         for kind in RetentionKind::ALL {
+            if kind == RetentionKind::Orders && self.retention.orders_years.is_some() {
+                continue;
+            }
             let (lo, hi) = kind.range();
             let v = self.retention.days(kind);
             if v < lo || v > hi {
@@ -862,6 +1056,62 @@ impl PrivacySettings {
                 "invalid_email",
                 "a plain e-mail address",
             ));
+        }
+        if let Some(v) = &self.controller.vat_number {
+            check_text(e, "controller.vat_number", v, 40);
+        }
+        for (i, p) in self.processors.iter().enumerate() {
+            for (l, n) in &p.localized_names {
+                check_text(
+                    e,
+                    &format!("processors[{i}].localized_names.{}", l.tag()),
+                    n,
+                    80,
+                );
+            }
+        }
+        self.check_practices(e);
+    }
+
+    /// Iranian-only promises only for Iranian controllers; cookies well named, each once, with
+    /// a lifetime in range.
+    fn check_practices(&self, e: &mut Vec<Violation>) {
+        let p = &self.practices;
+        for (on, field) in [(p.enamad, "enamad"), (p.tax_e_invoices, "tax_e_invoices")] {
+            if on && self.controller.country != Country::Ir {
+                e.push(Violation::new(
+                    format!("practices.{field}"),
+                    "not_applicable",
+                    "only for a controller in Iran",
+                ));
+            }
+        }
+        for (i, c) in p.cookies.iter().enumerate() {
+            let ok_name = (1..=64).contains(&c.name.len())
+                && c.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+            if !ok_name {
+                e.push(Violation::new(
+                    format!("practices.cookies[{i}].name"),
+                    "invalid_text",
+                    "1..=64 of A-Z a-z 0-9 _ - .",
+                ));
+            }
+            if p.cookies[..i].iter().any(|o| o.name == c.name) {
+                e.push(Violation::new(
+                    format!("practices.cookies[{i}].name"),
+                    "duplicate",
+                    "cookie listed twice",
+                ));
+            }
+            if c.lifetime_days > 730 {
+                e.push(Violation::new(
+                    format!("practices.cookies[{i}].lifetime_days"),
+                    "out_of_range",
+                    "at most 730 days (0: until the browser closes)",
+                ));
+            }
         }
     }
 
@@ -995,4 +1245,9 @@ pub(crate) fn slugify(s: &str) -> String {
 #[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_zero(n: &u32) -> bool {
     *n == 0
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(b: &bool) -> bool {
+    !*b
 }

@@ -91,11 +91,11 @@ fn consequences_clause_appears_only_when_something_is_required() {
 fn the_courier_is_named_only_when_a_shipping_processor_exists() {
     let (mut s, shop) = iranian_shop();
     assert!(!body(&english(&s, &shop)).contains("courier"));
-    s.processors.push(Processor {
-        role: ProcessorRole::Shipping,
-        name: "Tipax".into(),
-        country: Country::Ir,
-    });
+    s.processors.push(Processor::new(
+        ProcessorRole::Shipping,
+        "Tipax",
+        Country::Ir,
+    ));
     assert!(body(&english(&s, &shop)).contains("courier"));
 }
 
@@ -328,7 +328,7 @@ fn the_backup_clause_states_the_platform_backup_period() {
     shop.backup_days = 45;
     assert!(english(&s, &shop).contains("for up to 45 days"));
     shop.backup_days = 7;
-    assert!(english(&s, &shop).contains("for up to 7 days"));
+    assert!(english(&s, &shop).contains("for up to seven days"));
 }
 
 #[test]

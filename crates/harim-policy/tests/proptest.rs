@@ -54,7 +54,7 @@ prop_compose! {
         let mut analytics = Vec::new();
         for a in an { if !analytics.contains(&a) { analytics.push(a); } }
         let processors = if order_sms {
-            vec![Processor { role: ProcessorRole::Sms, name: "SMS <Co>".into(), country: sms_country }]
+            vec![Processor::new(ProcessorRole::Sms, "SMS <Co>", sms_country)]
         } else { vec![] };
         let locales = Locale::ALL.iter().map(|l| LocaleSettings { locale: *l, calendar: cal, digits }).collect();
         (PrivacySettings {
@@ -66,6 +66,7 @@ prop_compose! {
             retention: Retention {
                 customer_accounts_days: r.0,
                 orders_days: r.1,
+                orders_years: None,
                 server_logs_days: r.2,
                 kyc_documents_after_decision_days: r.3,
                 after_account_deletion_days: r.4,
@@ -82,7 +83,9 @@ prop_compose! {
                 registration_number: dpo.then(|| "R-1".into()),
                 country: controller_country,
                 dpo_email: dpo.then(|| "dpo@example.com".into()),
+                vat_number: None,
             },
+            practices: Default::default(),
             minimum_age,
             locales,
             default_locale: Locale::En,

@@ -5,16 +5,20 @@
 # In `*-hours` messages `$period` is the localised number and `$period_n` the raw one (one, other).
 
 ## Page frame
-pp-title = Politika e privatësisë e platformës { $shop } për tregtaret dhe tregtarët
-pp-intro = Kjo politikë u drejtohet personave që administrojnë dyqane në platformën { $shop }: pronareve dhe pronarëve të dyqaneve, stafit të tyre dhe kujtdo që regjistrohet. Ajo rendit çdo lloj të dhënash personale që platforma mban për ju, pse i mban, mbi çfarë baze ligjore, kush tjetër i merr, sa kohë ruhen dhe me cilat kërkesa të sakta mund t'i shihni, t'i merrni me vete ose t'i fshini. Se çfarë bën secili dyqan me të dhënat e klientëve të vet, e tregon politika e privatësisë e atij dyqani.
-pp-footer = Këtë politikë e ka krijuar platforma { $platform } nga konfigurimi dhe nga harta e saj e të dhënave, e njëjta deklaratë mbi të cilën bazohen eksportet, fshirjet dhe procesi automatik që fshin të dhënat kur mbaron afati i ruajtjes. Asgjë në të nuk është shkruar me dorë.
+pp-title = Politika e privatësisë e platformës { $shop } për tregtarët
+pp-intro = Kjo politikë u drejtohet personave që administrojnë dyqane në platformën { $shop }: pronarëve të dyqaneve, stafit të tyre dhe kujtdo që regjistrohet. Ajo rendit çdo lloj të dhënash personale që platforma mban për ju, pse i mban, mbi çfarë baze ligjore, kush tjetër i merr, sa kohë ruhen dhe si mund t'i shihni, t'i merrni me vete ose t'i fshini. Se çfarë bën secili dyqan me të dhënat e klientëve të vet, e tregon politika e privatësisë e atij dyqani.
+pp-footer = Këtë politikë e ka krijuar platforma { $platform } nga konfigurimi dhe nga harta e saj e të dhënave, e njëjta deklaratë mbi të cilën bazohen eksportet, fshirjet dhe procesi automatik që fshin të dhënat kur mbaron afati i ruajtjes.
 
 ## Controller
 pp-controller-identity = Kontrollues i të dhënave tuaja personale është { $operator }, operatori i platformës { $platform }.
-pp-controller-country = Vendi ku është themeluar operatori: { $country }.
-pp-controller-registration = Numri i regjistrimit të shoqërisë: { $number }.
+pp-controller-country = Operatori është i vendosur në { $country_acc }.
+pp-controller-registration = { $home ->
+    [al] NUIS: { $number }.
+    [sa] Numri i regjistrimit tregtar: { $number }.
+   *[other] Numri i regjistrimit të shoqërisë: { $number }.
+}
 pp-controller-dpo = Nëpunësin për mbrojtjen e të dhënave të operatorit mund ta kontaktoni në { $email }.
-pp-controller-shops = Secili dyqan vendos vetë se çfarë bën me të dhënat e klientëve të vet, dhe platforma { $platform } i përpunon këto të dhëna vetëm sipas udhëzimeve të dyqanit. Kjo politikë ka të bëjë me të dhënat tuaja si tregtare ose tregtar, jo me të dhënat e klientëve tuaj.
+pp-controller-shops = Secili dyqan vendos vetë se çfarë bën me të dhënat e klientëve të vet, dhe platforma { $platform } i përpunon këto të dhëna vetëm sipas udhëzimeve të dyqanit. Kjo politikë ka të bëjë me të dhënat tuaja si tregtar, jo me të dhënat e klientëve tuaj.
 
 ## Data, purpose and legal basis
 pp-data-intro = Platforma mban të dhënat e mëposhtme. Për secilin lloj tregohet pse mbahet dhe mbi çfarë baze ligjore.
@@ -53,7 +57,10 @@ pp-purpose-data-requests = për të kryer dhe për të provuar eksportet dhe fsh
 
 pp-field-full-name = emri i plotë
 pp-field-national-id = numri personal i identifikimit
-pp-field-iban = numri i llogarisë bankare (IBAN ose Sheba)
+pp-field-iban = { $home ->
+    [ir] numri i llogarisë bankare (Sheba)
+   *[other] numri i llogarisë bankare (IBAN)
+}
 pp-field-birth-date = data e lindjes
 pp-field-phone = numri i telefonit
 pp-field-email = adresa e e-mailit
@@ -62,7 +69,7 @@ pp-field-postal-code = kodi postar
 pp-field-country = shteti
 pp-field-national-id-front = ana e përparme e kartës së identitetit
 pp-field-national-id-back = ana e pasme e kartës së identitetit
-pp-field-selfie = një foto e pronares ose e pronarit që mban kartën në dorë
+pp-field-selfie = një foto e pronarit që mban kartën e identitetit në dorë
 pp-field-business-license = licenca e biznesit
 
 ## Recipients
@@ -70,12 +77,18 @@ pp-recipients-hosting = { $name }: strehon serverët, bazën e të dhënave dhe 
 pp-recipients-processor = { $name }: { $role } në emër të operatorit ({ $country }).
 pp-recipients-reviewers = Stafi shqyrtues i operatorit sheh identitetin e regjistruar dhe dokumentet e identitetit për të vendosur për to. Sa herë që ky staf hap një dokument, shikimi dhe qëllimi i tij regjistrohen në regjistrin e auditimit të dyqanit tuaj.
 pp-recipients-shop-owner = Pronarja ose pronari i një dyqani sheh adresën e e-mailit dhe rolin e secilit person që punon në të.
-pp-recipients-authorities = Gjykatat, administrata tatimore dhe autoritete të tjera publike, vetëm kur e kërkon ligji.
+pp-recipients-authorities = Gjykatat, policia, administrata tatimore dhe autoritete të tjera publike, vetëm me urdhër të ligjshëm ose kur e kërkon ligji.
 
 ## Transfers
-pp-transfers-intro = Disa marrës punojnë jashtë vendit të operatorit ({ $country }), prandaj të dhënat tuaja mund të transferohen te:
+pp-transfers-intro = Disa marrës punojnë jashtë { $country_abl }, prandaj të dhënat tuaja mund të transferohen te:
 pp-transfers-row = { $recipient }: { $country }
-pp-transfers-safeguards = Këto transferime mbështeten në kushtet e mbrojtjes së të dhënave të marrësve. Një kopje të garancive mund ta kërkoni në { $email }.
+pp-transfers-safeguards = { $home ->
+    [sa] Çdo transferim jashtë Mbretërisë mbështetet në një nga bazat e Rregullores për Transferimin e të Dhënave Personale jashtë Mbretërisë: një vend me nivel mbrojtjeje të vlerësuar si të përshtatshëm, ose garanci të përshtatshme, si klauzolat standarde kontraktuale, kur ky nivel mungon.
+    [al] Çdo transferim bëhet drejt një vendi me nivel të përshtatshëm mbrojtjeje ose, kur ky nivel mungon, vetëm me autorizimin e Komisionerit për të Drejtën e Informimit dhe Mbrojtjen e të Dhënave Personale, siç e kërkon Ligji nr. 124/2024.
+    [eu] Çdo transferim bëhet drejt një vendi për të cilin Komisioni Evropian ka marrë vendim përshtatshmërie, ose mbështetet në klauzolat standarde kontraktuale të Komisionit.
+    [ae] Çdo transferim bëhet drejt një vendi me mbrojtje të përshtatshme ose mbështetet në garanci kontraktuale, siç parashikon Dekret-Ligji Federal nr. 45 i vitit 2021.
+   *[other] Këto transferime mbështeten në kushtet e mbrojtjes së të dhënave të marrësve.
+} Një kopje të garancive mund ta kërkoni në { $email }.
 
 ## Retention
 pp-retention-intro = Çdo lloj të dhënash ruhet vetëm për aq kohë sa tregohet më poshtë. Kur mbaron afati, procesi automatik i ruajtjes së platformës i fshin; të njëjtat vlera të konfiguruara e drejtojnë si këtë proces, ashtu edhe këtë faqe.
@@ -94,55 +107,31 @@ pp-period-kyc-setting = për aq kohë sa përcaktojnë cilësimet e privatësis�
 pp-period-as-proof = evidenca e çdo kërkese, pa të dhëna personale, ruhet si provë se kërkesa u krye
 pp-period-operator-logs = { $period } në sistemin e regjistrave të operatorit; ai përmban identifikuesit dhe shtigjet (routes) e kërkesave, kurrë ndonjë vlerë që keni futur ju
 pp-after-created = { $period } pas krijimit
-pp-after-created-hours = { $period_cat ->
-    [one] { $period } orë
-   *[other] { $period } orë
-} pas krijimit
 pp-after-last-use = { $period } pas përdorimit të fundit
-pp-after-last-use-hours = { $period_cat ->
-    [one] { $period } orë
-   *[other] { $period } orë
-} pas përdorimit të fundit
 pp-after-decision = { $period } pas vendimit të shqyrtimit
-pp-after-decision-hours = { $period_cat ->
-    [one] { $period } orë
-   *[other] { $period } orë
-} pas vendimit të shqyrtimit
 pp-after-ready = { $period } pasi arkivi bëhet gati
-pp-after-ready-hours = { $period_cat ->
-    [one] { $period } orë
-   *[other] { $period } orë
-} pasi arkivi bëhet gati
 pp-after-shop-erasure = { $period } pas fshirjes së dyqanit
-pp-after-shop-erasure-hours = { $period_cat ->
-    [one] { $period } orë
-   *[other] { $period } orë
-} pas fshirjes së dyqanit
 pp-after-account-erasure = { $period } pas fshirjes së llogarisë
-pp-after-account-erasure-hours = { $period_cat ->
-    [one] { $period } orë
-   *[other] { $period } orë
-} pas fshirjes së llogarisë
 
 ## Rights
-pp-rights-intro = Këto të drejta mund t'i ushtroni vetë, përmes kërkesave të përmendura më poshtë, ose duke i shkruar operatorit.
-pp-rights-access = Qasja: mund të kërkoni një kopje të gjithçkaje që platforma mban për ju me kërkesën { $account_route }, dhe për një dyqan që zotëroni me kërkesën { $shop_route }. Arkivi bëhet gati brenda afatit të përgjigjes që tregohet më poshtë dhe mund të shkarkohet deri në skadimin e tij.
-pp-rights-rectify = Korrigjimi: mund ta korrigjoni identitetin e regjistruar me kërkesën { $identity_route }, dhe çdo gjë tjetër përmes llogarisë suaj ose duke i shkruar operatorit.
-pp-rights-erase = Fshirja: mund ta fshini llogarinë tuaj me kërkesën { $account_route } dhe një dyqan që zotëroni me kërkesën { $shop_route }. Të dhënat bëhen menjëherë të palexueshme me shkatërrimin e çelësit të tyre të enkriptimit dhe pastaj fshihen. Merrni një vërtetim të nënshkruar, të cilin çdokush mund ta verifikojë në { $receipt_route }. Ato që ligji e detyron operatorin t'i ruajë renditen në vërtetim, bashkë me datën kur mbaron ruajtja e tyre.
+pp-rights-intro = Këto të drejta mund t'i ushtroni vetë te cilësimet e llogarisë, ose duke i shkruar operatorit.
+pp-rights-access = E drejta e aksesit: te cilësimet e llogarisë mund të kërkoni një kopje të gjithçkaje që platforma mban për ju, si dhe të gjithçkaje për një dyqan që zotëroni. Arkivi bëhet gati brenda afatit të përgjigjes që tregohet më poshtë dhe mund të shkarkohet deri në skadimin e tij.
+pp-rights-rectify = Korrigjimi: identitetin e regjistruar mund ta korrigjoni te cilësimet e dyqanit, dhe çdo gjë tjetër te cilësimet e llogarisë ose duke i shkruar operatorit.
+pp-rights-erase = Fshirja: te cilësimet e llogarisë mund ta fshini llogarinë tuaj ose një dyqan që zotëroni. Të dhënat bëhen menjëherë të palexueshme me shkatërrimin e çelësit të tyre të enkriptimit dhe pastaj fshihen. Merrni një vërtetim të nënshkruar, të cilin çdokush mund ta verifikojë pranë platformës. Ato që ligji e detyron operatorin t'i ruajë renditen në vërtetim, bashkë me datën kur mbaron ruajtja e tyre.
 pp-rights-restrict = Kufizimi: mund t'i kërkoni operatorit t'i ruajë të dhënat tuaja, por të mos i përdorë ndryshe, ndërkohë që e kundërshtoni saktësinë e tyre; kur përdorimi i tyre është i paligjshëm, por ju parapëlqeni kufizimin në vend të fshirjes; kur operatorit nuk i nevojiten më, por juve ju nevojiten për një pretendim ligjor; ose derisa të vendoset për një kundërshtim.
 pp-rights-object = Kundërshtimi: mund ta kundërshtoni përdorimin e të dhënave tuaja që mbështetet në interesin legjitim të operatorit; ai ndërpritet, përveç rastit kur ekzistojnë arsye legjitime bindëse që mbizotërojnë mbi interesat tuaja.
 pp-rights-portability = Transportueshmëria: eksporti është një arkiv ZIP me skedarë JSON dhe dokumentet origjinale, që të mund t'i çoni të dhënat tuaja në një shërbim tjetër.
 pp-rights-how = Për çdo gjë tjetër, shkruani në { $email }. Afati i përgjigjes së operatorit është { $period }.
 pp-rights-complain = Gjithashtu mund të ankoheni te { $authority }.
-pp-rights-complain-url = Gjithashtu mund të ankoheni te { $authority }: { $url }.
+pp-rights-complain-url = Gjithashtu mund të ankoheni te { $authority } (faqja e internetit: { $url }).
 
 ## Security
 pp-security-transport = Çdo faqe dhe çdo kërkesë kalon përmes një lidhjeje të enkriptuar (HTTPS).
 pp-security-encryption = Identiteti i regjistruar, dokumentet e identitetit dhe eksportet e dyqanit enkriptohen me një çelës që i përket vetëm dyqanit të tyre, kështu që fshirja e dyqanit e shkatërron këtë çelës dhe asgjë prej tyre nuk mbetet e lexueshme.
 pp-security-hsm = Çelësat rrënjë të platformës ruhen në një modul harduerik sigurie (HSM) dhe nuk dalin kurrë prej tij.
-pp-security-audit = Sa herë që dikush shfaq identitetin tuaj të plotë ose shkarkon një nga dokumentet tuaja, qasja dhe qëllimi i saj regjistrohen para se të deshifrohet ndonjë gjë. Ekranet e tjera i shfaqin fushat e identitetit vetëm të maskuara.
+pp-security-audit = Sa herë që dikush shfaq identitetin tuaj të plotë ose shkarkon një nga dokumentet tuaja, aksesi dhe qëllimi i tij regjistrohen para se të deshifrohet ndonjë gjë. Ekranet e tjera i shfaqin fushat e identitetit vetëm të maskuara.
 pp-security-documents = Për dokumentet e ngarkuara kontrollohet që të jenë vërtet imazhe ose PDF; nga imazhet hiqen metadatat si vendndodhja, ndërsa skedarët PDF me skripte, formularë ose bashkëngjitje refuzohen.
-pp-security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cenim i sigurisë i vë në rrezik të drejtat tuaja, operatori do të njoftojë si ju, ashtu edhe autoritetet, siç e kërkon ligji.
+pp-security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cenim i sigurisë i vë në rrezik të drejtat tuaja, operatori do të njoftojë autoritetet dhe do t'ju njoftojë edhe ju, siç e kërkon ligji.
 
 ## Changes
 pp-changes = Kur ndryshon mënyra si platforma i trajton të dhënat, në këtë faqe publikohet një version i ri i kësaj politike me datën e tij dhe listën e ndryshimeve; versionet e mëparshme mbeten të renditura më poshtë.
@@ -151,9 +140,19 @@ pp-changes = Kur ndryshon mënyra si platforma i trajton të dhënat, në këtë
 pp-contact-email = Pyetje për privatësinë: { $email }
 pp-contact-dpo = Nëpunësi për mbrojtjen e të dhënave: { $email }
 
+## For developers
+pp-dev-intro = Cilësimet e mësipërme e zbatojnë secilën të drejtë përmes këtyre kërkesave të ndërfaqes HTTP të platformës; integrimet dhe mjetet e vetë dyqanit mund t'i thërrasin drejtpërdrejt.
+pp-dev-route = { $what }: { $route }
+pp-dev-account-export = një kopje e llogarisë
+pp-dev-shop-export = një kopje e një dyqani
+pp-dev-identity-update = korrigjimi i identitetit të regjistruar
+pp-dev-account-erasure = fshirja e llogarisë
+pp-dev-shop-erasure = fshirja e një dyqani
+pp-dev-receipt = verifikimi i një vërtetimi fshirjeje
+
 ## Change descriptions
 pp-change-operator = Të dhënat e operatorit ndryshuan.
-pp-change-hosting = Platforma tani strehohet nga { $name } ({ $country }).
+pp-change-hosting = Platforma tani strehohet nga { $name } në { $country_acc }.
 pp-change-processor-added = Përpunues i ri: { $name } ({ $role }).
 pp-change-processor-removed = U hoq përpunuesi: { $name } ({ $role }).
 pp-change-data-added = Platforma tani mban: { $category }.

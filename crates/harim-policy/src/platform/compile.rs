@@ -5,8 +5,35 @@ use super::facts::{Basis, MerchantData, Platform, PlatformPolicyInputs, RightsRo
 use crate::clause::{Arg, Clause, clause, country, key_id, msg, text};
 use crate::doc::{
     Audience, PolicyDocument, Recipient, Section, ShopFacts, TransferWords, add_law_selector,
-    complaint_clause, processor_recipient, section, transfers,
+    complaint_clause, hosted_home_clause, processor_name, processor_recipient, section,
+    statute_clause, transfers,
 };
+use crate::locale::{Calendar, Locale, LocaleFormat};
+use crate::settings::Country;
+
+/// The language whose version of the platform policy prevails: the operator's country's.
+#[must_use]
+pub fn platform_language(country: Country) -> Locale {
+    match country {
+        Country::Ir => Locale::Fa,
+        Country::Sa | Country::Ae | Country::Kw | Country::Bh | Country::Qa | Country::Om => {
+            Locale::Ar
+        }
+        Country::Al | Country::Xk => Locale::Sq,
+        _ => Locale::En,
+    }
+}
+
+/// How the platform policy writes dates and numbers in `locale`: the customary format, with
+/// the Umm al-Qura calendar (and the Gregorian date beside it) for a Saudi operator's Arabic.
+#[must_use]
+pub fn platform_format(country: Country, locale: Locale) -> LocaleFormat {
+    let mut f = LocaleFormat::customary(locale);
+    if country == Country::Sa && locale == Locale::Ar {
+        f.calendar = Calendar::IslamicUmalqura;
+    }
+    f
+}
 
 /// A route or an identifier: isolated like any text, so it keeps its direction in RTL pages.
 fn code(s: &str) -> Arg {
@@ -20,9 +47,12 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
     let p = &i.platform;
     let (recipients, recipients_section) = recipients(p, &i.data.entries);
     let mut sections = vec![controller(p), data(&i.data.entries), recipients_section];
+    let names: Vec<Arg> = std::iter::once(text(&p.hosting_provider))
+        .chain(p.processors.iter().map(processor_name))
+        .collect();
     sections.extend(transfers(
         p.country,
-        recipients.iter().map(|r| (r, text(&r.name))),
+        recipients.iter().zip(names),
         &p.contact_email,
         &TransferWords {
             intro: "pp-transfers-intro",
@@ -39,6 +69,7 @@ pub fn compile_platform(i: &PlatformPolicyInputs) -> PolicyDocument {
             vec![clause("changes.publication", "pp-changes", vec![])],
         ),
         contact(p),
+        developers(&i.routes),
     ]);
     // As in the shop policies, by the operator's country.
     add_law_selector(&mut sections, p.country);
@@ -86,7 +117,7 @@ fn controller(p: &Platform) -> Section {
         c.push(clause(
             "controller.registration",
             "pp-controller-registration",
-            vec![("number", code(r))],
+            vec![("number", Arg::Digits(r.clone()))],
         ));
     }
     if let Some(d) = &p.dpo_email {
@@ -101,6 +132,7 @@ fn controller(p: &Platform) -> Section {
         "pp-controller-shops",
         vec![("platform", text(&p.name))],
     ));
+    c.push(statute_clause(platform_language(p.country)));
     section("controller", c)
 }
 
@@ -118,9 +150,10 @@ fn data(entries: &[MerchantData]) -> Section {
         let message = if e.fields.is_empty() {
             "pp-data-row"
         } else {
+            // Semicolons: a field may hold "and" itself ("holding the card").
             args.push((
                 "fields",
-                Arg::List(
+                Arg::Series(
                     e.fields
                         .iter()
                         .map(|f| msg(format!("pp-field-{}", key_id(f))))
@@ -253,33 +286,40 @@ fn rights(i: &PlatformPolicyInputs) -> Section {
     section("rights", c)
 }
 
-/// Access, rectification, erasure and restriction, with the routes that carry them out.
-fn routed_rights(r: &RightsRoutes) -> [Clause; 4] {
+/// Access, rectification, erasure and restriction, in words; the requests that carry them out
+/// are in the developers' appendix ([`developers`]), never in the sentences a merchant reads.
+fn routed_rights(_: &RightsRoutes) -> [Clause; 4] {
     [
-        clause(
-            "rights.access",
-            "pp-rights-access",
-            vec![
-                ("account_route", code(&r.account_export)),
-                ("shop_route", code(&r.shop_export)),
-            ],
-        ),
-        clause(
-            "rights.rectify",
-            "pp-rights-rectify",
-            vec![("identity_route", code(&r.identity_update))],
-        ),
-        clause(
-            "rights.erase",
-            "pp-rights-erase",
-            vec![
-                ("account_route", code(&r.account_erasure)),
-                ("shop_route", code(&r.shop_erasure)),
-                ("receipt_route", code(&r.receipt)),
-            ],
-        ),
+        clause("rights.access", "pp-rights-access", vec![]),
+        clause("rights.rectify", "pp-rights-rectify", vec![]),
+        clause("rights.erase", "pp-rights-erase", vec![]),
         clause("rights.restrict", "pp-rights-restrict", vec![]),
     ]
+}
+
+/// The last section, `developers`: the HTTP requests behind each right, for the shop's
+/// developers and integrations.
+fn developers(r: &RightsRoutes) -> Section {
+    let row = |key: &str, route: &str| {
+        clause(
+            format!("developers.{key}"),
+            "pp-dev-route",
+            vec![
+                ("what", msg(format!("pp-dev-{}", key_id(key)))),
+                ("route", code(route)),
+            ],
+        )
+    };
+    let mut c = vec![clause("developers.intro", "pp-dev-intro", vec![])];
+    c.extend([
+        row("account_export", &r.account_export),
+        row("shop_export", &r.shop_export),
+        row("identity_update", &r.identity_update),
+        row("account_erasure", &r.account_erasure),
+        row("shop_erasure", &r.shop_erasure),
+        row("receipt", &r.receipt),
+    ]);
+    section("developers", c)
 }
 
 /// Section 7, `security`: what the platform does, as configured.
@@ -310,6 +350,8 @@ fn security(i: &PlatformPolicyInputs) -> Section {
             vec![],
         ));
     }
+    let p = &i.platform;
+    c.extend(hosted_home_clause(&p.name, p.hosting_country, p.country));
     c.push(clause("security.breach", "pp-security-breach", vec![]));
     section("security", c)
 }

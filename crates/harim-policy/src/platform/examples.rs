@@ -150,10 +150,11 @@ fn account_entries() -> Vec<MerchantData> {
         from: From::AccountErasure,
     };
     vec![
+        // Exports and erasures carry out what the merchant asks for: the contract.
         entry(
             "data_requests",
             Account,
-            &[LegalObligation],
+            &[Contract],
             &[
                 (
                     "data_requests",
@@ -168,10 +169,11 @@ fn account_entries() -> Vec<MerchantData> {
             &[],
             true,
         ),
+        // The shop's key is how the service keeps its data safe: contract and security.
         entry(
             "tenant_keys",
             ShopOwner,
-            &[LegalObligation],
+            &[Contract, LegitimateInterest],
             &[("tenant_keys", shop)],
             &[],
             true,
@@ -297,11 +299,11 @@ pub fn albanian_platform() -> PlatformPolicyInputs {
             dpo_email: Some("dpo@harim.example.al".into()),
             hosting_provider: "Hetzner Online".into(),
             hosting_country: Country::De,
-            processors: vec![Processor {
-                role: ProcessorRole::Support,
-                name: "Zendesk".into(),
-                country: Country::Us,
-            }],
+            processors: vec![Processor::new(
+                ProcessorRole::Support,
+                "Zendesk",
+                Country::Us,
+            )],
             storefront_collects: vec![StorefrontCollection {
                 category: C::IpAddress,
                 days: Some(30),
@@ -339,11 +341,11 @@ pub fn saudi_platform() -> PlatformPolicyInputs {
             dpo_email: Some("dpo@harim.example.sa".into()),
             hosting_provider: "stc cloud".into(),
             hosting_country: Country::Sa,
-            processors: vec![Processor {
-                role: ProcessorRole::Email,
-                name: "Amazon SES".into(),
-                country: Country::Bh,
-            }],
+            processors: vec![Processor::new(
+                ProcessorRole::Email,
+                "Amazon SES",
+                Country::Bh,
+            )],
             storefront_collects: vec![
                 StorefrontCollection {
                     category: C::OrderHistory,

@@ -268,24 +268,17 @@ pub enum Period {
 impl Period {
     /// The period as a message argument, every number in it.
     pub(crate) fn arg(self) -> Arg {
-        let after = |from: From, unit: &str, n: u32| {
-            let (id, a) = match unit {
-                "hours" => (
-                    format!("pp-after-{}-hours", from.key()),
-                    ("period", Arg::Number(n)),
-                ),
-                _ => (format!("pp-after-{}", from.key()), ("period", Arg::Days(n))),
-            };
-            Arg::Nested(id, vec![a])
+        let after = |from: From, period: Arg| {
+            Arg::Nested(format!("pp-after-{}", from.key()), vec![("period", period)])
         };
         match self {
             Self::WhileAccountExists => Arg::Msg("pp-period-while-account".into()),
             Self::WhileShopExists => Arg::Msg("pp-period-while-shop".into()),
             Self::Hours { hours, from } if hours.is_multiple_of(24) => {
-                after(from, "days", hours / 24)
+                after(from, Arg::Days(hours / 24))
             }
-            Self::Hours { hours, from } => after(from, "hours", hours),
-            Self::Days { days, from } => after(from, "days", days),
+            Self::Hours { hours, from } => after(from, Arg::Hours(hours)),
+            Self::Days { days, from } => after(from, Arg::Days(days)),
             Self::ShopKycSetting { default_days } => Arg::Nested(
                 "pp-period-kyc-setting".into(),
                 vec![("period", Arg::Days(default_days))],

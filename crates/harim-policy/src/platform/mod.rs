@@ -15,7 +15,7 @@ mod diff;
 pub mod examples;
 mod facts;
 
-pub use compile::compile_platform;
+pub use compile::{compile_platform, platform_format, platform_language};
 pub use diff::{PlatformChange, diff_platform};
 pub use facts::{
     Basis, From, Kept, MerchantData, MerchantDataMap, MerchantSubject, Period, Platform,
