@@ -6,9 +6,28 @@
 # the server is up changes nothing. Prints `export NAME=value` lines for `eval "$(infra/garage.sh)"`
 # (the variables object_store's AmazonS3Builder::from_env reads, plus HARIM_TEST_S3_URL).
 #
+# `infra/garage.sh --nodes 3` starts instead a cluster of three storage nodes (replication factor
+# 3, one zone each) and a gateway node (state in .../harim/garage3/nodeN, S3 on 127.0.0.1:3920-3923,
+# RPC 3930-3933, admin 3940-3943), same bucket and key, and prints the same exports pointing at
+# the gateway's S3 API (3923). `infra/garage.sh --nodes 3 --stop N` / `--start N` stop and
+# restart node N (the benchmark stops a storage node mid-run: with three copies and quorum 2, no
+# upload is lost and no read fails).
+#
 # Loopback-only test infrastructure: the credentials below are fixed and public on purpose.
 # Garage is AGPL; it is only ever run as a separate process, never linked into harim.
 set -euo pipefail
+
+NODES=1
+ACTION=""
+ACTION_NODE=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nodes) NODES=${2:?--nodes N}; shift 2 ;;
+    --stop | --start) ACTION=${1#--}; ACTION_NODE=${2:?$1 N}; shift 2 ;;
+    *) echo "infra/garage.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+case "$NODES" in 1 | 3) ;; *) echo "infra/garage.sh: --nodes is 1 or 3" >&2; exit 2 ;; esac
 
 GARAGE_VERSION=2.5.0
 BUCKET=harim-test
@@ -47,6 +66,12 @@ if [ -z "$garage_bin" ]; then
   answers "$garage_bin" || die "$garage_bin --version does not answer after the install"
 fi
 garage() { "$garage_bin" -c "$cfg" "$@"; }
+
+if [ "$NODES" = 3 ]; then
+  # shellcheck source=infra/garage-cluster.sh
+  . "$(dirname "$0")/garage-cluster.sh"
+  exit 0
+fi
 
 # --- 2. state dir and config ---------------------------------------------------------------------
 mkdir -p "$dir/meta" "$dir/data"

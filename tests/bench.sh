@@ -4,7 +4,7 @@
 # docs/benchmarks.md.
 #
 #   tests/bench.sh                 # every scenario (about 15 minutes on 2 cores)
-#   tests/bench.sh request-path    # one scenario (request-path pool pages logins uploads rotation growth hsm customers consent events)
+#   tests/bench.sh request-path    # one scenario (request-path pool pages logins uploads rotation growth hsm customers consent events citus)
 #   tests/bench.sh --smoke         # seconds, debug build, writes nothing: CI runs this
 #
 # PostgreSQL: $HARIM_TEST_DATABASE_URL (an admin URL; scratch databases are made and dropped),

@@ -61,9 +61,13 @@ pub fn is_sqlite(url: &SecretString) -> bool {
     url.expose_secret().starts_with("sqlite:")
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, then, on a Citus database, places every table not yet
+/// placed (`crate::citus::distribute`: tenant tables distributed by `tenant_id`, the rest
+/// reference tables). Nothing more on plain PostgreSQL and SQLite.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    harim_migrations::Migrator::up(db, None).await
+    harim_migrations::Migrator::up(db, None).await?;
+    crate::citus::distribute(db).await?;
+    Ok(())
 }
 
 /// Number of migrations not yet applied.
@@ -120,6 +124,31 @@ pub const REFERENCE_TABLES: &[&str] = &[
     "webhook_endpoints",
 ];
 
+/// Tables that carry a `tenant_id` yet are reference tables on Citus, each with the reason: a
+/// request finds their rows before it knows the shop, so a distributed copy would make that
+/// request ask every shard. Each is small and written rarely (a write to a reference table
+/// goes to every node in one two-phase commit).
+pub const REFERENCE_TENANT_TABLES: &[(&str, &str)] = &[
+    (
+        "api_keys",
+        "every request with an API key finds it by its digest, before the key's shop is known; a few keys per shop",
+    ),
+    (
+        "invitations",
+        "accepting an invitation finds it by its token's digest, before its shop is known; short-lived",
+    ),
+    (
+        "erasure_fences",
+        "a new shop's slug and the public pages of an erased one are checked against the fences by the slug's digest, before any shop is known; one row per erased shop",
+    ),
+];
+
+/// Whether `table` is distributed by `tenant_id` on Citus (it has one and is not in
+/// [`REFERENCE_TENANT_TABLES`]).
+pub fn distributed_by_tenant(table: &str, has_tenant_id: bool) -> bool {
+    has_tenant_id && !REFERENCE_TENANT_TABLES.iter().any(|(t, _)| *t == table)
+}
+
 /// What stops the migrated PostgreSQL schema from being distributed with Citus, one sentence per
 /// problem (empty: ready). A table with a `tenant_id` (distributed by it) must have `tenant_id`
 /// leading its primary key and inside every unique index, and every foreign key between two
@@ -163,10 +192,23 @@ pub async fn citus_problems(
     .map(|(t, _)| t)
     .collect();
     let mut problems = Vec::new();
+    for (t, _) in REFERENCE_TENANT_TABLES {
+        if !tenant.contains(*t) {
+            problems.push(format!(
+                "REFERENCE_TENANT_TABLES names {t}, which has no tenant_id or does not exist"
+            ));
+        }
+    }
+    // From here on, "tenant table" means distributed by tenant_id.
+    let tenant: BTreeSet<String> = tenant
+        .into_iter()
+        .filter(|t| distributed_by_tenant(t, true))
+        .collect();
 
     // Every table is either distributed by tenant_id or a declared reference table, not both.
     for t in &tables {
-        let declared = REFERENCE_TABLES.contains(&t.as_str());
+        let declared = REFERENCE_TABLES.contains(&t.as_str())
+            || REFERENCE_TENANT_TABLES.iter().any(|(r, _)| r == t);
         match (tenant.contains(t), declared) {
             (true, true) => problems.push(format!(
                 "{t} has tenant_id but is declared a reference table"
@@ -249,6 +291,13 @@ pub async fn citus_problems(
             parts.next().unwrap_or(""),
             parts.next().unwrap_or(""),
         );
+        // A reference table is on every node; a distributed row is on one: Citus refuses a
+        // foreign key from the first to the second.
+        if !tenant.contains(from) && tenant.contains(to) {
+            problems.push(format!(
+                "foreign key {from}({cols}) -> {to}({ref_cols}) points from a reference table into a distributed one"
+            ));
+        }
         if tenant.contains(from)
             && tenant.contains(to)
             && !(cols.split(',').any(|c| c == "tenant_id")

@@ -73,23 +73,45 @@ impl StoreError {
 
     /// The database error's kind, for logs (never its text).
     pub fn db_kind(&self) -> Option<&'static str> {
-        use sea_orm::DbErr::*;
         let StoreError::Db(e) = self else {
             return None;
         };
-        if transient(e) {
-            return Some("connection");
-        }
-        Some(match e {
-            ConnectionAcquire(_) | Conn(_) => "connection",
-            Exec(_) => "exec",
-            Query(_) => "query",
-            RecordNotFound(_) => "record_not_found",
-            RecordNotInserted => "record_not_inserted",
-            RecordNotUpdated => "record_not_updated",
-            Migration(_) => "migration",
-            _ => "other",
-        })
+        Some(kind_of(e))
+    }
+}
+
+fn kind_of(e: &sea_orm::DbErr) -> &'static str {
+    use sea_orm::DbErr::*;
+    if transient(e) {
+        return "connection";
+    }
+    match e {
+        ConnectionAcquire(_) | Conn(_) => "connection",
+        Exec(_) => "exec",
+        Query(_) => "query",
+        RecordNotFound(_) => "record_not_found",
+        RecordNotInserted => "record_not_inserted",
+        RecordNotUpdated => "record_not_updated",
+        Migration(_) => "migration",
+        _ => "other",
+    }
+}
+
+/// The database's own primary message and SQLSTATE (`could not run distributed query with FOR
+/// UPDATE/SHARE commands (SQLSTATE 0A000)`), for an operator-facing record such as a failed
+/// rotation job. PostgreSQL's primary message names statements and constraints, never row
+/// values (those are in its DETAIL, left out here); anything that is not a database error says
+/// only its kind.
+pub fn db_message(e: &sea_orm::DbErr) -> String {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(d)))
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(d))) => match d.code() {
+            Some(code) => format!("{} (SQLSTATE {code})", d.message()),
+            None => d.message().to_string(),
+        },
+        DbErr::Custom(m) => m.clone(),
+        other => format!("database error ({})", kind_of(other)),
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) mod tx;
 
 // Leaves every layer may name.
 pub mod checkpoint;
+pub mod citus;
 pub mod datamap;
 pub mod db;
 pub mod error;

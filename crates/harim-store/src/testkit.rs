@@ -117,6 +117,9 @@ pub struct TestDatabase {
     db: sea_orm::DatabaseConnection,
     _dir: Option<tempfile::TempDir>,
     server: Option<(String, String)>,
+    /// A Citus database: its name (dropped on every node by `infra/citus.sh --drop`) and a
+    /// second pool on which any query that would fan out to every shard fails.
+    citus: Option<(String, sea_orm::DatabaseConnection)>,
 }
 
 impl TestDatabase {
@@ -133,6 +136,7 @@ impl TestDatabase {
             db,
             _dir: Some(dir),
             server: None,
+            citus: None,
         })
     }
 
@@ -160,7 +164,61 @@ impl TestDatabase {
             db,
             _dir: None,
             server: Some((admin_url, name)),
+            citus: None,
         }))
+    }
+
+    /// A fresh database on the Citus cluster of `infra/citus.sh` (created on every node with the
+    /// extension, workers added, migrated, so every table is placed), or `None` unless
+    /// `HARIM_TEST_CITUS=1` (`.ci/run` sets it once the cluster runs; `HARIM_REQUIRE_CITUS=1`
+    /// turns the skip into a failure). Four shards per table instead of 32: distributing forty
+    /// tables stays quick, and four shards on two workers still put every query's shard choice
+    /// to the test. [`TestDatabase::db`] is unrestricted (jobs and fixtures);
+    /// [`TestDatabase::single_shard`] is the request path's pool.
+    pub async fn citus() -> Result<Option<Self>, StoreError> {
+        if std::env::var("HARIM_TEST_CITUS").as_deref() != Ok("1") {
+            assert!(
+                std::env::var("HARIM_REQUIRE_CITUS").as_deref() != Ok("1"),
+                "HARIM_REQUIRE_CITUS=1 but HARIM_TEST_CITUS is not 1 (run infra/citus.sh)"
+            );
+            eprintln!("HARIM_TEST_CITUS unset: Citus variant skipped");
+            return Ok(None);
+        }
+        let name = format!("harim_test_{}", Uuid::new_v4().simple());
+        let out = std::process::Command::new(citus_script())
+            .arg(&name)
+            .output()
+            .map_err(|e| StoreError::internal("infra/citus.sh", e))?;
+        if !out.status.success() {
+            return Err(StoreError::internal(
+                "infra/citus.sh",
+                String::from_utf8_lossy(&out.stderr),
+            ));
+        }
+        let url = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        let with = |options: &str| secrecy::SecretString::from(format!("{url}?options={options}"));
+        let db = crate::db::connect(&with("-c%20citus.shard_count%3D4")).await?;
+        crate::db::migrate(&db).await?;
+        let single = crate::db::connect(&with(
+            "-c%20citus.multi_task_query_log_level%3Derror",
+        ))
+        .await?;
+        Ok(Some(Self {
+            db,
+            _dir: None,
+            server: None,
+            citus: Some((name, single)),
+        }))
+    }
+
+    /// The request path's pool: on Citus, a query that would run on more than one shard fails
+    /// (`citus.multi_task_query_log_level = error`); elsewhere the same pool as [`Self::db`].
+    pub fn single_shard(&self) -> &sea_orm::DatabaseConnection {
+        self.citus.as_ref().map_or(&self.db, |(_, s)| s)
     }
 
     /// The database.
@@ -169,8 +227,19 @@ impl TestDatabase {
     }
 }
 
+/// `infra/citus.sh` of this checkout.
+fn citus_script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/citus.sh")
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if let Some((name, _)) = self.citus.take() {
+            let _ = std::process::Command::new(citus_script())
+                .args(["--drop", &name])
+                .output();
+            return;
+        }
         let Some((admin_url, name)) = self.server.take() else {
             return;
         };

@@ -29,6 +29,7 @@ pub const KEYS: &[&str] = &[
     "kyc_max_concurrent_uploads",
     "retention_interval_secs",
     "outbox_worker",
+    "background_jobs",
     "root_rotation_min_interval_secs",
     "kyc_max_image_pixels",
     "metrics_public",
@@ -72,6 +73,7 @@ struct Raw {
     kyc_max_concurrent_uploads: usize,
     retention_interval_secs: u64,
     outbox_worker: bool,
+    background_jobs: bool,
     root_rotation_min_interval_secs: u64,
     kyc_max_image_pixels: u64,
     metrics_public: bool,
@@ -149,6 +151,7 @@ impl Default for Raw {
             kyc_max_concurrent_uploads: 16,
             retention_interval_secs: 3600,
             outbox_worker: true,
+            background_jobs: true,
             root_rotation_min_interval_secs: 3600,
             kyc_max_image_pixels: harim_kyc::sanitize::MAX_IMAGE_PIXELS,
             metrics_public: false,
@@ -206,6 +209,10 @@ pub struct Config {
     /// Whether `serve` sends what the outbox holds (messages, privacy events) and runs the
     /// customer-request sweep; `false` makes an API-only replica (another one must send).
     pub outbox_worker: bool,
+    /// Whether `serve` runs any background job (root rotation, retention, rights, the outbox);
+    /// `false` makes a replica that only answers requests, which is what a Citus deployment's
+    /// API replicas are: the jobs read across every shard, requests never do.
+    pub background_jobs: bool,
     /// Largest KYC image accepted, in declared pixels.
     pub kyc_max_image_pixels: u64,
     /// A keyring file, `env`, or `pkcs11` (then [`Config::pkcs11`] says where the token is).
@@ -333,6 +340,7 @@ impl Config {
             object_store_default,
             retention_interval: Duration::from_secs(raw.retention_interval_secs),
             outbox_worker: raw.outbox_worker,
+            background_jobs: raw.background_jobs,
             kyc_max_image_pixels: raw.kyc_max_image_pixels,
             keyring: raw.keyring,
             pkcs11,

@@ -35,9 +35,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             rights: config.rights.clone(),
             notify: open::providers(&config)?,
         },
-        Workers {
-            outbox: config.outbox_worker,
-            ..Workers::all(config.retention_interval)
+        if config.background_jobs {
+            Workers {
+                outbox: config.outbox_worker,
+                ..Workers::all(config.retention_interval)
+            }
+        } else {
+            // Other replicas' publishes and rotations must still reach this one's caches.
+            Workers {
+                events: true,
+                ..Workers::none()
+            }
         },
     )
     .map_err(|e| anyhow::anyhow!("building the application: {e}"))?;

@@ -174,8 +174,17 @@ impl TestApp {
         Some(Self::finish(database, test_config()).await)
     }
 
+    /// The app on a fresh database of the Citus cluster (`TestDatabase::citus`): requests run on
+    /// the pool where a query that fans out to every shard fails, fixtures and jobs on the
+    /// unrestricted one. `None` when no cluster is configured.
+    pub async fn citus() -> Option<Self> {
+        let database = TestDatabase::citus().await.unwrap()?;
+        Some(Self::finish(database, test_config()).await)
+    }
+
     async fn finish(database: TestDatabase, config: ApiConfig) -> Self {
         let db = database.db().clone();
+        let request_db = database.single_shard().clone();
         let vault = test_vault();
         let (documents, objects_dir) = test_documents();
         let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -183,7 +192,7 @@ impl TestApp {
         // Wired as `harim serve` wires it, without its workers: each test runs the jobs itself.
         let app = Application::build(
             Parts {
-                db: db.clone(),
+                db: request_db,
                 vault: vault.clone(),
                 documents: documents.clone(),
                 config,
@@ -215,8 +224,11 @@ impl TestApp {
                     .unwrap()
                     .unwrap_or_else(time::OffsetDateTime::now_utc)
             })));
+        // Jobs are the platform's, not a request's: on Citus they may fan out.
+        let mut rights = app.state().rights.clone();
+        rights.db = db.clone();
         Self {
-            rights: app.state().rights.clone(),
+            rights,
             draining: app.state().draining.clone(),
             router: harim_api::startup::app(state.clone()),
             sent,

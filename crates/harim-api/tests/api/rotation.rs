@@ -284,9 +284,10 @@ db_test!(
     }
 );
 
-db_test!(
-    two_workers_share_one_job_without_doing_a_row_twice,
-    |app: TestApp| async move {
+db_test!(two_workers_share_one_job_without_doing_a_row_twice, two_workers_share_one_job_without_doing_a_row_twice_on);
+
+/// The body of `two_workers_share_one_job_without_doing_a_row_twice`, also run on Citus (`citus.rs`).
+pub(crate) async fn two_workers_share_one_job_without_doing_a_row_twice_on(app: TestApp) {
         let r = rig(app, 2, EXTRA_KEYS).await;
         let rows = (EXTRA_KEYS + 2 + 1) as i64; // + the platform's key
         let (job, created) = rotation::start(
@@ -318,12 +319,12 @@ db_test!(
             r.vault.rewrap(&wk, 2).unwrap();
         }
         assert_all_readable(&r).await;
-    }
-);
+}
 
-db_test!(
-    reads_and_writes_never_fail_during_a_rotation,
-    |app: TestApp| async move {
+db_test!(reads_and_writes_never_fail_during_a_rotation, reads_and_writes_never_fail_during_a_rotation_on);
+
+/// The body of `reads_and_writes_never_fail_during_a_rotation`, also run on Citus (`citus.rs`).
+pub(crate) async fn reads_and_writes_never_fail_during_a_rotation_on(app: TestApp) {
         let r = Arc::new(rig(app, 3, EXTRA_KEYS).await);
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let ok = Arc::new(AtomicU64::new(0));
@@ -362,8 +363,7 @@ db_test!(
         assert!(ok.load(Ordering::Relaxed) > 0);
         assert_eq!(count_at(&r.app, 1).await, 0);
         assert_all_readable(&r).await;
-    }
-);
+}
 
 db_test!(
     retiring_is_refused_while_active_or_referenced_and_survives_a_restart,
@@ -446,5 +446,50 @@ db_test!(
         assert_eq!(st.status, StatusCode::OK);
         assert_eq!(st.json["provider"], "env");
         assert!(st.json["rotation"].is_null());
+    }
+);
+
+db_test!(
+    a_failed_job_says_what_the_database_said,
+    |app: TestApp| async move {
+        // PostgreSQL: a constraint no re-wrapped row can meet makes every batch fail.
+        if app.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+            return;
+        }
+        let r = rig(app, 1, 10).await;
+        use sea_orm::ConnectionTrait;
+        r.app
+            .db
+            .execute_unprepared(
+                "ALTER TABLE tenant_keys ADD CONSTRAINT test_no_rewrap CHECK (kek_version < 2) NOT VALID",
+            )
+            .await
+            .unwrap();
+        let (job, _) = rotation::start(
+            &r.app.db,
+            &r.vault,
+            &cli_operator("test"),
+            None,
+            rotation::Brake::NONE,
+        )
+        .await
+        .unwrap();
+        rotation::run(&r.app.db, &r.vault, job.id.into(), 50, None)
+            .await
+            .unwrap_err();
+        let j = rotation::job(&r.app.db, job.id.into()).await.unwrap();
+        assert_eq!(j.state, rotation::JobState::Failed);
+        let error = j.error.unwrap_or_default();
+        assert!(
+            error.contains("violates check constraint \"test_no_rewrap\"")
+                && error.contains("SQLSTATE 23514"),
+            "the admin reads {error:?}"
+        );
+        // The admin route shows the same words.
+        let v = r
+            .app
+            .get(&format!("/v1/admin/keys/rotations/{}", job.id), &r.admin)
+            .await;
+        assert_eq!(v.json["error"], error.as_str(), "{:?}", v.json);
     }
 );

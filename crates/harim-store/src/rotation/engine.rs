@@ -47,6 +47,7 @@ pub async fn run_until(
         }
     }
     let pg = db.get_database_backend() == DatabaseBackend::Postgres;
+    let citus = crate::citus::is_citus(db).await?;
     let batch = batch.max(1);
     let mut transient = 0;
     loop {
@@ -57,6 +58,7 @@ pub async fn run_until(
             target,
             limit: batch,
             pg,
+            citus,
         };
         let step = match batch_tenant_keys(b).await {
             Ok(0) => batch_blind_indexes(b).await,
@@ -117,9 +119,16 @@ pub async fn run_until(
 
 pub(super) async fn fail(db: &DatabaseConnection, id: Uuid, e: &RotationError) {
     tracing::error!(job = %id, error = %e, "key rotation batch failed");
+    // The admin reads this on the job: the database's own words, not "database error".
+    let message = match e {
+        RotationError::Store(StoreError::Db(d)) => {
+            format!("database: {}", crate::error::db_message(d))
+        }
+        other => other.to_string(),
+    };
     let _ = rotation_job::Entity::update_many()
         .col_expr(rotation_job::Column::State, Expr::value(JobState::Failed))
-        .col_expr(rotation_job::Column::Error, Expr::value(e.to_string()))
+        .col_expr(rotation_job::Column::Error, Expr::value(message))
         .col_expr(
             rotation_job::Column::UpdatedAt,
             Expr::value(OffsetDateTime::now_utc()),
@@ -238,7 +247,8 @@ async fn commit_batch(
 }
 
 /// What every batch of a root rotation job works with: the database (`pg`: whether it has row
-/// locks), the vault, the job, its target root version and the most rows one batch takes.
+/// locks; `citus`: whether its tenant tables are sharded, so a row lock may only name one
+/// shop), the vault, the job, its target root version and the most rows one batch takes.
 #[derive(Clone, Copy)]
 struct Batch<'a> {
     db: &'a DatabaseConnection,
@@ -247,6 +257,26 @@ struct Batch<'a> {
     target: i32,
     limit: u64,
     pg: bool,
+    citus: bool,
+}
+
+/// On Citus, a batch claims one slice of the tenant-id space (the top six bits of the id) under
+/// a transaction-scoped advisory lock on the coordinator, since Citus refuses `FOR UPDATE` in a
+/// query that spans shards. Two workers never hold one slice at once, so they never claim the
+/// same rows, as `SKIP LOCKED` guarantees on one server; the version guard of the write-back
+/// stays the safety net.
+const SLICES: u32 = 64;
+
+/// The advisory-lock key space of rotation slices (the first of the two `int4` keys), so no
+/// other advisory lock of harim's collides with them.
+const SLICE_LOCK_SPACE: i32 = 0x6872_6f74; // "hrot"
+
+/// The tenant ids of slice `k`: `[lo, hi)`, `hi` `None` for the last.
+fn slice_bounds(k: u32) -> (Uuid, Option<Uuid>) {
+    let shift = 128 - SLICES.trailing_zeros();
+    let lo = Uuid::from_u128(u128::from(k) << shift);
+    let hi = (k + 1 < SLICES).then(|| Uuid::from_u128(u128::from(k + 1) << shift));
+    (lo, hi)
 }
 
 /// A claimed batch: its open transaction, its rows, and the target root version.
@@ -271,11 +301,15 @@ async fn claim<E: EntityTrait>(
         job: id,
         target,
         pg,
+        citus,
         ..
     } = b;
     let txn = db.begin().await?;
     if !pg {
         bump(&txn, id, 0).await?;
+    }
+    if citus {
+        return claim_slice(b, txn, q).await;
     }
     let q = if pg {
         q.lock_with_behavior(
@@ -295,6 +329,57 @@ async fn claim<E: EntityTrait>(
         return Err(RotationError::NotWrappable(target));
     }
     Ok(Some(Claimed { txn, rows, target }))
+}
+
+/// [`claim`] on Citus: the first slice, from a random one on, that this transaction can lock
+/// and that still has rows. Empty slices stay locked until the transaction ends, which only
+/// keeps other workers from looking at them again meanwhile.
+async fn claim_slice<E: EntityTrait>(
+    b: Batch<'_>,
+    txn: sea_orm::DatabaseTransaction,
+    q: sea_orm::Select<E>,
+) -> Result<Option<Claimed<E::Model>>, RotationError> {
+    use rand::Rng;
+    let first = rand::thread_rng().gen_range(0..SLICES);
+    // The job's own lock space: two jobs never share slices (only one runs at a time anyway).
+    let job_key = i32::from_be_bytes(
+        b.job.as_bytes()[12..16]
+            .try_into()
+            .map_err(|_| RotationError::Unknown(0))?,
+    ) ^ SLICE_LOCK_SPACE;
+    let tenant = || Expr::col(sea_orm::sea_query::Alias::new("tenant_id"));
+    for i in 0..SLICES {
+        let k = (first + i) % SLICES;
+        let got = txn
+            .query_one(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_try_advisory_xact_lock($1, $2) AS got",
+                [job_key.into(), i32::try_from(k).unwrap_or(0).into()],
+            ))
+            .await?
+            .map(|r| r.try_get::<bool>("", "got"))
+            .transpose()?
+            .unwrap_or(false);
+        if !got {
+            continue;
+        }
+        let (lo, hi) = slice_bounds(k);
+        let mut sq = q.clone().filter(tenant().gte(lo));
+        if let Some(hi) = hi {
+            sq = sq.filter(tenant().lt(hi));
+        }
+        let rows = sq.all(&txn).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let target = u32::try_from(b.target).map_err(|_| RotationError::Unknown(0))?;
+        if !crate::tenant_keys::check_wrappable(&txn, target).await? {
+            return Err(RotationError::NotWrappable(target));
+        }
+        return Ok(Some(Claimed { txn, rows, target }));
+    }
+    txn.rollback().await?;
+    Ok(None)
 }
 
 /// One batch of tenant keys; returns how many were re-wrapped (0: none left to claim).

@@ -54,10 +54,16 @@ async fn status(db: &DatabaseConnection, vault: &harim_vault::Vault) -> anyhow::
         );
     }
     match &s.rotation {
-        Some(j) => println!(
-            "rotation {} to version {}: {} ({}/{})",
-            j.id, j.target_kek_version, j.state, j.done, j.total
-        ),
+        Some(j) => {
+            println!(
+                "rotation {} to version {}: {} ({}/{})",
+                j.id, j.target_kek_version, j.state, j.done, j.total
+            );
+            // A failed job says why in the database's own words.
+            if let Some(e) = &j.error {
+                println!("  error: {e}");
+            }
+        }
         None => println!("no rotation yet"),
     }
     Ok(())

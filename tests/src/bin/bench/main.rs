@@ -7,7 +7,8 @@
 //! bench [SCENARIO...] [--smoke] [--no-write] [--harim PATH] [--database-url URL]
 //! ```
 //! Scenarios: `request-path` (PostgreSQL, then SQLite), `pool`, `pages`, `logins`, `uploads`,
-//! `rotation`, `growth`, `hsm`, `customers`, `consent`, `events`; none or `all` means every one. `--database-url` is an admin URL of a
+//! `rotation`, `growth`, `hsm`, `customers`, `consent`, `events`, `citus` (needs `infra/citus.sh`;
+//! also starts `infra/garage.sh --nodes 3`); none or `all` means every one. `--database-url` is an admin URL of a
 //! PostgreSQL server where scratch databases may be created (default
 //! `$HARIM_TEST_DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`). Uploads need
 //! an S3 server in the environment (`eval "$(infra/garage.sh)"`) and are skipped without one;
@@ -16,6 +17,7 @@
 //! Nothing here is a test: no figure fails the run. A scenario fails only when harim answers
 //! errors, so a broken path cannot pass for a fast one.
 
+mod citus;
 mod consent;
 mod customers;
 mod events;
@@ -111,6 +113,7 @@ const SCENARIOS: &[&str] = &[
     "customers",
     "consent",
     "events",
+    "citus",
 ];
 
 fn repo_root() -> PathBuf {
@@ -259,6 +262,7 @@ async fn main() -> Result<()> {
             "customers" => vec![customers::customers(&ctx).await?],
             "consent" => vec![consent::consent(&ctx).await?],
             "events" => vec![events::events(&ctx).await?],
+            "citus" => citus::citus(&ctx).await?,
             _ => unreachable_scenario(s)?,
         };
         eprintln!("bench: {s} took {:.0?}", t.elapsed());

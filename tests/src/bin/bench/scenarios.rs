@@ -62,14 +62,14 @@ pub(crate) fn checked(what: &str, o: Outcome) -> Result<Outcome> {
     Ok(o)
 }
 
-struct Routes {
-    put: MakeRequest,
-    reveal: MakeRequest,
-    get: MakeRequest,
-    healthz: MakeRequest,
+pub(crate) struct Routes {
+    pub(crate) put: MakeRequest,
+    pub(crate) reveal: MakeRequest,
+    pub(crate) get: MakeRequest,
+    pub(crate) healthz: MakeRequest,
 }
 
-fn routes(ids: &[String], token: &str) -> Routes {
+pub(crate) fn routes(ids: &[String], token: &str) -> Routes {
     let ids: Arc<Vec<String>> = Arc::new(ids.to_vec());
     let auth: Arc<str> = format!("Bearer {token}").into();
     let body = Bytes::from_static(IDENTITY.as_bytes());
@@ -220,7 +220,7 @@ pub(crate) struct Rig {
     pub(crate) ids: Vec<String>,
 }
 
-async fn rig(
+pub(crate) async fn rig(
     ctx: &Ctx,
     backend: &Backend,
     label: &str,
@@ -649,7 +649,7 @@ pub async fn uploads(ctx: &Ctx) -> Result<Section> {
     })
 }
 
-async fn insert_keys(db: &DatabaseConnection, vault: &harim_vault::Vault, n: usize) -> Result<()> {
+pub(crate) async fn insert_keys(db: &DatabaseConnection, vault: &harim_vault::Vault, n: usize) -> Result<()> {
     for chunk in 0..n.div_ceil(1000) {
         let m = 1000.min(n - chunk * 1000);
         let mut sql = String::from(
@@ -681,7 +681,7 @@ async fn insert_keys(db: &DatabaseConnection, vault: &harim_vault::Vault, n: usi
     Ok(())
 }
 
-async fn rotate(
+pub(crate) async fn rotate(
     db: &DatabaseConnection,
     vault: &harim_vault::Vault,
     workers: usize,

@@ -29,6 +29,9 @@ pub enum Backend {
     /// A database created (and dropped again) on this server: the admin URL.
     Postgres(String),
     Sqlite,
+    /// A fresh database of the Citus cluster of `infra/citus.sh` (made by it, dropped by it):
+    /// its name and the shard count of its distributed tables.
+    Citus(String, u32),
 }
 
 impl Backend {
@@ -36,6 +39,7 @@ impl Backend {
         match self {
             Backend::Postgres(_) => "PostgreSQL",
             Backend::Sqlite => "SQLite",
+            Backend::Citus(..) => "Citus",
         }
     }
 }
@@ -46,7 +50,43 @@ pub struct Deployment {
     pub db_url: String,
     pub keyring: PathBuf,
     pg: Option<(String, String)>,
+    citus: Option<String>,
     env: Vec<(String, String)>,
+}
+
+/// `infra/citus.sh` of this checkout.
+pub fn citus_script() -> PathBuf {
+    crate::repo_root().join("infra/citus.sh")
+}
+
+/// A fresh database `name` on the Citus cluster (dropped first if a crashed run left it), its
+/// distributed tables to get `shards` shards each: its URL.
+pub fn citus_database(name: &str, shards: u32) -> Result<String> {
+    let _ = Command::new(citus_script()).args(["--drop", name]).output();
+    let out = Command::new(citus_script())
+        .arg(name)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("infra/citus.sh")?;
+    if !out.status.success() {
+        bail!("infra/citus.sh {name} failed");
+    }
+    let url = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("infra/citus.sh printed no URL"))?;
+    let st = Command::new("psql")
+        .args([
+            url.as_str(),
+            "-qc",
+            &format!("ALTER DATABASE {name} SET citus.shard_count = {shards}"),
+        ])
+        .status()?;
+    if !st.success() {
+        bail!("setting the shard count of {name}");
+    }
+    Ok(url)
 }
 
 fn with_db(admin: &str, name: &str) -> String {
@@ -85,6 +125,11 @@ impl Deployment {
                 ),
                 None,
             ),
+            Backend::Citus(name, shards) => (citus_database(name, *shards)?, None),
+        };
+        let citus = match backend {
+            Backend::Citus(name, _) => Some(name.clone()),
+            _ => None,
         };
         let mut env = vec![
             (
@@ -98,7 +143,7 @@ impl Deployment {
             ),
             ("RUST_LOG".to_string(), "warn".to_string()),
         ];
-        if pg.is_some() {
+        if pg.is_some() || citus.is_some() {
             env.push(("HARIM_DATABASE_URL".into(), db_url.clone()));
         }
         for (k, v) in extra {
@@ -109,6 +154,7 @@ impl Deployment {
             db_url,
             keyring,
             pg,
+            citus,
             env,
         };
         let st = d
@@ -178,6 +224,13 @@ impl Deployment {
 
 impl Drop for Deployment {
     fn drop(&mut self) {
+        if let Some(name) = self.citus.take() {
+            let _ = Command::new(citus_script())
+                .args(["--drop", &name])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         if let Some((admin, name)) = self.pg.take() {
             // A runtime is not available in Drop; psql is (it ships with PostgreSQL).
             let _ = Command::new("psql")
