@@ -103,6 +103,7 @@ async fn call(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "open (issue 28): not yet run to the end; the request path still has fan-outs (see crates/harim-api/tests/api/citus.rs)"]
 async fn the_walkthrough_a_rotation_an_export_and_an_erasure_on_citus() {
     let Some(url) = citus() else { return };
     let _dropped = Dropped(url.clone());

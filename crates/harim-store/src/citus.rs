@@ -46,6 +46,10 @@ pub const FAN_OUT: &[(&str, &str)] = &[
         "found by an id that names no shop (a receipt handed to a person, an event handed to another system); one indexed lookup per shard, read once or a few times per request of a person; run them on the job replicas or accept the fan-out"
     ),
     (
+        "the first use of a fresh database",
+        "before the platform's key is made, whether any audit entry or receipt key exists (a missing key is refused, never made anew); once per database"
+    ),
+    (
         "the background workers' claims (rights jobs, notification outbox, privacy-event deliveries, customer-request sweep)",
         "one claim serves every shop's due work",
     ),

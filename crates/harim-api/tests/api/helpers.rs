@@ -179,7 +179,13 @@ impl TestApp {
     /// unrestricted one. `None` when no cluster is configured.
     pub async fn citus() -> Option<Self> {
         let database = TestDatabase::citus().await.unwrap()?;
-        Some(Self::finish(database, test_config()).await)
+        let app = Self::finish(database, test_config()).await;
+        // The platform key is made on first use after a check over every shard
+        // (`harim_store::citus::FAN_OUT`): make it here, as a fresh deployment's first job does.
+        harim_store::rights::receipt::ReceiptSigner::load(&app.db, &app.vault)
+            .await
+            .unwrap();
+        Some(app)
     }
 
     async fn finish(database: TestDatabase, config: ApiConfig) -> Self {
