@@ -304,7 +304,11 @@ async fn the_walkthrough_a_rotation_an_export_and_an_erasure_on_citus() {
     }
     let out = rotation.await.unwrap();
     assert_success(&out);
-    let status = env.harim(&env.url).args(["keys", "status"]).output().unwrap();
+    let status = env
+        .harim(&env.url)
+        .args(["keys", "status"])
+        .output()
+        .unwrap();
     assert_success(&status);
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(status.contains(": done"), "{status}");
@@ -318,7 +322,11 @@ async fn the_walkthrough_a_rotation_an_export_and_an_erasure_on_citus() {
             Some(json!({"fields": ["national_id"], "purpose": "payout"})),
         )
         .await;
-        assert_eq!((st, b["national_id"].as_str()), (200, Some("0499370899")), "{b}");
+        assert_eq!(
+            (st, b["national_id"].as_str()),
+            (200, Some("0499370899")),
+            "{b}"
+        );
     }
 
     // An export, built by the job replica, downloaded from the API replica.
@@ -400,7 +408,11 @@ async fn the_walkthrough_a_rotation_an_export_and_an_erasure_on_citus() {
     assert_eq!(st, 200, "{b}");
 
     // Every chain intact, the platform's rotation chain included.
-    let verify = env.harim(&env.url).args(["audit", "verify"]).output().unwrap();
+    let verify = env
+        .harim(&env.url)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
     assert!(
         verify.status.success(),
         "{}{}",

@@ -43,11 +43,11 @@ pub const FAN_OUT: &[(&str, &str)] = &[
     ),
     (
         "GET /v1/receipts/{id} (public) and POST /v1/privacy-events/{id}/completion",
-        "found by an id that names no shop (a receipt handed to a person, an event handed to another system); one indexed lookup per shard, read once or a few times per request of a person; run them on the job replicas or accept the fan-out"
+        "found by an id that names no shop (a receipt handed to a person, an event handed to another system); one indexed lookup per shard, read once or a few times per request of a person; run them on the job replicas or accept the fan-out",
     ),
     (
         "the first use of a fresh database",
-        "before the platform's key is made, whether any audit entry or receipt key exists (a missing key is refused, never made anew); once per database"
+        "before the platform's key is made, whether any audit entry or receipt key exists (a missing key is refused, never made anew); once per database",
     ),
     (
         "the background workers' claims (rights jobs, notification outbox, privacy-event deliveries, customer-request sweep)",
@@ -184,13 +184,22 @@ pub async fn distribute(db: &impl ConnectionTrait) -> Result<Vec<(String, Placem
 }
 
 /// The longest chain of foreign keys from `t` (0: references nothing). Cycles count once.
-fn depth(t: &String, needs: &BTreeMap<String, BTreeSet<String>>, seen: &mut BTreeSet<String>) -> usize {
+fn depth(
+    t: &String,
+    needs: &BTreeMap<String, BTreeSet<String>>,
+    seen: &mut BTreeSet<String>,
+) -> usize {
     if !seen.insert(t.clone()) {
         return 0;
     }
     let d = needs
         .get(t)
-        .map(|to| to.iter().map(|n| 1 + depth(n, needs, seen)).max().unwrap_or(0))
+        .map(|to| {
+            to.iter()
+                .map(|n| 1 + depth(n, needs, seen))
+                .max()
+                .unwrap_or(0)
+        })
         .unwrap_or(0);
     seen.remove(t);
     d

@@ -203,10 +203,8 @@ impl TestDatabase {
         let with = |options: &str| secrecy::SecretString::from(format!("{url}?options={options}"));
         let db = crate::db::connect(&with("-c%20citus.shard_count%3D4")).await?;
         crate::db::migrate(&db).await?;
-        let single = crate::db::connect(&with(
-            "-c%20citus.multi_task_query_log_level%3Derror",
-        ))
-        .await?;
+        let single =
+            crate::db::connect(&with("-c%20citus.multi_task_query_log_level%3Derror")).await?;
         Ok(Some(Self {
             db,
             _dir: None,

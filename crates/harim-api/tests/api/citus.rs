@@ -46,11 +46,17 @@ async fn migrate_places_every_table_on_citus() {
             assert_eq!(method, "n", "{table} should be a reference table");
         } else {
             assert_eq!(method, "h", "{table} should be distributed by tenant_id");
-            assert_eq!(*colocation, anchor, "{table} is not colocated with tenant_keys");
+            assert_eq!(
+                *colocation, anchor,
+                "{table} is not colocated with tenant_keys"
+            );
             distributed += 1;
         }
     }
-    assert_eq!(distributed, tenant_tables, "a tenant table was left local: {placed:?}");
+    assert_eq!(
+        distributed, tenant_tables,
+        "a tenant table was left local: {placed:?}"
+    );
     assert_eq!(
         placed.len(),
         tenant_tables

@@ -284,85 +284,91 @@ db_test!(
     }
 );
 
-db_test!(two_workers_share_one_job_without_doing_a_row_twice, two_workers_share_one_job_without_doing_a_row_twice_on);
+db_test!(
+    two_workers_share_one_job_without_doing_a_row_twice,
+    two_workers_share_one_job_without_doing_a_row_twice_on
+);
 
 /// The body of `two_workers_share_one_job_without_doing_a_row_twice`, also run on Citus (`citus.rs`).
 pub(crate) async fn two_workers_share_one_job_without_doing_a_row_twice_on(app: TestApp) {
-        let r = rig(app, 2, EXTRA_KEYS).await;
-        let rows = (EXTRA_KEYS + 2 + 1) as i64; // + the platform's key
-        let (job, created) = rotation::start(
-            &r.app.db,
-            &r.vault,
-            &cli_operator("test"),
-            None,
-            rotation::Brake::NONE,
-        )
-        .await
-        .unwrap();
-        assert!(created);
-        // A second worker process: its own vault over the same keyring file.
-        let other = file_vault(&r.keyring);
-        let (a, b) = tokio::join!(
-            rotation::run(&r.app.db, &r.vault, job.id.into(), 50, None),
-            rotation::run(&r.app.db, &other, job.id.into(), 50, None),
-        );
-        let (a, b) = (a.unwrap(), b.unwrap());
-        assert_eq!(a.state, rotation::JobState::Done);
-        assert_eq!(b.state, rotation::JobState::Done);
-        let j = rotation::job(&r.app.db, job.id.into()).await.unwrap();
-        assert_eq!(j.done, rows + 2, "{j:?}");
-        assert_eq!(count_at(&r.app, 1).await, 0);
-        assert_eq!(count_at(&r.app, 2).await, rows as u64);
-        // Every row unwraps under the new version.
-        for row in tenant_key::Entity::find().all(&r.app.db).await.unwrap() {
-            let wk = harim_store::testkit::tenant_keys::wrapped(&row).unwrap();
-            r.vault.rewrap(&wk, 2).unwrap();
-        }
-        assert_all_readable(&r).await;
+    let r = rig(app, 2, EXTRA_KEYS).await;
+    let rows = (EXTRA_KEYS + 2 + 1) as i64; // + the platform's key
+    let (job, created) = rotation::start(
+        &r.app.db,
+        &r.vault,
+        &cli_operator("test"),
+        None,
+        rotation::Brake::NONE,
+    )
+    .await
+    .unwrap();
+    assert!(created);
+    // A second worker process: its own vault over the same keyring file.
+    let other = file_vault(&r.keyring);
+    let (a, b) = tokio::join!(
+        rotation::run(&r.app.db, &r.vault, job.id.into(), 50, None),
+        rotation::run(&r.app.db, &other, job.id.into(), 50, None),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.state, rotation::JobState::Done);
+    assert_eq!(b.state, rotation::JobState::Done);
+    let j = rotation::job(&r.app.db, job.id.into()).await.unwrap();
+    assert_eq!(j.done, rows + 2, "{j:?}");
+    assert_eq!(count_at(&r.app, 1).await, 0);
+    assert_eq!(count_at(&r.app, 2).await, rows as u64);
+    // Every row unwraps under the new version.
+    for row in tenant_key::Entity::find().all(&r.app.db).await.unwrap() {
+        let wk = harim_store::testkit::tenant_keys::wrapped(&row).unwrap();
+        r.vault.rewrap(&wk, 2).unwrap();
+    }
+    assert_all_readable(&r).await;
 }
 
-db_test!(reads_and_writes_never_fail_during_a_rotation, reads_and_writes_never_fail_during_a_rotation_on);
+db_test!(
+    reads_and_writes_never_fail_during_a_rotation,
+    reads_and_writes_never_fail_during_a_rotation_on
+);
 
 /// The body of `reads_and_writes_never_fail_during_a_rotation`, also run on Citus (`citus.rs`).
 pub(crate) async fn reads_and_writes_never_fail_during_a_rotation_on(app: TestApp) {
-        let r = Arc::new(rig(app, 3, EXTRA_KEYS).await);
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let ok = Arc::new(AtomicU64::new(0));
-        let mut load = Vec::new();
-        for i in 0..3 {
-            let (r, stop, ok) = (r.clone(), stop.clone(), ok.clone());
-            load.push(tokio::spawn(async move {
-                let (owner, shop) = r.shops[i].clone();
-                let mut failures = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let g = r
-                        .app
-                        .get(&format!("/v1/shops/{shop}/identity"), &owner)
-                        .await;
-                    if g.status != StatusCode::OK {
-                        failures.push(format!("GET {}: {:?}", g.status, g.json));
-                    }
-                    let p = r.app.put_identity(&owner, &shop, iranian_identity()).await;
-                    if p.status != StatusCode::OK {
-                        failures.push(format!("PUT {}: {:?}", p.status, p.json));
-                    }
-                    ok.fetch_add(2, Ordering::Relaxed);
+    let r = Arc::new(rig(app, 3, EXTRA_KEYS).await);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ok = Arc::new(AtomicU64::new(0));
+    let mut load = Vec::new();
+    for i in 0..3 {
+        let (r, stop, ok) = (r.clone(), stop.clone(), ok.clone());
+        load.push(tokio::spawn(async move {
+            let (owner, shop) = r.shops[i].clone();
+            let mut failures = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let g = r
+                    .app
+                    .get(&format!("/v1/shops/{shop}/identity"), &owner)
+                    .await;
+                if g.status != StatusCode::OK {
+                    failures.push(format!("GET {}: {:?}", g.status, g.json));
                 }
-                failures
-            }));
-        }
-        // Meanwhile the root key is rotated: the job is started and run to completion in
-        // batches of 100, re-wrapping the shops' keys and the extra keys under the new version.
-        let j = rotate_root_to_the_end(&r.app.db, &r.vault, "test", 100).await;
-        assert_eq!(j.state, rotation::JobState::Done);
-        stop.store(true, Ordering::Relaxed);
-        for l in load {
-            let failures = l.await.unwrap();
-            assert!(failures.is_empty(), "{failures:?}");
-        }
-        assert!(ok.load(Ordering::Relaxed) > 0);
-        assert_eq!(count_at(&r.app, 1).await, 0);
-        assert_all_readable(&r).await;
+                let p = r.app.put_identity(&owner, &shop, iranian_identity()).await;
+                if p.status != StatusCode::OK {
+                    failures.push(format!("PUT {}: {:?}", p.status, p.json));
+                }
+                ok.fetch_add(2, Ordering::Relaxed);
+            }
+            failures
+        }));
+    }
+    // Meanwhile the root key is rotated: the job is started and run to completion in
+    // batches of 100, re-wrapping the shops' keys and the extra keys under the new version.
+    let j = rotate_root_to_the_end(&r.app.db, &r.vault, "test", 100).await;
+    assert_eq!(j.state, rotation::JobState::Done);
+    stop.store(true, Ordering::Relaxed);
+    for l in load {
+        let failures = l.await.unwrap();
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+    assert!(ok.load(Ordering::Relaxed) > 0);
+    assert_eq!(count_at(&r.app, 1).await, 0);
+    assert_all_readable(&r).await;
 }
 
 db_test!(

@@ -68,7 +68,14 @@ async fn request_path(ctx: &Ctx) -> Result<Section> {
         false,
     )
     .await?;
-    let ci = rig(ctx, &citus_backend(ctx, "path"), "citus", ctx.p.shops, false).await?;
+    let ci = rig(
+        ctx,
+        &citus_backend(ctx, "path"),
+        "citus",
+        ctx.p.shops,
+        false,
+    )
+    .await?;
     let (rp, rc) = (routes(&pg.ids, &pg.token), routes(&ci.ids, &ci.token));
     let mut rows = Vec::new();
     for (route, a, b) in [
@@ -310,7 +317,9 @@ async fn resharding(ctx: &Ctx) -> Result<Section> {
                     let slug = format!("bench-{}", t + k * tasks);
                     client.get(format!("{base}/shops/{slug}/privacy"))
                 } else {
-                    let mut q = client.request(m, format!("{base}{path}")).bearer_auth(&token);
+                    let mut q = client
+                        .request(m, format!("{base}{path}"))
+                        .bearer_auth(&token);
                     if let Some(b) = body {
                         q = q.json(&b);
                     }
@@ -477,7 +486,11 @@ async fn garage(ctx: &Ctx) -> Result<Section> {
         .collect();
     extra.push((
         "HARIM_OBJECT_STORE_URL".into(),
-        format!("{}/garage3-{}", var("HARIM_TEST_S3_URL")?, uuid::Uuid::new_v4()),
+        format!(
+            "{}/garage3-{}",
+            var("HARIM_TEST_S3_URL")?,
+            uuid::Uuid::new_v4()
+        ),
     ));
     let extra_refs: Vec<(&str, &str)> = extra
         .iter()
@@ -498,7 +511,12 @@ async fn garage(ctx: &Ctx) -> Result<Section> {
     let c = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    let pdf = |i: usize| format!("%PDF-1.4\n% document {i}\n{}\n%%EOF\n", "x".repeat(64 * 1024));
+    let pdf = |i: usize| {
+        format!(
+            "%PDF-1.4\n% document {i}\n{}\n%%EOF\n",
+            "x".repeat(64 * 1024)
+        )
+    };
     let mut docs = Vec::new();
     let mut failed_uploads = 0;
     let mut stopped_at = None;

@@ -649,7 +649,11 @@ pub async fn uploads(ctx: &Ctx) -> Result<Section> {
     })
 }
 
-pub(crate) async fn insert_keys(db: &DatabaseConnection, vault: &harim_vault::Vault, n: usize) -> Result<()> {
+pub(crate) async fn insert_keys(
+    db: &DatabaseConnection,
+    vault: &harim_vault::Vault,
+    n: usize,
+) -> Result<()> {
     for chunk in 0..n.div_ceil(1000) {
         let m = 1000.min(n - chunk * 1000);
         let mut sql = String::from(
