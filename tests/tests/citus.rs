@@ -112,7 +112,7 @@ async fn the_walkthrough_a_rotation_an_export_and_an_erasure_on_citus() {
         url,
     };
     std::fs::create_dir_all(env.dir.path().join("objects")).unwrap();
-    harim_vault::FileKeyring::open_or_create_dev(&env.dir.path().join("keyring.json")).unwrap();
+    harim_vault::FileKeyring::open_or_create_dev(env.dir.path().join("keyring.json")).unwrap();
     // Four shards a table: quick to create, and still two shards a worker.
     let out = env
         .harim(&format!("{}?options=-c%20citus.shard_count%3D4", env.url))

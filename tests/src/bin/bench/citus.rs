@@ -328,7 +328,7 @@ async fn resharding(ctx: &Ctx) -> Result<Section> {
                 tally.requests.fetch_add(1, Ordering::Relaxed);
                 match req.send().await {
                     Ok(resp) if resp.status().is_success() => {
-                        if i % 4 == 0 {
+                        if i.is_multiple_of(4) {
                             last[k] = Some(i);
                         }
                     }
@@ -360,7 +360,7 @@ async fn resharding(ctx: &Ctx) -> Result<Section> {
     let placed: i64 = db
         .query_one(sea_orm::Statement::from_string(
             db.get_database_backend(),
-            &format!(
+            format!(
                 "SELECT count(*) AS n FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid) \
                  WHERE n.nodeport = {spare_port}"
             ),
