@@ -648,3 +648,87 @@ fn example_histories_are_the_diff_of_a_valid_earlier_version() {
         }
     }
 }
+
+#[test]
+fn new_settings_fields_left_at_default_leave_the_canonical_json_unchanged() {
+    let (mut s, _) = iranian_shop();
+    s.retention.orders_years = None;
+    s.retention.orders_days = 1825;
+    s.practices = Practices::default();
+    s.processors[0].localized_names.clear();
+    let j = canonical_json(&s);
+    for absent in [
+        "orders_years",
+        "practices",
+        "localized_names",
+        "vat_number",
+        "erasure_hold_days",
+    ] {
+        assert!(!j.contains(absent), "{absent} in {j}");
+    }
+    // Settings stored before these fields existed still parse.
+    let back: PrivacySettings = serde_json::from_str(&j).unwrap();
+    assert_eq!(back, s);
+}
+
+#[test]
+fn a_period_in_years_is_counted_by_the_calendar_and_never_ends_early() {
+    use time::macros::datetime;
+    let ten = RetentionPeriod::Years(10);
+    // 3,650 days after 2024-03-01 fall on 2034-02-27: ten calendar years end on 2034-03-01.
+    assert_eq!(
+        ten.end(datetime!(2024-03-01 12:00 UTC)),
+        datetime!(2034-03-01 12:00 UTC)
+    );
+    assert_eq!(
+        RetentionPeriod::Days(3650).end(datetime!(2024-03-01 12:00 UTC)),
+        datetime!(2034-02-27 12:00 UTC)
+    );
+    // A leap day moves forward to 1 March when ending and back to 28 February when purging,
+    // the longer retention both times.
+    assert_eq!(
+        RetentionPeriod::Years(1).end(datetime!(2024-02-29 00:00 UTC)),
+        datetime!(2025-03-01 00:00 UTC)
+    );
+    assert_eq!(
+        RetentionPeriod::Years(1).cutoff(datetime!(2028-02-29 00:00 UTC)),
+        datetime!(2027-02-28 00:00 UTC)
+    );
+    // Enforcement reads the years; the days figure is only the longest reading.
+    let (s, _) = albanian_shop();
+    assert_eq!(s.retention.period(RetentionKind::Orders), ten);
+    assert_eq!(s.retention.days(RetentionKind::Orders), 3660);
+}
+
+#[test]
+fn new_clauses_follow_their_settings() {
+    let (mut s, shop) = albanian_shop();
+    let d = compile(&s, &shop);
+    for id in [
+        "recipients.no_sale",
+        "security.staff",
+        "other.external_links",
+        "other.business_transfer",
+        "cookies.cookie.pk_id",
+        "children.parental_consent",
+    ] {
+        assert!(d.has_clause(id), "{id}");
+    }
+    // Hosted in Germany for an Albanian controller: no "servers at home" claim.
+    assert!(!d.has_clause("security.hosting_home"));
+    s.practices = Practices::default();
+    let d = compile(&s, &shop);
+    assert!(!d.has_clause("recipients.no_sale"));
+    assert!(!d.has_clause("other.external_links"));
+    assert!(!d.sections.iter().any(|x| x.id == "other"));
+    let (sa, sa_shop) = saudi_shop();
+    let d = compile(&sa, &sa_shop);
+    assert!(d.has_clause("security.hosting_home"));
+    assert!(d.has_clause("rights.informed"));
+    assert!(d.has_clause("controller.vat"));
+    // eNamad and the tax system are refused outside Iran.
+    let mut bad = sa.clone();
+    bad.practices.enamad = true;
+    let errs = bad.validate().unwrap_err();
+    assert!(errs.iter().any(|e| e.field == "practices.enamad"));
+}

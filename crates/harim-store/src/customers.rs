@@ -856,10 +856,10 @@ pub async fn erase(
     request_id: Option<String>,
 ) -> Result<SignedReceipt, StoreError> {
     scope.require_owner()?;
-    let orders_days = crate::policies::settings(db, scope)
+    let orders = crate::policies::settings(db, scope)
         .await?
         .retention
-        .orders_days;
+        .period(harim_policy::RetentionKind::Orders);
     let t = scope.tenant_id();
     let now = evidence::now_micros();
     let event = audit::Event {
@@ -873,7 +873,7 @@ pub async fn erase(
     let v = vault.clone();
     let out = tx::audited(db, vault, t, event, move |txn| {
         Box::pin(async move {
-            erase_in(txn, &v, &signer, t, id, now, orders_days)
+            erase_in(txn, &v, &signer, t, id, now, orders)
                 .await
                 .map(Finish::Commit)
         })
@@ -897,7 +897,7 @@ pub(crate) async fn erase_in(
     t: Uuid,
     id: CustomerId,
     now: OffsetDateTime,
-    orders_days: u32,
+    orders_kept: harim_policy::RetentionPeriod,
 ) -> Result<Erased, StoreError> {
     let c = id.uuid();
     // Locks the customer's key row for the rest of the transaction: a concurrent erasure of the
@@ -967,7 +967,8 @@ pub(crate) async fn erase_in(
     .insert(txn)
     .await?;
     let at = rfc3339(request.requested_at);
-    let until = rfc3339(request.requested_at + time::Duration::days(i64::from(orders_days)));
+    // A period set in years ends by the calendar, never a leap day early.
+    let until = rfc3339(orders_kept.end(request.requested_at));
     let receipt = json!({
         "format": "harim-erasure-receipt/1",
         "receipt_id": request.id.to_string(),
@@ -1123,7 +1124,7 @@ pub async fn run_retention(
                 };
                 let v = vault.clone();
                 let signer = signer.clone();
-                let days = r.orders_days;
+                let days = r.period(harim_policy::RetentionKind::Orders);
                 let at = evidence::now_micros();
                 match tx::audited(db, vault, t, event, move |txn| {
                     Box::pin(async move {
@@ -1141,7 +1142,8 @@ pub async fn run_retention(
                 }
             }
         }
-        let last_order_before = now - time::Duration::days(i64::from(r.orders_days));
+        // Orders kept for years (the law's unit) are counted back by the calendar.
+        let last_order_before = r.period(harim_policy::RetentionKind::Orders).cutoff(now);
         let dropped = db
             .execute(crate::db::statement(
                 db,

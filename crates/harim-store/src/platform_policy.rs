@@ -11,8 +11,8 @@ use harim_policy::platform::{
     PlatformPolicyInputs, RightsRoutes, compile_platform, diff_platform,
 };
 use harim_policy::{
-    Change, HistoryEntry, Locale, LocaleFormat, PolicyMeta, canonical_json_of, render_json,
-    try_render_html, try_render_markdown, version_hash,
+    Change, HistoryEntry, Locale, PolicyMeta, canonical_json_of, render_json, try_render_html,
+    try_render_markdown, version_hash,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -315,10 +315,6 @@ pub fn inputs(ctx: &Context) -> Result<PlatformPolicyInputs, StoreError> {
 /// language is not among them).
 pub const LOCALES: [Locale; 4] = [Locale::Fa, Locale::Ar, Locale::Sq, Locale::En];
 
-fn format_for(l: Locale) -> LocaleFormat {
-    LocaleFormat::customary(l)
-}
-
 /// Every document of a version, in the order the hash covers them (`Locale::ALL`, then html,
 /// md, json).
 ///
@@ -332,7 +328,8 @@ pub fn render(
     let doc = compile_platform(inputs);
     let mut out = Vec::new();
     for locale in Locale::ALL {
-        let fmt = format_for(locale);
+        // A Saudi operator's Arabic is dated Hijri with the Gregorian date beside it.
+        let fmt = harim_policy::platform::platform_format(inputs.platform.country, locale);
         let html = try_render_html(&doc, meta, locale, &fmt)
             .map_err(|e| StoreError::internal("render platform html", e.0.join("; ")))?;
         let md = try_render_markdown(&doc, meta, locale, &fmt)

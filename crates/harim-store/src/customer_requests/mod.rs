@@ -732,7 +732,10 @@ async fn erase_now(
     customer: CustomerId,
 ) -> Result<(), StoreError> {
     let t = shop.tenant_id;
-    let orders_days = shop.settings.retention.orders_days;
+    let orders = shop
+        .settings
+        .retention
+        .period(harim_policy::RetentionKind::Orders);
     let event = audit::Event {
         actor: format!("customer:{}", customer.public()),
         action: audit::Action::CustomerErase,
@@ -749,7 +752,7 @@ async fn erase_now(
     tx::audited(db, vault, t, event, move |txn| {
         Box::pin(async move {
             let erased =
-                crate::customers::erase_in(txn, &v, &signer, t, customer, now, orders_days).await;
+                crate::customers::erase_in(txn, &v, &signer, t, customer, now, orders).await;
             match erased {
                 Ok(e) => {
                     let rid = e
