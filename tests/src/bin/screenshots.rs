@@ -5,12 +5,16 @@
 //! ```text
 //! screenshots --harim PATH --out DIR --script tests/screenshots.mjs [--node-path DIR]
 //! ```
-//! Starts `harim serve` on the embedded SQLite default in a temporary directory, signs up,
-//! creates the three example shops of `harim_policy::examples` (iranian_shop, saudi_shop,
-//! albanian_shop) through the HTTP API (`POST /v1/shops`, `PUT .../privacy-settings`,
-//! `POST .../policies`), publishes the platform policy when the server has that route, and hands
-//! the pages to `tests/screenshots.mjs` (Chromium over the DevTools protocol), which writes
-//! `shop-fa.png`, `shop-ar.png`, `shop-sq.png` and `platform-fa.png` and fails unless every
+//! For each of the three example shops of `harim_policy::examples` (iranian_shop, saudi_shop,
+//! albanian_shop) starts its own `harim serve` on the embedded SQLite default in a temporary
+//! directory, configured with the matching operator of `harim_policy::platform::examples` (so
+//! the Saudi shop is hosted in Saudi Arabia and the Albanian one in Germany, as the snapshots
+//! say), signs up, creates the shop through the HTTP API (`POST /v1/shops`,
+//! `PUT .../privacy-settings`, `POST .../policies`), publishes the platform policy when the
+//! server has that route, and hands the pages to `tests/screenshots.mjs` (Chromium over the
+//! DevTools protocol), which writes `shop-fa.png`, `shop-ar.png`, `shop-sq.png`,
+//! `platform-fa.png` (the Iranian operator) and `platform-ar.png` (the Saudi operator, dated
+//! Hijri and Gregorian) and fails unless every
 //! page's Persian and Arabic text was drawn with the vendored faces (each shop's English page is
 //! checked too, for its shop name, but not photographed). A platform page that
 //! answers 404 is skipped with a message (the route may not exist yet).
@@ -23,6 +27,8 @@ use std::{
 
 use harim_e2e::Server;
 use harim_policy::examples::{albanian_shop, iranian_shop, saudi_shop};
+use harim_policy::platform::Platform;
+use harim_policy::platform::examples::{albanian_platform, iranian_platform, saudi_platform};
 use reqwest::Method;
 use serde_json::json;
 
@@ -64,23 +70,37 @@ fn args() -> Res<Args> {
     })
 }
 
-/// The harim binary in `dir` with a clean environment (nothing of the caller's `HARIM_*`).
-fn harim(bin: &PathBuf, dir: &std::path::Path) -> Command {
+/// The harim binary in `dir` with a clean environment (nothing of the caller's `HARIM_*`), run
+/// by the operator `p` (`[platform]` from the environment) with backups kept `backup_days`.
+fn harim(bin: &PathBuf, dir: &std::path::Path, p: &Platform, backup_days: u32) -> Command {
     let mut c = Command::new(bin);
     c.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "warn")
-        // The platform's facts as an Iranian operator would state them (`[platform]`), so the
-        // Persian platform page shows a real operator rather than the development facts.
-        .env("HARIM_PLATFORM_NAME", "Harim")
-        .env("HARIM_PLATFORM_OPERATOR", "شرکت حریم داده پارس")
-        .env("HARIM_PLATFORM_COUNTRY", "IR")
-        .env("HARIM_PLATFORM_CONTACT_EMAIL", "privacy@harim.example")
-        .env("HARIM_PLATFORM_HOSTING_PROVIDER", "ابر آروان")
-        .env("HARIM_PLATFORM_HOSTING_COUNTRY", "IR")
-        .env("HARIM_PLATFORM_LOG_RETENTION_DAYS", "14")
+        .env("HARIM_PLATFORM_NAME", &p.name)
+        .env("HARIM_PLATFORM_OPERATOR", &p.operator)
+        .env("HARIM_PLATFORM_COUNTRY", p.country.code().to_uppercase())
+        .env("HARIM_PLATFORM_CONTACT_EMAIL", &p.contact_email)
+        .env("HARIM_PLATFORM_HOSTING_PROVIDER", &p.hosting_provider)
+        .env(
+            "HARIM_PLATFORM_HOSTING_COUNTRY",
+            p.hosting_country.code().to_uppercase(),
+        )
+        .env(
+            "HARIM_PLATFORM_LOG_RETENTION_DAYS",
+            p.log_retention_days.to_string(),
+        )
+        // The shop policy states the platform's backup period: the example shop's own figure.
+        .env("HARIM_BACKUP_RETENTION_DAYS", backup_days.to_string())
         .stderr(Stdio::null());
+    if let Some(r) = &p.registration_number {
+        // Quoted: the environment provider reads an all-digit value as a number.
+        c.env("HARIM_PLATFORM_REGISTRATION_NUMBER", format!("\"{r}\""));
+    }
+    if let Some(d) = &p.dpo_email {
+        c.env("HARIM_PLATFORM_DPO_EMAIL", d);
+    }
     c
 }
 
@@ -102,18 +122,61 @@ async fn expect(
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
     let a = args()?;
-    let dir = tempfile::tempdir()?;
-    let server = Server::start(harim(&a.harim, dir.path()));
-    let base = server.base.clone();
-    eprintln!(
-        "screenshots: harim at {base} (data in {})",
-        dir.path().display()
-    );
+    std::fs::create_dir_all(&a.out)?;
+    // Each shop with the operator whose facts its example states, and the language of that
+    // operator's platform page when it is photographed.
+    let runs = [
+        (iranian_shop(), iranian_platform().platform, Some("fa")),
+        (saudi_shop(), saudi_platform().platform, Some("ar")),
+        (albanian_shop(), albanian_platform().platform, None),
+    ];
+    for ((settings, facts), platform, platform_lang) in runs {
+        let dir = tempfile::tempdir()?;
+        let server = Server::start(harim(&a.harim, dir.path(), &platform, facts.backup_days));
+        let base = server.base.clone();
+        eprintln!(
+            "screenshots: harim at {base} for {} (data in {})",
+            facts.slug,
+            dir.path().display()
+        );
+        let mut pages = shop_pages(&server, &settings, &facts).await?;
+        if let Some(lang) = platform_lang {
+            let path = format!("/privacy?lang={lang}");
+            if platform_page(&a, dir.path(), &server, &platform, facts.backup_days, &path).await? {
+                pages.push((format!("platform-{lang}"), path));
+            } else {
+                eprintln!(
+                    "SKIP platform-{lang}.png: GET {path} does not answer 200 (the platform policy route is not there yet)"
+                );
+            }
+        }
+        let mut node = Command::new("node");
+        node.arg(&a.script).arg(&base).arg(&a.out);
+        for (name, path) in &pages {
+            node.arg(format!("{name}={path}"));
+        }
+        if let Some(p) = &a.node_path {
+            node.env("NODE_PATH", p);
+        }
+        let status = node.status()?;
+        drop(server);
+        if !status.success() {
+            return Err(format!("{} failed: {status}", a.script.display()).into());
+        }
+    }
+    Ok(())
+}
 
+/// Signs up, creates and publishes one shop; its pages (the English one checked only).
+async fn shop_pages(
+    server: &Server,
+    settings: &harim_policy::PrivacySettings,
+    facts: &harim_policy::ShopFacts,
+) -> Res<Vec<(String, String)>> {
     let creds =
         json!({"email": "screenshots@example.com", "password": "correct horse battery staple"});
     expect(
-        &server,
+        server,
         Method::POST,
         "/v1/accounts",
         None,
@@ -121,111 +184,94 @@ async fn main() -> Res<()> {
         201,
     )
     .await?;
-    let session = expect(&server, Method::POST, "/v1/sessions", None, creds, 201).await?;
+    let session = expect(server, Method::POST, "/v1/sessions", None, creds, 201).await?;
     let token = session["token"]
         .as_str()
         .ok_or("no session token")?
         .to_string();
-
-    let mut pages: Vec<(String, String)> = Vec::new();
-    for (settings, facts) in [iranian_shop(), saudi_shop(), albanian_shop()] {
-        let shop = expect(
-            &server,
-            Method::POST,
-            "/v1/shops",
-            Some(&token),
-            json!({"name": facts.shop_name, "slug": facts.slug, "default_locale": settings.default_locale}),
-            201,
-        )
-        .await?;
-        let id = shop["id"].as_str().ok_or("no shop id")?;
-        expect(
-            &server,
-            Method::PUT,
-            &format!("/v1/shops/{id}/privacy-settings"),
-            Some(&token),
-            json!(settings),
-            200,
-        )
-        .await?;
-        expect(
-            &server,
-            Method::POST,
-            &format!("/v1/shops/{id}/policies"),
-            Some(&token),
-            json!({}),
-            201,
-        )
-        .await?;
+    let shop = expect(
+        server,
+        Method::POST,
+        "/v1/shops",
+        Some(&token),
+        json!({"name": facts.shop_name, "slug": facts.slug, "default_locale": settings.default_locale}),
+        201,
+    )
+    .await?;
+    let id = shop["id"].as_str().ok_or("no shop id")?;
+    expect(
+        server,
+        Method::PUT,
+        &format!("/v1/shops/{id}/privacy-settings"),
+        Some(&token),
+        json!(settings),
+        200,
+    )
+    .await?;
+    expect(
+        server,
+        Method::POST,
+        &format!("/v1/shops/{id}/policies"),
+        Some(&token),
+        json!({}),
+        201,
+    )
+    .await?;
+    let lang = settings.default_locale.tag();
+    Ok(vec![
         // Checked, not photographed: a Persian or Arabic shop name on the English page.
-        pages.push((
+        (
             format!("-{}-en", facts.slug),
             format!("/shops/{}/privacy?lang=en", facts.slug),
-        ));
-        let lang = settings.default_locale.tag();
-        pages.push((
+        ),
+        (
             format!("shop-{lang}"),
             format!("/shops/{}/privacy?lang={lang}", facts.slug),
-        ));
-    }
+        ),
+    ])
+}
 
-    // The platform policy: published by an admin when the route exists.
-    let platform = "/privacy?lang=fa";
-    let (status, _) = server.call(Method::GET, platform, None, None).await;
-    let mut platform_ok = status == 200;
-    if status == 404 {
-        let out = harim(&a.harim, dir.path())
-            .args([
-                "admin",
-                "create-token",
-                "--role",
-                "admin",
-                "--name",
-                "screenshots",
-            ])
-            .stdout(Stdio::piped())
-            .output()?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let admin = stdout
-            .lines()
-            .next_back()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        let (st, body) = server
-            .call(
-                Method::POST,
-                "/v1/admin/platform-policy",
-                Some(&admin),
-                Some(json!({})),
-            )
-            .await;
-        if st != 201 {
-            eprintln!("screenshots: publishing the platform policy answered {st}: {body}");
-        }
-        platform_ok = server.call(Method::GET, platform, None, None).await.0 == 200;
+/// Publishes the platform policy as an admin when it is not there yet; whether `path` answers.
+async fn platform_page(
+    a: &Args,
+    dir: &std::path::Path,
+    server: &Server,
+    platform: &Platform,
+    backup_days: u32,
+    path: &str,
+) -> Res<bool> {
+    let (status, _) = server.call(Method::GET, path, None, None).await;
+    if status != 404 {
+        return Ok(status == 200);
     }
-    if platform_ok {
-        pages.push(("platform-fa".into(), platform.into()));
-    } else {
-        eprintln!(
-            "SKIP platform-fa.png: GET {platform} does not answer 200 (the platform policy route is not there yet)"
-        );
+    let out = harim(&a.harim, dir, platform, backup_days)
+        .args([
+            "admin",
+            "create-token",
+            "--role",
+            "admin",
+            "--name",
+            "screenshots",
+        ])
+        .stdout(Stdio::piped())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let admin = stdout
+        .lines()
+        .next_back()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let (st, body) = server
+        .call(
+            Method::POST,
+            "/v1/admin/platform-policy",
+            Some(&admin),
+            Some(json!({})),
+        )
+        .await;
+    if st != 201 {
+        eprintln!("screenshots: publishing the platform policy answered {st}: {body}");
     }
-
-    std::fs::create_dir_all(&a.out)?;
-    let mut node = Command::new("node");
-    node.arg(&a.script).arg(&base).arg(&a.out);
-    for (name, path) in &pages {
-        node.arg(format!("{name}={path}"));
-    }
-    if let Some(p) = &a.node_path {
-        node.env("NODE_PATH", p);
-    }
-    let status = node.status()?;
-    drop(server);
-    if !status.success() {
-        return Err(format!("{} failed: {status}", a.script.display()).into());
-    }
-    Ok(())
+    Ok(server.call(Method::GET, path, None, None).await.0 == 200)
 }
