@@ -626,6 +626,9 @@ db_test!(
         let (owner, shop) = app.merchant("gate-ae").await;
         let mut s = marketing_settings();
         s["controller"]["country"] = json!("AE");
+        // eNamad and Moadian are Iranian duties; the settings refuse them elsewhere.
+        s["practices"]["enamad"] = json!(false);
+        s["practices"]["tax_e_invoices"] = json!(false);
         crate::policies::put_and_publish(&app, &owner, &shop, s).await;
         let c = customer(&app, &owner, &shop).await;
         let r = consent(&app, &owner, &shop, &c, "marketing_email", "given", 1).await;
@@ -820,6 +823,9 @@ db_test!(
         let (owner, shop) = app.merchant("gate-sa").await;
         let mut s = marketing_settings();
         s["controller"]["country"] = json!("SA");
+        // eNamad and Moadian are Iranian duties; the settings refuse them elsewhere.
+        s["practices"]["enamad"] = json!(false);
+        s["practices"]["tax_e_invoices"] = json!(false);
         crate::policies::put_and_publish(&app, &owner, &shop, s).await;
         let c = customer(&app, &owner, &shop).await;
         let r = consent(&app, &owner, &shop, &c, "marketing_sms", "given", 1).await;

@@ -464,7 +464,10 @@ db_test!(
         let accounts_days = settings["retention"]["customer_accounts_days"]
             .as_i64()
             .unwrap();
-        let orders_days = settings["retention"]["orders_days"].as_i64().unwrap();
+        // The example keeps orders for years, counted by the calendar.
+        let parsed: harim_policy::PrivacySettings =
+            serde_json::from_value(settings.clone()).unwrap();
+        let orders_kept = parsed.retention.period(harim_policy::RetentionKind::Orders);
         let t = Uuid::parse_str(&shop).unwrap();
         let now = time::OffsetDateTime::now_utc();
         let mut ids = Vec::new();
@@ -496,7 +499,7 @@ db_test!(
             .await;
         }
         // Customer 1's order just past the orders period.
-        let order_edge = now - time::Duration::days(orders_days) - time::Duration::seconds(1);
+        let order_edge = orders_kept.cutoff(now) - time::Duration::seconds(1);
         app.exec(
             "UPDATE customer_orders SET placed_at = $1 WHERE tenant_id = $2 AND customer_id = $3",
             [order_edge.into(), t.into(), ids[1].into()],

@@ -84,7 +84,7 @@ fn platform_policy_text(periods: &Periods) -> String {
 /// rendered from the defaults: the period under test is printed, whatever the wording around it.
 #[track_caller]
 fn policy_prints(periods: &Periods, period: &str) {
-    // A whole number: " 2 hours" is not in "12 hours".
+    // A whole word: " two hours" is not in "twelve hours"; numbers up to nine are spelled out.
     let whole = format!(" {period}");
     let text = platform_policy_text(periods);
     let default = platform_policy_text(&Periods::DEFAULT);
@@ -109,7 +109,7 @@ db_test!(
             session_ttl_secs: 7200,
             ..quiet()
         };
-        policy_prints(&periods, "2 hours");
+        policy_prints(&periods, "two hours");
         let sessions = "SELECT COUNT(*) AS n FROM sessions WHERE account_id = $1";
         let r = run(&app, &periods, created + Duration::seconds(7199)).await;
         assert_eq!(r.expired_sessions, 0);
@@ -220,7 +220,7 @@ db_test!(
             export_ttl_secs: 7200,
             ..quiet()
         };
-        policy_prints(&periods, "2 hours");
+        policy_prints(&periods, "two hours");
         let r = run(&app, &periods, ready + Duration::seconds(7199)).await;
         assert_eq!(r.expired_exports, 0);
         let state = "SELECT COUNT(*) AS n FROM data_requests WHERE id = $1 AND state = $2";
