@@ -10,7 +10,7 @@ use crate::i18n::{Localizer, plain};
 use crate::locale::{Locale, LocaleFormat};
 use crate::settings::{
     AnalyticsService, CustomerDataCategory, PaymentGateway, PrivacySettings, ProcessorRole,
-    RetentionKind,
+    RetentionKind, RetentionPeriod,
 };
 
 /// One change between two policy versions.
@@ -98,10 +98,16 @@ pub enum Change {
     RetentionChanged {
         /// Which period.
         kind: RetentionKind,
-        /// Old days.
+        /// Old days (for a period set in years, its longest reading in days).
         from: u32,
-        /// New days.
+        /// New days (likewise).
         to: u32,
+        /// Old period in calendar years, when it was set in years: worded so, never as days.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_years: Option<u32>,
+        /// New period in calendar years, when it is set in years.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_years: Option<u32>,
     },
     /// Answer time for privacy requests changed.
     ResponseTimeChanged {
@@ -201,12 +207,24 @@ impl Change {
                 "change-processor-removed",
                 vec![("name", named(name, localized_names)), ("role", role(*r))],
             ),
-            Self::RetentionChanged { kind, from, to } => {
-                let mut args = vec![(
-                    "kind",
-                    msg(format!("retention-kind-{}", key_id(kind.field()))),
-                )];
-                args.extend(days_from_to(*from, *to));
+            Self::RetentionChanged {
+                kind,
+                from,
+                to,
+                from_years,
+                to_years,
+            } => {
+                // A period set in years is worded in years, as the policy words it.
+                let period =
+                    |days: u32, years: Option<u32>| years.map_or(Arg::Days(days), Arg::Years);
+                let args = vec![
+                    (
+                        "kind",
+                        msg(format!("retention-kind-{}", key_id(kind.field()))),
+                    ),
+                    ("from", period(*from, *from_years)),
+                    ("to", period(*to, *to_years)),
+                ];
                 ("change-retention", args)
             }
             Self::ResponseTimeChanged { from, to } => {
@@ -275,10 +293,20 @@ pub fn diff(old: &PrivacySettings, new: &PrivacySettings) -> Vec<Change> {
     ));
     out.extend(vendor_changes(old, new));
     for kind in RetentionKind::ALL {
+        let years = |p: RetentionPeriod| match p {
+            RetentionPeriod::Years(y) => Some(y),
+            RetentionPeriod::Days(_) => None,
+        };
         out.extend(changed(
-            old.retention.days(kind),
-            new.retention.days(kind),
-            |from, to| Change::RetentionChanged { kind, from, to },
+            old.retention.period(kind),
+            new.retention.period(kind),
+            |from, to| Change::RetentionChanged {
+                kind,
+                from: old.retention.days(kind),
+                to: new.retention.days(kind),
+                from_years: years(from),
+                to_years: years(to),
+            },
         ));
     }
     out.extend(changed(old.response_days, new.response_days, |from, to| {
@@ -434,6 +462,8 @@ pub fn sample_changes() -> Vec<Change> {
             kind,
             from: 1,
             to: 11,
+            from_years: None,
+            to_years: None,
         });
     }
     for locale in Locale::ALL {

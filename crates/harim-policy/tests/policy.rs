@@ -453,7 +453,9 @@ fn diff_reports_typed_changes_in_a_stable_order() {
             Change::RetentionChanged {
                 kind: RetentionKind::ServerLogs,
                 from: 90,
-                to: 30
+                to: 30,
+                from_years: None,
+                to_years: None,
             },
             Change::MinimumAgeChanged { from: 16, to: 18 },
         ]
@@ -467,6 +469,43 @@ fn diff_reports_typed_changes_in_a_stable_order() {
         d[3].describe(Locale::En),
         "Retention changed: Server logs, from 90 days to 30 days."
     );
+}
+
+#[test]
+fn a_retention_change_set_in_years_is_worded_in_years() {
+    let (mut old, _) = iranian_shop();
+    old.retention.orders_years = None;
+    old.retention.orders_days = 1825;
+    let mut new = old.clone();
+    new.retention.orders_years = Some(10);
+    let d = diff(&old, &new);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let Change::RetentionChanged {
+        from_years,
+        to_years,
+        ..
+    } = &d[0]
+    else {
+        panic!("{d:?}");
+    };
+    assert_eq!((*from_years, *to_years), (None, Some(10)));
+    assert_eq!(
+        d[0].describe(Locale::En),
+        "Retention changed: Orders, from 1,825 days to 10 years."
+    );
+    assert!(d[0].describe(Locale::Fa).contains("۱۰ سال"));
+    assert!(d[0].describe(Locale::Ar).contains("١٠ سنوات"));
+    assert!(d[0].describe(Locale::Sq).contains("10 vjet"));
+    // Ten years either way: the same period, whatever its reading in days.
+    let mut same = new.clone();
+    same.retention.orders_days = 3650;
+    assert!(diff(&new, &same).is_empty());
+    // A stored change from before the years fields reads as days.
+    let stored: Change = serde_json::from_str(
+        r#"{"type":"retention_changed","kind":"orders","from":1825,"to":3650}"#,
+    )
+    .unwrap();
+    assert!(stored.describe(Locale::En).contains("3,650 days"));
 }
 
 #[test]
