@@ -46,7 +46,7 @@ date-with-gregorian = { $date } / { $gregorian }
 
 ## Section titles
 section-controller = The controller
-section-data = Data we collect
+section-data = Personal data collected
 section-purposes = Purposes and legal bases
 section-recipients = Recipients
 section-transfers = Transfers to other countries
@@ -99,6 +99,8 @@ cat-order-history = Order history
 cat-payment-reference = Payment reference
 cat-ip-address = IP address
 cat-device-cookies = Device and cookie data
+# Where the document first names cookies (a language may gloss the term there).
+cat-device-cookies-first = { cat-device-cookies }
 cat-birth-date = Date of birth
 cat-national-id = National identification number
 cat-identity-document = Image of an identity document
@@ -129,8 +131,8 @@ notifications-marketing = { $channels ->
    *[both] Only if you agree does the shop send you offers and news by text message (SMS) or by e-mail; you decide on each channel separately. Legal basis: your consent. Each such message says that it is advertising and how to stop it.
 }
 consent-withdraw = { $sms ->
-    [yes] You can change or withdraw any consent at any time, as easily as you gave it: in the consent window on the shop's pages, on the shop's privacy page, or by replying STOP to an advertising text message. From then on the processing stops; what was done before remains lawful.
-   *[no] You can change or withdraw any consent at any time, as easily as you gave it: in the consent window on the shop's pages or on the shop's privacy page. From then on the processing stops; what was done before remains lawful.
+    [yes] You can change or withdraw any consent at any time, as easily as you gave it: in the consent window on the shop's pages, on the shop's privacy requests page, or by replying STOP to an advertising text message. From then on the processing stops; what was done before remains lawful.
+   *[no] You can change or withdraw any consent at any time, as easily as you gave it: in the consent window on the shop's pages or on the shop's privacy requests page. From then on the processing stops; what was done before remains lawful.
 }
 purposes-security = To protect the shop against attacks, fraud and abuse, server logs with IP addresses are kept. Legal basis: the shop's legitimate interest in a secure service.
 analytics-services = With your consent, the shop measures how visitors use it with { $how_many ->
@@ -207,11 +209,11 @@ retention-server-logs = Server logs, IP addresses and device data: { $period }.
 retention-kyc = Identity documents: { $period } after the verification decision.
 retention-after-deletion = After you delete your account, the remaining personal data is erased within { $period }, except records the law requires the shop to keep.
 retention-backups = Encrypted backups kept by { $platform } may still hold erased data for up to { $period }; they are not used for anything but restoring the service and are then overwritten.
-retention-kind-customer-accounts-days = Customer account data
-retention-kind-orders-days = Orders
-retention-kind-server-logs-days = Server logs
-retention-kind-kyc-documents-after-decision-days = Identity documents
-retention-kind-after-account-deletion-days = Erasure after account deletion
+retention-kind-customer-accounts-days = customer account data
+retention-kind-orders-days = orders
+retention-kind-server-logs-days = server logs
+retention-kind-kyc-documents-after-decision-days = identity documents
+retention-kind-after-account-deletion-days = erasure after account deletion
 
 ## Rights
 rights-intro = You have the following rights over your personal data:
@@ -229,7 +231,7 @@ rights-how = To use these rights, write to { $email }. The shop answers within {
 }
 rights-page = You can also act on them at the shop's privacy requests page, { $url }: ask for a copy of your data, its correction or erasure, or an end to marketing messages, and see or withdraw your consents. A one-time code sent to the e-mail address or phone number you shop with confirms the request.
 rights-complain = You also have the right to complain to { $authority }.
-rights-complain-url = You also have the right to complain to { $authority } (website: { $url }).
+rights-complain-url = You also have the right to complain to { $authority }, whose website is { $url }.
 authority-al = the Information and Data Protection Commissioner (IDP)
 authority-sa = the Saudi Data and Artificial Intelligence Authority (SDAIA)
 authority-ae = the UAE Data Office
@@ -240,6 +242,7 @@ authority-other = the data protection authority or the courts of your country
 ## Cookies
 cookies-essential = The shop uses cookies that are strictly necessary for the basket, login and checkout. They need no consent and expire when no longer needed.
 cookies-analytics = Analytics cookies are set only after you agree, and you can change that choice at any time.
+cookies-analytics-first = { cookies-analytics }
 cookies-row = { $name }: { $purpose ->
     [analytics] analytics, only with your consent
    *[essential] strictly necessary
@@ -262,7 +265,7 @@ security-breach = No system is perfectly secure. If a breach puts your rights at
 
 ## Changes
 other-external-links = The shop's pages may link to other websites. This policy does not cover them; read their own policies.
-other-business-transfer = If the shop is sold or merged, your data passes only to the new owner, who remains bound by this policy until it publishes its own and tells you. If the shop closes, your data is erased except the records the law requires to be kept.
+other-business-transfer = If the shop is sold or merged, your data passes only to the new owner, which remains bound by this policy until it publishes its own policy and tells you so. If the shop closes, your data is erased except the records the law requires to be kept.
 changes-publication = When this policy changes, the new version is published on this page with its date and a list of what changed. Earlier versions remain available.
 changes-email = Before a significant change, such as a new purpose or a new recipient, takes effect, customers are told by e-mail.
 

@@ -59,13 +59,13 @@ date-with-gregorian = { $date } / { $gregorian }
 
 ## Section titles
 section-controller = Kontrolluesi i të dhënave
-section-data = Të dhënat që mbledhim
+section-data = Të dhënat që mblidhen
 section-purposes = Qëllimet dhe bazat ligjore
 section-recipients = Marrësit e të dhënave
 section-transfers = Transferimi në vende të tjera
 section-retention = Afatet e ruajtjes
 section-rights = Të drejtat tuaja
-section-cookies = Cookies (kukit)
+section-cookies = Kukit
 section-children = Mosha minimale
 section-security = Mbrojtja e të dhënave
 section-changes = Ndryshimet e kësaj politike
@@ -113,7 +113,7 @@ data-row = { $category } ({ $need ->
 data-consequences = Nëse nuk jepni të dhënat e detyrueshme, dyqani nuk mund ta pranojë, ta dërgojë ose ta ndjekë porosinë tuaj. Refuzimi nuk ka pasoja të tjera.
 cat-name = Emri i plotë
     .gender = masculine
-cat-email = Adresa e e-mailit
+cat-email = Adresa e emailit
     .gender = feminine
 cat-phone = Numri i telefonit
     .gender = masculine
@@ -128,6 +128,8 @@ cat-payment-reference = Referenca e pagesës
 cat-ip-address = Adresa IP
     .gender = feminine
 cat-device-cookies = Të dhënat e pajisjes dhe kukit
+# `*-first`: where the document first names cookies in running text, with the English gloss.
+cat-device-cookies-first = Të dhënat e pajisjes dhe kukit (cookies)
     .gender = plural
 cat-birth-date = Data e lindjes
     .gender = feminine
@@ -138,7 +140,7 @@ cat-identity-document = Imazhi i dokumentit të identitetit
 purpose-name = për t'ju drejtuar dhe për të etiketuar dërgesat.
 purpose-email = për të dërguar konfirmimet e porosive dhe për t'iu përgjigjur pyetjeve tuaja.
 purpose-phone = për t'ju kontaktuar rreth porosisë.
-purpose-phone-courier = për t'ju kontaktuar rreth porosisë dhe që korrieri t'ju gjejë në dorëzim.
+purpose-phone-courier = për t'ju kontaktuar rreth porosisë dhe që korrieri t'ju kontaktojë gjatë dorëzimit.
 purpose-address = për të dërguar porosinë dhe për të lëshuar faturat.
 purpose-postal-code = për të dërguar porosinë dhe për të llogaritur transportin.
 purpose-order-history = për të kryer, ndjekur dhe kontabilizuar porositë.
@@ -152,18 +154,18 @@ purpose-identity-document = për të verifikuar identitetin kur e kërkon ligji 
 ## Purposes
 purposes-orders = Pranimi, përpunimi, dërgimi dhe ndjekja e porosive tuaja. Baza ligjore: zbatimi i kontratës me ju.
 purposes-legal = Ruajtja e të dhënave të porosive dhe faturave që kërkon legjislacioni tatimor dhe tregtar. Baza ligjore: detyrim ligjor.
-notifications-order-email = Për çdo porosi, dyqani merr në kutinë e vet postare një e-mail me detajet e porosisë, përfshirë emrin dhe të dhënat tuaja të kontaktit, që ta përpunojë atë. Baza ligjore: zbatimi i kontratës. Ky e-mail shkon vetëm te dyqani dhe është pjesë e trajtimit të porosisë, ndaj nuk mund të çaktivizohet për një porosi të vetme.
+notifications-order-email = Për çdo porosi, dyqani merr në kutinë e vet postare një email me detajet e porosisë, përfshirë emrin dhe të dhënat tuaja të kontaktit, që ta përpunojë atë. Baza ligjore: zbatimi i kontratës. Ky email shkon vetëm te dyqani dhe është pjesë e trajtimit të porosisë, ndaj nuk mund të çaktivizohet për një porosi të vetme.
 notifications-order-sms = Pronari i dyqanit ka zgjedhur të dërgojë mesazhe SMS për porosinë tuaj në numrin e telefonit që jepni, për shembull kur porosia regjistrohet ose niset. Ato dërgohen përmes { $providers }. Baza ligjore: zbatimi i kontratës.
 notifications-sms-opt-out-optional = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Nëse nuk i dëshironi, mos jepni numrin e telefonit kur porosisni: pa të nuk dërgohet asnjë SMS.
-notifications-sms-opt-out-required = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Meqë numri i telefonit është i detyrueshëm për çdo porosi, ato nuk mund të çaktivizohen kur porosisni; për t'i ndalur, kërkojani dyqanit në faqen e kërkesave për privatësinë ose duke shkruar në { $email }.
+notifications-sms-opt-out-required = Mesazhet përmbajnë vetëm njoftime për porosinë tuaj, kurrë reklama. Meqë numri i telefonit është i detyrueshëm për çdo porosi, ato nuk mund të çaktivizohen kur porosisni; për t'i ndalur, kërkojani dyqanit në faqen e tij për kërkesat e privatësisë ose duke shkruar në { $email }.
 notifications-marketing = { $channels ->
     [sms] Dyqani ju dërgon oferta dhe lajme me SMS vetëm nëse pranoni. Baza ligjore: pëlqimi juaj. Çdo mesazh i tillë thotë se është reklamë dhe si ta ndaloni.
     [email] Dyqani ju dërgon oferta dhe lajme me email vetëm nëse pranoni. Baza ligjore: pëlqimi juaj. Çdo email i tillë thotë si t'i ndaloni.
    *[both] Dyqani ju dërgon oferta dhe lajme me SMS ose me email vetëm nëse pranoni, dhe për secilin kanal vendosni veçmas. Baza ligjore: pëlqimi juaj. Çdo mesazh i tillë thotë se është reklamë dhe si ta ndaloni.
 }
 consent-withdraw = { $sms ->
-    [yes] Çdo pëlqim mund ta ndryshoni ose ta tërhiqni në çdo kohë, po aq lehtë sa e dhatë: te dritarja e pëlqimit në faqet e dyqanit, te faqja e privatësisë së dyqanit, ose duke iu përgjigjur një SMS-je reklamuese me fjalën NDALO. Përpunimi ndalet që nga ai çast; ajo që u bë më parë mbetet e ligjshme.
-   *[no] Çdo pëlqim mund ta ndryshoni ose ta tërhiqni në çdo kohë, po aq lehtë sa e dhatë: te dritarja e pëlqimit në faqet e dyqanit ose te faqja e privatësisë së dyqanit. Përpunimi ndalet që nga ai çast; ajo që u bë më parë mbetet e ligjshme.
+    [yes] Çdo pëlqim mund ta ndryshoni ose ta tërhiqni në çdo kohë, po aq lehtë sa e dhatë: te dritarja e pëlqimit në faqet e dyqanit, te faqja e dyqanit për kërkesat e privatësisë, ose duke iu përgjigjur një SMS-je reklamuese me fjalën NDALO. Përpunimi ndalet që nga ai çast; ajo që u bë më parë mbetet e ligjshme.
+   *[no] Çdo pëlqim mund ta ndryshoni ose ta tërhiqni në çdo kohë, po aq lehtë sa e dhatë: te dritarja e pëlqimit në faqet e dyqanit ose te faqja e dyqanit për kërkesat e privatësisë. Përpunimi ndalet që nga ai çast; ajo që u bë më parë mbetet e ligjshme.
 }
 purposes-security = Për të mbrojtur dyqanin nga sulmet, mashtrimet dhe keqpërdorimi, ruhen regjistrat e serverit me adresat IP. Baza ligjore: interesi legjitim i dyqanit për një shërbim të sigurt.
 analytics-services = Me pëlqimin tuaj, dyqani mat si e përdorin vizitorët me { $how_many ->
@@ -186,7 +188,7 @@ recipients-authorities = Gjykatat, policia, administrata tatimore dhe autoritete
 recipients-tax-system = Administrata tatimore e Iranit merr çdo faturë elektronike të dyqanit përmes sistemit të tatimpaguesve (Samaneh-ye Moadian), siç e kërkon ligji.
 recipients-no-sale = Dyqani nuk i shet të dhënat tuaja personale, nuk i jep me qira dhe nuk i shkëmben për asnjë përfitim.
 role-sms = dërgimi i mesazheve SMS
-role-email = dërgimi i e-maileve
+role-email = dërgimi i emaileve
 role-hosting = strehimi dhe infrastruktura
 role-shipping = dorëzimi i porosive
 role-support = mbështetja e klientëve
@@ -328,29 +330,29 @@ retention-server-logs = Regjistrat e serverit, adresat IP dhe të dhënat e paji
 retention-kyc = Dokumentet e identitetit: { $period } pas vendimit të verifikimit.
 retention-after-deletion = Pasi fshini llogarinë, të dhënat personale të mbetura fshihen brenda { $period_obl }, përveç atyre që ligji e detyron dyqanin t'i ruajë.
 retention-backups = Kopjet rezervë të enkriptuara që mban { $platform } mund të përmbajnë ende të dhëna të fshira deri në { $period }; ato përdoren vetëm për rikthimin e shërbimit dhe pastaj mbishkruhen.
-retention-kind-customer-accounts-days = Të dhënat e llogarive të klientëve
-retention-kind-orders-days = Porositë
-retention-kind-server-logs-days = Regjistrat e serverit
-retention-kind-kyc-documents-after-decision-days = Dokumentet e identitetit
-retention-kind-after-account-deletion-days = Fshirja pas mbylljes së llogarisë
+retention-kind-customer-accounts-days = të dhënat e llogarive të klientëve
+retention-kind-orders-days = porositë
+retention-kind-server-logs-days = regjistrat e serverit
+retention-kind-kyc-documents-after-decision-days = dokumentet e identitetit
+retention-kind-after-account-deletion-days = fshirja pas mbylljes së llogarisë
 
 ## Rights
 rights-intro = Për të dhënat tuaja personale keni këto të drejta:
 rights-informed = E drejta për t'u informuar: të dini, para se të mblidhen të dhënat, çfarë mblidhet, pse, mbi çfarë baze ligjore dhe kush i merr; kjo politikë është mënyra si dyqani jua bën të ditur.
 rights-access = E drejta e aksesit: të kërkoni një kopje të të dhënave që dyqani mban për ju.
-rights-rectify = Korrigjimi: të korrigjohen të dhënat e pasakta ose të paplota.
-rights-erase = Fshirja: të fshihen të dhënat tuaja kur nuk nevojiten më për qëllimet e mësipërme, kur tërhiqni një pëlqim mbi të cilin bazohej përpunimi, kur e kundërshtoni përpunimin dhe nuk mbetet asnjë arsye mbizotëruese, ose kur ato janë përpunuar në mënyrë të paligjshme. Të dhënat që ligji e detyron dyqanin t'i ruajë fshihen kur mbaron ky detyrim.
-rights-restrict = Kufizimi: që të dhënat tuaja vetëm të ruhen, pa u përdorur ndryshe, në këto raste: derisa të verifikohet saktësia e tyre, kur e kundërshtoni; kur përpunimi është i paligjshëm dhe ju kërkoni kufizim në vend të fshirjes; kur dyqani nuk i ka më të nevojshme, por ju ju duhen për të ngritur, ushtruar ose mbrojtur një pretendim ligjor; ose derisa të verifikohet nëse arsyet legjitime të dyqanit mbizotërojnë mbi kundërshtimin tuaj.
-rights-object = Kundërshtimi: të kundërshtoni përpunimin e bazuar në interes legjitim, si dhe marketingun e drejtpërdrejtë në çdo kohë.
-rights-portability = Transportueshmëria: të merrni të dhënat që i keni dhënë vetë dyqanit, në një format të strukturuar, të lexueshëm nga makina.
-rights-withdraw = Tërheqja e pëlqimit: kur përpunimi bazohet në pëlqimin tuaj, mund ta tërhiqni në çdo kohë; përpunimi para tërheqjes mbetet i ligjshëm.
+rights-rectify = E drejta e korrigjimit: të korrigjohen të dhënat e pasakta ose të paplota.
+rights-erase = E drejta e fshirjes: të fshihen të dhënat tuaja kur nuk nevojiten më për qëllimet e mësipërme, kur tërhiqni një pëlqim mbi të cilin bazohej përpunimi, kur e kundërshtoni përpunimin dhe nuk mbetet asnjë arsye mbizotëruese, ose kur ato janë përpunuar në mënyrë të paligjshme. Të dhënat që ligji e detyron dyqanin t'i ruajë fshihen kur mbaron ky detyrim.
+rights-restrict = E drejta e kufizimit të përpunimit: që të dhënat tuaja vetëm të ruhen, pa u përdorur ndryshe, në këto raste: derisa të verifikohet saktësia e tyre, kur e kundërshtoni; kur përpunimi është i paligjshëm dhe ju kërkoni kufizim në vend të fshirjes; kur dyqani nuk i ka më të nevojshme, por juve ju duhen për të ngritur, ushtruar ose mbrojtur një pretendim ligjor; ose derisa të verifikohet nëse arsyet legjitime të dyqanit mbizotërojnë mbi kundërshtimin tuaj.
+rights-object = E drejta e kundërshtimit: të kundërshtoni përpunimin e bazuar në interes legjitim, si dhe marketingun e drejtpërdrejtë në çdo kohë.
+rights-portability = E drejta e transportueshmërisë: të merrni të dhënat që i keni dhënë vetë dyqanit, në një format të strukturuar, të lexueshëm nga makina.
+rights-withdraw = E drejta e tërheqjes së pëlqimit: kur përpunimi bazohet në pëlqimin tuaj, mund ta tërhiqni në çdo kohë; përpunimi para tërheqjes mbetet i ligjshëm.
 rights-how = Për të ushtruar këto të drejta, shkruani në { $email }. Dyqani përgjigjet brenda { $period_obl }{ $home ->
     [al] ; ligji nuk i lejon më shumë se një muaj.
    *[other] .
 }
-rights-page = Mund t'i ushtroni edhe në faqen e kërkesave për privatësinë të dyqanit, { $url }: kërkoni një kopje të të dhënave tuaja, korrigjimin ose fshirjen e tyre, ose ndalimin e mesazheve të marketingut, dhe shikoni ose tërhiqni pëlqimet tuaja. Kërkesa konfirmohet me një kod njëpërdorimësh që dërgohet në emailin ose numrin e telefonit me të cilin blini.
+rights-page = Këto të drejta mund t'i ushtroni edhe në faqen e dyqanit për kërkesat e privatësisë, { $url }, ku mund të kërkoni një kopje të të dhënave tuaja, korrigjimin ose fshirjen e tyre, ose ndalimin e mesazheve të marketingut, si dhe të shihni ose të tërhiqni pëlqimet tuaja. Kërkesa konfirmohet me një kod të njëhershëm që dërgohet në adresën e emailit ose në numrin e telefonit me të cilin blini.
 rights-complain = Keni gjithashtu të drejtë të ankoheni te { $authority }.
-rights-complain-url = Keni gjithashtu të drejtë të ankoheni te { $authority } (faqja e internetit: { $url }).
+rights-complain-url = Keni gjithashtu të drejtë të ankoheni te { $authority }. Faqja e internetit: { $url }.
 authority-al = Komisioneri për të Drejtën e Informimit dhe Mbrojtjen e të Dhënave Personale (IDP)
 authority-sa = Autoriteti Saudit i të Dhënave dhe Inteligjencës Artificiale (SDAIA)
 authority-ae = Zyra e të Dhënave e Emirateve të Bashkuara Arabe
@@ -361,11 +363,12 @@ authority-other = autoriteti i mbrojtjes së të dhënave ose gjykatat e vendit 
 ## Cookies
 cookies-essential = Dyqani përdor kuki që janë rreptësisht të nevojshme për shportën, hyrjen në llogari dhe pagesën. Ato nuk kërkojnë pëlqim dhe skadojnë kur nuk nevojiten më.
 cookies-analytics = Kukit analitike vendosen vetëm pasi të jepni pëlqimin, dhe këtë zgjedhje mund ta ndryshoni në çdo kohë.
+cookies-analytics-first = Kukit analitike (analytics cookies) vendosen vetëm pasi të jepni pëlqimin, dhe këtë zgjedhje mund ta ndryshoni në çdo kohë.
 cookies-row = { $name }: { $purpose ->
     [analytics] analitike, vetëm me pëlqimin tuaj
    *[essential] rreptësisht e nevojshme
 }; zgjat { $lifetime }.
-cookie-session = deri sa të mbyllni shfletuesin
+cookie-session = derisa të mbyllni shfletuesin
 
 ## Children
 children-age = Dyqani u drejtohet personave { $age } vjeç e lart dhe nuk mbledh me dije të dhëna për persona nën këtë moshë; nëse nuk i keni mbushur { $age } vjeç, kërkojini një prindi ose kujdestari të porosisë për ju.
@@ -374,7 +377,7 @@ children-parental-consent = Sipas ligjit shqiptar, një fëmijë nën 16 vjeç m
 ## Security
 security-transport = Të gjitha faqet ofrohen vetëm përmes lidhjeve të enkriptuara (HTTPS).
 security-encryption = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen aksesi dhe qëllimi i tij.
-security-encryption-order-email = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen aksesi dhe qëllimi i tij. E-maili i porosisë në kutinë postare të dyqanit mbetet jashtë këtij regjistri: kushdo që lexon atë kuti postare mund të lexojë detajet e porosisë në të.
+security-encryption-order-email = Të dhënat personale ruhen të enkriptuara, dhe sa herë që stafi i shikon në administrimin e dyqanit, regjistrohen aksesi dhe qëllimi i tij. Emaili i porosisë në kutinë postare të dyqanit mbetet jashtë këtij regjistri: kushdo që lexon atë kuti postare mund të lexojë detajet e porosisë në të.
 security-cards = Të dhënat e kartës futen drejtpërdrejt te ofruesi i pagesës; as dyqani, as { $platform } nuk i ruajnë ato.
 security-staff = Kushdo që punon për dyqanin është i detyruar t'i mbajë konfidenciale të dhënat e klientëve.
 security-password = Nëse keni llogari, fjalëkalimin mbajeni vetëm për vete; dyqani nuk jua kërkon kurrë.
@@ -385,10 +388,10 @@ security-breach = Asnjë sistem nuk është plotësisht i sigurt. Nëse një cen
 other-external-links = Faqet e dyqanit mund të kenë lidhje me faqe të tjera interneti. Kjo politikë nuk i mbulon ato; lexoni politikat e tyre.
 other-business-transfer = Nëse dyqani shitet ose bashkohet me një biznes tjetër, të dhënat tuaja kalojnë vetëm te pronari i ri, i cili mbetet i detyruar nga kjo politikë derisa të publikojë politikën e vet dhe t'ju njoftojë. Nëse dyqani mbyllet, të dhënat tuaja fshihen, përveç atyre që ligji kërkon të ruhen.
 changes-publication = Kur kjo politikë ndryshon, versioni i ri publikohet në këtë faqe me datën dhe listën e ndryshimeve. Versionet e mëparshme mbeten të disponueshme.
-changes-email = Para se një ndryshim i rëndësishëm, si një qëllim ose marrës i ri, të hyjë në fuqi, klientët njoftohen me e-mail.
+changes-email = Para se një ndryshim i rëndësishëm, si një qëllim ose marrës i ri, të hyjë në fuqi, klientët njoftohen me email.
 
 ## Contact
-contact-email = E-mail: { $email }
+contact-email = Email: { $email }
 contact-phone = Telefon: { $phone }
 contact-address = Adresa postare: { $address }
 
@@ -421,8 +424,8 @@ change-data-requirement = { $category } { $gender ->
        *[plural] fakultative
     }
 }.
-change-order-email-on = Dyqani tani merr një e-mail për çdo porosi.
-change-order-email-off = Dyqani nuk merr më e-mail për çdo porosi.
+change-order-email-on = Dyqani tani merr një email për çdo porosi.
+change-order-email-off = Dyqani nuk merr më email për çdo porosi.
 change-order-sms-on = Tani dërgohen mesazhe SMS për porositë.
 change-order-sms-off = Nuk dërgohen më mesazhe SMS për porositë.
 change-marketing-sms-on = Tani ofertat u dërgohen me SMS klientëve që pranojnë t'i marrin.

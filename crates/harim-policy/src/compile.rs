@@ -142,7 +142,13 @@ fn data(s: &PrivacySettings) -> Section {
         .any(|p| p.role == ProcessorRole::Shipping);
     let row = |d: &crate::settings::CollectedData, generated: bool| {
         let k = d.category.key();
-        let cat = format!("cat-{}", key_id(k));
+        // Device and cookie data is where the document first names cookies: the message with
+        // the gloss a language may add there (sq: «kukit (cookies)»).
+        let cat = if d.category == CustomerDataCategory::DeviceCookies {
+            "cat-device-cookies-first".to_owned()
+        } else {
+            format!("cat-{}", key_id(k))
+        };
         // The courier is named only when a shipping processor exists to be that courier.
         let purpose = if d.category == CustomerDataCategory::Phone && has_shipping {
             "purpose-phone-courier".to_owned()
@@ -480,7 +486,13 @@ fn cookies(s: &PrivacySettings) -> Option<Section> {
         c.push(clause("cookies.essential", "cookies-essential", vec![]));
     }
     if !s.analytics.is_empty() {
-        c.push(clause("cookies.analytics", "cookies-analytics", vec![]));
+        // Without device data in the data section, this sentence is the first to name cookies.
+        let message = if c.is_empty() {
+            "cookies-analytics-first"
+        } else {
+            "cookies-analytics"
+        };
+        c.push(clause("cookies.analytics", message, vec![]));
     }
     // A cookie is listed only beside what sets it: essential ones with the device data the
     // shop says it collects, analytics ones with an analytics service.

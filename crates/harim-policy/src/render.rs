@@ -20,7 +20,14 @@ pub struct RenderError(pub Vec<String>);
 fn is_list_section(id: &str) -> bool {
     matches!(
         id,
-        "data" | "recipients" | "transfers" | "retention" | "rights" | "contact" | "developers"
+        "data"
+            | "recipients"
+            | "transfers"
+            | "retention"
+            | "rights"
+            | "cookies"
+            | "contact"
+            | "developers"
     )
 }
 
@@ -35,6 +42,8 @@ fn is_intro(c: &Clause) -> bool {
                 | "rights.how"
                 | "rights.page"
                 | "rights.complain"
+                | "cookies.essential"
+                | "cookies.analytics"
         )
 }
 
@@ -182,6 +191,40 @@ fn isolate_latin_runs(t: &str) -> String {
     out
 }
 
+/// Wraps each run of right-to-left words (a Persian or Arabic name in a change description of an
+/// English or Albanian page) in FSI…PDI, as `segs_md` isolates such names in the clauses.
+fn isolate_rtl_runs(t: &str) -> String {
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = String::with_capacity(t.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_rtl_char(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i;
+        let mut j = i;
+        while j < chars.len() {
+            let c = chars[j];
+            if is_rtl_char(c) || c == '\u{200C}' {
+                j += 1;
+                end = j;
+            } else if c == ' ' && chars.get(j + 1).is_some_and(|n| is_rtl_char(*n)) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        out.push_str(FSI);
+        out.extend(&chars[start..end]);
+        out.push_str(PDI);
+        i = end;
+    }
+    out
+}
+
 /// Markdown for typed segments. In right-to-left text, LTR tokens are wrapped in LRI…PDI and
 /// free text in FSI…PDI (Markdown has no `<bdi>`); the marks stay outside the link syntax, so
 /// no `mailto:`/`tel:` target ever contains one.
@@ -289,7 +332,16 @@ fn localize(doc: &PolicyDocument, meta: &PolicyMeta, l: &mut Localizer) -> Rende
             let changes = if h.changes.is_empty() {
                 vec![l.text("history-first")]
             } else {
-                h.changes.iter().map(|c| c.describe_with(l)).collect()
+                // A change is one plain sentence: on a left-to-right page, a right-to-left name
+                // in it is isolated here, as the clauses' names are by their segments.
+                let ltr = l.locale().direction() == crate::locale::Direction::Ltr;
+                h.changes
+                    .iter()
+                    .map(|c| {
+                        let t = c.describe_with(l);
+                        if ltr { isolate_rtl_runs(&t) } else { t }
+                    })
+                    .collect()
             };
             (h.version, label, d, changes)
         })

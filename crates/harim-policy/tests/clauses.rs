@@ -409,3 +409,60 @@ fn arabic_names_a_saudi_statute_nizam_and_any_other_qanun() {
     assert!(md.contains("الأساس القانوني"));
     assert!(!md.contains("النظام") && !md.contains("نظامي"), "{md}");
 }
+
+/// Albanian glosses «kukit» with the English word once, at the first mention in running text:
+/// the device-data row where that category is collected, else the analytics-cookie sentence.
+#[test]
+fn the_albanian_cookie_gloss_stands_at_the_first_mention_only() {
+    let (mut s, shop) = albanian_shop();
+    let sq = |s: &PrivacySettings| {
+        let d = doc(s, &shop);
+        try_render_markdown(&d, &history_meta(s), Locale::Sq, &s.format_for(Locale::Sq)).unwrap()
+    };
+    let m = sq(&s);
+    assert_eq!(m.matches("(cookies)").count(), 1, "{m}");
+    assert!(
+        m.contains("Të dhënat e pajisjes dhe kukit (cookies):"),
+        "{m}"
+    );
+    assert!(m.contains("## Kukit\n"), "{m}");
+    assert!(!m.contains("(analytics cookies)"), "{m}");
+    stop_collecting(&mut s, CustomerDataCategory::DeviceCookies);
+    let m = sq(&s);
+    let body = m.split("## Historiku").next().unwrap();
+    assert!(!body.contains("kukit (cookies)"), "{m}");
+    assert_eq!(body.matches("(analytics cookies)").count(), 1, "{m}");
+    // English needs no gloss: the plain sentence either way.
+    assert!(!english(&s, &shop).contains("(analytics cookies)"));
+}
+
+/// On an English or Albanian page a Persian name in the update history is isolated, as it is
+/// in the clauses, so the bracket after it stays where it belongs.
+#[test]
+fn a_right_to_left_name_in_the_history_is_isolated_on_left_to_right_pages() {
+    let (s, _) = iranian_shop();
+    let mut old = s.clone();
+    old.processors.clear();
+    old.notifications.order_sms = false;
+    let mut new = s.clone();
+    new.processors[0].name = "کاوه‌نگار".into();
+    new.processors[0].localized_names.clear();
+    let changes = diff(&old, &new);
+    let render = |l: Locale| {
+        let meta = PolicyMeta {
+            history: harim_policy::examples::second_version_history(
+                time::macros::date!(2024 - 09 - 01),
+                time::macros::date!(2025 - 03 - 21),
+                changes.clone(),
+            ),
+            ..history_meta(&new)
+        };
+        let d = doc(&new, &iranian_shop().1);
+        try_render_markdown(&d, &meta, l, &new.format_for(l)).unwrap()
+    };
+    for l in [Locale::En, Locale::Sq] {
+        let m = render(l);
+        let hist = m.split("\n## ").last().unwrap();
+        assert!(hist.contains("\u{2068}کاوه‌نگار\u{2069}"), "{l:?}: {hist}");
+    }
+}

@@ -39,8 +39,10 @@ fn meta(current: &PlatformPolicyInputs) -> PolicyMeta {
     }
 }
 
-fn format(l: Locale) -> LocaleFormat {
-    LocaleFormat::customary(l)
+/// The format the platform publishes `l` in: for a Saudi operator's Arabic, Umm al-Qura dates
+/// with the Gregorian beside them.
+fn format(p: &PlatformPolicyInputs, l: Locale) -> LocaleFormat {
+    harim_policy::platform::platform_format(p.platform.country, l)
 }
 
 #[test]
@@ -48,7 +50,7 @@ fn markdown_snapshots_for_every_platform_and_locale() {
     for (name, p) in platforms() {
         let doc = compile_platform(&p);
         for l in Locale::ALL {
-            let m = try_render_markdown(&doc, &meta(&p), l, &format(l)).unwrap();
+            let m = try_render_markdown(&doc, &meta(&p), l, &format(&p, l)).unwrap();
             insta::assert_snapshot!(format!("platform_md_{name}_{}", l.tag()), m);
         }
     }
@@ -59,7 +61,7 @@ fn html_renders_cleanly_for_every_platform_and_locale() {
     for (_, p) in platforms() {
         let doc = compile_platform(&p);
         for l in Locale::ALL {
-            let h = try_render_html(&doc, &meta(&p), l, &format(l)).unwrap();
+            let h = try_render_html(&doc, &meta(&p), l, &format(&p, l)).unwrap();
             assert!(h.contains(&format!("lang=\"{}\"", l.tag())));
             assert!(
                 !h.contains("pp-"),
@@ -73,7 +75,7 @@ fn html_renders_cleanly_for_every_platform_and_locale() {
 fn json_snapshot_of_the_albanian_platform() {
     let p = albanian_platform();
     let doc = compile_platform(&p);
-    let j = render_json(&doc, &meta(&p), Locale::Sq, &format(Locale::Sq));
+    let j = render_json(&doc, &meta(&p), Locale::Sq, &format(&p, Locale::Sq));
     insta::assert_snapshot!(
         "platform_json_albania_abroad_sq",
         serde_json::to_string_pretty(&j).unwrap()
@@ -119,7 +121,7 @@ fn every_period_and_event_is_worded_in_every_locale() {
         .collect();
     let doc = compile_platform(&p);
     for l in Locale::ALL {
-        try_render_markdown(&doc, &meta(&p), l, &format(l)).unwrap();
+        try_render_markdown(&doc, &meta(&p), l, &format(&p, l)).unwrap();
     }
 }
 
@@ -159,7 +161,7 @@ fn every_change_is_worded_in_every_locale() {
         PlatformChange::RoutesChanged,
     ];
     for l in Locale::ALL {
-        let mut loc = harim_policy::i18n::Localizer::new(l, format(l));
+        let mut loc = harim_policy::i18n::Localizer::new(l, LocaleFormat::customary(l));
         for c in &changes {
             let text = Change::Platform { change: c.clone() }.describe_with(&mut loc);
             assert!(
@@ -314,7 +316,7 @@ fn the_text_prints_the_configured_numbers() {
     p.platform.backup_retention_days = 45;
     p.response_days = 21;
     let doc = compile_platform(&p);
-    let m = try_render_markdown(&doc, &meta(&p), Locale::En, &format(Locale::En)).unwrap();
+    let m = try_render_markdown(&doc, &meta(&p), Locale::En, &format(&p, Locale::En)).unwrap();
     assert!(m.contains("overwritten after 45 days"), "{m}");
     assert!(m.contains("within 21 days"), "{m}");
     assert!(m.contains("(sessions): 12 hours after creation"), "{m}");
@@ -438,7 +440,7 @@ fn hours_agree_with_their_number_in_every_locale() {
                 },
             }];
             let doc = compile_platform(&p);
-            let m = try_render_markdown(&doc, &meta(&p), l, &format(l)).unwrap();
+            let m = try_render_markdown(&doc, &meta(&p), l, &format(&p, l)).unwrap();
             let line = m
                 .lines()
                 .rfind(|x| x.contains(&*text_of_sessions(l)))
@@ -451,7 +453,7 @@ fn hours_agree_with_their_number_in_every_locale() {
 
 /// The sessions category as each locale names it (the retention line starts with it).
 fn text_of_sessions(l: Locale) -> String {
-    let mut loc = harim_policy::i18n::Localizer::new(l, format(l));
+    let mut loc = harim_policy::i18n::Localizer::new(l, LocaleFormat::customary(l));
     loc.text("pp-cat-sessions")
 }
 
@@ -459,10 +461,12 @@ fn text_of_sessions(l: Locale) -> String {
 fn arabic_names_a_saudi_statute_nizam_and_any_other_qanun() {
     let render = |p: &PlatformPolicyInputs| {
         let doc = compile_platform(p);
-        try_render_markdown(&doc, &meta(p), Locale::Ar, &format(Locale::Ar)).unwrap()
+        try_render_markdown(&doc, &meta(p), Locale::Ar, &format(p, Locale::Ar)).unwrap()
     };
     let saudi = render(&saudi_platform());
     assert!(saudi.contains("الأساس النظامي"), "{saudi}");
+    // A Saudi operator dates its Arabic policy in Hijri, with the Gregorian date beside it.
+    assert!(saudi.contains("هـ، الموافق"), "{saudi}");
     assert!(!saudi.contains("الأساس القانوني"), "{saudi}");
     let albanian = render(&albanian_platform());
     assert!(albanian.contains("الأساس القانوني"), "{albanian}");

@@ -467,7 +467,7 @@ fn diff_reports_typed_changes_in_a_stable_order() {
     assert!(ar.contains("٩٠ يومًا"), "{ar}");
     assert_eq!(
         d[3].describe(Locale::En),
-        "Retention changed: Server logs, from 90 days to 30 days."
+        "Retention changed: server logs, from 90 days to 30 days."
     );
 }
 
@@ -491,7 +491,7 @@ fn a_retention_change_set_in_years_is_worded_in_years() {
     assert_eq!((*from_years, *to_years), (None, Some(10)));
     assert_eq!(
         d[0].describe(Locale::En),
-        "Retention changed: Orders, from 1,825 days to 10 years."
+        "Retention changed: orders, from 1,825 days to 10 years."
     );
     assert!(d[0].describe(Locale::Fa).contains("۱۰ سال"));
     assert!(d[0].describe(Locale::Ar).contains("١٠ سنوات"));

@@ -45,7 +45,7 @@ pp-purpose-tenant-keys = every encrypted item of the shop can be read only throu
 pp-cat-documents = Identity documents
 pp-purpose-documents = to verify the shop owner's identity. Location and camera data are removed from images when they are uploaded.
 pp-cat-privacy-settings = Your shop's privacy settings
-pp-purpose-privacy-settings = to write your shop's privacy policy; they name you as the controller and your contact details.
+pp-purpose-privacy-settings = to write your shop's privacy policy; they name you as the controller and hold your contact details.
 pp-cat-policy-versions = Published versions of your shop's privacy policy
 pp-purpose-policy-versions = so that every version your customers were shown can be proved later.
 pp-cat-audit-log = Audit trail
@@ -97,7 +97,7 @@ pp-part-login-attempts = counters of sign-in attempts
 pp-part-audit-log = entries
 pp-part-account-residue = what still names an erased account
 pp-part-service-log = the service log
-pp-part-data-requests = requests and export archives
+pp-part-data-requests = export archives
 pp-retention-backups = Encrypted backups are overwritten after { $period }. Until then they may still hold erased data, but data that was erased by destroying its key cannot be read from them.
 pp-period-while-account = until you erase your account
 pp-period-while-shop = until the shop is erased
@@ -121,7 +121,7 @@ pp-rights-object = Objection: object to the use of your data that rests on the o
 pp-rights-portability = Portability: the export is a ZIP archive of JSON files and the original documents, so you can take your data to another service.
 pp-rights-how = For anything else write to { $email }. The operator answers within { $period }.
 pp-rights-complain = You can also complain to { $authority }.
-pp-rights-complain-url = You can also complain to { $authority } (website: { $url }).
+pp-rights-complain-url = You can also complain to { $authority }, whose website is { $url }.
 
 ## Security
 pp-security-transport = Every page and request travels over an encrypted connection (HTTPS).
@@ -139,7 +139,7 @@ pp-contact-email = Privacy questions: { $email }
 pp-contact-dpo = Data protection officer: { $email }
 
 ## For developers
-pp-dev-intro = The settings above carry out each right through these requests of the platform's HTTP interface; integrations and the shop's own tools can call them directly.
+pp-dev-intro = The account settings described above carry out each right through these requests of the platform's HTTP interface; integrations and the shop's own tools can call them directly.
 pp-dev-route = { $what }: { $route }
 pp-dev-account-export = a copy of your account
 pp-dev-shop-export = a copy of a shop

@@ -29,23 +29,23 @@ pp-basis-legal-obligation = përmbushja e një detyrimi ligjor
 pp-basis-legitimate-interest = interesi legjitim i operatorit për një shërbim të sigurt
 
 pp-cat-account = Llogaria juaj
-pp-purpose-account = adresa e e-mailit me të cilën hyni, një emër i shfaqur fakultativ dhe vlera hash e fjalëkalimit, që të mund të hyni në llogari dhe të kontaktoheni për llogarinë tuaj. Vetë fjalëkalimi nuk ruhet kurrë.
+pp-purpose-account = adresa e emailit me të cilën hyni, një emër i shfaqur fakultativ dhe vlera hash e fjalëkalimit, që të mund të hyni në llogari dhe të kontaktoheni për llogarinë tuaj. Vetë fjalëkalimi nuk ruhet kurrë.
 pp-cat-sessions = Seancat e hyrjes dhe përpjekjet për hyrje
-pp-purpose-sessions = për ta mbajtur aktive hyrjen tuaj në llogari dhe për të ngadalësuar përpjekjet për ta gjetur fjalëkalimin me hamendje. Nga tokenët e seancave, adresat IP të pajisjeve dhe adresat e e-mailit ruhen vetëm vlerat e tyre hash.
+pp-purpose-sessions = për ta mbajtur aktive hyrjen tuaj në llogari dhe për të ngadalësuar përpjekjet për ta gjetur fjalëkalimin me hamendje. Nga tokenët e seancave, adresat IP të pajisjeve dhe adresat e emailit ruhen vetëm vlerat e tyre hash.
 pp-cat-shop = Dyqani juaj
 pp-purpose-shop = emri, adresa në platformë dhe gjuha e parazgjedhur e dyqanit, për funksionimin e dyqanit.
 pp-cat-members = Stafi i dyqanit
-pp-purpose-members = kush punon në cilin dyqan dhe me cilin rol, që secili person të mund të bëjë saktësisht atë që ka lejuar pronarja ose pronari i dyqanit.
+pp-purpose-members = kush punon në cilin dyqan dhe me cilin rol, që secili person të mund të bëjë saktësisht atë që ka lejuar pronari i dyqanit.
 pp-cat-api-keys = Çelësat API
-pp-purpose-api-keys = emri, roli dhe vlera hash e secilit çelës, si dhe koha e përdorimit të fundit, për qasjen programatike në dyqan. Vetë çelësi nuk ruhet kurrë.
+pp-purpose-api-keys = emri, roli dhe vlera hash e secilit çelës, si dhe koha e përdorimit të fundit, për aksesin programatik në dyqan. Vetë çelësi nuk ruhet kurrë.
 pp-cat-invitations = Ftesat për stafin
-pp-purpose-invitations = adresa e e-mailit dhe roli i personit të ftuar, që të mund t'i bashkohet dyqanit.
-pp-cat-identity = Identiteti i regjistruar i pronares ose i pronarit të dyqanit
+pp-purpose-invitations = adresa e emailit dhe roli i personit të ftuar, që të mund t'i bashkohet dyqanit.
+pp-cat-identity = Identiteti i regjistruar i pronarit të dyqanit
 pp-purpose-identity = për verifikimet e njohjes së klientit (KYC) që kërkon ligji përpara se një dyqan të pranojë pagesa, si dhe për transferimin e të ardhurave të dyqanit.
 pp-cat-tenant-keys = Çelësi i enkriptimit i dyqanit tuaj
 pp-purpose-tenant-keys = çdo e dhënë e enkriptuar e dyqanit mund të lexohet vetëm përmes tij. Vetë ky çelës është i enkriptuar me çelësin rrënjë të platformës.
 pp-cat-documents = Dokumentet e identitetit
-pp-purpose-documents = për të verifikuar identitetin e pronares ose të pronarit të dyqanit. Kur ngarkohen imazhet, prej tyre hiqen të dhënat e vendndodhjes dhe të kamerës.
+pp-purpose-documents = për të verifikuar identitetin e pronarit të dyqanit. Kur ngarkohen imazhet, prej tyre hiqen të dhënat e vendndodhjes dhe të kamerës.
 pp-cat-privacy-settings = Cilësimet e privatësisë së dyqanit tuaj
 pp-purpose-privacy-settings = për të hartuar politikën e privatësisë së dyqanit tuaj; ato ju përcaktojnë si kontrollues dhe përmbajnë të dhënat tuaja të kontaktit.
 pp-cat-policy-versions = Versionet e publikuara të politikës së privatësisë së dyqanit tuaj
@@ -63,7 +63,7 @@ pp-field-iban = { $home ->
 }
 pp-field-birth-date = data e lindjes
 pp-field-phone = numri i telefonit
-pp-field-email = adresa e e-mailit
+pp-field-email = adresa e emailit
 pp-field-address = adresa postare
 pp-field-postal-code = kodi postar
 pp-field-country = shteti
@@ -76,7 +76,7 @@ pp-field-business-license = licenca e biznesit
 pp-recipients-hosting = { $name }: strehon serverët, bazën e të dhënave dhe hapësirën e ruajtjes së skedarëve të platformës ({ $country }).
 pp-recipients-processor = { $name }: { $role } në emër të operatorit ({ $country }).
 pp-recipients-reviewers = Stafi shqyrtues i operatorit sheh identitetin e regjistruar dhe dokumentet e identitetit për të vendosur për to. Sa herë që ky staf hap një dokument, shikimi dhe qëllimi i tij regjistrohen në regjistrin e auditimit të dyqanit tuaj.
-pp-recipients-shop-owner = Pronarja ose pronari i një dyqani sheh adresën e e-mailit dhe rolin e secilit person që punon në të.
+pp-recipients-shop-owner = Pronari i një dyqani sheh adresën e emailit dhe rolin e secilit person që punon në të.
 pp-recipients-authorities = Gjykatat, policia, administrata tatimore dhe autoritete të tjera publike, vetëm me urdhër të ligjshëm ose kur e kërkon ligji.
 
 ## Transfers
@@ -99,11 +99,11 @@ pp-part-login-attempts = numëruesit e përpjekjeve për hyrje
 pp-part-audit-log = shënimet
 pp-part-account-residue = të dhënat që përmendin ende një llogari të fshirë
 pp-part-service-log = regjistri i shërbimit
-pp-part-data-requests = kërkesat dhe arkivat e eksportit
+pp-part-data-requests = arkivat e eksportit
 pp-retention-backups = Kopjet rezervë të enkriptuara ruhen { $period } dhe pastaj mbishkruhen. Deri atëherë mund të përmbajnë ende të dhëna të fshira, por të dhënat që janë fshirë me shkatërrimin e çelësit të tyre nuk mund të lexohen prej tyre.
 pp-period-while-account = derisa ta fshini llogarinë tuaj
 pp-period-while-shop = derisa të fshihet dyqani
-pp-period-kyc-setting = për aq kohë sa përcaktojnë cilësimet e privatësisë së dyqanit pas vendimit të shqyrtimit ({ $period }, nëse pronarja ose pronari nuk cakton një afat tjetër)
+pp-period-kyc-setting = për aq kohë sa përcaktojnë cilësimet e privatësisë së dyqanit pas vendimit të shqyrtimit ({ $period }, nëse pronari nuk cakton një afat tjetër)
 pp-period-as-proof = evidenca e çdo kërkese, pa të dhëna personale, ruhet si provë se kërkesa u krye
 pp-period-operator-logs = { $period } në sistemin e regjistrave të operatorit; ai përmban identifikuesit dhe shtigjet (routes) e kërkesave, kurrë ndonjë vlerë që keni futur ju
 pp-after-created = { $period } pas krijimit
@@ -116,14 +116,14 @@ pp-after-account-erasure = { $period } pas fshirjes së llogarisë
 ## Rights
 pp-rights-intro = Këto të drejta mund t'i ushtroni vetë te cilësimet e llogarisë, ose duke i shkruar operatorit.
 pp-rights-access = E drejta e aksesit: te cilësimet e llogarisë mund të kërkoni një kopje të gjithçkaje që platforma mban për ju, si dhe të gjithçkaje për një dyqan që zotëroni. Arkivi bëhet gati brenda afatit të përgjigjes që tregohet më poshtë dhe mund të shkarkohet deri në skadimin e tij.
-pp-rights-rectify = Korrigjimi: identitetin e regjistruar mund ta korrigjoni te cilësimet e dyqanit, dhe çdo gjë tjetër te cilësimet e llogarisë ose duke i shkruar operatorit.
-pp-rights-erase = Fshirja: te cilësimet e llogarisë mund ta fshini llogarinë tuaj ose një dyqan që zotëroni. Të dhënat bëhen menjëherë të palexueshme me shkatërrimin e çelësit të tyre të enkriptimit dhe pastaj fshihen. Merrni një vërtetim të nënshkruar, të cilin çdokush mund ta verifikojë pranë platformës. Ato që ligji e detyron operatorin t'i ruajë renditen në vërtetim, bashkë me datën kur mbaron ruajtja e tyre.
-pp-rights-restrict = Kufizimi: mund t'i kërkoni operatorit t'i ruajë të dhënat tuaja, por të mos i përdorë ndryshe, ndërkohë që e kundërshtoni saktësinë e tyre; kur përdorimi i tyre është i paligjshëm, por ju parapëlqeni kufizimin në vend të fshirjes; kur operatorit nuk i nevojiten më, por juve ju nevojiten për një pretendim ligjor; ose derisa të vendoset për një kundërshtim.
-pp-rights-object = Kundërshtimi: mund ta kundërshtoni përdorimin e të dhënave tuaja që mbështetet në interesin legjitim të operatorit; ai ndërpritet, përveç rastit kur ekzistojnë arsye legjitime bindëse që mbizotërojnë mbi interesat tuaja.
-pp-rights-portability = Transportueshmëria: eksporti është një arkiv ZIP me skedarë JSON dhe dokumentet origjinale, që të mund t'i çoni të dhënat tuaja në një shërbim tjetër.
+pp-rights-rectify = E drejta e korrigjimit: identitetin e regjistruar mund ta korrigjoni te cilësimet e dyqanit, dhe çdo gjë tjetër te cilësimet e llogarisë ose duke i shkruar operatorit.
+pp-rights-erase = E drejta e fshirjes: te cilësimet e llogarisë mund ta fshini llogarinë tuaj ose një dyqan që zotëroni. Të dhënat bëhen menjëherë të palexueshme me shkatërrimin e çelësit të tyre të enkriptimit dhe pastaj fshihen. Merrni një vërtetim të nënshkruar, të cilin çdokush mund ta verifikojë pranë platformës. Ato që ligji e detyron operatorin t'i ruajë renditen në vërtetim, bashkë me datën kur mbaron ruajtja e tyre.
+pp-rights-restrict = E drejta e kufizimit të përpunimit: mund t'i kërkoni operatorit t'i ruajë të dhënat tuaja, por të mos i përdorë ndryshe, ndërkohë që e kundërshtoni saktësinë e tyre; kur përdorimi i tyre është i paligjshëm, por ju parapëlqeni kufizimin në vend të fshirjes; kur operatorit nuk i nevojiten më, por juve ju nevojiten për një pretendim ligjor; ose derisa të vendoset për një kundërshtim.
+pp-rights-object = E drejta e kundërshtimit: mund ta kundërshtoni përdorimin e të dhënave tuaja që mbështetet në interesin legjitim të operatorit; ai ndërpritet, përveç rastit kur ekzistojnë arsye legjitime bindëse që mbizotërojnë mbi interesat tuaja.
+pp-rights-portability = E drejta e transportueshmërisë: eksporti është një arkiv ZIP me skedarë JSON dhe dokumentet origjinale, që të mund t'i çoni të dhënat tuaja në një shërbim tjetër.
 pp-rights-how = Për çdo gjë tjetër, shkruani në { $email }. Afati i përgjigjes së operatorit është { $period }.
 pp-rights-complain = Gjithashtu mund të ankoheni te { $authority }.
-pp-rights-complain-url = Gjithashtu mund të ankoheni te { $authority } (faqja e internetit: { $url }).
+pp-rights-complain-url = Gjithashtu mund të ankoheni te { $authority }. Faqja e internetit: { $url }.
 
 ## Security
 pp-security-transport = Çdo faqe dhe çdo kërkesë kalon përmes një lidhjeje të enkriptuar (HTTPS).
@@ -141,7 +141,7 @@ pp-contact-email = Pyetje për privatësinë: { $email }
 pp-contact-dpo = Nëpunësi për mbrojtjen e të dhënave: { $email }
 
 ## For developers
-pp-dev-intro = Cilësimet e mësipërme e zbatojnë secilën të drejtë përmes këtyre kërkesave të ndërfaqes HTTP të platformës; integrimet dhe mjetet e vetë dyqanit mund t'i thërrasin drejtpërdrejt.
+pp-dev-intro = Cilësimet e llogarisë të përshkruara më sipër e zbatojnë secilën të drejtë përmes këtyre kërkesave të ndërfaqes HTTP të platformës; integrimet dhe mjetet e vetë dyqanit mund t'i thërrasin drejtpërdrejt.
 pp-dev-route = { $what }: { $route }
 pp-dev-account-export = një kopje e llogarisë
 pp-dev-shop-export = një kopje e një dyqani

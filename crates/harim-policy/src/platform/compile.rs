@@ -1,7 +1,7 @@
 //! `compile_platform`: the platform's facts and data map become its merchants' policy, one
 //! function per section.
 
-use super::facts::{Basis, MerchantData, Platform, PlatformPolicyInputs, RightsRoutes};
+use super::facts::{Basis, MerchantData, Period, Platform, PlatformPolicyInputs, RightsRoutes};
 use crate::clause::{Arg, Clause, clause, country, key_id, msg, text};
 use crate::doc::{
     Audience, PolicyDocument, Recipient, Section, ShopFacts, TransferWords, add_law_selector,
@@ -238,9 +238,26 @@ fn retention_rows(e: &MerchantData) -> Vec<Clause> {
         // which one applies to what.
         several => several
             .iter()
-            .map(|k| {
+            .enumerate()
+            .map(|(i, k)| {
+                // Ids stay unique (they are the HTML anchors) when a part has two rules.
+                let repeats = several[..i].iter().filter(|o| o.part == k.part).count();
+                let id = if repeats == 0 {
+                    format!("retention.{}.{}", e.category, k.part)
+                } else {
+                    format!("retention.{}.{}.{}", e.category, k.part, repeats + 1)
+                };
+                // What is kept as proof is the record of each request, not the part the other
+                // rule names (its archives): that rule speaks of the category as a whole.
+                if k.period == Period::AsProof {
+                    return clause(
+                        id,
+                        "pp-retention-row",
+                        vec![("category", category()), ("period", k.period.arg())],
+                    );
+                }
                 clause(
-                    format!("retention.{}.{}", e.category, k.part),
+                    id,
                     "pp-retention-part",
                     vec![
                         ("category", category()),
