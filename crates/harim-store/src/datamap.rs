@@ -1036,7 +1036,7 @@ pub const TABLES: &[Table] = &[
         holds: Holds::Personal {
             subject: Subject::MerchantAccount,
             purpose: "carrying out and proving data-subject requests (exports, erasures)",
-            basis: LegalBasis::LegalObligation,
+            basis: LegalBasis::Contract,
             retention: Retention::Config {
                 key: "export_ttl_secs",
                 from: Event::ExportReady,
@@ -1094,7 +1094,7 @@ pub const TABLES: &[Table] = &[
         holds: Holds::Personal {
             subject: Subject::ShopOwnerIdentity,
             purpose: "the shop's own key: every ciphertext of the shop is readable only through it",
-            basis: LegalBasis::LegalObligation,
+            basis: LegalBasis::LegitimateInterest,
             retention: Retention::WhileShopExists,
             erasure: Erasure::Shred,
         },
@@ -1471,7 +1471,7 @@ pub const PLACES: &[Place] = &[
         subject: Subject::ShopOwnerIdentity,
         category: Category::DataRequests,
         purpose: "the archive a shop owner asked for",
-        basis: LegalBasis::LegalObligation,
+        basis: LegalBasis::Contract,
         retention: Retention::Config {
             key: "export_ttl_secs",
             from: Event::ExportReady,
@@ -1488,7 +1488,7 @@ pub const PLACES: &[Place] = &[
         subject: Subject::MerchantAccount,
         category: Category::DataRequests,
         purpose: "the archive a person asked for",
-        basis: LegalBasis::LegalObligation,
+        basis: LegalBasis::Contract,
         retention: Retention::Config {
             key: "export_ttl_secs",
             from: Event::ExportReady,
