@@ -71,7 +71,7 @@ controller-registration = { $home ->
 controller-vat = VAT registration number: { $number }.
 controller-enamad = The shop holds the eNamad trust badge of Iran's Centre for E-Commerce Development, shown on its pages.
 law-statute = { $home ->
-    [sa] This policy is governed by the laws of the Kingdom of Saudi Arabia, in particular the Personal Data Protection Law issued by Royal Decree No. M/19 of 9/2/1443 AH and its Implementing Regulation.
+    [sa] This policy is governed by the laws of the Kingdom of Saudi Arabia, in particular the Personal Data Protection Law issued by Royal Decree No. M/19 of 9/2/1443 AH (16 September 2021) and its Implementing Regulation.
     [al] This policy is issued under Law No. 124/2024 "On the protection of personal data" of the Republic of Albania.
     [ir] This policy follows the Electronic Commerce Law of the Islamic Republic of Iran, in particular Articles 58 and 59 on personal data.
     [ae] This policy follows Federal Decree-Law No. 45 of 2021 on the Protection of Personal Data of the United Arab Emirates.

@@ -84,7 +84,7 @@ controller-registration = { $home ->
 controller-vat = Numri i regjistrimit për TVSH: { $number }.
 controller-enamad = Dyqani mban shenjën e besueshmërisë eNamad të Qendrës iraniane për Zhvillimin e Tregtisë Elektronike, që shfaqet në faqet e tij.
 law-statute = { $home ->
-    [sa] Kjo politikë rregullohet nga ligjet e Mbretërisë së Arabisë Saudite, në veçanti nga Ligji për Mbrojtjen e të Dhënave Personale, i nxjerrë me Dekretin Mbretëror nr. M/19 të datës 9/2/1443 H, dhe nga Rregullorja e tij Zbatuese.
+    [sa] Kjo politikë rregullohet nga ligjet e Mbretërisë së Arabisë Saudite, në veçanti nga Ligji për Mbrojtjen e të Dhënave Personale, i nxjerrë me Dekretin Mbretëror nr. M/19 të datës 9/2/1443 H (16 shtator 2021), dhe nga Rregullorja e tij Zbatuese.
     [al] Kjo politikë hartohet në zbatim të Ligjit nr. 124/2024 «Për mbrojtjen e të dhënave personale» të Republikës së Shqipërisë.
     [ir] Kjo politikë mbështetet në Ligjin për Tregtinë Elektronike të Republikës Islamike të Iranit, në veçanti në nenet 58 dhe 59 të tij për të dhënat personale.
     [ae] Kjo politikë mbështetet në Dekret-Ligjin Federal nr. 45 të vitit 2021 për Mbrojtjen e të Dhënave Personale të Emirateve të Bashkuara Arabe.
