@@ -17,7 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG=15
-BASE=${HARIM_CITUS_PORT:-55440}
+# Below Linux's ephemeral range (32768-60999): a port in it can be taken by any outgoing
+# connection on this machine (Garage's nodes dialling each other took 55442 once).
+BASE=${HARIM_CITUS_PORT:-15440}
 NODES=(harim-citus0 harim-citus1 harim-citus2)
 SPARE=harim-citus3
 CITUS_VERSION=13.2.2
@@ -59,6 +61,11 @@ start_node() { # name
   local name=$1 port conf
   port=$(port_of "$name")
   conf=/etc/postgresql/$PG/$name
+  # A node left by an earlier version of this script on another port: test data, made again.
+  if [ -d "$conf" ] && ! grep -Eq "^port = $port\b" "$conf/postgresql.conf"; then
+    say "dropping cluster $name (not on port $port)"
+    pg_dropcluster --stop $PG "$name"
+  fi
   if [ ! -d "$conf" ]; then
     say "creating cluster $name on port $port"
     pg_createcluster -q $PG "$name" -p "$port" >/dev/null

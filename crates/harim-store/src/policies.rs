@@ -614,32 +614,50 @@ pub struct Resolved {
 }
 
 /// Which version of shop `slug` a public page serves: version `n`, or the one in force.
-/// One joined query.
+///
+/// Two statements, not one join: `shops` is a reference table on Citus and `policy_versions` is
+/// distributed, so a join filtered by slug would ask every shard; with the shop's id in hand the
+/// second statement goes to one. The page cache keeps the result, so the extra round trip is paid
+/// once per shop, version and process.
 pub async fn resolve(
     db: &impl ConnectionTrait,
     slug: &str,
     n: Option<i32>,
 ) -> Result<Resolved, StoreError> {
-    let q = policy_version::Entity::find()
+    let shop_row = shop::Entity::find()
         .select_only()
-        .column(policy_version::Column::TenantId)
-        .column(policy_version::Column::Version)
-        .column(policy_version::Column::Hash)
-        .column(policy_version::Column::Locales)
-        .column(policy_version::Column::DefaultLocale)
-        .column_as(shop::Column::DefaultLocale, "shop_default_locale")
-        .join(JoinType::InnerJoin, policy_version::Relation::Shop.def())
-        .filter(shop::Column::Slug.eq(slug));
-    let q = match n {
-        Some(n) => q.filter(policy_version::Column::Version.eq(n)),
-        None => q.filter(policy_version::Column::EffectiveAt.lte(OffsetDateTime::now_utc())),
-    };
-    let found = q
-        .order_by_desc(policy_version::Column::Version)
-        .limit(1)
-        .into_tuple::<(Uuid, i32, String, String, String, String)>()
+        .column(shop::Column::Id)
+        .column(shop::Column::DefaultLocale)
+        .filter(shop::Column::Slug.eq(slug))
+        .into_tuple::<(Uuid, String)>()
         .one(db)
         .await?;
+    let found = match shop_row {
+        None => None,
+        Some((tenant_id, shop_default)) => {
+            let q = policy_version::Entity::find()
+                .select_only()
+                .column(policy_version::Column::Version)
+                .column(policy_version::Column::Hash)
+                .column(policy_version::Column::Locales)
+                .column(policy_version::Column::DefaultLocale)
+                .filter(policy_version::Column::TenantId.eq(tenant_id));
+            let q = match n {
+                Some(n) => q.filter(policy_version::Column::Version.eq(n)),
+                None => {
+                    q.filter(policy_version::Column::EffectiveAt.lte(OffsetDateTime::now_utc()))
+                }
+            };
+            q.order_by_desc(policy_version::Column::Version)
+                .limit(1)
+                .into_tuple::<(i32, String, String, String)>()
+                .one(db)
+                .await?
+                .map(|(version, hash, locales, settings_default)| {
+                    (tenant_id, version, hash, locales, settings_default, shop_default)
+                })
+        }
+    };
     let Some((tenant_id, version, hash, locales, settings_default, shop_default)) = found else {
         if crate::fence::slug_erased(db, slug).await? {
             return Err(StoreError::Gone("This shop was erased."));

@@ -97,6 +97,21 @@ pub(crate) struct Rig {
     pub(crate) shops: Vec<(String, String)>,
 }
 
+impl Rig {
+    /// Starts a rotation job as the CLI would, without a brake: (job, created).
+    async fn start(&self) -> (rotation_job::Model, bool) {
+        rotation::start(
+            &self.app.db,
+            &self.vault,
+            &cli_operator("test"),
+            None,
+            rotation::Brake::NONE,
+        )
+        .await
+        .unwrap()
+    }
+}
+
 /// Re-points the app at a file-keyring vault, creates `shops` shops with identities and
 /// `extra` bare tenant keys.
 pub(crate) async fn rig(mut app: TestApp, shops: usize, extra: usize) -> Rig {
@@ -293,15 +308,7 @@ db_test!(
 pub(crate) async fn two_workers_share_one_job_without_doing_a_row_twice_on(app: TestApp) {
     let r = rig(app, 2, EXTRA_KEYS).await;
     let rows = (EXTRA_KEYS + 2 + 1) as i64; // + the platform's key
-    let (job, created) = rotation::start(
-        &r.app.db,
-        &r.vault,
-        &cli_operator("test"),
-        None,
-        rotation::Brake::NONE,
-    )
-    .await
-    .unwrap();
+    let (job, created) = r.start().await;
     assert!(created);
     // A second worker process: its own vault over the same keyring file.
     let other = file_vault(&r.keyring);
@@ -471,15 +478,7 @@ db_test!(
             )
             .await
             .unwrap();
-        let (job, _) = rotation::start(
-            &r.app.db,
-            &r.vault,
-            &cli_operator("test"),
-            None,
-            rotation::Brake::NONE,
-        )
-        .await
-        .unwrap();
+        let (job, _) = r.start().await;
         rotation::run(&r.app.db, &r.vault, job.id.into(), 50, None)
             .await
             .unwrap_err();

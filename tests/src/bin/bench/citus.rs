@@ -247,33 +247,8 @@ async fn resharding(ctx: &Ctx) -> Result<Section> {
     let r = rig(ctx, &backend, "reshard", ctx.p.shops, true).await?;
     let db = r.d.pool().await?;
     // The spare worker needs the database and the extension before it joins.
-    for sql in [
-        format!("CREATE DATABASE {name}"),
-        "CREATE EXTENSION IF NOT EXISTS citus".to_string(),
-    ] {
-        let dbname = if sql.starts_with("CREATE DATABASE") {
-            "postgres"
-        } else {
-            name.as_str()
-        };
-        let st = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &spare_port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                dbname,
-                "-qc",
-                &sql,
-            ])
-            .status()?;
-        if !st.success() {
-            bail!("{sql} on the spare worker");
-        }
-    }
+    spare_psql(spare_port, "postgres", &format!("CREATE DATABASE {name}"))?;
+    spare_psql(spare_port, name, "CREATE EXTENSION IF NOT EXISTS citus")?;
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Tally::default());
     let client = reqwest::Client::builder()
@@ -429,20 +404,13 @@ async fn resharding(ctx: &Ctx) -> Result<Section> {
     // The spare worker leaves with the database: its node entry lives in the database's
     // metadata, which `Deployment`'s drop removes; its own copy goes here.
     drop(r);
-    let _ = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &spare_port.to_string(),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-qc",
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        ])
-        .status();
+    if let Err(e) = spare_psql(
+        spare_port,
+        "postgres",
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    ) {
+        eprintln!("  resharding: {e:#}");
+    }
     if failed > 0 || lost > 0 {
         println!("\n{s}");
         bail!("resharding lost or failed requests");
@@ -451,6 +419,19 @@ async fn resharding(ctx: &Ctx) -> Result<Section> {
         name: "citus-resharding",
         markdown: s,
     })
+}
+
+/// Runs `sql` in database `db` of the spare worker (trust on loopback, as `infra/citus.sh` sets).
+fn spare_psql(port: u16, db: &str, sql: &str) -> Result<()> {
+    let st = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+        .args(["-d", db, "-qc", sql])
+        .status()
+        .context("psql")?;
+    if !st.success() {
+        bail!("{sql} on the spare worker");
+    }
+    Ok(())
 }
 
 /// A three-node Garage (replication factor 3) behind a gateway node: KYC uploads through harim
