@@ -134,6 +134,10 @@ pub const REFERENCE_TENANT_TABLES: &[(&str, &str)] = &[
         "every request with an API key finds it by its digest, before the key's shop is known; a few keys per shop",
     ),
     (
+        "memberships",
+        "a signed-in account's shop list, and its export and erasure, find its memberships by account, before any shop is chosen; a few rows per shop, written when a shop is made or a member joins or leaves",
+    ),
+    (
         "invitations",
         "accepting an invitation finds it by its token's digest, before its shop is known; short-lived",
     ),

@@ -21,8 +21,8 @@ use harim_policy::{
 };
 use harim_vault::Vault;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
@@ -654,7 +654,14 @@ pub async fn resolve(
                 .one(db)
                 .await?
                 .map(|(version, hash, locales, settings_default)| {
-                    (tenant_id, version, hash, locales, settings_default, shop_default)
+                    (
+                        tenant_id,
+                        version,
+                        hash,
+                        locales,
+                        settings_default,
+                        shop_default,
+                    )
                 })
         }
     };

@@ -179,13 +179,18 @@ impl TestApp {
     /// unrestricted one. `None` when no cluster is configured.
     pub async fn citus() -> Option<Self> {
         let database = TestDatabase::citus().await.unwrap()?;
-        let app = Self::finish(database, test_config()).await;
-        // The platform key is made on first use after a check over every shard
-        // (`harim_store::citus::FAN_OUT`): make it here, as a fresh deployment's first job does.
-        harim_store::rights::receipt::ReceiptSigner::load(&app.db, &app.vault)
+        // No platform key yet: a test that swaps the vault (the rotation rig) makes it under its
+        // own; the others call `make_platform_key` first.
+        Some(Self::finish(database, test_config()).await)
+    }
+
+    /// Makes the platform's key under `vault`'s root, as a fresh deployment's first job does. On
+    /// Citus a request must not be the first use: that checks every shard
+    /// (`harim_store::citus::FAN_OUT`) and the request path refuses multi-shard queries.
+    pub async fn make_platform_key(&self, vault: &harim_vault::Vault) {
+        harim_store::rights::receipt::ReceiptSigner::load(&self.db, vault)
             .await
             .unwrap();
-        Some(app)
     }
 
     async fn finish(database: TestDatabase, config: ApiConfig) -> Self {

@@ -119,6 +119,9 @@ pub(crate) async fn rig(mut app: TestApp, shops: usize, extra: usize) -> Rig {
     let keyring = dir.path().join("keyring.json");
     let vault = file_vault(&keyring);
     app.router = router_over(&app, vault.clone());
+    // The platform's key under this vault's root, before any request (on Citus a request must
+    // not be its first use).
+    app.make_platform_key(&vault).await;
     let mut out = Vec::new();
     for i in 0..shops {
         out.push(app.merchant_with_identity(&format!("rot{i}")).await);

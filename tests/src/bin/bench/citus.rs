@@ -360,7 +360,7 @@ async fn resharding(ctx: &Ctx) -> Result<Section> {
                 .json()
                 .await?;
             let want = l.map(|i| format!("Reshard Write {i}"));
-            let got = resp["full_name"].as_str().map(str::to_string);
+            let got = resp["fields"]["full_name"].as_str().map(str::to_string);
             checked_shops += 1;
             if let Some(w) = want {
                 if got.as_deref() != Some(w.as_str()) {
