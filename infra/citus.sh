@@ -28,6 +28,11 @@ patch_file=$(dirname "$vendor")/pg15-have-createdb-privilege.patch
 
 say() { echo "infra/citus.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
+
+# One at a time: tests ask for databases in parallel, and two `CREATE EXTENSION citus` or
+# `citus_add_node` at once on the same nodes fail ("tuple concurrently updated").
+exec 9>"${TMPDIR:-/tmp}/harim-citus.lock"
+flock 9
 port_of() { echo $((BASE + ${1#harim-citus})); }
 q() { psql -X -q -h 127.0.0.1 -p "$1" -U postgres -d "$2" -v ON_ERROR_STOP=1 -Atc "$3"; }
 
