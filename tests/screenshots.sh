@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates docs/screenshots/{shop-fa,shop-ar,shop-sq,platform-fa}.png: full-page screenshots of
-# the example shops' public policy pages (and the platform policy, skipped with a message while
-# GET /privacy answers 404), served by a real `harim serve` on the embedded SQLite default and
-# taken by headless Chromium. Fails unless the vendored fonts drew the Persian and Arabic text
+# Regenerates the policy screenshots of docs/screenshots/: full pages of the example shops' policy
+# pages (shop-fa, shop-ar, shop-sq; each shop on a server of its own whose operator and hosting
+# match the example: the Saudi shop hosted in Saudi Arabia, the Albanian one in Germany), the
+# platform policy for merchants (platform-fa, and platform-ar for a Saudi operator, dated Hijri
+# with Gregorian), served by a real `harim serve` on the embedded SQLite default and taken by
+# headless Chromium (consent-banner-* and privacy-requests-fa-* are written by the browser tests
+# tests/tests/banner.rs and privacy_requests.rs). Fails unless the vendored fonts drew the Persian and Arabic text
 # (tests/screenshots.mjs says how that is checked).
 #
 #   tests/screenshots.sh            # from the repository root
