@@ -71,6 +71,11 @@ impl StoreError {
         matches!(self, StoreError::Db(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))))
     }
 
+    /// True for a foreign-key violation (the referenced row went meanwhile).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self, StoreError::Db(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))))
+    }
+
     /// The database error's kind, for logs (never its text).
     pub fn db_kind(&self) -> Option<&'static str> {
         let StoreError::Db(e) = self else {

@@ -78,32 +78,41 @@ pub async fn create(
                         "A shop with this slug already exists.",
                     ));
                 }
-                // The owner must still exist when its membership is made: an erasure of the
-                // account locks its row before it looks for the shops it solely owns
-                // (`rights::erasure::erase_account`), so this waits for that erasure and then
-                // finds no row (refused), or holds the row until this shop is committed (and
-                // the erasure finds the shop and erases it too). Never a shop without an owner.
+                // The owner must still exist when its membership is made. The membership's
+                // foreign key holds that: its check takes a key-share lock on the account's row,
+                // which an erasure of the account (it locks the row `FOR UPDATE` before it looks
+                // for the shops it solely owns, `rights::erasure::erase_account`) either waits
+                // for (and then finds this shop and erases it too) or holds first (and this
+                // insert then finds no row: a foreign-key violation, refused below). Never a
+                // shop without an owner. No explicit `FOR SHARE` here: on Citus a row lock on a
+                // reference table takes a shard-wide lock that the membership insert's own lock
+                // conflicts with, so two creations at once deadlocked. The plain read only gives
+                // the usual case its clear answer.
+                let erased = StoreError::Conflict("The account was erased; no shop was created.");
                 if txn
                     .query_one(crate::db::statement(
                         txn,
-                        "SELECT id FROM accounts WHERE id = $1 FOR SHARE",
+                        "SELECT id FROM accounts WHERE id = $1",
                         [owner.uuid().into()],
                     ))
                     .await?
                     .is_none()
                 {
-                    return Err(StoreError::Conflict(
-                        "The account was erased; no shop was created.",
-                    ));
+                    return Err(erased);
                 }
-                membership::ActiveModel {
+                let member = membership::ActiveModel {
                     tenant_id: Set(id),
                     account_id: Set(owner.uuid()),
                     role: Set(ShopRole::Owner),
                     created_at: Set(now),
                 }
                 .insert(txn)
-                .await?;
+                .await
+                .map_err(StoreError::from);
+                match member {
+                    Err(e) if e.is_foreign_key_violation() => return Err(erased),
+                    other => other?,
+                };
                 tenant_keys::create(txn, &vault, id).await?;
                 audit::create_head(txn, id).await?;
                 Ok(())

@@ -98,3 +98,27 @@ async fn requests_never_fail_during_a_rotation_on_citus() {
     };
     crate::rotation::reads_and_writes_never_fail_during_a_rotation_on(app).await;
 }
+
+/// Shops made at once on the cluster: `shops`, `memberships` and `accounts` are reference tables,
+/// whose writes Citus serialises with shard-wide locks; a row lock taken on one of them inside
+/// the creation deadlocked two creations (the benchmark's 64 shops found it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shops_created_at_once_on_citus_all_succeed() {
+    let Some(app) = crate::helpers::TestApp::citus().await else {
+        return;
+    };
+    app.make_platform_key(&app.vault).await;
+    let (_, token) = app.account("many@example.com").await;
+    let made = futures::future::join_all((0..16).map(|i| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            app.create_shop(&token, &format!("Shop {i}"), &format!("at-once-{i}"), "fa")
+                .await
+        }
+    }))
+    .await;
+    for r in made {
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{:?}", r.json);
+    }
+}

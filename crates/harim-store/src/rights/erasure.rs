@@ -1012,8 +1012,8 @@ pub async fn erase_account(
 /// Inside the account erasure's transaction, before the account's rows go: locks the account's
 /// row, then erases, in this same transaction, every shop the account solely owns that the
 /// erasures before the transaction did not (one a `POST /v1/shops` of the same person created
-/// meanwhile). `shops::create` reads the same row `FOR SHARE` inside its transaction, before
-/// it makes the owner's membership, so a creation either commits before this lock (and its shop
+/// meanwhile). The owner's membership that `shops::create` inserts takes a key-share lock on the
+/// same row (its foreign key's check), so a creation either commits before this lock (and its shop
 /// is found here) or waits for it and finds the account gone (and is refused): no shop is left
 /// without an owner. On SQLite the database's one writer orders the two transactions the same
 /// way. Returns each shop erased here with its receipt.
