@@ -14,7 +14,8 @@
 # Debian's postgresql-server-dev-15 (about 3 minutes on 2 cores). Citus is AGPL: a separate server
 # extension, reached over the PostgreSQL protocol, never linked into harim or copied here.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+self=$(realpath "$0")
+cd "$(dirname "$self")/.."
 
 PG=15
 # Below Linux's ephemeral range (32768-60999): a port in it can be taken by any outgoing
@@ -30,9 +31,12 @@ say() { echo "infra/citus.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 # One at a time: tests ask for databases in parallel, and two `CREATE EXTENSION citus` or
-# `citus_add_node` at once on the same nodes fail ("tuple concurrently updated").
-exec 9>"${TMPDIR:-/tmp}/harim-citus.lock"
-flock 9
+# `citus_add_node` at once on the same nodes fail ("tuple concurrently updated"). The script runs
+# again under flock(1), which holds the lock itself (-o: the script and the servers it starts do
+# not inherit it, or a node's postmaster would hold it for as long as it runs).
+if [ "${HARIM_CITUS_LOCKED:-}" != 1 ]; then
+  exec env HARIM_CITUS_LOCKED=1 flock -o "${TMPDIR:-/tmp}/harim-citus.lock" "$self" "$@"
+fi
 port_of() { echo $((BASE + ${1#harim-citus})); }
 q() { psql -X -q -h 127.0.0.1 -p "$1" -U postgres -d "$2" -v ON_ERROR_STOP=1 -Atc "$3"; }
 
