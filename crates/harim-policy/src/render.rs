@@ -155,50 +155,37 @@ fn is_latin_letter(c: char) -> bool {
 /// Wraps each run of Latin words inside right-to-left prose (`IP`, `HTTPS`, `SDAIA`) in
 /// LRI…PDI, so neighbouring punctuation and digits keep their places.
 fn isolate_latin_runs(t: &str) -> String {
-    let chars: Vec<char> = t.chars().collect();
-    let mut out = String::with_capacity(t.len() + 8);
-    let mut i = 0;
-    while i < chars.len() {
-        if !is_latin_letter(chars[i]) {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        // A run: Latin words joined by single spaces, dots or hyphens, ending on a letter or digit.
-        let start = i;
-        let mut end = i;
-        let mut j = i;
-        while j < chars.len() {
-            let c = chars[j];
-            if is_latin_letter(c) || c.is_ascii_digit() {
-                j += 1;
-                end = j;
-            } else if matches!(c, ' ' | '.' | '-' | '&')
-                && chars
-                    .get(j + 1)
-                    .is_some_and(|n| is_latin_letter(*n) || n.is_ascii_digit())
-            {
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        out.push_str(LRI);
-        out.extend(&chars[start..end]);
-        out.push_str(PDI);
-        i = end;
-    }
-    out
+    isolate_runs(
+        t,
+        LRI,
+        is_latin_letter,
+        |c| c.is_ascii_digit(),
+        &[' ', '.', '-', '&'],
+    )
 }
 
 /// Wraps each run of right-to-left words (a Persian or Arabic name in a change description of an
 /// English or Albanian page) in FSI…PDI, as `segs_md` isolates such names in the clauses.
 fn isolate_rtl_runs(t: &str) -> String {
+    isolate_runs(t, FSI, is_rtl_char, |c| c == '\u{200C}', &[' '])
+}
+
+/// Wraps each run in `open`…PDI. A run starts at a `starts` character and goes on through
+/// `starts` and `inside` characters; a `joiner` inside it must be followed by one of them (so a
+/// run of words joined by single spaces or dots ends on a word, never on the joiner).
+fn isolate_runs(
+    t: &str,
+    open: &str,
+    starts: fn(char) -> bool,
+    inside: fn(char) -> bool,
+    joiners: &[char],
+) -> String {
     let chars: Vec<char> = t.chars().collect();
+    let part = |c: char| starts(c) || inside(c);
     let mut out = String::with_capacity(t.len() + 8);
     let mut i = 0;
     while i < chars.len() {
-        if !is_rtl_char(chars[i]) {
+        if !starts(chars[i]) {
             out.push(chars[i]);
             i += 1;
             continue;
@@ -208,16 +195,16 @@ fn isolate_rtl_runs(t: &str) -> String {
         let mut j = i;
         while j < chars.len() {
             let c = chars[j];
-            if is_rtl_char(c) || c == '\u{200C}' {
+            if part(c) {
                 j += 1;
                 end = j;
-            } else if c == ' ' && chars.get(j + 1).is_some_and(|n| is_rtl_char(*n)) {
+            } else if joiners.contains(&c) && chars.get(j + 1).is_some_and(|n| part(*n)) {
                 j += 1;
             } else {
                 break;
             }
         }
-        out.push_str(FSI);
+        out.push_str(open);
         out.extend(&chars[start..end]);
         out.push_str(PDI);
         i = end;
